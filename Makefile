@@ -1,0 +1,153 @@
+# hostlane — top-level, non-recursive build.
+#
+# Each component adds itself through a `module.mk` fragment (see the
+# wildcard include below) that appends to BINS, LIBS, UNIT_TESTS, FUZZERS,
+# BENCHES and INSTALL_* lists with the helpers defined here. Everything lands
+# in $(BUILD)/: bin/, lib/, obj/, test/, fuzz/.
+#
+#   make            build everything           make test    build + run all tests
+#   make bench      run benchmarks             make demo    end-to-end demo
+#   make install    DESTDIR=… PREFIX=…         make deps    install build/test deps
+#   make fuzz       long fuzz runs             make check   cppcheck static analysis
+#   make clean
+#   SAN=1           ASan+UBSan build           V=1          show full commands
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CNIDIR  ?= /usr/lib/cni
+CC      ?= gcc
+FUZZCC  ?= clang
+SAN     ?= 0
+V       ?= 0
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
+OPT      ?= -O2
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+            -Wmissing-prototypes -Wvla -Wno-missing-field-initializers
+CSTD     := -std=c11 -D_GNU_SOURCE
+ifeq ($(SAN),1)
+OPT      := -O1
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all
+endif
+CFLAGS   ?=
+CFLAGS   += $(CSTD) $(WARN) $(OPT) -g -fPIC -fvisibility=hidden -MMD -MP $(SANFLAGS)
+LDFLAGS  += $(SANFLAGS) -Wl,-z,relro,-z,now
+CPPFLAGS += -I$(BUILD)/gen
+
+# Lists the modules append to.
+BINS :=
+LIBS :=
+UNIT_TESTS :=
+FUZZERS :=
+INSTALL_BINS :=
+INSTALL_LIBS :=
+INSTALL_HEADERS :=
+INSTALL_CNI :=
+
+.DEFAULT_GOAL := all
+
+# Rebuild everything when the flags change (SAN=1 vs not): objects depend on a
+# stamp whose content is the flags.
+FLAGS_STAMP := $(BUILD)/.flags
+FLAGS_NOW   := $(CC) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS)
+$(shell mkdir -p $(BUILD); \
+  [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(FLAGS_NOW)' ] || \
+  printf '%s' '$(FLAGS_NOW)' > $(FLAGS_STAMP))
+
+# objs(SRCS): object files for C sources.
+objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# Fuzz objects are built with clang and libFuzzer instrumentation, separately.
+FUZZ_CFLAGS := $(CSTD) -Wall -Wextra -Werror -Wno-unused-command-line-argument \
+               -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(CPPFLAGS)
+$(BUILD)/fuzzobj/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(call msg,FUZZCC,$<)
+	$(Q)$(FUZZCC) $(FUZZ_CFLAGS) -c $< -o $@
+
+# Link rules. Per-target LDLIBS are set as target-specific variables.
+$(BUILD)/bin/%:
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+
+$(BUILD)/test/%:
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/lib/%.a:
+	@mkdir -p $(@D)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
+
+$(BUILD)/lib/%.so:
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-z,defs -Wl,-soname,$(notdir $@) \
+	  $(if $(VERSION_SCRIPT),-Wl,--version-script=$(VERSION_SCRIPT)) \
+	  -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+
+$(BUILD)/fuzz/%:
+	@mkdir -p $(@D)
+	$(call msg,LD,$@)
+	$(Q)$(FUZZCC) -fsanitize=fuzzer,address,undefined -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+# The components.
+include $(sort $(wildcard */module.mk))
+
+all: $(LIBS) $(BINS)
+tests: $(UNIT_TESTS)
+fuzzers: $(FUZZERS)
+
+deps:
+	@hack/deps.sh
+
+# make test: build, then run every unit test, integration test and short fuzz
+# run; ends with "N passed, N failed, N skipped".
+test: all tests fuzzers
+	@BUILD=$(BUILD) SAN=$(SAN) hack/run-tests.sh $(UNIT_TESTS)
+
+bench: all
+	@BUILD=$(BUILD) hack/bench.sh $(BENCH_ARGS)
+
+demo: all
+	@BUILD=$(BUILD) hack/demo.sh
+
+fuzz: fuzzers
+	@BUILD=$(BUILD) FUZZ_SECONDS=$${FUZZ_SECONDS:-300} test/fuzz/run.sh
+
+check:
+	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
+	  --inline-suppr --suppress=missingIncludeSystem \
+	  $(foreach d,$(wildcard */include),-I$(d)) $(CPPCHECK_DIRS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/hostlane
+	$(if $(INSTALL_BINS),install -m 0755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/)
+	$(if $(INSTALL_LIBS),install -m 0644 $(INSTALL_LIBS) $(DESTDIR)$(PREFIX)/lib/)
+	$(if $(INSTALL_HEADERS),install -m 0644 $(INSTALL_HEADERS) $(DESTDIR)$(PREFIX)/include/hostlane/)
+	$(if $(INSTALL_CNI),install -d $(DESTDIR)$(CNIDIR) && install -m 0755 $(INSTALL_CNI) $(DESTDIR)$(CNIDIR)/)
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all tests fuzzers deps test bench demo fuzz check install clean
+
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)
