@@ -80,6 +80,8 @@ $(BUILD)/fuzzobj/%.o: %.c $(FLAGS_STAMP)
 	$(Q)$(FUZZCC) $(FUZZ_CFLAGS) -c $< -o $@
 
 # Link rules. Per-target LDLIBS are set as target-specific variables.
+# (`comma` because a literal comma inside $(if ...) splits its arguments.)
+comma := ,
 $(BUILD)/bin/%:
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
@@ -99,7 +101,7 @@ $(BUILD)/lib/%.so:
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
 	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-z,defs -Wl,-soname,$(notdir $@) \
-	  $(if $(VERSION_SCRIPT),-Wl,--version-script=$(VERSION_SCRIPT)) \
+	  $(if $(VERSION_SCRIPT),-Wl$(comma)--version-script=$(VERSION_SCRIPT)) \
 	  -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
 $(BUILD)/fuzz/%:
@@ -119,15 +121,25 @@ fuzzers: $(FUZZERS)
 deps:
 	@hack/deps.sh
 
-# make test: build, then run every unit test, integration test and short fuzz
-# run; ends with "N passed, N failed, N skipped".
-test: all tests fuzzers
+# test, bench and demo first install what is missing (hack/deps.sh: apt-get
+# and hugepages), then build in a sub-make (so the build sees the freshly
+# installed libraries), then run. make test ends with
+# "N passed, N failed, N skipped".
+SUBMAKE = $(MAKE) --no-print-directory BUILD=$(BUILD) SAN=$(SAN) V=$(V)
+
+test:
+	@hack/deps.sh
+	@$(SUBMAKE) all tests fuzzers
 	@BUILD=$(BUILD) SAN=$(SAN) hack/run-tests.sh $(UNIT_TESTS)
 
-bench: all
+bench:
+	@hack/deps.sh
+	@$(SUBMAKE) all
 	@BUILD=$(BUILD) hack/bench.sh $(BENCH_ARGS)
 
-demo: all
+demo:
+	@hack/deps.sh
+	@$(SUBMAKE) all
 	@BUILD=$(BUILD) hack/demo.sh
 
 fuzz: fuzzers

@@ -6,7 +6,6 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 export BUILD=${BUILD:-build} HOSTLANE_TOP=$top
-hack/deps.sh >&2
 rc=0
 for b in hack/bench.d/*.sh; do
 	[ -e "$b" ] || continue

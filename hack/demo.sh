@@ -4,7 +4,6 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 export BUILD=${BUILD:-build} HOSTLANE_TOP=$top
-hack/deps.sh
 rc=0
 for d in hack/demo.d/*.sh; do
 	[ -e "$d" ] || continue

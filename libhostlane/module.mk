@@ -1,0 +1,21 @@
+# libhostlane: the pod-side library (native API; issue 5 adds the LD_PRELOAD
+# layer to the same .so). The .so carries its own copy of shmq (hidden), so a
+# pod needs nothing else; the .a needs libshmq.a next to it.
+HL_LIB_SRCS := libhostlane/src/hostlane.c libhostlane/src/hl_codec.c
+HL_LIB_OBJS := $(call objs,$(HL_LIB_SRCS))
+CPPFLAGS += -Ilibhostlane/include
+CPPCHECK_DIRS += libhostlane
+$(BUILD)/obj/libhostlane/%.o: CPPFLAGS += -DHL_BUILDING -Ilibhostlane/src -Ishmq/include
+
+$(BUILD)/lib/libhostlane.a: $(HL_LIB_OBJS)
+$(BUILD)/lib/libhostlane.so: $(HL_LIB_OBJS) $(BUILD)/lib/libshmq.a libhostlane/libhostlane.map
+$(BUILD)/lib/libhostlane.so: VERSION_SCRIPT := libhostlane/libhostlane.map
+LIBS += $(BUILD)/lib/libhostlane.a $(BUILD)/lib/libhostlane.so
+INSTALL_LIBS += $(BUILD)/lib/libhostlane.a $(BUILD)/lib/libhostlane.so
+INSTALL_HEADERS += libhostlane/include/hostlane.h libhostlane/include/hostlane_proto.h
+
+# Example: moves data between two pods through the handed-out queues.
+$(BUILD)/bin/hostlane-example: $(call objs,libhostlane/example/hostlane_example.c) \
+  $(BUILD)/lib/libhostlane.a $(BUILD)/lib/libshmq.a
+BINS += $(BUILD)/bin/hostlane-example
+INSTALL_BINS += $(BUILD)/bin/hostlane-example

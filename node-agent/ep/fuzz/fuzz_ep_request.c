@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libFuzzer harness for the endpoint's request parser (untrusted input from
+ * a pod) and, with the same bytes, the client's reply parser. Accepted
+ * requests must satisfy the invariants the endpoint relies on.
+ */
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "hl_codec.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct hl_proto_msg m;
+	char buf[64];
+
+	if (hl_proto_parse_request(data, size, &m) == 0) {
+		assert(size == HL_PROTO_MSG_SIZE && m.hdr.magic == HL_PROTO_MAGIC);
+		assert(!m.hdr.status && !m.hdr.nfds && !m.hdr.flags);
+		switch (m.hdr.op) {
+		case HL_OP_CONNECT:
+			assert(m.u.connect.port && hl_proto_addr_valid(&m.u.connect.addr));
+			assert(hl_proto_addr_format(&m.u.connect.addr, buf, sizeof(buf)) == 0);
+			break;
+		case HL_OP_LISTEN:
+		case HL_OP_UNLISTEN:
+			assert(m.u.listen.port);
+			break;
+		case HL_OP_HELLO:
+			assert(m.u.hello_req.min_version <= m.u.hello_req.max_version);
+			break;
+		case HL_OP_REGION_ALLOC:
+			assert(m.u.region_req.size || m.u.region_req.n_pairs);
+			break;
+		case HL_OP_REGION_FREE:
+			assert(m.u.region_free.region_id);
+			break;
+		default:
+			assert(0 && "accepted an unknown op");
+		}
+	}
+	for (unsigned nfds = 0; nfds <= 4; nfds += 4)
+		if (hl_proto_parse_reply(data, size, nfds, &m) == 0) {
+			assert(m.hdr.nfds == nfds);
+			if (m.hdr.status)
+				assert(memchr(m.u.error.reason, 0, sizeof(m.u.error.reason)));
+			if (!m.hdr.status && m.hdr.op == HL_OP_HELLO)
+				assert(m.u.hello_rep.n_ips <= HL_PROTO_MAX_IPS);
+		}
+	return 0;
+}

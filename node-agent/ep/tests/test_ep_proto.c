@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The pod-protocol codec: a table of valid and invalid requests and replies. */
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hl_codec.h"
+
+typedef void (*mutate_fn)(struct hl_proto_msg *m);
+
+static void m_hello(struct hl_proto_msg *m)
+{
+	hl_proto_init(m, HL_OP_HELLO, 1);
+	m->u.hello_req.min_version = 1;
+	m->u.hello_req.max_version = 1;
+}
+static void m_hello_range(struct hl_proto_msg *m) { m_hello(m); m->u.hello_req.max_version = 7; }
+static void m_hello_newer(struct hl_proto_msg *m) { m_hello_range(m); m->hdr.version = 2; }
+static void m_hello_inverted(struct hl_proto_msg *m) { m_hello(m); m->u.hello_req.min_version = 3; }
+static void m_hello_zero(struct hl_proto_msg *m) { m_hello(m); m->u.hello_req.min_version = 0; }
+static void m_magic(struct hl_proto_msg *m) { m_hello(m); m->hdr.magic = 0x12345678; }
+static void m_unknown_op(struct hl_proto_msg *m) { hl_proto_init(m, 77, 1); }
+static void m_event_op(struct hl_proto_msg *m) { hl_proto_init(m, HL_OP_EV_ACCEPT, 1); }
+static void m_op_zero(struct hl_proto_msg *m) { hl_proto_init(m, 0, 1); }
+static void m_status(struct hl_proto_msg *m) { m_hello(m); m->hdr.status = -1; }
+static void m_flags(struct hl_proto_msg *m) { m_hello(m); m->hdr.flags = HL_PROTO_F_REPLY; }
+static void m_nfds(struct hl_proto_msg *m) { m_hello(m); m->hdr.nfds = 1; }
+static void m_hdr_reserved(struct hl_proto_msg *m) { m_hello(m); m->hdr.reserved[1] = 1; }
+static void m_trailing(struct hl_proto_msg *m) { m_hello(m); m->u.raw[sizeof(m->u.raw) - 1] = 1; }
+static void m_listen_v2(struct hl_proto_msg *m)
+{
+	hl_proto_init(m, HL_OP_LISTEN, 1);
+	m->u.listen.port = 80;
+	m->hdr.version = 2;
+}
+static void m_alloc(struct hl_proto_msg *m)
+{
+	hl_proto_init(m, HL_OP_REGION_ALLOC, 2);
+	m->u.region_req.size = 8 << 20;
+}
+static void m_alloc_zero(struct hl_proto_msg *m) { m_alloc(m); m->u.region_req.size = 0; }
+static void m_alloc_huge(struct hl_proto_msg *m) { m_alloc(m); m->u.region_req.size = UINT64_MAX; }
+static void m_alloc_cap_no_pairs(struct hl_proto_msg *m) { m_alloc(m); m->u.region_req.capacity = 4096; }
+static void m_alloc_pairs(struct hl_proto_msg *m)
+{
+	m_alloc(m);
+	m->u.region_req.size = 0;
+	m->u.region_req.n_pairs = 2;
+	m->u.region_req.capacity = 1 << 16;
+	m->u.region_req.mode = 1;
+}
+static void m_alloc_pairs_npot(struct hl_proto_msg *m) { m_alloc_pairs(m); m->u.region_req.capacity = 5000; }
+static void m_alloc_pairs_small(struct hl_proto_msg *m) { m_alloc_pairs(m); m->u.region_req.capacity = 2048; }
+static void m_alloc_pairs_mode(struct hl_proto_msg *m) { m_alloc_pairs(m); m->u.region_req.mode = 3; }
+static void m_alloc_pairs_many(struct hl_proto_msg *m) { m_alloc_pairs(m); m->u.region_req.n_pairs = 65; }
+static void m_alloc_reserved(struct hl_proto_msg *m) { m_alloc(m); m->u.region_req.reserved = 1; }
+static void m_free(struct hl_proto_msg *m)
+{
+	hl_proto_init(m, HL_OP_REGION_FREE, 3);
+	m->u.region_free.region_id = 9;
+}
+static void m_free_zero(struct hl_proto_msg *m) { m_free(m); m->u.region_free.region_id = 0; }
+static void m_listen(struct hl_proto_msg *m)
+{
+	hl_proto_init(m, HL_OP_LISTEN, 4);
+	m->u.listen.port = 6379;
+}
+static void m_listen_zero(struct hl_proto_msg *m) { m_listen(m); m->u.listen.port = 0; }
+static void m_unlisten_resv(struct hl_proto_msg *m)
+{
+	m_listen(m);
+	m->hdr.op = HL_OP_UNLISTEN;
+	m->u.listen.reserved[2] = 1;
+}
+static void m_connect(struct hl_proto_msg *m)
+{
+	hl_proto_init(m, HL_OP_CONNECT, 5);
+	hl_proto_addr_parse("10.1.2.3", &m->u.connect.addr);
+	m->u.connect.port = 80;
+}
+static void m_connect6(struct hl_proto_msg *m)
+{
+	m_connect(m);
+	hl_proto_addr_parse("fd00::1:2", &m->u.connect.addr);
+	m->u.connect.capacity = 1 << 20;
+}
+static void m_connect_fam(struct hl_proto_msg *m) { m_connect(m); m->u.connect.addr.family = 5; }
+static void m_connect_v4junk(struct hl_proto_msg *m) { m_connect(m); m->u.connect.addr.addr[9] = 1; }
+static void m_connect_pad(struct hl_proto_msg *m) { m_connect(m); m->u.connect.addr.pad[0] = 1; }
+static void m_connect_port0(struct hl_proto_msg *m) { m_connect(m); m->u.connect.port = 0; }
+static void m_connect_cap(struct hl_proto_msg *m) { m_connect(m); m->u.connect.capacity = 3000; }
+static void m_connect_cap_big(struct hl_proto_msg *m) { m_connect(m); m->u.connect.capacity = 1u << 31; }
+
+static const struct {
+	const char *name;
+	mutate_fn make;
+	size_t len;   /* 0: the full message */
+	int rc;
+} requests[] = {
+	{ "hello", m_hello, 0, 0 },
+	{ "hello with a range", m_hello_range, 0, 0 },
+	{ "hello from a newer client", m_hello_newer, 0, 0 },
+	{ "hello min > max", m_hello_inverted, 0, -EINVAL },
+	{ "hello min 0", m_hello_zero, 0, -EINVAL },
+	{ "empty", m_hello, 1, -EBADMSG },
+	{ "short", m_hello, HL_PROTO_MSG_SIZE - 1, -EBADMSG },
+	{ "header only", m_hello, 32, -EBADMSG },
+	{ "bad magic", m_magic, 0, -EBADMSG },
+	{ "unknown op", m_unknown_op, 0, -EOPNOTSUPP },
+	{ "event op as request", m_event_op, 0, -EOPNOTSUPP },
+	{ "op 0", m_op_zero, 0, -EOPNOTSUPP },
+	{ "status set", m_status, 0, -EINVAL },
+	{ "reply flag set", m_flags, 0, -EINVAL },
+	{ "claims fds", m_nfds, 0, -EINVAL },
+	{ "header reserved", m_hdr_reserved, 0, -EINVAL },
+	{ "trailing byte", m_trailing, 0, -EINVAL },
+	{ "non-hello in version 2", m_listen_v2, 0, -EPROTONOSUPPORT },
+	{ "alloc", m_alloc, 0, 0 },
+	{ "alloc 0 bytes", m_alloc_zero, 0, -EINVAL },
+	{ "alloc 2^64-1 bytes", m_alloc_huge, 0, -EINVAL },
+	{ "alloc capacity without pairs", m_alloc_cap_no_pairs, 0, -EINVAL },
+	{ "alloc 2 pairs", m_alloc_pairs, 0, 0 },
+	{ "alloc capacity not a power of 2", m_alloc_pairs_npot, 0, -EINVAL },
+	{ "alloc capacity < 4 KiB", m_alloc_pairs_small, 0, -EINVAL },
+	{ "alloc bad mode", m_alloc_pairs_mode, 0, -EINVAL },
+	{ "alloc 65 pairs", m_alloc_pairs_many, 0, -EINVAL },
+	{ "alloc reserved", m_alloc_reserved, 0, -EINVAL },
+	{ "free", m_free, 0, 0 },
+	{ "free id 0", m_free_zero, 0, -EINVAL },
+	{ "listen", m_listen, 0, 0 },
+	{ "listen port 0", m_listen_zero, 0, -EINVAL },
+	{ "unlisten reserved", m_unlisten_resv, 0, -EINVAL },
+	{ "connect v4", m_connect, 0, 0 },
+	{ "connect v6 with capacity", m_connect6, 0, 0 },
+	{ "connect family 5", m_connect_fam, 0, -EINVAL },
+	{ "connect v4 with junk", m_connect_v4junk, 0, -EINVAL },
+	{ "connect pad", m_connect_pad, 0, -EINVAL },
+	{ "connect port 0", m_connect_port0, 0, -EINVAL },
+	{ "connect capacity 3000", m_connect_cap, 0, -EINVAL },
+	{ "connect capacity 2 GiB", m_connect_cap_big, 0, -EINVAL },
+};
+
+START_TEST(test_requests)
+{
+	struct hl_proto_msg m, out;
+	size_t len = requests[_i].len ? requests[_i].len : sizeof(m);
+	int rc;
+
+	requests[_i].make(&m);
+	rc = hl_proto_parse_request(&m, len, &out);
+	ck_assert_msg(rc == requests[_i].rc, "%s: rc %d, want %d", requests[_i].name, rc,
+		      requests[_i].rc);
+	if (!rc)
+		ck_assert(!memcmp(&m, &out, sizeof(m)));
+}
+END_TEST
+
+/* Replies: a valid one per op, then mutations of them. */
+static void r_hello(struct hl_proto_msg *m)
+{
+	hl_proto_init(m, HL_OP_HELLO, 1);
+	m->hdr.flags = HL_PROTO_F_REPLY;
+	m->u.hello_rep.version = 1;
+	m->u.hello_rep.n_ips = 1;
+	strcpy(m->u.hello_rep.pod_key, "ns/pod");
+	hl_proto_addr_parse("10.0.0.1", &m->u.hello_rep.ips[0]);
+}
+static void r_conn(struct hl_proto_msg *m)
+{
+	hl_proto_init(m, HL_OP_CONNECT, 2);
+	m->hdr.flags = HL_PROTO_F_REPLY;
+	m->hdr.nfds = 4;
+	m->u.conn.region_id = 3;
+	m->u.conn.size = 2 << 20;
+	hl_proto_addr_parse("10.0.0.2", &m->u.conn.peer);
+}
+static void r_event(struct hl_proto_msg *m) { r_conn(m); m->hdr.op = HL_OP_EV_ACCEPT; m->hdr.seq = 0; m->u.conn.side = 1; }
+static void r_error(struct hl_proto_msg *m)
+{
+	hl_proto_init(m, HL_OP_REGION_ALLOC, 3);
+	m->hdr.flags = HL_PROTO_F_REPLY;
+	m->hdr.status = -ENOSPC;
+	strcpy(m->u.error.reason, "quota 64Mi exceeded: used 60Mi, asked 8Mi");
+}
+static void r_hello_key(struct hl_proto_msg *m) { r_hello(m); memset(m->u.hello_rep.pod_key, 'x', HL_PROTO_KEY_MAX); }
+static void r_hello_ips(struct hl_proto_msg *m) { r_hello(m); m->u.hello_rep.n_ips = 9; }
+static void r_hello_badip(struct hl_proto_msg *m) { r_hello(m); m->u.hello_rep.ips[0].family = 0; }
+static void r_noflag(struct hl_proto_msg *m) { r_hello(m); m->hdr.flags = 0; }
+static void r_conn_side(struct hl_proto_msg *m) { r_conn(m); m->u.conn.side = 2; }
+static void r_event_seq(struct hl_proto_msg *m) { r_event(m); m->hdr.seq = 5; }
+static void r_error_reason(struct hl_proto_msg *m) { r_error(m); memset(m->u.error.reason, 'x', HL_PROTO_REASON_MAX); }
+static void r_error_positive(struct hl_proto_msg *m) { r_error(m); m->hdr.status = 5; }
+static void r_error_fds(struct hl_proto_msg *m) { r_error(m); m->hdr.nfds = 1; }
+
+static const struct {
+	const char *name;
+	mutate_fn make;
+	unsigned nfds;
+	int rc;
+} replies[] = {
+	{ "hello", r_hello, 0, 0 },
+	{ "connect with 4 fds", r_conn, 4, 0 },
+	{ "connect header says 4, got 3", r_conn, 3, -EINVAL },
+	{ "accept event", r_event, 4, 0 },
+	{ "error with reason", r_error, 0, 0 },
+	{ "pod key not terminated", r_hello_key, 0, -EINVAL },
+	{ "9 ips", r_hello_ips, 0, -EINVAL },
+	{ "ip family 0", r_hello_badip, 0, -EINVAL },
+	{ "reply flag missing", r_noflag, 0, -EINVAL },
+	{ "side 2", r_conn_side, 4, -EINVAL },
+	{ "event with a seq", r_event_seq, 4, -EINVAL },
+	{ "reason not terminated", r_error_reason, 0, -EINVAL },
+	{ "positive status", r_error_positive, 0, -EINVAL },
+	{ "error carrying fds", r_error_fds, 1, -EINVAL },
+};
+
+START_TEST(test_replies)
+{
+	struct hl_proto_msg m, out;
+	int rc;
+
+	replies[_i].make(&m);
+	rc = hl_proto_parse_reply(&m, sizeof(m), replies[_i].nfds, &out);
+	ck_assert_msg(rc == replies[_i].rc, "%s: rc %d, want %d", replies[_i].name, rc,
+		      replies[_i].rc);
+}
+END_TEST
+
+START_TEST(test_addr)
+{
+	static const char *const good[] = { "10.1.2.3", "0.0.0.0", "::1", "fd00::5", "::ffff:1.2.3.4" };
+	static const char *const bad[] = { "", "10.1.2", "10.1.2.3/24", "1.2.3.4 ", "fd00:::1", "x" };
+	struct hl_proto_addr a, b;
+	char buf[64];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_int_eq(hl_proto_addr_parse(good[i], &a), 0);
+		ck_assert(hl_proto_addr_valid(&a));
+		ck_assert_int_eq(hl_proto_addr_format(&a, buf, sizeof(buf)), 0);
+		ck_assert_int_eq(hl_proto_addr_parse(buf, &b), 0);
+		ck_assert(hl_proto_addr_eq(&a, &b));
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(hl_proto_addr_parse(bad[i], &a) == -EINVAL, "'%s'", bad[i]);
+	hl_proto_addr_parse("10.0.0.1", &a);
+	hl_proto_addr_parse("10.0.0.2", &b);
+	ck_assert(!hl_proto_addr_eq(&a, &b));
+	a.family = 9;
+	ck_assert_int_eq(hl_proto_addr_format(&a, buf, sizeof(buf)), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_names)
+{
+	ck_assert_str_eq(hl_proto_op_name(HL_OP_CONNECT), "CONNECT");
+	ck_assert_str_eq(hl_proto_op_name(999), "?");
+	ck_assert_uint_eq(hl_proto_reply_fds(HL_OP_REGION_ALLOC), 1);
+	ck_assert_uint_eq(hl_proto_reply_fds(HL_OP_EV_ACCEPT), 4);
+	ck_assert_uint_eq(hl_proto_reply_fds(HL_OP_HELLO), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("ep_proto");
+	TCase *tc = tcase_create("codec");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_loop_test(tc, test_requests, 0, sizeof(requests) / sizeof(requests[0]));
+	tcase_add_loop_test(tc, test_replies, 0, sizeof(replies) / sizeof(replies[0]));
+	tcase_add_test(tc, test_addr);
+	tcase_add_test(tc, test_names);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,894 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "endpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "ep_quota.h"
+#include "loop.h"
+#include "hl_codec.h"
+#include "shmq.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77  /* Linux 6.5 */
+#endif
+
+#define DEFAULT_CAPACITY (512u << 10)  /* a connection's ring pair fits 2 MiB */
+#define BATCH 32                       /* requests served per wake-up */
+
+struct ep_client;
+
+/* A region handed out: charged to one pod, held by one or two clients. */
+struct ep_region {
+	struct ep_region *next, *prev;
+	uint32_t id;
+	struct shmq_region *r;
+	uint64_t bytes;
+	struct hl_endpoint *charged;   /* NULL once that pod is gone */
+	struct ep_client *holder[2];
+};
+
+struct ep_client {
+	struct ep_client *next, *prev;
+	struct hl_endpoint *ep;
+	int fd, pidfd;
+	pid_t pid;
+	uid_t uid;
+	bool hello;
+};
+
+struct ep_listener {
+	struct ep_listener *next;
+	uint16_t port;
+	struct ep_client *c;
+};
+
+struct hl_endpoint {
+	struct hl_endpoint *next, *prev;
+	struct hl_ep_node *node;
+	char key[HL_PROTO_KEY_MAX];
+	struct hl_proto_addr ips[HL_PROTO_MAX_IPS];
+	size_t n_ips;
+	int fd;
+	struct hl_quota quota;
+	struct ep_client *clients;
+	unsigned n_clients, n_regions, n_listeners;
+	struct ep_listener *listeners;
+};
+
+struct hl_ep_node {
+	struct hl_ep_node_opts o;
+	struct hl_quota pool;
+	struct hl_endpoint *eps;
+	struct ep_region *regions;
+	uint32_t next_id;
+};
+
+/* ---- lists and logs ------------------------------------------------------ */
+
+#define LIST_ADD(head, e) do {			\
+		(e)->prev = NULL;			\
+		(e)->next = (head);			\
+		if (head)				\
+			(head)->prev = (e);		\
+		(head) = (e);				\
+	} while (0)
+#define LIST_DEL(head, e) do {			\
+		if ((e)->prev)				\
+			(e)->prev->next = (e)->next;	\
+		else					\
+			(head) = (e)->next;		\
+		if ((e)->next)				\
+			(e)->next->prev = (e)->prev;	\
+	} while (0)
+
+__attribute__((format(printf, 3, 4)))
+static void logf_(const struct hl_ep_node *n, int level, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (!n->o.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	n->o.log(n->o.log_arg, level, buf);
+}
+
+static void shmq_log(void *arg, int level, const char *msg)
+{
+	logf_(arg, level == SHMQ_LOG_WARN ? LOG_WARNING : LOG_INFO, "shmq: %s", msg);
+}
+
+/* ---- regions -------------------------------------------------------------- */
+
+static void region_release(struct hl_ep_node *n, struct ep_region *g)
+{
+	if (g->charged) {
+		hl_quota_release(&g->charged->quota, g->bytes);
+		g->charged->n_regions--;
+	}
+	hl_quota_release(&n->pool, g->bytes);
+	LIST_DEL(n->regions, g);
+	shmq_region_close(g->r);
+	free(g);
+}
+
+/* Drops @c's hold on @g (one hold; a self-connection holds twice). */
+static void region_unhold(struct hl_ep_node *n, struct ep_region *g, struct ep_client *c)
+{
+	if (g->holder[0] == c)
+		g->holder[0] = NULL;
+	else if (g->holder[1] == c)
+		g->holder[1] = NULL;
+	if (!g->holder[0] && !g->holder[1])
+		region_release(n, g);
+}
+
+static struct ep_region *region_find(struct hl_ep_node *n, uint32_t id)
+{
+	for (struct ep_region *g = n->regions; g; g = g->next)
+		if (g->id == id)
+			return g;
+	return NULL;
+}
+
+/*
+ * Charges @bytes to @ep and the node pool and creates the region.
+ * On failure fills @reason and returns -errno.
+ */
+static int region_new(struct hl_endpoint *ep, uint64_t bytes, struct ep_region **out,
+		      char *reason, size_t rlen)
+{
+	struct hl_ep_node *n = ep->node;
+	uint64_t charge = hl_quota_round(bytes, HL_EP_PAGE);
+	struct ep_region *g;
+	int err;
+
+	if (!charge || charge > SIZE_MAX) {
+		snprintf(reason, rlen, "region size out of range");
+		return -EINVAL;
+	}
+	if (hl_quota_charge(&ep->quota, charge)) {
+		hl_quota_reason("quota", &ep->quota, charge, reason, rlen);
+		return -ENOSPC;
+	}
+	if (hl_quota_charge(&n->pool, charge)) {
+		hl_quota_reason("node hugepage pool", &n->pool, charge, reason, rlen);
+		hl_quota_release(&ep->quota, charge);
+		return -ENOSPC;
+	}
+	g = calloc(1, sizeof(*g));
+	if (g)
+		g->r = shmq_region_create((size_t)charge, 0, shmq_log, n);
+	if (!g || !g->r) {
+		err = errno ? errno : ENOMEM;
+		free(g);
+		hl_quota_release(&ep->quota, charge);
+		hl_quota_release(&n->pool, charge);
+		snprintf(reason, rlen, "cannot create region: %s", strerror(err));
+		return -err;
+	}
+	g->bytes = charge;
+	g->charged = ep;
+	do
+		g->id = ++n->next_id;
+	while (!g->id || region_find(n, g->id));
+	ep->n_regions++;
+	LIST_ADD(n->regions, g);
+	*out = g;
+	return 0;
+}
+
+static int region_layout(struct ep_region *g, uint32_t n_pairs, uint32_t cap,
+			 enum shmq_mode mode)
+{
+	int rc = shmq_region_layout(g->r, n_pairs, cap);
+
+	for (uint32_t i = 0; !rc && i < n_pairs; i++)
+		rc = shmq_pair_init(g->r, i, mode);
+	return rc;
+}
+
+/* ---- sending -------------------------------------------------------------- */
+
+/* Sends @m with @nfds fds. Never blocks: a client that does not read its
+ * replies gets -EAGAIN here and is dropped by the caller. */
+static int send_msg(int fd, struct hl_proto_msg *m, const int *fds, unsigned nfds)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * HL_PROTO_MAX_FDS)];
+	} cb;
+	struct iovec iov = { m, sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t w;
+
+	m->hdr.flags |= HL_PROTO_F_REPLY;
+	m->hdr.nfds = nfds;
+	if (nfds) {
+		memset(&cb, 0, sizeof(cb));
+		mh.msg_control = cb.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	w = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (w < 0)
+		return -errno;
+	return w == (ssize_t)sizeof(*m) ? 0 : -EIO;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void set_error(struct hl_proto_msg *rep, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	rep->hdr.status = err;
+	memset(&rep->u, 0, sizeof(rep->u));
+	va_start(ap, fmt);
+	vsnprintf(rep->u.error.reason, sizeof(rep->u.error.reason), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- clients -------------------------------------------------------------- */
+
+static void client_free(struct ep_client *c)
+{
+	struct hl_endpoint *ep = c->ep;
+	struct hl_ep_node *n = ep->node;
+	struct ep_listener **pl = &ep->listeners;
+
+	while (*pl) {
+		struct ep_listener *l = *pl;
+
+		if (l->c == c) {
+			*pl = l->next;
+			ep->n_listeners--;
+			free(l);
+		} else {
+			pl = &l->next;
+		}
+	}
+	for (struct ep_region *g = n->regions, *nx; g; g = nx) {
+		int holds = (g->holder[0] == c) + (g->holder[1] == c);
+
+		nx = g->next;
+		while (holds--)
+			region_unhold(n, g, c);  /* may free g on the last hold */
+	}
+	hl_loop_del(n->o.loop, c->fd);
+	close(c->fd);
+	if (c->pidfd >= 0) {
+		hl_loop_del(n->o.loop, c->pidfd);
+		close(c->pidfd);
+	}
+	LIST_DEL(ep->clients, c);
+	ep->n_clients--;
+	logf_(n, LOG_DEBUG, "endpoint %s: client pid %d gone", ep->key, (int)c->pid);
+	free(c);
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+static void do_hello(struct ep_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep)
+{
+	const struct hl_proto_hello_req *h = &req->u.hello_req;
+	struct hl_proto_hello_rep *r = &rep->u.hello_rep;
+	struct hl_endpoint *ep = c->ep;
+
+	if (h->min_version > HL_PROTO_VERSION || h->max_version < HL_PROTO_VERSION) {
+		set_error(rep, -EPROTONOSUPPORT, "versions %u..%u not supported (this endpoint: %u)",
+			  h->min_version, h->max_version, HL_PROTO_VERSION);
+		return;
+	}
+	c->hello = true;
+	r->version = HL_PROTO_VERSION;
+	r->n_ips = (uint16_t)ep->n_ips;
+	r->quota_bytes = ep->quota.limit;
+	r->used_bytes = ep->quota.used;
+	memcpy(r->pod_key, ep->key, sizeof(r->pod_key));
+	memcpy(r->ips, ep->ips, sizeof(ep->ips[0]) * ep->n_ips);
+}
+
+/* Returns the fd to attach to the reply, or -1. */
+static int do_region_alloc(struct ep_client *c, const struct hl_proto_msg *req,
+			   struct hl_proto_msg *rep)
+{
+	const struct hl_proto_region_req *q = &req->u.region_req;
+	char reason[HL_PROTO_REASON_MAX];
+	struct ep_region *g;
+	uint64_t size = q->size;
+	int rc;
+
+	if (q->n_pairs) {
+		uint64_t need = shmq_region_bytes(q->n_pairs, q->capacity);
+
+		if (!need || (size && size < need)) {
+			set_error(rep, -EINVAL, "%u pairs of %u bytes do not fit in %llu bytes",
+				  q->n_pairs, q->capacity, (unsigned long long)size);
+			return -1;
+		}
+		size = size > need ? size : need;
+	}
+	rc = region_new(c->ep, size, &g, reason, sizeof(reason));
+	if (rc) {
+		set_error(rep, rc, "%s", reason);
+		return -1;
+	}
+	if (q->n_pairs) {
+		rc = region_layout(g, q->n_pairs, q->capacity, (enum shmq_mode)q->mode);
+		if (rc) {
+			region_release(c->ep->node, g);
+			set_error(rep, rc, "cannot lay out the region: %s", strerror(-rc));
+			return -1;
+		}
+	}
+	g->holder[0] = c;
+	rep->u.region_rep.region_id = g->id;
+	rep->u.region_rep.size = g->bytes;
+	rep->u.region_rep.flags = shmq_region_is_hugetlb(g->r) ? HL_PROTO_REGION_HUGETLB : 0;
+	return shmq_region_fd(g->r);
+}
+
+static void do_region_free(struct ep_client *c, const struct hl_proto_msg *req,
+			   struct hl_proto_msg *rep)
+{
+	struct ep_region *g = region_find(c->ep->node, req->u.region_free.region_id);
+
+	if (!g || (g->holder[0] != c && g->holder[1] != c)) {
+		set_error(rep, -ENOENT, "region %u is not held by this client",
+			  req->u.region_free.region_id);
+		return;
+	}
+	region_unhold(c->ep->node, g, c);
+}
+
+static struct ep_listener *listener_find(struct hl_endpoint *ep, uint16_t port)
+{
+	for (struct ep_listener *l = ep->listeners; l; l = l->next)
+		if (l->port == port)
+			return l;
+	return NULL;
+}
+
+static void do_listen(struct ep_client *c, const struct hl_proto_msg *req,
+		      struct hl_proto_msg *rep)
+{
+	struct hl_endpoint *ep = c->ep;
+	uint16_t port = req->u.listen.port;
+	struct ep_listener *l = listener_find(ep, port);
+
+	if (l) {
+		set_error(rep, -EADDRINUSE, "port %u already has a listener in this pod", port);
+		return;
+	}
+	if (ep->n_listeners >= HL_EP_MAX_LISTENERS) {
+		set_error(rep, -ENOBUFS, "too many listen ports (%u)", HL_EP_MAX_LISTENERS);
+		return;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		set_error(rep, -ENOMEM, "out of memory");
+		return;
+	}
+	l->port = port;
+	l->c = c;
+	l->next = ep->listeners;
+	ep->listeners = l;
+	ep->n_listeners++;
+}
+
+static void do_unlisten(struct ep_client *c, const struct hl_proto_msg *req,
+			struct hl_proto_msg *rep)
+{
+	struct hl_endpoint *ep = c->ep;
+
+	for (struct ep_listener **pl = &ep->listeners; *pl; pl = &(*pl)->next) {
+		struct ep_listener *l = *pl;
+
+		if (l->port == req->u.listen.port && l->c == c) {
+			*pl = l->next;
+			ep->n_listeners--;
+			free(l);
+			return;
+		}
+	}
+	set_error(rep, -ENOENT, "this client does not listen on port %u", req->u.listen.port);
+}
+
+static struct hl_endpoint *registry_lookup(struct hl_ep_node *n, const struct hl_proto_addr *a)
+{
+	for (struct hl_endpoint *ep = n->eps; ep; ep = ep->next)
+		for (size_t i = 0; i < ep->n_ips; i++)
+			if (hl_proto_addr_eq(&ep->ips[i], a))
+				return ep;
+	return NULL;
+}
+
+/* The address the listener sees as its peer: the connector pod's first
+ * address of the same family, else its first, else 0.0.0.0. */
+static struct hl_proto_addr peer_addr(const struct hl_endpoint *ep, uint8_t family)
+{
+	struct hl_proto_addr a = { .family = 4 };
+
+	for (size_t i = 0; i < ep->n_ips; i++)
+		if (ep->ips[i].family == family)
+			return ep->ips[i];
+	return ep->n_ips ? ep->ips[0] : a;
+}
+
+/*
+ * CONNECT: the region is charged to the connector's pod; the ACCEPT event
+ * goes out first, so the connector only ever hears of a connection that the
+ * listener was told about. Returns the number of fds put in @fds for the
+ * reply (4), or 0 with @rep set to the error.
+ */
+static unsigned do_connect(struct ep_client *c, const struct hl_proto_msg *req,
+			   struct hl_proto_msg *rep, int *fds, int *efd_close)
+{
+	const struct hl_proto_connect_req *q = &req->u.connect;
+	struct hl_ep_node *n = c->ep->node;
+	uint32_t cap = q->capacity ? q->capacity : DEFAULT_CAPACITY;
+	char reason[HL_PROTO_REASON_MAX], ip[64] = "?";
+	struct hl_endpoint *dst = registry_lookup(n, &q->addr);
+	struct ep_listener *l = dst ? listener_find(dst, q->port) : NULL;
+	struct hl_proto_msg ev;
+	struct ep_region *g;
+	int efd[2], rc, evfds[4];
+
+	hl_proto_addr_format(&q->addr, ip, sizeof(ip));
+	if (!dst) {
+		set_error(rep, -EHOSTUNREACH, "no hostlane pod on this node has %s", ip);
+		return 0;
+	}
+	if (!l) {
+		set_error(rep, -ECONNREFUSED, "nothing listens on %s:%u over hostlane", ip, q->port);
+		return 0;
+	}
+	rc = region_new(c->ep, shmq_region_bytes(1, cap), &g, reason, sizeof(reason));
+	if (rc) {
+		set_error(rep, rc, "%s", reason);
+		return 0;
+	}
+	rc = region_layout(g, 1, cap, SHMQ_MODE_STREAM);
+	efd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	efd[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (rc || efd[0] < 0 || efd[1] < 0) {
+		rc = rc ? rc : -errno;
+		goto fail;
+	}
+	hl_proto_init(&ev, HL_OP_EV_ACCEPT, 0);
+	ev.u.conn.region_id = g->id;
+	ev.u.conn.side = 1;
+	ev.u.conn.local_port = q->port;
+	ev.u.conn.peer = peer_addr(c->ep, q->addr.family);
+	ev.u.conn.size = g->bytes;
+	evfds[0] = shmq_region_fd(g->r);
+	evfds[1] = efd[1];
+	evfds[2] = efd[0];
+	evfds[3] = c->pidfd;
+	rc = send_msg(l->c->fd, &ev, evfds, 4);
+	if (rc) {
+		logf_(n, LOG_INFO, "endpoint %s: listener on port %u not reachable: %s",
+		      dst->key, q->port, strerror(-rc));
+		rc = rc == -EAGAIN ? -EAGAIN : -ECONNREFUSED;
+		goto fail;
+	}
+	g->holder[0] = c;
+	g->holder[1] = l->c;
+	rep->u.conn = ev.u.conn;
+	rep->u.conn.side = 0;
+	rep->u.conn.local_port = 0;
+	rep->u.conn.peer_port = q->port;
+	rep->u.conn.peer = q->addr;
+	fds[0] = shmq_region_fd(g->r);
+	fds[1] = efd_close[0] = efd[0];
+	fds[2] = efd_close[1] = efd[1];
+	fds[3] = l->c->pidfd;
+	return 4;
+fail:
+	region_release(n, g);
+	if (efd[0] >= 0)
+		close(efd[0]);
+	if (efd[1] >= 0)
+		close(efd[1]);
+	set_error(rep, rc, "cannot connect to %s:%u: %s", ip, q->port,
+		  rc == -EAGAIN ? "listener backlog full" : strerror(-rc));
+	return 0;
+}
+
+/* Serves one valid request. Returns false if the client must be dropped. */
+static bool serve(struct ep_client *c, const struct hl_proto_msg *req)
+{
+	struct hl_proto_msg rep;
+	int fds[4], efd_close[2] = { -1, -1 }, rc;
+	unsigned nfds = 0;
+
+	hl_proto_init(&rep, req->hdr.op, req->hdr.seq);
+	if (!c->hello && req->hdr.op != HL_OP_HELLO) {
+		set_error(&rep, -EPROTO, "HELLO must come first");
+	} else {
+		switch (req->hdr.op) {
+		case HL_OP_HELLO: do_hello(c, req, &rep); break;
+		case HL_OP_REGION_ALLOC:
+			fds[0] = do_region_alloc(c, req, &rep);
+			nfds = fds[0] >= 0;
+			break;
+		case HL_OP_REGION_FREE: do_region_free(c, req, &rep); break;
+		case HL_OP_LISTEN: do_listen(c, req, &rep); break;
+		case HL_OP_UNLISTEN: do_unlisten(c, req, &rep); break;
+		case HL_OP_CONNECT: nfds = do_connect(c, req, &rep, fds, efd_close); break;
+		}
+	}
+	rc = send_msg(c->fd, &rep, fds, nfds);
+	for (int i = 0; i < 2; i++)
+		if (efd_close[i] >= 0)
+			close(efd_close[i]);
+	if (rc) {
+		logf_(c->ep->node, LOG_WARNING, "endpoint %s: dropping client pid %d: reply: %s",
+		      c->ep->key, (int)c->pid, strerror(-rc));
+		return false;
+	}
+	return true;
+}
+
+/* Replies to a request that failed validation; the client stays. */
+static bool reject(struct ep_client *c, const uint8_t *buf, size_t len, int err)
+{
+	struct hl_proto_msg rep;
+	struct hl_proto_hdr h = { 0 };
+
+	memcpy(&h, buf, len < sizeof(h) ? len : sizeof(h));
+	hl_proto_init(&rep, h.op, h.seq);
+	set_error(&rep, err, "invalid %s request (%zu bytes): %s", hl_proto_op_name(h.op),
+		  len, strerror(-err));
+	return send_msg(c->fd, &rep, NULL, 0) == 0;
+}
+
+/* Reads and serves up to BATCH requests. Returns false to drop the client. */
+static bool client_read(struct ep_client *c)
+{
+	uint8_t buf[HL_PROTO_MSG_SIZE];
+	struct hl_proto_msg req;
+
+	for (int i = 0; i < BATCH; i++) {
+		struct iovec iov = { buf, sizeof(buf) };
+		/* No control buffer: fds a client sends are closed by the
+		 * kernel and flagged with MSG_CTRUNC. */
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t r = recvmsg(c->fd, &mh, MSG_DONTWAIT);
+		int rc;
+
+		if (r < 0)
+			return errno == EAGAIN || errno == EINTR;
+		if (r == 0)
+			return false;
+		if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+			rc = mh.msg_flags & MSG_CTRUNC ? -EINVAL : -EBADMSG;
+		else
+			rc = hl_proto_parse_request(buf, (size_t)r, &req);
+		if (rc ? !reject(c, buf, (size_t)r, rc) : !serve(c, &req))
+			return false;
+	}
+	return true;
+}
+
+static void client_cb(struct hl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct ep_client *c = arg;
+
+	(void)loop; (void)fd;
+	if (!client_read(c) || (events & (EPOLLHUP | EPOLLERR)))
+		client_free(c);
+}
+
+static void client_pid_cb(struct hl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	(void)loop; (void)fd; (void)events;
+	client_free(arg);  /* the process exited: its mappings are gone */
+}
+
+static int peer_pidfd(int fd, pid_t pid)
+{
+	int pfd = -1;
+	socklen_t l = sizeof(pfd);
+
+	/* SO_PEERPIDFD names the very process that connected; pidfd_open on
+	 * the SO_PEERCRED pid could race with pid reuse. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pfd, &l) == 0 && pfd >= 0)
+		return pfd;
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd >= 0)
+		fcntl(pfd, F_SETFD, FD_CLOEXEC);
+	return pfd;
+}
+
+static void client_new(struct hl_endpoint *ep, int fd)
+{
+	struct hl_ep_node *n = ep->node;
+	struct ucred cr;
+	socklen_t l = sizeof(cr);
+	struct ep_client *c;
+
+	if (ep->n_clients >= HL_EP_MAX_CLIENTS) {
+		logf_(n, LOG_WARNING, "endpoint %s: client limit %u reached", ep->key,
+		      HL_EP_MAX_CLIENTS);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->ep = ep;
+	c->fd = fd;
+	c->pid = cr.pid;
+	c->uid = cr.uid;
+	c->pidfd = peer_pidfd(fd, cr.pid);
+	if (c->pidfd < 0 || hl_loop_add(n->o.loop, fd, EPOLLIN, client_cb, c) < 0) {
+		logf_(n, LOG_WARNING, "endpoint %s: cannot serve client pid %d", ep->key, (int)cr.pid);
+		if (c->pidfd >= 0)
+			close(c->pidfd);
+		close(fd);
+		free(c);
+		return;
+	}
+	if (hl_loop_add(n->o.loop, c->pidfd, EPOLLIN, client_pid_cb, c) < 0) {
+		hl_loop_del(n->o.loop, fd);
+		close(c->pidfd);
+		close(fd);
+		free(c);
+		return;
+	}
+	LIST_ADD(ep->clients, c);
+	ep->n_clients++;
+	logf_(n, LOG_DEBUG, "endpoint %s: client pid %d uid %u", ep->key, (int)cr.pid,
+	      (unsigned)cr.uid);
+}
+
+static void accept_cb(struct hl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct hl_endpoint *ep = arg;
+
+	(void)loop; (void)events;
+	for (int i = 0; i < BATCH; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				logf_(ep->node, LOG_WARNING, "endpoint %s: accept: %s", ep->key,
+				      strerror(errno));
+			return;
+		}
+		client_new(ep, cfd);
+	}
+}
+
+/* ---- binding in the pod's netns ----------------------------------------- */
+
+static int same_ns(int a, int b)
+{
+	struct stat sa, sb;
+
+	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
+		return -errno;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int bind_here(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				    strlen(HL_PROTO_ENDPOINT));
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	memcpy(sa.sun_path + 1, HL_PROTO_ENDPOINT, strlen(HL_PROTO_ENDPOINT));
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 128) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Returns the listening socket bound in @path's netns, or -errno. */
+static int bind_in_netns(const char *path)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int target = open(path, O_RDONLY | O_CLOEXEC);
+	int fd, same;
+
+	if (self < 0 || target < 0) {
+		fd = -errno;
+		goto out;
+	}
+	same = same_ns(self, target);
+	if (same) {
+		fd = same > 0 ? -EINVAL : same;
+		goto out;
+	}
+	if (setns(target, CLONE_NEWNET) < 0) {
+		fd = -errno;
+		goto out;
+	}
+	fd = bind_here();
+	if (setns(self, CLONE_NEWNET) < 0)
+		abort();  /* never serve on from a pod's netns */
+out:
+	if (self >= 0)
+		close(self);
+	if (target >= 0)
+		close(target);
+	return fd;
+}
+
+/* ---- endpoints and node ------------------------------------------------- */
+
+static int parse_ips(struct hl_endpoint *ep, const char *const *ips, size_t n_ips)
+{
+	if (n_ips > HL_PROTO_MAX_IPS || (n_ips && !ips))
+		return -EINVAL;
+	for (size_t i = 0; i < n_ips; i++)
+		if (!ips[i] || hl_proto_addr_parse(ips[i], &ep->ips[i]))
+			return -EINVAL;
+	ep->n_ips = n_ips;
+	return 0;
+}
+
+struct hl_endpoint *hl_ep_create(struct hl_ep_node *n, const char *pod_key,
+				 const char *netns_path, const char *const *ips,
+				 size_t n_ips, uint64_t quota_bytes)
+{
+	struct hl_endpoint *ep;
+	int rc;
+
+	if (!n || !pod_key || !*pod_key || strlen(pod_key) >= HL_PROTO_KEY_MAX || !netns_path) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (hl_ep_find(n, pod_key)) {
+		errno = EEXIST;
+		return NULL;
+	}
+	ep = calloc(1, sizeof(*ep));
+	if (!ep) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	ep->node = n;
+	ep->fd = -1;
+	ep->quota.limit = quota_bytes;
+	strcpy(ep->key, pod_key);
+	rc = parse_ips(ep, ips, n_ips);
+	for (size_t i = 0; !rc && i < ep->n_ips; i++)
+		if (registry_lookup(n, &ep->ips[i]))
+			rc = -EEXIST;
+	if (!rc)
+		rc = ep->fd = bind_in_netns(netns_path);
+	if (rc >= 0)
+		rc = hl_loop_add(n->o.loop, ep->fd, EPOLLIN, accept_cb, ep);
+	if (rc < 0) {
+		if (ep->fd >= 0)
+			close(ep->fd);
+		free(ep);
+		errno = -rc;
+		return NULL;
+	}
+	LIST_ADD(n->eps, ep);
+	logf_(n, LOG_INFO, "endpoint %s: @%s bound in %s, quota %llu bytes", pod_key,
+	      HL_PROTO_ENDPOINT, netns_path, (unsigned long long)quota_bytes);
+	return ep;
+}
+
+void hl_ep_destroy(struct hl_endpoint *ep)
+{
+	struct hl_ep_node *n;
+
+	if (!ep)
+		return;
+	n = ep->node;
+	while (ep->clients)
+		client_free(ep->clients);
+	/* Connections this pod opened to listeners elsewhere: the other side
+	 * may still use them, so they stay on the node pool only. */
+	for (struct ep_region *g = n->regions; g; g = g->next)
+		if (g->charged == ep) {
+			hl_quota_release(&ep->quota, g->bytes);
+			g->charged = NULL;
+		}
+	hl_loop_del(n->o.loop, ep->fd);
+	close(ep->fd);
+	LIST_DEL(n->eps, ep);
+	logf_(n, LOG_INFO, "endpoint %s: destroyed", ep->key);
+	free(ep);
+}
+
+struct hl_ep_node *hl_ep_node_new(const struct hl_ep_node_opts *o)
+{
+	struct hl_ep_node *n;
+
+	if (!o || !o->loop) {
+		errno = EINVAL;
+		return NULL;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	n->o = *o;
+	n->pool.limit = o->pool_bytes;
+	return n;
+}
+
+void hl_ep_node_free(struct hl_ep_node *n)
+{
+	if (!n)
+		return;
+	while (n->eps)
+		hl_ep_destroy(n->eps);
+	while (n->regions) {  /* none can be held any more; defensive */
+		n->regions->charged = NULL;
+		region_release(n, n->regions);
+	}
+	free(n);
+}
+
+void hl_ep_get_usage(const struct hl_endpoint *ep, struct hl_ep_usage *u)
+{
+	u->quota_bytes = ep->quota.limit;
+	u->used_bytes = ep->quota.used;
+	u->clients = ep->n_clients;
+	u->regions = ep->n_regions;
+}
+
+void hl_ep_node_get_usage(const struct hl_ep_node *n, uint64_t *pool_bytes, uint64_t *used_bytes)
+{
+	if (pool_bytes)
+		*pool_bytes = n->pool.limit;
+	if (used_bytes)
+		*used_bytes = n->pool.used;
+}
+
+struct hl_endpoint *hl_ep_find(const struct hl_ep_node *n, const char *pod_key)
+{
+	for (struct hl_endpoint *ep = n->eps; ep; ep = ep->next)
+		if (!strcmp(ep->key, pod_key))
+			return ep;
+	return NULL;
+}
+
+const char *hl_ep_pod_key(const struct hl_endpoint *ep)
+{
+	return ep->key;
+}
+
+int hl_ep_set_quota(struct hl_endpoint *ep, uint64_t quota_bytes)
+{
+	ep->quota.limit = quota_bytes;
+	return 0;
+}

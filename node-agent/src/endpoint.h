@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The per-pod shm endpoint (fastpath "shm"): an abstract unix socket
+ * `@hostlane` (SOCK_SEQPACKET) bound inside each pod's network namespace,
+ * served from the agent's loop. Pod processes connect to it and speak the
+ * pod protocol (docs/pod-protocol.md, libhostlane/include/hostlane_proto.h)
+ * to get hugepage regions (memfds over SCM_RIGHTS) within the pod's quota,
+ * and connected shmq ring pairs to listeners in other hostlane pods.
+ *
+ * Accounting: every region is charged, rounded up to 2 MiB, to one pod's
+ * quota and to the node pool. REGION_ALLOC charges the asking pod; a
+ * CONNECT charges the connecting pod (the listener never pays for
+ * connections it did not ask for). The charge is returned when every
+ * client holding the region has freed it or gone away (closed its socket,
+ * or its process died: the endpoint watches a pidfd of each client).
+ *
+ * Threading: everything runs on the loop's thread; no locks. hl_ep_create()
+ * switches the calling thread into the pod's netns for the bind and always
+ * switches it back (it aborts the process if it cannot, rather than go on
+ * serving from the wrong namespace).
+ *
+ * Log levels passed to the log callback are syslog priorities
+ * (LOG_ERR 3, LOG_WARNING 4, LOG_INFO 6, LOG_DEBUG 7).
+ */
+#ifndef HOSTLANE_ENDPOINT_H
+#define HOSTLANE_ENDPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hl_loop;
+
+/* Node-wide: all endpoints, the hugepage pool, pod IP -> endpoint registry. */
+struct hl_ep_node;
+/* One per pod with fastpath shm. */
+struct hl_endpoint;
+
+struct hl_ep_node_opts {
+	struct hl_loop *loop;   /* endpoint fds are served from this loop */
+	uint64_t pool_bytes;    /* node hugepage pool for fast-path regions */
+	void (*log)(void *arg, int level, const char *msg);  /* may be NULL */
+	void *log_arg;
+};
+
+/*
+ * Creates the node state. @o is copied.
+ * Return: the node, or NULL with errno EINVAL (no loop) or ENOMEM.
+ */
+struct hl_ep_node *hl_ep_node_new(const struct hl_ep_node_opts *o);
+
+/* Destroys every endpoint (as hl_ep_destroy()) and the node. NULL is a no-op. */
+void hl_ep_node_free(struct hl_ep_node *n);
+
+/*
+ * Binds `@hostlane` inside the netns at @netns_path and serves it.
+ * @pod_key:    "<namespace>/<name>" (or the container id); < 256 bytes.
+ * @ips:        the pod's addresses without prefix ("10.1.2.3", "fd00::5"),
+ *              at most 8; the registry maps them to this endpoint.
+ * @quota_bytes: the pod's hugepage quota.
+ * Return: the endpoint, or NULL with errno EEXIST (the pod already has one,
+ * or one of @ips belongs to another endpoint), ENOENT (netns gone),
+ * EADDRINUSE (something in that netns already holds @hostlane), EINVAL (bad
+ * argument, @netns_path is not a netns, or it is the agent's own netns:
+ * a host-network pod cannot get a private endpoint), ENOMEM, EMFILE, or the
+ * errno of setns/socket/bind.
+ */
+struct hl_endpoint *hl_ep_create(struct hl_ep_node *n, const char *pod_key,
+				 const char *netns_path, const char *const *ips,
+				 size_t n_ips, uint64_t quota_bytes);
+
+/* Closes the socket and every client, releases the pod's regions and quota.
+ * Regions still held by clients of other pods (connections) stay charged
+ * to the node pool until those free them. NULL is a no-op. */
+void hl_ep_destroy(struct hl_endpoint *ep);
+
+struct hl_ep_usage {
+	uint64_t quota_bytes, used_bytes;
+	unsigned clients, regions;     /* regions: charged to this pod */
+};
+void hl_ep_get_usage(const struct hl_endpoint *ep, struct hl_ep_usage *u);
+void hl_ep_node_get_usage(const struct hl_ep_node *n, uint64_t *pool_bytes,
+			  uint64_t *used_bytes);
+
+/* The endpoint of @pod_key, or NULL. */
+struct hl_endpoint *hl_ep_find(const struct hl_ep_node *n, const char *pod_key);
+
+/* The pod key the endpoint was created with. */
+const char *hl_ep_pod_key(const struct hl_endpoint *ep);
+
+/*
+ * Changes the quota of a live endpoint (e.g. the annotation changed). Only
+ * future charges see it; a pod already above the new quota keeps what it
+ * holds. Return: 0.
+ */
+int hl_ep_set_quota(struct hl_endpoint *ep, uint64_t quota_bytes);
+
+/* Limits that bound what one hostile pod can make the agent hold. */
+#define HL_EP_MAX_CLIENTS   256u   /* connected clients per pod */
+#define HL_EP_MAX_LISTENERS 1024u  /* listen ports per pod */
+
+#endif
