@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* hlk8s internals shared by client.c (requests, GET) and watch.c (list+watch). */
+#ifndef HLK8S_CLIENT_PRIVATE_H
+#define HLK8S_CLIENT_PRIVATE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "hlk8s.h"
+#include "hlk8s_private.h"
+
+/* Identity of the token file as last read: a change means "re-read". */
+struct tok_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim;
+};
+
+struct hlk8s_client {
+	struct hlk8s__config cfg;
+	char *node;
+	long get_timeout_ms;
+	void (*log)(void *arg, int level, const char *msg);
+	void *log_arg;
+
+	pthread_mutex_t lock; /* cache and stats */
+	struct hlk8s__cache *cache;
+	struct hlk8s_stats st;
+
+	pthread_mutex_t tok_lock; /* token, tok_id */
+	char *token;
+	struct tok_id tok_id;
+};
+
+/* A growable response buffer that refuses to grow past max. */
+struct hlk8s__buf {
+	char *p;
+	size_t len, cap, max;
+};
+
+/* What a transfer ended with, beyond its CURLcode. */
+#define HLK8S__STOPPED 1 /* stop_fd became readable */
+
+__attribute__((format(printf, 3, 4)))
+void hlk8s__log(struct hlk8s_client *c, int level, const char *fmt, ...);
+
+/* Re-reads the token file if it changed (or always, with @force). Returns 1
+ * if a new token was loaded, 0 if not, -errno if it could not be read. */
+int hlk8s__token_refresh(struct hlk8s_client *c, bool force);
+
+/*
+ * A configured easy handle for @url (TLS, credentials, timeouts in ms; 0 =
+ * none) that appends the body to @body. *@hdrs must be freed with
+ * curl_slist_free_all after the transfer. NULL on ENOMEM.
+ */
+CURL *hlk8s__easy(struct hlk8s_client *c, const char *url, long connect_ms, long total_ms,
+		  struct hlk8s__buf *body, struct curl_slist **hdrs);
+/* Runs @e; with @stop_fd >= 0 also returns HLK8S__STOPPED when it becomes readable.
+ * Returns 0 (transfer done; check the HTTP code), HLK8S__STOPPED, or -errno. */
+int hlk8s__perform(struct hlk8s_client *c, CURL *e, int stop_fd, const char *what);
+/* curl write callback appending to a struct hlk8s__buf. */
+size_t hlk8s__buf_write(char *ptr, size_t size, size_t n, void *ud);
+int hlk8s__buf_append(struct hlk8s__buf *b, const char *p, size_t n);
+/* Logs the Status (or HTTP code) of a failed answer and maps it to -errno. */
+int hlk8s__http_error(struct hlk8s_client *c, long code, const struct hlk8s__buf *body,
+		      const char *what);
+/* "base/api/..." with @node URL-escaped in; NULL on ENOMEM. */
+char *hlk8s__escape(const char *s);
+
+#endif /* HLK8S_CLIENT_PRIVATE_H */

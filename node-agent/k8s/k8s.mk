@@ -1,0 +1,34 @@
+# hlk8s: the node agent's Kubernetes client (libhlk8s.a), its tests, fuzz
+# harnesses, and the C driver of the fake-API-server integration test.
+HLK8S_SRCS    := node-agent/k8s/client.c node-agent/k8s/watch.c node-agent/k8s/pod.c \
+                 node-agent/k8s/cache.c node-agent/k8s/kubeconfig.c
+HLK8S_PARSERS := node-agent/k8s/pod.c node-agent/k8s/cache.c node-agent/k8s/kubeconfig.c
+# What a user of libhlk8s.a links with (the agent: LDLIBS += $(HLK8S_LDLIBS)).
+HLK8S_LDLIBS  := -lcurl -lcjson -lyaml -lpthread
+CPPFLAGS      += -Inode-agent/k8s
+
+$(BUILD)/lib/libhlk8s.a: $(call objs,$(HLK8S_SRCS))
+LIBS += $(BUILD)/lib/libhlk8s.a
+
+$(BUILD)/test/test_hlk8s_parse: $(call objs,node-agent/k8s/tests/test_hlk8s_parse.c) $(BUILD)/lib/libhlk8s.a
+$(BUILD)/test/test_hlk8s_parse: LDLIBS += $(HLK8S_LDLIBS)
+$(BUILD)/test/test_hlk8s_kubeconfig: $(call objs,node-agent/k8s/tests/test_hlk8s_kubeconfig.c) $(BUILD)/lib/libhlk8s.a
+$(BUILD)/test/test_hlk8s_kubeconfig: LDLIBS += $(HLK8S_LDLIBS)
+UNIT_TESTS += $(BUILD)/test/test_hlk8s_parse $(BUILD)/test/test_hlk8s_kubeconfig
+
+# Driver of test/integration/agent-k8s.sh (not a Check suite: the script runs
+# it once per scenario against test/tools/fake-apiserver). Built by `make tests`.
+$(BUILD)/test/hlk8s-itest: $(call objs,node-agent/k8s/tests/hlk8s_itest.c) $(BUILD)/lib/libhlk8s.a
+$(BUILD)/test/hlk8s-itest: LDLIBS += $(HLK8S_LDLIBS)
+tests: $(BUILD)/test/hlk8s-itest
+
+# FUZZ_CFLAGS took CPPFLAGS before the modules were read: add our include dir.
+$(BUILD)/fuzzobj/node-agent/k8s/%.o: FUZZ_CFLAGS += -Inode-agent/k8s
+hlk8s_fuzzobjs = $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(1))
+$(BUILD)/fuzz/fuzz_k8s_event: $(call hlk8s_fuzzobjs,node-agent/k8s/fuzz/fuzz_k8s_event.c $(HLK8S_PARSERS))
+$(BUILD)/fuzz/fuzz_k8s_event: LDLIBS += -lcjson -lyaml
+$(BUILD)/fuzz/fuzz_k8s_kubeconfig: $(call hlk8s_fuzzobjs,node-agent/k8s/fuzz/fuzz_k8s_kubeconfig.c $(HLK8S_PARSERS))
+$(BUILD)/fuzz/fuzz_k8s_kubeconfig: LDLIBS += -lcjson -lyaml
+FUZZERS += $(BUILD)/fuzz/fuzz_k8s_event $(BUILD)/fuzz/fuzz_k8s_kubeconfig
+
+CPPCHECK_DIRS += node-agent/k8s

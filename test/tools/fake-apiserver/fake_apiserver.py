@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""A fake Kubernetes API server for hostlane's tests.
+
+Serves, over HTTPS on 127.0.0.1, the part of the core/v1 API the node agent
+uses, with the shapes the real API server sends:
+
+  GET /api/v1/namespaces/{ns}/pods/{name}       Pod, or a 404 Status
+  GET /api/v1/pods?fieldSelector=spec.nodeName=N[&limit=&continue=]
+                                                PodList (metadata.resourceVersion)
+  GET /api/v1/pods?watch=1&resourceVersion=R&fieldSelector=...
+                                                chunked stream of WatchEvents,
+                                                ERROR + Status 410 "Expired" when
+                                                R is older than the compaction point
+
+Authentication: "Authorization: Bearer <token>" where <token> is the content
+of --token-file, re-read on every request (so a test rotates the token by
+rewriting that file: the old token then gets 401), or a client certificate
+signed by --client-ca.
+
+A second, plain-HTTP control listener on 127.0.0.1 lets the test script the
+server (JSON bodies; every answer is JSON):
+
+  POST /reset                       forget pods, history, log; end watches
+  POST /pods     {namespace, name, node, annotations?, uid?}
+                                    create or update (ADDED / MODIFIED event)
+  POST /delete   {namespace, name}  delete (DELETED event)
+  POST /drop     {pods?:[...], deletes?:[...]}
+                                    cut every open watch connection (no final
+                                    chunk), then apply the changes, so that only
+                                    a resumed watch can deliver them
+  POST /compact  {pods?:[...], deletes?:[...]}
+                                    like /drop, then compact: any watch from an
+                                    older resourceVersion gets 410
+  POST /bookmark                    send a BOOKMARK to every open watch
+  POST /stall    {on: bool}         hold every API request until turned off
+  GET  /log                         {watches:[{rv, last_sent, dropped}],
+                                     gets, lists, unauthorized, held, rv}
+
+On start it writes "<api_port> <control_port>\\n" to --port-file.
+"""
+import argparse
+import http.server
+import json
+import os
+import socket
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+
+STALL_MAX_S = 60
+
+
+def status(code, reason, message, details=None):
+    st = {"kind": "Status", "apiVersion": "v1", "metadata": {},
+          "status": "Failure", "message": message, "reason": reason,
+          "code": code}
+    if details:
+        st["details"] = details
+    return st
+
+
+class State:
+    def __init__(self, token_file):
+        self.cond = threading.Condition()
+        self.token_file = token_file
+        self.rv = 1000
+        self.held = 0           # requests being held by /stall now
+        self.reset_locked()
+
+    def reset_locked(self):
+        self.pods = {}          # (ns, name) -> Pod
+        self.history = []       # (rv, type, Pod), in order
+        self.compacted = 0      # watches from an rv below this get 410
+        self.epoch = getattr(self, "epoch", 0) + 1  # bumping it ends watches
+        self.stall = False
+        self.watches = []
+        self.gets = self.lists = self.unauthorized = 0
+        self.uid_seq = 0
+
+    def next_rv(self):
+        self.rv += 1
+        return self.rv
+
+    def upsert_locked(self, spec):
+        key = (spec["namespace"], spec["name"])
+        old = self.pods.get(key)
+        rv = self.next_rv()
+        if old:
+            uid = old["metadata"]["uid"]
+        else:
+            self.uid_seq += 1
+            uid = spec.get("uid") or "6f1c2b3a-0000-4000-8000-%012d" % self.uid_seq
+        pod = {
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {
+                "name": spec["name"], "namespace": spec["namespace"],
+                "uid": uid, "resourceVersion": str(rv),
+                "creationTimestamp": "2024-05-01T10:00:00Z",
+                "labels": {"app": spec["name"]},
+                "annotations": dict(spec.get("annotations") or {}),
+            },
+            "spec": {"nodeName": spec["node"],
+                     "containers": [{"name": "app", "image": "busybox:1.36"}]},
+            "status": {"phase": "Running", "podIP": "10.244.0.7"},
+        }
+        self.pods[key] = pod
+        self.history.append((rv, "MODIFIED" if old else "ADDED", pod))
+        return rv
+
+    def delete_locked(self, ns, name):
+        pod = self.pods.pop((ns, name), None)
+        if not pod:
+            return None
+        rv = self.next_rv()
+        pod = json.loads(json.dumps(pod))
+        pod["metadata"]["resourceVersion"] = str(rv)
+        self.history.append((rv, "DELETED", pod))
+        return rv
+
+    def changes_locked(self, body):
+        for spec in body.get("pods") or []:
+            self.upsert_locked(spec)
+        for d in body.get("deletes") or []:
+            self.delete_locked(d["namespace"], d["name"])
+
+
+class ApiHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-apiserver/1"
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            sys.stderr.write("api: " + fmt % args + "\n")
+
+    def send_json(self, code, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def authorized(self, st):
+        try:
+            if self.connection.getpeercert():
+                return True
+        except (AttributeError, ValueError):
+            pass
+        try:
+            with open(st.token_file) as f:
+                token = f.read().strip()
+        except OSError:
+            return False
+        return self.headers.get("Authorization") == "Bearer " + token
+
+    def wait_stall(self, st):
+        deadline = time.monotonic() + STALL_MAX_S
+        with st.cond:
+            if not st.stall:
+                return
+            st.held += 1
+            while st.stall and time.monotonic() < deadline:
+                st.cond.wait(0.1)
+            st.held -= 1
+
+    def do_GET(self):
+        st = self.server.state
+        self.wait_stall(st)
+        url = urllib.parse.urlsplit(self.path)
+        q = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+        if not self.authorized(st):
+            with st.cond:
+                st.unauthorized += 1
+            return self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
+        parts = url.path.strip("/").split("/")
+        if parts[:3] == ["api", "v1", "namespaces"] and len(parts) == 6 and parts[4] == "pods":
+            return self.get_pod(st, parts[3], parts[5])
+        if parts == ["api", "v1", "pods"]:
+            node = self.node_of(q)
+            if q.get("watch", ["0"])[0] in ("1", "true"):
+                return self.watch(st, q, node)
+            return self.list(st, q, node)
+        self.send_json(404, status(404, "NotFound", "the server could not find the requested resource"))
+
+    @staticmethod
+    def node_of(q):
+        sel = q.get("fieldSelector", [""])[0]
+        for term in sel.split(","):
+            if term.startswith("spec.nodeName="):
+                return term.split("=", 1)[1]
+        return None
+
+    def get_pod(self, st, ns, name):
+        with st.cond:
+            st.gets += 1
+            pod = st.pods.get((ns, name))
+            pod = json.loads(json.dumps(pod)) if pod else None
+        if pod:
+            return self.send_json(200, pod)
+        self.send_json(404, status(404, "NotFound", 'pods "%s" not found' % name,
+                                   {"name": name, "kind": "pods"}))
+
+    def list(self, st, q, node):
+        limit = int(q.get("limit", ["0"])[0] or 0)
+        start = int(q.get("continue", ["0"])[0] or 0)
+        with st.cond:
+            st.lists += 1
+            pods = [p for _, p in sorted(st.pods.items())
+                    if node is None or p["spec"]["nodeName"] == node]
+            rv = str(st.rv)
+        md = {"resourceVersion": rv}
+        if limit and start + limit < len(pods):
+            md["continue"] = str(start + limit)
+        pods = pods[start:start + limit] if limit else pods[start:]
+        self.send_json(200, {"kind": "PodList", "apiVersion": "v1",
+                             "metadata": md, "items": pods})
+
+    def chunk(self, obj):
+        data = (json.dumps(obj) + "\n").encode()
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def watch(self, st, q, node):
+        rv_s = q.get("resourceVersion", [""])[0]
+        rv = int(rv_s) if rv_s.isdigit() else 0
+        rec = {"rv": rv_s, "last_sent": rv_s, "dropped": False}
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.flush()
+        with st.cond:
+            st.watches.append(rec)
+            epoch = st.epoch
+            if rv and rv < st.compacted:
+                msg = "too old resource version: %d (%d)" % (rv, st.compacted)
+                gone = status(410, "Expired", msg)
+            else:
+                gone = None
+                # "" / "0": start with the current state as synthetic ADDED events.
+                pending = ([(int(p["metadata"]["resourceVersion"]), "ADDED", p)
+                            for p in st.pods.values()] if not rv else
+                           [e for e in st.history if e[0] > rv])
+                sent_to = st.rv if not rv else (pending[-1][0] if pending else rv)
+        if gone:
+            self.chunk({"type": "ERROR", "object": gone})
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        try:
+            self.stream(st, node, epoch, pending, sent_to, rec)
+        except OSError:
+            pass
+
+    def stream(self, st, node, epoch, pending, sent_to, rec):
+        bookmarks = self.server.bookmarks
+        while True:
+            for ev_rv, typ, pod in pending:
+                if node is None or pod["spec"]["nodeName"] == node:
+                    self.chunk({"type": typ, "object": pod})
+                    rec["last_sent"] = str(ev_rv)
+            with st.cond:
+                while True:
+                    if st.epoch != epoch:
+                        rec["dropped"] = True
+                        # Cut the connection without the final chunk, as a
+                        # crashing apiserver or a broken LB would.
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        self.close_connection = True
+                        return
+                    pending = [e for e in st.history if e[0] > sent_to]
+                    if pending:
+                        sent_to = pending[-1][0]
+                        break
+                    if bookmarks.get(id(rec)):
+                        break
+                    st.cond.wait(0.5)
+                bm = bookmarks.pop(id(rec), None)
+            if bm:
+                self.chunk({"type": "BOOKMARK", "object": {
+                    "kind": "Pod", "apiVersion": "v1",
+                    "metadata": {"resourceVersion": bm}}})
+                rec["last_sent"] = bm
+
+
+class ApiServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, addr, handler, ctx, state, verbose):
+        super().__init__(addr, handler)
+        self.ctx = ctx
+        self.state = state
+        self.verbose = verbose
+        self.bookmarks = {}
+
+    def finish_request(self, request, client_address):
+        # Handshake in the connection's own thread, so that one slow or
+        # failing client cannot block the accept loop.
+        try:
+            request.settimeout(30)
+            tls = self.ctx.wrap_socket(request, server_side=True)
+            tls.settimeout(None)
+        except (ssl.SSLError, OSError) as e:
+            if self.verbose:
+                sys.stderr.write("api: TLS handshake failed: %s\n" % e)
+            return
+        self.RequestHandlerClass(tls, client_address, self)
+
+    def shutdown_request(self, request):
+        try:
+            request.close()
+        except OSError:
+            pass
+
+
+class CtlHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        if self.server.api.verbose:
+            sys.stderr.write("ctl: " + fmt % args + "\n")
+
+    def reply(self, obj, code=200):
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        st = self.server.api.state
+        if self.path != "/log":
+            return self.reply({"error": "no such endpoint"}, 404)
+        with st.cond:
+            self.reply({"watches": st.watches, "gets": st.gets, "lists": st.lists,
+                        "unauthorized": st.unauthorized, "held": st.held,
+                        "rv": str(st.rv)})
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        try:
+            body = json.loads(self.rfile.read(n) or b"{}")
+        except ValueError:
+            return self.reply({"error": "bad json"}, 400)
+        st = self.server.api.state
+        ep = self.path
+        with st.cond:
+            if ep == "/reset":
+                st.reset_locked()
+            elif ep == "/pods":
+                body = {"pods": [body]}
+                st.changes_locked(body)
+            elif ep == "/delete":
+                if st.delete_locked(body["namespace"], body["name"]) is None:
+                    return self.reply({"error": "no such pod"}, 404)
+            elif ep in ("/drop", "/compact"):
+                st.epoch += 1
+                st.changes_locked(body)
+                if ep == "/compact":
+                    st.compacted = st.rv
+            elif ep == "/bookmark":
+                for w in st.watches:
+                    self.server.api.bookmarks[id(w)] = str(st.rv)
+            elif ep == "/stall":
+                st.stall = bool(body.get("on"))
+            else:
+                return self.reply({"error": "no such endpoint"}, 404)
+            st.cond.notify_all()
+            self.reply({"rv": str(st.rv)})
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cert", required=True, help="server certificate (PEM)")
+    ap.add_argument("--key", required=True, help="server key (PEM)")
+    ap.add_argument("--token-file", required=True, help="the accepted bearer token")
+    ap.add_argument("--client-ca", help="CA whose client certificates are accepted")
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(a.cert, a.key)
+    if a.client_ca:
+        ctx.load_verify_locations(a.client_ca)
+        ctx.verify_mode = ssl.CERT_OPTIONAL
+    state = State(a.token_file)
+    api = ApiServer(("127.0.0.1", 0), ApiHandler, ctx, state, a.verbose)
+    ctl = http.server.ThreadingHTTPServer(("127.0.0.1", 0), CtlHandler)
+    ctl.daemon_threads = True
+    ctl.api = api
+    threading.Thread(target=ctl.serve_forever, daemon=True).start()
+    tmp = a.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d %d\n" % (api.server_address[1], ctl.server_address[1]))
+    os.rename(tmp, a.port_file)
+    try:
+        api.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
