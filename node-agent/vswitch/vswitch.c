@@ -1,0 +1,660 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * hostlane-vswitch: an L2 switch between vhost-user ports, on DPDK's vhost
+ * library. One forwarding lcore (the EAL main lcore) owns all switch state:
+ * the port table, the MAC table and the counters. Everyone else (the control
+ * thread, the vhost library's event thread) changes that state only by
+ * posting a command to a one-slot mailbox that the forwarding loop runs
+ * between bursts, so the fast path takes no locks and a port can come and go
+ * without disturbing the others.
+ *
+ *   hostlane-vswitch [EAL options] -- --ctl PATH [--mbufs N]
+ *       [--idle-max-us N] [--mac-age-s N]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ether.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_vhost.h>
+
+#include "vsw_ctl.h"
+#include "vsw_mac.h"
+
+#define MAX_PORTS 64
+#define BURST 32
+#define GUEST_RXQ 0        /* vring the switch enqueues into (pod's rx) */
+#define GUEST_TXQ 1        /* vring the switch dequeues from (pod's tx) */
+#define IDLE_SPINS 1024    /* empty polls before the first sleep */
+#define MAC_BUCKETS 1024   /* x 4 ways */
+
+struct port_stats {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rx_drops, tx_drops;
+};
+
+struct port {
+	int used;
+	int vid;           /* -1: no virtio-user peer connected */
+	char name[HL_VSW_NAME_MAX];
+	char path[HL_VSW_PATH_MAX];
+	enum hl_vsw_mode mode;
+	struct port_stats st;
+	uint16_t txn;      /* frames queued in txq this burst */
+	struct rte_mbuf *txq[BURST];
+};
+
+enum cmd_op { CMD_ADD, CMD_DEL, CMD_UP, CMD_DOWN, CMD_LIST, CMD_MACS };
+
+struct cmd {
+	enum cmd_op op;
+	char name[HL_VSW_NAME_MAX];
+	char path[HL_VSW_PATH_MAX];
+	enum hl_vsw_mode mode;
+	int vid;
+	void *out;          /* CMD_LIST/CMD_MACS results */
+	size_t cap, n;
+	int result;
+	atomic_int done;    /* release by the runner, acquire by the poster */
+};
+
+struct sw {
+	struct port ports[MAX_PORTS];
+	int up[MAX_PORTS];          /* slots with a peer, forwarding order */
+	int nup;
+	struct vsw_mac_table *macs;
+	struct rte_mempool *pool;
+	uint64_t hz;
+	unsigned idle_max_us;
+
+	pthread_mutex_t post_lock;  /* one poster at a time */
+	_Atomic(struct cmd *) pending;
+	atomic_int loop_running;
+};
+
+static struct sw g_sw;
+static atomic_int g_quit;
+
+/* ---- commands: run on the forwarding lcore ------------------------------ */
+
+static int find_name(const struct sw *sw, const char *name)
+{
+	for (int i = 0; i < MAX_PORTS; i++) {
+		if (sw->ports[i].used && !strcmp(sw->ports[i].name, name))
+			return i;
+	}
+	return -1;
+}
+
+static int find_path(const struct sw *sw, const char *path)
+{
+	for (int i = 0; i < MAX_PORTS; i++) {
+		if (sw->ports[i].used && !strcmp(sw->ports[i].path, path))
+			return i;
+	}
+	return -1;
+}
+
+static void rebuild_up(struct sw *sw)
+{
+	sw->nup = 0;
+	for (int i = 0; i < MAX_PORTS; i++) {
+		if (sw->ports[i].used && sw->ports[i].vid >= 0)
+			sw->up[sw->nup++] = i;
+	}
+}
+
+static int cmd_add(struct sw *sw, struct cmd *c)
+{
+	if (find_name(sw, c->name) >= 0 || find_path(sw, c->path) >= 0)
+		return -EEXIST;
+	for (int i = 0; i < MAX_PORTS; i++) {
+		struct port *p = &sw->ports[i];
+		if (p->used)
+			continue;
+		memset(p, 0, sizeof(*p));
+		p->used = 1;
+		p->vid = -1;
+		p->mode = c->mode;
+		memcpy(p->name, c->name, sizeof(p->name));
+		memcpy(p->path, c->path, sizeof(p->path));
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static int cmd_del(struct sw *sw, struct cmd *c)
+{
+	int i = find_name(sw, c->name);
+
+	if (i < 0)
+		return -ENOENT;
+	memcpy(c->path, sw->ports[i].path, sizeof(c->path));
+	sw->ports[i].used = 0;
+	sw->ports[i].vid = -1;
+	vsw_mac_flush_port(sw->macs, i);
+	rebuild_up(sw);
+	return 0;
+}
+
+static int cmd_up(struct sw *sw, struct cmd *c)
+{
+	int i = find_path(sw, c->path);
+
+	if (i < 0)
+		return -ENOENT; /* deleted meanwhile */
+	sw->ports[i].vid = c->vid;
+	rebuild_up(sw);
+	return 0;
+}
+
+static int cmd_down(struct sw *sw, struct cmd *c)
+{
+	for (int i = 0; i < MAX_PORTS; i++) {
+		if (sw->ports[i].used && sw->ports[i].vid == c->vid) {
+			sw->ports[i].vid = -1;
+			vsw_mac_flush_port(sw->macs, i);
+		}
+	}
+	rebuild_up(sw);
+	return 0;
+}
+
+static int cmd_list(struct sw *sw, struct cmd *c)
+{
+	struct hl_vsw_port_stats *out = c->out;
+
+	c->n = 0;
+	for (int i = 0; i < MAX_PORTS && c->n < c->cap; i++) {
+		const struct port *p = &sw->ports[i];
+		struct hl_vsw_port_stats *o = &out[c->n];
+		if (!p->used)
+			continue;
+		memset(o, 0, sizeof(*o));
+		memcpy(o->name, p->name, sizeof(o->name));
+		memcpy(o->path, p->path, sizeof(o->path));
+		o->mode = p->mode;
+		o->up = p->vid >= 0;
+		o->rx_packets = p->st.rx_packets;
+		o->rx_bytes = p->st.rx_bytes;
+		o->tx_packets = p->st.tx_packets;
+		o->tx_bytes = p->st.tx_bytes;
+		o->rx_drops = p->st.rx_drops;
+		o->tx_drops = p->st.tx_drops;
+		c->n++;
+	}
+	return 0;
+}
+
+struct mac_walk {
+	struct sw *sw;
+	struct cmd *c;
+	uint64_t now;
+};
+
+static int mac_one(void *arg, uint64_t mac, int port, uint64_t seen)
+{
+	struct mac_walk *w = arg;
+	struct hl_vsw_mac *o = (struct hl_vsw_mac *)w->c->out + w->c->n;
+
+	if (w->c->n == w->c->cap)
+		return 1;
+	if (port < 0 || port >= MAX_PORTS || !w->sw->ports[port].used)
+		return 0;
+	memset(o, 0, sizeof(*o));
+	vsw_mac_bytes(mac, o->addr);
+	memcpy(o->port, w->sw->ports[port].name, sizeof(o->port));
+	o->age_ms = (w->now - seen) * 1000 / w->sw->hz;
+	w->c->n++;
+	return 0;
+}
+
+static int cmd_macs(struct sw *sw, struct cmd *c)
+{
+	struct mac_walk w = { sw, c, rte_rdtsc() };
+
+	c->n = 0;
+	vsw_mac_walk(sw->macs, w.now, mac_one, &w);
+	return 0;
+}
+
+static void run_cmd(struct sw *sw, struct cmd *c)
+{
+	static int (*const fn[])(struct sw *, struct cmd *) = {
+		[CMD_ADD] = cmd_add, [CMD_DEL] = cmd_del, [CMD_UP] = cmd_up,
+		[CMD_DOWN] = cmd_down, [CMD_LIST] = cmd_list,
+		[CMD_MACS] = cmd_macs,
+	};
+
+	c->result = fn[c->op](sw, c);
+	/* Pairs with the acquire load in post(). */
+	atomic_store_explicit(&c->done, 1, memory_order_release);
+}
+
+static void poll_mailbox(struct sw *sw)
+{
+	/* Pairs with the release store in post(). */
+	struct cmd *c = atomic_load_explicit(&sw->pending, memory_order_acquire);
+
+	if (!c)
+		return;
+	atomic_store_explicit(&sw->pending, NULL, memory_order_relaxed);
+	run_cmd(sw, c);
+}
+
+/* Runs @c on the forwarding lcore and waits for it; when the loop is not
+ * running (start-up, shutdown) runs it here, still under post_lock. */
+static int post(struct sw *sw, struct cmd *c)
+{
+	struct timespec ts = { 0, 20000 };
+
+	atomic_init(&c->done, 0);
+	pthread_mutex_lock(&sw->post_lock);
+	if (!atomic_load(&sw->loop_running)) {
+		run_cmd(sw, c);
+	} else {
+		/* Pairs with the acquire load in poll_mailbox(). */
+		atomic_store_explicit(&sw->pending, c, memory_order_release);
+		while (!atomic_load_explicit(&c->done, memory_order_acquire)) {
+			if (!atomic_load(&sw->loop_running) &&
+			    atomic_exchange(&sw->pending, NULL) == c)
+				run_cmd(sw, c); /* loop ended under us */
+			else
+				nanosleep(&ts, NULL);
+		}
+	}
+	pthread_mutex_unlock(&sw->post_lock);
+	return c->result;
+}
+
+/* ---- vhost library callbacks (its event thread) ------------------------- */
+
+static int on_new_device(int vid)
+{
+	struct cmd c = { .op = CMD_UP, .vid = vid };
+	int rc;
+
+	if (rte_vhost_get_ifname(vid, c.path, sizeof(c.path)) < 0)
+		return -1;
+	/* The pod polls; kicks would only cost syscalls. */
+	rte_vhost_enable_guest_notification(vid, GUEST_RXQ, 0);
+	rte_vhost_enable_guest_notification(vid, GUEST_TXQ, 0);
+	rc = post(&g_sw, &c);
+	fprintf(stderr, "vswitch: %s connected (vid %d)%s\n", c.path, vid,
+		rc ? ", but the port is gone" : "");
+	return 0;
+}
+
+/* Returns only once the forwarding lcore no longer touches @vid. */
+static void on_destroy_device(int vid)
+{
+	struct cmd c = { .op = CMD_DOWN, .vid = vid };
+
+	post(&g_sw, &c);
+	fprintf(stderr, "vswitch: vid %d disconnected\n", vid);
+}
+
+static const struct rte_vhost_device_ops vhost_ops = {
+	.new_device = on_new_device,
+	.destroy_device = on_destroy_device,
+};
+
+/* ---- control requests (control thread) ---------------------------------- */
+
+static int vhost_attach(const char *path, enum hl_vsw_mode mode)
+{
+	uint64_t flags = mode == HL_VSW_SWITCH_CLIENT ? RTE_VHOST_USER_CLIENT : 0;
+
+	if (rte_vhost_driver_register(path, flags) < 0)
+		return -EIO;
+	if (rte_vhost_driver_callback_register(path, &vhost_ops) < 0 ||
+	    rte_vhost_driver_start(path) < 0) {
+		rte_vhost_driver_unregister(path);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void vhost_detach(const char *path)
+{
+	struct timespec ts = { 0, 1000000 };
+
+	/* -1 while a callback of this socket is running: try again. */
+	for (int i = 0; i < 5000 && rte_vhost_driver_unregister(path) < 0; i++)
+		nanosleep(&ts, NULL);
+}
+
+static int req_add(struct sw *sw, const struct vsw_req *r)
+{
+	struct cmd c = { .op = CMD_ADD, .mode = r->mode };
+	int rc;
+
+	memcpy(c.name, r->name, sizeof(c.name));
+	memcpy(c.path, r->path, sizeof(c.path));
+	rc = post(sw, &c);
+	if (rc < 0)
+		return rc;
+	rc = vhost_attach(r->path, r->mode);
+	if (rc < 0) {
+		struct cmd d = { .op = CMD_DEL };
+		memcpy(d.name, r->name, sizeof(d.name));
+		post(sw, &d);
+	}
+	return rc;
+}
+
+static int req_del(struct sw *sw, const struct vsw_req *r)
+{
+	struct cmd c = { .op = CMD_DEL };
+	int rc;
+
+	memcpy(c.name, r->name, sizeof(c.name));
+	rc = post(sw, &c);
+	if (rc == 0)
+		vhost_detach(c.path); /* the forwarding loop already let go */
+	return rc;
+}
+
+static int req_list(struct sw *sw, struct vsw_out *out)
+{
+	struct hl_vsw_port_stats st[MAX_PORTS];
+	struct cmd c = { .op = CMD_LIST, .out = st, .cap = MAX_PORTS };
+	char line[VSW_LINE_MAX];
+	int rc = post(sw, &c);
+
+	for (size_t i = 0; rc == 0 && i < c.n; i++) {
+		rc = vsw_proto_format_port(&st[i], line, sizeof(line));
+		if (rc >= 0)
+			rc = vsw_out_line(out, line);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static int req_macs(struct sw *sw, struct vsw_out *out)
+{
+	size_t cap = MAC_BUCKETS * VSW_MAC_WAYS;
+	struct hl_vsw_mac *m = calloc(cap, sizeof(*m));
+	struct cmd c = { .op = CMD_MACS, .out = m, .cap = cap };
+	char line[VSW_LINE_MAX];
+	int rc;
+
+	if (!m)
+		return -ENOMEM;
+	rc = post(sw, &c);
+	for (size_t i = 0; rc == 0 && i < c.n; i++) {
+		rc = vsw_proto_format_mac(&m[i], line, sizeof(line));
+		if (rc >= 0)
+			rc = vsw_out_line(out, line);
+	}
+	free(m);
+	return rc < 0 ? rc : 0;
+}
+
+static int handle_req(void *arg, const struct vsw_req *r, struct vsw_out *out)
+{
+	struct sw *sw = arg;
+
+	switch (r->op) {
+	case VSW_OP_PING: return 0;
+	case VSW_OP_ADD: return req_add(sw, r);
+	case VSW_OP_DEL: return req_del(sw, r);
+	case VSW_OP_LIST: return req_list(sw, out);
+	case VSW_OP_MACS: return req_macs(sw, out);
+	}
+	return -EINVAL;
+}
+
+/* ---- the forwarding loop ------------------------------------------------ */
+
+static inline void txq_add(struct sw *sw, int d, struct rte_mbuf *m,
+			   int *dirty, int *ndirty)
+{
+	struct port *p = &sw->ports[d];
+
+	if (p->txn == 0)
+		dirty[(*ndirty)++] = d;
+	p->txq[p->txn++] = m;
+}
+
+static void flush(struct sw *sw, const int *dirty, int ndirty)
+{
+	for (int k = 0; k < ndirty; k++) {
+		struct port *p = &sw->ports[dirty[k]];
+		/* The vhost library copies into the pod's buffers; the mbufs
+		 * stay ours, so a flooded frame needs no clone or refcount. */
+		uint16_t sent = rte_vhost_enqueue_burst(p->vid, GUEST_RXQ,
+							p->txq, p->txn);
+
+		for (uint16_t i = 0; i < sent; i++)
+			p->st.tx_bytes += rte_pktmbuf_pkt_len(p->txq[i]);
+		p->st.tx_packets += sent;
+		p->st.tx_drops += p->txn - sent;
+		p->txn = 0;
+	}
+}
+
+static void switch_one(struct sw *sw, int s, struct rte_mbuf *m, uint64_t now,
+		       int *dirty, int *ndirty)
+{
+	struct port *src = &sw->ports[s];
+	const struct rte_ether_hdr *eth;
+	int d;
+
+	src->st.rx_bytes += rte_pktmbuf_pkt_len(m);
+	if (rte_pktmbuf_data_len(m) < sizeof(*eth)) {
+		src->st.rx_drops++;
+		return;
+	}
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	vsw_mac_learn(sw->macs, eth->src_addr.addr_bytes, s, now);
+	d = vsw_mac_lookup(sw->macs, eth->dst_addr.addr_bytes, now);
+	if (d == s) {
+		src->st.rx_drops++; /* its owner sits behind the same port */
+		return;
+	}
+	if (d >= 0 && sw->ports[d].vid >= 0) {
+		txq_add(sw, d, m, dirty, ndirty);
+		return;
+	}
+	for (int k = 0; k < sw->nup; k++) {
+		if (sw->up[k] != s)
+			txq_add(sw, sw->up[k], m, dirty, ndirty);
+	}
+}
+
+static uint16_t poll_port(struct sw *sw, int s, uint64_t now)
+{
+	struct rte_mbuf *pkts[BURST];
+	int dirty[MAX_PORTS], ndirty = 0;
+	uint16_t n = rte_vhost_dequeue_burst(sw->ports[s].vid, GUEST_TXQ,
+					     sw->pool, pkts, BURST);
+
+	if (!n)
+		return 0;
+	sw->ports[s].st.rx_packets += n;
+	for (uint16_t i = 0; i < n; i++)
+		switch_one(sw, s, pkts[i], now, dirty, &ndirty);
+	flush(sw, dirty, ndirty);
+	rte_pktmbuf_free_bulk(pkts, n);
+	return n;
+}
+
+static void idle_sleep(unsigned us)
+{
+	struct timespec ts = { 0, (long)us * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static int fwd_loop(void *arg)
+{
+	struct sw *sw = arg;
+	unsigned idle = 0, sleep_us = 0;
+
+	while (!atomic_load_explicit(&g_quit, memory_order_relaxed)) {
+		uint64_t now = rte_rdtsc();
+		unsigned total = 0;
+
+		poll_mailbox(sw);
+		for (int k = 0; k < sw->nup; k++)
+			total += poll_port(sw, sw->up[k], now);
+		if (total) {
+			idle = 0;
+			sleep_us = 0;
+		} else if (++idle > IDLE_SPINS && sw->idle_max_us) {
+			/* Rizzo: poll while busy, back off to sleeping when
+			 * idle; the first frame brings back full polling. */
+			sleep_us = sleep_us ? sleep_us * 2 : 1;
+			if (sleep_us > sw->idle_max_us)
+				sleep_us = sw->idle_max_us;
+			idle_sleep(sleep_us);
+		}
+	}
+	return 0;
+}
+
+/* ---- start-up ----------------------------------------------------------- */
+
+struct opts {
+	const char *ctl;
+	unsigned mbufs, idle_max_us, mac_age_s;
+};
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: hostlane-vswitch [EAL options] -- --ctl PATH\n"
+		"         [--mbufs N (8191)] [--idle-max-us N (1000; 0: never sleep)]\n"
+		"         [--mac-age-s N (300)]\n");
+}
+
+static int parse_uint(const char *s, unsigned *v)
+{
+	char *end;
+	unsigned long x;
+
+	errno = 0;
+	x = strtoul(s, &end, 10);
+	if (errno || *end || !*s || x > 100000000UL)
+		return -1;
+	*v = (unsigned)x;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "ctl", required_argument, NULL, 'c' },
+		{ "mbufs", required_argument, NULL, 'm' },
+		{ "idle-max-us", required_argument, NULL, 'i' },
+		{ "mac-age-s", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int ch;
+
+	*o = (struct opts){ NULL, 8191, 1000, 300 };
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		int bad = 0;
+		switch (ch) {
+		case 'c': o->ctl = optarg; break;
+		case 'm': bad = parse_uint(optarg, &o->mbufs) || o->mbufs < 512; break;
+		case 'i': bad = parse_uint(optarg, &o->idle_max_us) || o->idle_max_us > 100000; break;
+		case 'a': bad = parse_uint(optarg, &o->mac_age_s) || !o->mac_age_s; break;
+		default: bad = 1; break;
+		}
+		if (bad)
+			return -1;
+	}
+	return o->ctl && optind == argc ? 0 : -1;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&g_quit, 1);
+}
+
+static void detach_all(struct sw *sw)
+{
+	for (int i = 0; i < MAX_PORTS; i++) {
+		struct cmd c = { .op = CMD_DEL };
+		if (!sw->ports[i].used)
+			continue;
+		memcpy(c.name, sw->ports[i].name, sizeof(c.name));
+		if (post(sw, &c) == 0)
+			vhost_detach(c.path);
+	}
+}
+
+static int run(struct sw *sw, const struct opts *o)
+{
+	struct vsw_ctl *ctl;
+
+	sw->hz = rte_get_tsc_hz();
+	sw->idle_max_us = o->idle_max_us;
+	sw->macs = vsw_mac_create(MAC_BUCKETS, (uint64_t)o->mac_age_s * sw->hz);
+	sw->pool = rte_pktmbuf_pool_create("vsw_mbufs", o->mbufs, 256, 0,
+					   RTE_MBUF_DEFAULT_BUF_SIZE,
+					   (int)rte_socket_id());
+	if (!sw->macs || !sw->pool) {
+		fprintf(stderr, "vswitch: cannot allocate MAC table/mbufs: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	/* Mailbox posts may begin as soon as the control socket exists. */
+	atomic_store(&sw->loop_running, 1);
+	ctl = vsw_ctl_start(o->ctl, handle_req, sw);
+	if (!ctl) {
+		fprintf(stderr, "vswitch: control socket %s: %s\n", o->ctl,
+			strerror(errno));
+		atomic_store(&sw->loop_running, 0);
+		return 1;
+	}
+	fprintf(stderr, "vswitch: lcore %u, control %s\n", rte_lcore_id(), o->ctl);
+	fwd_loop(sw);
+	atomic_store(&sw->loop_running, 0);
+	vsw_ctl_stop(ctl);
+	detach_all(sw);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	int n, rc;
+
+	n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "vswitch: EAL init failed: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	argv[n] = argv[0];
+	if (parse_opts(argc - n, argv + n, &o) < 0) {
+		usage();
+		rte_eal_cleanup();
+		return 2;
+	}
+	pthread_mutex_init(&g_sw.post_lock, NULL);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	rc = run(&g_sw, &o);
+	vsw_mac_free(g_sw.macs);
+	rte_mempool_free(g_sw.pool);
+	rte_eal_cleanup();
+	return rc;
+}
