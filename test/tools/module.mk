@@ -1,0 +1,7 @@
+# Test helpers: small C programs the integration tests, the benchmarks and
+# the demo drive. Not installed.
+
+# cni-bench: times CNI ADD/DEL calls (fork to exit) for hack/bench.d/10-cni.sh.
+$(BUILD)/bin/cni-bench: $(call objs,test/tools/cni-bench.c)
+BINS          += $(BUILD)/bin/cni-bench
+CPPCHECK_DIRS += test/tools
