@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shmq_abi.h — the shared-memory layout of shmq rings and regions.
+ *
+ * This is an ABI between two processes that do not trust each other: only
+ * fixed-width fields, explicit offsets checked by _Static_assert, a magic
+ * cookie and a major/minor version. Any change to the layout bumps
+ * SHMQ_ABI_MAJOR (incompatible) or SHMQ_ABI_MINOR (compatible addition in
+ * reserved space). See docs/shmq.md for the full description.
+ *
+ * Region (one memfd):
+ *   [0, 4096)                      struct shmq_abi_region
+ *   pair_off + i * pair_stride     ring pair i:
+ *       +0                         struct shmq_abi_ring  (ring 0: side 0 -> side 1)
+ *       +1024                      ring 0 data, `capacity` bytes
+ *       +1024 + capacity           struct shmq_abi_ring  (ring 1: side 1 -> side 0)
+ *       +2048 + capacity           ring 1 data
+ *
+ * Indices are free-running 64-bit byte counters; the position in the data
+ * area is `index & (capacity - 1)`. Producer and consumer state live in
+ * separate 128-byte blocks (two cache lines, so the adjacent-line prefetcher
+ * does not couple them either), and the rarely written flags live apart from
+ * the constantly written indices.
+ */
+#ifndef SHMQ_ABI_H
+#define SHMQ_ABI_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHMQ_ABI_MAJOR 1
+#define SHMQ_ABI_MINOR 0
+
+/* "SMQRING1" and "SMQREGN1" read as little-endian 64-bit words. */
+#define SHMQ_RING_MAGIC   UINT64_C(0x31474e4952514d53)
+#define SHMQ_REGION_MAGIC UINT64_C(0x314e474552514d53)
+
+#define SHMQ_BLOCK           128u  /* separation of independently written state */
+#define SHMQ_RING_HDR_SIZE   1024u
+#define SHMQ_REGION_HDR_SIZE 4096u
+#define SHMQ_RING_MIN        4096u         /* smallest ring capacity (bytes) */
+#define SHMQ_RING_MAX        (1u << 30)    /* largest ring capacity (bytes) */
+
+/* Ring modes (shmq_abi_ring.mode). */
+#define SHMQ_ABI_MODE_MSG    1u  /* length-prefixed records */
+#define SHMQ_ABI_MODE_STREAM 2u  /* plain bytes */
+
+/*
+ * Message-mode record header. Records start at 8-byte aligned positions and
+ * never wrap: a record that does not fit before the end of the data area is
+ * preceded by a PAD record that covers the rest of it.
+ */
+#define SHMQ_REC_DATA  0u
+#define SHMQ_REC_PAD   1u
+#define SHMQ_REC_ALIGN 8u
+struct shmq_abi_rec {
+	_Atomic uint32_t len;   /* payload bytes (DATA); ignored for PAD */
+	_Atomic uint32_t kind;  /* SHMQ_REC_DATA or SHMQ_REC_PAD */
+};
+#define SHMQ_REC_HDR_SIZE 8u
+
+/* One direction of a ring pair. */
+struct shmq_abi_ring {
+	/* Block 0: configuration, written once by the creator before the fd is
+	 * handed out; each side copies and validates it at attach time and
+	 * never reads it again. */
+	uint64_t magic;
+	uint16_t major;
+	uint16_t minor;
+	uint32_t mode;
+	uint32_t capacity;    /* data bytes, power of two */
+	uint32_t max_record;  /* largest message payload (MSG mode) */
+	uint32_t data_off;    /* from the start of this struct */
+	uint32_t cfg_reserved[25];
+
+	/* Block 1: written by the producer only. */
+	_Atomic uint64_t prod;          /* bytes ever produced */
+	uint8_t pad1[SHMQ_BLOCK - 8];
+
+	/* Block 2: producer flags, written by the producer only, rarely. */
+	_Atomic uint32_t prod_closed;   /* producer shut down (no more data) */
+	_Atomic uint32_t prod_waiting;  /* producer sleeps, waiting for space */
+	uint8_t pad2[SHMQ_BLOCK - 8];
+
+	/* Block 3: written by the consumer only. */
+	_Atomic uint64_t cons;          /* bytes ever consumed */
+	uint8_t pad3[SHMQ_BLOCK - 8];
+
+	/* Block 4: consumer flags, written by the consumer only, rarely. */
+	_Atomic uint32_t cons_closed;   /* consumer gone (writes are pointless) */
+	_Atomic uint32_t cons_waiting;  /* consumer sleeps, waiting for data */
+	uint8_t pad4[SHMQ_BLOCK - 8];
+
+	uint8_t reserved[SHMQ_RING_HDR_SIZE - 5 * SHMQ_BLOCK];
+};
+
+/* The region header at offset 0 of a region memfd. */
+#define SHMQ_REGION_F_HUGETLB 0x1u  /* backed by 2 MiB hugepages */
+struct shmq_abi_region {
+	uint64_t magic;
+	uint16_t major;
+	uint16_t minor;
+	uint32_t flags;          /* SHMQ_REGION_F_* */
+	uint64_t size;           /* bytes of the memfd */
+	uint32_t n_pairs;        /* ring pairs laid out (0: none yet) */
+	uint32_t ring_capacity;  /* data bytes per direction */
+	uint64_t pair_off;       /* offset of pair 0 */
+	uint64_t pair_stride;    /* bytes between pairs */
+	uint8_t reserved[SHMQ_REGION_HDR_SIZE - 48];
+};
+
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
+_Static_assert(sizeof(_Atomic uint64_t) == 8, "atomic u64 size");
+_Static_assert(sizeof(_Atomic uint32_t) == 4, "atomic u32 size");
+_Static_assert(sizeof(struct shmq_abi_rec) == SHMQ_REC_HDR_SIZE, "record header");
+_Static_assert(offsetof(struct shmq_abi_ring, cfg_reserved) == 28, "ring config");
+_Static_assert(offsetof(struct shmq_abi_ring, prod) == 1 * SHMQ_BLOCK, "prod block");
+_Static_assert(offsetof(struct shmq_abi_ring, prod_closed) == 2 * SHMQ_BLOCK, "prod flags");
+_Static_assert(offsetof(struct shmq_abi_ring, prod_waiting) == 2 * SHMQ_BLOCK + 4, "prod flags");
+_Static_assert(offsetof(struct shmq_abi_ring, cons) == 3 * SHMQ_BLOCK, "cons block");
+_Static_assert(offsetof(struct shmq_abi_ring, cons_closed) == 4 * SHMQ_BLOCK, "cons flags");
+_Static_assert(offsetof(struct shmq_abi_ring, cons_waiting) == 4 * SHMQ_BLOCK + 4, "cons flags");
+_Static_assert(sizeof(struct shmq_abi_ring) == SHMQ_RING_HDR_SIZE, "ring header size");
+_Static_assert(offsetof(struct shmq_abi_region, n_pairs) == 24, "region n_pairs");
+_Static_assert(offsetof(struct shmq_abi_region, pair_off) == 32, "region pair_off");
+_Static_assert(offsetof(struct shmq_abi_region, reserved) == 48, "region reserved");
+_Static_assert(sizeof(struct shmq_abi_region) == SHMQ_REGION_HDR_SIZE, "region header size");
+
+#endif /* SHMQ_ABI_H */

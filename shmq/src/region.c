@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/* Regions: a memfd (hugetlb when possible) holding ring pairs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shmq_private.h"
+
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB (21u << 26)
+#endif
+
+#define HUGE_2M ((size_t)2 << 20)
+
+struct shmq_region {
+	int fd;
+	uint8_t *base;
+	size_t size;
+	int hugetlb;
+	int sealed;
+};
+
+static void say(shmq_log_fn log, void *arg, int level, const char *msg)
+{
+	if (log)
+		log(arg, level, msg);
+}
+
+static size_t round_up(size_t v, size_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+/* memfd of @size bytes, hugetlb or not; -errno on failure. */
+static int make_memfd(size_t size, int huge)
+{
+	unsigned fl = MFD_CLOEXEC | MFD_ALLOW_SEALING;
+	int fd;
+
+	if (huge)
+		fl |= MFD_HUGETLB | MFD_HUGE_2MB;
+	fd = memfd_create("shmq", fl);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* Map @fd and, for hugetlb, touch nothing: hugetlb pages are reserved at
+ * mmap time, so a missing page shows here as ENOMEM rather than SIGBUS. */
+static uint8_t *map_fd(int fd, size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static struct shmq_region *region_new(int fd, uint8_t *base, size_t size, int huge)
+{
+	struct shmq_region *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->fd = fd;
+	r->base = base;
+	r->size = size;
+	r->hugetlb = huge;
+	return r;
+}
+
+static void header_init(struct shmq_abi_region *h, size_t size, int huge)
+{
+	memset(h, 0, sizeof(*h));
+	h->magic = SHMQ_REGION_MAGIC;
+	h->major = SHMQ_ABI_MAJOR;
+	h->minor = SHMQ_ABI_MINOR;
+	h->flags = huge ? SHMQ_REGION_F_HUGETLB : 0;
+	h->size = size;
+}
+
+struct shmq_region *shmq_region_create(size_t size, unsigned flags, shmq_log_fn log,
+				       void *log_arg)
+{
+	struct shmq_region *r;
+	int huge = !(flags & SHMQ_REGION_NO_HUGETLB);
+	size_t sz;
+	uint8_t *base = NULL;
+	int fd = -1;
+
+	if (size == 0 || size > ((size_t)1 << 40) ||
+	    (flags & ~(SHMQ_REGION_REQUIRE_HUGETLB | SHMQ_REGION_NO_HUGETLB)) ||
+	    (flags & SHMQ_REGION_REQUIRE_HUGETLB && flags & SHMQ_REGION_NO_HUGETLB)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (size < SHMQ_REGION_HDR_SIZE)
+		size = SHMQ_REGION_HDR_SIZE;
+	if (huge) {
+		sz = round_up(size, HUGE_2M);
+		fd = make_memfd(sz, 1);
+		if (fd >= 0) {
+			base = map_fd(fd, sz);
+			if (!base) {
+				close(fd);
+				fd = -1;
+			}
+		}
+		if (fd < 0) {
+			if (flags & SHMQ_REGION_REQUIRE_HUGETLB) {
+				errno = ENOMEM;
+				return NULL;
+			}
+			say(log, log_arg, SHMQ_LOG_WARN,
+			    "shmq: no 2 MiB hugepages available, using a normal memfd");
+			huge = 0;
+		}
+	}
+	if (!huge) {
+		sz = round_up(size, (size_t)sysconf(_SC_PAGESIZE));
+		fd = make_memfd(sz, 0);
+		if (fd < 0) {
+			errno = -fd;
+			return NULL;
+		}
+		base = map_fd(fd, sz);
+		if (!base) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
+			return NULL;
+		}
+	}
+	r = region_new(fd, base, sz, huge);
+	if (!r) {
+		munmap(base, sz);
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* A peer that could shrink the file would make our accesses SIGBUS. */
+	r->sealed = fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0;
+	if (!r->sealed)
+		say(log, log_arg, SHMQ_LOG_WARN, "shmq: cannot seal the region size");
+	header_init((struct shmq_abi_region *)base, sz, huge);
+	if (log) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "shmq: region of %zu bytes on %s", sz,
+			 huge ? "2 MiB hugepages" : "normal pages");
+		say(log, log_arg, SHMQ_LOG_INFO, msg);
+	}
+	return r;
+}
+
+struct shmq_region *shmq_region_map(int fd)
+{
+	struct shmq_abi_region h;
+	struct shmq_region *r;
+	struct stat st;
+	uint8_t *base;
+	int seals, dfd;
+
+	if (fd < 0) {
+		errno = EBADF;
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	if (st.st_size < (off_t)SHMQ_REGION_HDR_SIZE) {
+		errno = EPROTO;
+		return NULL;
+	}
+	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dfd < 0)
+		return NULL;
+	base = map_fd(dfd, (size_t)st.st_size);
+	if (!base) {
+		int e = errno;
+
+		close(dfd);
+		errno = e;
+		return NULL;
+	}
+	memcpy(&h, base, sizeof(h));
+	if (h.magic != SHMQ_REGION_MAGIC || h.major != SHMQ_ABI_MAJOR ||
+	    h.size != (uint64_t)st.st_size) {
+		munmap(base, (size_t)st.st_size);
+		close(dfd);
+		errno = EPROTO;
+		return NULL;
+	}
+	r = region_new(dfd, base, (size_t)st.st_size, !!(h.flags & SHMQ_REGION_F_HUGETLB));
+	if (!r) {
+		munmap(base, (size_t)st.st_size);
+		close(dfd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	seals = fcntl(dfd, F_GET_SEALS);
+	r->sealed = seals >= 0 && (seals & F_SEAL_SHRINK);
+	return r;
+}
+
+void shmq_region_close(struct shmq_region *r)
+{
+	if (!r)
+		return;
+	munmap(r->base, r->size);
+	close(r->fd);
+	free(r);
+}
+
+int shmq_region_fd(const struct shmq_region *r)
+{
+	return r->fd;
+}
+
+size_t shmq_region_size(const struct shmq_region *r)
+{
+	return r->size;
+}
+
+int shmq_region_is_hugetlb(const struct shmq_region *r)
+{
+	return r->hugetlb;
+}
+
+int shmq_region_is_sealed(const struct shmq_region *r)
+{
+	return r->sealed;
+}
+
+static uint64_t pair_stride(uint32_t capacity)
+{
+	return round_up(shmq_pair_bytes(capacity), 4096);
+}
+
+size_t shmq_region_bytes(uint32_t n_pairs, uint32_t capacity)
+{
+	uint64_t stride = pair_stride(capacity);
+
+	if (!shmq_pair_bytes(capacity) || n_pairs == 0 ||
+	    n_pairs > (UINT64_MAX - SHMQ_REGION_HDR_SIZE) / stride)
+		return 0;
+	return (size_t)(SHMQ_REGION_HDR_SIZE + n_pairs * stride);
+}
+
+int shmq_region_layout(struct shmq_region *r, uint32_t n_pairs, uint32_t capacity)
+{
+	struct shmq_abi_region *h = (struct shmq_abi_region *)r->base;
+	size_t need = shmq_region_bytes(n_pairs, capacity);
+
+	if (!need)
+		return -EINVAL;
+	if (need > r->size)
+		return -ENOSPC;
+	h->n_pairs = n_pairs;
+	h->ring_capacity = capacity;
+	h->pair_off = SHMQ_REGION_HDR_SIZE;
+	h->pair_stride = pair_stride(capacity);
+	return 0;
+}
+
+/* Read the layout from the (shared, untrusted) header once and check that
+ * pair @idx lies inside our mapping. */
+static int pair_locate(struct shmq_region *r, uint32_t idx, uint8_t **mem, size_t *len)
+{
+	struct shmq_abi_region h;
+
+	memcpy(&h, r->base, sizeof(h));
+	if (h.magic != SHMQ_REGION_MAGIC || h.major != SHMQ_ABI_MAJOR)
+		return -EPROTO;
+	if (idx >= h.n_pairs)
+		return -ENOENT;
+	if (!shmq_pair_bytes(h.ring_capacity) || h.pair_stride < shmq_pair_bytes(h.ring_capacity) ||
+	    h.pair_off < SHMQ_REGION_HDR_SIZE || (h.pair_off & (SHMQ_BLOCK - 1)) ||
+	    (h.pair_stride & (SHMQ_BLOCK - 1)) || h.pair_off > r->size ||
+	    h.n_pairs > (r->size - h.pair_off) / h.pair_stride)
+		return -EPROTO;
+	*mem = r->base + h.pair_off + (uint64_t)idx * h.pair_stride;
+	*len = shmq_pair_bytes(h.ring_capacity);
+	return 0;
+}
+
+int shmq_region_pairs(struct shmq_region *r)
+{
+	struct shmq_abi_region h;
+	uint8_t *mem;
+	size_t len;
+	int rc;
+
+	memcpy(&h, r->base, sizeof(h));
+	if (h.n_pairs == 0)
+		return 0;
+	rc = pair_locate(r, 0, &mem, &len);
+	return rc ? rc : (int)h.n_pairs;
+}
+
+int shmq_pair_init(struct shmq_region *r, uint32_t idx, enum shmq_mode mode)
+{
+	uint8_t *mem;
+	size_t len;
+	int rc = pair_locate(r, idx, &mem, &len);
+
+	if (rc)
+		return rc;
+	return shmq_pair_format(mem, len, (uint32_t)(len / 2 - SHMQ_RING_HDR_SIZE), mode);
+}
+
+struct shmq_ep *shmq_ep_attach(struct shmq_region *r, uint32_t idx, unsigned side)
+{
+	uint8_t *mem;
+	size_t len;
+	int rc = pair_locate(r, idx, &mem, &len);
+
+	if (rc) {
+		errno = -rc;
+		return NULL;
+	}
+	return shmq_ep_open(mem, len, side);
+}

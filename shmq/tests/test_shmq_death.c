@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/* Peer death: the producer is killed mid-stream; the consumer reads what was
+ * queued and then gets -ECONNRESET from shmq_wait(timeout -1) instead of
+ * waiting forever. Liveness through a pidfd or through the unix socket the
+ * fds came over. Also the orderly close (end-of-stream). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shmq_testlib.h"
+
+enum how { DIE_AWAKE, DIE_WHILE_PEER_SLEEPS, CLOSE_ORDERLY };
+
+/* Child: write a random amount, report it on the socket, then die or close. */
+static int producer(struct shmq_ep *ep, int sock, void *arg)
+{
+	enum how how = *(enum how *)arg;
+	uint8_t buf[1000];
+	uint64_t s = (uint64_t)getpid(), total = 0, n = 1000 + t_rand(&s) % 200000;
+
+	memset(buf, 0x42, sizeof(buf));
+	while (total < n) {
+		size_t l = 1 + (size_t)(t_rand(&s) % sizeof(buf));
+
+		t_write_all(ep, buf, l < n - total ? l : (size_t)(n - total));
+		total += l < n - total ? l : n - total;
+	}
+	CHILD_CHECK(write(sock, &total, sizeof(total)) == sizeof(total), "report");
+	if (how == CLOSE_ORDERLY)
+		return 0;  /* child_main closes the endpoint: end-of-stream */
+	if (how == DIE_WHILE_PEER_SLEEPS)
+		usleep(100000);  /* ordering only: let the consumer go to sleep */
+	raise(SIGKILL);
+	return 1;
+}
+
+static void run(enum how how, int live_kind)
+{
+	struct t_remote rm;
+	uint8_t buf[4096];
+	uint64_t got = 0, sent;
+	int end;
+
+	t_spawn(&rm, 16384, SHMQ_MODE_STREAM, producer, &how, live_kind);
+	shmq_ep_set_spin(rm.ep, 0);
+	for (;;) {
+		ssize_t n = shmq_read(rm.ep, buf, sizeof(buf), 0);
+
+		if (n > 0) {
+			got += (uint64_t)n;
+			continue;
+		}
+		if (n == 0) {
+			end = 0;
+			break;
+		}
+		VERIFY(rm.ep, n == -EAGAIN, "read %zd", n);
+		end = shmq_wait(rm.ep, SHMQ_POLLIN, -1);
+		if (end == -ECONNRESET)
+			break;
+		VERIFY(rm.ep, end > 0, "wait %d", end);
+	}
+	ck_assert_int_eq(read(rm.sock, &sent, sizeof(sent)), sizeof(sent));
+	ck_assert_uint_eq(got, sent);
+	if (how == CLOSE_ORDERLY) {
+		ck_assert_int_eq(end, 0);
+		ck_assert_int_eq(t_reap(&rm), 0);
+	} else {
+		ck_assert_int_eq(end, -ECONNRESET);
+		ck_assert_int_eq(t_reap(&rm), 128 + SIGKILL);
+	}
+	t_remote_close(&rm);
+}
+
+START_TEST(test_killed_pidfd)
+{
+	run(DIE_AWAKE, SHMQ_PEER_PIDFD);
+}
+END_TEST
+
+START_TEST(test_killed_socket)
+{
+	run(DIE_AWAKE, SHMQ_PEER_SOCKET);
+}
+END_TEST
+
+START_TEST(test_killed_while_sleeping)
+{
+	run(DIE_WHILE_PEER_SLEEPS, _i ? SHMQ_PEER_SOCKET : SHMQ_PEER_PIDFD);
+}
+END_TEST
+
+START_TEST(test_orderly_close)
+{
+	run(CLOSE_ORDERLY, SHMQ_PEER_PIDFD);
+}
+END_TEST
+
+/* A dead producer in message mode: -ECONNRESET too. */
+static int msg_then_die(struct shmq_ep *ep, int sock, void *arg)
+{
+	(void)sock;
+	(void)arg;
+	CHILD_CHECK(shmq_send(ep, "last words", 10) == 0, "send");
+	raise(SIGKILL);
+	return 1;
+}
+
+START_TEST(test_killed_msg)
+{
+	struct t_remote rm;
+	char buf[64];
+	ssize_t n;
+	int m;
+
+	t_spawn(&rm, 4096, SHMQ_MODE_MSG, msg_then_die, NULL, SHMQ_PEER_PIDFD);
+	while ((n = shmq_recv(rm.ep, buf, sizeof(buf), 0)) == -EAGAIN)
+		VERIFY(rm.ep, shmq_wait(rm.ep, SHMQ_POLLIN, -1) > 0, "first message");
+	VERIFY(rm.ep, n == 10 && memcmp(buf, "last words", 10) == 0, "recv %zd", n);
+	m = shmq_wait(rm.ep, SHMQ_POLLIN, -1);
+	VERIFY(rm.ep, m == -ECONNRESET, "wait %d", m);
+	ck_assert_int_eq(t_reap(&rm), 128 + SIGKILL);
+	t_remote_close(&rm);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("shmq_death");
+	TCase *tc = tcase_create("death");
+	SRunner *sr;
+	int failed;
+
+	/* The Check timeout is the bound: a missed death would hang here. */
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_killed_pidfd);
+	tcase_add_test(tc, test_killed_socket);
+	tcase_add_loop_test(tc, test_killed_while_sleeping, 0, 2);
+	tcase_add_test(tc, test_orderly_close);
+	tcase_add_test(tc, test_killed_msg);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
