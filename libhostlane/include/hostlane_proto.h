@@ -107,7 +107,8 @@ struct hl_proto_listen_req {
 struct hl_proto_connect_req {
 	struct hl_proto_addr addr;
 	uint16_t port;
-	uint16_t reserved;
+	uint16_t local_port;       /* the connector's port (0: none), for the
+				    * listener's getpeername; was reserved (0) */
 	uint32_t capacity;         /* ring bytes per direction; 0: default */
 };
 

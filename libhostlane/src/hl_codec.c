@@ -145,7 +145,7 @@ static int check_request_body(const struct hl_proto_msg *m)
 	case HL_OP_CONNECT: {
 		const struct hl_proto_connect_req *c = &m->u.connect;
 
-		if (!hl_proto_addr_valid(&c->addr) || !c->port || c->reserved)
+		if (!hl_proto_addr_valid(&c->addr) || !c->port)
 			return -EINVAL;
 		return !c->capacity || ring_cap_ok(c->capacity) ? 0 : -EINVAL;
 	}

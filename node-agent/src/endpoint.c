@@ -480,6 +480,7 @@ static unsigned do_connect(struct ep_client *c, const struct hl_proto_msg *req,
 	ev.u.conn.region_id = g->id;
 	ev.u.conn.side = 1;
 	ev.u.conn.local_port = q->port;
+	ev.u.conn.peer_port = q->local_port;
 	ev.u.conn.peer = peer_addr(c->ep, q->addr.family);
 	ev.u.conn.size = g->bytes;
 	evfds[0] = shmq_region_fd(g->r);

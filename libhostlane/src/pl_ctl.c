@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The control channel of the preload layer: one SOCK_SEQPACKET connection
+ * per process to the pod's endpoint `@hostlane` (docs/pod-protocol.md).
+ *
+ * A forked child must not share its parent's request/reply stream (a reply
+ * could be read by the wrong process), so each process opens its own at
+ * first use. The parent's channel stays open in the child: listeners the
+ * child inherited get their accept events on it, and connections accepted
+ * through it are freed on it. Requests hold the channel's lock until their
+ * reply; replies nobody waits for (the REGION_FREE sent at close) are
+ * dropped wherever they are read.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "hl_codec.h"
+#include "pl_private.h"
+
+struct pl_ctl {
+	struct pl_ctl *next;
+	int fd;
+	pid_t owner;
+	uint32_t seq;
+	bool broken;
+	pthread_mutex_t lock;
+	struct hl_proto_hello_rep id;
+};
+
+static pthread_mutex_t ctls_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pl_ctl *ctls;
+static pid_t my_pid;
+
+static void close_fds(int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (fds[i] >= 0) {
+			pl_real.close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+static int ctl_send(struct pl_ctl *c, struct hl_proto_msg *m)
+{
+	ssize_t w;
+
+	if (c->broken)
+		return -ECONNRESET;
+	do
+		w = pl_real.send(c->fd, m, sizeof(*m), MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w == (ssize_t)sizeof(*m))
+		return 0;
+	c->broken = true;
+	return -ECONNRESET;
+}
+
+/* One message and its fds (close-on-exec). Return: nfds, -EAGAIN, or
+ * -ECONNRESET/-EPROTO (the channel is broken for good). */
+static int ctl_recv(struct pl_ctl *c, struct hl_proto_msg *m, int *fds, int flags)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * HL_PROTO_MAX_FDS)];
+	} cb;
+	uint8_t buf[HL_PROTO_MSG_SIZE];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cb.buf, .msg_controllen = sizeof(cb.buf) };
+	unsigned nfds = 0;
+	ssize_t r;
+
+	if (c->broken)
+		return -ECONNRESET;
+	do
+		r = pl_real.recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | flags);
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == EAGAIN)
+		return -EAGAIN;
+	if (r <= 0) {
+		c->broken = true;
+		return -ECONNRESET;
+	}
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+			if (nfds < HL_PROTO_MAX_FDS)
+				fds[nfds++] = fd;
+			else
+				pl_real.close(fd);
+		}
+	}
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    hl_proto_parse_reply(buf, (size_t)r, nfds, m)) {
+		close_fds(fds, nfds);
+		c->broken = true;
+		return -EPROTO;
+	}
+	return (int)nfds;
+}
+
+/* Handles a message that is not the reply being waited for. */
+static void ctl_other(struct pl_ctl *c, struct hl_proto_msg *m, int *fds, int n)
+{
+	if (m->hdr.op == HL_OP_EV_ACCEPT && n == 4 && pl_sock_deliver_accept(c, &m->u.conn, fds) == 0)
+		return;
+	close_fds(fds, (unsigned)n);
+	if (m->hdr.op == HL_OP_EV_ACCEPT) {
+		/* Nobody listens here any more: give the region back (we hold
+		 * the lock; the reply is dropped like any stray one). */
+		struct hl_proto_msg req;
+
+		hl_proto_init(&req, HL_OP_REGION_FREE, 0);
+		req.u.region_free.region_id = m->u.conn.region_id;
+		req.hdr.seq = ++c->seq ? c->seq : ++c->seq;
+		ctl_send(c, &req);
+	}
+}
+
+int pl_ctl_call(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg *rep, int *fds)
+{
+	int rc;
+
+	for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
+		fds[i] = -1;
+	pthread_mutex_lock(&c->lock);
+	req->hdr.seq = ++c->seq ? c->seq : ++c->seq;
+	rc = ctl_send(c, req);
+	while (!rc) {
+		int tmp[HL_PROTO_MAX_FDS] = { -1, -1, -1, -1 };
+		int n = ctl_recv(c, rep, tmp, 0);
+
+		if (n < 0) {
+			rc = n;
+			break;
+		}
+		if (rep->hdr.seq != req->hdr.seq || rep->hdr.op != req->hdr.op ||
+		    (rep->hdr.flags & HL_PROTO_F_REPLY) == 0) {
+			ctl_other(c, rep, tmp, n);
+			continue;
+		}
+		memcpy(fds, tmp, sizeof(tmp));
+		rc = rep->hdr.status;
+		break;
+	}
+	pthread_mutex_unlock(&c->lock);
+	atomic_fetch_add_explicit(&pl_proc_stats.ctl_calls, 1, memory_order_relaxed);
+	return rc;
+}
+
+void pl_ctl_free_region(struct pl_ctl *c, uint32_t id)
+{
+	struct hl_proto_msg req;
+
+	if (!c || !id)
+		return;
+	hl_proto_init(&req, HL_OP_REGION_FREE, 0);
+	req.u.region_free.region_id = id;
+	pthread_mutex_lock(&c->lock);
+	req.hdr.seq = ++c->seq ? c->seq : ++c->seq;
+	ctl_send(c, &req);
+	pthread_mutex_unlock(&c->lock);
+	pl_ctl_drain(c);
+}
+
+void pl_ctl_drain(struct pl_ctl *c)
+{
+	if (!c || pthread_mutex_trylock(&c->lock))
+		return;  /* whoever holds it reads the channel anyway */
+	for (int i = 0; i < 256; i++) {
+		struct hl_proto_msg m;
+		int fds[HL_PROTO_MAX_FDS] = { -1, -1, -1, -1 };
+		int n = ctl_recv(c, &m, fds, MSG_DONTWAIT);
+
+		if (n < 0)
+			break;
+		ctl_other(c, &m, fds, n);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+int pl_ctl_fd(const struct pl_ctl *c)
+{
+	return c->fd;
+}
+
+static int connect_endpoint(void)
+{
+	const char *name = getenv("HOSTLANE_ENDPOINT");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	size_t n;
+	int fd;
+
+	if (!name || !*name)
+		name = "@" HL_PROTO_ENDPOINT;
+	n = strlen(name);
+	if (n >= sizeof(sa.sun_path))
+		return -EINVAL;
+	memcpy(sa.sun_path, name, n);
+	if (name[0] == '@')
+		sa.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (name[0] != '@'));
+	fd = pl_real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (pl_real.connect(fd, (struct sockaddr *)&sa, len) < 0) {
+		int err = -errno;
+
+		pl_real.close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static struct pl_ctl *ctl_open(void)
+{
+	struct pl_ctl *c = calloc(1, sizeof(*c));
+	struct hl_proto_msg req, rep;
+	int fds[HL_PROTO_MAX_FDS];
+
+	if (!c)
+		return NULL;
+	pthread_mutex_init(&c->lock, NULL);
+	c->owner = getpid();
+	c->fd = connect_endpoint();
+	if (c->fd < 0) {
+		free(c);
+		return NULL;
+	}
+	hl_proto_init(&req, HL_OP_HELLO, 0);
+	req.u.hello_req.min_version = HL_PROTO_VERSION;
+	req.u.hello_req.max_version = HL_PROTO_VERSION;
+	if (pl_ctl_call(c, &req, &rep, fds)) {
+		pl_real.close(c->fd);
+		free(c);
+		return NULL;
+	}
+	c->id = rep.u.hello_rep;
+	return c;
+}
+
+struct pl_ctl *pl_ctl_get(void)
+{
+	struct pl_ctl *c;
+	pid_t me;
+
+	if (atomic_load_explicit(&pl_off, memory_order_relaxed))
+		return NULL;
+	me = my_pid ? my_pid : (my_pid = getpid());
+	c = __atomic_load_n(&ctls, __ATOMIC_ACQUIRE);
+	if (c && c->owner == me && !c->broken)
+		return c;
+	pthread_mutex_lock(&ctls_lock);
+	for (c = ctls; c; c = c->next)
+		if (c->owner == me && !c->broken)
+			break;
+	if (!c) {
+		c = ctl_open();
+		if (c) {
+			c->next = ctls;
+			/* Release: pairs with the acquire load above. */
+			__atomic_store_n(&ctls, c, __ATOMIC_RELEASE);
+		} else if (!ctls) {
+			/* No endpoint in this pod: pass everything through. */
+			atomic_store(&pl_off, 1);
+		}
+	}
+	pthread_mutex_unlock(&ctls_lock);
+	return c;
+}
+
+void pl_ctl_atfork_child(void)
+{
+	my_pid = 0;
+	/* The locks may have been held by a thread that does not exist here. */
+	pthread_mutex_init(&ctls_lock, NULL);
+	for (struct pl_ctl *c = ctls; c; c = c->next)
+		pthread_mutex_init(&c->lock, NULL);
+}
+
+int pl_ctl_pod_addr(struct pl_ctl *c, int family, struct hl_proto_addr *a)
+{
+	for (unsigned i = 0; c && i < c->id.n_ips && i < HL_PROTO_MAX_IPS; i++)
+		if (c->id.ips[i].family == family) {
+			*a = c->id.ips[i];
+			return 0;
+		}
+	return -ENOENT;
+}

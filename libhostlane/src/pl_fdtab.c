@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The fd table of the preload layer and the cross-fork reference counts.
+ *
+ * The table is two-level: PL_FD_MAX / CHUNK chunk pointers, chunks allocated
+ * on first use and never freed, so a lookup is two acquire loads and never
+ * sees memory move under it (no lock on the data path).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "pl_private.h"
+
+#define CHUNK_BITS 10
+#define CHUNK (1u << CHUNK_BITS)
+#define NCHUNKS (PL_FD_MAX / CHUNK)
+
+struct chunk {
+	_Atomic(void *) s[CHUNK];
+};
+
+static _Atomic(struct chunk *) chunks[NCHUNKS];
+static _Atomic(struct chunk *) ep_chunks[NCHUNKS];
+static pthread_mutex_t grow_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_uint n_fds;
+
+static void *tab_get(_Atomic(struct chunk *) *tab, int fd)
+{
+	struct chunk *c;
+
+	if (fd < 0 || fd >= PL_FD_MAX)
+		return NULL;
+	/* Acquire: pairs with the release store in tab_set() that published
+	 * the chunk. */
+	c = atomic_load_explicit(&tab[(unsigned)fd >> CHUNK_BITS], memory_order_acquire);
+	if (!c)
+		return NULL;
+	/* Acquire: pairs with the exchange of the entry in tab_set(), so the
+	 * object's fields are visible. */
+	return atomic_load_explicit(&c->s[(unsigned)fd & (CHUNK - 1)], memory_order_acquire);
+}
+
+/* Return: 1 if an entry was added, -1 removed, 0 same count; or -errno. */
+static int tab_set(_Atomic(struct chunk *) *tab, int fd, void *s)
+{
+	unsigned hi = (unsigned)fd >> CHUNK_BITS;
+	struct chunk *c;
+	void *old;
+
+	if (fd < 0 || fd >= PL_FD_MAX)
+		return -EBADF;
+	c = atomic_load_explicit(&tab[hi], memory_order_acquire);
+	if (!c) {
+		if (!s)
+			return 0;
+		pthread_mutex_lock(&grow_lock);
+		c = atomic_load_explicit(&tab[hi], memory_order_acquire);
+		if (!c) {
+			c = calloc(1, sizeof(*c));
+			if (c)  /* Release: pairs with the acquire in tab_get(). */
+				atomic_store_explicit(&tab[hi], c, memory_order_release);
+		}
+		pthread_mutex_unlock(&grow_lock);
+		if (!c)
+			return -ENOMEM;
+	}
+	/* Acq_rel: the release half pairs with the acquire load in tab_get(). */
+	old = atomic_exchange_explicit(&c->s[(unsigned)fd & (CHUNK - 1)], s, memory_order_acq_rel);
+	return old && !s ? -1 : !old && s ? 1 : 0;
+}
+
+struct pl_sock *pl_fd_get(int fd)
+{
+	return tab_get(chunks, fd);
+}
+
+int pl_fd_set(int fd, struct pl_sock *s)
+{
+	int rc = tab_set(chunks, fd, s);
+
+	if (rc == 1)
+		atomic_fetch_add_explicit(&n_fds, 1, memory_order_relaxed);
+	else if (rc == -1)
+		atomic_fetch_sub_explicit(&n_fds, 1, memory_order_relaxed);
+	return rc < -1 ? rc : 0;
+}
+
+struct pl_epset *pl_ep_get(int epfd)
+{
+	return tab_get(ep_chunks, epfd);
+}
+
+int pl_ep_set(int epfd, struct pl_epset *e)
+{
+	int rc = tab_set(ep_chunks, epfd, e);
+
+	return rc < -1 ? rc : 0;
+}
+
+unsigned pl_fd_count(void)
+{
+	return atomic_load_explicit(&n_fds, memory_order_relaxed);
+}
+
+/* ---- cross-fork holders --------------------------------------------------- */
+
+/*
+ * A hostlane connection survives fork(): parent and child both hold it, and
+ * the peer must see end-of-stream only when the last holder closes it. Each
+ * connection has a slot in MAP_SHARED anonymous memory (inherited by fork()
+ * as the same memory) listing the pids that hold it. A process that closes
+ * its last fd of the connection leaves the slot; it is the last holder when
+ * no other listed pid is still running (a child that exited without closing,
+ * e.g. with _exit(), does not keep the connection open).
+ */
+#define SHREF_SLOTS 16384u
+#define SHREF_PIDS 8u
+
+struct shref_page {
+	atomic_uint used[SHREF_SLOTS / 32];
+	atomic_int pid[SHREF_SLOTS][SHREF_PIDS];
+};
+
+static struct shref_page *shp;
+static pthread_once_t shp_once = PTHREAD_ONCE_INIT;
+
+static void shp_map(void)
+{
+	/* MAP_NORESERVE: pages come on first use. */
+	void *p = mmap(NULL, sizeof(*shp), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	shp = p == MAP_FAILED ? NULL : p;
+}
+
+int pl_shref_alloc(void)
+{
+	pthread_once(&shp_once, shp_map);
+	if (!shp)
+		return -1;
+	for (unsigned w = 0; w < SHREF_SLOTS / 32; w++) {
+		unsigned v = atomic_load_explicit(&shp->used[w], memory_order_relaxed);
+
+		while (v != UINT32_MAX) {
+			unsigned bit = (unsigned)__builtin_ctz(~v);
+
+			/* Acq_rel: we own the slot before writing its pids; pairs
+			 * with the release in pl_shref_free(). */
+			if (atomic_compare_exchange_weak_explicit(&shp->used[w], &v, v | (1u << bit),
+								  memory_order_acq_rel,
+								  memory_order_relaxed)) {
+				int slot = (int)(w * 32 + bit);
+
+				for (unsigned i = 0; i < SHREF_PIDS; i++)
+					atomic_store_explicit(&shp->pid[slot][i], 0,
+							      memory_order_relaxed);
+				pl_shref_join(slot);
+				return slot;
+			}
+		}
+	}
+	return -1;
+}
+
+void pl_shref_join(int slot)
+{
+	int me = (int)getpid();
+
+	if (slot < 0 || !shp)
+		return;
+	for (unsigned i = 0; i < SHREF_PIDS; i++) {
+		int z = 0;
+
+		if (atomic_compare_exchange_strong(&shp->pid[slot][i], &z, me))
+			return;
+	}
+}
+
+/* 1 if @pid runs (not a zombie). */
+static int pid_alive(int pid)
+{
+	char path[64], buf[256];
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	/* The real read/close: this runs inside the interposed close(). */
+	n = pl_real.read ? pl_real.read(fd, buf, sizeof(buf) - 1) : read(fd, buf, sizeof(buf) - 1);
+	if (pl_real.close)
+		pl_real.close(fd);
+	else
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
+int pl_shref_leave(int slot)
+{
+	int me = (int)getpid(), others = 0;
+
+	if (slot < 0 || !shp)
+		return 0;
+	for (unsigned i = 0; i < SHREF_PIDS; i++) {
+		int p = atomic_load(&shp->pid[slot][i]);
+
+		if (p == me)
+			atomic_compare_exchange_strong(&shp->pid[slot][i], &p, 0);
+		else if (p && pid_alive(p))
+			others++;
+	}
+	return others;
+}
+
+void pl_shref_free(int slot)
+{
+	if (slot < 0 || !shp)
+		return;
+	/* Release: pairs with the acquire in pl_shref_alloc(). */
+	atomic_fetch_and_explicit(&shp->used[(unsigned)slot / 32], ~(1u << ((unsigned)slot % 32)),
+				  memory_order_release);
+}

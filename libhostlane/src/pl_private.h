@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * pl_private.h — internals of the LD_PRELOAD socket layer (docs/preload.md).
+ * Nothing here is exported from libhostlane.so.
+ *
+ * Objects:
+ *   struct pl_sock   one socket the layer manages: a kernel TCP socket that
+ *                    may still become a hostlane one (PENDING), a listener
+ *                    (LISTEN: kernel listener + hostlane accept queue), or a
+ *                    hostlane connection (CONN: a shmq ring pair).
+ *   fd table         fd number -> struct pl_sock *, lock-free lookups.
+ *   struct pl_ctl    the control channel of one process to `@hostlane`.
+ *   struct pl_epset  per application epoll fd: its hostlane members.
+ */
+#ifndef HL_PL_PRIVATE_H
+#define HL_PL_PRIVATE_H
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "hostlane_proto.h"
+
+struct shmq_region;
+struct shmq_ep;
+
+/* ---- the real libc functions (pl_libc.c) ---------------------------------- */
+
+struct pl_libc {
+	int (*socket)(int, int, int);
+	int (*bind)(int, const struct sockaddr *, socklen_t);
+	int (*listen)(int, int);
+	int (*accept)(int, struct sockaddr *, socklen_t *);
+	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*write)(int, const void *, size_t);
+	ssize_t (*readv)(int, const struct iovec *, int);
+	ssize_t (*writev)(int, const struct iovec *, int);
+	ssize_t (*send)(int, const void *, size_t, int);
+	ssize_t (*recv)(int, void *, size_t, int);
+	ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	ssize_t (*sendfile)(int, int, off_t *, size_t);
+	int (*close)(int);
+	int (*shutdown)(int, int);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	int (*fcntl)(int, int, ...);
+	int (*ioctl)(int, unsigned long, ...);
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
+	int (*getsockname)(int, struct sockaddr *, socklen_t *);
+	int (*getpeername)(int, struct sockaddr *, socklen_t *);
+	int (*poll)(struct pollfd *, nfds_t, int);
+	int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+	int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+	int (*pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *,
+		       const sigset_t *);
+	int (*epoll_create)(int);
+	int (*epoll_create1)(int);
+	int (*epoll_ctl)(int, int, int, struct epoll_event *);
+	int (*epoll_wait)(int, struct epoll_event *, int, int);
+	int (*epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
+};
+
+extern struct pl_libc pl_real;
+/* 1 once the layer decided to pass everything through (HOSTLANE_DISABLE=1,
+ * no endpoint in this pod, or a failed init). */
+extern atomic_int pl_off;
+void pl_libc_init(void);
+
+/* ---- counters -------------------------------------------------------------- */
+
+struct pl_stats {
+	atomic_uint_fast64_t tx_bytes, rx_bytes, tx_calls, rx_calls;
+	atomic_uint_fast64_t wakeups;    /* sleeps on an eventfd/pidfd that ended */
+	atomic_uint_fast64_t fallbacks;  /* connects that went to the kernel */
+	atomic_uint_fast64_t conns;      /* hostlane connections made or accepted */
+	atomic_uint_fast64_t ctl_calls;  /* control requests with a reply */
+};
+extern struct pl_stats pl_proc_stats;
+void pl_stats_dump(void);
+
+/* ---- sockets --------------------------------------------------------------- */
+
+enum pl_kind { PL_PENDING = 1, PL_LISTEN = 2, PL_CONN = 3 };
+
+struct pl_ctl;
+
+/* An accepted hostlane connection not yet taken by accept(). */
+struct pl_pending {
+	struct pl_pending *next;
+	struct pl_ctl *ctl;
+	struct hl_proto_conn c;
+	int fds[HL_PROTO_MAX_FDS];
+};
+
+#define PL_MAX_EPSETS 8
+
+struct pl_sock {
+	enum pl_kind kind;
+	int family;
+	atomic_int nonblock;          /* O_NONBLOCK as the application set it */
+	pthread_mutex_t lock;         /* state, options, queue */
+	pthread_mutex_t rx_lock, tx_lock;
+	int local_refs;               /* fds of this process naming it */
+	int shref;                    /* slot of the cross-fork refcount, or -1 */
+	struct sockaddr_storage local, peer;
+	socklen_t local_len, peer_len;
+	/* remembered options (applied to the kernel socket while one exists) */
+	int opt_nodelay, opt_reuseaddr, opt_reuseport, opt_keepalive;
+	int opt_rcvbuf, opt_sndbuf;
+	int so_error;                 /* SO_ERROR, read once */
+	/* CONN */
+	struct shmq_region *r;
+	struct shmq_ep *ep;
+	int efd, peer_efd, live_fd;   /* private fds: own eventfd, peer's, pidfd */
+	uint32_t region_id;
+	struct pl_ctl *ctl;           /* where REGION_FREE goes */
+	atomic_int peer_dead;
+	bool shut_rd, shut_wr;
+	/* LISTEN */
+	int kfd;                      /* the kernel listener (private fd) */
+	int lefd;                     /* eventfd: the accept queue is not empty */
+	uint16_t port;
+	struct pl_pending *q_head, *q_tail;
+	unsigned q_len;
+	int backlog;
+	struct pl_sock *next_listener;
+	/* epoll sets holding this socket (application epoll fds) */
+	int epsets[PL_MAX_EPSETS];
+	unsigned n_epsets;
+	/* counters */
+	atomic_uint_fast64_t tx_bytes, rx_bytes, tx_calls, rx_calls, wakeups;
+	uint64_t id;
+	struct pl_sock *all_next, *all_prev;
+};
+
+/* ---- the fd table (pl_fdtab.c) --------------------------------------------- */
+
+#define PL_FD_MAX (1 << 20)
+
+/* Socket of @fd or NULL. Lock-free. */
+struct pl_sock *pl_fd_get(int fd);
+/* Sets @fd -> @s (NULL clears). 0, -EBADF (fd out of range), -ENOMEM. */
+int pl_fd_set(int fd, struct pl_sock *s);
+/* Number of fds in the table (0: a fast path for poll and friends). */
+unsigned pl_fd_count(void);
+
+/* Epoll sets of application epoll fds (same shape of table). */
+struct pl_epset *pl_ep_get(int epfd);
+int pl_ep_set(int epfd, struct pl_epset *e);
+
+/* Cross-fork holders of a connection (MAP_SHARED anonymous memory, so a
+ * parent and its children see the same slots): the connection is closed for
+ * the peer only when the last running process holding it closes it. */
+int pl_shref_alloc(void);       /* a slot held by this process, or -1 */
+void pl_shref_join(int slot);   /* this process holds it too (after fork) */
+int pl_shref_leave(int slot);   /* drop ours; return: other live holders */
+void pl_shref_free(int slot);
+
+/* ---- addresses (pl_addr.c) --------------------------------------------------- */
+
+/* Converts @sa (AF_INET, AF_INET6, v4-mapped v6 becomes 4) into @a and
+ * @port. 0, -EAFNOSUPPORT, -EINVAL (too short). */
+int pl_addr_from_sa(const struct sockaddr *sa, socklen_t len, struct hl_proto_addr *a,
+		    uint16_t *port);
+/* Fills @ss for @family (AF_INET/AF_INET6, v4 mapped when @family is 6 and
+ * @a is 4). Return: its length. */
+socklen_t pl_addr_to_sa(const struct hl_proto_addr *a, uint16_t port, int family,
+			struct sockaddr_storage *ss);
+/* True for addresses the layer never routes over hostlane (loopback,
+ * unspecified, multicast). */
+bool pl_addr_local_only(const struct hl_proto_addr *a);
+/* Copies @src (@slen) into the caller's @dst/@dlen as the kernel does
+ * (truncating, *@dlen set to the full length). */
+void pl_addr_copy_out(const struct sockaddr_storage *src, socklen_t slen,
+		      struct sockaddr *dst, socklen_t *dlen);
+
+/* ---- epoll bookkeeping (pl_epset.c) ------------------------------------------ */
+
+struct pl_epmember {
+	int fd;
+	struct pl_sock *s;
+	uint32_t events;              /* as the application asked */
+	epoll_data_t data;
+	uint32_t last;                /* EPOLLET: readiness last seen */
+	int64_t last_bytes;           /* EPOLLET: readable bytes last seen */
+	bool disabled;                /* EPOLLONESHOT fired */
+};
+
+struct pl_epset {
+	pthread_mutex_t lock;
+	struct pl_epmember *m;
+	unsigned n, cap;
+};
+
+struct pl_epset *pl_epset_new(void);
+void pl_epset_free(struct pl_epset *e);
+/* 0, -EEXIST, -ENOMEM. */
+int pl_epset_add(struct pl_epset *e, int fd, struct pl_sock *s, const struct epoll_event *ev);
+/* 0, -ENOENT. */
+int pl_epset_mod(struct pl_epset *e, int fd, const struct epoll_event *ev);
+int pl_epset_del(struct pl_epset *e, int fd);
+struct pl_epmember *pl_epset_find(struct pl_epset *e, int fd);
+/*
+ * Decides what to report for member @m whose readiness is now @ready
+ * (EPOLL* bits) with @bytes arrived in total so far (consumed + readable): level-triggered reports
+ * ready & (events | ERR | HUP); edge-triggered only on a new edge (a bit that
+ * was not set at the last look, or more bytes arrived in total); one-shot
+ * disables the member after a report. Return: the events to report (0: none).
+ */
+uint32_t pl_epset_report(struct pl_epmember *m, uint32_t ready, int64_t bytes);
+
+/* Tag of epoll registrations the layer makes in an application's epoll fd:
+ * data.u64 = (PL_TAG_HI | kind) << 32 | fd. Bit 31 set: no user-space
+ * pointer or small integer the application stores can look like it. */
+#define PL_TAG_HI   0xb7a50000u
+#define PL_TAG_MASK 0xffff0000u
+#define PL_TAG_WAKE 1u   /* the socket's eventfd / listener epoll fd */
+#define PL_TAG_LIVE 2u   /* the peer's pidfd */
+static inline uint64_t pl_tag(unsigned kind, int fd)
+{
+	return ((uint64_t)(PL_TAG_HI | kind) << 32) | (uint32_t)fd;
+}
+static inline bool pl_is_tag(uint64_t u)
+{
+	return ((uint32_t)(u >> 32) & PL_TAG_MASK) == PL_TAG_HI;
+}
+
+/* ---- control channel (pl_ctl.c) ------------------------------------------- */
+
+/* The control channel of this process (opened at first use, again in a
+ * forked child), or NULL: no endpoint (then pl_off is set). */
+struct pl_ctl *pl_ctl_get(void);
+int pl_ctl_fd(const struct pl_ctl *c);
+/* Request/reply. Return: the reply's status; fds filled (-1 when none). */
+int pl_ctl_call(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg *rep, int *fds);
+/* Sends a REGION_FREE without waiting for the reply. */
+void pl_ctl_free_region(struct pl_ctl *c, uint32_t id);
+/* Reads what is queued on @c without blocking: accept events go to their
+ * listener, stray replies are dropped. */
+void pl_ctl_drain(struct pl_ctl *c);
+void pl_ctl_atfork_child(void);
+/* The pod's first address of @family (4/6), for getsockname. 0 or -ENOENT. */
+int pl_ctl_pod_addr(struct pl_ctl *c, int family, struct hl_proto_addr *a);
+
+/* ---- sockets (pl_sock.c) ------------------------------------------------------ */
+
+/* Called by pl_ctl for each EV_ACCEPT: queues it on the listener of the
+ * port. Return: 0 (the fds are taken) or -1 (no such listener, queue full:
+ * the caller refuses it). */
+int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, int *fds);
+void pl_sock_atfork_child(void);
+/* A PENDING socket in epoll sets became a connection: register its wake
+ * fds in those sets (pl_poll.c). */
+void pl_poll_conn_upgraded(struct pl_sock *s, int fd);
+/* Application epoll fd @epfd is being closed: drop its bookkeeping. */
+void pl_poll_epfd_closed(int epfd);
+/* Readiness of a CONN or LISTEN socket now (EPOLL* bits, same values as
+ * POLL* for IN/OUT/ERR/HUP), without blocking. *@bytes: readable bytes. */
+uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes);
+/* Prepares @s for a sleep on its wake fd: 0 armed, else ready bits. */
+uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events);
+/* After a wake-up of the socket's wake fd (kind PL_TAG_WAKE) or its
+ * liveness fd (PL_TAG_LIVE). */
+void pl_sock_woken(struct pl_sock *s, unsigned kind);
+/* @s is no longer in application epoll fd @epfd. */
+void pl_sock_forget_epset(struct pl_sock *s, int epfd);
+
+#endif

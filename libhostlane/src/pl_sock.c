@@ -1,0 +1,1263 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The LD_PRELOAD socket layer: socket/bind/listen/accept/connect/close,
+ * dup, fcntl, options, names and the data path. See docs/preload.md.
+ *
+ * Every AF_INET/AF_INET6 SOCK_STREAM socket() first makes a real kernel
+ * socket (PENDING): anything that does not reach a hostlane peer just keeps
+ * using it. A connect() that reaches a hostlane listener keeps the fd number
+ * and puts the connection's eventfd in place of the kernel socket (dup3), so
+ * numbers stay unique and close/dup2/exec semantics hold. listen() listens
+ * in the kernel and registers the port with the endpoint; the fd number then
+ * becomes an epoll fd holding the kernel listener, the control channel and
+ * an accept-queue eventfd, so the application's own poll/epoll on it fires
+ * for either kind of incoming connection.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+#include "hl_codec.h"
+#include "pl_private.h"
+#include "shmq.h"
+
+#define PL_EXPORT __attribute__((visibility("default")))
+#define MAX_ACCEPT_QUEUE 4096u
+
+static pthread_mutex_t socks_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pl_sock *socks;         /* every live socket (counters, fork) */
+static struct pl_sock *listeners;
+static uint64_t next_id;
+
+static inline bool active(void)
+{
+	if (__builtin_expect(!pl_real.read, 0))
+		pl_libc_init();
+	return !atomic_load_explicit(&pl_off, memory_order_relaxed) &&
+	       pl_fd_count() != 0;
+}
+
+static inline struct pl_sock *lookup(int fd)
+{
+	return active() ? pl_fd_get(fd) : NULL;
+}
+
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* ---- socket objects --------------------------------------------------------- */
+
+static struct pl_sock *sock_new(enum pl_kind kind, int family)
+{
+	struct pl_sock *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->kind = kind;
+	s->family = family;
+	s->shref = -1;
+	s->efd = s->peer_efd = s->live_fd = s->kfd = s->lefd = -1;
+	s->opt_rcvbuf = s->opt_sndbuf = 512 << 10;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->rx_lock, NULL);
+	pthread_mutex_init(&s->tx_lock, NULL);
+	pthread_mutex_lock(&socks_lock);
+	s->id = ++next_id;
+	s->all_next = socks;
+	if (socks)
+		socks->all_prev = s;
+	socks = s;
+	pthread_mutex_unlock(&socks_lock);
+	return s;
+}
+
+static void close_quiet(int fd)
+{
+	if (fd >= 0)
+		pl_real.close(fd);
+}
+
+static void pending_free(struct pl_pending *p)
+{
+	pl_ctl_free_region(p->ctl, p->c.region_id);
+	for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
+		close_quiet(p->fds[i]);
+	free(p);
+}
+
+static void listener_unlink(struct pl_sock *s)
+{
+	pthread_mutex_lock(&socks_lock);
+	for (struct pl_sock **pp = &listeners; *pp; pp = &(*pp)->next_listener)
+		if (*pp == s) {
+			*pp = s->next_listener;
+			break;
+		}
+	pthread_mutex_unlock(&socks_lock);
+}
+
+/* The last fd of @s in this process is gone: release what this process has. */
+static void sock_free(struct pl_sock *s)
+{
+	pthread_mutex_lock(&socks_lock);
+	if (s->all_prev)
+		s->all_prev->all_next = s->all_next;
+	else
+		socks = s->all_next;
+	if (s->all_next)
+		s->all_next->all_prev = s->all_prev;
+	pthread_mutex_unlock(&socks_lock);
+	if (s->kind == PL_CONN) {
+		bool last = pl_shref_leave(s->shref) == 0;
+
+		if (last) {
+			shmq_ep_close(s->ep);  /* the peer reads the rest, then EOF */
+			pl_shref_free(s->shref);
+			pl_ctl_free_region(s->ctl, s->region_id);
+		}
+		/* else: another process still holds the connection; the small
+		 * endpoint object is left (shmq has no detach without close). */
+		shmq_region_close(s->r);
+		close_quiet(s->efd);
+		close_quiet(s->peer_efd);
+		close_quiet(s->live_fd);
+	} else if (s->kind == PL_LISTEN) {
+		struct hl_proto_msg req, rep;
+		int fds[HL_PROTO_MAX_FDS];
+
+		listener_unlink(s);
+		if (pl_shref_leave(s->shref) == 0) {
+			hl_proto_init(&req, HL_OP_UNLISTEN, 0);
+			req.u.listen.port = s->port;
+			if (s->ctl && pl_ctl_get() == s->ctl)
+				pl_ctl_call(s->ctl, &req, &rep, fds);
+			pl_shref_free(s->shref);
+		}
+		while (s->q_head) {
+			struct pl_pending *p = s->q_head;
+
+			s->q_head = p->next;
+			pending_free(p);
+		}
+		close_quiet(s->kfd);
+		close_quiet(s->lefd);
+	}
+	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->rx_lock);
+	pthread_mutex_destroy(&s->tx_lock);
+	free(s);
+}
+
+static void epsets_forget_fd(struct pl_sock *s, int fd);
+
+/* @fd no longer names @s (closed, or replaced by dup2). */
+static void fd_gone(int fd, struct pl_sock *s)
+{
+	bool last;
+
+	epsets_forget_fd(s, fd);
+	pl_fd_set(fd, NULL);
+	pthread_mutex_lock(&s->lock);
+	last = --s->local_refs == 0;
+	pthread_mutex_unlock(&s->lock);
+	if (last)
+		sock_free(s);
+}
+
+/* A PENDING socket becomes a plain kernel fd the layer no longer tracks. */
+static void untrack(int fd, struct pl_sock *s)
+{
+	fd_gone(fd, s);
+}
+
+static void fd_add(int fd, struct pl_sock *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->local_refs++;
+	pthread_mutex_unlock(&s->lock);
+	if (pl_fd_set(fd, s))
+		fd_gone(fd, s);
+}
+
+/* ---- epoll membership (the epoll side is in pl_poll.c) ---------------------- */
+
+void pl_sock_forget_epset(struct pl_sock *s, int epfd)
+{
+	pthread_mutex_lock(&s->lock);
+	for (unsigned i = 0; i < s->n_epsets; i++)
+		if (s->epsets[i] == epfd) {
+			s->epsets[i] = s->epsets[--s->n_epsets];
+			break;
+		}
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void epsets_forget_fd(struct pl_sock *s, int fd)
+{
+	int sets[PL_MAX_EPSETS];
+	unsigned n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->n_epsets;
+	memcpy(sets, s->epsets, sizeof(sets));
+	pthread_mutex_unlock(&s->lock);
+	for (unsigned i = 0; i < n; i++) {
+		struct pl_epset *e = pl_ep_get(sets[i]);
+		bool gone = false;
+
+		if (!e)
+			continue;
+		pthread_mutex_lock(&e->lock);
+		if (pl_epset_del(e, fd) == 0) {
+			/* A PENDING socket's registration is the application's own
+			 * kernel one: it stays (or goes with the file). */
+			if (s->kind == PL_CONN)
+				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, fd, NULL);
+			if (s->kind == PL_CONN && s->live_fd >= 0)
+				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, s->live_fd, NULL);
+			gone = true;
+		}
+		pthread_mutex_unlock(&e->lock);
+		if (gone)
+			pl_sock_forget_epset(s, sets[i]);
+	}
+}
+
+/* ---- readiness -------------------------------------------------------------- */
+
+static uint32_t shmq_to_epoll(int m)
+{
+	uint32_t r = 0;
+
+	if (m & SHMQ_POLLIN)
+		r |= EPOLLIN;
+	if (m & SHMQ_POLLOUT)
+		r |= EPOLLOUT;
+	if (m & SHMQ_POLLHUP)
+		r |= EPOLLRDHUP;
+	if (m & SHMQ_POLLERR)
+		r |= EPOLLERR;
+	return r;
+}
+
+uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes)
+{
+	uint32_t r = 0;
+
+	if (bytes)
+		*bytes = 0;
+	if (s->kind == PL_LISTEN) {
+		pthread_mutex_lock(&s->lock);
+		r = s->q_head ? EPOLLIN : 0;
+		pthread_mutex_unlock(&s->lock);
+		if (!r) {
+			struct pollfd p = { .fd = s->kfd, .events = POLLIN };
+
+			if (pl_real.poll(&p, 1, 0) > 0 && (p.revents & POLLIN))
+				r = EPOLLIN;
+		}
+		return r;
+	}
+	if (s->kind != PL_CONN)
+		return 0;
+	r = shmq_to_epoll(shmq_poll(s->ep));
+	if (atomic_load_explicit(&s->peer_dead, memory_order_relaxed))
+		r |= EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+	if ((r & EPOLLRDHUP) && s->shut_wr)
+		r |= EPOLLHUP;
+	if (bytes) {
+		ssize_t n = shmq_readable(s->ep);
+
+		*bytes = (int64_t)atomic_load_explicit(&s->rx_bytes, memory_order_relaxed) +
+			 (n > 0 ? n : 0);
+	}
+	return r;
+}
+
+uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events)
+{
+	int ev = 0;
+
+	if (s->kind != PL_CONN)
+		return 0;
+	if (events & (EPOLLIN | EPOLLRDHUP))
+		ev |= SHMQ_POLLIN;
+	if (events & EPOLLOUT)
+		ev |= SHMQ_POLLOUT;
+	return shmq_to_epoll(shmq_arm(s->ep, ev ? ev : SHMQ_POLLIN));
+}
+
+void pl_sock_woken(struct pl_sock *s, unsigned kind)
+{
+	atomic_fetch_add_explicit(&pl_proc_stats.wakeups, 1, memory_order_relaxed);
+	if (s->kind == PL_LISTEN) {
+		pl_ctl_drain(s->ctl);
+		return;
+	}
+	if (s->kind != PL_CONN)
+		return;
+	atomic_fetch_add_explicit(&s->wakeups, 1, memory_order_relaxed);
+	if (kind == PL_TAG_LIVE) {
+		struct pollfd p = { .fd = s->live_fd, .events = POLLIN };
+
+		if (pl_real.poll(&p, 1, 0) > 0)
+			atomic_store(&s->peer_dead, 1);
+		return;
+	}
+	shmq_handle_event(s->ep);
+}
+
+/* ---- socket, bind, listen ----------------------------------------------------- */
+
+PL_EXPORT int socket(int domain, int type, int protocol)
+{
+	struct pl_sock *s;
+	int fd;
+
+	pl_libc_init();
+	fd = pl_real.socket(domain, type, protocol);
+	if (fd < 0 || atomic_load(&pl_off) || (domain != AF_INET && domain != AF_INET6) ||
+	    (type & 0xf) != SOCK_STREAM || (protocol != 0 && protocol != IPPROTO_TCP))
+		return fd;
+	if (!pl_ctl_get())
+		return fd;  /* no endpoint: the kernel it is */
+	s = sock_new(PL_PENDING, domain);
+	if (!s)
+		return fd;
+	atomic_store(&s->nonblock, !!(type & SOCK_NONBLOCK));
+	fd_add(fd, s);
+	return fd;
+}
+
+PL_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct pl_sock *s = lookup(fd);
+
+	if (s && s->kind == PL_LISTEN)
+		return fail(EINVAL);
+	return pl_real.bind(fd, addr, len);
+}
+
+/* Turns the fd number into an epoll fd holding the kernel listener (moved
+ * to a private fd), the control channel and the accept-queue eventfd. */
+static int listener_swap(int fd, struct pl_sock *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int l = -1, fdflags = pl_real.fcntl(fd, F_GETFD);
+
+	s->kfd = pl_real.fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	s->lefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	l = pl_real.epoll_create1(EPOLL_CLOEXEC);
+	if (s->kfd < 0 || s->lefd < 0 || l < 0)
+		goto fail;
+	/* The kernel listener is only ever used non-blocking from here on. */
+	pl_real.fcntl(s->kfd, F_SETFL, pl_real.fcntl(s->kfd, F_GETFL) | O_NONBLOCK);
+	if (pl_real.epoll_ctl(l, EPOLL_CTL_ADD, s->kfd, &ev) ||
+	    pl_real.epoll_ctl(l, EPOLL_CTL_ADD, s->lefd, &ev) ||
+	    pl_real.epoll_ctl(l, EPOLL_CTL_ADD, pl_ctl_fd(s->ctl), &ev))
+		goto fail;
+	if (pl_real.dup3(l, fd, fdflags & FD_CLOEXEC ? O_CLOEXEC : 0) < 0)
+		goto fail;
+	pl_real.close(l);
+	return 0;
+fail:
+	close_quiet(l);
+	close_quiet(s->kfd);
+	close_quiet(s->lefd);
+	s->kfd = s->lefd = -1;
+	return -1;
+}
+
+PL_EXPORT int listen(int fd, int backlog)
+{
+	struct pl_sock *s = lookup(fd);
+	struct hl_proto_msg req, rep;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct hl_proto_addr a;
+	int fds[HL_PROTO_MAX_FDS];
+	uint16_t port;
+
+	if (!s || s->kind == PL_CONN)
+		return pl_real.listen(fd, backlog);
+	if (s->kind == PL_LISTEN) {
+		s->backlog = backlog;
+		return pl_real.listen(s->kfd, backlog);
+	}
+	if (pl_real.listen(fd, backlog) < 0)
+		return -1;
+	/* Listening on loopback only: not reachable from other pods. */
+	if (pl_real.getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	    pl_addr_from_sa((struct sockaddr *)&ss, sl, &a, &port) ||
+	    (a.family == 4 && a.addr[0] == 127) ||
+	    (a.family == 6 && pl_addr_local_only(&a) && a.addr[15] == 1)) {
+		untrack(fd, s);
+		return 0;
+	}
+	s->ctl = pl_ctl_get();
+	hl_proto_init(&req, HL_OP_LISTEN, 0);
+	req.u.listen.port = port;
+	if (!s->ctl || pl_ctl_call(s->ctl, &req, &rep, fds) || listener_swap(fd, s)) {
+		untrack(fd, s);  /* a kernel-only listener then */
+		return 0;
+	}
+	s->port = port;
+	s->backlog = backlog;
+	s->shref = pl_shref_alloc();
+	s->local = ss;
+	s->local_len = sl;
+	s->kind = PL_LISTEN;
+	pthread_mutex_lock(&socks_lock);
+	s->next_listener = listeners;
+	listeners = s;
+	pthread_mutex_unlock(&socks_lock);
+	return 0;
+}
+
+/* ---- connections ----------------------------------------------------------------- */
+
+/*
+ * Maps what a CONNECT reply / ACCEPT event handed over into @s (kind CONN)
+ * and puts the eventfd at @fd (or a new number when @fd < 0). Takes @fds.
+ * Return: the fd number or -errno.
+ */
+static int conn_setup(struct pl_sock *s, struct pl_ctl *ctl, const struct hl_proto_conn *m,
+		      int *fds, int fd, bool cloexec)
+{
+	int rc = -EPROTO;
+
+	s->r = shmq_region_map(fds[0]);
+	if (!s->r)
+		goto fail;
+	s->ep = shmq_ep_attach(s->r, m->pair, m->side);
+	if (!s->ep)
+		goto fail;
+	if (fd >= 0)
+		rc = pl_real.dup3(fds[1], fd, cloexec ? O_CLOEXEC : 0);
+	else
+		rc = pl_real.fcntl(fds[1], cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+	if (rc < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	close_quiet(fds[0]);
+	s->efd = fds[1];
+	s->peer_efd = fds[2];
+	s->live_fd = fds[3];
+	shmq_ep_set_fds(s->ep, s->efd, s->peer_efd, s->live_fd, SHMQ_PEER_PIDFD);
+	{
+		const char *spin = getenv("HOSTLANE_SPIN_NS");
+
+		if (spin && *spin)
+			shmq_ep_set_spin(s->ep, strtoull(spin, NULL, 10));
+	}
+	s->ctl = ctl;
+	s->region_id = m->region_id;
+	s->shref = pl_shref_alloc();
+	s->kind = PL_CONN;
+	atomic_fetch_add_explicit(&pl_proc_stats.conns, 1, memory_order_relaxed);
+	return rc;
+fail:
+	if (s->ep)
+		shmq_ep_close(s->ep);
+	shmq_region_close(s->r);
+	s->ep = NULL;
+	s->r = NULL;
+	for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
+		close_quiet(fds[i]);
+	pl_ctl_free_region(ctl, m->region_id);
+	return rc < 0 ? rc : -EPROTO;
+}
+
+/* Gives a PENDING socket a local port, as the kernel's connect would. */
+static uint16_t local_port(int fd, int family)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct hl_proto_addr a;
+	uint16_t port = 0;
+
+	if (pl_real.getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    pl_addr_from_sa((struct sockaddr *)&ss, sl, &a, &port) == 0 && port)
+		return port;
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = (sa_family_t)family;
+	sl = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (pl_real.bind(fd, (struct sockaddr *)&ss, sl) < 0)
+		return 0;
+	sl = sizeof(ss);
+	if (pl_real.getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	    pl_addr_from_sa((struct sockaddr *)&ss, sl, &a, &port))
+		return 0;
+	return port;
+}
+
+PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct pl_sock *s = lookup(fd);
+	struct hl_proto_msg req, rep;
+	struct hl_proto_addr a, me;
+	int fds[HL_PROTO_MAX_FDS], rc, fdflags;
+	uint16_t port, lport;
+
+	if (!s)
+		return pl_real.connect(fd, addr, len);
+	if (s->kind == PL_CONN)
+		return fail(EISCONN);
+	if (s->kind == PL_LISTEN)
+		return fail(EINVAL);
+	if (pl_addr_from_sa(addr, len, &a, &port) || pl_addr_local_only(&a) || !port)
+		goto kernel;
+	s->ctl = pl_ctl_get();
+	lport = local_port(fd, s->family);
+	if (!s->ctl || !lport)
+		goto kernel;
+	hl_proto_init(&req, HL_OP_CONNECT, 0);
+	req.u.connect.addr = a;
+	req.u.connect.port = port;
+	req.u.connect.local_port = lport;
+	if (pl_ctl_call(s->ctl, &req, &rep, fds))
+		goto kernel;  /* not a hostlane listener: the kernel decides */
+	fdflags = pl_real.fcntl(fd, F_GETFD);
+	rc = conn_setup(s, s->ctl, &rep.u.conn, fds, fd, fdflags >= 0 && (fdflags & FD_CLOEXEC));
+	if (rc < 0)
+		goto kernel;
+	s->peer_len = pl_addr_to_sa(&a, port, s->family, &s->peer);
+	if (pl_ctl_pod_addr(s->ctl, a.family, &me))
+		me = a;
+	s->local_len = pl_addr_to_sa(&me, lport, s->family, &s->local);
+	/* The epoll sets that hold the fd lost the kernel socket with it. */
+	pl_poll_conn_upgraded(s, fd);
+	if (atomic_load(&s->nonblock))
+		return fail(EINPROGRESS);  /* as the kernel; writable at once */
+	return 0;
+kernel:
+	atomic_fetch_add_explicit(&pl_proc_stats.fallbacks, 1, memory_order_relaxed);
+	if (s->kind == PL_PENDING)
+		untrack(fd, s);
+	return pl_real.connect(fd, addr, len);
+}
+
+int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, int *fds)
+{
+	struct pl_pending *p;
+	struct pl_sock *s;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&socks_lock);
+	for (s = listeners; s; s = s->next_listener)
+		if (s->port == conn->local_port)
+			break;
+	if (s)
+		pthread_mutex_lock(&s->lock);
+	pthread_mutex_unlock(&socks_lock);
+	if (!s)
+		return -1;
+	if (s->q_len >= MAX_ACCEPT_QUEUE || !(p = calloc(1, sizeof(*p)))) {
+		pthread_mutex_unlock(&s->lock);
+		return -1;
+	}
+	p->ctl = c;
+	p->c = *conn;
+	memcpy(p->fds, fds, sizeof(p->fds));
+	if (s->q_tail)
+		s->q_tail->next = p;
+	else
+		s->q_head = p;
+	s->q_tail = p;
+	s->q_len++;
+	pthread_mutex_unlock(&s->lock);
+	if (pl_real.write(s->lefd, &one, sizeof(one)) < 0) {
+		/* the counter is already non-zero: nothing lost */
+	}
+	return 0;
+}
+
+static struct pl_pending *queue_pop(struct pl_sock *s)
+{
+	struct pl_pending *p;
+	uint64_t v;
+
+	pthread_mutex_lock(&s->lock);
+	p = s->q_head;
+	if (p) {
+		s->q_head = p->next;
+		if (!s->q_head)
+			s->q_tail = NULL;
+		s->q_len--;
+	}
+	if (!s->q_head && pl_real.read(s->lefd, &v, sizeof(v)) < 0) {
+		/* already zero */
+	}
+	pthread_mutex_unlock(&s->lock);
+	return p;
+}
+
+static int accept_hostlane(struct pl_sock *l, struct pl_pending *p, struct sockaddr *addr,
+			   socklen_t *alen, int flags)
+{
+	struct pl_sock *s = sock_new(PL_PENDING, l->family);
+	struct hl_proto_conn c = p->c;
+	struct hl_proto_addr me;
+	int fd;
+
+	if (!s) {
+		pending_free(p);
+		return fail(ENOMEM);
+	}
+	fd = conn_setup(s, p->ctl, &p->c, p->fds, -1, flags & SOCK_CLOEXEC);
+	free(p);
+	if (fd < 0) {
+		s->local_refs = 1;
+		sock_free(s);
+		return fail(-fd);
+	}
+	atomic_store(&s->nonblock, !!(flags & SOCK_NONBLOCK));
+	s->peer_len = pl_addr_to_sa(&c.peer, c.peer_port, l->family, &s->peer);
+	if (pl_ctl_pod_addr(l->ctl, c.peer.family, &me))
+		me = c.peer;
+	s->local_len = pl_addr_to_sa(&me, l->port, l->family, &s->local);
+	fd_add(fd, s);
+	pl_addr_copy_out(&s->peer, s->peer_len, addr, alen);
+	return fd;
+}
+
+PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
+{
+	struct pl_sock *s = lookup(fd);
+
+	if (!s || s->kind != PL_LISTEN)
+		return pl_real.accept4(fd, addr, alen, flags);
+	for (;;) {
+		struct pl_pending *p = queue_pop(s);
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		int k;
+
+		if (p)
+			return accept_hostlane(s, p, addr, alen, flags);
+		k = pl_real.accept4(s->kfd, addr, alen, flags);
+		if (k >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return k;
+		pl_ctl_drain(s->ctl);
+		if (s->q_head)
+			continue;
+		if (atomic_load(&s->nonblock))
+			return fail(EAGAIN);
+		if (pl_real.poll(&pf, 1, -1) < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+PL_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
+{
+	return accept4(fd, addr, alen, 0);
+}
+
+/* ---- data path ------------------------------------------------------------------- */
+
+static void count(struct pl_sock *s, bool tx, size_t n)
+{
+	atomic_uint_fast64_t *b = tx ? &s->tx_bytes : &s->rx_bytes;
+	atomic_uint_fast64_t *c = tx ? &s->tx_calls : &s->rx_calls;
+
+	atomic_fetch_add_explicit(b, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(tx ? &pl_proc_stats.tx_bytes : &pl_proc_stats.rx_bytes, n,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(tx ? &pl_proc_stats.tx_calls : &pl_proc_stats.rx_calls, 1,
+				  memory_order_relaxed);
+}
+
+/* Reads into one buffer. @wait: may block when nothing was read yet. */
+static ssize_t conn_read(struct pl_sock *s, char *buf, size_t len, int flags, bool wait)
+{
+	bool nb = !wait || (flags & MSG_DONTWAIT) || atomic_load(&s->nonblock);
+	size_t done = 0;
+
+	if (s->shut_rd || !len)
+		return 0;
+	for (;;) {
+		ssize_t r = shmq_read(s->ep, buf + done, len - done,
+				      (flags & MSG_PEEK) ? SHMQ_PEEK : 0);
+
+		if (r > 0) {
+			done += (size_t)r;
+			if ((flags & MSG_PEEK) || !(flags & MSG_WAITALL) || done == len)
+				return (ssize_t)done;
+			continue;
+		}
+		if (r == 0)
+			return (ssize_t)done;
+		if (r != -EAGAIN)
+			return done ? (ssize_t)done : -ECONNRESET;
+		if (atomic_load(&s->peer_dead))
+			return done ? (ssize_t)done : -ECONNRESET;
+		if (nb)
+			return done ? (ssize_t)done : -EAGAIN;
+		int w = shmq_wait(s->ep, SHMQ_POLLIN, -1);
+
+		atomic_fetch_add_explicit(&s->wakeups, 1, memory_order_relaxed);
+		if (w == -ECONNRESET)
+			atomic_store(&s->peer_dead, 1);
+	}
+}
+
+static ssize_t conn_recvv(struct pl_sock *s, const struct iovec *iov, size_t n, int flags)
+{
+	size_t total = 0;
+	ssize_t r = 0;
+
+	pthread_mutex_lock(&s->rx_lock);
+	for (size_t i = 0; i < n; i++) {
+		if (!iov[i].iov_len)
+			continue;
+		r = conn_read(s, iov[i].iov_base, iov[i].iov_len, flags & ~MSG_PEEK, total == 0);
+		if (flags & MSG_PEEK)
+			break;  /* peek with several buffers: first one only */
+		if (r <= 0)
+			break;
+		total += (size_t)r;
+		if ((size_t)r < iov[i].iov_len)
+			break;
+	}
+	if ((flags & MSG_PEEK) && n)
+		r = conn_read(s, iov[0].iov_base, iov[0].iov_len, flags, true);
+	pthread_mutex_unlock(&s->rx_lock);
+	if (flags & MSG_PEEK)
+		return r < 0 ? fail((int)-r) : r;
+	if (total) {
+		count(s, false, total);
+		return (ssize_t)total;
+	}
+	if (r < 0)
+		return fail((int)-r);
+	return 0;
+}
+
+static ssize_t conn_recv(struct pl_sock *s, void *buf, size_t len, int flags)
+{
+	struct iovec iov = { buf, len };
+
+	if (!len)
+		return 0;
+	return conn_recvv(s, &iov, 1, flags);
+}
+
+static ssize_t send_error(struct pl_sock *s, int err, int flags)
+{
+	if (err == -EPIPE && !(flags & MSG_NOSIGNAL))
+		raise(SIGPIPE);
+	(void)s;
+	return fail(-err);
+}
+
+static ssize_t conn_write(struct pl_sock *s, const char *buf, size_t len, int flags)
+{
+	bool nb = (flags & MSG_DONTWAIT) || atomic_load(&s->nonblock);
+	size_t done = 0;
+
+	if (s->shut_wr)
+		return -EPIPE;
+	while (done < len) {
+		ssize_t w = shmq_write(s->ep, buf + done, len - done);
+
+		if (w > 0) {
+			done += (size_t)w;
+			continue;
+		}
+		if (w != -EAGAIN)
+			return done ? (ssize_t)done : w == -EPIPE ? -EPIPE : -ECONNRESET;
+		if (atomic_load(&s->peer_dead))
+			return done ? (ssize_t)done : -ECONNRESET;
+		if (nb)
+			return done ? (ssize_t)done : -EAGAIN;
+		int rc = shmq_wait(s->ep, SHMQ_POLLOUT, -1);
+
+		atomic_fetch_add_explicit(&s->wakeups, 1, memory_order_relaxed);
+		if (rc == -ECONNRESET)
+			atomic_store(&s->peer_dead, 1);
+	}
+	return (ssize_t)done;
+}
+
+static ssize_t conn_sendv(struct pl_sock *s, const struct iovec *iov, size_t n, int flags)
+{
+	size_t total = 0;
+	ssize_t w = 0;
+
+	pthread_mutex_lock(&s->tx_lock);
+	for (size_t i = 0; i < n; i++) {
+		if (!iov[i].iov_len)
+			continue;
+		w = conn_write(s, iov[i].iov_base, iov[i].iov_len, flags);
+		if (w <= 0)
+			break;
+		total += (size_t)w;
+		if ((size_t)w < iov[i].iov_len)
+			break;
+	}
+	pthread_mutex_unlock(&s->tx_lock);
+	if (total) {
+		count(s, true, total);
+		return (ssize_t)total;
+	}
+	return w < 0 ? send_error(s, (int)w, flags) : 0;
+}
+
+static ssize_t conn_send(struct pl_sock *s, const void *buf, size_t len, int flags)
+{
+	struct iovec iov = { (void *)buf, len };
+
+	if (!len)
+		return s->shut_wr ? send_error(s, -EPIPE, flags) : 0;
+	return conn_sendv(s, &iov, 1, flags);
+}
+
+/* Fortified variants the application may call (no public prototypes). */
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+		       struct sockaddr *addr, socklen_t *alen);
+
+#define CONN(fd) struct pl_sock *s = lookup(fd); if (s && s->kind == PL_CONN)
+
+PL_EXPORT ssize_t read(int fd, void *buf, size_t len)
+{
+	CONN(fd) return conn_recv(s, buf, len, 0);
+	return pl_real.read(fd, buf, len);
+}
+
+PL_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	if (len > buflen)
+		abort();
+	return read(fd, buf, len);
+}
+
+PL_EXPORT ssize_t write(int fd, const void *buf, size_t len)
+{
+	CONN(fd) return conn_send(s, buf, len, 0);
+	return pl_real.write(fd, buf, len);
+}
+
+PL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+	CONN(fd) return n < 0 ? fail(EINVAL) : conn_recvv(s, iov, (size_t)n, 0);
+	return pl_real.readv(fd, iov, n);
+}
+
+PL_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
+{
+	CONN(fd) return n < 0 ? fail(EINVAL) : conn_sendv(s, iov, (size_t)n, 0);
+	return pl_real.writev(fd, iov, n);
+}
+
+PL_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	CONN(fd) return conn_recv(s, buf, len, flags);
+	return pl_real.recv(fd, buf, len, flags);
+}
+
+PL_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+	if (len > buflen)
+		abort();
+	return recv(fd, buf, len, flags);
+}
+
+PL_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	CONN(fd) return conn_send(s, buf, len, flags);
+	return pl_real.send(fd, buf, len, flags);
+}
+
+PL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
+			   socklen_t *alen)
+{
+	CONN(fd) {
+		ssize_t r = conn_recv(s, buf, len, flags);
+
+		if (r >= 0 && addr && alen)
+			pl_addr_copy_out(&s->peer, s->peer_len, addr, alen);
+		return r;
+	}
+	return pl_real.recvfrom(fd, buf, len, flags, addr, alen);
+}
+
+PL_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+				 struct sockaddr *addr, socklen_t *alen)
+{
+	if (len > buflen)
+		abort();
+	return recvfrom(fd, buf, len, flags, addr, alen);
+}
+
+PL_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+			 const struct sockaddr *addr, socklen_t alen)
+{
+	CONN(fd) return conn_send(s, buf, len, flags);
+	return pl_real.sendto(fd, buf, len, flags, addr, alen);
+}
+
+PL_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
+{
+	CONN(fd) {
+		ssize_t r = conn_recvv(s, m->msg_iov, m->msg_iovlen, flags);
+
+		if (r >= 0) {
+			if (m->msg_name)
+				pl_addr_copy_out(&s->peer, s->peer_len, m->msg_name,
+						 &m->msg_namelen);
+			m->msg_controllen = 0;
+			m->msg_flags = 0;
+		}
+		return r;
+	}
+	return pl_real.recvmsg(fd, m, flags);
+}
+
+PL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	CONN(fd) return conn_sendv(s, m->msg_iov, m->msg_iovlen, flags);
+	return pl_real.sendmsg(fd, m, flags);
+}
+
+PL_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
+{
+	struct pl_sock *s = lookup(out);
+	char buf[64 << 10];
+	size_t done = 0;
+
+	if (!s || s->kind != PL_CONN)
+		return pl_real.sendfile(out, in, off, count);
+	while (done < count) {
+		size_t want = count - done < sizeof(buf) ? count - done : sizeof(buf);
+		ssize_t r = off ? pread(in, buf, want, *off) : pl_real.read(in, buf, want);
+		ssize_t w;
+
+		if (r <= 0) {
+			if (r < 0 && !done)
+				return -1;
+			break;
+		}
+		w = conn_send(s, buf, (size_t)r, 0);
+		if (w < 0) {
+			if (!done)
+				return -1;
+			break;
+		}
+		if (off)
+			*off += w;
+		else if (w < r)
+			lseek(in, w - r, SEEK_CUR);
+		done += (size_t)w;
+		if (w < r)
+			break;
+	}
+	return (ssize_t)done;
+}
+
+PL_EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t count)
+{
+	return sendfile(out, in, off, count);
+}
+
+/* ---- close, shutdown, dup ------------------------------------------------------------- */
+
+PL_EXPORT int close(int fd)
+{
+	struct pl_sock *s = lookup(fd);
+	int rc;
+
+	if (!s) {
+		if (pl_fd_count() && pl_ep_get(fd))
+			pl_poll_epfd_closed(fd);
+		return pl_real.close(fd);
+	}
+	epsets_forget_fd(s, fd);
+	rc = pl_real.close(fd);
+	fd_gone(fd, s);
+	return rc;
+}
+
+PL_EXPORT int shutdown(int fd, int how)
+{
+	struct pl_sock *s = lookup(fd);
+
+	if (!s || s->kind == PL_PENDING)
+		return pl_real.shutdown(fd, how);
+	if (s->kind == PL_LISTEN)
+		return pl_real.shutdown(s->kfd, how);
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return fail(EINVAL);
+	if (how != SHUT_WR)
+		s->shut_rd = true;
+	if (how != SHUT_RD) {
+		pthread_mutex_lock(&s->tx_lock);
+		s->shut_wr = true;
+		shmq_shutdown(s->ep);
+		pthread_mutex_unlock(&s->tx_lock);
+	}
+	return 0;
+}
+
+/* @nfd now names what @ofd names (after a successful real dup). */
+static int dup_done(int nfd, struct pl_sock *s, struct pl_sock *old_at_nfd)
+{
+	if (nfd < 0)
+		return nfd;
+	if (old_at_nfd)
+		fd_gone(nfd, old_at_nfd);
+	if (s)
+		fd_add(nfd, s);
+	return nfd;
+}
+
+/* dup of a PENDING socket: it stays a kernel socket (two numbers cannot
+ * both be switched to a hostlane connection). */
+static struct pl_sock *dup_source(int fd)
+{
+	struct pl_sock *s = lookup(fd);
+
+	if (s && s->kind == PL_PENDING) {
+		untrack(fd, s);
+		return NULL;
+	}
+	return s;
+}
+
+PL_EXPORT int dup(int fd)
+{
+	struct pl_sock *s = dup_source(fd);
+
+	return dup_done(pl_real.dup(fd), s, NULL);
+}
+
+PL_EXPORT int dup3(int ofd, int nfd, int flags)
+{
+	struct pl_sock *s, *t;
+
+	if (ofd == nfd)
+		return pl_real.dup3(ofd, nfd, flags);
+	s = dup_source(ofd);
+	t = lookup(nfd);
+	if (t)
+		epsets_forget_fd(t, nfd);
+	return dup_done(pl_real.dup3(ofd, nfd, flags), s, t);
+}
+
+PL_EXPORT int dup2(int ofd, int nfd)
+{
+	struct pl_sock *s, *t;
+
+	if (ofd == nfd)
+		return pl_real.dup2(ofd, nfd);
+	s = dup_source(ofd);
+	t = lookup(nfd);
+	if (t)
+		epsets_forget_fd(t, nfd);
+	return dup_done(pl_real.dup2(ofd, nfd), s, t);
+}
+
+static int do_fcntl(int fd, int cmd, long arg)
+{
+	struct pl_sock *s = lookup(fd);
+
+	if (!s)
+		return pl_real.fcntl(fd, cmd, arg);
+	switch (cmd) {
+	case F_DUPFD:
+	case F_DUPFD_CLOEXEC:
+		s = dup_source(fd);
+		return dup_done(pl_real.fcntl(fd, cmd, arg), s, NULL);
+	case F_GETFL:
+		if (s->kind == PL_PENDING)
+			break;
+		return O_RDWR | (atomic_load(&s->nonblock) ? O_NONBLOCK : 0);
+	case F_SETFL:
+		atomic_store(&s->nonblock, !!(arg & O_NONBLOCK));
+		if (s->kind == PL_PENDING)
+			break;
+		return 0;
+	default:
+		break;
+	}
+	return pl_real.fcntl(fd, cmd, arg);
+}
+
+PL_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);  /* every command's argument fits a long */
+	va_end(ap);
+	return do_fcntl(fd, cmd, arg);
+}
+
+PL_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return do_fcntl(fd, cmd, arg);
+}
+
+PL_EXPORT int ioctl(int fd, unsigned long req, ...)
+{
+	struct pl_sock *s;
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	s = lookup(fd);
+	if (s && s->kind != PL_PENDING) {
+		if (req == FIONBIO) {
+			atomic_store(&s->nonblock, !!*(int *)arg);
+			return 0;
+		}
+		if (req == FIONREAD && s->kind == PL_CONN) {
+			ssize_t n = shmq_readable(s->ep);
+
+			*(int *)arg = n > 0 ? (int)n : 0;
+			return 0;
+		}
+		if (s->kind == PL_LISTEN)
+			return pl_real.ioctl(s->kfd, req, arg);
+		return fail(ENOTTY);
+	}
+	if (s && req == FIONBIO)
+		atomic_store(&s->nonblock, !!*(int *)arg);
+	return pl_real.ioctl(fd, req, arg);
+}
+
+/* ---- options and names ------------------------------------------------------------ */
+
+static int *opt_slot(struct pl_sock *s, int level, int name)
+{
+	if (level == IPPROTO_TCP && name == TCP_NODELAY)
+		return &s->opt_nodelay;
+	if (level != SOL_SOCKET)
+		return NULL;
+	switch (name) {
+	case SO_REUSEADDR: return &s->opt_reuseaddr;
+	case SO_REUSEPORT: return &s->opt_reuseport;
+	case SO_KEEPALIVE: return &s->opt_keepalive;
+	case SO_RCVBUF: return &s->opt_rcvbuf;
+	case SO_SNDBUF: return &s->opt_sndbuf;
+	default: return NULL;
+	}
+}
+
+PL_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct pl_sock *s = lookup(fd);
+	int *slot;
+
+	if (!s)
+		return pl_real.setsockopt(fd, level, name, val, len);
+	slot = opt_slot(s, level, name);
+	if (slot && val && len >= (socklen_t)sizeof(int))
+		*slot = *(const int *)val;
+	if (s->kind == PL_PENDING)
+		return pl_real.setsockopt(fd, level, name, val, len);
+	if (s->kind == PL_LISTEN)
+		return pl_real.setsockopt(s->kfd, level, name, val, len);
+	if (!val && len)
+		return fail(EFAULT);
+	return 0;  /* remembered; the ring has no use for it */
+}
+
+PL_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct pl_sock *s = lookup(fd);
+	int v, *slot;
+
+	if (!s || s->kind == PL_PENDING)
+		return pl_real.getsockopt(fd, level, name, val, len);
+	if (s->kind == PL_LISTEN)
+		return pl_real.getsockopt(s->kfd, level, name, val, len);
+	if (!val || !len || *len < (socklen_t)sizeof(int))
+		return fail(EINVAL);
+	slot = opt_slot(s, level, name);
+	if (slot) {
+		v = *slot;
+	} else if (level == SOL_SOCKET && name == SO_ERROR) {
+		v = s->so_error;
+		s->so_error = 0;
+	} else if (level == SOL_SOCKET && name == SO_TYPE) {
+		v = SOCK_STREAM;
+	} else if (level == SOL_SOCKET && name == SO_DOMAIN) {
+		v = s->family;
+	} else if (level == SOL_SOCKET && name == SO_PROTOCOL) {
+		v = IPPROTO_TCP;
+	} else if (level == SOL_SOCKET && name == SO_ACCEPTCONN) {
+		v = 0;
+	} else {
+		return fail(ENOPROTOOPT);
+	}
+	memcpy(val, &v, sizeof(v));
+	*len = sizeof(v);
+	return 0;
+}
+
+PL_EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct pl_sock *s = lookup(fd);
+
+	if (!s || s->kind == PL_PENDING)
+		return pl_real.getsockname(fd, addr, len);
+	if (s->kind == PL_LISTEN)
+		return pl_real.getsockname(s->kfd, addr, len);
+	if (!addr || !len)
+		return fail(EFAULT);
+	pl_addr_copy_out(&s->local, s->local_len, addr, len);
+	return 0;
+}
+
+PL_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	struct pl_sock *s = lookup(fd);
+
+	if (!s || s->kind == PL_PENDING)
+		return pl_real.getpeername(fd, addr, len);
+	if (s->kind == PL_LISTEN)
+		return fail(ENOTCONN);
+	if (!addr || !len)
+		return fail(EFAULT);
+	pl_addr_copy_out(&s->peer, s->peer_len, addr, len);
+	return 0;
+}
+
+/* ---- fork -------------------------------------------------------------------------- */
+
+/* In the child: this process now holds every connection too. */
+void pl_sock_atfork_child(void)
+{
+	pthread_mutex_init(&socks_lock, NULL);
+	for (struct pl_sock *s = socks; s; s = s->all_next) {
+		pthread_mutex_init(&s->lock, NULL);
+		pthread_mutex_init(&s->rx_lock, NULL);
+		pthread_mutex_init(&s->tx_lock, NULL);
+		if (s->kind != PL_PENDING)
+			pl_shref_join(s->shref);
+	}
+}

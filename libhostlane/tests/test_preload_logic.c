@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of the LD_PRELOAD layer's pure logic (no interposition): the fd
+ * table, the cross-fork holder slots, sockaddr conversions, and the epoll
+ * bookkeeping (level/edge-triggered, one-shot).
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pl_private.h"
+
+/* pl_fdtab.c reads /proc through these when they are set; tests use libc. */
+struct pl_libc pl_real;
+atomic_int pl_off;
+struct pl_stats pl_proc_stats;
+
+START_TEST(fdtab_set_get_clear)
+{
+	struct pl_sock a, b;
+	unsigned n0 = pl_fd_count();
+
+	ck_assert_ptr_null(pl_fd_get(5));
+	ck_assert_int_eq(pl_fd_set(5, &a), 0);
+	ck_assert_int_eq(pl_fd_set(5000, &b), 0);  /* another chunk */
+	ck_assert_ptr_eq(pl_fd_get(5), &a);
+	ck_assert_ptr_eq(pl_fd_get(5000), &b);
+	ck_assert_uint_eq(pl_fd_count(), n0 + 2);
+	ck_assert_int_eq(pl_fd_set(5, &b), 0);      /* replace: same count */
+	ck_assert_uint_eq(pl_fd_count(), n0 + 2);
+	ck_assert_int_eq(pl_fd_set(5, NULL), 0);
+	ck_assert_int_eq(pl_fd_set(5000, NULL), 0);
+	ck_assert_ptr_null(pl_fd_get(5));
+	ck_assert_uint_eq(pl_fd_count(), n0);
+	ck_assert_int_eq(pl_fd_set(-1, &a), -EBADF);
+	ck_assert_int_eq(pl_fd_set(PL_FD_MAX, &a), -EBADF);
+	ck_assert_ptr_null(pl_fd_get(-3));
+	ck_assert_ptr_null(pl_fd_get(PL_FD_MAX + 7));
+	ck_assert_int_eq(pl_fd_set(77777, NULL), 0);  /* clearing an empty chunk */
+}
+END_TEST
+
+START_TEST(epset_table)
+{
+	struct pl_epset *e = pl_epset_new();
+
+	ck_assert_ptr_null(pl_ep_get(9));
+	ck_assert_int_eq(pl_ep_set(9, e), 0);
+	ck_assert_ptr_eq(pl_ep_get(9), e);
+	ck_assert_int_eq(pl_ep_set(9, NULL), 0);
+	ck_assert_ptr_null(pl_ep_get(9));
+	pl_epset_free(e);
+}
+END_TEST
+
+START_TEST(shref_last_holder)
+{
+	int slot = pl_shref_alloc();
+
+	ck_assert_int_ge(slot, 0);
+	ck_assert_int_eq(pl_shref_leave(slot), 0);  /* only us */
+	pl_shref_free(slot);
+}
+END_TEST
+
+START_TEST(shref_fork)
+{
+	int slot = pl_shref_alloc(), p[2], q[2], st;
+	pid_t pid;
+	char c;
+
+	ck_assert_int_ge(slot, 0);
+	ck_assert_int_eq(pipe(p), 0);  /* child -> parent */
+	ck_assert_int_eq(pipe(q), 0);  /* parent -> child */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		pl_shref_join(slot);
+		if (write(p[1], "j", 1) != 1)
+			_exit(2);
+		if (read(q[0], &c, 1) != 1)  /* wait for the parent's look */
+			_exit(3);
+		_exit(0);
+	}
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	/* The child holds it and runs: we are not the last. */
+	ck_assert_int_eq(pl_shref_leave(slot), 1);
+	pl_shref_join(slot);
+	ck_assert_int_eq(write(q[1], "g", 1), 1);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* It exited without leaving (like _exit): it does not count. */
+	ck_assert_int_eq(pl_shref_leave(slot), 0);
+	pl_shref_free(slot);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+}
+END_TEST
+
+START_TEST(addr_v4_v6_mapped)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(6379) };
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_port = htons(80) };
+	struct sockaddr_storage ss;
+	struct hl_proto_addr a;
+	uint16_t port;
+	socklen_t l;
+
+	inet_pton(AF_INET, "10.1.2.3", &in.sin_addr);
+	ck_assert_int_eq(pl_addr_from_sa((struct sockaddr *)&in, sizeof(in), &a, &port), 0);
+	ck_assert_uint_eq(a.family, 4);
+	ck_assert_uint_eq(port, 6379);
+	ck_assert_uint_eq(a.addr[3], 3);
+	ck_assert_int_eq(pl_addr_from_sa((struct sockaddr *)&in, sizeof(in) - 1, &a, &port), -EINVAL);
+	inet_pton(AF_INET6, "::ffff:10.1.2.4", &in6.sin6_addr);
+	ck_assert_int_eq(pl_addr_from_sa((struct sockaddr *)&in6, sizeof(in6), &a, &port), 0);
+	ck_assert_uint_eq(a.family, 4);  /* v4-mapped becomes 4 */
+	ck_assert_uint_eq(a.addr[3], 4);
+	ck_assert_uint_eq(port, 80);
+	l = pl_addr_to_sa(&a, 80, AF_INET6, &ss);
+	ck_assert_uint_eq(l, sizeof(struct sockaddr_in6));
+	ck_assert_mem_eq(&((struct sockaddr_in6 *)&ss)->sin6_addr, &in6.sin6_addr, 16);
+	l = pl_addr_to_sa(&a, 80, AF_INET, &ss);
+	ck_assert_uint_eq(l, sizeof(struct sockaddr_in));
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&ss)->sin_port), 80);
+	inet_pton(AF_INET6, "fd00::5", &in6.sin6_addr);
+	ck_assert_int_eq(pl_addr_from_sa((struct sockaddr *)&in6, sizeof(in6), &a, &port), 0);
+	ck_assert_uint_eq(a.family, 6);
+	struct sockaddr un = { .sa_family = AF_UNIX };
+	ck_assert_int_eq(pl_addr_from_sa(&un, sizeof(un), &a, &port), -EAFNOSUPPORT);
+}
+END_TEST
+
+START_TEST(addr_local_only)
+{
+	struct hl_proto_addr a = { .family = 4, .addr = { 127, 0, 0, 1 } };
+
+	ck_assert(pl_addr_local_only(&a));
+	a.addr[0] = 0;
+	ck_assert(pl_addr_local_only(&a));   /* 0.0.0.0 */
+	a.addr[0] = 224;
+	ck_assert(pl_addr_local_only(&a));   /* multicast */
+	a.addr[0] = 10;
+	ck_assert(!pl_addr_local_only(&a));
+	memset(&a, 0, sizeof(a));
+	a.family = 6;
+	a.addr[15] = 1;
+	ck_assert(pl_addr_local_only(&a));   /* ::1 */
+	a.addr[0] = 0xfd;
+	ck_assert(!pl_addr_local_only(&a));
+}
+END_TEST
+
+START_TEST(addr_copy_out_truncates)
+{
+	struct sockaddr_storage src;
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(1) };
+	char small[4] = { 0 };
+	socklen_t l = sizeof(small);
+
+	memcpy(&src, &in, sizeof(in));
+	pl_addr_copy_out(&src, sizeof(in), (struct sockaddr *)small, &l);
+	ck_assert_uint_eq(l, sizeof(in));    /* the full length, as the kernel */
+	ck_assert_mem_eq(small, &in, sizeof(small));
+}
+END_TEST
+
+static struct pl_epmember *add(struct pl_epset *e, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = data };
+
+	ck_assert_int_eq(pl_epset_add(e, fd, NULL, &ev), 0);
+	return pl_epset_find(e, fd);
+}
+
+START_TEST(epset_add_mod_del)
+{
+	struct pl_epset *e = pl_epset_new();
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 1 };
+
+	for (int fd = 0; fd < 20; fd++)  /* grows past the first allocation */
+		add(e, fd, EPOLLIN, (uint64_t)fd + 100);
+	ck_assert_int_eq(pl_epset_add(e, 3, NULL, &ev), -EEXIST);
+	ck_assert_uint_eq(pl_epset_find(e, 19)->data.u64, 119);
+	ev.events = EPOLLOUT;
+	ev.data.u64 = 7;
+	ck_assert_int_eq(pl_epset_mod(e, 4, &ev), 0);
+	ck_assert_uint_eq(pl_epset_find(e, 4)->events, EPOLLOUT);
+	ck_assert_uint_eq(pl_epset_find(e, 4)->data.u64, 7);
+	ck_assert_int_eq(pl_epset_mod(e, 99, &ev), -ENOENT);
+	ck_assert_int_eq(pl_epset_del(e, 4), 0);
+	ck_assert_ptr_null(pl_epset_find(e, 4));
+	ck_assert_int_eq(pl_epset_del(e, 4), -ENOENT);
+	ck_assert_uint_eq(e->n, 19);
+	ck_assert_uint_eq(pl_epset_find(e, 19)->data.u64, 119);
+	pl_epset_free(e);
+}
+END_TEST
+
+START_TEST(epset_level_triggered)
+{
+	struct pl_epset *e = pl_epset_new();
+	struct pl_epmember *m = add(e, 1, EPOLLIN | EPOLLRDHUP, 0);
+
+	ck_assert_uint_eq(pl_epset_report(m, 0, 0), 0);
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLIN | EPOLLOUT, 5), EPOLLIN);  /* OUT not asked */
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLIN, 5), EPOLLIN);             /* again: level */
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLIN | EPOLLRDHUP, 5), EPOLLIN | EPOLLRDHUP);
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLHUP | EPOLLERR, 5), EPOLLHUP | EPOLLERR);  /* always */
+	pl_epset_free(e);
+}
+END_TEST
+
+START_TEST(epset_edge_triggered)
+{
+	struct pl_epset *e = pl_epset_new();
+	struct pl_epmember *m = add(e, 1, EPOLLIN | EPOLLOUT | EPOLLET, 0);
+
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLOUT, 0), EPOLLOUT);            /* edge */
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLOUT, 0), 0);                   /* no new edge */
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLIN | EPOLLOUT, 10), EPOLLIN | EPOLLOUT);
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLIN | EPOLLOUT, 10), 0);        /* same data */
+	/* More data arrived while still readable: a new edge (as the kernel). */
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLIN | EPOLLOUT, 15), EPOLLIN | EPOLLOUT);
+	/* Drained (bytes count total arrivals, so it never goes down)... */
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLOUT, 15), 0);
+	/* ...then new data: an edge. */
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLIN | EPOLLOUT, 16), EPOLLIN | EPOLLOUT);
+	pl_epset_free(e);
+}
+END_TEST
+
+START_TEST(epset_oneshot)
+{
+	struct pl_epset *e = pl_epset_new();
+	struct pl_epmember *m = add(e, 1, EPOLLIN | EPOLLONESHOT, 0);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT };
+
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLIN, 1), EPOLLIN);
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLIN, 2), 0);  /* disabled */
+	ck_assert_int_eq(pl_epset_mod(e, 1, &ev), 0);          /* re-armed */
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLIN, 2), EPOLLIN);
+	pl_epset_free(e);
+}
+END_TEST
+
+START_TEST(tags)
+{
+	uint64_t t = pl_tag(PL_TAG_LIVE, 1234);
+
+	ck_assert(pl_is_tag(t));
+	ck_assert_int_eq((int)(uint32_t)t, 1234);
+	ck_assert_uint_eq((unsigned)(t >> 32) & ~PL_TAG_MASK, PL_TAG_LIVE);
+	ck_assert(!pl_is_tag(0));
+	ck_assert(!pl_is_tag((uint64_t)(uintptr_t)&t));  /* a pointer */
+	ck_assert(!pl_is_tag(UINT64_MAX));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("preload_logic");
+	TCase *tc = tcase_create("logic");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, fdtab_set_get_clear);
+	tcase_add_test(tc, epset_table);
+	tcase_add_test(tc, shref_last_holder);
+	tcase_add_test(tc, shref_fork);
+	tcase_add_test(tc, addr_v4_v6_mapped);
+	tcase_add_test(tc, addr_local_only);
+	tcase_add_test(tc, addr_copy_out_truncates);
+	tcase_add_test(tc, epset_add_mod_del);
+	tcase_add_test(tc, epset_level_triggered);
+	tcase_add_test(tc, epset_edge_triggered);
+	tcase_add_test(tc, epset_oneshot);
+	tcase_add_test(tc, tags);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
