@@ -3,9 +3,11 @@
  * The plugin's calls to the node agent (hostlaned) over libhlagent: ADD
  * records every pod (fast path or not) and extends the result with the
  * fast-path endpoint; DEL, CHECK, STATUS and GC follow. When the agent is
- * unreachable: ADD fails with 11 (try again later) unless the selected fast
- * path is none, STATUS reports 50, DEL and GC go on with a warning (the agent
- * releases what it holds for a vanished netns when it starts again).
+ * unreachable: ADD and DEL fail with 11 (try again later) unless the fast
+ * path selected by CNI_ARGS/config is none, STATUS reports 50 (unless the
+ * network's fast path is none: then ADD can be served), GC goes on
+ * with a warning (the agent releases what it holds for a vanished netns when
+ * it starts again).
  */
 #include "cni.h"
 #include "hlagent.h"
@@ -139,6 +141,9 @@ int cni_agent_release(struct cni_ctx *x, struct cni_err *e)
 	build(x, NULL, q);
 	rc = hlagent_request(x->conf.agent_socket, "DEL", &q->a, NULL, 0, AGENT_TIMEOUT_MS, &rep);
 	free(q);
+	/* With a fast path the agent holds resources: the runtime must retry. */
+	if (rc < 0 && cni_fastpath_select(x) != CNI_FP_NONE)
+		return unreachable(x, "DEL", rc, e);
 	if (rc < 0) {
 		char msg[256];
 
@@ -176,6 +181,14 @@ int cni_agent_status(struct cni_ctx *x, struct cni_err *e)
 	struct hlagent_reply rep;
 	int rc = hlagent_request(x->conf.agent_socket, "STATUS", NULL, NULL, 0, 5000, &rep);
 
+	/* STATUS answers "can ADD be served": with fast path none it can. */
+	if (rc < 0 && (x->conf.fastpath == CNI_FP_UNSET || x->conf.fastpath == CNI_FP_NONE)) {
+		char msg[256];
+
+		cni_warn("STATUS: %s (fast path none: ADD works without it)",
+			 hlagent_strerror(rc, x->conf.agent_socket, msg, sizeof(msg)));
+		return 0;
+	}
 	if (rc < 0)
 		return unreachable(x, "STATUS", rc, e);
 	rc = rep.ok ? 0 : cni_err_set(e, HLAGENT_CNI_NOT_READY, "hostlane agent not ready", "%s", rep.msg);

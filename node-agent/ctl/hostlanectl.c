@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* hostlanectl: asks the running hostlaned about itself and its pods. */
+#include "hlagent.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CTL_VERSION "0.4.0"
+
+struct ctl {
+	const char *socket;
+	bool json;
+	long timeout_ms;
+};
+
+struct command {
+	const char *name;
+	int (*fn)(struct ctl *c, int argc, char **argv);
+	const char *args;
+	const char *help;
+};
+
+static const struct command commands[];
+
+/* Exit codes: 0 ok, 1 the agent said no, 2 usage, 3 agent unreachable. */
+static int call_failed(const struct ctl *c, int rc)
+{
+	char msg[256];
+
+	fprintf(stderr, "hostlanectl: %s\n", hlagent_strerror(rc, c->socket, msg, sizeof(msg)));
+	return 3;
+}
+
+static int agent_error(const struct hlagent_reply *r)
+{
+	fprintf(stderr, "hostlanectl: %s%s%s (code %d)\n", r->msg, r->details[0] ? ": " : "", r->details, r->code);
+	return 1;
+}
+
+/* Runs a simple request; on success *root holds the parsed reply. */
+static int ask(const struct ctl *c, const char *op, const char *key, const char *val, long offset,
+	       cJSON **root)
+{
+	struct hlagent_reply r;
+	int rc = hlagent_simple(c->socket, op, key, val, offset, c->timeout_ms, &r);
+
+	if (rc < 0)
+		return call_failed(c, rc);
+	if (!r.ok) {
+		rc = agent_error(&r);
+		hlagent_reply_free(&r);
+		return rc;
+	}
+	*root = cJSON_Parse(r.json);
+	hlagent_reply_free(&r);
+	return *root ? 0 : 1;
+}
+
+static void print_json(const cJSON *o)
+{
+	char *s = cJSON_Print(o);
+
+	if (s)
+		puts(s);
+	free(s);
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static int cmd_status(struct ctl *c, int argc, char **argv)
+{
+	cJSON *o, *fp, *it;
+	int rc;
+
+	(void)argc; (void)argv;
+	if ((rc = ask(c, "STATUS", NULL, NULL, -1, &o)) != 0)
+		return rc;
+	if (c->json) {
+		print_json(o);
+	} else {
+		printf("agent:     hostlaned %s on node %s (up %.0fs)\n", str(o, "version"), str(o, "node"),
+		       num(o, "uptimeSeconds"));
+		printf("pods:      %.0f (", num(o, "pods"));
+		fp = cJSON_GetObjectItemCaseSensitive(o, "podsByFastpath");
+		cJSON_ArrayForEach(it, fp) {
+			printf("%s%s %.0f", it == fp->child ? "" : ", ", it->string, it->valuedouble);
+		}
+		printf(")\nhugepages: pool %.0f MiB, reserved %.0f MiB\n", num(o, "hugepagePoolBytes") / 1048576,
+		       num(o, "hugepageReservedBytes") / 1048576);
+		printf("k8s:       %s\n", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "kubernetes")) ?
+		       "connected" : "not configured");
+	}
+	cJSON_Delete(o);
+	return 0;
+}
+
+static void pod_row(const cJSON *p)
+{
+	char name[512], ips[256] = "";
+	const cJSON *ip, *arr = cJSON_GetObjectItemCaseSensitive(p, "ips");
+	size_t n = 0;
+
+	if (*str(p, "namespace"))
+		snprintf(name, sizeof(name), "%s/%s", str(p, "namespace"), str(p, "name"));
+	else
+		snprintf(name, sizeof(name), "-");
+	cJSON_ArrayForEach(ip, arr) {
+		if (cJSON_IsString(ip) && n < sizeof(ips))
+			n += (size_t)snprintf(ips + n, sizeof(ips) - n, "%s%s", n ? "," : "", ip->valuestring);
+	}
+	printf("%-32s %-14.12s %-6s %-18s %-22s %-10s %8.0f %s\n", name, str(p, "containerID"),
+	       str(p, "ifname"), str(p, "network"), n ? ips : "-", str(p, "fastpath"),
+	       num(p, "quotaBytes") / 1048576,
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "endpoint")) ? "yes" : "-");
+}
+
+/* All pages of LIST, as one array. */
+static int list_all(const struct ctl *c, cJSON *all)
+{
+	long off = 0;
+
+	while (off >= 0) {
+		cJSON *o, *pods, *next;
+		int rc = ask(c, "LIST", NULL, NULL, off, &o);
+
+		if (rc != 0)
+			return rc;
+		pods = cJSON_DetachItemFromObjectCaseSensitive(o, "pods");
+		while (pods && pods->child)
+			cJSON_AddItemToArray(all, cJSON_DetachItemViaPointer(pods, pods->child));
+		cJSON_Delete(pods);
+		next = cJSON_GetObjectItemCaseSensitive(o, "next");
+		off = cJSON_IsNumber(next) && next->valuedouble > off ? (long)next->valuedouble : -1;
+		cJSON_Delete(o);
+	}
+	return 0;
+}
+
+static int cmd_pods(struct ctl *c, int argc, char **argv)
+{
+	cJSON *all = cJSON_CreateArray(), *p;
+	int rc;
+
+	(void)argc; (void)argv;
+	if (!all)
+		return 1;
+	rc = list_all(c, all);
+	if (rc == 0 && c->json) {
+		print_json(all);
+	} else if (rc == 0) {
+		printf("%-32s %-14s %-6s %-18s %-22s %-10s %8s %s\n", "POD", "CONTAINER", "IF", "NETWORK",
+		       "IPS", "FASTPATH", "QUOTA_MI", "ENDPOINT");
+		cJSON_ArrayForEach(p, all) {
+			pod_row(p);
+		}
+	}
+	cJSON_Delete(all);
+	return rc;
+}
+
+static int cmd_pod(struct ctl *c, int argc, char **argv)
+{
+	cJSON *o;
+	int rc;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: hostlanectl pod ID  (container id or prefix, or namespace/name)\n");
+		return 2;
+	}
+	if ((rc = ask(c, "GET", "id", argv[0], -1, &o)) != 0)
+		return rc;
+	print_json(cJSON_GetObjectItemCaseSensitive(o, "pod"));
+	cJSON_Delete(o);
+	return 0;
+}
+
+static int cmd_metrics(struct ctl *c, int argc, char **argv)
+{
+	cJSON *o;
+	int rc;
+
+	(void)argc; (void)argv;
+	if ((rc = ask(c, "METRICS", NULL, NULL, -1, &o)) != 0)
+		return rc;
+	if (c->json)
+		print_json(o);
+	else
+		fputs(str(o, "text"), stdout);
+	cJSON_Delete(o);
+	return 0;
+}
+
+static int cmd_version(struct ctl *c, int argc, char **argv)
+{
+	cJSON *o;
+	int rc;
+
+	(void)argc; (void)argv;
+	rc = ask(c, "VERSION", NULL, NULL, -1, &o);
+	if (rc == 0 && c->json) {
+		cJSON_AddStringToObject(o, "client", CTL_VERSION);
+		print_json(o);
+	} else if (rc == 0) {
+		printf("hostlanectl %s, hostlaned %s (protocol %.0f)\n", CTL_VERSION, str(o, "version"),
+		       num(o, "protocol"));
+	} else {
+		printf("hostlanectl %s (protocol %d)\n", CTL_VERSION, HLAGENT_PROTO_VERSION);
+	}
+	cJSON_Delete(rc == 0 ? o : NULL);
+	return rc;
+}
+
+/* Debugging and tests: stdin, as is, is the one request message. */
+static int cmd_raw(struct ctl *c, int argc, char **argv)
+{
+	size_t cap = 1 << 16, n = 0, r;
+	char *buf = malloc(cap);
+	struct hlagent_reply rep;
+	int rc;
+
+	(void)argc; (void)argv;
+	while (buf && (r = fread(buf + n, 1, cap - n, stdin)) > 0) {
+		n += r;
+		if (n == cap) {
+			char *nb = cap < (1u << 24) ? realloc(buf, cap *= 2) : NULL;
+
+			if (!nb) {
+				free(buf);
+				return 2;
+			}
+			buf = nb;
+		}
+	}
+	if (!buf)
+		return 2;
+	rc = hlagent_call(c->socket, buf, n, c->timeout_ms, &rep);
+	free(buf);
+	if (rc < 0)
+		return call_failed(c, rc);
+	puts(rep.json);
+	rc = rep.ok ? 0 : 1;
+	hlagent_reply_free(&rep);
+	return rc;
+}
+
+static int cmd_help(struct ctl *c, int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "status",  cmd_status,  "",   "agent health, pod counts, hugepage pool" },
+	{ "pods",    cmd_pods,    "",   "every pod attachment the agent knows" },
+	{ "pod",     cmd_pod,     "ID", "one pod (container id or prefix, or namespace/name)" },
+	{ "metrics", cmd_metrics, "",   "the Prometheus metrics text" },
+	{ "version", cmd_version, "",   "client and agent versions" },
+	{ "raw",     cmd_raw,     "",   "send stdin as one raw request, print the reply" },
+	{ "help",    cmd_help,    "",   "this text" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: hostlanectl [--socket PATH] [--json] [--timeout MS] COMMAND [ARGS]\n\n"
+		   "  --socket PATH  the agent's socket (default %s)\n"
+		   "  --json         machine-readable output\n\ncommands:\n", HLAGENT_DEFAULT_SOCKET);
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(f, "  %-8s %-4s %s\n", c->name, c->args, c->help);
+	fprintf(f, "\nexit status: 0 ok, 1 the agent answered with an error, 2 usage, 3 agent unreachable\n");
+}
+
+static int cmd_help(struct ctl *c, int argc, char **argv)
+{
+	(void)c; (void)argc; (void)argv;
+	usage(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl c = { .socket = HLAGENT_DEFAULT_SOCKET, .timeout_ms = 10000 };
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "+s:jt:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's': c.socket = optarg; break;
+		case 'j': c.json = true; break;
+		case 't': c.timeout_ms = strtol(optarg, NULL, 10); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (const struct command *cmd = commands; cmd->name; cmd++)
+		if (strcmp(cmd->name, argv[optind]) == 0)
+			return cmd->fn(&c, argc - optind - 1, argv + optind + 1);
+	fprintf(stderr, "hostlanectl: unknown command \"%s\"\n", argv[optind]);
+	usage(stderr);
+	return 2;
+}

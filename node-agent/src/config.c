@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "agent.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONFIG_MAX (1 << 20)
+
+void hl_config_defaults(struct hl_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->socket, sizeof(c->socket), "%s", HLAGENT_DEFAULT_SOCKET);
+	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/hostlane");
+	snprintf(c->run_dir, sizeof(c->run_dir), "/run/hostlane");
+	snprintf(c->sa_dir, sizeof(c->sa_dir), "/var/run/secrets/kubernetes.io/serviceaccount");
+	if (gethostname(c->node_name, sizeof(c->node_name) - 1) < 0)
+		c->node_name[0] = '\0';
+	c->log_format = HL_LOG_TEXT;
+	c->log_level = HL_LOG_INFO;
+	c->fastpath = HL_FP_NONE;
+	c->default_quota = 64ull << 20;
+	c->workers = 8;
+	c->k8s_timeout_ms = 2000;
+	c->request_timeout_ms = 10000;
+	c->sweep_ms = 10000;
+}
+
+static int set_str(char *dst, size_t len, const char *v, const char *what, char *err, size_t errlen)
+{
+	if (strlen(v) >= len) {
+		snprintf(err, errlen, "%s is too long (max %zu bytes)", what, len - 1);
+		return -EINVAL;
+	}
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int set_quantity(uint64_t *dst, const char *v, const char *what, char *err, size_t errlen)
+{
+	if (hl_quantity_parse(v, dst) < 0) {
+		snprintf(err, errlen, "%s: invalid quantity \"%s\" (e.g. 64Mi, 1Gi, 2097152)", what, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_format(enum hl_log_format *dst, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "text") == 0)
+		*dst = HL_LOG_TEXT;
+	else if (strcmp(v, "json") == 0)
+		*dst = HL_LOG_JSON;
+	else {
+		snprintf(err, errlen, "logFormat: \"%s\" is not text or json", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_level(enum hl_log_level *dst, const char *v, char *err, size_t errlen)
+{
+	if (hl_log_parse_level(v, dst) < 0) {
+		snprintf(err, errlen, "logLevel: \"%s\" is not error, warn, info or debug", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_fastpath(enum hl_fastpath *dst, const char *v, char *err, size_t errlen)
+{
+	if (hl_fastpath_parse(v, dst) < 0) {
+		snprintf(err, errlen, "fastpath: unknown fast path \"%s\" (none, shm, vhost-user, vf)", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Numbers in the config: whole, within [lo, hi]. */
+static int set_long(long *dst, const cJSON *v, long lo, long hi, const char *what, char *err, size_t errlen)
+{
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long)v->valuedouble ||
+	    v->valuedouble < lo || v->valuedouble > hi) {
+		snprintf(err, errlen, "%s must be a whole number in [%ld, %ld]", what, lo, hi);
+		return -EINVAL;
+	}
+	*dst = (long)v->valuedouble;
+	return 0;
+}
+
+struct str_key {
+	const char *name;
+	size_t off, len;
+};
+
+#define SK(n, f) { n, offsetof(struct hl_config, f), sizeof(((struct hl_config *)0)->f) }
+static const struct str_key str_keys[] = {
+	SK("nodeName", node_name), SK("socket", socket), SK("stateDir", state_dir),
+	SK("runDir", run_dir), SK("kubeconfig", kubeconfig), SK("serviceAccountDir", sa_dir),
+	SK("metricsAddr", metrics_addr),
+};
+
+static int apply_string(struct hl_config *c, const char *k, const char *s, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < sizeof(str_keys) / sizeof(str_keys[0]); i++)
+		if (strcmp(k, str_keys[i].name) == 0)
+			return set_str((char *)c + str_keys[i].off, str_keys[i].len, s, k, err, errlen);
+	if (strcmp(k, "logFormat") == 0)
+		return set_format(&c->log_format, s, err, errlen);
+	if (strcmp(k, "logLevel") == 0)
+		return set_level(&c->log_level, s, err, errlen);
+	if (strcmp(k, "fastpath") == 0)
+		return set_fastpath(&c->fastpath, s, err, errlen);
+	return 1;
+}
+
+static int apply_hugepages(struct hl_config *c, const cJSON *o, char *err, size_t errlen)
+{
+	const cJSON *it;
+
+	if (!cJSON_IsObject(o)) {
+		snprintf(err, errlen, "hugepages must be an object {\"pool\": ..., \"defaultQuota\": ...}");
+		return -EINVAL;
+	}
+	cJSON_ArrayForEach(it, o) {
+		uint64_t *dst = strcmp(it->string, "pool") == 0 ? &c->pool_bytes :
+				strcmp(it->string, "defaultQuota") == 0 ? &c->default_quota : NULL;
+		char num[32];
+		const char *v = num;
+
+		if (!dst) {
+			snprintf(err, errlen, "hugepages.%s: unknown key", it->string);
+			return -EINVAL;
+		}
+		/* Quantities as strings ("64Mi") or plain byte counts. */
+		if (cJSON_IsString(it))
+			v = it->valuestring;
+		else if (cJSON_IsNumber(it) && it->valuedouble >= 0 && it->valuedouble < 9e15)
+			snprintf(num, sizeof(num), "%.0f", it->valuedouble);
+		else
+			v = "?";
+		if (set_quantity(dst, v, it->string, err, errlen) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int apply_key(struct hl_config *c, const cJSON *it, char *err, size_t errlen)
+{
+	const char *k = it->string;
+	long n;
+	int rc;
+
+	if (cJSON_IsString(it)) {
+		rc = apply_string(c, k, it->valuestring, err, errlen);
+		if (rc <= 0)
+			return rc;
+	}
+	if (strcmp(k, "hugepages") == 0)
+		return apply_hugepages(c, it, err, errlen);
+	if (strcmp(k, "workers") == 0) {
+		if (set_long(&n, it, 1, 256, k, err, errlen) < 0)
+			return -EINVAL;
+		c->workers = (unsigned)n;
+		return 0;
+	}
+	if (strcmp(k, "k8sTimeoutMs") == 0)
+		return set_long(&c->k8s_timeout_ms, it, 1, 600000, k, err, errlen);
+	if (strcmp(k, "requestTimeoutMs") == 0)
+		return set_long(&c->request_timeout_ms, it, 1, 600000, k, err, errlen);
+	if (strcmp(k, "sweepIntervalMs") == 0)
+		return set_long(&c->sweep_ms, it, 0, 86400000, k, err, errlen);
+	if (cJSON_IsString(it))
+		snprintf(err, errlen, "unknown config key \"%s\"", k);
+	else
+		snprintf(err, errlen, "config key \"%s\": unknown, or not of the right type", k);
+	return -EINVAL;
+}
+
+int hl_config_parse_json(struct hl_config *c, const char *text, size_t len, char *err, size_t errlen)
+{
+	cJSON *root = cJSON_ParseWithLength(text, len), *it;
+	int rc = 0;
+
+	if (!cJSON_IsObject(root)) {
+		snprintf(err, errlen, "config is not a JSON object");
+		cJSON_Delete(root);
+		return -EINVAL;
+	}
+	cJSON_ArrayForEach(it, root) {
+		rc = apply_key(c, it, err, errlen);
+		if (rc < 0)
+			break;
+	}
+	cJSON_Delete(root);
+	return rc;
+}
+
+int hl_config_load_file(struct hl_config *c, const char *path, char *err, size_t errlen)
+{
+	char *buf = malloc(CONFIG_MAX + 1);
+	ssize_t n = 0, r;
+	int fd, rc;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open config %s: %s", path, strerror(errno));
+		free(buf);
+		return rc;
+	}
+	while (n < CONFIG_MAX && (r = read(fd, buf + n, (size_t)(CONFIG_MAX - n))) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot read config %s: %s", path, strerror(errno));
+			goto out;
+		}
+		n += r;
+	}
+	rc = hl_config_parse_json(c, buf, (size_t)n, err, errlen);
+out:
+	close(fd);
+	free(buf);
+	return rc;
+}
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "socket", required_argument, NULL, 's' },
+	{ "state-dir", required_argument, NULL, 'S' },
+	{ "run-dir", required_argument, NULL, 'R' },
+	{ "node-name", required_argument, NULL, 'n' },
+	{ "kubeconfig", required_argument, NULL, 'k' },
+	{ "metrics-addr", required_argument, NULL, 'm' },
+	{ "log-format", required_argument, NULL, 'f' },
+	{ "log-level", required_argument, NULL, 'l' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(void)
+{
+	printf("usage: hostlaned [options]\n"
+	       "  --config FILE         JSON config file (re-read on SIGHUP)\n"
+	       "  --socket PATH         plugin socket (default %s)\n"
+	       "  --state-dir DIR       persisted pod state (default /var/lib/hostlane)\n"
+	       "  --run-dir DIR         runtime files (default /run/hostlane)\n"
+	       "  --node-name NAME      this node (default: hostname)\n"
+	       "  --kubeconfig FILE     Kubernetes API access (default: in-cluster if\n"
+	       "                        KUBERNETES_SERVICE_HOST is set, else none)\n"
+	       "  --metrics-addr H:P    serve /metrics, /healthz, /readyz\n"
+	       "  --log-format text|json, --log-level error|warn|info|debug\n"
+	       "  --version, --help\n", HLAGENT_DEFAULT_SOCKET);
+}
+
+static int apply_flag(struct hl_config *c, int opt, const char *v, char *err, size_t errlen)
+{
+	switch (opt) {
+	case 'c': return set_str(c->config_file, sizeof(c->config_file), v, "--config", err, errlen);
+	case 's': return set_str(c->socket, sizeof(c->socket), v, "--socket", err, errlen);
+	case 'S': return set_str(c->state_dir, sizeof(c->state_dir), v, "--state-dir", err, errlen);
+	case 'R': return set_str(c->run_dir, sizeof(c->run_dir), v, "--run-dir", err, errlen);
+	case 'n': return set_str(c->node_name, sizeof(c->node_name), v, "--node-name", err, errlen);
+	case 'k': return set_str(c->kubeconfig, sizeof(c->kubeconfig), v, "--kubeconfig", err, errlen);
+	case 'm': return set_str(c->metrics_addr, sizeof(c->metrics_addr), v, "--metrics-addr", err, errlen);
+	case 'f': return set_format(&c->log_format, v, err, errlen);
+	case 'l': return set_level(&c->log_level, v, err, errlen);
+	}
+	snprintf(err, errlen, "unknown option (see --help)");
+	return -EINVAL;
+}
+
+int hl_config_parse_args(struct hl_config *c, int argc, char **argv, char *err, size_t errlen)
+{
+	int opt, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+		if (opt == 'h') {
+			usage();
+			return 1;
+		}
+		if (opt == 'V') {
+			printf("hostlaned %s (protocol %d)\n", HL_AGENT_VERSION, HLAGENT_PROTO_VERSION);
+			return 1;
+		}
+		if (opt == '?' || opt == ':') {
+			snprintf(err, errlen, "bad option %s (see --help)", argv[optind - 1]);
+			return -EINVAL;
+		}
+		rc = apply_flag(c, opt, optarg, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument \"%s\"", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int hl_config_build(struct hl_config *c, int argc, char **argv, char *err, size_t errlen)
+{
+	struct hl_config flags;
+	int rc;
+
+	/* The flags are parsed twice: once to find --config, then over the file. */
+	hl_config_defaults(&flags);
+	rc = hl_config_parse_args(&flags, argc, argv, err, errlen);
+	if (rc != 0)
+		return rc;
+	hl_config_defaults(c);
+	if (flags.config_file[0]) {
+		rc = hl_config_load_file(c, flags.config_file, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	return hl_config_parse_args(c, argc, argv, err, errlen);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The running agent: one epoll loop thread (signals, metrics HTTP, pod
+ * endpoints, tasks handed over by workers) and a fixed pool of worker
+ * threads that accept plugin connections and do the blocking work (state
+ * fsync, Kubernetes lookups). Private to hostlaned.
+ */
+#ifndef HOSTLANE_DAEMON_H
+#define HOSTLANE_DAEMON_H
+
+#include "agent.h"
+#include "loop.h"
+
+#define HL_HIST_N 12   /* latency buckets, +Inf implied */
+
+enum hl_err_kind { HL_ERR_PROTOCOL, HL_ERR_STATE, HL_ERR_ENDPOINT, HL_ERR_K8S, HL_ERR_POOL,
+		   HL_ERR_IO, HL_ERR_COUNT };
+
+struct hl_metrics {
+	_Atomic uint64_t req[HL_OP_COUNT][2];            /* [op][0 ok, 1 error] */
+	_Atomic uint64_t hist[HL_OP_COUNT][HL_HIST_N + 1];
+	_Atomic uint64_t sum_us[HL_OP_COUNT];
+	_Atomic uint64_t errors[HL_ERR_COUNT];
+	_Atomic uint64_t reloads, reload_errors, reconciled_released, reconciled_restored;
+};
+
+struct hl_task;
+struct hl_ep_node;
+struct hlk8s_client;
+struct hl_metrics_srv;
+
+struct agent {
+	struct hl_config cfg;          /* reloadable fields under cfg_lock */
+	pthread_mutex_t cfg_lock;
+	int argc;
+	char **argv;
+	const char *crash_at;
+
+	struct hl_loop *loop;
+	pthread_t loop_tid;
+	int listen_fd, stop_fd, task_fd, sig_fd;
+
+	pthread_t *workers;
+	unsigned n_workers, n_busy;
+	pthread_t sweeper;
+	bool has_sweeper;
+	_Atomic unsigned workers_alive;
+
+	/* Pod table, busy keys (per-pod locks) and pool accounting: under lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct hl_pod **pods;
+	size_t n_pods, cap_pods;
+	char (*busy)[sizeof(((struct hl_pod *)0)->key)];
+	uint64_t pool_bytes, reserved_bytes;
+
+	/* Work handed to the loop thread (endpoint API is loop-thread only). */
+	pthread_mutex_t task_lock;
+	pthread_cond_t task_cond;
+	struct hl_task *tasks;
+
+	struct hl_ep_node *ep_node;
+	struct hlk8s_client *k8s;
+	pthread_t k8s_tid;
+	int k8s_stop_fd;
+	bool k8s_running;
+
+	struct hl_metrics_srv *msrv;
+	struct hl_metrics m;
+	_Atomic bool ready;
+	int64_t started;
+};
+
+/* server.c */
+int hl_server_start(struct agent *a);               /* socket + workers */
+void hl_server_stop(struct agent *a);               /* joins workers, serving loop tasks */
+int hl_reconcile(struct agent *a);                  /* load state, release/restore */
+void hl_release_all_runtime(struct agent *a);       /* shutdown: endpoints go, records stay */
+void hl_run_on_loop(struct agent *a, void (*fn)(struct agent *, void *), void *arg);
+/* The loop callback of task_fd. */
+void hl_on_tasks(struct hl_loop *loop, int fd, uint32_t events, void *arg);
+void hl_pool_usage(struct agent *a, uint64_t *pool, uint64_t *reserved, uint64_t *used);
+size_t hl_count_pods(struct agent *a, size_t by_fp[HL_FP_COUNT]);
+
+/* metrics.c */
+void hl_metrics_observe(struct hl_metrics *m, enum hl_op op, bool ok, uint64_t us);
+void hl_metrics_error(struct hl_metrics *m, enum hl_err_kind kind);
+/* Prometheus text exposition; malloc'd, NULL on ENOMEM. */
+char *hl_metrics_text(struct agent *a);
+/* HTTP /metrics /healthz /readyz on the loop. 0 or -errno. */
+int hl_metrics_listen(struct agent *a, const char *addr);
+void hl_metrics_close(struct agent *a);
+
+#endif

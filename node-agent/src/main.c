@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* hostlaned: the node agent. Runs in the foreground until SIGTERM/SIGINT. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef HL_HAVE_ENDPOINT
+#include "endpoint.h"
+#endif
+#ifdef HL_HAVE_K8S
+#include "hlk8s.h"
+#endif
+
+/* HugePages_Total x Hugepagesize: the default pool is every reserved page. */
+static uint64_t hugepages_total(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	unsigned long long total = 0, size_kb = 0, v;
+	char line[128];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "HugePages_Total: %llu", &v) == 1)
+			total = v;
+		else if (sscanf(line, "Hugepagesize: %llu kB", &v) == 1)
+			size_kb = v;
+	}
+	fclose(f);
+	return total * size_kb * 1024;
+}
+
+static uint64_t pool_for(const struct hl_config *c)
+{
+	return c->pool_bytes ? c->pool_bytes : hugepages_total();
+}
+
+static void reload(struct agent *a)
+{
+	struct hl_config nc;
+	char err[512];
+	int rc = hl_config_build(&nc, a->argc, a->argv, err, sizeof(err));
+
+	if (rc != 0) {
+		atomic_fetch_add(&a->m.reload_errors, 1);
+		hl_log(HL_LOG_ERROR, "SIGHUP: config not reloaded, keeping the running one: %s", err);
+		return;
+	}
+	if (strcmp(nc.socket, a->cfg.socket) || strcmp(nc.state_dir, a->cfg.state_dir) ||
+	    strcmp(nc.run_dir, a->cfg.run_dir) || strcmp(nc.metrics_addr, a->cfg.metrics_addr) ||
+	    strcmp(nc.kubeconfig, a->cfg.kubeconfig) || nc.workers != a->cfg.workers)
+		hl_log(HL_LOG_WARN, "SIGHUP: socket, stateDir, runDir, metricsAddr, kubeconfig and workers "
+		       "change only on restart");
+	pthread_mutex_lock(&a->cfg_lock);
+	a->cfg.fastpath = nc.fastpath;
+	a->cfg.default_quota = nc.default_quota;
+	a->cfg.k8s_timeout_ms = nc.k8s_timeout_ms;
+	a->cfg.log_format = nc.log_format;
+	a->cfg.log_level = nc.log_level;
+	a->cfg.pool_bytes = nc.pool_bytes;
+	pthread_mutex_unlock(&a->cfg_lock);
+	pthread_mutex_lock(&a->lock);
+	a->pool_bytes = pool_for(&nc);
+	pthread_mutex_unlock(&a->lock);
+	hl_log_setup(nc.log_format, nc.log_level);
+	atomic_fetch_add(&a->m.reloads, 1);
+	hl_log(HL_LOG_INFO, "SIGHUP: config reloaded (fastpath %s, default quota %llu, pool %llu)",
+	       hl_fastpath_name(nc.fastpath), (unsigned long long)nc.default_quota,
+	       (unsigned long long)a->pool_bytes);
+}
+
+static void on_signal(struct hl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct signalfd_siginfo si;
+	struct agent *a = arg;
+
+	(void)events;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(a);
+		} else {
+			hl_log(HL_LOG_INFO, "signal %u: stopping (pod state is kept)", si.ssi_signo);
+			atomic_store(&a->ready, false);
+			hl_loop_stop(loop);
+		}
+	}
+}
+
+#ifdef HL_HAVE_K8S
+static void *k8s_main(void *arg)
+{
+	struct agent *a = arg;
+	int rc = hlk8s_watch_run(a->k8s, a->k8s_stop_fd);
+
+	if (rc < 0)
+		hl_log(HL_LOG_WARN, "kubernetes watch ended: %s", strerror(-rc));
+	return NULL;
+}
+#endif
+
+static int start_k8s(struct agent *a)
+{
+#ifdef HL_HAVE_K8S
+	struct hlk8s_opts o = {
+		.kubeconfig = a->cfg.kubeconfig[0] ? a->cfg.kubeconfig : NULL,
+		.node_name = a->cfg.node_name, .sa_dir = a->cfg.sa_dir,
+		.get_timeout_ms = a->cfg.k8s_timeout_ms, .log = hl_log_cb,
+	};
+
+	if (!a->cfg.kubeconfig[0] && !getenv("KUBERNETES_SERVICE_HOST")) {
+		hl_log(HL_LOG_INFO, "no kubeconfig and not in a cluster: annotations are not read");
+		return 0;
+	}
+	a->k8s = hlk8s_client_new(&o);
+	if (!a->k8s) {
+		hl_log(HL_LOG_ERROR, "kubernetes client: %s", strerror(errno));
+		return -errno;
+	}
+	a->k8s_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (a->k8s_stop_fd < 0 || pthread_create(&a->k8s_tid, NULL, k8s_main, a) != 0)
+		return -ENOMEM;
+	a->k8s_running = true;
+	hl_log(HL_LOG_INFO, "kubernetes client: watching pods on node %s", a->cfg.node_name);
+#else
+	if (a->cfg.kubeconfig[0])
+		hl_log(HL_LOG_WARN, "--kubeconfig given but this agent is built without the Kubernetes client");
+	(void)a;
+#endif
+	return 0;
+}
+
+static void stop_k8s(struct agent *a)
+{
+#ifdef HL_HAVE_K8S
+	uint64_t one = 1;
+
+	if (a->k8s_running) {
+		if (write(a->k8s_stop_fd, &one, sizeof(one)) < 0)
+			hl_log(HL_LOG_ERROR, "k8s stop: %s", strerror(errno));
+		pthread_join(a->k8s_tid, NULL);
+	}
+	hlk8s_client_free(a->k8s);
+	a->k8s = NULL;
+#endif
+	if (a->k8s_stop_fd >= 0)
+		close(a->k8s_stop_fd);
+	a->k8s_stop_fd = -1;
+}
+
+static int setup_signals(struct agent *a)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	/* Blocked before any thread starts, so every thread inherits the mask. */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -EINVAL;
+	sigdelset(&set, SIGPIPE);
+	a->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (a->sig_fd < 0)
+		return -errno;
+	return hl_loop_add(a->loop, a->sig_fd, EPOLLIN, on_signal, a);
+}
+
+static int setup_loop(struct agent *a)
+{
+	int rc;
+
+	a->loop = hl_loop_new();
+	if (!a->loop)
+		return -errno;
+	a->loop_tid = pthread_self();
+	a->task_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (a->task_fd < 0)
+		return -errno;
+	rc = hl_loop_add(a->loop, a->task_fd, EPOLLIN, hl_on_tasks, a);
+	if (rc < 0)
+		return rc;
+	return setup_signals(a);
+}
+
+static int setup_endpoints(struct agent *a)
+{
+#ifdef HL_HAVE_ENDPOINT
+	struct hl_ep_node_opts o = { .loop = a->loop, .pool_bytes = a->pool_bytes, .log = hl_log_syslog_cb };
+
+	a->ep_node = hl_ep_node_new(&o);
+	if (!a->ep_node)
+		return -errno;
+#else
+	hl_log(HL_LOG_WARN, "built without shm endpoints: ADD with fastpath shm will fail");
+	(void)a;
+#endif
+	return 0;
+}
+
+static void teardown(struct agent *a)
+{
+	if (a->loop)
+		hl_server_stop(a);
+	stop_k8s(a);
+	if (a->loop)
+		hl_metrics_close(a);
+	hl_release_all_runtime(a);
+#ifdef HL_HAVE_ENDPOINT
+	hl_ep_node_free(a->ep_node);
+#endif
+	if (a->sig_fd >= 0) {
+		hl_loop_del(a->loop, a->sig_fd);
+		close(a->sig_fd);
+	}
+	if (a->task_fd >= 0) {
+		hl_loop_del(a->loop, a->task_fd);
+		close(a->task_fd);
+	}
+	hl_loop_free(a->loop);
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->cond);
+	pthread_mutex_destroy(&a->task_lock);
+	pthread_cond_destroy(&a->task_cond);
+	pthread_mutex_destroy(&a->cfg_lock);
+}
+
+static int start(struct agent *a)
+{
+	int rc;
+
+	if ((rc = hl_state_init(a->cfg.state_dir)) < 0) {
+		hl_log(HL_LOG_ERROR, "state dir %s: %s", a->cfg.state_dir, strerror(-rc));
+		return rc;
+	}
+	a->pool_bytes = pool_for(&a->cfg);
+	if ((rc = setup_loop(a)) < 0 || (rc = setup_endpoints(a)) < 0) {
+		hl_log(HL_LOG_ERROR, "setup: %s", strerror(-rc));
+		return rc;
+	}
+	if ((rc = hl_reconcile(a)) < 0) {
+		hl_log(HL_LOG_ERROR, "reconcile %s: %s", a->cfg.state_dir, strerror(-rc));
+		return rc;
+	}
+	if (a->cfg.metrics_addr[0] && (rc = hl_metrics_listen(a, a->cfg.metrics_addr)) < 0) {
+		hl_log(HL_LOG_ERROR, "metrics on %s: %s", a->cfg.metrics_addr, strerror(-rc));
+		return rc;
+	}
+	start_k8s(a);   /* no API server is not fatal: ADD falls back */
+	atomic_store(&a->ready, true);
+	if ((rc = hl_server_start(a)) < 0) {
+		atomic_store(&a->ready, false);
+		hl_log(HL_LOG_ERROR, "socket %s: %s", a->cfg.socket, strerror(-rc));
+		return rc;
+	}
+	hl_log(HL_LOG_INFO, "hostlaned %s ready on %s (node %s, %u workers, pool %llu bytes, %zu pods)",
+	       HL_AGENT_VERSION, a->cfg.socket, a->cfg.node_name, a->n_workers,
+	       (unsigned long long)a->pool_bytes, a->n_pods);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct agent ag;
+	struct agent *a = &ag;
+	char err[512];
+	int rc;
+
+	a->argc = argc;
+	a->argv = argv;
+	a->listen_fd = a->stop_fd = a->task_fd = a->sig_fd = a->k8s_stop_fd = -1;
+	a->started = (int64_t)time(NULL);
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	pthread_mutex_init(&a->task_lock, NULL);
+	pthread_cond_init(&a->task_cond, NULL);
+	pthread_mutex_init(&a->cfg_lock, NULL);
+	rc = hl_config_build(&a->cfg, argc, argv, err, sizeof(err));
+	if (rc != 0) {
+		if (rc < 0)
+			fprintf(stderr, "hostlaned: %s\n", err);
+		return rc < 0 ? 2 : 0;
+	}
+	hl_log_setup(a->cfg.log_format, a->cfg.log_level);
+	a->crash_at = getenv("HOSTLANE_CRASH_AT");
+	if (a->crash_at && *a->crash_at)
+		hl_log(HL_LOG_WARN, "fault injection armed: HOSTLANE_CRASH_AT=%s", a->crash_at);
+	rc = start(a);
+	if (rc == 0)
+		rc = hl_loop_run(a->loop);
+	teardown(a);
+	hl_log(HL_LOG_INFO, "hostlaned stopped");
+	return rc < 0 ? 1 : 0;
+}

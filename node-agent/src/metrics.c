@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Prometheus text metrics and a tiny HTTP/1.1 server on the agent's loop:
+ * GET /metrics, /healthz, /readyz; one request per connection, bounded
+ * connections, each closed after its answer or after an idle timeout.
+ */
+#include "daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifdef HL_HAVE_K8S
+#include "hlk8s.h"
+#endif
+
+#define MAX_CONNS 32
+#define REQ_MAX 4096
+#define IDLE_MS 5000
+
+static const double bucket_s[HL_HIST_N] = {
+	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5,
+};
+static const char *const err_names[HL_ERR_COUNT] = {
+	"protocol", "state", "endpoint", "kubernetes", "pool", "io",
+};
+
+void hl_metrics_observe(struct hl_metrics *m, enum hl_op op, bool ok, uint64_t us)
+{
+	int b = 0;
+
+	while (b < HL_HIST_N && (double)us / 1e6 > bucket_s[b])
+		b++;
+	atomic_fetch_add(&m->req[op][ok ? 0 : 1], 1);
+	atomic_fetch_add(&m->hist[op][b], 1);
+	atomic_fetch_add(&m->sum_us[op], us);
+}
+
+void hl_metrics_error(struct hl_metrics *m, enum hl_err_kind kind)
+{
+	atomic_fetch_add(&m->errors[kind], 1);
+}
+
+/* A growing text buffer; on ENOMEM it stops growing and the result is NULL. */
+struct buf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		if (b->oom)
+			return;
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && b->s && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t c = (b->cap ? b->cap * 2 : 8192) + (size_t)(n > 0 ? n : 0);
+		char *ns = realloc(b->s, c);
+
+		if (!ns) {
+			b->oom = true;
+			return;
+		}
+		b->s = ns;
+		b->cap = c;
+	}
+}
+
+static void put_requests(struct buf *b, struct hl_metrics *m)
+{
+	put(b, "# HELP hostlane_agent_requests_total Agent requests by op and result.\n"
+	       "# TYPE hostlane_agent_requests_total counter\n");
+	for (int op = 0; op < HL_OP_COUNT; op++)
+		for (int r = 0; r < 2; r++)
+			put(b, "hostlane_agent_requests_total{op=\"%s\",result=\"%s\"} %llu\n",
+			    hl_op_name((enum hl_op)op), r ? "error" : "ok",
+			    (unsigned long long)atomic_load(&m->req[op][r]));
+	put(b, "# HELP hostlane_agent_request_duration_seconds Time to serve a request.\n"
+	       "# TYPE hostlane_agent_request_duration_seconds histogram\n");
+	for (int op = 0; op < HL_OP_COUNT; op++) {
+		const char *name = hl_op_name((enum hl_op)op);
+		uint64_t cum = 0;
+
+		for (int i = 0; i <= HL_HIST_N; i++) {
+			cum += atomic_load(&m->hist[op][i]);
+			if (i < HL_HIST_N)
+				put(b, "hostlane_agent_request_duration_seconds_bucket{op=\"%s\",le=\"%g\"} %llu\n",
+				    name, bucket_s[i], (unsigned long long)cum);
+			else
+				put(b, "hostlane_agent_request_duration_seconds_bucket{op=\"%s\",le=\"+Inf\"} %llu\n",
+				    name, (unsigned long long)cum);
+		}
+		put(b, "hostlane_agent_request_duration_seconds_sum{op=\"%s\"} %.6f\n", name,
+		    (double)atomic_load(&m->sum_us[op]) / 1e6);
+		put(b, "hostlane_agent_request_duration_seconds_count{op=\"%s\"} %llu\n", name,
+		    (unsigned long long)cum);
+	}
+}
+
+static void put_k8s(struct buf *b, struct agent *a)
+{
+#ifdef HL_HAVE_K8S
+	struct hlk8s_stats s;
+
+	if (!a->k8s)
+		return;
+	hlk8s_get_stats(a->k8s, &s);
+	put(b, "# HELP hostlane_agent_k8s_events_total Kubernetes client activity.\n"
+	       "# TYPE hostlane_agent_k8s_events_total counter\n"
+	       "hostlane_agent_k8s_events_total{kind=\"watch_connect\"} %llu\n"
+	       "hostlane_agent_k8s_events_total{kind=\"relist\"} %llu\n"
+	       "hostlane_agent_k8s_events_total{kind=\"event\"} %llu\n"
+	       "hostlane_agent_k8s_events_total{kind=\"get\"} %llu\n"
+	       "hostlane_agent_k8s_events_total{kind=\"get_error\"} %llu\n"
+	       "hostlane_agent_k8s_events_total{kind=\"token_reload\"} %llu\n"
+	       "# HELP hostlane_agent_k8s_cached_pods Pods in the watch cache.\n"
+	       "# TYPE hostlane_agent_k8s_cached_pods gauge\n"
+	       "hostlane_agent_k8s_cached_pods %llu\n",
+	    (unsigned long long)s.watch_connects, (unsigned long long)s.relists,
+	    (unsigned long long)s.events, (unsigned long long)s.gets,
+	    (unsigned long long)s.get_errors, (unsigned long long)s.token_reloads,
+	    (unsigned long long)s.cached_pods);
+#else
+	(void)b; (void)a;
+#endif
+}
+
+char *hl_metrics_text(struct agent *a)
+{
+	struct buf b = { 0 };
+	size_t by_fp[HL_FP_COUNT];
+	uint64_t pool, res, used;
+
+	hl_count_pods(a, by_fp);
+	hl_pool_usage(a, &pool, &res, &used);
+	put(&b, "# HELP hostlane_agent_pods Pods the agent knows, by fast path.\n"
+		"# TYPE hostlane_agent_pods gauge\n");
+	for (int i = 0; i < HL_FP_COUNT; i++)
+		put(&b, "hostlane_agent_pods{fastpath=\"%s\"} %zu\n", hl_fastpath_name((enum hl_fastpath)i), by_fp[i]);
+	put(&b, "# HELP hostlane_agent_hugepages_bytes Hugepage pool: size, reserved by pod quotas, used by regions, free.\n"
+		"# TYPE hostlane_agent_hugepages_bytes gauge\n"
+		"hostlane_agent_hugepages_bytes{state=\"pool\"} %llu\n"
+		"hostlane_agent_hugepages_bytes{state=\"reserved\"} %llu\n"
+		"hostlane_agent_hugepages_bytes{state=\"used\"} %llu\n"
+		"hostlane_agent_hugepages_bytes{state=\"free\"} %llu\n",
+	    (unsigned long long)pool, (unsigned long long)res, (unsigned long long)used,
+	    (unsigned long long)(pool > res ? pool - res : 0));
+	put_requests(&b, &a->m);
+	put(&b, "# HELP hostlane_agent_errors_total Errors by kind.\n"
+		"# TYPE hostlane_agent_errors_total counter\n");
+	for (int i = 0; i < HL_ERR_COUNT; i++)
+		put(&b, "hostlane_agent_errors_total{kind=\"%s\"} %llu\n", err_names[i],
+		    (unsigned long long)atomic_load(&a->m.errors[i]));
+	put(&b, "# HELP hostlane_agent_reloads_total Config reloads (SIGHUP) by result.\n"
+		"# TYPE hostlane_agent_reloads_total counter\n"
+		"hostlane_agent_reloads_total{result=\"ok\"} %llu\n"
+		"hostlane_agent_reloads_total{result=\"error\"} %llu\n"
+		"# HELP hostlane_agent_reconciled_total Records handled at start-up.\n"
+		"# TYPE hostlane_agent_reconciled_total counter\n"
+		"hostlane_agent_reconciled_total{action=\"restored\"} %llu\n"
+		"hostlane_agent_reconciled_total{action=\"released\"} %llu\n"
+		"# HELP hostlane_agent_ready 1 when serving.\n"
+		"# TYPE hostlane_agent_ready gauge\n"
+		"hostlane_agent_ready %d\n",
+	    (unsigned long long)atomic_load(&a->m.reloads), (unsigned long long)atomic_load(&a->m.reload_errors),
+	    (unsigned long long)atomic_load(&a->m.reconciled_restored),
+	    (unsigned long long)atomic_load(&a->m.reconciled_released), atomic_load(&a->ready) ? 1 : 0);
+	put_k8s(&b, a);
+	if (b.oom) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
+}
+
+/* ---- HTTP ------------------------------------------------------------- */
+
+struct conn {
+	struct hl_metrics_srv *srv;
+	int fd;
+	int64_t timer;
+	size_t len;
+	char req[REQ_MAX];
+};
+
+struct hl_metrics_srv {
+	struct agent *a;
+	int fd;
+	unsigned n_conns;
+	struct conn *conns[MAX_CONNS];
+};
+
+static void conn_close(struct conn *c)
+{
+	struct hl_metrics_srv *s = c->srv;
+
+	hl_loop_del(s->a->loop, c->fd);
+	if (c->timer > 0)
+		hl_timer_cancel(s->a->loop, c->timer);
+	close(c->fd);
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (s->conns[i] == c)
+			s->conns[i] = NULL;
+	s->n_conns--;
+	free(c);
+}
+
+static void respond(struct conn *c, int status, const char *ctype, const char *body)
+{
+	char head[256];
+	const char *reason = status == 200 ? "OK" : status == 404 ? "Not Found" :
+			     status == 405 ? "Method Not Allowed" : status == 503 ? "Service Unavailable" :
+			     "Bad Request";
+	size_t blen = strlen(body);
+	int hl = snprintf(head, sizeof(head),
+			  "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+			  status, reason, ctype, blen);
+	struct iovec iov[2] = { { head, (size_t)hl }, { (void *)body, blen } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	/* A fresh socket's send buffer takes the whole answer; if not, drop it. */
+	if (sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		hl_log(HL_LOG_DEBUG, "metrics: send: %s", strerror(errno));
+}
+
+static void route(struct conn *c)
+{
+	struct agent *a = c->srv->a;
+	char method[8], path[256];
+	char *text;
+
+	if (sscanf(c->req, "%7s %255s", method, path) != 2) {
+		respond(c, 400, "text/plain", "bad request\n");
+		return;
+	}
+	path[strcspn(path, "?")] = '\0';
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		respond(c, 405, "text/plain", "only GET\n");
+	} else if (strcmp(path, "/metrics") == 0) {
+		text = hl_metrics_text(a);
+		respond(c, text ? 200 : 503, "text/plain; version=0.0.4; charset=utf-8", text ? text : "out of memory\n");
+		free(text);
+	} else if (strcmp(path, "/healthz") == 0) {
+		respond(c, 200, "text/plain", "ok\n");
+	} else if (strcmp(path, "/readyz") == 0) {
+		bool ready = atomic_load(&a->ready);
+
+		respond(c, ready ? 200 : 503, "text/plain", ready ? "ready\n" : "not ready\n");
+	} else {
+		respond(c, 404, "text/plain", "not found (try /metrics, /healthz, /readyz)\n");
+	}
+}
+
+static void on_conn(struct hl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct conn *c = arg;
+	ssize_t n;
+
+	(void)loop; (void)events;
+	n = recv(fd, c->req + c->len, sizeof(c->req) - 1 - c->len, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(c);
+		return;
+	}
+	c->len += (size_t)n;
+	c->req[c->len] = '\0';
+	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+		route(c);
+	else if (c->len < sizeof(c->req) - 1)
+		return;
+	else
+		respond(c, 400, "text/plain", "request too large\n");
+	conn_close(c);
+}
+
+static void on_idle(struct hl_loop *loop, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)loop;
+	c->timer = 0;
+	conn_close(c);
+}
+
+static void on_accept(struct hl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct hl_metrics_srv *s = arg;
+	struct conn *c;
+	int cfd;
+
+	(void)events;
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		unsigned slot = 0;
+
+		while (slot < MAX_CONNS && s->conns[slot])
+			slot++;
+		c = slot < MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
+		if (!c || hl_loop_add(loop, cfd, EPOLLIN, on_conn, c) < 0) {
+			free(c);
+			close(cfd);
+			continue;
+		}
+		c->srv = s;
+		c->fd = cfd;
+		s->conns[slot] = c;
+		s->n_conns++;
+		c->timer = hl_timer_add(loop, IDLE_MS, on_idle, c);
+	}
+}
+
+static int parse_addr(const char *addr, struct addrinfo **res)
+{
+	char host[128];
+	const char *colon = strrchr(addr, ':');
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	size_t hl;
+
+	if (!colon || !colon[1])
+		return -EINVAL;
+	hl = (size_t)(colon - addr);
+	if (hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, addr, hl);
+	host[hl] = '\0';
+	if (host[0] == '[' && hl > 1 && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	return getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, res) == 0 ? 0 : -EINVAL;
+}
+
+int hl_metrics_listen(struct agent *a, const char *addr)
+{
+	struct hl_metrics_srv *s;
+	struct addrinfo *ai;
+	int fd, rc, one = 1;
+
+	rc = parse_addr(addr, &ai);
+	if (rc < 0)
+		return rc;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return rc;
+	}
+	freeaddrinfo(ai);
+	s = calloc(1, sizeof(*s));
+	if (!s || (rc = hl_loop_add(a->loop, fd, EPOLLIN, on_accept, s)) < 0) {
+		free(s);
+		close(fd);
+		return s ? rc : -ENOMEM;
+	}
+	s->a = a;
+	s->fd = fd;
+	a->msrv = s;
+	return 0;
+}
+
+void hl_metrics_close(struct agent *a)
+{
+	struct hl_metrics_srv *s = a->msrv;
+
+	if (!s)
+		return;
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (s->conns[i])
+			conn_close(s->conns[i]);
+	hl_loop_del(a->loop, s->fd);
+	close(s->fd);
+	free(s);
+	a->msrv = NULL;
+}
