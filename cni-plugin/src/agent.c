@@ -4,10 +4,11 @@
  * records every pod (fast path or not) and extends the result with the
  * fast-path endpoint; DEL, CHECK, STATUS and GC follow. When the agent is
  * unreachable: ADD and DEL fail with 11 (try again later) unless the fast
- * path selected by CNI_ARGS/config is none, STATUS reports 50 (unless the
- * network's fast path is none: then ADD can be served), GC goes on
- * with a warning (the agent releases what it holds for a vanished netns when
- * it starts again).
+ * path selected by CNI_ARGS/config is none; STATUS reports 50, so that the
+ * runtime holds ADDs back until the agent is there to read the pod's
+ * annotation and record the pod; GC goes on with a warning (the agent
+ * releases what it holds for a vanished netns when it starts again).
+ * A network with "agentSocket": "" does not use the agent at all.
  */
 #include "cni.h"
 #include "hlagent.h"
@@ -37,6 +38,12 @@ static const char *cni_arg(const char *args, const char *key, char *buf, size_t 
 		p = end ? end + 1 : NULL;
 	}
 	return buf;
+}
+
+/* "agentSocket": "" — the network runs without the agent. */
+static bool agent_disabled(const struct cni_ctx *x)
+{
+	return x->conf.agent_socket[0] == '\0';
 }
 
 struct agent_req {
@@ -109,6 +116,13 @@ int cni_agent_notify(struct cni_ctx *x, enum cni_fastpath fp, struct cni_result 
 	struct agent_req *q = malloc(sizeof(*q));
 	int rc;
 
+	if (agent_disabled(x)) {
+		free(q);
+		return fp == CNI_FP_NONE ? 0 :
+		       cni_err_set(e, CNI_ERR_CONFIG, "invalid network configuration",
+				   "HOSTLANE_FASTPATH=%s needs the hostlane agent, but agentSocket is empty",
+				   cni_fastpath_str(fp));
+	}
 	if (!q)
 		return cni_err_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
 	build(x, r, q);
@@ -136,6 +150,10 @@ int cni_agent_release(struct cni_ctx *x, struct cni_err *e)
 	struct agent_req *q = malloc(sizeof(*q));
 	int rc;
 
+	if (agent_disabled(x)) {
+		free(q);
+		return 0;
+	}
 	if (!q)
 		return cni_err_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
 	build(x, NULL, q);
@@ -163,6 +181,10 @@ int cni_agent_check(struct cni_ctx *x, struct cni_err *e)
 	struct agent_req *q = malloc(sizeof(*q));
 	int rc;
 
+	if (agent_disabled(x)) {
+		free(q);
+		return 0;
+	}
 	if (!q)
 		return cni_err_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
 	build(x, NULL, q);
@@ -179,16 +201,11 @@ int cni_agent_check(struct cni_ctx *x, struct cni_err *e)
 int cni_agent_status(struct cni_ctx *x, struct cni_err *e)
 {
 	struct hlagent_reply rep;
-	int rc = hlagent_request(x->conf.agent_socket, "STATUS", NULL, NULL, 0, 5000, &rep);
+	int rc;
 
-	/* STATUS answers "can ADD be served": with fast path none it can. */
-	if (rc < 0 && (x->conf.fastpath == CNI_FP_UNSET || x->conf.fastpath == CNI_FP_NONE)) {
-		char msg[256];
-
-		cni_warn("STATUS: %s (fast path none: ADD works without it)",
-			 hlagent_strerror(rc, x->conf.agent_socket, msg, sizeof(msg)));
+	if (agent_disabled(x))
 		return 0;
-	}
+	rc = hlagent_request(x->conf.agent_socket, "STATUS", NULL, NULL, 0, 5000, &rep);
 	if (rc < 0)
 		return unreachable(x, "STATUS", rc, e);
 	rc = rep.ok ? 0 : cni_err_set(e, HLAGENT_CNI_NOT_READY, "hostlane agent not ready", "%s", rep.msg);
@@ -203,6 +220,10 @@ int cni_agent_gc(struct cni_ctx *x, struct cni_err *e)
 	struct hlagent_reply rep;
 	int rc;
 
+	if (agent_disabled(x)) {
+		free(v);
+		return 0;
+	}
 	if (!v)
 		return cni_err_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
 	for (size_t i = 0; i < x->conf.n_valid; i++)

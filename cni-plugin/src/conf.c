@@ -128,6 +128,12 @@ static int parse_misc(const cJSON *root, struct cni_conf *c, struct cni_err *e)
 	if (fp && (c->fastpath = cni_fastpath_parse(fp)) == CNI_FP_UNSET)
 		return cni_err_set(e, CNI_ERR_CONFIG, "invalid network configuration",
 				   "fastpath: unknown value '%.32s' (none|shm|vhost-user|vf)", fp);
+	/* agentSocket "" opts the network out of the agent: plain bridge
+	 * networking, no fast path, STATUS independent of any agent. */
+	if (c->agent_socket[0] == '\0' && c->fastpath != CNI_FP_UNSET && c->fastpath != CNI_FP_NONE)
+		return cni_err_set(e, CNI_ERR_CONFIG, "invalid network configuration",
+				   "fastpath: '%s' needs the hostlane agent, but agentSocket is empty",
+				   cni_fastpath_str(c->fastpath));
 	c->log_level = CNI_LOG_WARN;
 	if (lvl && (c->log_level = cni_log_level_parse(lvl)) < 0)
 		return bad_key(e, "logLevel", "must be error, warn, info or debug");

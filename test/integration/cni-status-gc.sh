@@ -18,13 +18,19 @@ status() { # what-env CONFIG [CNI_PATH]
 	cni_exec "$CNI_TMP/bin/hostlane" STATUS "" "" "" "$2"
 	CNI_PATH=$saved CNI_UNSET=()
 }
-# fastpath none needs no agent to serve an ADD (every other test ADDs without
-# one), so STATUS must not depend on it; a private agentSocket keeps a node
-# agent that may run on this machine out of the picture.
-noagent=". + {fastpath: \"none\", agentSocket: \"$CNI_TMP/no-agent.sock\"}"
+# A network that opts out of the agent ("agentSocket": "") is served by the
+# plugin and IPAM alone, so its STATUS is IPAM's and the bridge's.
+noagent=". + {fastpath: \"none\", agentSocket: \"\"}"
 status - "$(cni_conf "$noagent")"
-cni_ok_rc "STATUS is 0 with host-local on CNI_PATH (fastpath none, no agent)"
+cni_ok_rc "STATUS is 0 with host-local on CNI_PATH (network without agent)"
 tap_eq "STATUS prints nothing on success" "" "$CNI_STDOUT"
+# With an agent configured but not running, ADDs cannot be served as asked
+# (the pod's annotation and the pod record need it): 50, naming the socket.
+status - "$(cni_conf ". + {agentSocket: \"$CNI_TMP/no-agent.sock\"}")"
+cni_err_code "STATUS is 50 when the configured agent is unreachable" 50 "no-agent.sock"
+# A fast path without an agent is a configuration error (7), not a silent none.
+status - "$(cni_conf ". + {fastpath: \"shm\", agentSocket: \"\"}")"
+cni_err_code "fastpath shm with agentSocket \"\" is invalid config" 7 "agentSocket"
 mkdir -p "$CNI_TMP/noipam"
 ln -s "$HL_BIN" "$CNI_TMP/noipam/hostlane"
 status - "$(cni_conf "$noagent")" "$CNI_TMP/noipam"
