@@ -233,3 +233,47 @@ int hl_proto_parse_reply(const void *buf, size_t len, unsigned nfds, struct hl_p
 		return -EINVAL;
 	return check_reply_body(out);
 }
+
+int hl_proto_recv_reply(int sock, int flags, ssize_t (*recv_fn)(int, struct msghdr *, int),
+			int (*close_fn)(int), struct hl_proto_msg *m, int fds[HL_PROTO_MAX_FDS])
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * HL_PROTO_MAX_FDS)];
+	} cb;
+	uint8_t buf[HL_PROTO_MSG_SIZE];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cb.buf, .msg_controllen = sizeof(cb.buf) };
+	unsigned nfds = 0;
+	ssize_t r;
+
+	do
+		r = recv_fn(sock, &mh, MSG_CMSG_CLOEXEC | flags);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return -ECONNRESET;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (nfds < HL_PROTO_MAX_FDS)
+				fds[nfds++] = fd;
+			else
+				close_fn(fd);
+		}
+	}
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || hl_proto_parse_reply(buf, (size_t)r, nfds, m)) {
+		while (nfds)
+			close_fn(fds[--nfds]);
+		return -EPROTO;
+	}
+	return (int)nfds;
+}

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 #include "hostlane_proto.h"
 
@@ -31,6 +33,19 @@ int hl_proto_parse_request(const void *buf, size_t len, struct hl_proto_msg *out
  * -EOPNOTSUPP, -EINVAL (a field, or the fd count, is wrong).
  */
 int hl_proto_parse_reply(const void *buf, size_t len, unsigned nfds, struct hl_proto_msg *out);
+
+/*
+ * Receives one reply or event and its fds (close-on-exec) from the endpoint
+ * socket @sock and validates it (hl_proto_parse_reply). @recv_fn and
+ * @close_fn are recvmsg and close (the preload layer passes libc's real
+ * ones); fds beyond HL_PROTO_MAX_FDS, and all fds of an invalid message, are
+ * closed. Retries on EINTR.
+ * Return: the number of fds stored in @fds, -EAGAIN (MSG_DONTWAIT in
+ * @flags and nothing queued), -ECONNRESET (the endpoint closed), -EPROTO (an
+ * invalid or truncated message), or another -errno of recvmsg.
+ */
+int hl_proto_recv_reply(int sock, int flags, ssize_t (*recv_fn)(int, struct msghdr *, int),
+			int (*close_fn)(int), struct hl_proto_msg *m, int fds[HL_PROTO_MAX_FDS]);
 
 /* Number of fds a successful reply/event of @op carries. */
 unsigned hl_proto_reply_fds(uint16_t op);

@@ -79,50 +79,14 @@ static int ctx_send(struct hl_ctx *ctx, struct hl_proto_msg *m)
  */
 static int ctx_recv(struct hl_ctx *ctx, struct hl_proto_msg *m, int *fds)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * HL_PROTO_MAX_FDS)];
-	} cb;
-	uint8_t buf[HL_PROTO_MSG_SIZE];
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cb.buf, .msg_controllen = sizeof(cb.buf) };
-	unsigned nfds = 0;
-	ssize_t r;
 	int rc;
 
 	if (ctx->broken)
 		return -ECONNRESET;
-	do
-		r = recvmsg(ctx->fd, &mh, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
-	if (r <= 0) {
+	rc = hl_proto_recv_reply(ctx->fd, 0, recvmsg, close, m, fds);
+	if (rc < 0)
 		ctx->broken = true;
-		return r == 0 ? -ECONNRESET : -errno;
-	}
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (nfds < HL_PROTO_MAX_FDS)
-				fds[nfds++] = fd;
-			else
-				close(fd);
-		}
-	}
-	rc = mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC) ? -EPROTO :
-	     hl_proto_parse_reply(buf, (size_t)r, nfds, m);
-	if (rc) {
-		close_fds(fds, nfds);
-		ctx->broken = true;
-		return -EPROTO;
-	}
-	return (int)nfds;
+	return rc;
 }
 
 static int queue_event(struct hl_ctx *ctx, const struct hl_proto_msg *m, const int *fds)

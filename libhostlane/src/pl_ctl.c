@@ -63,50 +63,15 @@ static int ctl_send(struct pl_ctl *c, struct hl_proto_msg *m)
  * -ECONNRESET/-EPROTO (the channel is broken for good). */
 static int ctl_recv(struct pl_ctl *c, struct hl_proto_msg *m, int *fds, int flags)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * HL_PROTO_MAX_FDS)];
-	} cb;
-	uint8_t buf[HL_PROTO_MSG_SIZE];
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cb.buf, .msg_controllen = sizeof(cb.buf) };
-	unsigned nfds = 0;
-	ssize_t r;
+	int rc;
 
 	if (c->broken)
 		return -ECONNRESET;
-	do
-		r = pl_real.recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | flags);
-	while (r < 0 && errno == EINTR);
-	if (r < 0 && errno == EAGAIN)
-		return -EAGAIN;
-	if (r <= 0) {
-		c->broken = true;
-		return -ECONNRESET;
-	}
-	for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
-		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
-			if (nfds < HL_PROTO_MAX_FDS)
-				fds[nfds++] = fd;
-			else
-				pl_real.close(fd);
-		}
-	}
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    hl_proto_parse_reply(buf, (size_t)r, nfds, m)) {
-		close_fds(fds, nfds);
-		c->broken = true;
-		return -EPROTO;
-	}
-	return (int)nfds;
+	rc = hl_proto_recv_reply(c->fd, flags, pl_real.recvmsg, pl_real.close, m, fds);
+	if (rc >= 0 || rc == -EAGAIN)
+		return rc;
+	c->broken = true;
+	return rc == -EPROTO ? -EPROTO : -ECONNRESET;
 }
 
 /* Handles a message that is not the reply being waited for. */
