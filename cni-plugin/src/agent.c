@@ -15,6 +15,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,37 +112,230 @@ static void add_endpoint(struct cni_ctx *x, struct cni_result *r, const char *js
 	snprintf(f->socket_path, sizeof(f->socket_path), "@hostlane");
 }
 
+/* ---- device-info files (k8snetworkplumbingwg device-info spec) ---- */
+
+#define DEVINFO_DIR "/var/run/k8s.cni.cncf.io/devinfo/cni"
+
+int cni_devinfo_path(const struct cni_ctx *x, char *out, size_t n)
+{
+	const char *dir = getenv("HOSTLANE_DEVINFO_DIR");
+	int len;
+
+	if (x->conf.devinfo_file)
+		len = snprintf(out, n, "%s", x->conf.devinfo_file);
+	else
+		len = snprintf(out, n, "%s/%s-%s-%s-device-info.json", dir && *dir ? dir : DEVINFO_DIR,
+			       x->conf.name, x->env.containerid, x->env.ifname);
+	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
+static int mkdirs(const char *path)
+{
+	char d[PATH_MAX];
+
+	snprintf(d, sizeof(d), "%s", path);
+	for (char *p = d + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(d, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+/* Written whole or not at all: readers (the pod's launcher) never see half. */
+static int devinfo_write(const struct cni_ctx *x, const cJSON *doc, struct cni_err *e)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	char *txt = cJSON_Print(doc);
+	FILE *f = NULL;
+	int rc = -ENOMEM;
+
+	if (txt && (rc = cni_devinfo_path(x, path, sizeof(path))) == 0 &&
+	    snprintf(tmp, sizeof(tmp), "%s.tmp", path) < (int)sizeof(tmp) && (rc = mkdirs(path)) == 0) {
+		f = fopen(tmp, "we");
+		rc = f && fputs(txt, f) >= 0 && fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -errno;
+		if (f && fclose(f) != 0 && rc == 0)
+			rc = -errno;
+		if (rc == 0 && rename(tmp, path) < 0)
+			rc = -errno;
+		if (rc < 0)
+			unlink(tmp);
+	}
+	free(txt);
+	if (rc < 0)
+		return cni_err_set(e, CNI_ERR_IO, "cannot write the device-info file", "%s: %s",
+				   path, strerror(-rc));
+	return 0;
+}
+
+static void devinfo_remove(const struct cni_ctx *x)
+{
+	char path[PATH_MAX];
+
+	if (cni_devinfo_path(x, path, sizeof(path)) == 0 && unlink(path) < 0 && errno != ENOENT)
+		cni_warn("DEL: cannot remove %s: %s", path, strerror(errno));
+}
+
+/* ---- ADD ---- */
+
+static int add_str(cJSON *o, const char *k, const char *v)
+{
+	return !v || !*v || cJSON_AddStringToObject(o, k, v) ? 0 : -ENOMEM;
+}
+
+/* The ADD request: libhlagent's attachment fields plus the device keys
+ * (vf object, mtu, deviceID) the device fast paths need. */
+static char *add_request(struct cni_ctx *x, const struct cni_result *r)
+{
+	struct agent_req *q = malloc(sizeof(*q));
+	cJSON *o = cJSON_CreateObject(), *pod, *ips, *fp;
+	char *txt = NULL;
+	int rc = q && o ? 0 : -ENOMEM;
+
+	if (rc == 0) {
+		build(x, r, q);
+		rc |= cJSON_AddNumberToObject(o, "hostlane", HLAGENT_PROTO_VERSION) ? 0 : -ENOMEM;
+		rc |= add_str(o, "op", "ADD") | add_str(o, "network", q->a.network);
+		rc |= add_str(o, "containerID", q->a.container_id) | add_str(o, "ifname", q->a.ifname);
+		rc |= add_str(o, "netns", q->a.netns);
+		if (q->ns[0] || q->name[0]) {
+			pod = cJSON_AddObjectToObject(o, "pod");
+			rc |= pod ? add_str(pod, "namespace", q->ns) | add_str(pod, "name", q->name) |
+				    add_str(pod, "uid", q->uid) : -ENOMEM;
+		}
+		ips = cJSON_AddArrayToObject(o, "ips");
+		for (size_t i = 0; ips && i < q->a.n_ips; i++)
+			rc |= cJSON_AddItemToArray(ips, cJSON_CreateString(q->ips[i])) ? 0 : -ENOMEM;
+		fp = cJSON_AddObjectToObject(o, "fastpath");
+		rc |= ips && fp ? add_str(fp, "cniArgs", q->a.fastpath_args) |
+				  add_str(fp, "config", q->a.fastpath_config) : -ENOMEM;
+		if (x->conf.vf)
+			rc |= cJSON_AddItemToObject(o, "vf", cJSON_Duplicate(x->conf.vf, 1)) ? 0 : -ENOMEM;
+		if (x->conf.mtu)
+			rc |= cJSON_AddNumberToObject(o, "mtu", x->conf.mtu) ? 0 : -ENOMEM;
+		rc |= add_str(o, "deviceID", x->conf.device_id);
+	}
+	if (rc == 0)
+		txt = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	free(q);
+	return txt;
+}
+
+/* Sends ADD; 1 when the agent could not be reached (*rc_out its errno). */
+static int add_call(struct cni_ctx *x, const struct cni_result *r, struct hlagent_reply *rep,
+		    int *rc_out, struct cni_err *e)
+{
+	char *req = add_request(x, r);
+
+	*rc_out = 0;
+	if (!req)
+		return cni_err_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
+	*rc_out = hlagent_call(x->conf.agent_socket, req, strlen(req), AGENT_TIMEOUT_MS, rep);
+	free(req);
+	return *rc_out < 0 ? 1 : 0;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* vhost-user: an extra interface entry with the socket (CNI 1.1.0 socketPath;
+ * older result versions cannot carry it), and the device-info file. */
+static int add_vhost(struct cni_ctx *x, struct cni_result *r, const cJSON *reply, struct cni_err *e)
+{
+	const cJSON *vu = cJSON_GetObjectItemCaseSensitive(reply, "vhostUser");
+	const cJSON *di = cJSON_GetObjectItemCaseSensitive(reply, "deviceInfo");
+	const char *sock = jstr(vu, "socketPath");
+	struct cni_iface *f;
+
+	if (!sock)
+		return 0;
+	if (r->n_ifaces >= CNI_MAX_IFACES)
+		return cni_err_set(e, CNI_ERR_INTERNAL, "too many interfaces in the result", NULL);
+	f = &r->ifaces[r->n_ifaces++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "vhost-user");
+	snprintf(f->sandbox, sizeof(f->sandbox), "%s", x->env.netns);
+	snprintf(f->socket_path, sizeof(f->socket_path), "%s", sock);
+	return cJSON_IsObject(di) ? devinfo_write(x, di, e) : 0;
+}
+
 int cni_agent_notify(struct cni_ctx *x, enum cni_fastpath fp, struct cni_result *r,
 		     struct cni_err *e)
 {
 	struct hlagent_reply rep;
-	struct agent_req *q = malloc(sizeof(*q));
+	cJSON *o;
 	int rc;
 
-	if (agent_disabled(x)) {
-		free(q);
-		return fp == CNI_FP_NONE ? 0 :
-		       cni_err_set(e, CNI_ERR_CONFIG, "invalid network configuration",
-				   "HOSTLANE_FASTPATH=%s needs the hostlane agent, but agentSocket is empty",
-				   cni_fastpath_str(fp));
-	}
-	if (!q)
-		return cni_err_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
-	build(x, r, q);
-	rc = hlagent_request(x->conf.agent_socket, "ADD", &q->a, NULL, 0, AGENT_TIMEOUT_MS, &rep);
-	free(q);
-	if (rc < 0 && fp == CNI_FP_NONE) {
+	if (add_call(x, r, &rep, &rc, e) != 0) {
 		char msg[256];
 
-		cni_warn("ADD without the agent (fast path none): %s",
-			 hlagent_strerror(rc, x->conf.agent_socket, msg, sizeof(msg)));
-		return 0;
-	}
-	if (rc < 0)
+		if (rc == 0)
+			return -1;
+		if (fp == CNI_FP_NONE) {
+			cni_warn("ADD without the agent (fast path none): %s",
+				 hlagent_strerror(rc, x->conf.agent_socket, msg, sizeof(msg)));
+			return 0;
+		}
 		return unreachable(x, "ADD", rc, e);
+	}
 	rc = rep.ok ? 0 : refused(&rep, "ADD", e);
-	if (rc == 0)
+	if (rc == 0) {
 		add_endpoint(x, r, rep.json);
+		o = cJSON_Parse(rep.json);
+		rc = add_vhost(x, r, o, e);
+		cJSON_Delete(o);
+		if (rc < 0) {
+			struct cni_err ignored;
+
+			cni_agent_release(x, &ignored);
+		}
+	}
+	hlagent_reply_free(&rep);
+	return rc;
+}
+
+int cni_agent_vf_add(struct cni_ctx *x, struct cni_vf *vf, struct cni_err *e)
+{
+	struct hlagent_reply rep;
+	const cJSON *v, *di;
+	cJSON *o = NULL;
+	int rc;
+
+	memset(vf, 0, sizeof(*vf));
+	if (add_call(x, NULL, &rep, &rc, e) != 0)
+		return rc == 0 ? -1 : unreachable(x, "ADD", rc, e);
+	rc = rep.ok ? 0 : refused(&rep, "ADD", e);
+	if (rc == 0) {
+		o = cJSON_Parse(rep.json);
+		v = cJSON_GetObjectItemCaseSensitive(o, "vf");
+		di = cJSON_GetObjectItemCaseSensitive(o, "deviceInfo");
+		if (!jstr(v, "pciID")) {
+			rc = cni_err_set(e, CNI_ERR_CONFIG, "fast path vf not granted",
+					 "the agent chose fast path %s (pod annotation?)",
+					 jstr(o, "fastpath") ? jstr(o, "fastpath") : "?");
+		} else {
+			vf->dpdk = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "dpdk"));
+			snprintf(vf->pci, sizeof(vf->pci), "%s", jstr(v, "pciID"));
+			snprintf(vf->ifname, sizeof(vf->ifname), "%s",
+				 jstr(v, "ifname") ? jstr(v, "ifname") : "");
+			if (vf->dpdk && cJSON_IsObject(di))
+				rc = devinfo_write(x, di, e);
+		}
+		if (rc < 0) {
+			struct cni_err ignored;
+
+			cni_agent_release(x, &ignored);
+		}
+	}
+	cJSON_Delete(o);
 	hlagent_reply_free(&rep);
 	return rc;
 }
@@ -171,6 +367,8 @@ int cni_agent_release(struct cni_ctx *x, struct cni_err *e)
 	}
 	rc = rep.ok ? 0 : refused(&rep, "DEL", e);
 	hlagent_reply_free(&rep);
+	if (rc == 0)
+		devinfo_remove(x);
 	return rc;
 }
 

@@ -17,6 +17,7 @@ struct add_state {
 	int nsfd;
 	struct cni_ipam ipam;
 	bool ipam_done;
+	bool agent_done;          /* vf: the agent holds a VF for us */
 	bool veth_made;
 	bool cached;
 	char veth[IF_NAMESIZE];
@@ -217,9 +218,12 @@ static int cache_save(struct add_state *s, struct cni_err *e)
 	int rc;
 
 	snprintf(ce.host_veth, sizeof(ce.host_veth), "%s", s->veth);
-	snprintf(ce.bridge, sizeof(ce.bridge), "%s", x->conf.bridge);
-	ce.ipam_conf = cni_conf_ipam_stdin(&x->conf, s->ipam.version);
-	ce.ipam_result = cni_result_to_json(&s->ipr, s->ipam.version);
+	/* A vf attachment has neither: an empty host_veth marks it. */
+	snprintf(ce.bridge, sizeof(ce.bridge), "%s", s->veth[0] ? x->conf.bridge : "");
+	if (s->ipam_done) {
+		ce.ipam_conf = cni_conf_ipam_stdin(&x->conf, s->ipam.version);
+		ce.ipam_result = cni_result_to_json(&s->ipr, s->ipam.version);
+	}
 	rc = cni_cache_write(x->cache_root, x->conf.name, &ce);
 	free(ce.ipam_conf);
 	cJSON_Delete(ce.ipam_result);
@@ -233,6 +237,10 @@ static int cache_save(struct add_state *s, struct cni_err *e)
 static void undo(struct add_state *s)
 {
 	struct cni_err ignored;
+
+	/* The VF goes back first: its release restores the netdev, addresses and all. */
+	if (s->agent_done && cni_agent_release(s->x, &ignored) < 0)
+		cni_err_log("undo: agent DEL failed: %s %s", ignored.msg, ignored.details);
 
 	if (s->veth_made && s->hv.index > 0)
 		hlnl_link_del(s->host, s->hv.index);
@@ -331,9 +339,95 @@ static int add_chained(struct cni_ctx *x, struct cni_err *e)
 	return rc;
 }
 
+/* ---- fast path vf: the VF is the pod interface (no veth, no bridge) ---- */
+
+static int vf_result(struct add_state *s, const struct cni_vf *vf, struct cni_err *e)
+{
+	struct cni_result *r = &s->res;
+	int rc;
+
+	*r = s->ipr;
+	r->dns = s->ipr.dns ? cJSON_Duplicate(s->ipr.dns, 1) : NULL;
+	r->n_ifaces = 1;
+	if (vf->dpdk) {
+		memset(&r->ifaces[0], 0, sizeof(r->ifaces[0]));
+		snprintf(r->ifaces[0].name, sizeof(r->ifaces[0].name), "%s", s->x->env.ifname);
+		snprintf(r->ifaces[0].sandbox, sizeof(r->ifaces[0].sandbox), "%s", s->x->env.netns);
+	} else {
+		rc = hlnl_link_get(s->pod, s->x->env.ifname, 0, &s->pv);
+		if (rc < 0)
+			return cni_nl_err(e, "look up VF", s->x->env.ifname, rc);
+		set_iface(&r->ifaces[0], &s->pv, s->x->env.netns);
+	}
+	snprintf(r->ifaces[0].pci_id, sizeof(r->ifaces[0].pci_id), "%s", vf->pci);
+	for (int i = 0; i < r->n_ips; i++)
+		r->ips[i].iface = 0;
+	return 0;
+}
+
+/* A DPDK (vfio) VF has no netdev to put addresses on: IPAM is not run. */
+static int vf_steps(struct add_state *s, struct cni_err *e)
+{
+	struct cni_ctx *x = s->x;
+	struct hlnl_link old;
+	struct cni_vf vf;
+
+	if ((x->conf.ipam_type && cni_ipam_prepare(&x->conf, &x->env, false, &s->ipam, e) < 0) ||
+	    cni_open_pod(x->env.netns, &s->nsfd, &s->pod, e) < 0)
+		return -1;
+	if (hlnl_link_get(s->pod, x->env.ifname, 0, &old) == 0)
+		return cni_err_set(e, CNI_ERR_IFACE_EXISTS, "interface already exists",
+				   "%s already exists in %s", x->env.ifname, x->env.netns);
+	if (cni_agent_vf_add(x, &vf, e) < 0)
+		return -1;
+	s->agent_done = true;
+	if (x->conf.ipam_type && !vf.dpdk) {
+		s->ipam_done = true;
+		if (cni_ipam_run(&x->conf, &s->ipam, "ADD", NULL, &s->ipr, e) < 0)
+			return -1;
+	}
+	if (vf_result(s, &vf, e) < 0 || (!vf.dpdk && addrs_routes_apply(s, e) < 0))
+		return -1;
+	return cache_save(s, e);
+}
+
+static int add_vf(struct cni_ctx *x, struct cni_err *e)
+{
+	struct add_state *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s)
+		return cni_err_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
+	s->x = x;
+	s->nsfd = -1;
+	rc = vf_steps(s, e);
+	if (rc < 0) {
+		undo(s);
+	} else {
+		cJSON *o = cni_result_to_json(&s->res, x->conf.version);
+
+		x->out = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+	}
+	cni_result_free(&s->ipr);
+	cni_result_free(&s->res);
+	hlnl_close(s->pod);
+	if (s->nsfd >= 0)
+		close(s->nsfd);
+	free(s);
+	return rc;
+}
+
 int cni_cmd_add(struct cni_ctx *x, struct cni_err *e)
 {
+	bool vf = cni_fastpath_select(x) == CNI_FP_VF;
+
+	/* The VF would replace the primary plugin's interface: not in a chain. */
+	if (vf && x->conf.has_prev)
+		return cni_err_set(e, CNI_ERR_CONFIG, "invalid network configuration",
+				   "fastpath vf is a standalone-mode fast path (the VF becomes %s); "
+				   "it cannot be chained after another plugin", x->env.ifname);
 	if (x->conf.has_prev)
 		return add_chained(x, e);
-	return add_standalone(x, e);
+	return vf ? add_vf(x, e) : add_standalone(x, e);
 }

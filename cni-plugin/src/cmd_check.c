@@ -82,7 +82,7 @@ int cni_cmd_check(struct cni_ctx *x, struct cni_err *e)
 	struct cni_cache_entry ce;
 	struct hlnl *pod = NULL, *host = NULL;
 	struct hlnl_link pv;
-	bool chained = false;
+	bool chained = false, vf = false;
 	int nsfd = -1, rc = -1;
 
 	if (!x->conf.has_prev)
@@ -91,6 +91,7 @@ int cni_cmd_check(struct cni_ctx *x, struct cni_err *e)
 	if (cni_cache_read(x->cache_root, x->conf.name, x->env.containerid, x->env.ifname,
 			   &ce) == 0) {
 		chained = ce.chained;
+		vf = !ce.chained && !ce.host_veth[0];
 		cni_cache_entry_free(&ce);
 	} else {
 		/* Standalone results name our host veth; chained ones do not. */
@@ -104,8 +105,10 @@ int cni_cmd_check(struct cni_ctx *x, struct cni_err *e)
 	}
 	if (check_addrs(x, pod, pv.index, e) < 0 || cni_agent_check(x, e) < 0)
 		goto out;
-	if (!chained && (cni_open_host(&host, e) < 0 || check_host_side(x, host, &pv, e) < 0 ||
-			 check_ipam(x, e) < 0))
+	if (vf && x->conf.ipam_type && check_ipam(x, e) < 0)
+		goto out;
+	if (!chained && !vf && (cni_open_host(&host, e) < 0 || check_host_side(x, host, &pv, e) < 0 ||
+				check_ipam(x, e) < 0))
 		goto out;
 	rc = 0;
 out:

@@ -79,7 +79,9 @@ int cni_cmd_del(struct cni_ctx *x, struct cni_err *e)
 	if (x->conf.ipam_type && !(cached && ce.chained) &&
 	    ipam_del_start(x, cached && ce.ipam_conf, &ipam, &ipam_started, e) < 0)
 		goto out;
-	if (cni_open_host(&nl, e) == 0) {
+	if (cached && !ce.chained && !ce.host_veth[0]) {
+		rc = 0;  /* a vf attachment: the agent gave the VF back */
+	} else if (cni_open_host(&nl, e) == 0) {
 		cni_host_veth_name(x->conf.name, cid, ifn, veth);
 		rc = veth_remove(nl, x->conf.name, cid, ifn, cached ? ce.host_veth : veth, e);
 		hlnl_close(nl);

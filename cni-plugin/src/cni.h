@@ -203,6 +203,9 @@ struct cni_conf {
 	enum cni_fastpath fastpath;
 	const char *log_file;
 	int log_level;
+	const cJSON *vf;         /* "vf" object (sriov-cni keys) or NULL */
+	const char *device_id;   /* "deviceID" (Multus) or NULL */
+	const char *devinfo_file;/* runtimeConfig.CNIDeviceInfoFile or NULL */
 	const cJSON *ipam;       /* the ipam object or NULL */
 	const char *ipam_type;   /* NULL when no ipam */
 	bool has_prev;
@@ -369,6 +372,26 @@ int cni_agent_notify(struct cni_ctx *x, enum cni_fastpath fp, struct cni_result 
 		     struct cni_err *e);
 /* The agent's part of DEL, CHECK, STATUS (50 when unreachable) and GC (agent.c). */
 int cni_agent_release(struct cni_ctx *x, struct cni_err *e);
+
+/* What the agent handed a `fastpath: vf` attachment (cni_agent_vf_add). */
+struct cni_vf {
+	bool dpdk;                 /* vfio-bound: not moved, pciID only */
+	char pci[32];
+	char ifname[IF_NAMESIZE];  /* kernel mode: CNI_IFNAME in the pod */
+};
+/**
+ * cni_agent_vf_add() - ADD with fast path vf: the agent allocates a VF and
+ * (kernel mode) moves it into the pod as CNI_IFNAME; writes the device-info
+ * file for a DPDK VF. Return: 0 or -1 with @e (11 when the pool is empty).
+ */
+int cni_agent_vf_add(struct cni_ctx *x, struct cni_vf *vf, struct cni_err *e);
+/**
+ * cni_devinfo_path() - where this attachment's device-info file goes:
+ * runtimeConfig.CNIDeviceInfoFile, else $HOSTLANE_DEVINFO_DIR (default
+ * /var/run/k8s.cni.cncf.io/devinfo/cni)/<network>-<cid>-<ifname>-device-info.json.
+ * Return: 0 or -ENAMETOOLONG.
+ */
+int cni_devinfo_path(const struct cni_ctx *x, char *out, size_t n);
 int cni_agent_check(struct cni_ctx *x, struct cni_err *e);
 int cni_agent_status(struct cni_ctx *x, struct cni_err *e);
 int cni_agent_gc(struct cni_ctx *x, struct cni_err *e);

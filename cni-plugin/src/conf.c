@@ -115,6 +115,25 @@ static int parse_link_keys(const cJSON *root, struct cni_conf *c, struct cni_err
 	return 0;
 }
 
+/* The device fast paths' keys: "vf" (sriov-cni keys, checked by the agent),
+ * "deviceID" (Multus: the device plugin's VF), and runtimeConfig's
+ * CNIDeviceInfoFile (where the runtime wants the device-info file). */
+static int parse_device_keys(const cJSON *root, struct cni_conf *c, struct cni_err *e)
+{
+	const cJSON *rc = get(root, "runtimeConfig");
+
+	c->vf = get(root, "vf");
+	if (c->vf && !cJSON_IsObject(c->vf))
+		return bad_key(e, "vf", "must be an object (sriov-cni keys: vlan, mac, spoofchk, ...)");
+	if (str_key(root, "deviceID", &c->device_id, e) < 0)
+		return -1;
+	if (cJSON_IsObject(rc) && str_key(rc, "CNIDeviceInfoFile", &c->devinfo_file, e) < 0)
+		return -1;
+	if (c->devinfo_file && c->devinfo_file[0] != '/')
+		return bad_key(e, "runtimeConfig.CNIDeviceInfoFile", "must be an absolute path");
+	return 0;
+}
+
 static int parse_misc(const cJSON *root, struct cni_conf *c, struct cni_err *e)
 {
 	const char *fp = NULL, *lvl = NULL;
@@ -137,7 +156,7 @@ static int parse_misc(const cJSON *root, struct cni_conf *c, struct cni_err *e)
 	c->log_level = CNI_LOG_WARN;
 	if (lvl && (c->log_level = cni_log_level_parse(lvl)) < 0)
 		return bad_key(e, "logLevel", "must be error, warn, info or debug");
-	return 0;
+	return parse_device_keys(root, c, e);
 }
 
 static int parse_ipam(const cJSON *root, struct cni_conf *c, struct cni_err *e)

@@ -59,6 +59,31 @@ int hl_fastpath_select(const char *annotation, const char *cni_args, const char 
 int hl_quantity_parse(const char *s, uint64_t *out);
 
 /* ---- configuration (config.c) ------------------------------------------- */
+#define HL_VSW_EXTRA_MAX 16
+#define HL_VF_PFS_MAX 8
+
+/* "vhostUser" section; absent (enabled false): the fast path is not offered. */
+struct hl_vhost_cfg {
+	bool enabled;
+	bool ovs;                        /* backend "ovs-dpdk" (else "builtin") */
+	char socket_dir[64];             /* base of the pods' socket dirs (short: 108-byte paths) */
+	int lcore;                       /* the switch's core; -1: last online core */
+	char args[HL_VSW_EXTRA_MAX][128];/* extra EAL args ("switchArgs") */
+	size_t n_args;
+	char ovs_bridge[64];
+	char binary[512];                /* "" : hostlane-vswitch next to hostlaned */
+};
+
+/* "vf" section; absent (enabled false): the fast path is not offered. */
+struct hl_vf_cfg {
+	bool enabled;
+	bool pf_settings;                /* send the vf object's PF-side keys (default true) */
+	char sysfs_root[512];
+	char pfs[HL_VF_PFS_MAX][16];
+	size_t n_pfs;
+	char state_dir[PATH_MAX - 64];   /* "" : <stateDir>/vf */
+};
+
 struct hl_config {
 	char config_file[PATH_MAX];
 	char node_name[256];
@@ -77,6 +102,8 @@ struct hl_config {
 	long k8s_timeout_ms;          /* bounded annotation GET */
 	long request_timeout_ms;      /* per-connection recv/send bound */
 	long sweep_ms;                /* release pods whose netns vanished; 0 off */
+	struct hl_vhost_cfg vhost;    /* start-up only (SIGHUP: restart needed) */
+	struct hl_vf_cfg vf;          /* start-up only */
 };
 
 void hl_config_defaults(struct hl_config *c);
@@ -112,6 +139,9 @@ struct hl_request {
 	char ips[HLAGENT_MAX_IPS][HL_IP_MAX];
 	size_t n_ips;
 	char fp_args[64], fp_config[64];    /* raw: named in errors if unknown */
+	char *vf_json;                      /* ADD: the network's "vf" object (malloc'd) */
+	unsigned mtu;                       /* ADD: the network's "mtu", 0 absent */
+	char device_id[32];                 /* ADD: "deviceID" (a VF's PCI address) */
 	char id[HL_NAME_MAX * 2];           /* GET */
 	long offset;                        /* LIST */
 	struct hl_valid *valid;             /* GC; free with hl_request_free() */
@@ -143,6 +173,12 @@ struct hl_pod {
 	enum hl_fastpath fastpath;
 	enum hl_fp_source source;
 	uint64_t quota_bytes;            /* reserved from the pool (shm only) */
+	/* vhost-user: the pod's socket and the switch port serving it. */
+	char sock_path[108], port[32];
+	/* vf: the VF handed to the pod and what it looks like there. */
+	char vf_pci[16], vf_pf_pci[16], vf_mac[18];
+	unsigned vf_mtu;
+	bool vf_dpdk;
 	int64_t created;                 /* unix seconds */
 	struct hl_endpoint *ep;          /* runtime only: shm endpoint */
 };

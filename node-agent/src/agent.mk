@@ -3,8 +3,10 @@
 AGENT_CORE_SRCS := node-agent/src/config.c node-agent/src/fastpath.c node-agent/src/log.c \
                    node-agent/src/proto.c node-agent/src/state.c
 AGENT_SRCS := $(AGENT_CORE_SRCS) node-agent/src/loop.c node-agent/src/server.c \
-              node-agent/src/metrics.c node-agent/src/main.c
-AGENT_LDLIBS := -lcjson -lpthread
+              node-agent/src/metrics.c node-agent/src/main.c node-agent/src/devices.c
+# vhost-user (libhlvsw, node-agent/vswitch) and vf (libhlvf, node-agent/vf).
+AGENT_DEV_LIBS := $(BUILD)/lib/libhlvsw.a $(BUILD)/lib/libhlvf.a
+AGENT_LDLIBS := -lcjson -lmnl -lpthread
 AGENT_DEFS :=
 
 # The endpoint part (node-agent/ep/ep.mk) and the Kubernetes client
@@ -22,7 +24,8 @@ endif
 
 $(call objs,node-agent/src/server.c node-agent/src/metrics.c node-agent/src/main.c): \
 	CPPFLAGS += $(AGENT_DEFS) -Inode-agent/k8s
-$(BUILD)/bin/hostlaned: $(call objs,$(AGENT_SRCS)) $(BUILD)/lib/libhlagent.a $(AGENT_K8S_LIBS) $(AGENT_EP_LIBS)
+$(BUILD)/bin/hostlaned: $(call objs,$(AGENT_SRCS)) $(BUILD)/lib/libhlagent.a $(AGENT_K8S_LIBS) $(AGENT_EP_LIBS) \
+	$(AGENT_DEV_LIBS)
 $(BUILD)/bin/hostlaned: LDLIBS += $(AGENT_LDLIBS)
 BINS += $(BUILD)/bin/hostlaned
 INSTALL_BINS += $(BUILD)/bin/hostlaned

@@ -29,6 +29,11 @@ void hl_config_defaults(struct hl_config *c)
 	c->k8s_timeout_ms = 2000;
 	c->request_timeout_ms = 10000;
 	c->sweep_ms = 10000;
+	snprintf(c->vhost.socket_dir, sizeof(c->vhost.socket_dir), "/run/hostlane/pods");
+	snprintf(c->vhost.ovs_bridge, sizeof(c->vhost.ovs_bridge), "br0");
+	c->vhost.lcore = -1;
+	snprintf(c->vf.sysfs_root, sizeof(c->vf.sysfs_root), "/sys");
+	c->vf.pf_settings = true;
 }
 
 static int set_str(char *dst, size_t len, const char *v, const char *what, char *err, size_t errlen)
@@ -150,6 +155,132 @@ static int apply_hugepages(struct hl_config *c, const cJSON *o, char *err, size_
 	return 0;
 }
 
+/* A string member of a section object into @dst. */
+static int sect_str(const cJSON *it, const char *sect, char *dst, size_t len, char *err, size_t errlen)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s.%s", sect, it->string);
+	if (!cJSON_IsString(it) || !it->valuestring[0]) {
+		snprintf(err, errlen, "%s must be a non-empty string", what);
+		return -EINVAL;
+	}
+	return set_str(dst, len, it->valuestring, what, err, errlen);
+}
+
+/* A string array member (switchArgs, pfs) into fixed slots. */
+static int sect_strs(const cJSON *it, const char *sect, char *dst, size_t slot, size_t max,
+		     size_t *n, char *err, size_t errlen)
+{
+	const cJSON *v;
+
+	*n = 0;
+	if (!cJSON_IsArray(it)) {
+		snprintf(err, errlen, "%s.%s must be an array of strings", sect, it->string);
+		return -EINVAL;
+	}
+	cJSON_ArrayForEach(v, it) {
+		if (*n == max) {
+			snprintf(err, errlen, "%s.%s: at most %zu entries", sect, it->string, max);
+			return -EINVAL;
+		}
+		if (sect_str(v, sect, dst + *n * slot, slot, err, errlen) < 0) {
+			snprintf(err, errlen, "%s.%s: entry %zu must be a string of at most %zu bytes",
+				 sect, it->string, *n, slot - 1);
+			return -EINVAL;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+static int vhost_key(struct hl_vhost_cfg *v, const cJSON *it, char *err, size_t errlen)
+{
+	const char *k = it->string;
+	long n;
+
+	if (strcmp(k, "backend") == 0) {
+		if (!cJSON_IsString(it) || (strcmp(it->valuestring, "builtin") &&
+					    strcmp(it->valuestring, "ovs-dpdk"))) {
+			snprintf(err, errlen, "vhostUser.backend must be \"builtin\" or \"ovs-dpdk\"");
+			return -EINVAL;
+		}
+		v->ovs = strcmp(it->valuestring, "ovs-dpdk") == 0;
+		return 0;
+	}
+	if (strcmp(k, "socketDir") == 0) {
+		if (!cJSON_IsString(it) || it->valuestring[0] != '/') {
+			snprintf(err, errlen, "vhostUser.socketDir must be an absolute path");
+			return -EINVAL;
+		}
+		return sect_str(it, "vhostUser", v->socket_dir, sizeof(v->socket_dir), err, errlen);
+	}
+	if (strcmp(k, "lcore") == 0) {
+		if (set_long(&n, it, 0, 1023, "vhostUser.lcore", err, errlen) < 0)
+			return -EINVAL;
+		v->lcore = (int)n;
+		return 0;
+	}
+	if (strcmp(k, "switchArgs") == 0)
+		return sect_strs(it, "vhostUser", &v->args[0][0], sizeof(v->args[0]), HL_VSW_EXTRA_MAX,
+				 &v->n_args, err, errlen);
+	if (strcmp(k, "ovsBridge") == 0)
+		return sect_str(it, "vhostUser", v->ovs_bridge, sizeof(v->ovs_bridge), err, errlen);
+	if (strcmp(k, "switchBinary") == 0)
+		return sect_str(it, "vhostUser", v->binary, sizeof(v->binary), err, errlen);
+	snprintf(err, errlen, "vhostUser.%s: unknown key", k);
+	return -EINVAL;
+}
+
+static int vf_key(struct hl_vf_cfg *v, const cJSON *it, char *err, size_t errlen)
+{
+	const char *k = it->string;
+
+	if (strcmp(k, "sysfsRoot") == 0)
+		return sect_str(it, "vf", v->sysfs_root, sizeof(v->sysfs_root), err, errlen);
+	if (strcmp(k, "stateDir") == 0)
+		return sect_str(it, "vf", v->state_dir, sizeof(v->state_dir), err, errlen);
+	if (strcmp(k, "pfs") == 0)
+		return sect_strs(it, "vf", &v->pfs[0][0], sizeof(v->pfs[0]), HL_VF_PFS_MAX, &v->n_pfs,
+				 err, errlen);
+	if (strcmp(k, "pfSettings") == 0 && cJSON_IsBool(it)) {
+		v->pf_settings = cJSON_IsTrue(it);
+		return 0;
+	}
+	snprintf(err, errlen, "vf.%s: unknown key, or not of the right type", k);
+	return -EINVAL;
+}
+
+/* Presence of the section turns the fast path on; its keys refine it. */
+static int apply_section(struct hl_config *c, const cJSON *o, char *err, size_t errlen)
+{
+	bool vhost = strcmp(o->string, "vhostUser") == 0;
+	const cJSON *it;
+	int rc = 0;
+
+	if (cJSON_IsNull(o))
+		return 0;
+	if (!cJSON_IsObject(o)) {
+		snprintf(err, errlen, "%s must be an object", o->string);
+		return -EINVAL;
+	}
+	cJSON_ArrayForEach(it, o) {
+		rc = vhost ? vhost_key(&c->vhost, it, err, errlen) : vf_key(&c->vf, it, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	if (vhost) {
+		c->vhost.enabled = true;
+		return 0;
+	}
+	if (c->vf.n_pfs == 0) {
+		snprintf(err, errlen, "vf.pfs must name at least one PF");
+		return -EINVAL;
+	}
+	c->vf.enabled = true;
+	return 0;
+}
+
 static int apply_key(struct hl_config *c, const cJSON *it, char *err, size_t errlen)
 {
 	const char *k = it->string;
@@ -163,6 +294,8 @@ static int apply_key(struct hl_config *c, const cJSON *it, char *err, size_t err
 	}
 	if (strcmp(k, "hugepages") == 0)
 		return apply_hugepages(c, it, err, errlen);
+	if (strcmp(k, "vhostUser") == 0 || strcmp(k, "vf") == 0)
+		return apply_section(c, it, err, errlen);
 	if (strcmp(k, "workers") == 0) {
 		if (set_long(&n, it, 1, 256, k, err, errlen) < 0)
 			return -EINVAL;

@@ -65,6 +65,13 @@ struct agent {
 	int k8s_stop_fd;
 	bool k8s_running;
 
+	/* vhost-user: the supervised switch (handle used under vsw_lock). */
+	struct hl_vsw_sup *vsw;
+	pthread_mutex_t vsw_lock;
+	int vsw_fd;                    /* its pidfd in the loop, -1 none */
+	/* vf: the VF pool (thread safe on its own). */
+	struct hl_vf_pool *vf_pool;
+
 	struct hl_metrics_srv *msrv;
 	struct hl_metrics m;
 	_Atomic bool ready;
@@ -81,6 +88,23 @@ void hl_run_on_loop(struct agent *a, void (*fn)(struct agent *, void *), void *a
 void hl_on_tasks(struct hl_loop *loop, int fd, uint32_t events, void *arg);
 void hl_pool_usage(struct agent *a, uint64_t *pool, uint64_t *reserved, uint64_t *used);
 size_t hl_count_pods(struct agent *a, size_t by_fp[HL_FP_COUNT]);
+
+/* devices.c: the vhost-user and vf fast paths. Errors fill @why. */
+struct hl_vsw_sup;
+struct hl_vf_pool;
+int hl_dev_start(struct agent *a);                  /* switch + VF pool, as configured */
+void hl_dev_stop(struct agent *a);
+/* ADD: make @p's device; returns 0 or -errno; @code gets the CNI code. */
+int hl_dev_add(struct agent *a, struct hl_pod *p, const struct hl_request *q, int *code,
+	       char *why, size_t n);
+/* DEL / release: idempotent; 0 or -errno (the record must then stay). */
+int hl_dev_release(struct agent *a, struct hl_pod *p, char *why, size_t n);
+/* Start-up: re-register a persisted vhost-user port with the switch. */
+void hl_dev_restore(struct agent *a, struct hl_pod *p);
+/* The reply's device part (vhostUser/vf/deviceInfo) into @o. */
+void hl_dev_reply(const struct hl_pod *p, struct cJSON *o);
+/* STATUS: the switch's pid and restarts. */
+void hl_dev_status(struct agent *a, struct cJSON *o);
 
 /* metrics.c */
 void hl_metrics_observe(struct hl_metrics *m, enum hl_op op, bool ok, uint64_t us);

@@ -61,6 +61,9 @@ static void reload(struct agent *a)
 	    strcmp(nc.kubeconfig, a->cfg.kubeconfig) || nc.workers != a->cfg.workers)
 		hl_log(HL_LOG_WARN, "SIGHUP: socket, stateDir, runDir, metricsAddr, kubeconfig and workers "
 		       "change only on restart");
+	if (memcmp(&nc.vhost, &a->cfg.vhost, sizeof(nc.vhost)) || nc.vf.enabled != a->cfg.vf.enabled ||
+	    nc.vf.n_pfs != a->cfg.vf.n_pfs || strcmp(nc.vf.sysfs_root, a->cfg.vf.sysfs_root))
+		hl_log(HL_LOG_WARN, "SIGHUP: the vhostUser and vf sections change only on restart");
 	pthread_mutex_lock(&a->cfg_lock);
 	a->cfg.fastpath = nc.fastpath;
 	a->cfg.default_quota = nc.default_quota;
@@ -216,6 +219,7 @@ static void teardown(struct agent *a)
 	if (a->loop)
 		hl_metrics_close(a);
 	hl_release_all_runtime(a);
+	hl_dev_stop(a);
 #ifdef HL_HAVE_ENDPOINT
 	hl_ep_node_free(a->ep_node);
 #endif
@@ -233,6 +237,7 @@ static void teardown(struct agent *a)
 	pthread_mutex_destroy(&a->task_lock);
 	pthread_cond_destroy(&a->task_cond);
 	pthread_mutex_destroy(&a->cfg_lock);
+	pthread_mutex_destroy(&a->vsw_lock);
 }
 
 static int start(struct agent *a)
@@ -246,6 +251,11 @@ static int start(struct agent *a)
 	a->pool_bytes = pool_for(&a->cfg);
 	if ((rc = setup_loop(a)) < 0 || (rc = setup_endpoints(a)) < 0) {
 		hl_log(HL_LOG_ERROR, "setup: %s", strerror(-rc));
+		return rc;
+	}
+	/* Devices before reconcile: persisted vhost-user ports go to the switch. */
+	if ((rc = hl_dev_start(a)) < 0) {
+		hl_log(HL_LOG_ERROR, "fast path devices: %s", strerror(-rc));
 		return rc;
 	}
 	if ((rc = hl_reconcile(a)) < 0) {
@@ -285,6 +295,8 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&a->task_lock, NULL);
 	pthread_cond_init(&a->task_cond, NULL);
 	pthread_mutex_init(&a->cfg_lock, NULL);
+	pthread_mutex_init(&a->vsw_lock, NULL);
+	a->vsw_fd = -1;
 	rc = hl_config_build(&a->cfg, argc, argv, err, sizeof(err));
 	if (rc != 0) {
 		if (rc < 0)

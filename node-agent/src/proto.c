@@ -229,6 +229,44 @@ static int parse_valid(const cJSON *root, struct hl_request *r, char *err, size_
 	return 0;
 }
 
+static bool valid_pci(const char *s)
+{
+	unsigned d, b, dev, f;
+	char end;
+
+	return sscanf(s, "%4x:%2x:%2x.%1x%c", &d, &b, &dev, &f, &end) == 4;
+}
+
+/* ADD's fast-path inputs: the "vf" object (checked by hl_vf_conf_parse when
+ * used), the network's "mtu", a device plugin's "deviceID". */
+static int parse_device_keys(const cJSON *root, struct hl_request *r, char *err, size_t errlen)
+{
+	const cJSON *vf = cJSON_GetObjectItemCaseSensitive(root, "vf");
+	const cJSON *mtu = cJSON_GetObjectItemCaseSensitive(root, "mtu");
+
+	if (vf && !cJSON_IsNull(vf)) {
+		if (!cJSON_IsObject(vf)) {
+			snprintf(err, errlen, "field \"vf\" must be an object");
+			return -EINVAL;
+		}
+		r->vf_json = cJSON_PrintUnformatted(vf);
+		if (!r->vf_json) {
+			snprintf(err, errlen, "out of memory");
+			return -EINVAL;
+		}
+	}
+	if (mtu && !cJSON_IsNull(mtu)) {
+		if (!cJSON_IsNumber(mtu) || mtu->valuedouble < 68 || mtu->valuedouble > 65535 ||
+		    mtu->valuedouble != (double)(int)mtu->valuedouble) {
+			snprintf(err, errlen, "field \"mtu\" must be an integer from 68 to 65535");
+			return -EINVAL;
+		}
+		r->mtu = (unsigned)mtu->valuedouble;
+	}
+	return get_str(root, "deviceID", r->device_id, sizeof(r->device_id), false, valid_pci,
+		       err, errlen);
+}
+
 static int parse_attachment(const cJSON *root, struct hl_request *r, char *err, size_t errlen)
 {
 	bool need_netns = r->op == HL_OP_ADD || r->op == HL_OP_CHECK;
@@ -239,8 +277,10 @@ static int parse_attachment(const cJSON *root, struct hl_request *r, char *err, 
 	    get_str(root, "ifname", r->ifname, sizeof(r->ifname), true, valid_ifname, err, errlen) ||
 	    get_str(root, "netns", r->netns, sizeof(r->netns), need_netns, valid_path, err, errlen))
 		return -EINVAL;
-	return parse_pod(root, r, err, errlen) || parse_ips(root, r, err, errlen) ||
-	       parse_fastpath(root, r, err, errlen) ? -EINVAL : 0;
+	if (parse_pod(root, r, err, errlen) || parse_ips(root, r, err, errlen) ||
+	    parse_fastpath(root, r, err, errlen))
+		return -EINVAL;
+	return r->op == HL_OP_ADD ? parse_device_keys(root, r, err, errlen) : 0;
 }
 
 static int parse_op(const cJSON *root, struct hl_request *r, char *err, size_t errlen)
@@ -330,6 +370,8 @@ int hl_request_parse(const char *buf, size_t len, struct hl_request *r, char *er
 
 void hl_request_free(struct hl_request *r)
 {
+	free(r->vf_json);
+	r->vf_json = NULL;
 	free(r->valid);
 	r->valid = NULL;
 	r->n_valid = 0;

@@ -382,17 +382,23 @@ static int choose(struct agent *a, const struct hl_request *q, struct hl_pod *p,
 	return 0;
 }
 
-static int allocate(struct agent *a, struct hl_pod *p, struct reply *r)
+static int allocate(struct agent *a, const struct hl_request *q, struct hl_pod *p, struct reply *r)
 {
-	char d[128];
-	int rc;
+	char d[ERRLEN];
+	int rc, code = 0;
 
 	if (p->fastpath == HL_FP_NONE)
 		return 0;
 	if (p->fastpath != HL_FP_SHM) {
-		fail(r, HLAGENT_CNI_UNAVAILABLE, "this agent provides the fast paths none and shm",
-		     "fast path %s is not available on this node", hl_fastpath_name(p->fastpath));
-		return -EOPNOTSUPP;
+		rc = hl_dev_add(a, p, q, &code, d, sizeof(d));
+		if (rc == -EOPNOTSUPP)
+			fail(r, code, d, "fast path %s is not available on this node",
+			     hl_fastpath_name(p->fastpath));
+		else if (rc < 0 && code == HLAGENT_CNI_TRY_AGAIN && p->fastpath == HL_FP_VF)
+			fail(r, code, d, "%s", d);  /* the pool's own words (exhausted) */
+		else if (rc < 0)
+			fail(r, code, d, "cannot set up the %s fast path", hl_fastpath_name(p->fastpath));
+		return rc;
 	}
 	if (reserve(a, p->quota_bytes, false) < 0) {
 		uint64_t pool, res, used;
@@ -417,11 +423,19 @@ static int allocate(struct agent *a, struct hl_pod *p, struct reply *r)
 	return 0;
 }
 
-static void release(struct agent *a, struct hl_pod *p)
+static int release(struct agent *a, struct hl_pod *p, struct reply *r)
 {
+	char why[ERRLEN] = "";
+	int rc;
+
 	ep_destroy(a, p);
 	if (p->fastpath == HL_FP_SHM)
 		unreserve(a, p->quota_bytes);
+	rc = hl_dev_release(a, p, why, sizeof(why));
+	if (rc < 0 && r)
+		fail(r, HLAGENT_CNI_INTERNAL, why, "cannot release the %s fast path of %s",
+		     hl_fastpath_name(p->fastpath), p->key);
+	return rc;
 }
 
 static cJSON *ok_reply(const struct hl_pod *p)
@@ -437,6 +451,7 @@ static cJSON *ok_reply(const struct hl_pod *p)
 		cJSON_AddStringToObject(ep, "socket", "@hostlane");
 		cJSON_AddNumberToObject(ep, "quotaBytes", (double)p->quota_bytes);
 	}
+	hl_dev_reply(p, o);
 	cJSON_AddItemToObject(o, "pod", hl_pod_to_cjson(p));
 	return o;
 }
@@ -463,12 +478,12 @@ static void do_add(struct agent *a, const struct hl_request *q, struct reply *r)
 	}
 	if (old && del_locked_key(a, p->key, r) < 0)
 		goto out;
-	if (choose(a, q, p, r) < 0 || allocate(a, p, r) < 0)
+	if (choose(a, q, p, r) < 0 || allocate(a, q, p, r) < 0)
 		goto out;
 	hl_crash_point("add-after-alloc");
 	rc = hl_state_save(a->cfg.state_dir, p, crash_mid_persist);
 	if (rc < 0) {
-		release(a, p);
+		release(a, p, NULL);
 		hl_metrics_error(&a->m, HL_ERR_STATE);
 		fail(r, HLAGENT_CNI_INTERNAL, strerror(-rc), "cannot persist pod state in %s", a->cfg.state_dir);
 		goto out;
@@ -477,7 +492,7 @@ static void do_add(struct agent *a, const struct hl_request *q, struct reply *r)
 	rc = insert_locked(a, p);
 	pthread_mutex_unlock(&a->lock);
 	if (rc < 0) {
-		release(a, p);
+		release(a, p, NULL);
 		hl_state_remove(a->cfg.state_dir, p->key);
 		fail(r, HLAGENT_CNI_TRY_AGAIN, NULL, "out of memory");
 		goto out;
@@ -502,7 +517,9 @@ static int del_locked_key(struct agent *a, const char *key, struct reply *r)
 	if (!p)
 		return 0;
 	hl_crash_point("del-before-release");
-	release(a, p);
+	/* A device that could not be given back keeps its record: DEL retries. */
+	if (release(a, p, r) < 0)
+		return -EIO;
 	hl_crash_point("del-mid-release");
 	rc = hl_state_remove(a->cfg.state_dir, key);
 	if (rc < 0) {
@@ -607,6 +624,7 @@ static void do_status(struct agent *a, struct reply *r)
 	cJSON_AddNumberToObject(o, "hugepagePoolBytes", (double)pool);
 	cJSON_AddNumberToObject(o, "hugepageReservedBytes", (double)res);
 	cJSON_AddBoolToObject(o, "kubernetes", a->k8s != NULL);
+	hl_dev_status(a, o);
 	cJSON_AddNumberToObject(o, "uptimeSeconds", (double)(time(NULL) - a->started));
 }
 
@@ -1026,10 +1044,17 @@ static int restore(struct agent *a, struct hl_pod *p)
 	int rc;
 
 	if (access(p->netns, F_OK) < 0) {
+		char why[ERRLEN];
+
 		hl_log(HL_LOG_INFO, "reconcile: %s: netns %s is gone, releasing", p->key, p->netns);
-		atomic_fetch_add(&a->m.reconciled_released, 1);
-		return hl_state_remove(a->cfg.state_dir, p->key);
+		if (hl_dev_release(a, p, why, sizeof(why)) < 0) {
+			hl_log(HL_LOG_ERROR, "reconcile: %s: %s (kept; DEL retries)", p->key, why);
+		} else {
+			atomic_fetch_add(&a->m.reconciled_released, 1);
+			return hl_state_remove(a->cfg.state_dir, p->key);
+		}
 	}
+	hl_dev_restore(a, p);
 	if (p->fastpath == HL_FP_SHM) {
 		/* Already granted: keep it even if the pool shrank meanwhile. */
 		reserve(a, p->quota_bytes, true);

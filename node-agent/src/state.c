@@ -45,6 +45,26 @@ void hl_pod_key_name(const struct hl_pod *p, char *buf, size_t len)
 		snprintf(buf, len, "%s", p->container_id);
 }
 
+/* What a vhost-user or vf pod holds: needed to release it after a restart. */
+static bool add_device(cJSON *o, const struct hl_pod *p)
+{
+	cJSON *d;
+
+	if (p->fastpath == HL_FP_VHOST_USER) {
+		d = cJSON_AddObjectToObject(o, "vhostUser");
+		return d && cJSON_AddStringToObject(d, "socketPath", p->sock_path) &&
+		       cJSON_AddStringToObject(d, "port", p->port);
+	}
+	if (p->fastpath != HL_FP_VF)
+		return true;
+	d = cJSON_AddObjectToObject(o, "vf");
+	return d && cJSON_AddStringToObject(d, "pciID", p->vf_pci) &&
+	       cJSON_AddStringToObject(d, "pfPciID", p->vf_pf_pci) &&
+	       cJSON_AddStringToObject(d, "mac", p->vf_mac) &&
+	       cJSON_AddNumberToObject(d, "mtu", p->vf_mtu) &&
+	       cJSON_AddBoolToObject(d, "dpdk", p->vf_dpdk);
+}
+
 cJSON *hl_pod_to_cjson(const struct hl_pod *p)
 {
 	cJSON *o = cJSON_CreateObject(), *ips;
@@ -68,6 +88,7 @@ cJSON *hl_pod_to_cjson(const struct hl_pod *p)
 	ok = ok && cJSON_AddStringToObject(o, "fastpathSource", hl_fp_source_name(p->source));
 	ok = ok && cJSON_AddNumberToObject(o, "quotaBytes", (double)p->quota_bytes);
 	ok = ok && cJSON_AddNumberToObject(o, "created", (double)p->created);
+	ok = ok && add_device(o, p);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
@@ -109,6 +130,30 @@ static int number_field(const cJSON *o, const char *k, double *out)
 	return 0;
 }
 
+static int parse_device(const cJSON *o, struct hl_pod *p)
+{
+	const cJSON *d;
+	double mtu = 0;
+
+	if (p->fastpath == HL_FP_VHOST_USER) {
+		d = cJSON_GetObjectItemCaseSensitive(o, "vhostUser");
+		if (!cJSON_IsObject(d) ||
+		    copy_field(d, "socketPath", p->sock_path, sizeof(p->sock_path), true) ||
+		    copy_field(d, "port", p->port, sizeof(p->port), true))
+			return -EINVAL;
+	} else if (p->fastpath == HL_FP_VF) {
+		d = cJSON_GetObjectItemCaseSensitive(o, "vf");
+		if (!cJSON_IsObject(d) || copy_field(d, "pciID", p->vf_pci, sizeof(p->vf_pci), true) ||
+		    copy_field(d, "pfPciID", p->vf_pf_pci, sizeof(p->vf_pf_pci), false) ||
+		    copy_field(d, "mac", p->vf_mac, sizeof(p->vf_mac), false) ||
+		    number_field(d, "mtu", &mtu) || mtu > 65535)
+			return -EINVAL;
+		p->vf_mtu = (unsigned)mtu;
+		p->vf_dpdk = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "dpdk"));
+	}
+	return 0;
+}
+
 static int parse_record(struct hl_pod *p, const cJSON *o)
 {
 	char fp[32], src[32];
@@ -141,7 +186,7 @@ static int parse_record(struct hl_pod *p, const cJSON *o)
 		snprintf(p->ips[p->n_ips++], HL_IP_MAX, "%s", v->valuestring);
 	}
 	snprintf(p->key, sizeof(p->key), "%s/%s/%s", p->network, p->container_id, p->ifname);
-	return 0;
+	return parse_device(o, p);
 }
 
 int hl_pod_from_json(struct hl_pod *p, const char *text, size_t len)
