@@ -6,6 +6,8 @@
 # through CK_TAP_LOG_FILE_NAME); integration tests are test/integration/*.sh;
 # the short fuzz runs are test/fuzz/run.sh. A test file that exits non-zero
 # without reporting a failure counts as one failure (a crash is never a pass).
+# "not ok ... # TODO why" marks a known bug listed by the test: it is printed
+# and counted with the skipped, never with the passed.
 #
 # Arguments: the unit test binaries. Environment: BUILD (default build),
 # TESTS (a glob on test names to run only some), TEST_TIMEOUT (seconds per
@@ -39,9 +41,13 @@ run_one() { # name, command...
 	# Shell and C integration tests print TAP on stdout; Check writes the file.
 	[ -s "$tap" ] || grep -E '^(not )?ok ' "$log" >"$tap" 2>/dev/null
 	local p f s
+	# A "not ok ... # TODO" is a known, listed bug: reported and counted with
+	# the skipped, never as passed; an "ok ... # TODO" is a pass.
+	local t
 	p=$(grep -cE '^ok ' "$tap" | tr -d ' '); s=$(grep -cE '^ok .*# *(SKIP|skip)' "$tap" | tr -d ' ')
+	t=$(grep -cE '^not ok .*# *TODO' "$tap" | tr -d ' ')
 	f=$(grep -cE '^not ok ' "$tap" | tr -d ' ')
-	p=$((p - s))
+	p=$((p - s)) f=$((f - t)) s=$((s + t))
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		f=1
 		[ "$rc" = 124 ] && echo "not ok - $name timed out after ${TEST_TIMEOUT}s" >>"$tap" \
@@ -54,9 +60,9 @@ run_one() { # name, command...
 		status=FAIL; failed_names+=("$name")
 	fi
 	printf '%-44s %-18s %3ss  (%d ok)\n' "$name" "$status" "$((SECONDS - t0))" "$p"
-	grep -E '# *(SKIP|skip)' "$tap" | sed 's/^/    /'
+	grep -E '# *(SKIP|skip|TODO)' "$tap" | sed 's/^/    /'
 	if [ "$f" != 0 ]; then
-		grep -E '^not ok' "$tap" | sed 's/^/    /'
+		grep -E '^not ok' "$tap" | grep -vE '# *TODO' | sed 's/^/    /'
 		echo "    --- last lines of $log:"
 		tail -n 25 "$log" | sed 's/^/    | /'
 	fi

@@ -1,0 +1,11 @@
+# The transparent-socket test programs (issue 5): sockcase, the socket-
+# semantics suite driven by test/integration/preload-semantics.sh, and
+# connrate, the connect/accept/close loop of hack/bench.d/50-sockets.sh.
+# Plain POSIX programs: they never link libhostlane; the tests LD_PRELOAD it.
+$(BUILD)/test/sockcase: $(call objs,test/sockets/sockcase.c)
+$(BUILD)/test/sockcase: LDLIBS += -lpthread
+$(BUILD)/test/connrate: $(call objs,test/sockets/connrate.c)
+# Built by `make all` (the tests and the benchmark need them), not run as
+# unit tests.
+BINS          += $(BUILD)/test/sockcase $(BUILD)/test/connrate
+CPPCHECK_DIRS += test/sockets
