@@ -3,6 +3,7 @@
  * second process scribbling random values over headers, indices and records
  * while this one produces and consumes (under ASan in make SAN=1 test). */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,8 +225,18 @@ START_TEST(test_scribbler)
 	ck_assert_int_eq(read(rm.sock, &ready, 1), 1);
 	ck_assert_int_eq(write(rm.sock, "g", 1), 1);
 	memset(buf, 0xab, sizeof(buf));
-	for (int round = 0; round < 3000; round++) {
+	/*
+	 * At least 3000 rounds, then on until the scribbler has been caught at
+	 * least once: on a loaded 2-core machine it may not be scheduled at all
+	 * during the first rounds. Yielding now and then gives it a core; the
+	 * round bound keeps a scribbler that never runs from hanging the test
+	 * (the assertion below then fails, as it should).
+	 */
+	for (int round = 0; round < 3000 || (eproto == 0 && round < 1000000); round++) {
 		struct shmq_ep *ep;
+
+		if (round % 64 == 63)
+			sched_yield();
 
 		shmq_pair_format(pair, len, CAP, mode);
 		ep = shmq_ep_open(pair, len, 0);
