@@ -129,17 +129,17 @@ SUBMAKE = $(MAKE) --no-print-directory BUILD=$(BUILD) SAN=$(SAN) V=$(V)
 
 test:
 	@hack/deps.sh
-	@$(SUBMAKE) all tests fuzzers
+	+@$(SUBMAKE) all tests fuzzers
 	@BUILD=$(BUILD) SAN=$(SAN) hack/run-tests.sh $(UNIT_TESTS)
 
 bench:
 	@hack/deps.sh
-	@$(SUBMAKE) all
+	+@$(SUBMAKE) all
 	@BUILD=$(BUILD) hack/bench.sh $(BENCH_ARGS)
 
 demo:
 	@hack/deps.sh
-	@$(SUBMAKE) all
+	+@$(SUBMAKE) all
 	@BUILD=$(BUILD) hack/demo.sh
 
 fuzz: fuzzers
