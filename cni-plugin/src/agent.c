@@ -340,21 +340,23 @@ int cni_agent_vf_add(struct cni_ctx *x, struct cni_vf *vf, struct cni_err *e)
 	return rc;
 }
 
+/* One request about this attachment (DEL, CHECK): identity only. */
+static int attachment_call(struct cni_ctx *x, const char *op, struct hlagent_reply *rep)
+{
+	struct agent_req q;
+
+	build(x, NULL, &q);
+	return hlagent_request(x->conf.agent_socket, op, &q.a, NULL, 0, AGENT_TIMEOUT_MS, rep);
+}
+
 int cni_agent_release(struct cni_ctx *x, struct cni_err *e)
 {
 	struct hlagent_reply rep;
-	struct agent_req *q = malloc(sizeof(*q));
 	int rc;
 
-	if (agent_disabled(x)) {
-		free(q);
+	if (agent_disabled(x))
 		return 0;
-	}
-	if (!q)
-		return cni_err_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
-	build(x, NULL, q);
-	rc = hlagent_request(x->conf.agent_socket, "DEL", &q->a, NULL, 0, AGENT_TIMEOUT_MS, &rep);
-	free(q);
+	rc = attachment_call(x, "DEL", &rep);
 	/* With a fast path the agent holds resources: the runtime must retry. */
 	if (rc < 0 && cni_fastpath_select(x) != CNI_FP_NONE)
 		return unreachable(x, "DEL", rc, e);
@@ -376,18 +378,11 @@ int cni_agent_check(struct cni_ctx *x, struct cni_err *e)
 {
 	enum cni_fastpath fp = cni_fastpath_select(x);
 	struct hlagent_reply rep;
-	struct agent_req *q = malloc(sizeof(*q));
 	int rc;
 
-	if (agent_disabled(x)) {
-		free(q);
+	if (agent_disabled(x))
 		return 0;
-	}
-	if (!q)
-		return cni_err_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
-	build(x, NULL, q);
-	rc = hlagent_request(x->conf.agent_socket, "CHECK", &q->a, NULL, 0, AGENT_TIMEOUT_MS, &rep);
-	free(q);
+	rc = attachment_call(x, "CHECK", &rep);
 	if (rc < 0)
 		return fp == CNI_FP_NONE ? 0 : unreachable(x, "CHECK", rc, e);
 	/* Added while the agent was down with fast path none: nothing to check. */
