@@ -24,19 +24,6 @@ port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
 hl_mode=1
 preload_ready || hl_mode=0
 
-# Known bugs of the preload layer (test/sockets/known-bugs.txt: "case why"):
-# such a case still runs in hostlane mode; a failure is reported as TODO with
-# the reason (counted as skipped, never as passed), and the line goes once the
-# bug is fixed.
-declare -A known=()
-while read -r kc kwhy; do
-	[[ -z $kc || $kc == \#* ]] || known[$kc]=$kwhy
-done <"$HOSTLANE_TOP/test/sockets/known-bugs.txt"
-hl_fail() { # what detail case
-	if [ -n "${known[$3]:-}" ]; then tap_todo "$1" "known bug: ${known[$3]}" "$2"
-	else tap_fail "$1" "$2"; fi
-}
-
 # run_case MODE CASE -> transcript in $CNI_TMP/MODE-CASE.txt; 0 when both
 # parts ended as the case expects. Ports are fresh per run (never printed).
 run_case() {
@@ -78,12 +65,12 @@ for c in $cases; do
 		continue
 	fi
 	if run_case hostlane "$c"; then tap_ok "$c (hostlane)"
-	else hl_fail "$c (hostlane)" "$(cat "$CNI_TMP/hostlane-$c.txt" "$CNI_TMP/hostlane-$c".*err 2>/dev/null | tail -n 30)" "$c"; fi
+	else preload_fail "$c" "$c (hostlane)" "$(cat "$CNI_TMP/hostlane-$c.txt" "$CNI_TMP/hostlane-$c".*err 2>/dev/null | tail -n 30)"; fi
 	if d=$(diff "$CNI_TMP/kernel-$c.txt" "$CNI_TMP/hostlane-$c.txt"); then
 		tap_ok "$c: hostlane transcript = kernel transcript"
 	else
-		hl_fail "$c: hostlane transcript = kernel transcript" "diff kernel hostlane:
-$d" "$c"
+		preload_fail "$c" "$c: hostlane transcript = kernel transcript" "diff kernel hostlane:
+$d"
 	fi
 done
 # Keep the transcripts for the report when asked.
