@@ -9,7 +9,7 @@ PKGS=(
 	libcjson-dev libcurl4-openssl-dev libyaml-dev python3
 	iproute2 procps psmisc jq curl openssl util-linux
 	containernetworking-plugins podman runc busybox-static
-	dpdk dpdk-dev libdpdk-dev
+	dpdk dpdk-dev libdpdk-dev openvswitch-switch-dpdk
 	sockperf iperf3 redis-server redis-tools nginx wrk hyperfine
 )
 missing=()
@@ -27,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	# The packaged servers must not keep running on this machine: tests and
 	# the demo start their own instances inside network namespaces.
-	for s in redis-server nginx; do
+	for s in redis-server nginx openvswitch-switch; do
 		systemctl disable --now "$s" >/dev/null 2>&1 || service "$s" stop >/dev/null 2>&1 || true
 	done
 fi

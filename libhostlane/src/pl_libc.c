@@ -41,6 +41,11 @@ static void atfork_child(void)
 	pl_sock_atfork_child();
 }
 
+static void atfork_parent(void)
+{
+	pl_sock_atfork_parent();
+}
+
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void init_once(void)
@@ -52,7 +57,7 @@ static void init_once(void)
 		atomic_store(&pl_off, 1);
 	if (d && *d && strcmp(d, "0"))
 		atomic_store(&pl_off, 1);
-	pthread_atfork(NULL, NULL, atfork_child);
+	pthread_atfork(NULL, atfork_parent, atfork_child);
 	if (getenv("HOSTLANE_STATS"))
 		atexit(pl_stats_dump);
 }

@@ -129,6 +129,12 @@ struct pl_sock {
 	uint32_t region_id;
 	struct pl_ctl *ctl;           /* where REGION_FREE goes */
 	atomic_int peer_dead;
+	atomic_int connecting;        /* nonblocking connect not yet confirmed */
+	atomic_int forked;            /* another process may hold the ring too */
+	atomic_int reset;             /* the peer reset the connection */
+	atomic_int pending_err;       /* reported once by the next call (SO_ERROR) */
+	atomic_int eof_seen;          /* a read returned end-of-stream */
+	uint32_t pair, side;          /* where the ring pair is in r */
 	bool shut_rd, shut_wr;
 	/* LISTEN */
 	int kfd;                      /* the kernel listener (private fd) */
@@ -263,6 +269,8 @@ int pl_ctl_pod_addr(struct pl_ctl *c, int family, struct hl_proto_addr *a);
  * the caller refuses it). */
 int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, int *fds);
 void pl_sock_atfork_child(void);
+/* In the parent after fork: its connections are shared with the child. */
+void pl_sock_atfork_parent(void);
 /* A PENDING socket in epoll sets became a connection: register its wake
  * fds in those sets (pl_poll.c). */
 void pl_poll_conn_upgraded(struct pl_sock *s, int fd);

@@ -235,6 +235,84 @@ static void epsets_forget_fd(struct pl_sock *s, int fd)
 	}
 }
 
+/* ---- the ring of a connection ---------------------------------------------- */
+
+static void ep_apply_spin(struct shmq_ep *ep)
+{
+	const char *spin = getenv("HOSTLANE_SPIN_NS");
+
+	if (spin && *spin)
+		shmq_ep_set_spin(ep, strtoull(spin, NULL, 10));
+}
+
+/*
+ * After fork, parent and child share one ring pair, but each process has its
+ * own shmq endpoint whose indices are private copies. The kernel has one
+ * receive queue per socket, so the shared indices must be the truth: a
+ * forked connection works on a fresh endpoint attached from them for the
+ * length of each call.
+ */
+static struct shmq_ep *ep_get(struct pl_sock *s)
+{
+	struct shmq_ep *ep;
+
+	if (!atomic_load_explicit(&s->forked, memory_order_relaxed))
+		return s->ep;
+	ep = shmq_ep_attach(s->r, s->pair, s->side);
+	if (!ep)
+		return s->ep;
+	shmq_ep_set_fds(ep, s->efd, s->peer_efd, s->live_fd, SHMQ_PEER_PIDFD);
+	ep_apply_spin(ep);
+	return ep;
+}
+
+static void ep_put(struct pl_sock *s, struct shmq_ep *ep)
+{
+	/* Not shmq_ep_close(): that would close the ring for the peer. */
+	if (ep != s->ep)
+		shmq_ep_detach(ep);
+}
+
+/*
+ * Whether the peer is gone, and how. TCP closes a socket with a FIN when all
+ * it received was read, with a RST when data was left unread; the kernel
+ * does the same for the sockets of a process that died. The ring records
+ * both: a consumer that closed (or died) with our bytes still unread is a
+ * reset. Return: 0 peer there, 1 end-of-stream only, 2 reset.
+ */
+static int peer_gone(struct pl_sock *s, struct shmq_ep *ep)
+{
+	bool dead = atomic_load(&s->peer_dead);
+	ssize_t w;
+
+	if (atomic_load(&s->reset))
+		return 2;
+	if (s->shut_wr)  /* our tx is shut: the ring cannot tell */
+		return dead ? 1 : 0;
+	/* shmq_writable() says EPIPE once the consumer closed, whenever it
+	 * had to re-read the consumer's index; asked again, it says EPIPE
+	 * only if our bytes are still unread. */
+	w = shmq_writable(ep);
+	if (w == -EPIPE)
+		w = shmq_writable(ep);
+	if (w == -EPIPE || (dead && w >= 0 && (size_t)w < shmq_ep_capacity(ep))) {
+		/* After the peer's FIN the kernel is in CLOSE_WAIT, where a
+		 * RST reads as EPIPE; before it, ECONNRESET. */
+		atomic_store(&s->pending_err, atomic_load(&s->eof_seen) ? EPIPE : ECONNRESET);
+		atomic_store(&s->reset, 1);
+		return 2;
+	}
+	return dead ? 1 : 0;
+}
+
+/* The error a reset reports once, then @after. */
+static int take_error(struct pl_sock *s, int after)
+{
+	int e = atomic_exchange(&s->pending_err, 0);
+
+	return e ? -e : after;
+}
+
 /* ---- readiness -------------------------------------------------------------- */
 
 static uint32_t shmq_to_epoll(int m)
@@ -254,6 +332,7 @@ static uint32_t shmq_to_epoll(int m)
 
 uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes)
 {
+	struct shmq_ep *ep;
 	uint32_t r = 0;
 
 	if (bytes)
@@ -272,22 +351,32 @@ uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes)
 	}
 	if (s->kind != PL_CONN)
 		return 0;
-	r = shmq_to_epoll(shmq_poll(s->ep));
-	if (atomic_load_explicit(&s->peer_dead, memory_order_relaxed))
-		r |= EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+	ep = ep_get(s);
+	r = shmq_to_epoll(shmq_poll(ep));
+	if ((r & EPOLLRDHUP) || atomic_load_explicit(&s->peer_dead, memory_order_relaxed)) {
+		int g = peer_gone(s, ep);
+
+		if (g == 2)
+			r |= EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+		else if (g == 1)
+			r |= EPOLLIN | EPOLLRDHUP;
+	}
 	if ((r & EPOLLRDHUP) && s->shut_wr)
 		r |= EPOLLHUP;
 	if (bytes) {
-		ssize_t n = shmq_readable(s->ep);
+		ssize_t n = shmq_readable(ep);
 
 		*bytes = (int64_t)atomic_load_explicit(&s->rx_bytes, memory_order_relaxed) +
 			 (n > 0 ? n : 0);
 	}
+	ep_put(s, ep);
 	return r;
 }
 
 uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events)
 {
+	struct shmq_ep *ep;
+	uint32_t r;
 	int ev = 0;
 
 	if (s->kind != PL_CONN)
@@ -296,7 +385,10 @@ uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events)
 		ev |= SHMQ_POLLIN;
 	if (events & EPOLLOUT)
 		ev |= SHMQ_POLLOUT;
-	return shmq_to_epoll(shmq_arm(s->ep, ev ? ev : SHMQ_POLLIN));
+	ep = ep_get(s);
+	r = shmq_to_epoll(shmq_arm(ep, ev ? ev : SHMQ_POLLIN));
+	ep_put(s, ep);
+	return r;
 }
 
 void pl_sock_woken(struct pl_sock *s, unsigned kind)
@@ -457,12 +549,9 @@ static int conn_setup(struct pl_sock *s, struct pl_ctl *ctl, const struct hl_pro
 	s->peer_efd = fds[2];
 	s->live_fd = fds[3];
 	shmq_ep_set_fds(s->ep, s->efd, s->peer_efd, s->live_fd, SHMQ_PEER_PIDFD);
-	{
-		const char *spin = getenv("HOSTLANE_SPIN_NS");
-
-		if (spin && *spin)
-			shmq_ep_set_spin(s->ep, strtoull(spin, NULL, 10));
-	}
+	ep_apply_spin(s->ep);
+	s->pair = m->pair;
+	s->side = m->side;
 	s->ctl = ctl;
 	s->region_id = m->region_id;
 	s->shref = pl_shref_alloc();
@@ -514,8 +603,12 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 
 	if (!s)
 		return pl_real.connect(fd, addr, len);
-	if (s->kind == PL_CONN)
+	if (s->kind == PL_CONN) {
+		/* The kernel reports a completed nonblocking connect once with 0. */
+		if (atomic_exchange(&s->connecting, 0))
+			return 0;
 		return fail(EISCONN);
+	}
 	if (s->kind == PL_LISTEN)
 		return fail(EINVAL);
 	if (pl_addr_from_sa(addr, len, &a, &port) || pl_addr_local_only(&a) || !port)
@@ -540,8 +633,10 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	s->local_len = pl_addr_to_sa(&me, lport, s->family, &s->local);
 	/* The epoll sets that hold the fd lost the kernel socket with it. */
 	pl_poll_conn_upgraded(s, fd);
-	if (atomic_load(&s->nonblock))
+	if (atomic_load(&s->nonblock)) {
+		atomic_store(&s->connecting, 1);
 		return fail(EINPROGRESS);  /* as the kernel; writable at once */
+	}
 	return 0;
 kernel:
 	atomic_fetch_add_explicit(&pl_proc_stats.fallbacks, 1, memory_order_relaxed);
@@ -680,8 +775,24 @@ static void count(struct pl_sock *s, bool tx, size_t n)
 				  memory_order_relaxed);
 }
 
+/* Nothing more to read now (@r: end-of-stream 0, or -EAGAIN after the peer
+ * died): end-of-stream, or a reset's error once. */
+static ssize_t read_end(struct pl_sock *s, struct shmq_ep *ep, ssize_t r)
+{
+	int g = peer_gone(s, ep);
+
+	if (g == 2)
+		return take_error(s, 0);
+	if (r == 0 || g == 1) {
+		atomic_store(&s->eof_seen, 1);
+		return 0;
+	}
+	return -EAGAIN;
+}
+
 /* Reads into one buffer. @wait: may block when nothing was read yet. */
-static ssize_t conn_read(struct pl_sock *s, char *buf, size_t len, int flags, bool wait)
+static ssize_t conn_read(struct pl_sock *s, struct shmq_ep *ep, char *buf, size_t len,
+			 int flags, bool wait)
 {
 	bool nb = !wait || (flags & MSG_DONTWAIT) || atomic_load(&s->nonblock);
 	size_t done = 0;
@@ -689,7 +800,7 @@ static ssize_t conn_read(struct pl_sock *s, char *buf, size_t len, int flags, bo
 	if (s->shut_rd || !len)
 		return 0;
 	for (;;) {
-		ssize_t r = shmq_read(s->ep, buf + done, len - done,
+		ssize_t r = shmq_read(ep, buf + done, len - done,
 				      (flags & MSG_PEEK) ? SHMQ_PEEK : 0);
 
 		if (r > 0) {
@@ -698,15 +809,19 @@ static ssize_t conn_read(struct pl_sock *s, char *buf, size_t len, int flags, bo
 				return (ssize_t)done;
 			continue;
 		}
+		if (r != 0 && r != -EAGAIN)
+			return done ? (ssize_t)done : -ECONNRESET;
 		if (r == 0)
-			return (ssize_t)done;
-		if (r != -EAGAIN)
-			return done ? (ssize_t)done : -ECONNRESET;
-		if (atomic_load(&s->peer_dead))
-			return done ? (ssize_t)done : -ECONNRESET;
+			return done ? (ssize_t)done : read_end(s, ep, 0);
+		if (atomic_load(&s->peer_dead)) {
+			if (done)
+				return (ssize_t)done;
+			if ((r = read_end(s, ep, -EAGAIN)) != -EAGAIN)
+				return r;
+		}
 		if (nb)
 			return done ? (ssize_t)done : -EAGAIN;
-		int w = shmq_wait(s->ep, SHMQ_POLLIN, -1);
+		int w = shmq_wait(ep, SHMQ_POLLIN, -1);
 
 		atomic_fetch_add_explicit(&s->wakeups, 1, memory_order_relaxed);
 		if (w == -ECONNRESET)
@@ -716,16 +831,17 @@ static ssize_t conn_read(struct pl_sock *s, char *buf, size_t len, int flags, bo
 
 static ssize_t conn_recvv(struct pl_sock *s, const struct iovec *iov, size_t n, int flags)
 {
+	struct shmq_ep *ep;
 	size_t total = 0;
 	ssize_t r = 0;
 
 	pthread_mutex_lock(&s->rx_lock);
-	for (size_t i = 0; i < n; i++) {
+	ep = ep_get(s);
+	/* MSG_PEEK reads the first buffer only and consumes nothing. */
+	for (size_t i = 0; i < n && !(flags & MSG_PEEK); i++) {
 		if (!iov[i].iov_len)
 			continue;
-		r = conn_read(s, iov[i].iov_base, iov[i].iov_len, flags & ~MSG_PEEK, total == 0);
-		if (flags & MSG_PEEK)
-			break;  /* peek with several buffers: first one only */
+		r = conn_read(s, ep, iov[i].iov_base, iov[i].iov_len, flags, total == 0);
 		if (r <= 0)
 			break;
 		total += (size_t)r;
@@ -733,7 +849,8 @@ static ssize_t conn_recvv(struct pl_sock *s, const struct iovec *iov, size_t n, 
 			break;
 	}
 	if ((flags & MSG_PEEK) && n)
-		r = conn_read(s, iov[0].iov_base, iov[0].iov_len, flags, true);
+		r = conn_read(s, ep, iov[0].iov_base, iov[0].iov_len, flags, true);
+	ep_put(s, ep);
 	pthread_mutex_unlock(&s->rx_lock);
 	if (flags & MSG_PEEK)
 		return r < 0 ? fail((int)-r) : r;
@@ -763,27 +880,39 @@ static ssize_t send_error(struct pl_sock *s, int err, int flags)
 	return fail(-err);
 }
 
-static ssize_t conn_write(struct pl_sock *s, const char *buf, size_t len, int flags)
+/* The peer cannot take more: a reset's error once, then EPIPE. */
+static ssize_t write_end(struct pl_sock *s, struct shmq_ep *ep)
+{
+	peer_gone(s, ep);
+	return take_error(s, -EPIPE);
+}
+
+static ssize_t conn_write(struct pl_sock *s, struct shmq_ep *ep, const char *buf, size_t len,
+			  int flags)
 {
 	bool nb = (flags & MSG_DONTWAIT) || atomic_load(&s->nonblock);
 	size_t done = 0;
 
 	if (s->shut_wr)
 		return -EPIPE;
+	/* Writing after the peer's end-of-stream or death: was it a reset? */
+	if ((atomic_load(&s->eof_seen) || atomic_load(&s->peer_dead) || atomic_load(&s->reset)) &&
+	    peer_gone(s, ep) == 2)
+		return take_error(s, -EPIPE);
 	while (done < len) {
-		ssize_t w = shmq_write(s->ep, buf + done, len - done);
+		ssize_t w = shmq_write(ep, buf + done, len - done);
 
 		if (w > 0) {
 			done += (size_t)w;
 			continue;
 		}
+		if (w == -EPIPE || (w == -EAGAIN && atomic_load(&s->peer_dead)))
+			return done ? (ssize_t)done : write_end(s, ep);
 		if (w != -EAGAIN)
-			return done ? (ssize_t)done : w == -EPIPE ? -EPIPE : -ECONNRESET;
-		if (atomic_load(&s->peer_dead))
 			return done ? (ssize_t)done : -ECONNRESET;
 		if (nb)
 			return done ? (ssize_t)done : -EAGAIN;
-		int rc = shmq_wait(s->ep, SHMQ_POLLOUT, -1);
+		int rc = shmq_wait(ep, SHMQ_POLLOUT, -1);
 
 		atomic_fetch_add_explicit(&s->wakeups, 1, memory_order_relaxed);
 		if (rc == -ECONNRESET)
@@ -794,20 +923,23 @@ static ssize_t conn_write(struct pl_sock *s, const char *buf, size_t len, int fl
 
 static ssize_t conn_sendv(struct pl_sock *s, const struct iovec *iov, size_t n, int flags)
 {
+	struct shmq_ep *ep;
 	size_t total = 0;
 	ssize_t w = 0;
 
 	pthread_mutex_lock(&s->tx_lock);
+	ep = ep_get(s);
 	for (size_t i = 0; i < n; i++) {
 		if (!iov[i].iov_len)
 			continue;
-		w = conn_write(s, iov[i].iov_base, iov[i].iov_len, flags);
+		w = conn_write(s, ep, iov[i].iov_base, iov[i].iov_len, flags);
 		if (w <= 0)
 			break;
 		total += (size_t)w;
 		if ((size_t)w < iov[i].iov_len)
 			break;
 	}
+	ep_put(s, ep);
 	pthread_mutex_unlock(&s->tx_lock);
 	if (total) {
 		count(s, true, total);
@@ -889,8 +1021,9 @@ PL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sock
 	CONN(fd) {
 		ssize_t r = conn_recv(s, buf, len, flags);
 
+		/* A connected TCP socket reports no source address. */
 		if (r >= 0 && addr && alen)
-			pl_addr_copy_out(&s->peer, s->peer_len, addr, alen);
+			*alen = 0;
 		return r;
 	}
 	return pl_real.recvfrom(fd, buf, len, flags, addr, alen);
@@ -917,9 +1050,7 @@ PL_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 		ssize_t r = conn_recvv(s, m->msg_iov, m->msg_iovlen, flags);
 
 		if (r >= 0) {
-			if (m->msg_name)
-				pl_addr_copy_out(&s->peer, s->peer_len, m->msg_name,
-						 &m->msg_namelen);
+			m->msg_namelen = 0;  /* TCP: no source address */
 			m->msg_controllen = 0;
 			m->msg_flags = 0;
 		}
@@ -992,6 +1123,8 @@ PL_EXPORT int close(int fd)
 	return rc;
 }
 
+static bool conn_closed(struct pl_sock *s);
+
 PL_EXPORT int shutdown(int fd, int how)
 {
 	struct pl_sock *s = lookup(fd);
@@ -1002,6 +1135,8 @@ PL_EXPORT int shutdown(int fd, int how)
 		return pl_real.shutdown(s->kfd, how);
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return fail(EINVAL);
+	if (conn_closed(s))
+		return fail(ENOTCONN);
 	if (how != SHUT_WR)
 		s->shut_rd = true;
 	if (how != SHUT_RD) {
@@ -1011,6 +1146,23 @@ PL_EXPORT int shutdown(int fd, int how)
 		pthread_mutex_unlock(&s->tx_lock);
 	}
 	return 0;
+}
+
+/* Both directions ended (our FIN and the peer's, or a reset): the kernel's
+ * socket is in CLOSE then, where shutdown() says ENOTCONN. */
+static bool conn_closed(struct pl_sock *s)
+{
+	struct shmq_ep *ep;
+	bool closed;
+
+	if (atomic_load(&s->reset))
+		return true;
+	if (!s->shut_wr)
+		return false;
+	ep = ep_get(s);
+	closed = (shmq_poll(ep) & SHMQ_POLLHUP) || atomic_load(&s->peer_dead);
+	ep_put(s, ep);
+	return closed;
 }
 
 /* @nfd now names what @ofd names (after a successful real dup). */
@@ -1135,8 +1287,10 @@ PL_EXPORT int ioctl(int fd, unsigned long req, ...)
 			return 0;
 		}
 		if (req == FIONREAD && s->kind == PL_CONN) {
-			ssize_t n = shmq_readable(s->ep);
+			struct shmq_ep *ep = ep_get(s);
+			ssize_t n = shmq_readable(ep);
 
+			ep_put(s, ep);
 			*(int *)arg = n > 0 ? (int)n : 0;
 			return 0;
 		}
@@ -1201,7 +1355,7 @@ PL_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	if (slot) {
 		v = *slot;
 	} else if (level == SOL_SOCKET && name == SO_ERROR) {
-		v = s->so_error;
+		v = s->so_error ? s->so_error : -take_error(s, 0);
 		s->so_error = 0;
 	} else if (level == SOL_SOCKET && name == SO_TYPE) {
 		v = SOCK_STREAM;
@@ -1259,5 +1413,16 @@ void pl_sock_atfork_child(void)
 		pthread_mutex_init(&s->tx_lock, NULL);
 		if (s->kind != PL_PENDING)
 			pl_shref_join(s->shref);
+		if (s->kind == PL_CONN)
+			atomic_store(&s->forked, 1);
 	}
+}
+
+void pl_sock_atfork_parent(void)
+{
+	pthread_mutex_lock(&socks_lock);
+	for (struct pl_sock *s = socks; s; s = s->all_next)
+		if (s->kind == PL_CONN)
+			atomic_store(&s->forked, 1);
+	pthread_mutex_unlock(&socks_lock);
 }

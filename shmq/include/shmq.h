@@ -178,6 +178,15 @@ SHMQ_API struct shmq_ep *shmq_ep_attach(struct shmq_region *r, uint32_t idx, uns
  */
 SHMQ_API void shmq_ep_close(struct shmq_ep *ep);
 
+/**
+ * shmq_ep_detach() - free @ep without telling the peer anything: the ring
+ * stays open, and another endpoint of this side (in this or another
+ * process, e.g. after fork) may attach to it and carry on from the shared
+ * indices. NULL is ignored. Does not close the fds given to
+ * shmq_ep_set_fds().
+ */
+SHMQ_API void shmq_ep_detach(struct shmq_ep *ep);
+
 /** shmq_ep_mode() - SHMQ_MODE_MSG or SHMQ_MODE_STREAM. */
 SHMQ_API enum shmq_mode shmq_ep_mode(const struct shmq_ep *ep);
 /** shmq_ep_capacity() - data bytes per direction. */

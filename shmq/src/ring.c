@@ -796,6 +796,11 @@ void shmq_ep_close(struct shmq_ep *ep)
 	free(ep);
 }
 
+void shmq_ep_detach(struct shmq_ep *ep)
+{
+	free(ep);
+}
+
 enum shmq_mode shmq_ep_mode(const struct shmq_ep *ep)
 {
 	return (enum shmq_mode)ep->mode;

@@ -322,6 +322,29 @@ START_TEST(test_stream_edges)
 }
 END_TEST
 
+/* A detached endpoint leaves the ring open: a new endpoint of the same side
+ * (after fork, in the preload layer) carries on from the shared indices. */
+START_TEST(test_detach)
+{
+	struct t_pair p;
+	uint8_t out[64];
+
+	t_pair_open(&p, 4096, SHMQ_MODE_STREAM, SHMQ_REGION_NO_HUGETLB);
+	VERIFY(p.a, shmq_write(p.a, "abcdef", 6) == 6, "write");
+	VERIFY(p.b, shmq_read(p.b, out, 2, 0) == 2 && !memcmp(out, "ab", 2), "first read");
+	shmq_ep_detach(p.b);
+	p.b = shmq_ep_attach(p.r, 0, 1);
+	ck_assert_ptr_nonnull(p.b);
+	VERIFY(p.b, shmq_readable(p.b) == 4, "re-attached side sees the rest");
+	VERIFY(p.b, shmq_read(p.b, out, sizeof(out), 0) == 4 && !memcmp(out, "cdef", 4),
+	       "reads on from the shared index");
+	VERIFY(p.a, shmq_write(p.a, "g", 1) == 1, "the peer was not told anything");
+	VERIFY(p.b, shmq_read(p.b, out, sizeof(out), 0) == 1 && out[0] == 'g', "still open");
+	shmq_ep_detach(NULL);
+	t_pair_close(&p);
+}
+END_TEST
+
 START_TEST(test_region)
 {
 	long hp0 = t_hugepages_free();
@@ -415,6 +438,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, test_full_and_drain, 0, 2);
 	tcase_add_test(tc, test_msg_edges);
 	tcase_add_test(tc, test_stream_edges);
+	tcase_add_test(tc, test_detach);
 	tcase_add_loop_test(tc, test_region, 0, 2);
 	tcase_add_test(tc, test_region_args);
 	suite_add_tcase(s, tc);
