@@ -289,7 +289,12 @@ static int add_steps(struct add_state *s, struct cni_err *e)
 	return 0;
 }
 
-static int add_standalone(struct cni_ctx *x, struct cni_err *e)
+/*
+ * Runs the ADD @steps (standalone veth or VF) on a fresh state; on failure
+ * undoes whatever they made, on success prints the result.
+ */
+static int add_run(struct cni_ctx *x, int (*steps)(struct add_state *, struct cni_err *),
+		   struct cni_err *e)
 {
 	struct add_state *s = calloc(1, sizeof(*s));
 	int rc;
@@ -298,7 +303,7 @@ static int add_standalone(struct cni_ctx *x, struct cni_err *e)
 		return cni_err_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
 	s->x = x;
 	s->nsfd = -1;
-	rc = add_steps(s, e);
+	rc = steps(s, e);
 	if (rc < 0) {
 		undo(s);
 	} else {
@@ -391,33 +396,6 @@ static int vf_steps(struct add_state *s, struct cni_err *e)
 	return cache_save(s, e);
 }
 
-static int add_vf(struct cni_ctx *x, struct cni_err *e)
-{
-	struct add_state *s = calloc(1, sizeof(*s));
-	int rc;
-
-	if (!s)
-		return cni_err_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
-	s->x = x;
-	s->nsfd = -1;
-	rc = vf_steps(s, e);
-	if (rc < 0) {
-		undo(s);
-	} else {
-		cJSON *o = cni_result_to_json(&s->res, x->conf.version);
-
-		x->out = cJSON_PrintUnformatted(o);
-		cJSON_Delete(o);
-	}
-	cni_result_free(&s->ipr);
-	cni_result_free(&s->res);
-	hlnl_close(s->pod);
-	if (s->nsfd >= 0)
-		close(s->nsfd);
-	free(s);
-	return rc;
-}
-
 int cni_cmd_add(struct cni_ctx *x, struct cni_err *e)
 {
 	bool vf = cni_fastpath_select(x) == CNI_FP_VF;
@@ -429,5 +407,5 @@ int cni_cmd_add(struct cni_ctx *x, struct cni_err *e)
 				   "it cannot be chained after another plugin", x->env.ifname);
 	if (x->conf.has_prev)
 		return add_chained(x, e);
-	return vf ? add_vf(x, e) : add_standalone(x, e);
+	return add_run(x, vf ? vf_steps : add_steps, e);
 }
