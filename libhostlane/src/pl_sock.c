@@ -921,12 +921,34 @@ static ssize_t conn_write(struct pl_sock *s, struct shmq_ep *ep, const char *buf
 	return (ssize_t)done;
 }
 
+/*
+ * Small gathers go into the ring as one write, as the kernel sends them as
+ * one segment: a reader never wakes to the first iovec without the rest.
+ */
+#define GATHER_MAX 4096
+
 static ssize_t conn_sendv(struct pl_sock *s, const struct iovec *iov, size_t n, int flags)
 {
+	char gather[GATHER_MAX];
+	struct iovec one;
 	struct shmq_ep *ep;
-	size_t total = 0;
+	size_t total = 0, sum = 0;
 	ssize_t w = 0;
 
+	for (size_t i = 0; i < n && sum <= GATHER_MAX; i++)
+		sum = iov[i].iov_len > GATHER_MAX - sum ? GATHER_MAX + 1 : sum + iov[i].iov_len;
+	if (n > 1 && sum <= GATHER_MAX) {
+		size_t off = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (iov[i].iov_len)
+				memcpy(gather + off, iov[i].iov_base, iov[i].iov_len);
+			off += iov[i].iov_len;
+		}
+		one = (struct iovec){ gather, sum };
+		iov = &one;
+		n = 1;
+	}
 	pthread_mutex_lock(&s->tx_lock);
 	ep = ep_get(s);
 	for (size_t i = 0; i < n; i++) {
