@@ -2,3 +2,6 @@
 # (e.g. test/tools/) has its own module.mk.
 include $(sort $(wildcard test/*/module.mk))
 include test/sockets/sockets.mk
+
+# Shared helpers of the C tests (test/lib/hl_check.h).
+CPPFLAGS += -Itest/lib

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "shmq_testlib.h"
+#include "hl_check.h"
 
 enum api { API_COPY, API_BURST, API_ZC, API_N };
 static const char *const api_name[API_N] = { "copy", "burst", "zerocopy" };
@@ -447,11 +448,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_check_run(suite());
 }

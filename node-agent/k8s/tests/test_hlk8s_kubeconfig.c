@@ -9,6 +9,7 @@
 
 #include "hlk8s.h"
 #include "hlk8s_private.h"
+#include "hl_check.h"
 
 /* "hello" and a short PEM-ish payload, base64. */
 #define B64_HELLO "aGVsbG8="
@@ -344,11 +345,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_check_run(suite());
 }

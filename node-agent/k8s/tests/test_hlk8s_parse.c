@@ -8,6 +8,7 @@
 
 #include "hlk8s.h"
 #include "hlk8s_private.h"
+#include "hl_check.h"
 
 /* A Pod as the API server sends it (trimmed managedFields, real layout). */
 static const char POD[] =
@@ -317,11 +318,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_check_run(suite());
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "hlvf.h"
+#include "hl_check.h"
 
 #define BUF 4096
 
@@ -452,11 +453,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_check_run(suite());
 }

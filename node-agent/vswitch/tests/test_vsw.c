@@ -10,6 +10,7 @@
 #include "vsw_client.h"
 #include "vsw_mac.h"
 #include "vsw_proto.h"
+#include "hl_check.h"
 
 static const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
 static const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
@@ -441,11 +442,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *r = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(r, CK_ENV);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return hl_check_run(suite());
 }
