@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -850,10 +851,23 @@ static void *worker_main(void *arg)
 	struct pollfd p[2] = { { .fd = a->listen_fd, .events = POLLIN },
 			       { .fd = a->stop_fd, .events = POLLIN } };
 
-	while (buf && q) {
-		int fd;
+	bool served = false;
 
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+	while (buf && q) {
+		int fd, n = poll(p, 2, 0);
+
+		/*
+		 * Going idle after serving: hand back to the system what a burst
+		 * made glibc keep in this thread's arena, so a burst of ADDs does
+		 * not leave the agent bigger. Never on the busy path.
+		 */
+		if (n == 0 && served) {
+			malloc_trim(0);
+			served = false;
+		}
+		if (n == 0)
+			n = poll(p, 2, -1);
+		if (n < 0 && errno != EINTR)
 			break;
 		if (p[1].revents)
 			break;
@@ -865,6 +879,7 @@ static void *worker_main(void *arg)
 		set_timeouts(fd, a->cfg.request_timeout_ms);
 		serve_conn(a, fd, buf, q);
 		close(fd);
+		served = true;
 	}
 	if (!buf || !q)
 		hl_log(HL_LOG_ERROR, "worker: out of memory");
