@@ -27,7 +27,9 @@ agent_setup() {
 	AG_DIR=$CNI_TMP/agent
 	AG_SOCK=$AG_DIR/agent.sock
 	AG_STATE=$AG_DIR/state
-	AG_METRICS=127.0.0.1:$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+	# Below the kernel's ephemeral range (32768-60999): an outgoing
+	# connection of another test can never be holding the port.
+	AG_METRICS=127.0.0.1:$((10000 + $(od -An -N2 -tu2 /dev/urandom) % 22000))
 	mkdir -p "$AG_DIR"
 	on_exit agent_cleanup
 }
