@@ -14,6 +14,7 @@
 # hostlane column is n/a with the reason: numbers are never made up.
 #   SECS=N seconds per timed run (default 3)
 set -u
+shopt -s extglob
 top=${HOSTLANE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
@@ -203,8 +204,13 @@ row() {
 }
 
 # measure NAME FN ARGS...: FIG_K and FIG_H (space-separated figures or n/a).
+# SOCKBENCH=glob (on the function name, e.g. 'b_connrate|b_redis') runs only
+# those; the others print n/a.
 measure() {
 	local fn=$1; shift
+	FIG_K= FIG_H=
+	# shellcheck disable=SC2053
+	[[ $fn == @(${SOCKBENCH:-*}) ]] || return 0
 	FIG_K=$($fn kernel "$@") || FIG_K=
 	FIG_H=
 	if [ $hl_ok = 1 ]; then
@@ -216,7 +222,7 @@ fig() { # FIGS N
 	read -ra a <<<"$1"
 	echo "${a[$2]:-n/a}"
 }
-note_fail() { [ $hl_ok = 1 ] && [ -z "$FIG_H" ] && echo "sockets: $1: hostlane run failed: $(tail -n 3 "$tmp/errors.log" 2>/dev/null | tr '\n' ' ')" >&2; return 0; }
+note_fail() { [ $hl_ok = 1 ] && [ -z "$FIG_H" ] && [ -n "$FIG_K" ] && echo "sockets: $1: hostlane run failed: $(tail -n 3 "$tmp/errors.log" 2>/dev/null | tr '\n' ' ')" >&2; return 0; }
 
 [ $json = 1 ] || printf '%-24s %-7s %12s %12s %8s %-6s %s\n' bench metric kernel hostlane gain unit "bar (issue 5)" >&3
 [ $json = 1 ] || [ $hl_ok = 1 ] || echo "hostlane: n/a - $hl_why" >&3

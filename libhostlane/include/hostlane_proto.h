@@ -20,14 +20,16 @@
 #include <stdint.h>
 
 #define HL_PROTO_MAGIC    UINT32_C(0x314e4c48)  /* "HLN1" little-endian */
-#define HL_PROTO_VERSION  1u
+#define HL_PROTO_VERSION  2u  /* newest; endpoints also speak the older ones */
+#define HL_PROTO_VERSION_MIN 1u
 #define HL_PROTO_MSG_SIZE 512u
 #define HL_PROTO_ENDPOINT "hostlane"            /* abstract name, no leading NUL */
 
 #define HL_PROTO_KEY_MAX    256u  /* pod key field, NUL included */
 #define HL_PROTO_REASON_MAX 192u  /* error reason field, NUL included */
 #define HL_PROTO_MAX_IPS    8u
-#define HL_PROTO_MAX_FDS    4u
+#define HL_PROTO_MAX_SLOTS  8u  /* ring pairs of a slot region (v2) */
+#define HL_PROTO_MAX_FDS    (2u + 2u * HL_PROTO_MAX_SLOTS)
 
 /* Operations. Requests go client -> endpoint and get exactly one reply with
  * the same op and seq; events go endpoint -> client unsolicited, seq 0. */
@@ -37,7 +39,8 @@ enum hl_proto_op {
 	HL_OP_REGION_FREE = 3,   /* drop this client's hold on a region */
 	HL_OP_LISTEN = 4,        /* accept connections to port in this pod */
 	HL_OP_UNLISTEN = 5,
-	HL_OP_CONNECT = 6,       /* reply + 4 fds: see struct hl_proto_conn */
+	HL_OP_CONNECT = 6,       /* reply + 4 (or 2) fds: see struct hl_proto_conn */
+	HL_OP_CONN_CLOSE = 7,    /* v2: this side of a slot connection is closed */
 	HL_OP_EV_ACCEPT = 0x101, /* event + 4 fds: a connection to a listen port */
 };
 
@@ -110,13 +113,30 @@ struct hl_proto_connect_req {
 	uint16_t local_port;       /* the connector's port (0: none), for the
 				    * listener's getpeername; was reserved (0) */
 	uint32_t capacity;         /* ring bytes per direction; 0: default */
+	uint32_t flags;            /* v2: HL_CONNECT_F_* (v1: zero) */
 };
+
+/* v2: the connector takes a slot of the region its process shares with the
+ * listener's process (made on the first connection of that pair), instead
+ * of a region of its own. Needs capacity 0 (slots have the node's size). */
+#define HL_CONNECT_F_SLOT 0x1u
 
 /*
  * CONNECT reply and EV_ACCEPT event. Fds, in this order: the region memfd
  * (one byte-stream ring pair, index `pair`), this side's eventfd (sleep on
  * it), the peer's eventfd (write it to wake the peer), the peer process's
  * pidfd (liveness). The connector is side 0, the listener side 1.
+ *
+ * A slot connection (flags HL_CONN_F_SLOT) is ring pair `pair` of a region
+ * shared by the two processes. The first connection of that region has
+ * HL_CONN_F_REGION and `slots` (the region's ring pairs) and carries
+ * 2 + 2 * slots fds: the region memfd, the peer process's pidfd, then per
+ * slot this side's eventfd and the peer's. The receiver maps the region once
+ * and keeps all of them; later connections in it carry no fd at all. A side
+ * gives a slot back by closing its ring endpoint (shmq_ep_close: the
+ * monitor reads that in the ring) or, for a connection it never set up,
+ * with CONN_CLOSE; a slot both sides gave back is re-initialised and handed
+ * out again.
  */
 struct hl_proto_conn {
 	uint32_t region_id;
@@ -125,6 +145,19 @@ struct hl_proto_conn {
 	uint16_t local_port, peer_port;
 	struct hl_proto_addr peer;
 	uint64_t size;
+	uint32_t flags;            /* HL_CONN_F_* (v1: zero) */
+	uint32_t slots;            /* with HL_CONN_F_REGION: ring pairs; else 0 */
+};
+
+#define HL_CONN_F_SLOT   0x1u
+#define HL_CONN_F_REGION 0x2u
+
+/* CONN_CLOSE (v2): side `side` of slot `pair` of region `region_id`. */
+struct hl_proto_conn_close_req {
+	uint32_t region_id;
+	uint32_t pair;
+	uint32_t side;
+	uint32_t reserved;
 };
 
 struct hl_proto_error {
@@ -144,6 +177,7 @@ struct hl_proto_msg {
 		struct hl_proto_listen_req listen;
 		struct hl_proto_connect_req connect;
 		struct hl_proto_conn conn;
+		struct hl_proto_conn_close_req conn_close;
 		struct hl_proto_error error;
 		uint8_t raw[HL_PROTO_MSG_SIZE - 32];
 	} u;
@@ -154,7 +188,8 @@ _Static_assert(sizeof(struct hl_proto_addr) == 20, "addr size");
 _Static_assert(sizeof(struct hl_proto_hello_rep) <= HL_PROTO_BODY_SIZE, "hello reply fits");
 _Static_assert(offsetof(struct hl_proto_hello_rep, pod_key) == 24, "hello pod_key");
 _Static_assert(sizeof(struct hl_proto_region_req) == 24, "region req");
-_Static_assert(sizeof(struct hl_proto_conn) == 48, "conn body");
+_Static_assert(sizeof(struct hl_proto_conn) == 56, "conn body");
+_Static_assert(sizeof(struct hl_proto_connect_req) == 32, "connect body");
 _Static_assert(offsetof(struct hl_proto_conn, peer) == 16, "conn peer");
 _Static_assert(sizeof(struct hl_proto_msg) == HL_PROTO_MSG_SIZE, "message size");
 

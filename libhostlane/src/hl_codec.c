@@ -10,6 +10,12 @@
 #define MAX_PAIRS  64u
 #define MAX_REGION (UINT64_C(1) << 40)
 
+void hl_proto_fds_reset(int fds[HL_PROTO_MAX_FDS])
+{
+	for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
+		fds[i] = -1;
+}
+
 void hl_proto_init(struct hl_proto_msg *m, uint16_t op, uint32_t seq)
 {
 	memset(m, 0, sizeof(*m));
@@ -28,17 +34,24 @@ const char *hl_proto_op_name(uint16_t op)
 	case HL_OP_LISTEN: return "LISTEN";
 	case HL_OP_UNLISTEN: return "UNLISTEN";
 	case HL_OP_CONNECT: return "CONNECT";
+	case HL_OP_CONN_CLOSE: return "CONN_CLOSE";
 	case HL_OP_EV_ACCEPT: return "EV_ACCEPT";
 	}
 	return "?";
 }
 
-unsigned hl_proto_reply_fds(uint16_t op)
+unsigned hl_proto_reply_fds(const struct hl_proto_msg *m)
 {
-	switch (op) {
+	if (m->hdr.status)
+		return 0;
+	switch (m->hdr.op) {
 	case HL_OP_REGION_ALLOC: return 1;
 	case HL_OP_CONNECT:
-	case HL_OP_EV_ACCEPT: return 4;
+	case HL_OP_EV_ACCEPT:
+		if (!(m->u.conn.flags & HL_CONN_F_SLOT))
+			return 4;
+		/* The region's fds come once, with its first connection. */
+		return m->u.conn.flags & HL_CONN_F_REGION ? 2 + 2 * m->u.conn.slots : 0;
 	}
 	return 0;
 }
@@ -110,6 +123,7 @@ static size_t request_body(uint16_t op)
 	case HL_OP_LISTEN:
 	case HL_OP_UNLISTEN: return sizeof(struct hl_proto_listen_req);
 	case HL_OP_CONNECT: return sizeof(struct hl_proto_connect_req);
+	case HL_OP_CONN_CLOSE: return sizeof(struct hl_proto_conn_close_req);
 	}
 	return 0;
 }
@@ -145,9 +159,17 @@ static int check_request_body(const struct hl_proto_msg *m)
 	case HL_OP_CONNECT: {
 		const struct hl_proto_connect_req *c = &m->u.connect;
 
-		if (!hl_proto_addr_valid(&c->addr) || !c->port)
+		if (!hl_proto_addr_valid(&c->addr) || !c->port || (c->flags & ~HL_CONNECT_F_SLOT))
 			return -EINVAL;
+		if (c->flags & HL_CONNECT_F_SLOT)
+			return c->capacity ? -EINVAL : 0;
 		return !c->capacity || ring_cap_ok(c->capacity) ? 0 : -EINVAL;
+	}
+	case HL_OP_CONN_CLOSE: {
+		const struct hl_proto_conn_close_req *c = &m->u.conn_close;
+
+		return c->region_id && c->pair < HL_PROTO_MAX_SLOTS && c->side <= 1 && !c->reserved ?
+		       0 : -EINVAL;
 	}
 	}
 	return -EOPNOTSUPP;
@@ -165,7 +187,8 @@ int hl_proto_parse_request(const void *buf, size_t len, struct hl_proto_msg *out
 	if (h->magic != HL_PROTO_MAGIC)
 		return -EBADMSG;
 	/* A HELLO may come from a newer client: its range decides. */
-	if (h->version != HL_PROTO_VERSION && h->op != HL_OP_HELLO)
+	if ((h->version < HL_PROTO_VERSION_MIN || h->version > HL_PROTO_VERSION) &&
+	    h->op != HL_OP_HELLO)
 		return -EPROTONOSUPPORT;
 	body = request_body(h->op);
 	if (!body)
@@ -190,7 +213,8 @@ static int check_reply_body(const struct hl_proto_msg *m)
 	case HL_OP_HELLO: {
 		const struct hl_proto_hello_rep *r = &m->u.hello_rep;
 
-		if (r->version != HL_PROTO_VERSION || r->n_ips > HL_PROTO_MAX_IPS ||
+		if (r->version < HL_PROTO_VERSION_MIN || r->version > HL_PROTO_VERSION ||
+		    r->n_ips > HL_PROTO_MAX_IPS ||
 		    !str_ok(r->pod_key, sizeof(r->pod_key)))
 			return -EINVAL;
 		for (unsigned i = 0; i < r->n_ips; i++)
@@ -204,6 +228,12 @@ static int check_reply_body(const struct hl_proto_msg *m)
 	case HL_OP_EV_ACCEPT: {
 		const struct hl_proto_conn *c = &m->u.conn;
 
+		if ((c->flags & ~(HL_CONN_F_SLOT | HL_CONN_F_REGION)) || c->flags == HL_CONN_F_REGION)
+			return -EINVAL;
+		if (c->flags & HL_CONN_F_REGION ?
+		    !c->slots || c->slots > HL_PROTO_MAX_SLOTS || c->pair >= c->slots :
+		    c->slots || (c->flags && c->pair >= HL_PROTO_MAX_SLOTS))
+			return -EINVAL;
 		return c->region_id && c->side <= 1 && c->size &&
 		       hl_proto_addr_valid(&c->peer) ? 0 : -EINVAL;
 	}
@@ -221,13 +251,13 @@ int hl_proto_parse_reply(const void *buf, size_t len, unsigned nfds, struct hl_p
 	h = &out->hdr;
 	if (h->magic != HL_PROTO_MAGIC)
 		return -EBADMSG;
-	if (h->version != HL_PROTO_VERSION)
+	if (h->version < HL_PROTO_VERSION_MIN || h->version > HL_PROTO_VERSION)
 		return -EPROTONOSUPPORT;
 	if (!strcmp(hl_proto_op_name(h->op), "?"))
 		return -EOPNOTSUPP;
 	if (!(h->flags & HL_PROTO_F_REPLY) || h->status > 0 || h->status < -4095)
 		return -EINVAL;
-	if (h->nfds != nfds || nfds != (h->status ? 0 : hl_proto_reply_fds(h->op)))
+	if (h->nfds != nfds || nfds != hl_proto_reply_fds(out))
 		return -EINVAL;
 	if ((h->op == HL_OP_EV_ACCEPT) != (h->seq == 0))
 		return -EINVAL;

@@ -47,8 +47,11 @@ int hl_proto_parse_reply(const void *buf, size_t len, unsigned nfds, struct hl_p
 int hl_proto_recv_reply(int sock, int flags, ssize_t (*recv_fn)(int, struct msghdr *, int),
 			int (*close_fn)(int), struct hl_proto_msg *m, int fds[HL_PROTO_MAX_FDS]);
 
-/* Number of fds a successful reply/event of @op carries. */
-unsigned hl_proto_reply_fds(uint16_t op);
+/* Sets every slot of @fds to -1. */
+void hl_proto_fds_reset(int fds[HL_PROTO_MAX_FDS]);
+
+/* Number of fds reply/event @m must carry (0 for an error reply). */
+unsigned hl_proto_reply_fds(const struct hl_proto_msg *m);
 
 /* Name of @op for logs ("HELLO", ...), "?" when unknown. */
 const char *hl_proto_op_name(uint16_t op);

@@ -120,8 +120,9 @@ static int ctx_call(struct hl_ctx *ctx, struct hl_proto_msg *req, struct hl_prot
 	if (rc)
 		return rc;
 	for (;;) {
-		int tmp[HL_PROTO_MAX_FDS] = { -1, -1, -1, -1 };
+		int tmp[HL_PROTO_MAX_FDS];
 
+		hl_proto_fds_reset(tmp);
 		n = ctx_recv(ctx, rep, tmp);
 		if (n < 0)
 			return n;
@@ -177,8 +178,10 @@ static int hello(struct hl_ctx *ctx)
 	int fds[HL_PROTO_MAX_FDS], rc;
 
 	hl_proto_init(&req, HL_OP_HELLO, 0);
-	req.u.hello_req.min_version = HL_PROTO_VERSION;
-	req.u.hello_req.max_version = HL_PROTO_VERSION;
+	/* The native API takes a region per connection (version 1); slot
+	 * connections (2) are the preload layer's. */
+	req.u.hello_req.min_version = HL_PROTO_VERSION_MIN;
+	req.u.hello_req.max_version = HL_PROTO_VERSION_MIN;
 	rc = ctx_call(ctx, &req, &rep, fds);
 	if (rc == 0)
 		ctx->id = rep.u.hello_rep;

@@ -74,22 +74,99 @@ static int ctl_recv(struct pl_ctl *c, struct hl_proto_msg *m, int *fds, int flag
 	return rc == -EPROTO ? -EPROTO : -ECONNRESET;
 }
 
+/* Sends a request whose reply nobody waits for (dropped when read). The
+ * caller holds c->lock. */
+static void send_locked(struct pl_ctl *c, struct hl_proto_msg *req)
+{
+	req->hdr.seq = ++c->seq ? c->seq : ++c->seq;
+	ctl_send(c, req);
+}
+
+/* Gives back what a connection message handed us (c->lock held). */
+static void give_back_locked(struct pl_ctl *c, const struct hl_proto_conn *m)
+{
+	struct hl_proto_msg req;
+
+	if (m->flags & HL_CONN_F_SLOT) {
+		hl_proto_init(&req, HL_OP_CONN_CLOSE, 0);
+		req.u.conn_close.region_id = m->region_id;
+		req.u.conn_close.pair = m->pair;
+		req.u.conn_close.side = m->side;
+	} else {
+		hl_proto_init(&req, HL_OP_REGION_FREE, 0);
+		req.u.region_free.region_id = m->region_id;
+	}
+	send_locked(c, &req);
+}
+
+static int take_conn_fds(const struct hl_proto_conn *m, int *fds, int n, struct pl_region **g)
+{
+	*g = NULL;
+	if (!(m->flags & HL_CONN_F_SLOT))
+		return n == 4 ? 0 : -EPROTO;
+	if (m->flags & HL_CONN_F_REGION) {
+		if (n != (int)(2 + 2 * m->slots))
+			return -EPROTO;
+		*g = pl_region_new(m->region_id, fds, m->slots);
+		hl_proto_fds_reset(fds);  /* taken either way */
+	} else {
+		if (n != 0)
+			return -EPROTO;
+		*g = pl_region_get(m->region_id);
+	}
+	return *g ? 0 : -EPROTO;
+}
+
+int pl_ctl_take_conn(struct pl_ctl *c, const struct hl_proto_conn *m, int *fds, int n,
+		     struct pl_region **g)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	rc = take_conn_fds(m, fds, n, g);
+	if (rc) {
+		close_fds(fds, HL_PROTO_MAX_FDS);
+		give_back_locked(c, m);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+/* Like ctl_recv() blocking, but polls for the spin budget first: the
+ * endpoint usually answers within microseconds, and a reply that finds us
+ * awake needs no wake-up (the costliest part of a round trip, above all in
+ * a VM). */
+static int ctl_recv_spin(struct pl_ctl *c, struct hl_proto_msg *m, int *fds)
+{
+	int64_t end = pl_now_ns() + (int64_t)pl_spin_ns();
+
+	for (;;) {
+		int n = ctl_recv(c, m, fds, MSG_DONTWAIT);
+
+		if (n != -EAGAIN)
+			return n;
+		if (pl_now_ns() >= end)
+			return ctl_recv(c, m, fds, 0);
+	}
+}
+
 /* Handles a message that is not the reply being waited for. */
 static void ctl_other(struct pl_ctl *c, struct hl_proto_msg *m, int *fds, int n)
 {
-	if (m->hdr.op == HL_OP_EV_ACCEPT && n == 4 && pl_sock_deliver_accept(c, &m->u.conn, fds) == 0)
-		return;
-	close_fds(fds, (unsigned)n);
-	if (m->hdr.op == HL_OP_EV_ACCEPT) {
-		/* Nobody listens here any more: give the region back (we hold
-		 * the lock; the reply is dropped like any stray one). */
-		struct hl_proto_msg req;
+	struct pl_region *g = NULL;
 
-		hl_proto_init(&req, HL_OP_REGION_FREE, 0);
-		req.u.region_free.region_id = m->u.conn.region_id;
-		req.hdr.seq = ++c->seq ? c->seq : ++c->seq;
-		ctl_send(c, &req);
+	if (m->hdr.op != HL_OP_EV_ACCEPT) {
+		close_fds(fds, (unsigned)n);
+		return;
 	}
+	if (take_conn_fds(&m->u.conn, fds, n, &g) == 0 &&
+	    pl_sock_deliver_accept(c, &m->u.conn, fds, g) == 0)
+		return;
+	/* Nobody listens here any more: give the connection back (we hold
+	 * the lock; the reply is dropped like any stray one). */
+	close_fds(fds, HL_PROTO_MAX_FDS);
+	pl_region_put(g);
+	give_back_locked(c, &m->u.conn);
 }
 
 int pl_ctl_call(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg *rep, int *fds)
@@ -102,8 +179,10 @@ int pl_ctl_call(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg 
 	req->hdr.seq = ++c->seq ? c->seq : ++c->seq;
 	rc = ctl_send(c, req);
 	while (!rc) {
-		int tmp[HL_PROTO_MAX_FDS] = { -1, -1, -1, -1 };
-		int n = ctl_recv(c, rep, tmp, 0);
+		int tmp[HL_PROTO_MAX_FDS], n;
+
+		hl_proto_fds_reset(tmp);
+		n = ctl_recv_spin(c, rep, tmp);
 
 		if (n < 0) {
 			rc = n;
@@ -132,10 +211,27 @@ void pl_ctl_free_region(struct pl_ctl *c, uint32_t id)
 	hl_proto_init(&req, HL_OP_REGION_FREE, 0);
 	req.u.region_free.region_id = id;
 	pthread_mutex_lock(&c->lock);
-	req.hdr.seq = ++c->seq ? c->seq : ++c->seq;
-	ctl_send(c, &req);
+	send_locked(c, &req);
 	pthread_mutex_unlock(&c->lock);
 	pl_ctl_drain(c);
+}
+
+void pl_ctl_conn_close(struct pl_ctl *c, uint32_t id, uint32_t pair, uint32_t side)
+{
+	struct hl_proto_conn m = { .region_id = id, .pair = pair, .side = side,
+				   .flags = HL_CONN_F_SLOT };
+
+	if (!c || !id)
+		return;
+	pthread_mutex_lock(&c->lock);
+	give_back_locked(c, &m);
+	pthread_mutex_unlock(&c->lock);
+	pl_ctl_drain(c);
+}
+
+unsigned pl_ctl_version(const struct pl_ctl *c)
+{
+	return c->id.version;
 }
 
 void pl_ctl_drain(struct pl_ctl *c)
@@ -144,8 +240,10 @@ void pl_ctl_drain(struct pl_ctl *c)
 		return;  /* whoever holds it reads the channel anyway */
 	for (int i = 0; i < 256; i++) {
 		struct hl_proto_msg m;
-		int fds[HL_PROTO_MAX_FDS] = { -1, -1, -1, -1 };
-		int n = ctl_recv(c, &m, fds, MSG_DONTWAIT);
+		int fds[HL_PROTO_MAX_FDS], n;
+
+		hl_proto_fds_reset(fds);
+		n = ctl_recv(c, &m, fds, MSG_DONTWAIT);
 
 		if (n < 0)
 			break;
@@ -185,7 +283,7 @@ static int connect_endpoint(void)
 		pl_real.close(fd);
 		return err;
 	}
-	return fd;
+	return pl_fd_hide(fd);
 }
 
 static struct pl_ctl *ctl_open(void)
@@ -204,7 +302,7 @@ static struct pl_ctl *ctl_open(void)
 		return NULL;
 	}
 	hl_proto_init(&req, HL_OP_HELLO, 0);
-	req.u.hello_req.min_version = HL_PROTO_VERSION;
+	req.u.hello_req.min_version = HL_PROTO_VERSION_MIN;
 	req.u.hello_req.max_version = HL_PROTO_VERSION;
 	if (pl_ctl_call(c, &req, &rep, fds)) {
 		pl_real.close(c->fd);
@@ -252,6 +350,7 @@ void pl_ctl_atfork_child(void)
 	pthread_mutex_init(&ctls_lock, NULL);
 	for (struct pl_ctl *c = ctls; c; c = c->next)
 		pthread_mutex_init(&c->lock, NULL);
+	pl_region_atfork_child();
 }
 
 int pl_ctl_pod_addr(struct pl_ctl *c, int family, struct hl_proto_addr *a)

@@ -12,6 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+#include <time.h>
+
 #include "pl_private.h"
 
 struct pl_libc pl_real;
@@ -47,16 +50,72 @@ static void atfork_parent(void)
 }
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+static uint64_t spin_ns = 50000;
+
+uint64_t pl_spin_ns(void)
+{
+	return spin_ns;
+}
+
+int64_t pl_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Where the layer keeps its private fds: well above the numbers programs
+ * use, since some size tables by their own connection count (wrk) or use
+ * select(); capped so that the kernel's fd table stays small. */
+static int hide_base = 64;
+
+static void hide_init(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		rlim_t b = rl.rlim_cur / 2;
+
+		hide_base = (int)(b > 4096 ? 4096 : b < 16 ? 16 : b);
+	} else {
+		hide_base = 4096;
+	}
+}
+
+int pl_fd_dup_hidden(int fd)
+{
+	int h = pl_real.fcntl(fd, F_DUPFD_CLOEXEC, hide_base);
+
+	return h >= 0 ? h : pl_real.fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+int pl_fd_hide(int fd)
+{
+	int h;
+
+	if (fd < 0 || fd >= hide_base)
+		return fd;
+	h = pl_real.fcntl(fd, F_DUPFD_CLOEXEC, hide_base);
+	if (h < 0)
+		return fd;  /* the low number is still a working fd */
+	pl_real.close(fd);
+	return h;
+}
 
 static void init_once(void)
 {
 	const char *d = getenv("HOSTLANE_DISABLE");
+	const char *spin = getenv("HOSTLANE_SPIN_NS");
 
 	resolve();
+	hide_init();
 	if (!pl_real.socket || !pl_real.close || !pl_real.epoll_wait || !pl_real.fcntl)
 		atomic_store(&pl_off, 1);
 	if (d && *d && strcmp(d, "0"))
 		atomic_store(&pl_off, 1);
+	if (spin && *spin)
+		spin_ns = strtoull(spin, NULL, 10);
 	pthread_atfork(NULL, atfork_parent, atfork_child);
 	if (getenv("HOSTLANE_STATS"))
 		atexit(pl_stats_dump);

@@ -402,8 +402,8 @@ static int reg_sock(int epfd, int fd, struct pl_sock *s)
 {
 	if (reg(epfd, EPOLL_CTL_ADD, fd, PL_TAG_WAKE, fd) < 0)
 		return -1;
-	if (s->kind == PL_CONN && s->live_fd >= 0 &&
-	    reg(epfd, EPOLL_CTL_ADD, s->live_fd, PL_TAG_LIVE, fd) < 0 && errno != EEXIST) {
+	if (s->kind == PL_CONN && pl_sock_live_epfd(s) >= 0 &&
+	    reg(epfd, EPOLL_CTL_ADD, pl_sock_live_epfd(s), PL_TAG_LIVE, fd) < 0 && errno != EEXIST) {
 		pl_real.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 		return -1;
 	}
@@ -547,8 +547,8 @@ PL_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		rc = pl_epset_del(e, fd);
 		if (!rc) {
 			pl_real.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
-			if (s->kind == PL_CONN && s->live_fd >= 0)
-				pl_real.epoll_ctl(epfd, EPOLL_CTL_DEL, s->live_fd, NULL);
+			if (s->kind == PL_CONN && pl_sock_live_epfd_peek(s) >= 0)
+				pl_real.epoll_ctl(epfd, EPOLL_CTL_DEL, pl_sock_live_epfd_peek(s), NULL);
 		}
 		break;
 	default:

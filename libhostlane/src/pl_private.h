@@ -79,6 +79,17 @@ extern struct pl_libc pl_real;
  * no endpoint in this pod, or a failed init). */
 extern atomic_int pl_off;
 void pl_libc_init(void);
+/* Busy-poll budget before a wait sleeps (HOSTLANE_SPIN_NS, default 50 us). */
+uint64_t pl_spin_ns(void);
+/* CLOCK_MONOTONIC in ns. */
+int64_t pl_now_ns(void);
+/* The layer's own fds live high (at least half RLIMIT_NOFILE, at most
+ * 4096), out of the range programs size their tables for. pl_fd_hide()
+ * moves @fd there (closing it; close-on-exec) and returns the new number,
+ * or @fd when it cannot; pl_fd_dup_hidden() makes a high close-on-exec
+ * copy (-1 on error). */
+int pl_fd_hide(int fd);
+int pl_fd_dup_hidden(int fd);
 
 /* ---- counters -------------------------------------------------------------- */
 
@@ -98,12 +109,17 @@ enum pl_kind { PL_PENDING = 1, PL_LISTEN = 2, PL_CONN = 3 };
 
 struct pl_ctl;
 
-/* An accepted hostlane connection not yet taken by accept(). */
+struct pl_region;
+
+/* An accepted hostlane connection not yet taken by accept(). fds in the
+ * CONNECT reply's order (region memfd, own eventfd, peer's, peer pidfd); a
+ * slot connection has only the eventfds (others -1) and its region in g. */
 struct pl_pending {
 	struct pl_pending *next;
 	struct pl_ctl *ctl;
 	struct hl_proto_conn c;
 	int fds[HL_PROTO_MAX_FDS];
+	struct pl_region *g;
 };
 
 #define PL_MAX_EPSETS 8
@@ -124,8 +140,10 @@ struct pl_sock {
 	int so_error;                 /* SO_ERROR, read once */
 	/* CONN */
 	struct shmq_region *r;
+	struct pl_region *slot_region;  /* r, efd, peer_efd belong to it */
 	struct shmq_ep *ep;
 	int efd, peer_efd, live_fd;   /* private fds: own eventfd, peer's, pidfd */
+	int live_epfd;                /* live_fd's dup for epoll sets, or -1 */
 	uint32_t region_id;
 	struct pl_ctl *ctl;           /* where REGION_FREE goes */
 	atomic_int peer_dead;
@@ -136,12 +154,14 @@ struct pl_sock {
 	atomic_int eof_seen;          /* a read returned end-of-stream */
 	uint32_t pair, side;          /* where the ring pair is in r */
 	bool shut_rd, shut_wr;
+	bool bound;                   /* PENDING: the application bound it */
 	/* LISTEN */
 	int kfd;                      /* the kernel listener (private fd) */
 	int lefd;                     /* eventfd: the accept queue is not empty */
 	uint16_t port;
 	struct pl_pending *q_head, *q_tail;
 	unsigned q_len;
+	bool lefd_set;                /* lefd's counter is non-zero */
 	int backlog;
 	struct pl_sock *next_listener;
 	/* epoll sets holding this socket (application epoll fds) */
@@ -255,6 +275,17 @@ int pl_ctl_fd(const struct pl_ctl *c);
 int pl_ctl_call(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg *rep, int *fds);
 /* Sends a REGION_FREE without waiting for the reply. */
 void pl_ctl_free_region(struct pl_ctl *c, uint32_t id);
+/* Gives side @side of slot @pair of region @id back (CONN_CLOSE), without
+ * waiting for the reply. */
+void pl_ctl_conn_close(struct pl_ctl *c, uint32_t id, uint32_t pair, uint32_t side);
+/* The protocol version agreed with the endpoint. */
+unsigned pl_ctl_version(const struct pl_ctl *c);
+/* Takes what a CONNECT reply or EV_ACCEPT @m carried: puts @fds (@n of them)
+ * in pl_pending order and, for a slot connection, maps or finds its region
+ * (*@g). Return: 0, or -errno with every fd closed and the connection given
+ * back to the endpoint. */
+int pl_ctl_take_conn(struct pl_ctl *c, const struct hl_proto_conn *m, int *fds, int n,
+		     struct pl_region **g);
 /* Reads what is queued on @c without blocking: accept events go to their
  * listener, stray replies are dropped. */
 void pl_ctl_drain(struct pl_ctl *c);
@@ -262,12 +293,32 @@ void pl_ctl_atfork_child(void);
 /* The pod's first address of @family (4/6), for getsockname. 0 or -ENOENT. */
 int pl_ctl_pod_addr(struct pl_ctl *c, int family, struct hl_proto_addr *a);
 
+/* ---- slot regions (pl_region.c) ---------------------------------------------- */
+
+/* A region shared with one peer process, holding many connections' rings. */
+struct pl_region;
+/* Maps region @id that came with its first slot connection, with one
+ * connection counted. Takes the connection message's 2 + 2 * @slots @fds
+ * (region memfd: closed once mapped; peer pidfd and the slots' eventfds:
+ * kept). Return: the region, or NULL (every fd closed). */
+struct pl_region *pl_region_new(uint32_t id, int *fds, unsigned slots);
+/* Region @id, mapped before, with one more connection counted; or NULL. */
+struct pl_region *pl_region_get(uint32_t id);
+/* One connection fewer; unmaps unused regions whose peer exited. */
+void pl_region_put(struct pl_region *g);
+struct shmq_region *pl_region_shmq(const struct pl_region *g);
+int pl_region_pidfd(const struct pl_region *g);
+/* Slot @slot's eventfd of this side (@peer 0) or of the peer (1); -1. */
+int pl_region_efd(const struct pl_region *g, uint32_t slot, unsigned peer);
+void pl_region_atfork_child(void);
+
 /* ---- sockets (pl_sock.c) ------------------------------------------------------ */
 
 /* Called by pl_ctl for each EV_ACCEPT: queues it on the listener of the
  * port. Return: 0 (the fds are taken) or -1 (no such listener, queue full:
  * the caller refuses it). */
-int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, int *fds);
+int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, int *fds,
+			   struct pl_region *g);
 void pl_sock_atfork_child(void);
 /* In the parent after fork: its connections are shared with the child. */
 void pl_sock_atfork_parent(void);
@@ -284,6 +335,12 @@ uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events);
 /* After a wake-up of the socket's wake fd (kind PL_TAG_WAKE) or its
  * liveness fd (PL_TAG_LIVE). */
 void pl_sock_woken(struct pl_sock *s, unsigned kind);
+/* The peer's pidfd as this socket registers it in epoll sets: a slot
+ * connection shares its region's pidfd, and one epoll set cannot hold one
+ * fd twice, so it gets a private dup on first use. pl_sock_live_epfd()
+ * makes it, pl_sock_live_epfd_peek() only returns it (-1: none). */
+int pl_sock_live_epfd(struct pl_sock *s);
+int pl_sock_live_epfd_peek(struct pl_sock *s);
 /* @s is no longer in application epoll fd @epfd. */
 void pl_sock_forget_epset(struct pl_sock *s, int epfd);
 

@@ -68,7 +68,7 @@ static struct pl_sock *sock_new(enum pl_kind kind, int family)
 	s->kind = kind;
 	s->family = family;
 	s->shref = -1;
-	s->efd = s->peer_efd = s->live_fd = s->kfd = s->lefd = -1;
+	s->efd = s->peer_efd = s->live_fd = s->live_epfd = s->kfd = s->lefd = -1;
 	s->opt_rcvbuf = s->opt_sndbuf = 512 << 10;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->rx_lock, NULL);
@@ -89,11 +89,21 @@ static void close_quiet(int fd)
 		pl_real.close(fd);
 }
 
+/* Gives a connection's ring back to the endpoint (no reply awaited). */
+static void conn_give_back(struct pl_ctl *c, const struct hl_proto_conn *m)
+{
+	if (m->flags & HL_CONN_F_SLOT)
+		pl_ctl_conn_close(c, m->region_id, m->pair, m->side);
+	else
+		pl_ctl_free_region(c, m->region_id);
+}
+
 static void pending_free(struct pl_pending *p)
 {
-	pl_ctl_free_region(p->ctl, p->c.region_id);
+	conn_give_back(p->ctl, &p->c);
 	for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
 		close_quiet(p->fds[i]);
+	pl_region_put(p->g);
 	free(p);
 }
 
@@ -123,16 +133,25 @@ static void sock_free(struct pl_sock *s)
 		bool last = pl_shref_leave(s->shref) == 0;
 
 		if (last) {
-			shmq_ep_close(s->ep);  /* the peer reads the rest, then EOF */
+			/* The peer reads the rest, then EOF. For a slot this is
+			 * also what gives it back: the monitor reads the ring. */
+			shmq_ep_close(s->ep);
 			pl_shref_free(s->shref);
-			pl_ctl_free_region(s->ctl, s->region_id);
+			if (!s->slot_region)
+				pl_ctl_free_region(s->ctl, s->region_id);
+		} else {
+			/* Another process still holds the connection. */
+			shmq_ep_detach(s->ep);
 		}
-		/* else: another process still holds the connection; the small
-		 * endpoint object is left (shmq has no detach without close). */
-		shmq_region_close(s->r);
-		close_quiet(s->efd);
-		close_quiet(s->peer_efd);
-		close_quiet(s->live_fd);
+		if (s->slot_region) {
+			pl_region_put(s->slot_region);  /* its eventfds, too */
+		} else {
+			shmq_region_close(s->r);
+			close_quiet(s->efd);
+			close_quiet(s->peer_efd);
+			close_quiet(s->live_fd);
+		}
+		close_quiet(s->live_epfd);
 	} else if (s->kind == PL_LISTEN) {
 		struct hl_proto_msg req, rep;
 		int fds[HL_PROTO_MAX_FDS];
@@ -193,6 +212,22 @@ static void fd_add(int fd, struct pl_sock *s)
 
 /* ---- epoll membership (the epoll side is in pl_poll.c) ---------------------- */
 
+int pl_sock_live_epfd(struct pl_sock *s)
+{
+	if (!s->slot_region)
+		return s->live_fd;
+	pthread_mutex_lock(&s->lock);
+	if (s->live_epfd < 0 && s->live_fd >= 0)
+		s->live_epfd = pl_fd_dup_hidden(s->live_fd);
+	pthread_mutex_unlock(&s->lock);
+	return s->live_epfd;
+}
+
+int pl_sock_live_epfd_peek(struct pl_sock *s)
+{
+	return s->slot_region ? s->live_epfd : s->live_fd;
+}
+
 void pl_sock_forget_epset(struct pl_sock *s, int epfd)
 {
 	pthread_mutex_lock(&s->lock);
@@ -225,8 +260,9 @@ static void epsets_forget_fd(struct pl_sock *s, int fd)
 			 * kernel one: it stays (or goes with the file). */
 			if (s->kind == PL_CONN)
 				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, fd, NULL);
-			if (s->kind == PL_CONN && s->live_fd >= 0)
-				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, s->live_fd, NULL);
+			if (s->kind == PL_CONN && pl_sock_live_epfd_peek(s) >= 0)
+				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, pl_sock_live_epfd_peek(s),
+						  NULL);
 			gone = true;
 		}
 		pthread_mutex_unlock(&e->lock);
@@ -239,10 +275,7 @@ static void epsets_forget_fd(struct pl_sock *s, int fd)
 
 static void ep_apply_spin(struct shmq_ep *ep)
 {
-	const char *spin = getenv("HOSTLANE_SPIN_NS");
-
-	if (spin && *spin)
-		shmq_ep_set_spin(ep, strtoull(spin, NULL, 10));
+	shmq_ep_set_spin(ep, pl_spin_ns());
 }
 
 /*
@@ -437,28 +470,39 @@ PL_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct pl_sock *s = lookup(fd);
 
+	int rc;
+
 	if (s && s->kind == PL_LISTEN)
 		return fail(EINVAL);
-	return pl_real.bind(fd, addr, len);
+	rc = pl_real.bind(fd, addr, len);
+	if (rc == 0 && s)
+		s->bound = true;
+	return rc;
 }
+
+/* What a listener's epoll set reports, in data.u32. */
+enum { LISTEN_EV_KERNEL = 1, LISTEN_EV_QUEUE = 2, LISTEN_EV_CTL = 3 };
 
 /* Turns the fd number into an epoll fd holding the kernel listener (moved
  * to a private fd), the control channel and the accept-queue eventfd. */
 static int listener_swap(int fd, struct pl_sock *s)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = { .events = EPOLLIN }, eq = ev, ec = ev;
 	int l = -1, fdflags = pl_real.fcntl(fd, F_GETFD);
 
-	s->kfd = pl_real.fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	s->lefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	s->kfd = pl_fd_dup_hidden(fd);
+	s->lefd = pl_fd_hide(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
 	l = pl_real.epoll_create1(EPOLL_CLOEXEC);
 	if (s->kfd < 0 || s->lefd < 0 || l < 0)
 		goto fail;
 	/* The kernel listener is only ever used non-blocking from here on. */
 	pl_real.fcntl(s->kfd, F_SETFL, pl_real.fcntl(s->kfd, F_GETFL) | O_NONBLOCK);
+	ev.data.u32 = LISTEN_EV_KERNEL;
+	eq.data.u32 = LISTEN_EV_QUEUE;
+	ec.data.u32 = LISTEN_EV_CTL;
 	if (pl_real.epoll_ctl(l, EPOLL_CTL_ADD, s->kfd, &ev) ||
-	    pl_real.epoll_ctl(l, EPOLL_CTL_ADD, s->lefd, &ev) ||
-	    pl_real.epoll_ctl(l, EPOLL_CTL_ADD, pl_ctl_fd(s->ctl), &ev))
+	    pl_real.epoll_ctl(l, EPOLL_CTL_ADD, s->lefd, &eq) ||
+	    pl_real.epoll_ctl(l, EPOLL_CTL_ADD, pl_ctl_fd(s->ctl), &ec))
 		goto fail;
 	if (pl_real.dup3(l, fd, fdflags & FD_CLOEXEC ? O_CLOEXEC : 0) < 0)
 		goto fail;
@@ -522,32 +566,50 @@ PL_EXPORT int listen(int fd, int backlog)
 
 /*
  * Maps what a CONNECT reply / ACCEPT event handed over into @s (kind CONN)
- * and puts the eventfd at @fd (or a new number when @fd < 0). Takes @fds.
- * Return: the fd number or -errno.
+ * and puts the eventfd at @fd (or a new number when @fd < 0). Takes @fds
+ * (pl_pending order) and @g (the slot region, or NULL: fds[0] is the
+ * connection's own region). Return: the fd number or -errno.
  */
 static int conn_setup(struct pl_sock *s, struct pl_ctl *ctl, const struct hl_proto_conn *m,
-		      int *fds, int fd, bool cloexec)
+		      int *fds, struct pl_region *g, int fd, bool cloexec)
 {
-	int rc = -EPROTO;
+	int rc = -EPROTO, own = fds[1], peer = fds[2];
 
-	s->r = shmq_region_map(fds[0]);
+	if (g) {
+		/* The slot's eventfds and the peer's pidfd stay with the
+		 * region. */
+		s->slot_region = g;
+		s->r = pl_region_shmq(g);
+		own = pl_region_efd(g, m->pair, 0);
+		peer = pl_region_efd(g, m->pair, 1);
+		if (own < 0 || peer < 0)
+			goto fail;
+		/* A count the slot's previous connection left in the eventfd
+		 * costs at most one spurious wake-up, which drains it. */
+	} else {
+		for (unsigned i = 0; i < 4; i++)
+			fds[i] = pl_fd_hide(fds[i]);
+		own = fds[1];
+		peer = fds[2];
+		s->r = shmq_region_map(fds[0]);
+	}
 	if (!s->r)
 		goto fail;
 	s->ep = shmq_ep_attach(s->r, m->pair, m->side);
 	if (!s->ep)
 		goto fail;
 	if (fd >= 0)
-		rc = pl_real.dup3(fds[1], fd, cloexec ? O_CLOEXEC : 0);
+		rc = pl_real.dup3(own, fd, cloexec ? O_CLOEXEC : 0);
 	else
-		rc = pl_real.fcntl(fds[1], cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+		rc = pl_real.fcntl(own, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
 	if (rc < 0) {
 		rc = -errno;
 		goto fail;
 	}
 	close_quiet(fds[0]);
-	s->efd = fds[1];
-	s->peer_efd = fds[2];
-	s->live_fd = fds[3];
+	s->efd = own;
+	s->peer_efd = peer;
+	s->live_fd = g ? pl_region_pidfd(g) : fds[3];
 	shmq_ep_set_fds(s->ep, s->efd, s->peer_efd, s->live_fd, SHMQ_PEER_PIDFD);
 	ep_apply_spin(s->ep);
 	s->pair = m->pair;
@@ -561,24 +623,28 @@ static int conn_setup(struct pl_sock *s, struct pl_ctl *ctl, const struct hl_pro
 fail:
 	if (s->ep)
 		shmq_ep_close(s->ep);
-	shmq_region_close(s->r);
+	if (g)
+		pl_region_put(g);
+	else
+		shmq_region_close(s->r);
 	s->ep = NULL;
 	s->r = NULL;
+	s->slot_region = NULL;
 	for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
 		close_quiet(fds[i]);
-	pl_ctl_free_region(ctl, m->region_id);
+	conn_give_back(ctl, m);
 	return rc < 0 ? rc : -EPROTO;
 }
 
 /* Gives a PENDING socket a local port, as the kernel's connect would. */
-static uint16_t local_port(int fd, int family)
+static uint16_t local_port(const struct pl_sock *s, int fd, int family)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct hl_proto_addr a;
 	uint16_t port = 0;
 
-	if (pl_real.getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	if (s->bound && pl_real.getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
 	    pl_addr_from_sa((struct sockaddr *)&ss, sl, &a, &port) == 0 && port)
 		return port;
 	memset(&ss, 0, sizeof(ss));
@@ -599,6 +665,7 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct hl_proto_msg req, rep;
 	struct hl_proto_addr a, me;
 	int fds[HL_PROTO_MAX_FDS], rc, fdflags;
+	struct pl_region *g;
 	uint16_t port, lport;
 
 	if (!s)
@@ -614,17 +681,21 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (pl_addr_from_sa(addr, len, &a, &port) || pl_addr_local_only(&a) || !port)
 		goto kernel;
 	s->ctl = pl_ctl_get();
-	lport = local_port(fd, s->family);
+	lport = local_port(s, fd, s->family);
 	if (!s->ctl || !lport)
 		goto kernel;
 	hl_proto_init(&req, HL_OP_CONNECT, 0);
 	req.u.connect.addr = a;
 	req.u.connect.port = port;
 	req.u.connect.local_port = lport;
+	if (pl_ctl_version(s->ctl) >= 2)
+		req.u.connect.flags = HL_CONNECT_F_SLOT;
 	if (pl_ctl_call(s->ctl, &req, &rep, fds))
 		goto kernel;  /* not a hostlane listener: the kernel decides */
+	if (pl_ctl_take_conn(s->ctl, &rep.u.conn, fds, (int)rep.hdr.nfds, &g))
+		goto kernel;
 	fdflags = pl_real.fcntl(fd, F_GETFD);
-	rc = conn_setup(s, s->ctl, &rep.u.conn, fds, fd, fdflags >= 0 && (fdflags & FD_CLOEXEC));
+	rc = conn_setup(s, s->ctl, &rep.u.conn, fds, g, fd, fdflags >= 0 && (fdflags & FD_CLOEXEC));
 	if (rc < 0)
 		goto kernel;
 	s->peer_len = pl_addr_to_sa(&a, port, s->family, &s->peer);
@@ -645,7 +716,11 @@ kernel:
 	return pl_real.connect(fd, addr, len);
 }
 
-int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, int *fds)
+/* The listener whose accept() is draining the control channel. */
+static __thread struct pl_sock *accepting;
+
+int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, int *fds,
+			   struct pl_region *g)
 {
 	struct pl_pending *p;
 	struct pl_sock *s;
@@ -666,6 +741,7 @@ int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, i
 	}
 	p->ctl = c;
 	p->c = *conn;
+	p->g = g;
 	memcpy(p->fds, fds, sizeof(p->fds));
 	if (s->q_tail)
 		s->q_tail->next = p;
@@ -673,17 +749,22 @@ int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, i
 		s->q_head = p;
 	s->q_tail = p;
 	s->q_len++;
-	pthread_mutex_unlock(&s->lock);
-	if (pl_real.write(s->lefd, &one, sizeof(one)) < 0) {
-		/* the counter is already non-zero: nothing lost */
+	/* The thread draining inside accept() on this listener pops it at
+	 * once: no need to make the listener fd readable for that. */
+	if (!s->lefd_set && accepting != s) {
+		s->lefd_set = true;
+		if (pl_real.write(s->lefd, &one, sizeof(one)) < 0) {
+			/* the counter is already non-zero: nothing lost */
+		}
 	}
+	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
 
 static struct pl_pending *queue_pop(struct pl_sock *s)
 {
 	struct pl_pending *p;
-	uint64_t v;
+	uint64_t v, one = 1;
 
 	pthread_mutex_lock(&s->lock);
 	p = s->q_head;
@@ -693,8 +774,18 @@ static struct pl_pending *queue_pop(struct pl_sock *s)
 			s->q_tail = NULL;
 		s->q_len--;
 	}
-	if (!s->q_head && pl_real.read(s->lefd, &v, sizeof(v)) < 0) {
-		/* already zero */
+	/* The listener fd is readable (lefd non-zero) exactly while the
+	 * queue is not empty. */
+	if (!s->q_head && s->lefd_set) {
+		s->lefd_set = false;
+		if (pl_real.read(s->lefd, &v, sizeof(v)) < 0) {
+			/* already zero */
+		}
+	} else if (s->q_head && !s->lefd_set) {
+		s->lefd_set = true;
+		if (pl_real.write(s->lefd, &one, sizeof(one)) < 0) {
+			/* already non-zero */
+		}
 	}
 	pthread_mutex_unlock(&s->lock);
 	return p;
@@ -712,7 +803,7 @@ static int accept_hostlane(struct pl_sock *l, struct pl_pending *p, struct socka
 		pending_free(p);
 		return fail(ENOMEM);
 	}
-	fd = conn_setup(s, p->ctl, &p->c, p->fds, -1, flags & SOCK_CLOEXEC);
+	fd = conn_setup(s, p->ctl, &p->c, p->fds, p->g, -1, flags & SOCK_CLOEXEC);
 	free(p);
 	if (fd < 0) {
 		s->local_refs = 1;
@@ -732,26 +823,52 @@ static int accept_hostlane(struct pl_sock *l, struct pl_pending *p, struct socka
 PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
 	struct pl_sock *s = lookup(fd);
+	int64_t spin_end = 0;
+	bool first = true;
 
 	if (!s || s->kind != PL_LISTEN)
 		return pl_real.accept4(fd, addr, alen, flags);
 	for (;;) {
 		struct pl_pending *p = queue_pop(s);
-		struct pollfd pf = { .fd = fd, .events = POLLIN };
-		int k;
+		struct epoll_event ev[3];
+		bool kernel = false, ctl = false;
+		int n, timeout = 0;
 
 		if (p)
 			return accept_hostlane(s, p, addr, alen, flags);
-		k = pl_real.accept4(s->kfd, addr, alen, flags);
-		if (k >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-			return k;
-		pl_ctl_drain(s->ctl);
-		if (s->q_head)
-			continue;
-		if (atomic_load(&s->nonblock))
-			return fail(EAGAIN);
-		if (pl_real.poll(&pf, 1, -1) < 0 && errno != EINTR)
+		/* The fd is the epoll set of the kernel listener, the accept
+		 * queue and the control channel: ask it what is ready rather
+		 * than try them (a failing kernel accept allocates a socket). */
+		if (!first && !atomic_load(&s->nonblock)) {
+			/* Spin first: an accept event that finds us polling
+			 * costs the monitor no wake-up. */
+			if (!spin_end)
+				spin_end = pl_now_ns() + (int64_t)pl_spin_ns();
+			timeout = pl_now_ns() < spin_end ? 0 : -1;
+		}
+		n = pl_real.epoll_wait(fd, ev, 3, timeout);
+		if (n < 0 && errno != EINTR)
 			return -1;
+		for (int i = 0; i < n; i++) {
+			kernel |= ev[i].data.u32 == LISTEN_EV_KERNEL;
+			ctl |= ev[i].data.u32 == LISTEN_EV_CTL;
+		}
+		first = false;
+		if (ctl) {
+			accepting = s;
+			pl_ctl_drain(s->ctl);
+			accepting = NULL;
+			if (s->q_head)
+				continue;
+		}
+		if (kernel) {
+			int k = pl_real.accept4(s->kfd, addr, alen, flags);
+
+			if (k >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+				return k;
+		}
+		if (n <= 0 && timeout == 0 && atomic_load(&s->nonblock))
+			return fail(EAGAIN);
 	}
 }
 

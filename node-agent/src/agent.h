@@ -102,6 +102,7 @@ struct hl_config {
 	long k8s_timeout_ms;          /* bounded annotation GET */
 	long request_timeout_ms;      /* per-connection recv/send bound */
 	long sweep_ms;                /* release pods whose netns vanished; 0 off */
+	long busy_poll_us;            /* the loop polls this long after work; 0 off */
 	struct hl_vhost_cfg vhost;    /* start-up only (SIGHUP: restart needed) */
 	struct hl_vf_cfg vf;          /* start-up only */
 };

@@ -29,6 +29,7 @@ void hl_config_defaults(struct hl_config *c)
 	c->k8s_timeout_ms = 2000;
 	c->request_timeout_ms = 10000;
 	c->sweep_ms = 10000;
+	c->busy_poll_us = 0;
 	snprintf(c->vhost.socket_dir, sizeof(c->vhost.socket_dir), "/run/hostlane/pods");
 	snprintf(c->vhost.ovs_bridge, sizeof(c->vhost.ovs_bridge), "br0");
 	c->vhost.lcore = -1;
@@ -306,6 +307,8 @@ static int apply_key(struct hl_config *c, const cJSON *it, char *err, size_t err
 		return set_long(&c->k8s_timeout_ms, it, 1, 600000, k, err, errlen);
 	if (strcmp(k, "requestTimeoutMs") == 0)
 		return set_long(&c->request_timeout_ms, it, 1, 600000, k, err, errlen);
+	if (strcmp(k, "busyPollUs") == 0)
+		return set_long(&c->busy_poll_us, it, 0, 1000000, k, err, errlen);
 	if (strcmp(k, "sweepIntervalMs") == 0)
 		return set_long(&c->sweep_ms, it, 0, 86400000, k, err, errlen);
 	if (cJSON_IsString(it))

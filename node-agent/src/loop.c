@@ -39,6 +39,7 @@ struct hl_loop {
 	/* The batch being dispatched, so del can drop pending events of an fd. */
 	struct epoll_event *batch;
 	int batch_n;
+	int64_t busy_poll_ns;
 };
 
 static uint64_t now_ms(void)
@@ -251,14 +252,32 @@ int hl_loop_run_once(struct hl_loop *loop, int timeout_ms)
 	return ran + run_timers(loop);
 }
 
+void hl_loop_set_busy_poll(struct hl_loop *loop, int64_t ns)
+{
+	loop->busy_poll_ns = ns > 0 ? ns : 0;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int hl_loop_run(struct hl_loop *loop)
 {
+	int64_t poll_until = 0;
+
 	loop->stop = false;
 	while (!loop->stop) {
-		int r = hl_loop_run_once(loop, -1);
+		bool polling = loop->busy_poll_ns && poll_until && now_ns() < poll_until;
+		int r = hl_loop_run_once(loop, polling ? 0 : -1);
 
 		if (r < 0)
 			return r;
+		if (r > 0 && loop->busy_poll_ns)
+			poll_until = now_ns() + loop->busy_poll_ns;
 	}
 	return 0;
 }

@@ -57,6 +57,15 @@ void hl_timer_cancel(struct hl_loop *loop, int64_t id);
  */
 int hl_loop_run_once(struct hl_loop *loop, int timeout_ms);
 
+/*
+ * After a round that ran callbacks, hl_loop_run() keeps polling (epoll_wait
+ * with timeout 0) for @ns before it sleeps again: requests that come in
+ * bursts (the monitor's connection set-ups) then find the loop awake and
+ * cost their senders no wake-up. It spends CPU only while work keeps
+ * coming. 0 (the default) turns it off.
+ */
+void hl_loop_set_busy_poll(struct hl_loop *loop, int64_t ns);
+
 /* Runs until hl_loop_stop(). Returns 0, or a negative errno from run_once. */
 int hl_loop_run(struct hl_loop *loop);
 

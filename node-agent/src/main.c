@@ -308,6 +308,7 @@ int main(int argc, char **argv)
 	if (a->crash_at && *a->crash_at)
 		hl_log(HL_LOG_WARN, "fault injection armed: HOSTLANE_CRASH_AT=%s", a->crash_at);
 	rc = start(a);
+	hl_loop_set_busy_poll(a->loop, a->cfg.busy_poll_us * 1000);
 	if (rc == 0)
 		rc = hl_loop_run(a->loop);
 	teardown(a);

@@ -137,6 +137,16 @@ enum shmq_mode {
  */
 SHMQ_API int shmq_pair_init(struct shmq_region *r, uint32_t idx, enum shmq_mode mode);
 
+/**
+ * shmq_pair_closed() - which sides of ring pair @idx have closed their
+ * endpoint (shmq_ep_close(); shmq_ep_detach() does not count).
+ * Return: a mask (1: side 0, 2: side 1), -ENOENT (no such pair), -EPROTO.
+ * The flags live in shared memory: a hostile peer can fake them for the
+ * pairs it shares, so use this only to recycle memory that peer shares.
+ * Thread safety: any thread; lock-free reads.
+ */
+SHMQ_API int shmq_pair_closed(struct shmq_region *r, uint32_t idx);
+
 /* ---- Raw pair memory (no region) ---------------------------------------- */
 
 /** shmq_pair_bytes() - bytes of one ring pair of @capacity (0 if invalid). */

@@ -181,7 +181,9 @@ struct shmq_region *shmq_region_map(int fd)
 		errno = EPROTO;
 		return NULL;
 	}
-	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	/* At or above @fd: a caller that keeps its fds out of the low range
+	 * (an LD_PRELOAD layer) gets the copy there too. */
+	dfd = fcntl(fd, F_DUPFD_CLOEXEC, fd);
 	if (dfd < 0)
 		return NULL;
 	base = map_fd(dfd, (size_t)st.st_size);
@@ -316,6 +318,26 @@ int shmq_pair_init(struct shmq_region *r, uint32_t idx, enum shmq_mode mode)
 	if (rc)
 		return rc;
 	return shmq_pair_format(mem, len, (uint32_t)(len / 2 - SHMQ_RING_HDR_SIZE), mode);
+}
+
+int shmq_pair_closed(struct shmq_region *r, uint32_t idx)
+{
+	const struct shmq_abi_ring *r0, *r1;
+	uint8_t *mem;
+	size_t len;
+	int rc = pair_locate(r, idx, &mem, &len), m = 0;
+
+	if (rc)
+		return rc;
+	/* Closing an endpoint marks its receive ring consumer-closed (and
+	 * only that does): side 0 receives on the second ring. */
+	r0 = (const struct shmq_abi_ring *)mem;
+	r1 = (const struct shmq_abi_ring *)(mem + len / 2);
+	if (atomic_load_explicit(&r1->cons_closed, memory_order_acquire))
+		m |= 1;
+	if (atomic_load_explicit(&r0->cons_closed, memory_order_acquire))
+		m |= 2;
+	return m;
 }
 
 struct shmq_ep *shmq_ep_attach(struct shmq_region *r, uint32_t idx, unsigned side)

@@ -380,7 +380,20 @@ START_TEST(test_region)
 	ck_assert(ep);
 	ck_assert_int_eq(shmq_ep_mode(ep), SHMQ_MODE_STREAM);
 	ck_assert_uint_eq(shmq_ep_capacity(ep), 65536);
+	ck_assert_int_eq(shmq_pair_closed(r, 3), 0);
 	shmq_ep_close(ep);
+	/* the creator sees which side closed (slot recycling) */
+	ck_assert_int_eq(shmq_pair_closed(r, 3), 2);
+	ep = shmq_ep_attach(m, 3, 0);
+	ck_assert(ep);
+	shmq_ep_detach(ep);
+	ck_assert_int_eq(shmq_pair_closed(r, 3), 2);
+	ep = shmq_ep_attach(m, 3, 0);
+	shmq_ep_close(ep);
+	ck_assert_int_eq(shmq_pair_closed(r, 3), 3);
+	ck_assert_int_eq(shmq_pair_init(r, 3, SHMQ_MODE_STREAM), 0);
+	ck_assert_int_eq(shmq_pair_closed(r, 3), 0);
+	ck_assert_int_eq(shmq_pair_closed(r, 4), -ENOENT);
 	ck_assert(!shmq_ep_attach(m, 4, 0) && errno == ENOENT);
 	/* a corrupt region header is refused */
 	raw = mmap(NULL, shmq_region_size(r), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -86,6 +86,15 @@ rc=$?
 if [ $rc = 0 ]; then tap_ok "hostile client: every bad request refused, endpoint keeps serving"
 else tap_fail "hostile client" "$out"; fi
 wait_usage "$key_a" "*clients=0 regions=0" >/dev/null
+
+# Slot connections (protocol v2) between clients of pod A, to itself.
+out=$(ip netns exec "$ns_a" "$harness" slots $ip_a 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+if [ $rc = 0 ]; then tap_ok "slot connections: one region per process pair, slots recycled"
+else tap_fail "slot connections" "$out"; fi
+ok "the clients' exit releases the slot regions" \
+	wait_usage "$key_a" "quota=16777216 used=0 clients=0 regions=0"
 out=$(in_ns "$ns_a" info 2>&1)
 tap_eq "pod A's endpoint still serves after the hostile client" \
 	"pod_key=$key_a ips=$ip_a,fd77::1 quota=16777216 used=0 version=1" "$out"

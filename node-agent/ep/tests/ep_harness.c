@@ -12,6 +12,11 @@
  *       sends malformed requests, checks each gets the right error reply and
  *       that the endpoint keeps serving; prints one line per check, exits 1
  *       if any failed.
+ *   ep-harness slots IP       slot connections (protocol v2) between two
+ *       clients of @hostlane in this netns, IP being the pod's address: one
+ *       region per process pair, fds only with the first connection, slots
+ *       recycled once both ring endpoints closed, a second region when the
+ *       first is full; same output and exit status as hostile.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,6 +32,7 @@
 #include "ep_quota.h"
 #include "loop.h"
 #include "hl_codec.h"
+#include "shmq.h"
 
 /* ---- serve ---------------------------------------------------------------- */
 
@@ -227,7 +233,7 @@ static int hostile(void)
 	m.u.hello_req.min_version = 1;
 	m.u.hello_req.max_version = 3;
 	st = exchange(fd, &m, sizeof(m), -1);
-	check(st == 0, "HELLO for versions 1..3 negotiates 1", st);
+	check(st == 0, "HELLO for versions 1..3 is accepted (negotiates 2)", st);
 
 	st = exchange(fd, &m, 10, -1);
 	check(st == -EBADMSG, "a 10-byte message is refused", st);
@@ -317,12 +323,209 @@ static int hostile(void)
 	return failures ? 1 : 0;
 }
 
+/* ---- slots ---------------------------------------------------------------- */
+
+struct sclient {
+	int fd;
+	uint32_t seq;
+};
+
+static struct sclient sdial(uint16_t version)
+{
+	struct sclient c = { .fd = dial() };
+	struct hl_proto_msg m, r;
+	int fds[HL_PROTO_MAX_FDS];
+
+	hl_proto_init(&m, HL_OP_HELLO, ++c.seq);
+	m.u.hello_req.min_version = 1;
+	m.u.hello_req.max_version = version;
+	if (send(c.fd, &m, sizeof(m), MSG_NOSIGNAL) != sizeof(m) ||
+	    hl_proto_recv_reply(c.fd, 0, recvmsg, close, &r, fds) != 0 || r.hdr.status ||
+	    r.u.hello_rep.version != version) {
+		fprintf(stderr, "ep-harness: HELLO v%u failed\n", version);
+		exit(1);
+	}
+	return c;
+}
+
+/* Sends @m on @c and receives one message (reply or event) into @r with
+ * its fds. Return: number of fds, or -errno. */
+static int srecv(struct sclient *c, struct hl_proto_msg *r, int *fds)
+{
+	hl_proto_fds_reset(fds);
+	return hl_proto_recv_reply(c->fd, 0, recvmsg, close, r, fds);
+}
+
+static int scall(struct sclient *c, struct hl_proto_msg *m, struct hl_proto_msg *r, int *fds)
+{
+	m->hdr.seq = ++c->seq;
+	if (send(c->fd, m, sizeof(*m), MSG_NOSIGNAL) != sizeof(*m))
+		return -EIO;
+	return srecv(c, r, fds);
+}
+
+static void close_fds(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* One CONNECT from @a to @l's port; the connection as each side sees it. */
+struct sconn {
+	int st;
+	struct hl_proto_conn a, l;
+	int na, nl;
+};
+
+static struct sconn sconnect(struct sclient *a, struct sclient *l, const char *ip, uint16_t port)
+{
+	struct hl_proto_msg m, r, ev;
+	int fds[HL_PROTO_MAX_FDS];
+	struct sconn s = { 0 };
+
+	hl_proto_init(&m, HL_OP_CONNECT, 0);
+	hl_proto_addr_parse(ip, &m.u.connect.addr);
+	m.u.connect.port = port;
+	m.u.connect.local_port = 40000;
+	m.u.connect.flags = HL_CONNECT_F_SLOT;
+	s.na = scall(a, &m, &r, fds);
+	s.st = s.na < 0 ? s.na : r.hdr.status;
+	close_fds(fds, s.na);
+	if (s.st)
+		return s;
+	s.a = r.u.conn;
+	s.nl = srecv(l, &ev, fds);  /* the accept event came first */
+	close_fds(fds, s.nl);
+	if (s.nl < 0 || ev.hdr.op != HL_OP_EV_ACCEPT)
+		s.st = -EPROTO;
+	s.l = ev.u.conn;
+	return s;
+}
+
+static int slots(const char *ip)
+{
+	struct sclient l = sdial(2), a = sdial(2), old = sdial(1);
+	struct hl_proto_msg m, r;
+	int fds[HL_PROTO_MAX_FDS], n, st;
+	struct sconn c[HL_PROTO_MAX_SLOTS + 1];
+	struct shmq_region *reg;
+	struct shmq_ep *ep0, *ep1;
+	unsigned ns;
+	bool distinct = true;
+
+	hl_proto_init(&m, HL_OP_LISTEN, 0);
+	m.u.listen.port = 5000;
+	n = scall(&l, &m, &r, fds);
+	check(n == 0 && r.hdr.status == 0, "LISTEN 5000", n < 0 ? n : r.hdr.status);
+
+	/* The first connection brings the region, its pidfd and every slot's
+	 * eventfds, to both sides. */
+	c[0] = sconnect(&a, &l, ip, 5000);
+	ns = c[0].a.slots;
+	check(c[0].st == 0 && (c[0].a.flags & HL_CONN_F_REGION) && ns >= 2 &&
+	      ns <= HL_PROTO_MAX_SLOTS && c[0].na == (int)(2 + 2 * ns) &&
+	      c[0].nl == c[0].na && c[0].l.region_id == c[0].a.region_id &&
+	      c[0].a.side == 0 && c[0].l.side == 1 && c[0].l.pair == c[0].a.pair,
+	      "first slot connection: region, pidfd and 2 eventfds per slot to both sides",
+	      c[0].st ? c[0].st : c[0].na);
+	for (unsigned i = 1; i < ns; i++) {
+		c[i] = sconnect(&a, &l, ip, 5000);
+		for (unsigned j = 0; j < i; j++)
+			distinct &= c[i].a.pair != c[j].a.pair;
+		distinct &= c[i].st == 0 && c[i].na == 0 && c[i].nl == 0 &&
+			    c[i].a.flags == HL_CONN_F_SLOT && c[i].a.region_id == c[0].a.region_id &&
+			    c[i].l.pair == c[i].a.pair;
+	}
+	check(distinct, "later connections: same region, a free slot each, no fds", 0);
+	c[ns] = sconnect(&a, &l, ip, 5000);
+	check(c[ns].st == 0 && (c[ns].a.flags & HL_CONN_F_REGION) &&
+	      c[ns].a.region_id != c[0].a.region_id,
+	      "all slots busy: a second region", c[ns].st);
+
+	/* Closing both ring endpoints of a slot recycles it, re-initialised;
+	 * one side alone does not. The harness maps the region itself (it
+	 * kept no fd: map through the endpoint's CONNECT fds instead). */
+	hl_proto_init(&m, HL_OP_CONNECT, 0);
+	st = 0;
+	{
+		struct hl_proto_msg ev;
+		int lf[HL_PROTO_MAX_FDS];
+		struct sclient b = sdial(2);
+		struct sconn d;
+
+		/* A fresh pair (b -> l) whose region we keep to drive the rings. */
+		hl_proto_addr_parse(ip, &m.u.connect.addr);
+		m.u.connect.port = 5000;
+		m.u.connect.flags = HL_CONNECT_F_SLOT;
+		n = scall(&b, &m, &r, fds);
+		st = srecv(&l, &ev, lf);
+		close_fds(lf, st);
+		reg = n > 0 ? shmq_region_map(fds[0]) : NULL;
+		close_fds(fds, n);
+		check(reg != NULL, "the slot region maps", n);
+		if (!reg)
+			return 1;
+		ep0 = shmq_ep_attach(reg, r.u.conn.pair, 0);
+		ep1 = shmq_ep_attach(reg, r.u.conn.pair, 1);
+		check(ep0 && ep1 && shmq_write(ep0, "x", 1) == 1 && shmq_readable(ep1) == 1,
+		      "data through the slot", 0);
+		shmq_ep_close(ep0);
+		d = sconnect(&b, &l, ip, 5000);
+		check(d.st == 0 && d.a.pair != r.u.conn.pair,
+		      "one side closed: the slot is not handed out again", (int)d.a.pair);
+		shmq_ep_close(ep1);
+		d = sconnect(&b, &l, ip, 5000);
+		check(d.st == 0 && d.a.pair == r.u.conn.pair && d.na == 0,
+		      "both sides closed: the slot is handed out again", (int)d.a.pair);
+		ep0 = shmq_ep_attach(reg, d.a.pair, 0);
+		ep1 = shmq_ep_attach(reg, d.a.pair, 1);
+		st = ep0 && ep1 ? (int)shmq_readable(ep1) : -1;
+		check(st == -EAGAIN && shmq_pair_closed(reg, d.a.pair) == 0,
+		      "the recycled slot is empty and open", st);
+		shmq_ep_detach(ep1);
+		shmq_ep_detach(ep0);
+		shmq_region_close(reg);
+		close(b.fd);
+	}
+
+	hl_proto_init(&m, HL_OP_CONN_CLOSE, 0);
+	m.u.conn_close.region_id = c[0].a.region_id;
+	m.u.conn_close.pair = c[0].a.pair;
+	m.u.conn_close.side = 1;  /* l's side, not a's */
+	n = scall(&a, &m, &r, fds);
+	check(n == 0 && r.hdr.status == -ENOENT, "CONN_CLOSE of the other side's slot: ENOENT",
+	      r.hdr.status);
+	m.u.conn_close.side = 0;
+	n = scall(&a, &m, &r, fds);
+	check(n == 0 && r.hdr.status == 0, "CONN_CLOSE of its own side", r.hdr.status);
+	n = scall(&a, &m, &r, fds);
+	check(n == 0 && r.hdr.status == -ENOENT, "a second CONN_CLOSE: ENOENT", r.hdr.status);
+
+	hl_proto_init(&m, HL_OP_CONNECT, 0);
+	hl_proto_addr_parse(ip, &m.u.connect.addr);
+	m.u.connect.port = 5000;
+	m.u.connect.flags = HL_CONNECT_F_SLOT;
+	n = scall(&old, &m, &r, fds);
+	check(n == 0 && r.hdr.status == -EINVAL, "a v1 client cannot ask for a slot", r.hdr.status);
+	m.u.connect.flags = 0;
+	n = scall(&old, &m, &r, fds);
+	check(n == 4 && r.hdr.status == 0 && !r.u.conn.flags, "a v1 client gets a region of its own", n);
+	close_fds(fds, n);
+	close(old.fd);
+	close(a.fd);
+	close(l.fd);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "serve"))
 		return serve(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "hostile"))
 		return hostile();
-	fprintf(stderr, "usage: ep-harness serve POOL | hostile\n");
+	if (argc == 3 && !strcmp(argv[1], "slots"))
+		return slots(argv[2]);
+	fprintf(stderr, "usage: ep-harness serve POOL | hostile | slots IP\n");
 	return 2;
 }

@@ -17,7 +17,7 @@ static void m_hello(struct hl_proto_msg *m)
 	m->u.hello_req.max_version = 1;
 }
 static void m_hello_range(struct hl_proto_msg *m) { m_hello(m); m->u.hello_req.max_version = 7; }
-static void m_hello_newer(struct hl_proto_msg *m) { m_hello_range(m); m->hdr.version = 2; }
+static void m_hello_newer(struct hl_proto_msg *m) { m_hello_range(m); m->hdr.version = 3; }
 static void m_hello_inverted(struct hl_proto_msg *m) { m_hello(m); m->u.hello_req.min_version = 3; }
 static void m_hello_zero(struct hl_proto_msg *m) { m_hello(m); m->u.hello_req.min_version = 0; }
 static void m_magic(struct hl_proto_msg *m) { m_hello(m); m->hdr.magic = 0x12345678; }
@@ -29,12 +29,13 @@ static void m_flags(struct hl_proto_msg *m) { m_hello(m); m->hdr.flags = HL_PROT
 static void m_nfds(struct hl_proto_msg *m) { m_hello(m); m->hdr.nfds = 1; }
 static void m_hdr_reserved(struct hl_proto_msg *m) { m_hello(m); m->hdr.reserved[1] = 1; }
 static void m_trailing(struct hl_proto_msg *m) { m_hello(m); m->u.raw[sizeof(m->u.raw) - 1] = 1; }
-static void m_listen_v2(struct hl_proto_msg *m)
+static void m_listen_v3(struct hl_proto_msg *m)
 {
 	hl_proto_init(m, HL_OP_LISTEN, 1);
 	m->u.listen.port = 80;
-	m->hdr.version = 2;
+	m->hdr.version = 3;
 }
+static void m_listen_v1(struct hl_proto_msg *m) { m_listen_v3(m); m->hdr.version = 1; }
 static void m_alloc(struct hl_proto_msg *m)
 {
 	hl_proto_init(m, HL_OP_REGION_ALLOC, 2);
@@ -92,6 +93,20 @@ static void m_connect_pad(struct hl_proto_msg *m) { m_connect(m); m->u.connect.a
 static void m_connect_port0(struct hl_proto_msg *m) { m_connect(m); m->u.connect.port = 0; }
 static void m_connect_cap(struct hl_proto_msg *m) { m_connect(m); m->u.connect.capacity = 3000; }
 static void m_connect_cap_big(struct hl_proto_msg *m) { m_connect(m); m->u.connect.capacity = 1u << 31; }
+static void m_connect_slot(struct hl_proto_msg *m) { m_connect(m); m->u.connect.flags = HL_CONNECT_F_SLOT; }
+static void m_connect_slot_cap(struct hl_proto_msg *m) { m_connect_slot(m); m->u.connect.capacity = 1 << 20; }
+static void m_connect_flag2(struct hl_proto_msg *m) { m_connect(m); m->u.connect.flags = 2; }
+static void m_cclose(struct hl_proto_msg *m)
+{
+	hl_proto_init(m, HL_OP_CONN_CLOSE, 6);
+	m->u.conn_close.region_id = 4;
+	m->u.conn_close.pair = 6;
+	m->u.conn_close.side = 1;
+}
+static void m_cclose_id0(struct hl_proto_msg *m) { m_cclose(m); m->u.conn_close.region_id = 0; }
+static void m_cclose_side(struct hl_proto_msg *m) { m_cclose(m); m->u.conn_close.side = 2; }
+static void m_cclose_pair(struct hl_proto_msg *m) { m_cclose(m); m->u.conn_close.pair = 64; }
+static void m_cclose_resv(struct hl_proto_msg *m) { m_cclose(m); m->u.conn_close.reserved = 1; }
 
 static const struct {
 	const char *name;
@@ -116,7 +131,8 @@ static const struct {
 	{ "claims fds", m_nfds, 0, -EINVAL },
 	{ "header reserved", m_hdr_reserved, 0, -EINVAL },
 	{ "trailing byte", m_trailing, 0, -EINVAL },
-	{ "non-hello in version 2", m_listen_v2, 0, -EPROTONOSUPPORT },
+	{ "non-hello in version 3", m_listen_v3, 0, -EPROTONOSUPPORT },
+	{ "non-hello in version 1", m_listen_v1, 0, 0 },
 	{ "alloc", m_alloc, 0, 0 },
 	{ "alloc 0 bytes", m_alloc_zero, 0, -EINVAL },
 	{ "alloc 2^64-1 bytes", m_alloc_huge, 0, -EINVAL },
@@ -140,6 +156,14 @@ static const struct {
 	{ "connect port 0", m_connect_port0, 0, -EINVAL },
 	{ "connect capacity 3000", m_connect_cap, 0, -EINVAL },
 	{ "connect capacity 2 GiB", m_connect_cap_big, 0, -EINVAL },
+	{ "connect to a slot", m_connect_slot, 0, 0 },
+	{ "connect to a slot with a capacity", m_connect_slot_cap, 0, -EINVAL },
+	{ "connect unknown flag", m_connect_flag2, 0, -EINVAL },
+	{ "conn close", m_cclose, 0, 0 },
+	{ "conn close region 0", m_cclose_id0, 0, -EINVAL },
+	{ "conn close side 2", m_cclose_side, 0, -EINVAL },
+	{ "conn close slot 64", m_cclose_pair, 0, -EINVAL },
+	{ "conn close reserved", m_cclose_resv, 0, -EINVAL },
 };
 
 START_TEST(test_requests)
@@ -193,6 +217,27 @@ static void r_event_seq(struct hl_proto_msg *m) { r_event(m); m->hdr.seq = 5; }
 static void r_error_reason(struct hl_proto_msg *m) { r_error(m); memset(m->u.error.reason, 'x', HL_PROTO_REASON_MAX); }
 static void r_error_positive(struct hl_proto_msg *m) { r_error(m); m->hdr.status = 5; }
 static void r_error_fds(struct hl_proto_msg *m) { r_error(m); m->hdr.nfds = 1; }
+static void r_hello_v3(struct hl_proto_msg *m) { r_hello(m); m->u.hello_rep.version = 3; }
+static void r_slot_first(struct hl_proto_msg *m)
+{
+	r_event(m);
+	m->u.conn.flags = HL_CONN_F_SLOT | HL_CONN_F_REGION;
+	m->u.conn.pair = 5;
+	m->u.conn.slots = 7;
+	m->hdr.nfds = 16;
+}
+static void r_slot(struct hl_proto_msg *m)
+{
+	r_slot_first(m);
+	m->u.conn.flags = HL_CONN_F_SLOT;
+	m->u.conn.slots = 0;
+	m->hdr.nfds = 0;
+}
+static void r_slot_first_pair(struct hl_proto_msg *m) { r_slot_first(m); m->u.conn.pair = 7; }
+static void r_slot_first_many(struct hl_proto_msg *m) { r_slot_first(m); m->u.conn.slots = HL_PROTO_MAX_SLOTS + 1; }
+static void r_region_no_slot(struct hl_proto_msg *m) { r_conn(m); m->u.conn.flags = HL_CONN_F_REGION; }
+static void r_slot_pair(struct hl_proto_msg *m) { r_slot(m); m->u.conn.pair = 64; }
+static void r_conn_slots(struct hl_proto_msg *m) { r_conn(m); m->u.conn.slots = 1; }
 
 static const struct {
 	const char *name;
@@ -214,6 +259,16 @@ static const struct {
 	{ "reason not terminated", r_error_reason, 0, -EINVAL },
 	{ "positive status", r_error_positive, 0, -EINVAL },
 	{ "error carrying fds", r_error_fds, 1, -EINVAL },
+	{ "hello version 3", r_hello_v3, 0, -EINVAL },
+	{ "first slot event, 16 fds", r_slot_first, 16, 0 },
+	{ "first slot event, 15 fds", r_slot_first, 15, -EINVAL },
+	{ "first slot event, slot 7 of 7", r_slot_first_pair, 16, -EINVAL },
+	{ "first slot event, too many slots", r_slot_first_many, 18, -EINVAL },
+	{ "later slot event, no fds", r_slot, 0, 0 },
+	{ "later slot event with 2 fds", r_slot, 2, -EINVAL },
+	{ "region flag without slot", r_region_no_slot, 4, -EINVAL },
+	{ "slot 64", r_slot_pair, 0, -EINVAL },
+	{ "slots without a region", r_conn_slots, 4, -EINVAL },
 };
 
 START_TEST(test_replies)
@@ -256,9 +311,22 @@ START_TEST(test_names)
 {
 	ck_assert_str_eq(hl_proto_op_name(HL_OP_CONNECT), "CONNECT");
 	ck_assert_str_eq(hl_proto_op_name(999), "?");
-	ck_assert_uint_eq(hl_proto_reply_fds(HL_OP_REGION_ALLOC), 1);
-	ck_assert_uint_eq(hl_proto_reply_fds(HL_OP_EV_ACCEPT), 4);
-	ck_assert_uint_eq(hl_proto_reply_fds(HL_OP_HELLO), 0);
+	struct hl_proto_msg m;
+
+	ck_assert_str_eq(hl_proto_op_name(HL_OP_CONN_CLOSE), "CONN_CLOSE");
+	hl_proto_init(&m, HL_OP_REGION_ALLOC, 1);
+	ck_assert_uint_eq(hl_proto_reply_fds(&m), 1);
+	m.hdr.status = -ENOSPC;
+	ck_assert_uint_eq(hl_proto_reply_fds(&m), 0);
+	hl_proto_init(&m, HL_OP_EV_ACCEPT, 0);
+	ck_assert_uint_eq(hl_proto_reply_fds(&m), 4);
+	m.u.conn.flags = HL_CONN_F_SLOT;
+	ck_assert_uint_eq(hl_proto_reply_fds(&m), 0);
+	m.u.conn.flags |= HL_CONN_F_REGION;
+	m.u.conn.slots = 3;
+	ck_assert_uint_eq(hl_proto_reply_fds(&m), 8);
+	hl_proto_init(&m, HL_OP_HELLO, 1);
+	ck_assert_uint_eq(hl_proto_reply_fds(&m), 0);
 }
 END_TEST
 
