@@ -10,7 +10,7 @@ $(BUILD)/obj/libhostlane/%.o: CPPFLAGS += -DHL_BUILDING -Ilibhostlane/src -Ishmq
 $(BUILD)/lib/libhostlane.a: $(HL_LIB_OBJS)
 # The LD_PRELOAD layer (docs/preload.md) is in the .so only.
 HL_PL_SRCS := libhostlane/src/pl_libc.c libhostlane/src/pl_fdtab.c libhostlane/src/pl_addr.c \
-  libhostlane/src/pl_epset.c libhostlane/src/pl_ctl.c libhostlane/src/pl_sock.c libhostlane/src/pl_region.c \
+  libhostlane/src/pl_epset.c libhostlane/src/pl_ctl.c libhostlane/src/pl_sock.c libhostlane/src/pl_region.c libhostlane/src/pl_stats.c \
   libhostlane/src/pl_poll.c
 $(BUILD)/lib/libhostlane.so: $(HL_LIB_OBJS) $(call objs,$(HL_PL_SRCS)) $(BUILD)/lib/libshmq.a \
   libhostlane/libhostlane.map
@@ -20,7 +20,8 @@ $(BUILD)/lib/libhostlane.so: LDLIBS += -ldl -lpthread
 # Unit tests of the layer's pure logic: fd table, holders, addresses, epoll
 # bookkeeping (no interposition: the objects are linked directly).
 $(BUILD)/test/test_preload_logic: $(call objs,libhostlane/tests/test_preload_logic.c \
-  libhostlane/src/pl_fdtab.c libhostlane/src/pl_addr.c libhostlane/src/pl_epset.c)
+  libhostlane/src/pl_fdtab.c libhostlane/src/pl_addr.c libhostlane/src/pl_epset.c \
+  libhostlane/src/pl_stats.c)
 $(BUILD)/test/test_preload_logic: LDLIBS += -lpthread
 $(BUILD)/obj/libhostlane/tests/%.o: CPPFLAGS += -Ilibhostlane/src -Ishmq/include
 UNIT_TESTS += $(BUILD)/test/test_preload_logic

@@ -70,10 +70,13 @@ struct hl_proto_hello_req {
 	uint32_t reserved;
 };
 
+/* hl_proto_hello_rep.flags */
+#define HL_HELLO_F_STATS 0x1u  /* v2: the reply carries the stats memfd */
+
 struct hl_proto_hello_rep {
 	uint16_t version;          /* chosen */
 	uint16_t n_ips;
-	uint32_t reserved;
+	uint32_t flags;            /* HL_HELLO_F_* (v1: zero) */
 	uint64_t quota_bytes, used_bytes;
 	char pod_key[HL_PROTO_KEY_MAX];
 	struct hl_proto_addr ips[HL_PROTO_MAX_IPS];
@@ -164,6 +167,52 @@ struct hl_proto_error {
 	char reason[HL_PROTO_REASON_MAX];
 };
 
+/*
+ * The stats region (v2): a small memfd the endpoint makes for each client at
+ * HELLO and hands over with the reply. The process keeps its counters in it
+ * (per process, and one record per hostlane connection); the agent reads
+ * them for `hostlanectl conns`. The agent treats everything in it as
+ * untrusted (it is the pod's memory): it only ever reports it.
+ */
+#define HL_STATS_MAGIC   UINT32_C(0x53544c48)  /* "HLTS" */
+#define HL_STATS_VERSION 1u
+#define HL_STATS_SIZE    (64u << 10)
+#define HL_STATS_HDR     256u
+#define HL_STATS_REC     128u
+#define HL_STATS_RECS    ((HL_STATS_SIZE - HL_STATS_HDR) / HL_STATS_REC)
+
+/* Counters of one process. */
+struct hl_stats_proc {
+	_Atomic uint64_t conns;      /* hostlane connections made or accepted */
+	_Atomic uint64_t fallbacks;  /* connects that went to the kernel */
+	_Atomic uint64_t tx_bytes, rx_bytes, tx_calls, rx_calls;
+	_Atomic uint64_t wakeups;    /* blocking waits that ended (spun or slept) */
+	_Atomic uint64_t ctl_calls;  /* control requests with a reply */
+};
+
+/* One open hostlane connection (state 1; 0: free record). */
+struct hl_stats_conn {
+	_Atomic uint32_t state;
+	int32_t fd;                  /* its fd number when it was made */
+	uint16_t local_port, peer_port;
+	uint32_t side;               /* 0 connected, 1 accepted */
+	struct hl_proto_addr local, peer;
+	_Atomic uint64_t tx_bytes, rx_bytes, tx_calls, rx_calls, wakeups;
+	uint8_t pad[HL_STATS_REC - 96];
+};
+
+struct hl_stats_hdr {
+	uint32_t magic;              /* HL_STATS_MAGIC */
+	uint16_t version;            /* HL_STATS_VERSION */
+	uint16_t hdr_size;           /* HL_STATS_HDR */
+	uint32_t rec_size;           /* HL_STATS_REC */
+	uint32_t n_recs;             /* HL_STATS_RECS */
+	int32_t pid;                 /* the process, as the endpoint saw it */
+	uint32_t reserved;
+	struct hl_stats_proc proc;
+	uint8_t pad[HL_STATS_HDR - 24 - sizeof(struct hl_stats_proc)];
+};
+
 #define HL_PROTO_BODY_SIZE (HL_PROTO_MSG_SIZE - sizeof(struct hl_proto_hdr))
 
 struct hl_proto_msg {
@@ -192,5 +241,8 @@ _Static_assert(sizeof(struct hl_proto_conn) == 56, "conn body");
 _Static_assert(sizeof(struct hl_proto_connect_req) == 32, "connect body");
 _Static_assert(offsetof(struct hl_proto_conn, peer) == 16, "conn peer");
 _Static_assert(sizeof(struct hl_proto_msg) == HL_PROTO_MSG_SIZE, "message size");
+_Static_assert(sizeof(struct hl_stats_conn) == HL_STATS_REC, "stats record");
+_Static_assert(offsetof(struct hl_stats_conn, tx_bytes) == 56, "stats record counters");
+_Static_assert(sizeof(struct hl_stats_hdr) == HL_STATS_HDR, "stats header");
 
 #endif /* HOSTLANE_PROTO_H */

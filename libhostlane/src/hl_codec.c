@@ -45,6 +45,7 @@ unsigned hl_proto_reply_fds(const struct hl_proto_msg *m)
 	if (m->hdr.status)
 		return 0;
 	switch (m->hdr.op) {
+	case HL_OP_HELLO: return m->u.hello_rep.flags & HL_HELLO_F_STATS ? 1 : 0;
 	case HL_OP_REGION_ALLOC: return 1;
 	case HL_OP_CONNECT:
 	case HL_OP_EV_ACCEPT:
@@ -214,7 +215,7 @@ static int check_reply_body(const struct hl_proto_msg *m)
 		const struct hl_proto_hello_rep *r = &m->u.hello_rep;
 
 		if (r->version < HL_PROTO_VERSION_MIN || r->version > HL_PROTO_VERSION ||
-		    r->n_ips > HL_PROTO_MAX_IPS ||
+		    r->n_ips > HL_PROTO_MAX_IPS || (r->flags & ~HL_HELLO_F_STATS) ||
 		    !str_ok(r->pod_key, sizeof(r->pod_key)))
 			return -EINVAL;
 		for (unsigned i = 0; i < r->n_ips; i++)

@@ -198,7 +198,7 @@ int pl_ctl_call(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg 
 		break;
 	}
 	pthread_mutex_unlock(&c->lock);
-	atomic_fetch_add_explicit(&pl_proc_stats.ctl_calls, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&pl_stats->ctl_calls, 1, memory_order_relaxed);
 	return rc;
 }
 
@@ -310,6 +310,9 @@ static struct pl_ctl *ctl_open(void)
 		return NULL;
 	}
 	c->id = rep.u.hello_rep;
+	if (fds[0] >= 0 && pl_stats_attach(fds[0], c->owner) < 0) {
+		/* the counters stay private: only hostlanectl conns misses them */
+	}
 	return c;
 }
 

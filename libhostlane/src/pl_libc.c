@@ -19,7 +19,6 @@
 
 struct pl_libc pl_real;
 atomic_int pl_off;
-struct pl_stats pl_proc_stats;
 
 #define RESOLVE(name) \
 	(*(void **)&pl_real.name = dlsym(RTLD_NEXT, #name))
@@ -131,32 +130,3 @@ __attribute__((constructor)) static void pl_ctor(void)
 	pl_libc_init();
 }
 
-/* HOSTLANE_STATS=FILE: the process counters, appended as one line at exit
- * ("pid=... conns=... tx_bytes=..."); the tests read it to tell which path
- * a run took. */
-void pl_stats_dump(void)
-{
-	const char *path = getenv("HOSTLANE_STATS");
-	struct pl_stats *s = &pl_proc_stats;
-	char line[512];
-	int fd, n;
-
-	if (!path || !*path || !pl_real.write)
-		return;
-	n = snprintf(line, sizeof(line),
-		     "pid=%d conns=%" PRIuFAST64 " fallbacks=%" PRIuFAST64
-		     " tx_bytes=%" PRIuFAST64 " rx_bytes=%" PRIuFAST64 " tx_calls=%" PRIuFAST64
-		     " rx_calls=%" PRIuFAST64 " wakeups=%" PRIuFAST64 " ctl_calls=%" PRIuFAST64
-		     " off=%d\n",
-		     (int)getpid(), atomic_load(&s->conns), atomic_load(&s->fallbacks),
-		     atomic_load(&s->tx_bytes), atomic_load(&s->rx_bytes),
-		     atomic_load(&s->tx_calls), atomic_load(&s->rx_calls),
-		     atomic_load(&s->wakeups), atomic_load(&s->ctl_calls), atomic_load(&pl_off));
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return;
-	if (pl_real.write(fd, line, (size_t)n) < 0) {
-		/* nothing to do: the counters are best effort */
-	}
-	pl_real.close(fd);
-}

@@ -93,15 +93,20 @@ int pl_fd_dup_hidden(int fd);
 
 /* ---- counters -------------------------------------------------------------- */
 
-struct pl_stats {
-	atomic_uint_fast64_t tx_bytes, rx_bytes, tx_calls, rx_calls;
-	atomic_uint_fast64_t wakeups;    /* sleeps on an eventfd/pidfd that ended */
-	atomic_uint_fast64_t fallbacks;  /* connects that went to the kernel */
-	atomic_uint_fast64_t conns;      /* hostlane connections made or accepted */
-	atomic_uint_fast64_t ctl_calls;  /* control requests with a reply */
-};
-extern struct pl_stats pl_proc_stats;
+/* This process's counters (struct hl_stats_proc, hostlane_proto.h): in
+ * its stats region once the endpoint gave one (HELLO), private before. */
+extern struct hl_stats_proc *pl_stats;
 void pl_stats_dump(void);
+/* Takes the stats region memfd @fd of this process's control channel (the
+ * fd is closed): maps it and moves the counters there. 0 or -errno. */
+int pl_stats_attach(int fd, pid_t owner);
+/* A record for a new connection in this process's stats region, or
+ * @fallback (zeroed) when there is none. */
+struct hl_stats_conn *pl_stats_conn_new(struct hl_stats_conn *fallback);
+/* Makes a filled-in record visible to the agent. */
+void pl_stats_conn_publish(struct hl_stats_conn *r);
+/* Gives a record from pl_stats_conn_new() back. */
+void pl_stats_conn_free(struct hl_stats_conn *r);
 
 /* ---- sockets --------------------------------------------------------------- */
 
@@ -167,8 +172,9 @@ struct pl_sock {
 	/* epoll sets holding this socket (application epoll fds) */
 	int epsets[PL_MAX_EPSETS];
 	unsigned n_epsets;
-	/* counters */
-	atomic_uint_fast64_t tx_bytes, rx_bytes, tx_calls, rx_calls, wakeups;
+	/* counters: st is the record in the stats region (hostlanectl conns)
+	 * or st_own */
+	struct hl_stats_conn *st, st_own;
 	uint64_t id;
 	struct pl_sock *all_next, *all_prev;
 };

@@ -70,6 +70,7 @@ static struct pl_sock *sock_new(enum pl_kind kind, int family)
 	s->shref = -1;
 	s->efd = s->peer_efd = s->live_fd = s->live_epfd = s->kfd = s->lefd = -1;
 	s->opt_rcvbuf = s->opt_sndbuf = 512 << 10;
+	s->st = &s->st_own;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->rx_lock, NULL);
 	pthread_mutex_init(&s->tx_lock, NULL);
@@ -132,6 +133,7 @@ static void sock_free(struct pl_sock *s)
 	if (s->kind == PL_CONN) {
 		bool last = pl_shref_leave(s->shref) == 0;
 
+		pl_stats_conn_free(s->st);
 		if (last) {
 			/* The peer reads the rest, then EOF. For a slot this is
 			 * also what gives it back: the monitor reads the ring. */
@@ -399,7 +401,7 @@ uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes)
 	if (bytes) {
 		ssize_t n = shmq_readable(ep);
 
-		*bytes = (int64_t)atomic_load_explicit(&s->rx_bytes, memory_order_relaxed) +
+		*bytes = (int64_t)atomic_load_explicit(&s->st->rx_bytes, memory_order_relaxed) +
 			 (n > 0 ? n : 0);
 	}
 	ep_put(s, ep);
@@ -426,14 +428,14 @@ uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events)
 
 void pl_sock_woken(struct pl_sock *s, unsigned kind)
 {
-	atomic_fetch_add_explicit(&pl_proc_stats.wakeups, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&pl_stats->wakeups, 1, memory_order_relaxed);
 	if (s->kind == PL_LISTEN) {
 		pl_ctl_drain(s->ctl);
 		return;
 	}
 	if (s->kind != PL_CONN)
 		return;
-	atomic_fetch_add_explicit(&s->wakeups, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->st->wakeups, 1, memory_order_relaxed);
 	if (kind == PL_TAG_LIVE) {
 		struct pollfd p = { .fd = s->live_fd, .events = POLLIN };
 
@@ -618,7 +620,10 @@ static int conn_setup(struct pl_sock *s, struct pl_ctl *ctl, const struct hl_pro
 	s->region_id = m->region_id;
 	s->shref = pl_shref_alloc();
 	s->kind = PL_CONN;
-	atomic_fetch_add_explicit(&pl_proc_stats.conns, 1, memory_order_relaxed);
+	s->st = pl_stats_conn_new(&s->st_own);
+	s->st->fd = rc;
+	s->st->side = m->side;
+	atomic_fetch_add_explicit(&pl_stats->conns, 1, memory_order_relaxed);
 	return rc;
 fail:
 	if (s->ep)
@@ -634,6 +639,19 @@ fail:
 		close_quiet(fds[i]);
 	conn_give_back(ctl, m);
 	return rc < 0 ? rc : -EPROTO;
+}
+
+/* Puts the addresses of connection @s in its counters' record, which makes
+ * it visible in `hostlanectl conns`. */
+static void stats_describe(struct pl_sock *s)
+{
+	struct hl_stats_conn *r = s->st;
+
+	if (pl_addr_from_sa((struct sockaddr *)&s->local, s->local_len, &r->local, &r->local_port))
+		memset(&r->local, 0, sizeof(r->local));
+	if (pl_addr_from_sa((struct sockaddr *)&s->peer, s->peer_len, &r->peer, &r->peer_port))
+		memset(&r->peer, 0, sizeof(r->peer));
+	pl_stats_conn_publish(r);
 }
 
 /* Gives a PENDING socket a local port, as the kernel's connect would. */
@@ -702,6 +720,7 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (pl_ctl_pod_addr(s->ctl, a.family, &me))
 		me = a;
 	s->local_len = pl_addr_to_sa(&me, lport, s->family, &s->local);
+	stats_describe(s);
 	/* The epoll sets that hold the fd lost the kernel socket with it. */
 	pl_poll_conn_upgraded(s, fd);
 	if (atomic_load(&s->nonblock)) {
@@ -710,7 +729,7 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	return 0;
 kernel:
-	atomic_fetch_add_explicit(&pl_proc_stats.fallbacks, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&pl_stats->fallbacks, 1, memory_order_relaxed);
 	if (s->kind == PL_PENDING)
 		untrack(fd, s);
 	return pl_real.connect(fd, addr, len);
@@ -815,6 +834,7 @@ static int accept_hostlane(struct pl_sock *l, struct pl_pending *p, struct socka
 	if (pl_ctl_pod_addr(l->ctl, c.peer.family, &me))
 		me = c.peer;
 	s->local_len = pl_addr_to_sa(&me, l->port, l->family, &s->local);
+	stats_describe(s);
 	fd_add(fd, s);
 	pl_addr_copy_out(&s->peer, s->peer_len, addr, alen);
 	return fd;
@@ -879,16 +899,23 @@ PL_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
 
 /* ---- data path ------------------------------------------------------------------- */
 
+/* A blocking wait of a data call that ended (spun or slept). */
+static void count_wait(struct pl_sock *s)
+{
+	atomic_fetch_add_explicit(&s->st->wakeups, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&pl_stats->wakeups, 1, memory_order_relaxed);
+}
+
 static void count(struct pl_sock *s, bool tx, size_t n)
 {
-	atomic_uint_fast64_t *b = tx ? &s->tx_bytes : &s->rx_bytes;
-	atomic_uint_fast64_t *c = tx ? &s->tx_calls : &s->rx_calls;
+	_Atomic uint64_t *b = tx ? &s->st->tx_bytes : &s->st->rx_bytes;
+	_Atomic uint64_t *c = tx ? &s->st->tx_calls : &s->st->rx_calls;
 
 	atomic_fetch_add_explicit(b, n, memory_order_relaxed);
 	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(tx ? &pl_proc_stats.tx_bytes : &pl_proc_stats.rx_bytes, n,
+	atomic_fetch_add_explicit(tx ? &pl_stats->tx_bytes : &pl_stats->rx_bytes, n,
 				  memory_order_relaxed);
-	atomic_fetch_add_explicit(tx ? &pl_proc_stats.tx_calls : &pl_proc_stats.rx_calls, 1,
+	atomic_fetch_add_explicit(tx ? &pl_stats->tx_calls : &pl_stats->rx_calls, 1,
 				  memory_order_relaxed);
 }
 
@@ -940,7 +967,7 @@ static ssize_t conn_read(struct pl_sock *s, struct shmq_ep *ep, char *buf, size_
 			return done ? (ssize_t)done : -EAGAIN;
 		int w = shmq_wait(ep, SHMQ_POLLIN, -1);
 
-		atomic_fetch_add_explicit(&s->wakeups, 1, memory_order_relaxed);
+		count_wait(s);
 		if (w == -ECONNRESET)
 			atomic_store(&s->peer_dead, 1);
 	}
@@ -1031,7 +1058,7 @@ static ssize_t conn_write(struct pl_sock *s, struct shmq_ep *ep, const char *buf
 			return done ? (ssize_t)done : -EAGAIN;
 		int rc = shmq_wait(ep, SHMQ_POLLOUT, -1);
 
-		atomic_fetch_add_explicit(&s->wakeups, 1, memory_order_relaxed);
+		count_wait(s);
 		if (rc == -ECONNRESET)
 			atomic_store(&s->peer_dead, 1);
 	}

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,7 +19,6 @@
 /* pl_fdtab.c reads /proc through these when they are set; tests use libc. */
 struct pl_libc pl_real;
 atomic_int pl_off;
-struct pl_stats pl_proc_stats;
 
 START_TEST(fdtab_set_get_clear)
 {
@@ -264,6 +264,53 @@ START_TEST(tags)
 }
 END_TEST
 
+/* The stats region as the endpoint makes it (node-agent/src/endpoint.c). */
+static int stats_memfd(size_t size)
+{
+	int fd = memfd_create("stats-test", MFD_CLOEXEC);
+	struct hl_stats_hdr h = { .magic = HL_STATS_MAGIC, .version = HL_STATS_VERSION,
+				  .hdr_size = HL_STATS_HDR, .rec_size = HL_STATS_REC,
+				  .n_recs = HL_STATS_RECS, .pid = 1 };
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
+	ck_assert_int_eq(pwrite(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+	return fd;
+}
+
+START_TEST(stats_region)
+{
+	struct hl_stats_conn own, own2, *r, *seen[HL_STATS_RECS];
+
+	pl_real.close = close;
+	atomic_fetch_add(&pl_stats->fallbacks, 3);
+	ck_assert_int_eq(pl_stats_attach(stats_memfd(4096), getpid()), -EPROTO);
+	ck_assert_ptr_eq(pl_stats_conn_new(&own), &own);  /* no region yet */
+	ck_assert_int_eq(pl_stats_attach(stats_memfd(HL_STATS_SIZE), getpid()), 0);
+	ck_assert_uint_eq(atomic_load(&pl_stats->fallbacks), 3);  /* moved along */
+	r = pl_stats_conn_new(&own);
+	ck_assert_ptr_ne(r, &own);
+	ck_assert_uint_eq(atomic_load(&r->state), 2);  /* hidden while filled in */
+	pl_stats_conn_publish(r);
+	ck_assert_uint_eq(atomic_load(&r->state), 1);
+	pl_stats_conn_free(r);
+	ck_assert_uint_eq(atomic_load(&r->state), 0);
+	pl_stats_conn_free(&own);  /* a private record: nothing happens */
+	/* Every record once, then the private fallback. */
+	for (unsigned i = 0; i < HL_STATS_RECS; i++) {
+		seen[i] = pl_stats_conn_new(&own);
+		ck_assert_ptr_ne(seen[i], &own);
+		for (unsigned j = 0; j < i; j++)
+			ck_assert_ptr_ne(seen[i], seen[j]);
+	}
+	ck_assert_ptr_eq(pl_stats_conn_new(&own2), &own2);
+	pl_stats_conn_free(seen[7]);
+	ck_assert_ptr_eq(pl_stats_conn_new(&own2), seen[7]);
+	for (unsigned i = 0; i < HL_STATS_RECS; i++)
+		pl_stats_conn_free(seen[i]);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("preload_logic");
@@ -283,6 +330,7 @@ int main(void)
 	tcase_add_test(tc, epset_edge_triggered);
 	tcase_add_test(tc, epset_oneshot);
 	tcase_add_test(tc, tags);
+	tcase_add_test(tc, stats_region);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

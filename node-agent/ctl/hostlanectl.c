@@ -132,13 +132,14 @@ static void pod_row(const cJSON *p)
 }
 
 /* All pages of LIST, as one array. */
-static int list_all(const struct ctl *c, cJSON *all)
+/* Every page of @op's "pods" into @all. */
+static int list_all(const struct ctl *c, const char *op, cJSON *all)
 {
 	long off = 0;
 
 	while (off >= 0) {
 		cJSON *o, *pods, *next;
-		int rc = ask(c, "LIST", NULL, NULL, off, &o);
+		int rc = ask(c, op, NULL, NULL, off, &o);
 
 		if (rc != 0)
 			return rc;
@@ -161,7 +162,7 @@ static int cmd_pods(struct ctl *c, int argc, char **argv)
 	(void)argc; (void)argv;
 	if (!all)
 		return 1;
-	rc = list_all(c, all);
+	rc = list_all(c, "LIST", all);
 	if (rc == 0 && c->json) {
 		print_json(all);
 	} else if (rc == 0) {
@@ -189,6 +190,60 @@ static int cmd_pod(struct ctl *c, int argc, char **argv)
 	print_json(cJSON_GetObjectItemCaseSensitive(o, "pod"));
 	cJSON_Delete(o);
 	return 0;
+}
+
+static void conn_rows(const cJSON *proc)
+{
+	const cJSON *k;
+
+	cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(proc, "connections")) {
+		printf("    fd %-5.0f %-9s %-22s -> %-22s %12.0f %12.0f %10.0f %10.0f %8.0f\n",
+		       num(k, "fd"), str(k, "side"), str(k, "local"), str(k, "peer"),
+		       num(k, "tx_bytes"), num(k, "rx_bytes"), num(k, "tx_calls"),
+		       num(k, "rx_calls"), num(k, "wakeups"));
+	}
+}
+
+static int cmd_conns(struct ctl *c, int argc, char **argv)
+{
+	cJSON *all = cJSON_CreateArray(), *p, *pr;
+	int rc;
+
+	if (argc > 1) {
+		fprintf(stderr, "usage: hostlanectl conns [POD]  (namespace/name)\n");
+		cJSON_Delete(all);
+		return 2;
+	}
+	if (!all)
+		return 1;
+	rc = list_all(c, "CONNS", all);
+	if (rc == 0 && argc == 1) {
+		for (p = all->child; p;) {
+			cJSON *nx = p->next;
+
+			if (strcmp(str(p, "pod"), argv[0]))
+				cJSON_Delete(cJSON_DetachItemViaPointer(all, p));
+			p = nx;
+		}
+	}
+	if (rc == 0 && c->json) {
+		print_json(all);
+	} else if (rc == 0) {
+		printf("%-32s %8s %5s %8s %9s %12s %12s %10s %10s %8s\n", "POD / PROCESS", "PID", "OPEN",
+		       "CONNS", "FALLBACKS", "TX_BYTES", "RX_BYTES", "TX_CALLS", "RX_CALLS", "WAKEUPS");
+		cJSON_ArrayForEach(p, all) {
+			printf("%s\n", str(p, "pod"));
+			cJSON_ArrayForEach(pr, cJSON_GetObjectItemCaseSensitive(p, "processes")) {
+				printf("  %-30s %8.0f %5.0f %8.0f %9.0f %12.0f %12.0f %10.0f %10.0f %8.0f\n", "",
+				       num(pr, "pid"), num(pr, "open"), num(pr, "conns"), num(pr, "fallbacks"),
+				       num(pr, "tx_bytes"), num(pr, "rx_bytes"), num(pr, "tx_calls"),
+				       num(pr, "rx_calls"), num(pr, "wakeups"));
+				conn_rows(pr);
+			}
+		}
+	}
+	cJSON_Delete(all);
+	return rc;
 }
 
 static int cmd_metrics(struct ctl *c, int argc, char **argv)
@@ -267,6 +322,7 @@ static const struct command commands[] = {
 	{ "pods",    cmd_pods,    "",   "every pod attachment the agent knows" },
 	{ "pod",     cmd_pod,     "ID", "one pod (container id or prefix, or namespace/name)" },
 	{ "metrics", cmd_metrics, "",   "the Prometheus metrics text" },
+	{ "conns",   cmd_conns,   "[POD]", "preloaded processes and their hostlane connections, counters" },
 	{ "version", cmd_version, "",   "client and agent versions" },
 	{ "raw",     cmd_raw,     "",   "send stdin as one raw request, print the reply" },
 	{ "help",    cmd_help,    "",   "this text" },

@@ -122,7 +122,7 @@ int hl_config_build(struct hl_config *c, int argc, char **argv, char *err, size_
 
 /* ---- requests (proto.c) ------------------------------------------------- */
 enum hl_op { HL_OP_ADD, HL_OP_DEL, HL_OP_CHECK, HL_OP_STATUS, HL_OP_GC, HL_OP_LIST, HL_OP_GET,
-	     HL_OP_METRICS, HL_OP_VERSION, HL_OP_COUNT };
+	     HL_OP_METRICS, HL_OP_VERSION, HL_OP_CONNS, HL_OP_COUNT };
 
 #define HL_NAME_MAX   254     /* network/containerID/pod names, incl. NUL */
 #define HL_IFNAME_MAX 16

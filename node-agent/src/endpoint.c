@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -58,6 +60,7 @@ struct ep_client {
 	uid_t uid;
 	bool hello;
 	uint16_t version;              /* negotiated at HELLO */
+	struct hl_stats_hdr *stats;    /* its stats region (v2), or NULL */
 };
 
 struct ep_listener {
@@ -356,6 +359,8 @@ static void client_free(struct ep_client *c)
 			region_unhold(n, g, c);  /* may free g on the last hold */
 	}
 	slot_gc(n);
+	if (c->stats)
+		munmap(c->stats, HL_STATS_SIZE);
 	hl_loop_del(n->o.loop, c->fd);
 	close(c->fd);
 	if (c->pidfd >= 0) {
@@ -369,6 +374,36 @@ static void client_free(struct ep_client *c)
 }
 
 /* ---- requests ------------------------------------------------------------- */
+
+/* The client's stats region: a small sealed memfd it keeps its counters in
+ * (struct hl_stats_hdr); we keep a mapping to read them. Return: the fd
+ * for the reply, or -1 (the client then has no stats: not an error). */
+static int stats_new(struct ep_client *c)
+{
+	int fd = memfd_create("hostlane-stats", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	struct hl_stats_hdr *h;
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, HL_STATS_SIZE) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		close(fd);
+		return -1;
+	}
+	h = mmap(NULL, HL_STATS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
+	h->magic = HL_STATS_MAGIC;
+	h->version = HL_STATS_VERSION;
+	h->hdr_size = HL_STATS_HDR;
+	h->rec_size = HL_STATS_REC;
+	h->n_recs = HL_STATS_RECS;
+	h->pid = (int32_t)c->pid;
+	c->stats = h;
+	return fd;
+}
 
 static void do_hello(struct ep_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep)
 {
@@ -710,7 +745,14 @@ static bool serve(struct ep_client *c, const struct hl_proto_msg *req)
 		set_error(&rep, -EPROTO, "HELLO must come first");
 	} else {
 		switch (req->hdr.op) {
-		case HL_OP_HELLO: do_hello(c, req, &rep); break;
+		case HL_OP_HELLO:
+			do_hello(c, req, &rep);
+			if (!rep.hdr.status && c->version >= 2 && !c->stats &&
+			    (fds[0] = efd_close[0] = stats_new(c)) >= 0) {
+				rep.u.hello_rep.flags |= HL_HELLO_F_STATS;
+				nfds = 1;
+			}
+			break;
 		case HL_OP_REGION_ALLOC:
 			fds[0] = do_region_alloc(c, req, &rep);
 			nfds = fds[0] >= 0;
@@ -1048,6 +1090,65 @@ void hl_ep_node_free(struct hl_ep_node *n)
 		region_release(n, n->regions);
 	}
 	free(n);
+}
+
+/* Copies what one record says, if it is a published one with addresses
+ * that make sense (the pod writes it: nothing in it is trusted). */
+static bool stats_conn_read(const struct hl_stats_conn *r, struct hl_ep_conn_info *out)
+{
+	struct hl_stats_conn c;
+
+	memcpy(&c, (const void *)r, sizeof(c));
+	if (atomic_load_explicit(&c.state, memory_order_relaxed) != 1)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->fd = c.fd;
+	out->side = c.side;
+	if (hl_proto_addr_valid(&c.local))
+		hl_proto_addr_format(&c.local, out->local, sizeof(out->local));
+	if (hl_proto_addr_valid(&c.peer))
+		hl_proto_addr_format(&c.peer, out->peer, sizeof(out->peer));
+	out->local_port = c.local_port;
+	out->peer_port = c.peer_port;
+	out->tx_bytes = atomic_load_explicit(&c.tx_bytes, memory_order_relaxed);
+	out->rx_bytes = atomic_load_explicit(&c.rx_bytes, memory_order_relaxed);
+	out->tx_calls = atomic_load_explicit(&c.tx_calls, memory_order_relaxed);
+	out->rx_calls = atomic_load_explicit(&c.rx_calls, memory_order_relaxed);
+	out->wakeups = atomic_load_explicit(&c.wakeups, memory_order_relaxed);
+	return true;
+}
+
+void hl_ep_walk_stats(const struct hl_endpoint *ep, hl_ep_proc_cb pcb, hl_ep_conn_cb ccb,
+		      void *arg)
+{
+	for (const struct ep_client *c = ep->clients; c; c = c->next) {
+		const struct hl_stats_conn *recs;
+		struct hl_ep_proc_info p = { .pid = c->pid };
+		struct hl_stats_proc s;
+
+		if (!c->stats)
+			continue;
+		/* Sizes are ours (the pod could rewrite the header). */
+		memcpy(&s, (const void *)&c->stats->proc, sizeof(s));
+		p.conns = atomic_load_explicit(&s.conns, memory_order_relaxed);
+		p.fallbacks = atomic_load_explicit(&s.fallbacks, memory_order_relaxed);
+		p.tx_bytes = atomic_load_explicit(&s.tx_bytes, memory_order_relaxed);
+		p.rx_bytes = atomic_load_explicit(&s.rx_bytes, memory_order_relaxed);
+		p.tx_calls = atomic_load_explicit(&s.tx_calls, memory_order_relaxed);
+		p.rx_calls = atomic_load_explicit(&s.rx_calls, memory_order_relaxed);
+		p.wakeups = atomic_load_explicit(&s.wakeups, memory_order_relaxed);
+		p.ctl_calls = atomic_load_explicit(&s.ctl_calls, memory_order_relaxed);
+		recs = (const struct hl_stats_conn *)((const char *)c->stats + HL_STATS_HDR);
+		for (unsigned i = 0; i < HL_STATS_RECS; i++)
+			p.open += atomic_load_explicit(&recs[i].state, memory_order_relaxed) == 1;
+		pcb(arg, &p);
+		for (unsigned i = 0; i < HL_STATS_RECS && ccb; i++) {
+			struct hl_ep_conn_info ci;
+
+			if (stats_conn_read(&recs[i], &ci))
+				ccb(arg, &ci);
+		}
+	}
 }
 
 void hl_ep_get_usage(const struct hl_endpoint *ep, struct hl_ep_usage *u)

@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct hl_loop;
 
@@ -80,6 +81,30 @@ struct hl_ep_usage {
 void hl_ep_get_usage(const struct hl_endpoint *ep, struct hl_ep_usage *u);
 void hl_ep_node_get_usage(const struct hl_ep_node *n, uint64_t *pool_bytes,
 			  uint64_t *used_bytes);
+
+/* What a client process's stats region says (hostlanectl conns). The pod
+ * writes it: the numbers are reported, never acted on. */
+struct hl_ep_proc_info {
+	pid_t pid;
+	unsigned open;                 /* connections listed in its region */
+	uint64_t conns, fallbacks, tx_bytes, rx_bytes, tx_calls, rx_calls, wakeups, ctl_calls;
+};
+struct hl_ep_conn_info {
+	int fd;
+	unsigned side;                 /* 0 connected, 1 accepted */
+	char local[64], peer[64];      /* addresses ("" when unknown) */
+	uint16_t local_port, peer_port;
+	uint64_t tx_bytes, rx_bytes, tx_calls, rx_calls, wakeups;
+};
+typedef void (*hl_ep_proc_cb)(void *arg, const struct hl_ep_proc_info *p);
+typedef void (*hl_ep_conn_cb)(void *arg, const struct hl_ep_conn_info *c);
+
+/*
+ * Calls @pcb for each client process of @ep that has a stats region, then
+ * @ccb (may be NULL) for each of its open connections. Loop thread only.
+ */
+void hl_ep_walk_stats(const struct hl_endpoint *ep, hl_ep_proc_cb pcb, hl_ep_conn_cb ccb,
+		      void *arg);
 
 /* The endpoint of @pod_key, or NULL. */
 struct hl_endpoint *hl_ep_find(const struct hl_ep_node *n, const char *pod_key);

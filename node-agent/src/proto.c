@@ -13,7 +13,7 @@
 #define MAX_VALID 4096
 
 static const char *const op_names[HL_OP_COUNT] = {
-	"ADD", "DEL", "CHECK", "STATUS", "GC", "LIST", "GET", "METRICS", "VERSION",
+	"ADD", "DEL", "CHECK", "STATUS", "GC", "LIST", "GET", "METRICS", "VERSION", "CONNS",
 };
 
 const char *hl_op_name(enum hl_op op)
@@ -330,7 +330,7 @@ static int parse_body(const cJSON *root, struct hl_request *r, char *err, size_t
 		return parse_valid(root, r, err, errlen);
 	case HL_OP_GET:
 		return get_str(root, "id", r->id, sizeof(r->id), true, printable, err, errlen);
-	case HL_OP_LIST:
+	case HL_OP_LIST: case HL_OP_CONNS:
 		v = cJSON_GetObjectItemCaseSensitive(root, "offset");
 		if (v && (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e9)) {
 			snprintf(err, errlen, "field \"offset\" must be a number >= 0");

@@ -713,6 +713,108 @@ static void do_get(struct agent *a, const struct hl_request *q, struct reply *r)
 		fail(r, HLAGENT_CNI_NOT_FOUND, q->id, "%d pods match \"%s\"; be more specific", n, q->id);
 }
 
+/* ---- CONNS: the preloaded processes' counters (loop thread) ------------ */
+
+#define CONNS_MAX_LISTED 256  /* connections per reply; the rest are counted */
+
+struct conns_walk {
+	long offset;
+	cJSON *out, *pods, *procs, *conns;
+	size_t listed, skipped;
+	long next;
+};
+
+static void conns_proc(void *arg, const struct hl_ep_proc_info *p)
+{
+	struct conns_walk *w = arg;
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o || !cJSON_AddItemToArray(w->procs, o)) {
+		cJSON_Delete(o);
+		w->conns = NULL;
+		return;
+	}
+	cJSON_AddNumberToObject(o, "pid", p->pid);
+	cJSON_AddNumberToObject(o, "open", p->open);
+	cJSON_AddNumberToObject(o, "conns", (double)p->conns);
+	cJSON_AddNumberToObject(o, "fallbacks", (double)p->fallbacks);
+	cJSON_AddNumberToObject(o, "tx_bytes", (double)p->tx_bytes);
+	cJSON_AddNumberToObject(o, "rx_bytes", (double)p->rx_bytes);
+	cJSON_AddNumberToObject(o, "tx_calls", (double)p->tx_calls);
+	cJSON_AddNumberToObject(o, "rx_calls", (double)p->rx_calls);
+	cJSON_AddNumberToObject(o, "wakeups", (double)p->wakeups);
+	cJSON_AddNumberToObject(o, "ctl_calls", (double)p->ctl_calls);
+	w->conns = cJSON_AddArrayToObject(o, "connections");
+}
+
+static void conns_conn(void *arg, const struct hl_ep_conn_info *c)
+{
+	struct conns_walk *w = arg;
+	char local[96], peer[96];
+	cJSON *o;
+
+	if (!w->conns || w->listed >= CONNS_MAX_LISTED) {
+		w->skipped++;
+		return;
+	}
+	o = cJSON_CreateObject();
+	if (!o || !cJSON_AddItemToArray(w->conns, o)) {
+		cJSON_Delete(o);
+		return;
+	}
+	w->listed++;
+	snprintf(local, sizeof(local), strchr(c->local, ':') ? "[%s]:%u" : "%s:%u", c->local,
+		 c->local_port);
+	snprintf(peer, sizeof(peer), strchr(c->peer, ':') ? "[%s]:%u" : "%s:%u", c->peer,
+		 c->peer_port);
+	cJSON_AddNumberToObject(o, "fd", c->fd);
+	cJSON_AddStringToObject(o, "side", c->side ? "accepted" : "connected");
+	cJSON_AddStringToObject(o, "local", local);
+	cJSON_AddStringToObject(o, "peer", peer);
+	cJSON_AddNumberToObject(o, "tx_bytes", (double)c->tx_bytes);
+	cJSON_AddNumberToObject(o, "rx_bytes", (double)c->rx_bytes);
+	cJSON_AddNumberToObject(o, "tx_calls", (double)c->tx_calls);
+	cJSON_AddNumberToObject(o, "rx_calls", (double)c->rx_calls);
+	cJSON_AddNumberToObject(o, "wakeups", (double)c->wakeups);
+}
+
+/* Pages by pod, like LIST; a page stops after the pod that reached the
+ * connection budget. */
+static void conns_task(struct agent *a, void *arg)
+{
+	struct conns_walk *w = arg;
+	size_t i;
+
+	w->out = cJSON_CreateObject();
+	w->pods = w->out ? cJSON_AddArrayToObject(w->out, "pods") : NULL;
+	if (!w->pods)
+		return;
+	pthread_mutex_lock(&a->lock);
+	if (a->n_pods > 1)
+		qsort(a->pods, a->n_pods, sizeof(*a->pods), cmp_pod);
+	for (i = (size_t)w->offset; i < a->n_pods && w->listed < CONNS_MAX_LISTED; i++) {
+		const struct hl_pod *p = a->pods[i];
+		cJSON *o;
+
+		if (!p->ep)
+			continue;
+		o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(w->pods, o)) {
+			cJSON_Delete(o);
+			break;
+		}
+		cJSON_AddStringToObject(o, "pod", p->key);
+		w->procs = cJSON_AddArrayToObject(o, "processes");
+		if (w->procs)
+			hl_ep_walk_stats(p->ep, conns_proc, conns_conn, w);
+	}
+	if (i < a->n_pods)
+		cJSON_AddNumberToObject(w->out, "next", (double)i);
+	pthread_mutex_unlock(&a->lock);
+	if (w->skipped)
+		cJSON_AddNumberToObject(w->out, "unlisted", (double)w->skipped);
+}
+
 static void metrics_task(struct agent *a, void *arg)
 {
 	*(char **)arg = hl_metrics_text(a);
@@ -726,6 +828,15 @@ static void do_simple(struct agent *a, const struct hl_request *q, struct reply 
 	case HL_OP_STATUS: do_status(a, r); return;
 	case HL_OP_LIST: do_list(a, q, r); return;
 	case HL_OP_GET: do_get(a, q, r); return;
+	case HL_OP_CONNS: {
+		struct conns_walk w = { .offset = q->offset };
+
+		hl_run_on_loop(a, conns_task, &w);
+		if (!w.out)
+			fail(r, HLAGENT_CNI_TRY_AGAIN, NULL, "out of memory");
+		r->obj = w.out;
+		return;
+	}
 	case HL_OP_METRICS:
 		/* On the loop thread: endpoint usage may only be read there. */
 		hl_run_on_loop(a, metrics_task, &text);

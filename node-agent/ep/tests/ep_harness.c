@@ -208,7 +208,9 @@ static int exchange(int fd, const void *buf, size_t len, int pass_fd)
 	if (r != HL_PROTO_MSG_SIZE)
 		return 1000;
 	memcpy(&h, rbuf, sizeof(h));
-	if (h.magic != HL_PROTO_MAGIC || !(h.flags & HL_PROTO_F_REPLY) || h.nfds)
+	/* A v2 HELLO reply carries the stats region (recv() drops the fd). */
+	if (h.magic != HL_PROTO_MAGIC || !(h.flags & HL_PROTO_F_REPLY) ||
+	    (h.nfds && h.op != HL_OP_HELLO))
 		return 1000;
 	return h.status;
 }
@@ -339,12 +341,16 @@ static struct sclient sdial(uint16_t version)
 	hl_proto_init(&m, HL_OP_HELLO, ++c.seq);
 	m.u.hello_req.min_version = 1;
 	m.u.hello_req.max_version = version;
+	hl_proto_fds_reset(fds);
 	if (send(c.fd, &m, sizeof(m), MSG_NOSIGNAL) != sizeof(m) ||
-	    hl_proto_recv_reply(c.fd, 0, recvmsg, close, &r, fds) != 0 || r.hdr.status ||
-	    r.u.hello_rep.version != version) {
+	    hl_proto_recv_reply(c.fd, 0, recvmsg, close, &r, fds) != (version >= 2) ||
+	    r.hdr.status || r.u.hello_rep.version != version ||
+	    !(r.u.hello_rep.flags & HL_HELLO_F_STATS) != (version < 2)) {
 		fprintf(stderr, "ep-harness: HELLO v%u failed\n", version);
 		exit(1);
 	}
+	if (fds[0] >= 0)
+		close(fds[0]);  /* the stats region: not used here */
 	return c;
 }
 

@@ -218,6 +218,14 @@ static void r_error_reason(struct hl_proto_msg *m) { r_error(m); memset(m->u.err
 static void r_error_positive(struct hl_proto_msg *m) { r_error(m); m->hdr.status = 5; }
 static void r_error_fds(struct hl_proto_msg *m) { r_error(m); m->hdr.nfds = 1; }
 static void r_hello_v3(struct hl_proto_msg *m) { r_hello(m); m->u.hello_rep.version = 3; }
+static void r_hello_stats(struct hl_proto_msg *m)
+{
+	r_hello(m);
+	m->u.hello_rep.version = 2;
+	m->u.hello_rep.flags = HL_HELLO_F_STATS;
+	m->hdr.nfds = 1;
+}
+static void r_hello_flag2(struct hl_proto_msg *m) { r_hello(m); m->u.hello_rep.flags = 2; }
 static void r_slot_first(struct hl_proto_msg *m)
 {
 	r_event(m);
@@ -260,6 +268,9 @@ static const struct {
 	{ "positive status", r_error_positive, 0, -EINVAL },
 	{ "error carrying fds", r_error_fds, 1, -EINVAL },
 	{ "hello version 3", r_hello_v3, 0, -EINVAL },
+	{ "hello with the stats region", r_hello_stats, 1, 0 },
+	{ "hello says stats, no fd", r_hello_stats, 0, -EINVAL },
+	{ "hello unknown flag", r_hello_flag2, 0, -EINVAL },
 	{ "first slot event, 16 fds", r_slot_first, 16, 0 },
 	{ "first slot event, 15 fds", r_slot_first, 15, -EINVAL },
 	{ "first slot event, slot 7 of 7", r_slot_first_pair, 16, -EINVAL },
