@@ -33,7 +33,6 @@ struct pl_ctl {
 
 static pthread_mutex_t ctls_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pl_ctl *ctls;
-static pid_t my_pid;
 
 static void close_fds(int *fds, unsigned n)
 {
@@ -323,7 +322,7 @@ struct pl_ctl *pl_ctl_get(void)
 
 	if (atomic_load_explicit(&pl_off, memory_order_relaxed))
 		return NULL;
-	me = my_pid ? my_pid : (my_pid = getpid());
+	me = pl_pid();
 	c = __atomic_load_n(&ctls, __ATOMIC_ACQUIRE);
 	if (c && c->owner == me && !c->broken)
 		return c;
@@ -348,7 +347,6 @@ struct pl_ctl *pl_ctl_get(void)
 
 void pl_ctl_atfork_child(void)
 {
-	my_pid = 0;
 	/* The locks may have been held by a thread that does not exist here. */
 	pthread_mutex_init(&ctls_lock, NULL);
 	for (struct pl_ctl *c = ctls; c; c = c->next)

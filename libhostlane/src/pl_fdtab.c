@@ -172,7 +172,7 @@ int pl_shref_alloc(void)
 
 void pl_shref_join(int slot)
 {
-	int me = (int)getpid();
+	int me = (int)pl_pid();
 
 	if (slot < 0 || !shp)
 		return;
@@ -213,7 +213,7 @@ static int pid_alive(int pid)
 
 int pl_shref_leave(int slot)
 {
-	int me = (int)getpid(), others = 0;
+	int me = (int)pl_pid(), others = 0;
 
 	if (slot < 0 || !shp)
 		return 0;

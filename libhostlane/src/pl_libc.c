@@ -37,8 +37,22 @@ static void resolve(void)
 	RESOLVE(epoll_ctl); RESOLVE(epoll_wait); RESOLVE(epoll_pwait);
 }
 
+static _Atomic pid_t cached_pid;
+
+pid_t pl_pid(void)
+{
+	pid_t p = atomic_load_explicit(&cached_pid, memory_order_relaxed);
+
+	if (!p) {
+		p = getpid();  /* a system call each time since glibc 2.25 */
+		atomic_store_explicit(&cached_pid, p, memory_order_relaxed);
+	}
+	return p;
+}
+
 static void atfork_child(void)
 {
+	atomic_store_explicit(&cached_pid, 0, memory_order_relaxed);
 	pl_ctl_atfork_child();
 	pl_sock_atfork_child();
 }

@@ -81,6 +81,8 @@ extern atomic_int pl_off;
 void pl_libc_init(void);
 /* Busy-poll budget before a wait sleeps (HOSTLANE_SPIN_NS, default 50 us). */
 uint64_t pl_spin_ns(void);
+/* getpid(), remembered (reset in a forked child). */
+pid_t pl_pid(void);
 /* CLOCK_MONOTONIC in ns. */
 int64_t pl_now_ns(void);
 /* The layer's own fds live high (at least half RLIMIT_NOFILE, at most

@@ -5,8 +5,9 @@
  * arrives once, with the first connection between the two processes, and
  * stays mapped for the next ones, so a later connection costs no memfd, no
  * mmap and no page zeroing. A region whose peer process is gone and that
- * holds no connection of ours any more is unmapped (the monitor already
- * dropped it from the accounting when the peer went away). The region
+ * holds no connection of ours any more is unmapped when the next new region
+ * arrives (the monitor already dropped it from the accounting when the peer
+ * went away); checking at every close would cost a system call each. The region
  * also brings an eventfd per slot and side: a connection's fd number is a
  * dup of its slot's eventfd, and nothing is created or passed per
  * connection.
@@ -135,8 +136,7 @@ void pl_region_put(struct pl_region *g)
 	if (!g)
 		return;
 	pthread_mutex_lock(&regions_lock);
-	if (--g->conns == 0)
-		dead = sweep_locked();
+	g->conns--;
 	pthread_mutex_unlock(&regions_lock);
 	drop_all(dead);
 }

@@ -71,7 +71,7 @@ struct hl_stats_conn *pl_stats_conn_new(struct hl_stats_conn *fallback)
 
 	memset(fallback, 0, sizeof(*fallback));
 	/* A child still on its parent's region must not take its records. */
-	if (!region || region_owner != getpid())
+	if (!region || region_owner != pl_pid())
 		return fallback;
 	recs = (struct hl_stats_conn *)((char *)region + HL_STATS_HDR);
 	for (uint32_t k = 0; k < HL_STATS_RECS; k++) {
@@ -103,7 +103,7 @@ void pl_stats_conn_free(struct hl_stats_conn *r)
 
 	/* Only records of this process's own region (a forked child may
 	 * close a connection whose record its parent still uses). */
-	if (!r || !region || region_owner != getpid() || (const char *)r < base + HL_STATS_HDR ||
+	if (!r || !region || region_owner != pl_pid() || (const char *)r < base + HL_STATS_HDR ||
 	    (const char *)r >= base + HL_STATS_SIZE)
 		return;
 	atomic_store_explicit(&r->state, 0, memory_order_release);

@@ -19,6 +19,10 @@
 /* pl_fdtab.c reads /proc through these when they are set; tests use libc. */
 struct pl_libc pl_real;
 atomic_int pl_off;
+pid_t pl_pid(void)
+{
+	return getpid();
+}
 
 START_TEST(fdtab_set_get_clear)
 {
