@@ -373,7 +373,7 @@ uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes)
 	return r;
 }
 
-uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events)
+uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events, bool edge)
 {
 	struct shmq_ep *ep;
 	uint32_t r;
@@ -386,7 +386,8 @@ uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events)
 	if (events & EPOLLOUT)
 		ev |= SHMQ_POLLOUT;
 	ep = ep_get(s);
-	r = shmq_to_epoll(shmq_arm(ep, ev ? ev : SHMQ_POLLIN));
+	ev = ev ? ev : SHMQ_POLLIN;
+	r = shmq_to_epoll(edge ? shmq_arm_edge(ep, ev) : shmq_arm(ep, ev));
 	ep_put(s, ep);
 	return r;
 }
