@@ -52,6 +52,10 @@ static int left_ms(int64_t deadline)
 	return l <= 0 ? 0 : (int)((l + 999999) / 1000000);
 }
 
+/* A hostlane connection or listener: its readiness is the layer's to say.
+ * A listener's fd (an epoll fd) also turns readable for replies on the
+ * control channel that nobody waits for; reporting that would send the
+ * application into an accept() with nothing to take. */
 static inline struct pl_sock *conn_of(int fd)
 {
 	struct pl_sock *s;
@@ -59,7 +63,7 @@ static inline struct pl_sock *conn_of(int fd)
 	if (atomic_load_explicit(&pl_off, memory_order_relaxed) || !pl_fd_count())
 		return NULL;
 	s = pl_fd_get(fd);
-	return s && s->kind == PL_CONN ? s : NULL;
+	return s && (s->kind == PL_CONN || s->kind == PL_LISTEN) ? s : NULL;
 }
 
 static short epoll_to_poll(uint32_t r, short events)
@@ -390,20 +394,28 @@ PL_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct ti
 
 /* ---- epoll ---------------------------------------------------------------------- */
 
-static int reg(int epfd, int op, int fd, unsigned kind, int tagfd)
+static int reg(int epfd, int op, int fd, uint32_t events, unsigned kind, int tagfd)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = pl_tag(kind, tagfd) };
+	struct epoll_event ev = { .events = events, .data.u64 = pl_tag(kind, tagfd) };
 
 	return pl_real.epoll_ctl(epfd, op, fd, &ev);
 }
 
-/* Registers @s's wake fds in the kernel epoll @epfd. */
+/*
+ * Registers @s's wake fds in the kernel epoll @epfd. A connection's eventfd
+ * is drained at each wake-up (level-triggered is right); a listener's epoll
+ * fd stays readable while a kernel connection waits to be accepted, so it is
+ * edge-triggered: each new event (connection, accept event, reply) wakes us,
+ * and collect() says what is really ready.
+ */
 static int reg_sock(int epfd, int fd, struct pl_sock *s)
 {
-	if (reg(epfd, EPOLL_CTL_ADD, fd, PL_TAG_WAKE, fd) < 0)
+	uint32_t ev = s->kind == PL_LISTEN ? EPOLLIN | EPOLLET : EPOLLIN;
+
+	if (reg(epfd, EPOLL_CTL_ADD, fd, ev, PL_TAG_WAKE, fd) < 0)
 		return -1;
 	if (s->kind == PL_CONN && s->live_fd >= 0 &&
-	    reg(epfd, EPOLL_CTL_ADD, s->live_fd, PL_TAG_LIVE, fd) < 0 && errno != EEXIST) {
+	    reg(epfd, EPOLL_CTL_ADD, s->live_fd, EPOLLIN, PL_TAG_LIVE, fd) < 0 && errno != EEXIST) {
 		pl_real.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 		return -1;
 	}
@@ -500,9 +512,7 @@ PL_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		pl_libc_init();
 	s = atomic_load_explicit(&pl_off, memory_order_relaxed) || !pl_fd_count() ? NULL :
 	    pl_fd_get(fd);
-	/* A listener's fd is an epoll fd the kernel reports readable for
-	 * either kind of connection: the application's registration works. */
-	if (!s || s->kind == PL_LISTEN)
+	if (!s)
 		return pl_real.epoll_ctl(epfd, op, fd, ev);
 	if (s->kind == PL_PENDING) {
 		/* A kernel socket for now; remember the set in case connect()

@@ -223,7 +223,7 @@ static void epsets_forget_fd(struct pl_sock *s, int fd)
 		if (pl_epset_del(e, fd) == 0) {
 			/* A PENDING socket's registration is the application's own
 			 * kernel one: it stays (or goes with the file). */
-			if (s->kind == PL_CONN)
+			if (s->kind != PL_PENDING)
 				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, fd, NULL);
 			if (s->kind == PL_CONN && s->live_fd >= 0)
 				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, s->live_fd, NULL);
@@ -330,6 +330,35 @@ static uint32_t shmq_to_epoll(int m)
 	return r;
 }
 
+static bool queue_nonempty(struct pl_sock *s)
+{
+	bool r;
+
+	pthread_mutex_lock(&s->lock);
+	r = s->q_head != NULL;
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/* A listener is readable when accept() has something to take: a queued
+ * hostlane connection (accept events still unread on the control channel
+ * are taken first) or a kernel one. */
+static uint32_t listener_ready(struct pl_sock *s)
+{
+	struct pollfd p[2] = { { .fd = s->kfd, .events = POLLIN },
+			       { .fd = s->ctl ? pl_ctl_fd(s->ctl) : -1, .events = POLLIN } };
+
+	if (queue_nonempty(s))
+		return EPOLLIN;
+	if (pl_real.poll(p, 2, 0) <= 0)
+		return 0;
+	if (p[0].revents & POLLIN)
+		return EPOLLIN;
+	if (p[1].revents & POLLIN)
+		pl_ctl_drain(s->ctl);
+	return queue_nonempty(s) ? EPOLLIN : 0;
+}
+
 uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes)
 {
 	struct shmq_ep *ep;
@@ -337,18 +366,8 @@ uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes)
 
 	if (bytes)
 		*bytes = 0;
-	if (s->kind == PL_LISTEN) {
-		pthread_mutex_lock(&s->lock);
-		r = s->q_head ? EPOLLIN : 0;
-		pthread_mutex_unlock(&s->lock);
-		if (!r) {
-			struct pollfd p = { .fd = s->kfd, .events = POLLIN };
-
-			if (pl_real.poll(&p, 1, 0) > 0 && (p.revents & POLLIN))
-				r = EPOLLIN;
-		}
-		return r;
-	}
+	if (s->kind == PL_LISTEN)
+		return listener_ready(s);
 	if (s->kind != PL_CONN)
 		return 0;
 	ep = ep_get(s);
@@ -396,7 +415,17 @@ void pl_sock_woken(struct pl_sock *s, unsigned kind)
 {
 	atomic_fetch_add_explicit(&pl_proc_stats.wakeups, 1, memory_order_relaxed);
 	if (s->kind == PL_LISTEN) {
+		uint64_t v;
+
 		pl_ctl_drain(s->ctl);
+		/* The accept-queue eventfd may be left set over an empty queue
+		 * (a delivery's write raced with the pop that emptied it): it
+		 * would keep the listener's fd readable for nothing. */
+		pthread_mutex_lock(&s->lock);
+		if (!s->q_head && pl_real.read(s->lefd, &v, sizeof(v)) < 0) {
+			/* already zero */
+		}
+		pthread_mutex_unlock(&s->lock);
 		return;
 	}
 	if (s->kind != PL_CONN)
