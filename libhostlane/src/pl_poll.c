@@ -107,6 +107,10 @@ static int scan_poll(struct pollfd *fds, nfds_t n, struct pl_sock **ss)
 	for (nfds_t i = 0; i < n; i++) {
 		if (!ss[i])
 			continue;
+		/* poll has no edge-triggered wake fd to tell it a listener
+		 * changed: always look at the kernel listener. */
+		if (ss[i]->kind == PL_LISTEN)
+			atomic_store(&ss[i]->lwoken, 1);
 		fds[i].revents = epoll_to_poll(pl_sock_ready(ss[i], NULL), fds[i].events);
 		ready += fds[i].revents != 0;
 	}

@@ -139,6 +139,8 @@ struct pl_sock {
 	/* LISTEN */
 	int kfd;                      /* the kernel listener (private fd) */
 	int lefd;                     /* eventfd: the accept queue is not empty */
+	atomic_int lwoken;            /* the listener's fd fired since the last
+				       * look found nothing: look again */
 	uint16_t port;
 	struct pl_pending *q_head, *q_tail;
 	unsigned q_len;

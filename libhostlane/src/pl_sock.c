@@ -350,8 +350,14 @@ static uint32_t listener_ready(struct pl_sock *s)
 
 	if (queue_nonempty(s))
 		return EPOLLIN;
+	/* No syscall unless the listener's fd fired since a look found
+	 * nothing: every change (kernel connection, accept event) fires it,
+	 * and the flag is cleared before the look, so none is missed. */
+	if (!atomic_exchange(&s->lwoken, 0))
+		return 0;
 	if (pl_real.poll(p, 2, 0) <= 0)
 		return 0;
+	atomic_store(&s->lwoken, 1);  /* still something: look again next time */
 	if (p[0].revents & POLLIN)
 		return EPOLLIN;
 	if (p[1].revents & POLLIN)
@@ -417,6 +423,7 @@ void pl_sock_woken(struct pl_sock *s, unsigned kind)
 	if (s->kind == PL_LISTEN) {
 		uint64_t v;
 
+		atomic_store(&s->lwoken, 1);
 		pl_ctl_drain(s->ctl);
 		/* The accept-queue eventfd may be left set over an empty queue
 		 * (a delivery's write raced with the pop that emptied it): it
@@ -540,6 +547,7 @@ PL_EXPORT int listen(int fd, int backlog)
 	s->shref = pl_shref_alloc();
 	s->local = ss;
 	s->local_len = sl;
+	atomic_store(&s->lwoken, 1);
 	s->kind = PL_LISTEN;
 	pthread_mutex_lock(&socks_lock);
 	s->next_listener = listeners;
