@@ -52,6 +52,10 @@ static int left_ms(int64_t deadline)
 	return l <= 0 ? 0 : (int)((l + 999999) / 1000000);
 }
 
+/* A hostlane connection or listener: its readiness is the layer's to say.
+ * A listener's fd (an epoll fd) also turns readable for replies on the
+ * control channel that nobody waits for; reporting that would send the
+ * application into an accept() with nothing to take. */
 static inline struct pl_sock *conn_of(int fd)
 {
 	struct pl_sock *s;
@@ -59,7 +63,7 @@ static inline struct pl_sock *conn_of(int fd)
 	if (atomic_load_explicit(&pl_off, memory_order_relaxed) || !pl_fd_count())
 		return NULL;
 	s = pl_fd_get(fd);
-	return s && s->kind == PL_CONN ? s : NULL;
+	return s && (s->kind == PL_CONN || s->kind == PL_LISTEN) ? s : NULL;
 }
 
 static short epoll_to_poll(uint32_t r, short events)
@@ -103,6 +107,10 @@ static int scan_poll(struct pollfd *fds, nfds_t n, struct pl_sock **ss)
 	for (nfds_t i = 0; i < n; i++) {
 		if (!ss[i])
 			continue;
+		/* poll has no edge-triggered wake fd to tell it a listener
+		 * changed: always look at the kernel listener. */
+		if (ss[i]->kind == PL_LISTEN)
+			atomic_store(&ss[i]->lwoken, 1);
 		fds[i].revents = epoll_to_poll(pl_sock_ready(ss[i], NULL), fds[i].events);
 		ready += fds[i].revents != 0;
 	}
@@ -224,7 +232,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 		if (now_ns() < spin_end)
 			continue;  /* bounded busy poll, no syscall */
 		for (nfds_t i = 0; i < n; i++)
-			if (ss[i] && pl_sock_arm(ss[i], poll_to_epoll(fds[i].events)))
+			if (ss[i] && pl_sock_arm(ss[i], poll_to_epoll(fds[i].events), false))
 				any = false;
 		if (!any) {  /* something became ready while arming */
 			any = true;
@@ -390,20 +398,29 @@ PL_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct ti
 
 /* ---- epoll ---------------------------------------------------------------------- */
 
-static int reg(int epfd, int op, int fd, unsigned kind, int tagfd)
+static int reg(int epfd, int op, int fd, uint32_t events, unsigned kind, int tagfd)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = pl_tag(kind, tagfd) };
+	struct epoll_event ev = { .events = events, .data.u64 = pl_tag(kind, tagfd) };
 
 	return pl_real.epoll_ctl(epfd, op, fd, &ev);
 }
 
-/* Registers @s's wake fds in the kernel epoll @epfd. */
+/*
+ * Registers @s's wake fds in the kernel epoll @epfd. A connection's eventfd
+ * is drained at each wake-up (level-triggered is right); a listener's epoll
+ * fd stays readable while a kernel connection waits to be accepted, so it is
+ * edge-triggered: each new event (connection, accept event, reply) wakes us,
+ * and collect() says what is really ready.
+ */
 static int reg_sock(int epfd, int fd, struct pl_sock *s)
 {
-	if (reg(epfd, EPOLL_CTL_ADD, fd, PL_TAG_WAKE, fd) < 0)
+	uint32_t ev = s->kind == PL_LISTEN ? EPOLLIN | EPOLLET : EPOLLIN;
+
+	if (reg(epfd, EPOLL_CTL_ADD, fd, ev, PL_TAG_WAKE, fd) < 0)
 		return -1;
 	if (s->kind == PL_CONN && pl_sock_live_epfd(s) >= 0 &&
-	    reg(epfd, EPOLL_CTL_ADD, pl_sock_live_epfd(s), PL_TAG_LIVE, fd) < 0 && errno != EEXIST) {
+	    reg(epfd, EPOLL_CTL_ADD, pl_sock_live_epfd(s), EPOLLIN, PL_TAG_LIVE, fd) < 0 &&
+	    errno != EEXIST) {
 		pl_real.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 		return -1;
 	}
@@ -500,9 +517,7 @@ PL_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		pl_libc_init();
 	s = atomic_load_explicit(&pl_off, memory_order_relaxed) || !pl_fd_count() ? NULL :
 	    pl_fd_get(fd);
-	/* A listener's fd is an epoll fd the kernel reports readable for
-	 * either kind of connection: the application's registration works. */
-	if (!s || s->kind == PL_LISTEN)
+	if (!s)
 		return pl_real.epoll_ctl(epfd, op, fd, ev);
 	if (s->kind == PL_PENDING) {
 		/* A kernel socket for now; remember the set in case connect()
@@ -574,11 +589,15 @@ static int collect(struct pl_epset *e, struct epoll_event *out, int max)
 	for (unsigned i = 0; i < e->n && n < max; i++) {
 		struct pl_epmember *m = &e->m[i];
 		int64_t bytes = 0;
-		uint32_t r;
+		uint32_t ready, r;
 
 		if (m->s->kind == PL_PENDING)
 			continue;  /* the kernel reports it */
-		r = pl_epset_report(m, pl_sock_ready(m->s, &bytes), bytes);
+		/* Two statements: the order in which a call's arguments are
+		 * evaluated is unspecified, and @bytes is an output of the
+		 * first one. */
+		ready = pl_sock_ready(m->s, &bytes);
+		r = pl_epset_report(m, ready, bytes);
 		if (r) {
 			out[n].events = r;
 			out[n++].data = m->data;
@@ -607,16 +626,74 @@ static int filter(struct pl_epset *e, struct epoll_event *ev, int n)
 	return k;
 }
 
-static void arm_all(struct pl_epset *e, bool *ready)
+/*
+ * Arms every connection for the peer's next publication, whatever its state:
+ * an edge-triggered member with unread data already reported must still be
+ * woken by new bytes. Whether to sleep is decided by collect() afterwards.
+ * Listeners need no arming: their wake fd is registered edge-triggered.
+ */
+static void arm_all(struct pl_epset *e)
 {
 	for (unsigned i = 0; i < e->n; i++) {
 		struct pl_epmember *m = &e->m[i];
 
-		if (m->s->kind == PL_CONN && !m->disabled && pl_sock_arm(m->s, m->events))
-			*ready = true;
+		if (m->s->kind == PL_CONN && !m->disabled)
+			pl_sock_arm(m->s, m->events, true);
 	}
 }
 
+static int kernel_wait(int epfd, struct epoll_event *out, int max, int ms, const sigset_t *mask)
+{
+	return mask ? pl_real.epoll_pwait(epfd, out, max, ms, mask) :
+		      pl_real.epoll_wait(epfd, out, max, ms);
+}
+
+/* @n hostlane events are in @out: adds the kernel's ready events. */
+static int with_kernel(struct pl_epset *e, int epfd, struct epoll_event *out, int n, int max,
+		       const sigset_t *mask)
+{
+	int k = n < max ? kernel_wait(epfd, out + n, max - n, 0, mask) : 0;
+
+	if (k <= 0)
+		return n;
+	pthread_mutex_lock(&e->lock);
+	k = filter(e, out + n, k);
+	pthread_mutex_unlock(&e->lock);
+	return n + k;
+}
+
+/* The kernel returned @k events in @out: handles our wake-ups, then looks
+ * at every member (a wake-up may have made one ready). */
+static int harvest(struct pl_epset *e, struct epoll_event *out, int k, int max)
+{
+	int n;
+
+	pthread_mutex_lock(&e->lock);
+	k = filter(e, out, k);
+	n = collect(e, out + k, max - k);
+	pthread_mutex_unlock(&e->lock);
+	return k + n;
+}
+
+static int look(struct pl_epset *e, struct epoll_event *out, int max, bool arm)
+{
+	int n;
+
+	pthread_mutex_lock(&e->lock);
+	if (arm)
+		arm_all(e);
+	n = collect(e, out, max);
+	pthread_mutex_unlock(&e->lock);
+	return n;
+}
+
+/*
+ * Look at the members (no syscall for connections) while spinning; then arm
+ * every connection, look once more (anything that arrived before the arm is
+ * seen here, anything after it writes a wake fd) and sleep in the kernel on
+ * the wake fds and the application's kernel fds. Sleeping with reported but
+ * unread data is what edge-triggered members need: only new bytes count.
+ */
 static int do_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout,
 			 const sigset_t *mask)
 {
@@ -625,46 +702,29 @@ static int do_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout
 	int n, k;
 
 	if (!e || !e->n || max <= 0)
-		return mask ? pl_real.epoll_pwait(epfd, out, max, timeout, mask) :
-			      pl_real.epoll_wait(epfd, out, max, timeout);
+		return kernel_wait(epfd, out, max, timeout, mask);
 	pthread_once(&spin_once, spin_init);
 	deadline = timeout < 0 ? -1 : now_ns() + (int64_t)timeout * 1000000;
 	spin_end = now_ns() + (int64_t)spin_ns;
 	for (;;) {
-		bool ready = false;
-
-		pthread_mutex_lock(&e->lock);
-		n = collect(e, out, max);
-		pthread_mutex_unlock(&e->lock);
-		if (n || timeout == 0) {
-			k = pl_real.epoll_wait(epfd, out + n, max - n, 0);
-			if (k > 0) {
-				pthread_mutex_lock(&e->lock);
-				k = filter(e, out + n, k);
-				pthread_mutex_unlock(&e->lock);
-			}
-			return n + (k > 0 ? k : 0);
+		n = look(e, out, max, false);
+		if (n)
+			return with_kernel(e, epfd, out, n, max, mask);
+		if (timeout == 0) {
+			k = kernel_wait(epfd, out, max, 0, mask);
+			return k < 0 ? k : harvest(e, out, k, max);
 		}
-		if (now_ns() < spin_end) {
-			/* Bounded busy poll; a kernel fd that became ready is
-			 * seen by the real call below, at the latest. */
-			continue;
-		}
-		pthread_mutex_lock(&e->lock);
-		arm_all(e, &ready);
-		pthread_mutex_unlock(&e->lock);
-		if (ready)
-			continue;
-		k = mask ? pl_real.epoll_pwait(epfd, out, max, left_ms(deadline), mask) :
-			   pl_real.epoll_wait(epfd, out, max, left_ms(deadline));
+		if (now_ns() < spin_end)
+			continue;  /* bounded busy poll, no syscall */
+		n = look(e, out, max, true);
+		if (n)
+			return with_kernel(e, epfd, out, n, max, mask);
+		k = kernel_wait(epfd, out, max, left_ms(deadline), mask);
 		if (k < 0)
 			return k;
-		pthread_mutex_lock(&e->lock);
-		k = filter(e, out, k);
-		n = collect(e, out + k, max - k);
-		pthread_mutex_unlock(&e->lock);
-		if (k + n || left_ms(deadline) == 0)
-			return k + n;
+		n = harvest(e, out, k, max);
+		if (n || left_ms(deadline) == 0)
+			return n;
 	}
 }
 

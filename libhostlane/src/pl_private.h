@@ -165,6 +165,8 @@ struct pl_sock {
 	/* LISTEN */
 	int kfd;                      /* the kernel listener (private fd) */
 	int lefd;                     /* eventfd: the accept queue is not empty */
+	atomic_int lwoken;            /* the listener's fd fired since the last
+				       * look found nothing: look again */
 	uint16_t port;
 	struct pl_pending *q_head, *q_tail;
 	unsigned q_len;
@@ -338,8 +340,10 @@ void pl_poll_epfd_closed(int epfd);
 /* Readiness of a CONN or LISTEN socket now (EPOLL* bits, same values as
  * POLL* for IN/OUT/ERR/HUP), without blocking. *@bytes: readable bytes. */
 uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes);
-/* Prepares @s for a sleep on its wake fd: 0 armed, else ready bits. */
-uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events);
+/* Prepares @s for a sleep on its wake fd: 0 armed, else ready bits. With
+ * @edge the peer's next publication wakes the fd even when something is
+ * ready now (the caller re-checks its own edge condition after arming). */
+uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events, bool edge);
 /* After a wake-up of the socket's wake fd (kind PL_TAG_WAKE) or its
  * liveness fd (PL_TAG_LIVE). */
 void pl_sock_woken(struct pl_sock *s, unsigned kind);

@@ -260,7 +260,7 @@ static void epsets_forget_fd(struct pl_sock *s, int fd)
 		if (pl_epset_del(e, fd) == 0) {
 			/* A PENDING socket's registration is the application's own
 			 * kernel one: it stays (or goes with the file). */
-			if (s->kind == PL_CONN)
+			if (s->kind != PL_PENDING)
 				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, fd, NULL);
 			if (s->kind == PL_CONN && pl_sock_live_epfd_peek(s) >= 0)
 				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, pl_sock_live_epfd_peek(s),
@@ -365,6 +365,41 @@ static uint32_t shmq_to_epoll(int m)
 	return r;
 }
 
+static bool queue_nonempty(struct pl_sock *s)
+{
+	bool r;
+
+	pthread_mutex_lock(&s->lock);
+	r = s->q_head != NULL;
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/* A listener is readable when accept() has something to take: a queued
+ * hostlane connection (accept events still unread on the control channel
+ * are taken first) or a kernel one. */
+static uint32_t listener_ready(struct pl_sock *s)
+{
+	struct pollfd p[2] = { { .fd = s->kfd, .events = POLLIN },
+			       { .fd = s->ctl ? pl_ctl_fd(s->ctl) : -1, .events = POLLIN } };
+
+	if (queue_nonempty(s))
+		return EPOLLIN;
+	/* No syscall unless the listener's fd fired since a look found
+	 * nothing: every change (kernel connection, accept event) fires it,
+	 * and the flag is cleared before the look, so none is missed. */
+	if (!atomic_exchange(&s->lwoken, 0))
+		return 0;
+	if (pl_real.poll(p, 2, 0) <= 0)
+		return 0;
+	atomic_store(&s->lwoken, 1);  /* still something: look again next time */
+	if (p[0].revents & POLLIN)
+		return EPOLLIN;
+	if (p[1].revents & POLLIN)
+		pl_ctl_drain(s->ctl);
+	return queue_nonempty(s) ? EPOLLIN : 0;
+}
+
 uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes)
 {
 	struct shmq_ep *ep;
@@ -372,18 +407,8 @@ uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes)
 
 	if (bytes)
 		*bytes = 0;
-	if (s->kind == PL_LISTEN) {
-		pthread_mutex_lock(&s->lock);
-		r = s->q_head ? EPOLLIN : 0;
-		pthread_mutex_unlock(&s->lock);
-		if (!r) {
-			struct pollfd p = { .fd = s->kfd, .events = POLLIN };
-
-			if (pl_real.poll(&p, 1, 0) > 0 && (p.revents & POLLIN))
-				r = EPOLLIN;
-		}
-		return r;
-	}
+	if (s->kind == PL_LISTEN)
+		return listener_ready(s);
 	if (s->kind != PL_CONN)
 		return 0;
 	ep = ep_get(s);
@@ -408,7 +433,7 @@ uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes)
 	return r;
 }
 
-uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events)
+uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events, bool edge)
 {
 	struct shmq_ep *ep;
 	uint32_t r;
@@ -421,7 +446,8 @@ uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events)
 	if (events & EPOLLOUT)
 		ev |= SHMQ_POLLOUT;
 	ep = ep_get(s);
-	r = shmq_to_epoll(shmq_arm(ep, ev ? ev : SHMQ_POLLIN));
+	ev = ev ? ev : SHMQ_POLLIN;
+	r = shmq_to_epoll(edge ? shmq_arm_edge(ep, ev) : shmq_arm(ep, ev));
 	ep_put(s, ep);
 	return r;
 }
@@ -430,7 +456,22 @@ void pl_sock_woken(struct pl_sock *s, unsigned kind)
 {
 	atomic_fetch_add_explicit(&pl_stats->wakeups, 1, memory_order_relaxed);
 	if (s->kind == PL_LISTEN) {
+		uint64_t v;
+
+		atomic_store(&s->lwoken, 1);
 		pl_ctl_drain(s->ctl);
+		/* The accept-queue eventfd must not stay set over an empty
+		 * queue: it would keep the listener's fd readable for nothing.
+		 * (Deliveries and pops keep lefd_set in step under the lock;
+		 * this also resets a count another process left.) */
+		pthread_mutex_lock(&s->lock);
+		if (!s->q_head) {
+			s->lefd_set = false;
+			if (pl_real.read(s->lefd, &v, sizeof(v)) < 0) {
+				/* already zero */
+			}
+		}
+		pthread_mutex_unlock(&s->lock);
 		return;
 	}
 	if (s->kind != PL_CONN)
@@ -556,6 +597,7 @@ PL_EXPORT int listen(int fd, int backlog)
 	s->shref = pl_shref_alloc();
 	s->local = ss;
 	s->local_len = sl;
+	atomic_store(&s->lwoken, 1);
 	s->kind = PL_LISTEN;
 	pthread_mutex_lock(&socks_lock);
 	s->next_listener = listeners;

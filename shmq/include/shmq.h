@@ -273,6 +273,17 @@ SHMQ_API int shmq_wait(struct shmq_ep *ep, int events, int timeout_ms);
 SHMQ_API int shmq_arm(struct shmq_ep *ep, int events);
 
 /**
+ * shmq_arm_edge() - like shmq_arm(), but the waiting flags stay set even
+ * when something is ready already: the peer writes the eventfd on its next
+ * publication whatever the state now. For edge-triggered waiters that sleep
+ * while data they already reported is still unread, and must wake when more
+ * arrives: arm, then re-check (the caller's edge test), then sleep.
+ * Return: the ready mask now (0: nothing ready). Call shmq_handle_event()
+ * after waking (it clears the flags).
+ */
+SHMQ_API int shmq_arm_edge(struct shmq_ep *ep, int events);
+
+/**
  * shmq_handle_event() - drain the self eventfd and clear the waiting flags.
  * Return: the ready mask (>= 0) or -errno of read().
  */

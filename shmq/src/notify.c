@@ -77,6 +77,15 @@ int shmq_arm(struct shmq_ep *ep, int events)
 	return m;
 }
 
+int shmq_arm_edge(struct shmq_ep *ep, int events)
+{
+	events &= SHMQ_POLLIN | SHMQ_POLLOUT;
+	shmq__set_waiting(ep, events, 1);
+	/* Full fence: as in shmq_arm(); pairs with the fence in shmq__kick(). */
+	atomic_thread_fence(memory_order_seq_cst);
+	return shmq__ready(ep, events);
+}
+
 int shmq_handle_event(struct shmq_ep *ep)
 {
 	uint64_t v;
