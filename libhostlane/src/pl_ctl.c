@@ -43,6 +43,17 @@ static void close_fds(int *fds, unsigned n)
 		}
 }
 
+/* The endpoint went away (agent restarted or gone): the channel is dead for
+ * good, and at end-of-file it would stay readable in every listener's
+ * epoll set, so take it out of them. */
+static void ctl_break(struct pl_ctl *c)
+{
+	if (c->broken)
+		return;
+	c->broken = true;
+	pl_sock_ctl_broken(c);
+}
+
 static int ctl_send(struct pl_ctl *c, struct hl_proto_msg *m)
 {
 	ssize_t w;
@@ -54,7 +65,7 @@ static int ctl_send(struct pl_ctl *c, struct hl_proto_msg *m)
 	while (w < 0 && errno == EINTR);
 	if (w == (ssize_t)sizeof(*m))
 		return 0;
-	c->broken = true;
+	ctl_break(c);
 	return -ECONNRESET;
 }
 
@@ -69,7 +80,7 @@ static int ctl_recv(struct pl_ctl *c, struct hl_proto_msg *m, int *fds, int flag
 	rc = hl_proto_recv_reply(c->fd, flags, pl_real.recvmsg, pl_real.close, m, fds);
 	if (rc >= 0 || rc == -EAGAIN)
 		return rc;
-	c->broken = true;
+	ctl_break(c);
 	return rc == -EPROTO ? -EPROTO : -ECONNRESET;
 }
 

@@ -164,6 +164,7 @@ struct pl_sock {
 	bool bound;                   /* PENDING: the application bound it */
 	/* LISTEN */
 	int kfd;                      /* the kernel listener (private fd) */
+	int lep;                      /* private copy of the listener's epoll fd */
 	int lefd;                     /* eventfd: the accept queue is not empty */
 	atomic_int lwoken;            /* the listener's fd fired since the last
 				       * look found nothing: look again */
@@ -330,6 +331,8 @@ void pl_region_atfork_child(void);
 int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, int *fds,
 			   struct pl_region *g);
 void pl_sock_atfork_child(void);
+/* Control channel @c broke: listeners stop watching its fd. */
+void pl_sock_ctl_broken(struct pl_ctl *c);
 /* In the parent after fork: its connections are shared with the child. */
 void pl_sock_atfork_parent(void);
 /* A PENDING socket in epoll sets became a connection: register its wake

@@ -68,7 +68,7 @@ static struct pl_sock *sock_new(enum pl_kind kind, int family)
 	s->kind = kind;
 	s->family = family;
 	s->shref = -1;
-	s->efd = s->peer_efd = s->live_fd = s->live_epfd = s->kfd = s->lefd = -1;
+	s->efd = s->peer_efd = s->live_fd = s->live_epfd = s->kfd = s->lefd = s->lep = -1;
 	s->opt_rcvbuf = s->opt_sndbuf = 512 << 10;
 	s->st = &s->st_own;
 	pthread_mutex_init(&s->lock, NULL);
@@ -174,6 +174,7 @@ static void sock_free(struct pl_sock *s)
 		}
 		close_quiet(s->kfd);
 		close_quiet(s->lefd);
+		close_quiet(s->lep);
 	}
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->rx_lock);
@@ -549,7 +550,7 @@ static int listener_swap(int fd, struct pl_sock *s)
 		goto fail;
 	if (pl_real.dup3(l, fd, fdflags & FD_CLOEXEC ? O_CLOEXEC : 0) < 0)
 		goto fail;
-	pl_real.close(l);
+	s->lep = pl_fd_hide(l);  /* the set itself, whatever the app does with fd */
 	return 0;
 fail:
 	close_quiet(l);
@@ -779,6 +780,15 @@ kernel:
 
 /* The listener whose accept() is draining the control channel. */
 static __thread struct pl_sock *accepting;
+
+void pl_sock_ctl_broken(struct pl_ctl *c)
+{
+	pthread_mutex_lock(&socks_lock);
+	for (struct pl_sock *s = listeners; s; s = s->next_listener)
+		if (s->ctl == c && s->lep >= 0)
+			pl_real.epoll_ctl(s->lep, EPOLL_CTL_DEL, pl_ctl_fd(c), NULL);
+	pthread_mutex_unlock(&socks_lock);
+}
 
 int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, int *fds,
 			   struct pl_region *g)
