@@ -133,6 +133,9 @@ http {
 	uwsgi_temp_path $d/uwsgi;
 	scgi_temp_path $d/scgi;
 	keepalive_requests 1000000;
+	# The file stays open between requests (as a static-file server is
+	# set up): what is measured is the request path, not open(2).
+	open_file_cache max=64;
 	server { listen $ip_s:$p; root $d/www; }
 }
 EOF
