@@ -6,10 +6,8 @@
 # the agent is back, new processes get the fast path again.
 . "$(dirname "$0")/../lib/tap.sh"
 need_root
-command -v python3 >/dev/null || tap_skip_all "python3 not installed"
 . "$(dirname "$0")/../lib/pods.sh"
-[ -e "$HL_PRELOAD" ] || tap_skip_all "libhostlane.so not built ($HL_PRELOAD)"
-case "${SAN:-0}" in 1) tap_skip_all "SAN=1: ASan cannot be LD_PRELOADed behind another library" ;; esac
+preload_require python3
 pods_setup
 pod_create a || { tap_fail "pod a"; tap_done; exit 1; }
 pod_create b || { tap_fail "pod b"; tap_done; exit 1; }

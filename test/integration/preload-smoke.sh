@@ -7,10 +7,8 @@
 # talks to a server without the library (kernel fallback).
 . "$(dirname "$0")/../lib/tap.sh"
 need_root
-command -v python3 >/dev/null || tap_skip_all "python3 not installed"
 . "$(dirname "$0")/../lib/pods.sh"
-[ -e "$HL_PRELOAD" ] || tap_skip_all "libhostlane.so not built ($HL_PRELOAD)"
-case "${SAN:-0}" in 1) tap_skip_all "SAN=1: ASan cannot be LD_PRELOADed behind another library; the layer's logic runs under SAN in unit/test_preload_logic" ;; esac
+preload_require python3
 echo_py=$HOSTLANE_TOP/libhostlane/tests/pl_echo.py
 pods_setup
 pod_create a || { tap_fail "pod a"; tap_done; exit 1; }

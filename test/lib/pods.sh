@@ -113,6 +113,19 @@ pod_bg_hl() {
 }
 pod_kill() { kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null; return 0; }
 
+# preload_require [CMD...]: skips the whole test unless the layer is built,
+# the run is not SAN=1 (ASan must be the first library loaded, so the layer
+# cannot be preloaded into an ASan build), and every CMD is installed.
+preload_require() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || tap_skip_all "$c not installed"
+	done
+	[ -e "$HL_PRELOAD" ] || tap_skip_all "libhostlane.so not built ($HL_PRELOAD)"
+	case "${SAN:-0}" in 1) tap_skip_all "SAN=1: ASan cannot be LD_PRELOADed behind another library; the layer's logic runs under SAN in unit/test_preload_logic" ;; esac
+	return 0
+}
+
 # The layer counts as complete once the .so interposes socket(); until then
 # hostlane-mode runs report SKIP with PRELOAD_WHY.
 preload_ready() {

@@ -25,6 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case HL_OP_CONNECT:
 			assert(m.u.connect.port && hl_proto_addr_valid(&m.u.connect.addr));
 			assert(hl_proto_addr_format(&m.u.connect.addr, buf, sizeof(buf)) == 0);
+			assert(!(m.u.connect.flags & ~HL_CONNECT_F_SLOT));
+			assert(!(m.u.connect.flags & HL_CONNECT_F_SLOT) || !m.u.connect.capacity);
+			break;
+		case HL_OP_CONN_CLOSE:
+			assert(m.u.conn_close.region_id && m.u.conn_close.side <= 1 &&
+			       m.u.conn_close.pair < HL_PROTO_MAX_SLOTS);
 			break;
 		case HL_OP_LISTEN:
 		case HL_OP_UNLISTEN:
@@ -43,9 +49,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			assert(0 && "accepted an unknown op");
 		}
 	}
-	for (unsigned nfds = 0; nfds <= 4; nfds += 4)
+	for (unsigned nfds = 0; nfds <= HL_PROTO_MAX_FDS; nfds++)
 		if (hl_proto_parse_reply(data, size, nfds, &m) == 0) {
-			assert(m.hdr.nfds == nfds);
+			assert(m.hdr.nfds == nfds && nfds == hl_proto_reply_fds(&m));
+			if (!m.hdr.status && (m.hdr.op == HL_OP_CONNECT || m.hdr.op == HL_OP_EV_ACCEPT) &&
+			    (m.u.conn.flags & HL_CONN_F_REGION))
+				assert(m.u.conn.slots && m.u.conn.pair < m.u.conn.slots);
 			if (m.hdr.status)
 				assert(memchr(m.u.error.reason, 0, sizeof(m.u.error.reason)));
 			if (!m.hdr.status && m.hdr.op == HL_OP_HELLO)
