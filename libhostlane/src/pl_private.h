@@ -122,6 +122,10 @@ struct pl_sock {
 	int opt_nodelay, opt_reuseaddr, opt_reuseport, opt_keepalive;
 	int opt_rcvbuf, opt_sndbuf;
 	int so_error;                 /* SO_ERROR, read once */
+	/* SO_RCVTIMEO / SO_SNDTIMEO as the kernel rounded them (to its tick):
+	 * 0 wait forever, > 0 microseconds, PL_TIMEO_NOW give up at once
+	 * (the kernel's answer to a negative tv_sec). */
+	_Atomic int64_t rcvtimeo_us, sndtimeo_us;
 	/* CONN */
 	struct shmq_region *r;
 	struct shmq_ep *ep;
@@ -152,6 +156,8 @@ struct pl_sock {
 	uint64_t id;
 	struct pl_sock *all_next, *all_prev;
 };
+
+#define PL_TIMEO_NOW (-1)
 
 /* ---- the fd table (pl_fdtab.c) --------------------------------------------- */
 

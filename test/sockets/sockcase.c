@@ -36,6 +36,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A hang (a lost wake-up in the layer under test) must fail the case, not
@@ -1105,6 +1106,137 @@ static void c_options(void)
 	rec_rc("close again", close(fd));
 }
 
+/* SO_RCVTIMEO / SO_SNDTIMEO: values as the kernel rounds them, bad values,
+ * inheritance by accept(), and blocking recv/read/accept/send giving up with
+ * EAGAIN. Elapsed times are printed only as "waited at least the timeout".
+ * Two connections: A carries the data, B says "go". */
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void rec_timeo(const char *what, int fd, int name)
+{
+	struct timeval tv = { -1, -1 };
+	socklen_t l = sizeof(tv);
+
+	if (getsockopt(fd, SOL_SOCKET, name, &tv, &l) < 0)
+		rec("%s = -1 %s", what, ename(errno));
+	else
+		rec("%s = %ld.%06ld len %u", what, (long)tv.tv_sec, (long)tv.tv_usec, l);
+}
+
+static int set_timeo(const char *what, int fd, int name, long sec, long usec)
+{
+	struct timeval tv = { sec, usec };
+
+	return (int)rec_rc(what, setsockopt(fd, SOL_SOCKET, name, &tv, sizeof(tv)));
+}
+
+static void s_timeouts(void)
+{
+	int l = srv_listen_nr(), a, b, t;
+	char id = 0, id2 = 0;
+	static char buf[65536];
+	uint64_t got = 0;
+	int64_t t0;
+	long r;
+
+	set_timeo("listener SO_SNDTIMEO 0.3", l, SO_SNDTIMEO, 0, 300000);
+	srv_ready();
+	a = srv_accept(l);
+	xrecv(a, &id, 1);
+	b = srv_accept(l);
+	xrecv(b, &id2, 1);
+	if (id == 'B' && id2 == 'A') {
+		t = a;
+		a = b;
+		b = t;
+	}
+	rec_timeo("accepted SO_SNDTIMEO (inherited)", a, SO_SNDTIMEO);
+	rec_timeo("accepted SO_RCVTIMEO", a, SO_RCVTIMEO);
+	set_timeo("listener SO_RCVTIMEO 0.2", l, SO_RCVTIMEO, 0, 200000);
+	t0 = now_us();
+	rec_rc("accept with SO_RCVTIMEO, nobody connecting", accept(l, NULL, NULL));
+	rec("waited = %d", now_us() - t0 >= 200000);
+	go_wait(b);
+	xsend(a, "abc", 3);
+	go_wait(b);  /* the client filled A and gave up */
+	while ((r = recv(a, buf, sizeof(buf), 0)) > 0)
+		got += (uint64_t)r;
+	rec_rc("drain A ends", r);
+	xsend(b, &got, sizeof(got));
+	rec_recv("recv B eof", b, 4, 0);
+	close(a);
+	close(b);
+	close(l);
+}
+
+static void c_timeouts(void)
+{
+	int a = cli_connect(), b, one = 1;
+	static char buf[65536];
+	struct pollfd p;
+	uint64_t total = 0, got = 0;
+	int64_t t0;
+	long r;
+
+	xsend(a, "A", 1);
+	b = cli_connect();
+	xsend(b, "B", 1);
+	rec_timeo("default SO_RCVTIMEO", a, SO_RCVTIMEO);
+	set_timeo("SO_RCVTIMEO 0.123457", a, SO_RCVTIMEO, 0, 123457);
+	rec_timeo("SO_RCVTIMEO as the kernel rounds it", a, SO_RCVTIMEO);
+	set_timeo("SO_RCVTIMEO usec 1000000", a, SO_RCVTIMEO, 0, 1000000);
+	rec_rc("SO_RCVTIMEO short optlen", setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &one, sizeof(one)));
+	{
+		struct timeval tv;
+		socklen_t tl = 4;
+		uint32_t head;
+
+		memset(&tv, 0xff, sizeof(tv));
+		rec_rc("getsockopt SO_RCVTIMEO short optlen",
+		       getsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, &tl));
+		memcpy(&head, &tv, sizeof(head));
+		rec("optlen = %u, first 4 bytes = %u (the rest untouched = %d)", tl, head,
+		    ((unsigned char *)&tv)[4] == 0xff);
+	}
+	rec_timeo("SO_RCVTIMEO unchanged", a, SO_RCVTIMEO);
+	set_timeo("SO_RCVTIMEO 0.2", a, SO_RCVTIMEO, 0, 200000);
+	t0 = now_us();
+	rec_recv("recv idle", a, 10, 0);
+	rec("waited = %d", now_us() - t0 >= 200000);
+	t0 = now_us();
+	rec_rc("read idle", read(a, buf, 10));
+	rec("waited = %d", now_us() - t0 >= 200000);
+	go_send(b);
+	p = (struct pollfd){ .fd = a, .events = POLLIN };
+	rec_rc("poll", poll(&p, 1, -1));
+	rec_recv("recv 10 MSG_WAITALL, 3 queued", a, 10, MSG_WAITALL);
+	set_timeo("SO_RCVTIMEO tv_sec -1", a, SO_RCVTIMEO, -1, 0);
+	rec_timeo("SO_RCVTIMEO after tv_sec -1", a, SO_RCVTIMEO);
+	rec_recv("recv idle (expires at once)", a, 10, 0);
+	set_timeo("SO_SNDTIMEO 0.2", a, SO_SNDTIMEO, 0, 200000);
+	memset(buf, 't', sizeof(buf));
+	do {
+		t0 = now_us();
+		r = send(a, buf, sizeof(buf), MSG_NOSIGNAL);
+		if (r > 0)
+			total += (uint64_t)r;
+	} while (r > 0);
+	rec("send to a peer that does not read ends -1 EAGAIN = %d", r < 0 && errno == EAGAIN);
+	rec("last send waited = %d, bytes taken before = %d", now_us() - t0 >= 200000, total > 0);
+	go_send(b);
+	rec_rc("shutdown A", shutdown(a, SHUT_WR));
+	xrecv(b, &got, sizeof(got));
+	rec("server got every byte taken = %d", got == total);
+	close(a);
+	close(b);
+}
+
 /* ---- table and driver ---------------------------------------------- */
 
 static const struct sockcase {
@@ -1130,6 +1262,7 @@ static const struct sockcase {
 	{ "refused", s_refused, c_refused },
 	{ "peer-killed", s_killed, c_killed },
 	{ "options", s_options, c_options },
+	{ "timeouts", s_timeouts, c_timeouts },
 };
 
 static int usage(void)
