@@ -70,6 +70,8 @@ void pl_libc_init(void)
 __attribute__((constructor)) static void pl_ctor(void)
 {
 	pl_libc_init();
+	/* After the once-init, not in it: re-attaching calls into the layer. */
+	pl_exec_restore();
 }
 
 /* HOSTLANE_STATS=FILE: the process counters, appended as one line at exit

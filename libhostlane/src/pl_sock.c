@@ -1593,3 +1593,35 @@ void pl_sock_atfork_parent(void)
 			atomic_store(&s->forked, 1);
 	pthread_mutex_unlock(&socks_lock);
 }
+
+/* ---- exec handover support (pl_exec.c) ------------------------------------------- */
+
+struct pl_sock *pl_sock_new(enum pl_kind kind, int family)
+{
+	return sock_new(kind, family);
+}
+
+void pl_sock_track(int fd, struct pl_sock *s)
+{
+	fd_add(fd, s);
+}
+
+void pl_sock_add_listener(struct pl_sock *s)
+{
+	pthread_mutex_lock(&socks_lock);
+	s->next_listener = listeners;
+	listeners = s;
+	pthread_mutex_unlock(&socks_lock);
+}
+
+void pl_sock_ep_spin(struct shmq_ep *ep)
+{
+	ep_apply_spin(ep);
+}
+
+/* @s has no fd and holds nothing the caller did not release already. */
+void pl_sock_discard(struct pl_sock *s)
+{
+	s->kind = PL_PENDING;
+	sock_free(s);
+}

@@ -1237,6 +1237,69 @@ static void c_timeouts(void)
 	close(b);
 }
 
+/* exec with live connections: the server accepts, an exec that fails
+ * leaves everything working, then it execs itself ("sockcase exec-child
+ * CONN LISTENER") and the new image carries on with the inherited
+ * connection (its options too) and the inherited listener; a close-on-exec
+ * connection is closed by the exec, the peer sees end-of-stream. */
+static void s_exec(void)
+{
+	int l = srv_listen(), c = srv_accept(l), c2;
+	char a[16], b[16];
+
+	rec_recv("recv", c, 5, MSG_WAITALL);
+	c2 = rec_fd("accept4 SOCK_CLOEXEC", accept4(l, NULL, NULL, SOCK_CLOEXEC));
+	set_timeo("SO_RCVTIMEO 0.5", c, SO_RCVTIMEO, 0, 500000);
+	rec("cloexec: conn %d listener %d second conn %d", !!(fcntl(c, F_GETFD) & FD_CLOEXEC),
+	    !!(fcntl(l, F_GETFD) & FD_CLOEXEC), !!(fcntl(c2, F_GETFD) & FD_CLOEXEC));
+	rec_rc("exec of a missing file", execl("/nonexistent/sockcase", "x", (char *)NULL));
+	rec_send("send after the failed exec", c, "still", 0);
+	snprintf(a, sizeof(a), "%d", c);
+	snprintf(b, sizeof(b), "%d", l);
+	execl("/proc/self/exe", "sockcase", "exec-child", a, b, (char *)NULL);
+	die("execl");
+}
+
+static void s_exec_child(int c, int l)
+{
+	int c3;
+
+	rec("exec-child running");
+	rec_timeo("SO_RCVTIMEO after exec", c, SO_RCVTIMEO);
+	rec("cloexec: conn %d listener %d", !!(fcntl(c, F_GETFD) & FD_CLOEXEC),
+	    !!(fcntl(l, F_GETFD) & FD_CLOEXEC));
+	rec_recv("recv after exec", c, 5, MSG_WAITALL);
+	rec_send("send after exec", c, "AGAIN", 0);
+	c3 = rec_fd("accept on the inherited listener", accept(l, NULL, NULL));
+	if (c3 >= 0) {
+		rec_recv("recv third", c3, 5, MSG_WAITALL);
+		rec_send("send third", c3, "THIRD", 0);
+		rec_recv("third eof", c3, 4, 0);
+		close(c3);
+	}
+	rec_recv("recv eof", c, 4, 0);
+	close(c);
+	close(l);
+}
+
+static void c_exec(void)
+{
+	int fd = cli_connect(), fd2, fd3;
+
+	rec_send("send", fd, "hello", 0);
+	fd2 = cli_connect();
+	rec_recv("recv", fd, 5, MSG_WAITALL);
+	rec_recv("close-on-exec connection sees EOF", fd2, 4, 0);
+	rec_send("send", fd, "again", 0);
+	rec_recv("recv", fd, 5, MSG_WAITALL);
+	fd3 = cli_connect();
+	rec_send("send third", fd3, "third", 0);
+	rec_recv("recv third", fd3, 5, MSG_WAITALL);
+	rec_rc("close third", close(fd3));
+	rec_rc("close", close(fd));
+	close(fd2);
+}
+
 /* ---- table and driver ---------------------------------------------- */
 
 static const struct sockcase {
@@ -1263,6 +1326,7 @@ static const struct sockcase {
 	{ "peer-killed", s_killed, c_killed },
 	{ "options", s_options, c_options },
 	{ "timeouts", s_timeouts, c_timeouts },
+	{ "exec", s_exec, c_exec },
 };
 
 static int usage(void)
@@ -1279,6 +1343,13 @@ int main(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "list") == 0) {
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 			printf("%s\n", cases[i].name);
+		return 0;
+	}
+	if (argc == 4 && strcmp(argv[1], "exec-child") == 0) {
+		side = 'S';
+		alarm(CASE_ALARM_S);
+		s_exec_child(atoi(argv[2]), atoi(argv[3]));
+		rec("end");
 		return 0;
 	}
 	if (argc != 5)
