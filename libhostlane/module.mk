@@ -24,6 +24,10 @@ $(BUILD)/test/test_preload_logic: $(call objs,libhostlane/tests/test_preload_log
 $(BUILD)/test/test_preload_logic: LDLIBS += -lpthread
 $(BUILD)/obj/libhostlane/tests/%.o: CPPFLAGS += -Ilibhostlane/src -Ishmq/include
 UNIT_TESTS += $(BUILD)/test/test_preload_logic
+# The exec handover state parser.
+$(BUILD)/test/test_preload_exec: $(call objs,libhostlane/tests/test_preload_exec.c \
+  libhostlane/src/pl_exec_state.c)
+UNIT_TESTS += $(BUILD)/test/test_preload_exec
 LIBS += $(BUILD)/lib/libhostlane.a $(BUILD)/lib/libhostlane.so
 
 # Fuzzer: the parser of the exec handover state (input from another image).

@@ -52,10 +52,11 @@ static size_t build(uint8_t *buf, unsigned n)
 static void recheck(const struct pl_exec_rec *r, int n)
 {
 	for (int i = 0; i < n; i++) {
-		if (r[i].fd < 0 || r[i].fd >= PL_FD_MAX || r[i].side > 1 ||
+		if ((r[i].kind == PL_X_CLOSED ? r[i].fd != -1 : r[i].fd < 0) ||
+		    r[i].fd >= PL_FD_MAX || r[i].side > 1 ||
 		    r[i].local_len > sizeof(struct sockaddr_storage) ||
 		    r[i].peer_len > sizeof(struct sockaddr_storage) ||
-		    r[i].shref >= PL_SHREF_SLOTS || r[i].kind < PL_X_PENDING || r[i].kind > PL_X_QUEUED)
+		    r[i].shref >= PL_SHREF_SLOTS || r[i].kind < PL_X_PENDING || r[i].kind > PL_X_CLOSED)
 			abort();
 		for (unsigned k = 0; k < 4; k++)
 			if (r[i].fds[k] < -1 || r[i].fds[k] >= PL_FD_MAX)

@@ -183,6 +183,8 @@ static void shp_map(void)
 	}
 	shp = p;
 	shp_fd = fd;
+	if (fd == adopt_fd)  /* the exec'd image's own private fd from now on */
+		(pl_real.fcntl ? pl_real.fcntl : fcntl)(fd, F_SETFD, FD_CLOEXEC);
 }
 
 int pl_shref_adopt(int fd)

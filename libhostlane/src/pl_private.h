@@ -348,7 +348,8 @@ _Static_assert(sizeof(struct pl_exec_rec) == 392, "exec record size");
  * (kinds, flags, fd ranges, no fd named twice, addresses, timeouts, queued
  * connections naming a listener of the state). Touches no fd.
  * Return: the number of records (*@recs points at them in @buf, *@shref_fd
- * set), -EPROTO (malformed), -ESRCH (another pid's state).
+ * set), -EPROTO (malformed), -ESRCH (another pid's state), -ENOMEM.
+ * Thread safety: pure; safe.
  */
 int pl_exec_state_check(const void *buf, size_t len, int pid, const struct pl_exec_rec **recs,
 			int *shref_fd);

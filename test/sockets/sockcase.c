@@ -1264,7 +1264,18 @@ static void s_exec_child(int c, int l)
 {
 	int c3;
 
+	int fd, open_fds = 0;
+
 	rec("exec-child running");
+	/* What the layer needs after the exec is close-on-exec again: the new
+	 * image has as many fds without FD_CLOEXEC as over the kernel. */
+	for (fd = 0; fd < 4096; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+
+		if (fl >= 0 && !(fl & FD_CLOEXEC))
+			open_fds++;
+	}
+	rec("fds without FD_CLOEXEC = %d", open_fds);
 	rec_timeo("SO_RCVTIMEO after exec", c, SO_RCVTIMEO);
 	rec("cloexec: conn %d listener %d", !!(fcntl(c, F_GETFD) & FD_CLOEXEC),
 	    !!(fcntl(l, F_GETFD) & FD_CLOEXEC));
