@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pl_private.h"
@@ -105,6 +106,24 @@ int pl_ep_set(int epfd, struct pl_epset *e)
 	return rc < -1 ? rc : 0;
 }
 
+int pl_fd_next(int from, struct pl_sock **s)
+{
+	for (int fd = from < 0 ? 0 : from; fd < PL_FD_MAX;) {
+		struct chunk *c = atomic_load_explicit(&chunks[(unsigned)fd >> CHUNK_BITS],
+						       memory_order_acquire);
+
+		if (!c) {  /* skip the whole chunk */
+			fd = (int)(((unsigned)fd >> CHUNK_BITS) + 1) << CHUNK_BITS;
+			continue;
+		}
+		*s = atomic_load_explicit(&c->s[(unsigned)fd & (CHUNK - 1)], memory_order_acquire);
+		if (*s)
+			return fd;
+		fd++;
+	}
+	return -1;
+}
+
 unsigned pl_fd_count(void)
 {
 	return atomic_load_explicit(&n_fds, memory_order_relaxed);
@@ -121,7 +140,7 @@ unsigned pl_fd_count(void)
  * no other listed pid is still running (a child that exited without closing,
  * e.g. with _exit(), does not keep the connection open).
  */
-#define SHREF_SLOTS 16384u
+#define SHREF_SLOTS ((unsigned)PL_SHREF_SLOTS)
 #define SHREF_PIDS 8u
 
 struct shref_page {
@@ -129,16 +148,75 @@ struct shref_page {
 	atomic_int pid[SHREF_SLOTS][SHREF_PIDS];
 };
 
+/* The slots live in a memfd rather than anonymous memory so that an exec'd
+ * image can map the same slots again (pl_exec.c): exec keeps the pid, so
+ * the pids listed stay right. */
+static int pid_alive(int pid);
 static struct shref_page *shp;
+static int shp_fd = -1;
+static int adopt_fd = -1;
 static pthread_once_t shp_once = PTHREAD_ONCE_INIT;
 
 static void shp_map(void)
 {
-	/* MAP_NORESERVE: pages come on first use. */
-	void *p = mmap(NULL, sizeof(*shp), PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int fd = adopt_fd;
+	struct stat st;
+	void *p;
 
-	shp = p == MAP_FAILED ? NULL : p;
+	if (fd < 0) {
+		fd = memfd_create("hostlane-holders", MFD_CLOEXEC);
+		if (fd >= 0 && ftruncate(fd, sizeof(*shp)) < 0) {
+			pl_real.close ? pl_real.close(fd) : close(fd);
+			fd = -1;
+		}
+	} else if (fstat(fd, &st) < 0 || st.st_size != (off_t)sizeof(*shp)) {
+		return;  /* not ours: pl_shref_adopt() closes it */
+	}
+	/* MAP_NORESERVE: pages come on first use. */
+	p = mmap(NULL, sizeof(*shp), PROT_READ | PROT_WRITE,
+		 fd >= 0 ? MAP_SHARED | MAP_NORESERVE : MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
+		 fd, 0);
+	if (p == MAP_FAILED) {
+		if (fd >= 0 && fd != adopt_fd)
+			pl_real.close ? pl_real.close(fd) : close(fd);
+		return;
+	}
+	shp = p;
+	shp_fd = fd;
+	if (fd == adopt_fd)  /* the exec'd image's own private fd from now on */
+		(pl_real.fcntl ? pl_real.fcntl : fcntl)(fd, F_SETFD, FD_CLOEXEC);
+}
+
+int pl_shref_adopt(int fd)
+{
+	adopt_fd = fd;
+	pthread_once(&shp_once, shp_map);
+	adopt_fd = -1;
+	if (shp_fd == fd && fd >= 0)
+		return 0;
+	if (fd >= 0)
+		pl_real.close ? pl_real.close(fd) : close(fd);
+	return -EINVAL;
+}
+
+int pl_shref_fd(void)
+{
+	return shp ? shp_fd : -1;
+}
+
+int pl_shref_others(int slot)
+{
+	int me = (int)getpid(), others = 0;
+
+	if (slot < 0 || !shp)
+		return 0;
+	for (unsigned i = 0; i < SHREF_PIDS; i++) {
+		int p = atomic_load(&shp->pid[slot][i]);
+
+		if (p && p != me && pid_alive(p))
+			others++;
+	}
+	return others;
 }
 
 int pl_shref_alloc(void)

@@ -107,8 +107,12 @@ int pl_fd_hide(int fd)
 {
 	int h;
 
-	if (fd < 0 || fd >= hide_base)
+	if (fd < 0)
 		return fd;
+	if (fd >= hide_base) {
+		pl_real.fcntl(fd, F_SETFD, FD_CLOEXEC);
+		return fd;
+	}
 	h = pl_real.fcntl(fd, F_DUPFD_CLOEXEC, hide_base);
 	if (h < 0)
 		return fd;  /* the low number is still a working fd */
@@ -142,5 +146,7 @@ void pl_libc_init(void)
 __attribute__((constructor)) static void pl_ctor(void)
 {
 	pl_libc_init();
+	/* After the once-init, not in it: re-attaching calls into the layer. */
+	pl_exec_restore();
 }
 

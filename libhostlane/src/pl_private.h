@@ -145,6 +145,10 @@ struct pl_sock {
 	int opt_nodelay, opt_reuseaddr, opt_reuseport, opt_keepalive;
 	int opt_rcvbuf, opt_sndbuf;
 	int so_error;                 /* SO_ERROR, read once */
+	/* SO_RCVTIMEO / SO_SNDTIMEO as the kernel rounded them (to its tick):
+	 * 0 wait forever, > 0 microseconds, PL_TIMEO_NOW give up at once
+	 * (the kernel's answer to a negative tv_sec). */
+	_Atomic int64_t rcvtimeo_us, sndtimeo_us;
 	/* CONN */
 	struct shmq_region *r;
 	struct pl_region *slot_region;  /* r, efd, peer_efd belong to it */
@@ -164,6 +168,10 @@ struct pl_sock {
 	bool bound;                   /* PENDING: the application bound it */
 	/* LISTEN */
 	int kfd;                      /* the kernel listener (private fd) */
+	/* what the listener's own epoll set reports, in data.u32 */
+#define LISTEN_EV_KERNEL 1u
+#define LISTEN_EV_QUEUE  2u
+#define LISTEN_EV_CTL    3u
 	int lep;                      /* private copy of the listener's epoll fd */
 	int lefd;                     /* eventfd: the accept queue is not empty */
 	atomic_int lwoken;            /* the listener's fd fired since the last
@@ -184,6 +192,8 @@ struct pl_sock {
 	struct pl_sock *all_next, *all_prev;
 };
 
+#define PL_TIMEO_NOW (-1)
+
 /* ---- the fd table (pl_fdtab.c) --------------------------------------------- */
 
 #define PL_FD_MAX (1 << 20)
@@ -202,10 +212,20 @@ int pl_ep_set(int epfd, struct pl_epset *e);
 /* Cross-fork holders of a connection (MAP_SHARED anonymous memory, so a
  * parent and its children see the same slots): the connection is closed for
  * the peer only when the last running process holding it closes it. */
+#define PL_SHREF_SLOTS 16384
 int pl_shref_alloc(void);       /* a slot held by this process, or -1 */
 void pl_shref_join(int slot);   /* this process holds it too (after fork) */
 int pl_shref_leave(int slot);   /* drop ours; return: other live holders */
 void pl_shref_free(int slot);
+/* Other running processes holding @slot (this one not counted). */
+int pl_shref_others(int slot);
+/* The memfd behind the holder slots (close-on-exec), or -1 (not mapped). */
+int pl_shref_fd(void);
+/* In a new image after exec: use the holder slots of the old image from
+ * inherited memfd @fd (taken). 0, or -EINVAL (wrong size), -errno of mmap. */
+int pl_shref_adopt(int fd);
+/* The next fd >= @from that names a socket (*@s set), or -1. */
+int pl_fd_next(int from, struct pl_sock **s);
 
 /* ---- addresses (pl_addr.c) --------------------------------------------------- */
 
@@ -323,6 +343,84 @@ int pl_region_pidfd(const struct pl_region *g);
 int pl_region_efd(const struct pl_region *g, uint32_t slot, unsigned peer);
 void pl_region_atfork_child(void);
 
+/* ---- exec handover (pl_exec.c, pl_exec_state.c) ---------------------------- */
+
+/*
+ * The state of inherited hostlane sockets handed to the new image across
+ * execve(): a sealed memfd (no close-on-exec) named by HOSTLANE_EXEC_STATE
+ * holding a header and one record per socket, records of the application's
+ * fds in increasing fd order first, then the queued (not yet accepted)
+ * connections of listeners and the close-on-exec connections. Every fd a record names is a dup made for the
+ * exec, without close-on-exec. The new image trusts none of it.
+ */
+#define PL_EXEC_ENV "HOSTLANE_EXEC_STATE"
+#define PL_EXEC_MAGIC 0x58454c48u   /* "HLEX" */
+#define PL_EXEC_VERSION 1u
+#define PL_EXEC_MAX_RECS 65536u
+
+enum pl_exec_kind {
+	PL_X_PENDING = 1,  /* a kernel socket that may still connect over hostlane */
+	PL_X_LISTEN = 2,   /* fds: kernel listener, accept eventfd */
+	PL_X_CONN = 3,     /* fds: region memfd, own eventfd, peer's eventfd, peer pidfd */
+	PL_X_QUEUED = 4,   /* a connection queued on listener @fd; fds as CONN */
+	PL_X_CLOSED = 5,   /* a close-on-exec connection (fd -1): the new image
+			    * ends it for the peer, as the kernel closes it */
+};
+
+#define PL_XF_NONBLOCK    0x001u
+#define PL_XF_FORKED      0x002u
+#define PL_XF_PEER_DEAD   0x004u
+#define PL_XF_RESET       0x008u
+#define PL_XF_EOF_SEEN    0x010u
+#define PL_XF_SHUT_RD     0x020u
+#define PL_XF_SHUT_WR     0x040u
+#define PL_XF_CONNECTING  0x080u
+#define PL_XF_KERNEL_ONLY 0x100u   /* LISTEN: keep it a plain kernel listener */
+#define PL_XF_ALL         0x1ffu
+
+struct pl_exec_hdr {
+	uint32_t magic, version, rec_size, n_recs;
+	int32_t pid;        /* exec keeps the pid: a state of another process is refused */
+	int32_t shref_fd;   /* memfd of the fork holder slots, or -1 */
+	uint32_t reserved[2];
+};
+
+struct pl_exec_rec {
+	uint32_t kind, flags;
+	int32_t fd;          /* the application's fd (QUEUED: its listener's) */
+	int32_t family;      /* AF_INET, AF_INET6 */
+	int32_t fds[4];      /* see enum pl_exec_kind; unused ones -1 */
+	uint32_t pair, side;
+	int32_t shref;       /* fork holder slot or -1 */
+	int32_t pending_err, so_error;
+	int32_t backlog;
+	uint16_t port, peer_port;  /* LISTEN: its port; QUEUED: local and peer port */
+	int32_t opt[6];
+	uint32_t pad0;      /* nodelay reuseaddr reuseport keepalive rcvbuf sndbuf */
+	int64_t rcvtimeo_us, sndtimeo_us;
+	uint32_t local_len, peer_len;
+	uint8_t local[128], peer[128];  /* sockaddrs (CONN, LISTEN) */
+	struct hl_proto_addr qpeer;     /* QUEUED: the connector's address */
+	uint32_t pad;
+};
+
+_Static_assert(sizeof(struct pl_exec_hdr) == 32, "exec header size");
+_Static_assert(sizeof(struct pl_exec_rec) == 392, "exec record size");
+
+/*
+ * Validates a handover state of @len bytes at @buf (8-byte aligned) that
+ * claims to be for process @pid: header, sizes, every field of every record
+ * (kinds, flags, fd ranges, no fd named twice, addresses, timeouts, queued
+ * connections naming a listener of the state). Touches no fd.
+ * Return: the number of records (*@recs points at them in @buf, *@shref_fd
+ * set), -EPROTO (malformed), -ESRCH (another pid's state), -ENOMEM.
+ * Thread safety: pure; safe.
+ */
+int pl_exec_state_check(const void *buf, size_t len, int pid, const struct pl_exec_rec **recs,
+			int *shref_fd);
+/* In the constructor: re-attaches what the old image handed over, if any. */
+void pl_exec_restore(void);
+
 /* ---- sockets (pl_sock.c) ------------------------------------------------------ */
 
 /* Called by pl_ctl for each EV_ACCEPT: queues it on the listener of the
@@ -358,5 +456,13 @@ int pl_sock_live_epfd(struct pl_sock *s);
 int pl_sock_live_epfd_peek(struct pl_sock *s);
 /* @s is no longer in application epoll fd @epfd. */
 void pl_sock_forget_epset(struct pl_sock *s, int epfd);
+/* For the exec handover: a new socket object (kind @kind, nothing else set),
+ * making @fd name it, registering a listener, applying HOSTLANE_SPIN_NS,
+ * and dropping an object no fd names yet. */
+struct pl_sock *pl_sock_new(enum pl_kind kind, int family);
+void pl_sock_track(int fd, struct pl_sock *s);
+void pl_sock_add_listener(struct pl_sock *s);
+void pl_sock_ep_spin(struct shmq_ep *ep);
+void pl_sock_discard(struct pl_sock *s);
 
 #endif

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -24,6 +25,8 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hl_codec.h"
@@ -488,6 +491,130 @@ void pl_sock_woken(struct pl_sock *s, unsigned kind)
 	shmq_handle_event(s->ep);
 }
 
+/* ---- SO_RCVTIMEO / SO_SNDTIMEO ------------------------------------------------ */
+
+static bool is_timeo(int level, int name)
+{
+	return level == SOL_SOCKET && (name == SO_RCVTIMEO_OLD || name == SO_SNDTIMEO_OLD ||
+				       name == SO_RCVTIMEO_NEW || name == SO_SNDTIMEO_NEW);
+}
+
+static bool is_rcvtimeo(int name)
+{
+	return name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW;
+}
+
+/* tv_sec < 0 in what the application set (the kernel then times out at
+ * once but reports {0, 0}, as it does for "no timeout"). */
+static bool timeo_negative(int name, const void *val, socklen_t len)
+{
+	int64_t sec;
+
+	if (name == SO_RCVTIMEO_NEW || name == SO_SNDTIMEO_NEW) {
+		if (len < (socklen_t)(2 * sizeof(int64_t)))
+			return false;
+		memcpy(&sec, val, sizeof(sec));
+	} else {
+		struct timeval tv;
+
+		if (len < (socklen_t)sizeof(tv))
+			return false;
+		memcpy(&tv, val, sizeof(tv));
+		sec = tv.tv_sec;
+	}
+	return sec < 0;
+}
+
+/*
+ * The kernel validates a timeout and rounds it to its tick; getsockopt must
+ * give back exactly what the kernel would. So the value is set on a kernel
+ * socket -- the socket's own (PENDING, LISTEN) or a scratch one (CONN) --
+ * and what the kernel reports is kept.
+ */
+static int timeo_set(struct pl_sock *s, int fd, int name, const void *val, socklen_t len)
+{
+	int k = s->kind == PL_PENDING ? fd : s->kind == PL_LISTEN ? s->kfd :
+		pl_real.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { 0, 0 };
+	socklen_t tl = sizeof(tv);
+	int rc, err;
+
+	if (k < 0)
+		return -1;
+	rc = pl_real.setsockopt(k, SOL_SOCKET, name, val, len);
+	err = errno;
+	if (rc == 0 && pl_real.getsockopt(k, SOL_SOCKET, is_rcvtimeo(name) ? SO_RCVTIMEO : SO_SNDTIMEO,
+					  &tv, &tl) == 0) {
+		int64_t us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+
+		if (!us && timeo_negative(name, val, len))
+			us = PL_TIMEO_NOW;
+		atomic_store(is_rcvtimeo(name) ? &s->rcvtimeo_us : &s->sndtimeo_us, us);
+	}
+	if (s->kind == PL_CONN)
+		pl_real.close(k);
+	errno = err;
+	return rc;
+}
+
+static int timeo_get(struct pl_sock *s, int name, void *val, socklen_t *len)
+{
+	int64_t us = atomic_load(is_rcvtimeo(name) ? &s->rcvtimeo_us : &s->sndtimeo_us);
+	int64_t sec = us > 0 ? us / 1000000 : 0, usec = us > 0 ? us % 1000000 : 0;
+	union {
+		int64_t n[2];       /* SO_*TIMEO_NEW */
+		struct timeval tv;  /* SO_*TIMEO_OLD */
+	} v;
+	socklen_t vl;
+
+	if (!len)
+		return fail(EFAULT);
+	if ((int)*len < 0)
+		return fail(EINVAL);
+	if (name == SO_RCVTIMEO_NEW || name == SO_SNDTIMEO_NEW) {
+		v.n[0] = sec;
+		v.n[1] = usec;
+		vl = sizeof(v.n);
+	} else {
+		v.tv = (struct timeval){ .tv_sec = (time_t)sec, .tv_usec = (suseconds_t)usec };
+		vl = sizeof(v.tv);
+	}
+	/* The kernel copies what fits of a shorter buffer. */
+	if (*len < vl)
+		vl = *len;
+	if (vl && !val)
+		return fail(EFAULT);
+	memcpy(val, &v, vl);
+	*len = vl;
+	return 0;
+}
+
+/*
+ * How long a blocking call with timeout @us may still sleep, in ms for
+ * shmq_wait()/poll(): -1 no limit, 0 the time is up. *@end_ns is the call's
+ * deadline (CLOCK_MONOTONIC), set at its first wait (0 before). One budget
+ * per call, as the kernel's timeo.
+ */
+static int timeo_ms(int64_t us, int64_t *end_ns)
+{
+	struct timespec ts;
+	int64_t now, left;
+
+	if (us == 0)
+		return -1;
+	if (us == PL_TIMEO_NOW)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if (!*end_ns)
+		*end_ns = now + us * 1000;
+	left = *end_ns - now;
+	if (left <= 0)
+		return 0;
+	left = (left + 999999) / 1000000;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
 /* ---- socket, bind, listen ----------------------------------------------------- */
 
 PL_EXPORT int socket(int domain, int type, int protocol)
@@ -524,8 +651,6 @@ PL_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	return rc;
 }
 
-/* What a listener's epoll set reports, in data.u32. */
-enum { LISTEN_EV_KERNEL = 1, LISTEN_EV_QUEUE = 2, LISTEN_EV_CTL = 3 };
 
 /* Turns the fd number into an epoll fd holding the kernel listener (moved
  * to a private fd), the control channel and the accept-queue eventfd. */
@@ -882,6 +1007,9 @@ static int accept_hostlane(struct pl_sock *l, struct pl_pending *p, struct socka
 		return fail(-fd);
 	}
 	atomic_store(&s->nonblock, !!(flags & SOCK_NONBLOCK));
+	/* An accepted socket inherits the listener's options, timeouts too. */
+	atomic_store(&s->rcvtimeo_us, atomic_load(&l->rcvtimeo_us));
+	atomic_store(&s->sndtimeo_us, atomic_load(&l->sndtimeo_us));
 	s->peer_len = pl_addr_to_sa(&c.peer, c.peer_port, l->family, &s->peer);
 	if (pl_ctl_pod_addr(l->ctl, c.peer.family, &me))
 		me = c.peer;
@@ -895,7 +1023,7 @@ static int accept_hostlane(struct pl_sock *l, struct pl_pending *p, struct socka
 PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
 	struct pl_sock *s = lookup(fd);
-	int64_t spin_end = 0;
+	int64_t spin_end = 0, end = 0;
 	bool first = true;
 
 	if (!s || s->kind != PL_LISTEN)
@@ -912,11 +1040,15 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 		 * queue and the control channel: ask it what is ready rather
 		 * than try them (a failing kernel accept allocates a socket). */
 		if (!first && !atomic_load(&s->nonblock)) {
+			int ms = timeo_ms(atomic_load(&s->rcvtimeo_us), &end);
+
+			if (!ms)
+				return fail(EAGAIN);  /* SO_RCVTIMEO ran out */
 			/* Spin first: an accept event that finds us polling
 			 * costs the monitor no wake-up. */
 			if (!spin_end)
 				spin_end = pl_now_ns() + (int64_t)pl_spin_ns();
-			timeout = pl_now_ns() < spin_end ? 0 : -1;
+			timeout = pl_now_ns() < spin_end ? 0 : ms;
 		}
 		n = pl_real.epoll_wait(fd, ev, 3, timeout);
 		if (n < 0 && errno != EINTR)
@@ -992,6 +1124,7 @@ static ssize_t conn_read(struct pl_sock *s, struct shmq_ep *ep, char *buf, size_
 {
 	bool nb = !wait || (flags & MSG_DONTWAIT) || atomic_load(&s->nonblock);
 	size_t done = 0;
+	int64_t end = 0;
 
 	if (s->shut_rd || !len)
 		return 0;
@@ -1015,9 +1148,11 @@ static ssize_t conn_read(struct pl_sock *s, struct shmq_ep *ep, char *buf, size_
 			if ((r = read_end(s, ep, -EAGAIN)) != -EAGAIN)
 				return r;
 		}
-		if (nb)
+		int ms = nb ? 0 : timeo_ms(atomic_load(&s->rcvtimeo_us), &end);
+
+		if (!ms)  /* nonblocking, or SO_RCVTIMEO ran out */
 			return done ? (ssize_t)done : -EAGAIN;
-		int w = shmq_wait(ep, SHMQ_POLLIN, -1);
+		int w = shmq_wait(ep, SHMQ_POLLIN, ms);
 
 		count_wait(s);
 		if (w == -ECONNRESET)
@@ -1088,6 +1223,7 @@ static ssize_t conn_write(struct pl_sock *s, struct shmq_ep *ep, const char *buf
 {
 	bool nb = (flags & MSG_DONTWAIT) || atomic_load(&s->nonblock);
 	size_t done = 0;
+	int64_t end = 0;
 
 	if (s->shut_wr)
 		return -EPIPE;
@@ -1106,9 +1242,11 @@ static ssize_t conn_write(struct pl_sock *s, struct shmq_ep *ep, const char *buf
 			return done ? (ssize_t)done : write_end(s, ep);
 		if (w != -EAGAIN)
 			return done ? (ssize_t)done : -ECONNRESET;
-		if (nb)
+		int ms = nb ? 0 : timeo_ms(atomic_load(&s->sndtimeo_us), &end);
+
+		if (!ms)  /* nonblocking, or SO_SNDTIMEO ran out */
 			return done ? (ssize_t)done : -EAGAIN;
-		int rc = shmq_wait(ep, SHMQ_POLLOUT, -1);
+		int rc = shmq_wait(ep, SHMQ_POLLOUT, ms);
 
 		count_wait(s);
 		if (rc == -ECONNRESET)
@@ -1546,6 +1684,8 @@ PL_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 
 	if (!s)
 		return pl_real.setsockopt(fd, level, name, val, len);
+	if (is_timeo(level, name))
+		return timeo_set(s, fd, name, val, len);
 	slot = opt_slot(s, level, name);
 	if (slot && val && len >= (socklen_t)sizeof(int))
 		*slot = *(const int *)val;
@@ -1567,6 +1707,8 @@ PL_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		return pl_real.getsockopt(fd, level, name, val, len);
 	if (s->kind == PL_LISTEN)
 		return pl_real.getsockopt(s->kfd, level, name, val, len);
+	if (is_timeo(level, name))
+		return timeo_get(s, name, val, len);
 	if (!val || !len || *len < (socklen_t)sizeof(int))
 		return fail(EINVAL);
 	slot = opt_slot(s, level, name);
@@ -1643,4 +1785,36 @@ void pl_sock_atfork_parent(void)
 		if (s->kind == PL_CONN)
 			atomic_store(&s->forked, 1);
 	pthread_mutex_unlock(&socks_lock);
+}
+
+/* ---- exec handover support (pl_exec.c) ------------------------------------------- */
+
+struct pl_sock *pl_sock_new(enum pl_kind kind, int family)
+{
+	return sock_new(kind, family);
+}
+
+void pl_sock_track(int fd, struct pl_sock *s)
+{
+	fd_add(fd, s);
+}
+
+void pl_sock_add_listener(struct pl_sock *s)
+{
+	pthread_mutex_lock(&socks_lock);
+	s->next_listener = listeners;
+	listeners = s;
+	pthread_mutex_unlock(&socks_lock);
+}
+
+void pl_sock_ep_spin(struct shmq_ep *ep)
+{
+	ep_apply_spin(ep);
+}
+
+/* @s has no fd and holds nothing the caller did not release already. */
+void pl_sock_discard(struct pl_sock *s)
+{
+	s->kind = PL_PENDING;
+	sock_free(s);
 }

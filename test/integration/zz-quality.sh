@@ -32,6 +32,6 @@ exports "$BUILD/lib/libshmq.so" '^shmq_'
 # libhostlane: the native API, plus the libc functions the preload layer
 # intercepts (a fixed list: anything else exported would clash with the
 # application's own symbols).
-intercepted='socket|bind|listen|accept|accept4|connect|read|write|readv|writev|send|recv|sendto|recvfrom|sendmsg|recvmsg|close|shutdown|dup|dup2|dup3|fcntl|fcntl64|getsockopt|setsockopt|getsockname|getpeername|ioctl|poll|ppoll|__poll_chk|__ppoll_chk|select|pselect|epoll_create|epoll_create1|epoll_ctl|epoll_wait|epoll_pwait|fork|vfork|execve|execv|execvp|execvpe|execl|execlp|execle|__read_chk|__recv_chk|__recvfrom_chk|_init|_fini|__close|__fcntl|__libc_fork|close_range|socketpair|sendfile|sendfile64'
+intercepted='socket|bind|listen|accept|accept4|connect|read|write|readv|writev|send|recv|sendto|recvfrom|sendmsg|recvmsg|close|shutdown|dup|dup2|dup3|fcntl|fcntl64|getsockopt|setsockopt|getsockname|getpeername|ioctl|poll|ppoll|__poll_chk|__ppoll_chk|select|pselect|epoll_create|epoll_create1|epoll_ctl|epoll_wait|epoll_pwait|fork|vfork|execve|execv|execvp|execvpe|execl|execlp|execle|fexecve|__read_chk|__recv_chk|__recvfrom_chk|_init|_fini|__close|__fcntl|__libc_fork|close_range|socketpair|sendfile|sendfile64'
 exports "$BUILD/lib/libhostlane.so" "^(hl_|($intercepted)\$)"
 tap_done

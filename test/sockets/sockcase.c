@@ -36,6 +36,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A hang (a lost wake-up in the layer under test) must fail the case, not
@@ -1105,6 +1106,211 @@ static void c_options(void)
 	rec_rc("close again", close(fd));
 }
 
+/* SO_RCVTIMEO / SO_SNDTIMEO: values as the kernel rounds them, bad values,
+ * inheritance by accept(), and blocking recv/read/accept/send giving up with
+ * EAGAIN. Elapsed times are printed only as "waited at least the timeout".
+ * Two connections: A carries the data, B says "go". */
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void rec_timeo(const char *what, int fd, int name)
+{
+	struct timeval tv = { -1, -1 };
+	socklen_t l = sizeof(tv);
+
+	if (getsockopt(fd, SOL_SOCKET, name, &tv, &l) < 0)
+		rec("%s = -1 %s", what, ename(errno));
+	else
+		rec("%s = %ld.%06ld len %u", what, (long)tv.tv_sec, (long)tv.tv_usec, l);
+}
+
+static int set_timeo(const char *what, int fd, int name, long sec, long usec)
+{
+	struct timeval tv = { sec, usec };
+
+	return (int)rec_rc(what, setsockopt(fd, SOL_SOCKET, name, &tv, sizeof(tv)));
+}
+
+static void s_timeouts(void)
+{
+	int l = srv_listen_nr(), a, b, t;
+	char id = 0, id2 = 0;
+	static char buf[65536];
+	uint64_t got = 0;
+	int64_t t0;
+	long r;
+
+	set_timeo("listener SO_SNDTIMEO 0.3", l, SO_SNDTIMEO, 0, 300000);
+	srv_ready();
+	a = srv_accept(l);
+	xrecv(a, &id, 1);
+	b = srv_accept(l);
+	xrecv(b, &id2, 1);
+	if (id == 'B' && id2 == 'A') {
+		t = a;
+		a = b;
+		b = t;
+	}
+	rec_timeo("accepted SO_SNDTIMEO (inherited)", a, SO_SNDTIMEO);
+	rec_timeo("accepted SO_RCVTIMEO", a, SO_RCVTIMEO);
+	set_timeo("listener SO_RCVTIMEO 0.2", l, SO_RCVTIMEO, 0, 200000);
+	t0 = now_us();
+	rec_rc("accept with SO_RCVTIMEO, nobody connecting", accept(l, NULL, NULL));
+	rec("waited = %d", now_us() - t0 >= 200000);
+	go_wait(b);
+	xsend(a, "abc", 3);
+	go_wait(b);  /* the client filled A and gave up */
+	while ((r = recv(a, buf, sizeof(buf), 0)) > 0)
+		got += (uint64_t)r;
+	rec_rc("drain A ends", r);
+	xsend(b, &got, sizeof(got));
+	rec_recv("recv B eof", b, 4, 0);
+	close(a);
+	close(b);
+	close(l);
+}
+
+static void c_timeouts(void)
+{
+	int a = cli_connect(), b, one = 1;
+	static char buf[65536];
+	struct pollfd p;
+	uint64_t total = 0, got = 0;
+	int64_t t0;
+	long r;
+
+	xsend(a, "A", 1);
+	b = cli_connect();
+	xsend(b, "B", 1);
+	rec_timeo("default SO_RCVTIMEO", a, SO_RCVTIMEO);
+	set_timeo("SO_RCVTIMEO 0.123457", a, SO_RCVTIMEO, 0, 123457);
+	rec_timeo("SO_RCVTIMEO as the kernel rounds it", a, SO_RCVTIMEO);
+	set_timeo("SO_RCVTIMEO usec 1000000", a, SO_RCVTIMEO, 0, 1000000);
+	rec_rc("SO_RCVTIMEO short optlen", setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &one, sizeof(one)));
+	{
+		struct timeval tv;
+		socklen_t tl = 4;
+		uint32_t head;
+
+		memset(&tv, 0xff, sizeof(tv));
+		rec_rc("getsockopt SO_RCVTIMEO short optlen",
+		       getsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, &tl));
+		memcpy(&head, &tv, sizeof(head));
+		rec("optlen = %u, first 4 bytes = %u (the rest untouched = %d)", tl, head,
+		    ((unsigned char *)&tv)[4] == 0xff);
+	}
+	rec_timeo("SO_RCVTIMEO unchanged", a, SO_RCVTIMEO);
+	set_timeo("SO_RCVTIMEO 0.2", a, SO_RCVTIMEO, 0, 200000);
+	t0 = now_us();
+	rec_recv("recv idle", a, 10, 0);
+	rec("waited = %d", now_us() - t0 >= 200000);
+	t0 = now_us();
+	rec_rc("read idle", read(a, buf, 10));
+	rec("waited = %d", now_us() - t0 >= 200000);
+	go_send(b);
+	p = (struct pollfd){ .fd = a, .events = POLLIN };
+	rec_rc("poll", poll(&p, 1, -1));
+	rec_recv("recv 10 MSG_WAITALL, 3 queued", a, 10, MSG_WAITALL);
+	set_timeo("SO_RCVTIMEO tv_sec -1", a, SO_RCVTIMEO, -1, 0);
+	rec_timeo("SO_RCVTIMEO after tv_sec -1", a, SO_RCVTIMEO);
+	rec_recv("recv idle (expires at once)", a, 10, 0);
+	set_timeo("SO_SNDTIMEO 0.2", a, SO_SNDTIMEO, 0, 200000);
+	memset(buf, 't', sizeof(buf));
+	do {
+		t0 = now_us();
+		r = send(a, buf, sizeof(buf), MSG_NOSIGNAL);
+		if (r > 0)
+			total += (uint64_t)r;
+	} while (r > 0);
+	rec("send to a peer that does not read ends -1 EAGAIN = %d", r < 0 && errno == EAGAIN);
+	rec("last send waited = %d, bytes taken before = %d", now_us() - t0 >= 200000, total > 0);
+	go_send(b);
+	rec_rc("shutdown A", shutdown(a, SHUT_WR));
+	xrecv(b, &got, sizeof(got));
+	rec("server got every byte taken = %d", got == total);
+	close(a);
+	close(b);
+}
+
+/* exec with live connections: the server accepts, an exec that fails
+ * leaves everything working, then it execs itself ("sockcase exec-child
+ * CONN LISTENER") and the new image carries on with the inherited
+ * connection (its options too) and the inherited listener; a close-on-exec
+ * connection is closed by the exec, the peer sees end-of-stream. */
+static void s_exec(void)
+{
+	int l = srv_listen(), c = srv_accept(l), c2;
+	char a[16], b[16];
+
+	rec_recv("recv", c, 5, MSG_WAITALL);
+	c2 = rec_fd("accept4 SOCK_CLOEXEC", accept4(l, NULL, NULL, SOCK_CLOEXEC));
+	set_timeo("SO_RCVTIMEO 0.5", c, SO_RCVTIMEO, 0, 500000);
+	rec("cloexec: conn %d listener %d second conn %d", !!(fcntl(c, F_GETFD) & FD_CLOEXEC),
+	    !!(fcntl(l, F_GETFD) & FD_CLOEXEC), !!(fcntl(c2, F_GETFD) & FD_CLOEXEC));
+	rec_rc("exec of a missing file", execl("/nonexistent/sockcase", "x", (char *)NULL));
+	rec_send("send after the failed exec", c, "still", 0);
+	snprintf(a, sizeof(a), "%d", c);
+	snprintf(b, sizeof(b), "%d", l);
+	execl("/proc/self/exe", "sockcase", "exec-child", a, b, (char *)NULL);
+	die("execl");
+}
+
+static void s_exec_child(int c, int l)
+{
+	int c3;
+
+	int fd, open_fds = 0;
+
+	rec("exec-child running");
+	/* What the layer needs after the exec is close-on-exec again: the new
+	 * image has as many fds without FD_CLOEXEC as over the kernel. */
+	for (fd = 0; fd < 4096; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+
+		if (fl >= 0 && !(fl & FD_CLOEXEC))
+			open_fds++;
+	}
+	rec("fds without FD_CLOEXEC = %d", open_fds);
+	rec_timeo("SO_RCVTIMEO after exec", c, SO_RCVTIMEO);
+	rec("cloexec: conn %d listener %d", !!(fcntl(c, F_GETFD) & FD_CLOEXEC),
+	    !!(fcntl(l, F_GETFD) & FD_CLOEXEC));
+	rec_recv("recv after exec", c, 5, MSG_WAITALL);
+	rec_send("send after exec", c, "AGAIN", 0);
+	c3 = rec_fd("accept on the inherited listener", accept(l, NULL, NULL));
+	if (c3 >= 0) {
+		rec_recv("recv third", c3, 5, MSG_WAITALL);
+		rec_send("send third", c3, "THIRD", 0);
+		rec_recv("third eof", c3, 4, 0);
+		close(c3);
+	}
+	rec_recv("recv eof", c, 4, 0);
+	close(c);
+	close(l);
+}
+
+static void c_exec(void)
+{
+	int fd = cli_connect(), fd2, fd3;
+
+	rec_send("send", fd, "hello", 0);
+	fd2 = cli_connect();
+	rec_recv("recv", fd, 5, MSG_WAITALL);
+	rec_recv("close-on-exec connection sees EOF", fd2, 4, 0);
+	rec_send("send", fd, "again", 0);
+	rec_recv("recv", fd, 5, MSG_WAITALL);
+	fd3 = cli_connect();
+	rec_send("send third", fd3, "third", 0);
+	rec_recv("recv third", fd3, 5, MSG_WAITALL);
+	rec_rc("close third", close(fd3));
+	rec_rc("close", close(fd));
+	close(fd2);
+}
+
 /* ---- table and driver ---------------------------------------------- */
 
 static const struct sockcase {
@@ -1130,6 +1336,8 @@ static const struct sockcase {
 	{ "refused", s_refused, c_refused },
 	{ "peer-killed", s_killed, c_killed },
 	{ "options", s_options, c_options },
+	{ "timeouts", s_timeouts, c_timeouts },
+	{ "exec", s_exec, c_exec },
 };
 
 static int usage(void)
@@ -1146,6 +1354,13 @@ int main(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "list") == 0) {
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 			printf("%s\n", cases[i].name);
+		return 0;
+	}
+	if (argc == 4 && strcmp(argv[1], "exec-child") == 0) {
+		side = 'S';
+		alarm(CASE_ALARM_S);
+		s_exec_child(atoi(argv[2]), atoi(argv[3]));
+		rec("end");
 		return 0;
 	}
 	if (argc != 5)

@@ -1,0 +1,879 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * exec of a process holding hostlane sockets (docs/preload.md, "exec").
+ *
+ * A hostlane connection fd without FD_CLOEXEC survives execve() as an
+ * eventfd that the new image knows nothing about, and the fds behind it
+ * (region memfd, the peer's eventfd, its pidfd) are close-on-exec. So the
+ * exec wrappers write the state of every inherited hostlane socket into a
+ * sealed memfd, dup every fd that state needs without close-on-exec, put
+ * the memfd's number in HOSTLANE_EXEC_STATE, and exec. The constructor of
+ * the new image (pl_exec_restore) validates the state, maps the regions,
+ * re-tracks the fds and makes its private fds close-on-exec again. If the
+ * exec fails, the dups and the memfd are closed and the listeners
+ * registered again: the old image is as before.
+ *
+ * A listener is handed over when this process alone holds it: it is
+ * unregistered (UNLISTEN) before the exec -- so no accept event can be lost
+ * on the old control channel, which exec closes -- and registered again by
+ * the new image on its own channel, with the connections that were queued
+ * and not yet accepted. A listener shared with another process (fork)
+ * becomes a plain kernel listener in the new image.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hl_codec.h"
+#include "pl_private.h"
+#include "shmq.h"
+
+#define PL_EXPORT __attribute__((visibility("default")))
+
+extern char **environ;
+
+/* The largest state the new image reads. */
+#define STATE_MAX (sizeof(struct pl_exec_hdr) + PL_EXEC_MAX_RECS * sizeof(struct pl_exec_rec))
+
+static int (*real_execve)(const char *, char *const[], char *const[]);
+static int (*real_execvpe)(const char *, char *const[], char *const[]);
+static int (*real_fexecve)(int, char *const[], char *const[]);
+static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+
+static void resolve(void)
+{
+	*(void **)&real_execve = dlsym(RTLD_NEXT, "execve");
+	*(void **)&real_execvpe = dlsym(RTLD_NEXT, "execvpe");
+	*(void **)&real_fexecve = dlsym(RTLD_NEXT, "fexecve");
+}
+
+/* The new image mapped the old image's fork holder slots. */
+static bool shref_adopted;
+
+static void close_quiet(int fd)
+{
+	if (fd >= 0)
+		pl_real.close(fd);
+}
+
+/* ---- before the exec (old image) ------------------------------------------------ */
+
+struct prep {
+	struct pl_exec_rec *own, *queued;
+	unsigned n_own, cap_own, n_queued, cap_queued;
+	struct pl_sock **relisten;     /* listeners unregistered for the exec */
+	unsigned n_relisten, cap_relisten;
+	struct pl_sock **handed;       /* sockets named by a record */
+	unsigned n_handed, cap_handed;
+	int memfd, shref_fd;
+	char **envp;
+};
+
+/* Whether the new image will load the layer and use the state. */
+static bool env_wants_state(char *const envp[])
+{
+	bool preload = false;
+
+	for (; envp && *envp; envp++) {
+		const char *e = *envp;
+
+		if (!strncmp(e, "LD_PRELOAD=", 11) && strstr(e + 11, "libhostlane"))
+			preload = true;
+		if (!strncmp(e, "HOSTLANE_DISABLE=", 17) && e[17] && strcmp(e + 17, "0"))
+			return false;
+	}
+	return preload;
+}
+
+static void *grow(void *arr, unsigned *cap, unsigned n, size_t size)
+{
+	unsigned c;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	c = *cap ? *cap * 2 : 16;
+	p = realloc(arr, (size_t)c * size);
+	if (p)
+		*cap = c;
+	return p;
+}
+
+static struct pl_exec_rec *rec_push(struct pl_exec_rec **arr, unsigned *n, unsigned *cap)
+{
+	struct pl_exec_rec *a = grow(*arr, cap, *n, sizeof(**arr)), *r;
+
+	if (!a)
+		return NULL;
+	*arr = a;
+	r = &a[(*n)++];
+	memset(r, 0, sizeof(*r));
+	for (unsigned i = 0; i < 4; i++)
+		r->fds[i] = -1;
+	r->shref = -1;
+	return r;
+}
+
+/* A dup without close-on-exec, for the new image. */
+static int dup_into(struct pl_exec_rec *r, unsigned i, int fd)
+{
+	r->fds[i] = fd < 0 ? -1 : pl_real.fcntl(fd, F_DUPFD, 0);
+	return r->fds[i] < 0 ? -EBADF : 0;
+}
+
+static void rec_common(struct pl_exec_rec *r, int fd, struct pl_sock *s, uint32_t kind)
+{
+	r->kind = kind;
+	r->fd = fd;
+	r->family = s->family;
+	r->flags = atomic_load(&s->nonblock) ? PL_XF_NONBLOCK : 0;
+	r->opt[0] = s->opt_nodelay;
+	r->opt[1] = s->opt_reuseaddr;
+	r->opt[2] = s->opt_reuseport;
+	r->opt[3] = s->opt_keepalive;
+	r->opt[4] = s->opt_rcvbuf;
+	r->opt[5] = s->opt_sndbuf;
+	r->rcvtimeo_us = atomic_load(&s->rcvtimeo_us);
+	r->sndtimeo_us = atomic_load(&s->sndtimeo_us);
+	if (s->kind != PL_PENDING) {
+		r->local_len = s->local_len <= sizeof(r->local) ? s->local_len : 0;
+		r->peer_len = s->peer_len <= sizeof(r->peer) ? s->peer_len : 0;
+		memcpy(r->local, &s->local, r->local_len);
+		memcpy(r->peer, &s->peer, r->peer_len);
+	}
+}
+
+static int rec_conn(struct prep *p, int fd, struct pl_sock *s)
+{
+	struct pl_exec_rec *r = rec_push(&p->own, &p->n_own, &p->cap_own);
+	int src[4] = { shmq_region_fd(s->r), s->efd, s->peer_efd, s->live_fd };
+
+	if (!r)
+		return -ENOMEM;
+	rec_common(r, fd, s, PL_X_CONN);
+	for (unsigned i = 0; i < 4; i++)
+		if (dup_into(r, i, src[i]))
+			return -EBADF;
+	r->pair = s->pair;
+	r->side = s->side;
+	r->shref = s->shref;
+	r->pending_err = atomic_load(&s->pending_err);
+	r->so_error = s->so_error;
+	r->flags |= (atomic_load(&s->forked) ? PL_XF_FORKED : 0) |
+		    (atomic_load(&s->peer_dead) ? PL_XF_PEER_DEAD : 0) |
+		    (atomic_load(&s->reset) ? PL_XF_RESET : 0) |
+		    (atomic_load(&s->eof_seen) ? PL_XF_EOF_SEEN : 0) |
+		    (s->shut_rd ? PL_XF_SHUT_RD : 0) | (s->shut_wr ? PL_XF_SHUT_WR : 0) |
+		    (atomic_load(&s->connecting) ? PL_XF_CONNECTING : 0);
+	return 0;
+}
+
+static int ctl_port(struct pl_ctl *c, uint16_t op, uint16_t port)
+{
+	struct hl_proto_msg req, rep;
+	int fds[HL_PROTO_MAX_FDS];
+
+	hl_proto_init(&req, op, 0);
+	req.u.listen.port = port;
+	return pl_ctl_call(c, &req, &rep, fds);
+}
+
+static int rec_listen(struct prep *p, int fd, struct pl_sock *s)
+{
+	struct pl_exec_rec *r = rec_push(&p->own, &p->n_own, &p->cap_own);
+	struct pl_sock **rl;
+
+	if (!r)
+		return -ENOMEM;
+	rec_common(r, fd, s, PL_X_LISTEN);
+	r->port = s->port;
+	r->backlog = s->backlog;
+	r->shref = s->shref;
+	if (dup_into(r, 0, s->kfd) || dup_into(r, 1, s->lefd))
+		return -EBADF;
+	/* Shared with another process, or registered on a channel that is not
+	 * this process's own: the registration stays where it is. */
+	if (pl_shref_others(s->shref) > 0 || !s->ctl || s->ctl != pl_ctl_get()) {
+		r->flags |= PL_XF_KERNEL_ONLY;
+		return 0;
+	}
+	rl = grow(p->relisten, &p->cap_relisten, p->n_relisten, sizeof(*rl));
+	if (!rl)
+		return -ENOMEM;
+	p->relisten = rl;
+	/* Accept events sent before the agent saw this are read (and queued)
+	 * while waiting for its reply; none come after it. */
+	if (ctl_port(s->ctl, HL_OP_UNLISTEN, s->port)) {
+		r->flags |= PL_XF_KERNEL_ONLY;
+		return 0;
+	}
+	rl[p->n_relisten++] = s;
+	return 0;
+}
+
+static bool handed(const struct prep *p, const struct pl_sock *s)
+{
+	for (unsigned i = 0; i < p->n_handed; i++)
+		if (p->handed[i] == s)
+			return true;
+	return false;
+}
+
+/*
+ * Close-on-exec connections this process alone holds: the kernel closes
+ * them at the exec and the peer sees it. Here the peer watches our pidfd,
+ * which the exec does not end, so the new image closes the ring for it.
+ */
+static int rec_closed(struct prep *p)
+{
+	struct pl_sock *s;
+
+	for (int fd = pl_fd_next(0, &s); fd >= 0; fd = pl_fd_next(fd + 1, &s)) {
+		int src[4], rc = 0;
+		struct pl_exec_rec *r;
+
+		if (s->kind != PL_CONN || handed(p, s) || pl_shref_others(s->shref) > 0)
+			continue;
+		r = rec_push(&p->queued, &p->n_queued, &p->cap_queued);
+		if (!r)
+			return -ENOMEM;
+		r->kind = PL_X_CLOSED;
+		r->fd = -1;
+		r->family = s->family;
+		r->pair = s->pair;
+		r->side = s->side;
+		r->shref = s->shref;
+		src[0] = shmq_region_fd(s->r);
+		src[1] = s->efd;
+		src[2] = s->peer_efd;
+		src[3] = s->live_fd;
+		for (unsigned k = 0; k < 4 && !rc; k++)
+			rc = dup_into(r, k, src[k]);
+		if (rc)
+			return rc;
+		/* one record per connection, whatever its number of fds */
+		if (!(p->handed = grow(p->handed, &p->cap_handed, p->n_handed, sizeof(s))))
+			return -ENOMEM;
+		p->handed[p->n_handed++] = s;
+	}
+	return 0;
+}
+
+/* The connections queued on handed-over listeners, after all of them were
+ * unregistered (so no more can arrive). */
+
+/* Fd @k of queued connection @q in the order of a CONN record: a slot
+ * connection's live in its region. */
+static int pending_fd(const struct pl_pending *q, unsigned k)
+{
+	if (!q->g)
+		return q->fds[k];
+	switch (k) {
+	case 0: return shmq_region_fd(pl_region_shmq(q->g));
+	case 1: return pl_region_efd(q->g, q->c.pair, 0);
+	case 2: return pl_region_efd(q->g, q->c.pair, 1);
+	default: return pl_region_pidfd(q->g);
+	}
+}
+
+static int rec_queued(struct prep *p)
+{
+	for (unsigned i = 0; i < p->n_relisten; i++) {
+		struct pl_sock *l = p->relisten[i];
+		int fd = -1, rc = 0;
+
+		for (unsigned k = 0; k < p->n_own; k++)
+			if (p->own[k].kind == PL_X_LISTEN && !(p->own[k].flags & PL_XF_KERNEL_ONLY) &&
+			    p->own[k].port == l->port)
+				fd = p->own[k].fd;
+		pthread_mutex_lock(&l->lock);
+		for (struct pl_pending *q = l->q_head; q && !rc; q = q->next) {
+			struct pl_exec_rec *r = rec_push(&p->queued, &p->n_queued, &p->cap_queued);
+
+			if (!r) {
+				rc = -ENOMEM;
+				break;
+			}
+			r->kind = PL_X_QUEUED;
+			r->fd = fd;
+			r->family = l->family;
+			r->pair = q->c.pair;
+			r->side = q->c.side;
+			r->port = l->port;
+			r->peer_port = q->c.peer_port;
+			r->qpeer = q->c.peer;
+			for (unsigned k = 0; k < 4 && !rc; k++)
+				rc = dup_into(r, k, pending_fd(q, k));
+		}
+		pthread_mutex_unlock(&l->lock);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void prep_undo(struct prep *p)
+{
+	for (unsigned i = 0; i < p->n_own; i++)
+		for (unsigned k = 0; k < 4; k++)
+			close_quiet(p->own[i].fds[k]);
+	for (unsigned i = 0; i < p->n_queued; i++)
+		for (unsigned k = 0; k < 4; k++)
+			close_quiet(p->queued[i].fds[k]);
+	/* Registered again; should that fail, the listener keeps taking
+	 * kernel connections only. */
+	for (unsigned i = 0; i < p->n_relisten; i++)
+		ctl_port(p->relisten[i]->ctl, HL_OP_LISTEN, p->relisten[i]->port);
+	close_quiet(p->memfd);
+	close_quiet(p->shref_fd);
+	if (p->envp)
+		free(p->envp[0]);
+	free(p->envp);
+	free(p->own);
+	free(p->queued);
+	free(p->relisten);
+	free(p->handed);
+	memset(p, 0, sizeof(*p));
+	p->memfd = p->shref_fd = -1;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *c = buf;
+
+	while (len) {
+		ssize_t w = pl_real.write(fd, c, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -EIO;
+		c += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The sealed memfd holding the header and the records. */
+static int state_write(struct prep *p)
+{
+	struct pl_exec_hdr h = {
+		.magic = PL_EXEC_MAGIC, .version = PL_EXEC_VERSION,
+		.rec_size = sizeof(struct pl_exec_rec), .n_recs = p->n_own + p->n_queued,
+		.pid = (int32_t)getpid(), .shref_fd = p->shref_fd,
+	};
+
+	if (h.n_recs > PL_EXEC_MAX_RECS)
+		return -E2BIG;
+	p->memfd = memfd_create("hostlane-exec", MFD_ALLOW_SEALING);
+	if (p->memfd < 0)
+		return -errno;
+	if (write_all(p->memfd, &h, sizeof(h)) ||
+	    write_all(p->memfd, p->own, (size_t)p->n_own * sizeof(*p->own)) ||
+	    write_all(p->memfd, p->queued, (size_t)p->n_queued * sizeof(*p->queued)))
+		return -EIO;
+	if (pl_real.fcntl(p->memfd, F_ADD_SEALS,
+			  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* @envp without any HOSTLANE_EXEC_STATE, plus ours. */
+static int env_build(struct prep *p, char *const envp[])
+{
+	size_t n = 0, k = 0;
+	char *var = malloc(64);
+
+	while (envp && envp[n])
+		n++;
+	p->envp = calloc(n + 2, sizeof(char *));
+	if (!var || !p->envp) {
+		free(var);
+		return -ENOMEM;
+	}
+	snprintf(var, 64, PL_EXEC_ENV "=%d", p->memfd);
+	p->envp[k++] = var;  /* first: prep_undo() frees it */
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(envp[i], PL_EXEC_ENV "=", sizeof(PL_EXEC_ENV)))
+			p->envp[k++] = envp[i];
+	return 0;
+}
+
+/*
+ * Prepares the handover for an exec with environment @envp. Return: true
+ * with p->envp to exec with, or false: exec as asked (nothing to hand over,
+ * the new image will not load the layer, or the preparation failed -- then
+ * the sockets are left as they were).
+ */
+static bool prep_exec(struct prep *p, char *const envp[])
+{
+	struct pl_sock *s;
+	int fd, rc = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->memfd = p->shref_fd = -1;
+	if (!pl_real.fcntl || atomic_load(&pl_off) || !pl_fd_count() || !env_wants_state(envp))
+		return false;
+	for (fd = pl_fd_next(0, &s); fd >= 0 && !rc; fd = pl_fd_next(fd + 1, &s)) {
+		int fl = pl_real.fcntl(fd, F_GETFD);
+		struct pl_exec_rec *r;
+
+		if (fl < 0 || (fl & FD_CLOEXEC))
+			continue;  /* gone at the exec anyway */
+		if (s->kind != PL_PENDING && !handed(p, s)) {
+			p->handed = grow(p->handed, &p->cap_handed, p->n_handed, sizeof(s));
+			if (!p->handed) {
+				rc = -ENOMEM;
+				break;
+			}
+			p->handed[p->n_handed++] = s;
+		}
+		if (s->kind == PL_CONN) {
+			rc = rec_conn(p, fd, s);
+		} else if (s->kind == PL_LISTEN) {
+			rc = rec_listen(p, fd, s);
+		} else {
+			r = rec_push(&p->own, &p->n_own, &p->cap_own);
+			if (r)
+				rec_common(r, fd, s, PL_X_PENDING);
+			rc = r ? 0 : -ENOMEM;
+		}
+	}
+	if (!rc)
+		rc = rec_queued(p);
+	if (!rc)
+		rc = rec_closed(p);
+	if (!rc && !p->n_own && !p->n_queued) {
+		prep_undo(p);
+		return false;
+	}
+	if (!rc && pl_shref_fd() >= 0) {
+		p->shref_fd = pl_real.fcntl(pl_shref_fd(), F_DUPFD, 0);
+		rc = p->shref_fd < 0 ? -errno : 0;
+	}
+	if (!rc)
+		rc = state_write(p);
+	if (!rc)
+		rc = env_build(p, envp);
+	if (rc) {
+		prep_undo(p);
+		return false;
+	}
+	return true;
+}
+
+enum how { HOW_EXECVE, HOW_EXECVPE, HOW_FEXECVE };
+
+static int do_exec(enum how how, int fd, const char *path, char *const argv[], char *const envp[])
+{
+	struct prep p;
+	bool handover;
+	int rc, err;
+
+	pl_libc_init();
+	pthread_once(&real_once, resolve);
+	if ((how == HOW_EXECVE && !real_execve) || (how == HOW_EXECVPE && !real_execvpe) ||
+	    (how == HOW_FEXECVE && !real_fexecve)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	handover = prep_exec(&p, envp);
+	if (handover)
+		envp = p.envp;
+	if (how == HOW_EXECVE)
+		rc = real_execve(path, argv, envp);
+	else if (how == HOW_EXECVPE)
+		rc = real_execvpe(path, argv, envp);
+	else
+		rc = real_fexecve(fd, argv, envp);
+	err = errno;
+	if (handover)
+		prep_undo(&p);
+	errno = err;
+	return rc;
+}
+
+PL_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return do_exec(HOW_EXECVE, -1, path, argv, envp);
+}
+
+PL_EXPORT int execv(const char *path, char *const argv[])
+{
+	return do_exec(HOW_EXECVE, -1, path, argv, environ);
+}
+
+PL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	return do_exec(HOW_EXECVPE, -1, file, argv, envp);
+}
+
+PL_EXPORT int execvp(const char *file, char *const argv[])
+{
+	return do_exec(HOW_EXECVPE, -1, file, argv, environ);
+}
+
+PL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	return do_exec(HOW_FEXECVE, fd, NULL, argv, envp);
+}
+
+/* argv of an execl*: @arg0 and the arguments up to the NULL. *@envp: the
+ * pointer after the NULL when @with_env. */
+static char **va_argv(const char *arg0, va_list ap, bool with_env, char *const **envp)
+{
+	va_list cp;
+	size_t n = 1;
+	char **argv;
+
+	va_copy(cp, ap);
+	while (va_arg(cp, char *))
+		n++;
+	va_end(cp);
+	argv = calloc(n + 1, sizeof(*argv));
+	if (!argv)
+		return NULL;
+	argv[0] = (char *)arg0;
+	for (size_t i = 1; i <= n; i++)
+		argv[i] = va_arg(ap, char *);  /* the last one is the NULL */
+	if (with_env)
+		*envp = va_arg(ap, char *const *);
+	return argv;
+}
+
+static int execl_common(enum how how, const char *path, const char *arg0, va_list ap,
+			bool with_env)
+{
+	char *const *envp = environ;
+	char **argv = va_argv(arg0, ap, with_env, &envp);
+	int rc, err;
+
+	if (!argv) {
+		errno = ENOMEM;
+		return -1;
+	}
+	rc = do_exec(how, -1, path, argv, envp);
+	err = errno;
+	free(argv);
+	errno = err;
+	return rc;
+}
+
+PL_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, arg);
+	rc = execl_common(HOW_EXECVE, path, arg, ap, false);
+	va_end(ap);
+	return rc;
+}
+
+PL_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, arg);
+	rc = execl_common(HOW_EXECVPE, file, arg, ap, false);
+	va_end(ap);
+	return rc;
+}
+
+PL_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, arg);
+	rc = execl_common(HOW_EXECVE, path, arg, ap, true);
+	va_end(ap);
+	return rc;
+}
+
+/* ---- after the exec (new image) -------------------------------------------------- */
+
+static bool fd_open(int fd)
+{
+	return pl_real.fcntl(fd, F_GETFD) >= 0;
+}
+
+static void set_cloexec(int fd)
+{
+	pl_real.fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+static void close_fds(const struct pl_exec_rec *r)
+{
+	for (unsigned i = 0; i < 4; i++)
+		close_quiet(r->fds[i]);
+}
+
+static bool fds_open(const struct pl_exec_rec *r)
+{
+	for (unsigned i = 0; i < 4; i++)
+		if (r->fds[i] >= 0 && !fd_open(r->fds[i]))
+			return false;
+	return fd_open(r->fd);
+}
+
+static void sock_fill(struct pl_sock *s, const struct pl_exec_rec *r)
+{
+	atomic_store(&s->nonblock, !!(r->flags & PL_XF_NONBLOCK));
+	s->opt_nodelay = r->opt[0];
+	s->opt_reuseaddr = r->opt[1];
+	s->opt_reuseport = r->opt[2];
+	s->opt_keepalive = r->opt[3];
+	s->opt_rcvbuf = r->opt[4];
+	s->opt_sndbuf = r->opt[5];
+	atomic_store(&s->rcvtimeo_us, r->rcvtimeo_us);
+	atomic_store(&s->sndtimeo_us, r->sndtimeo_us);
+	memcpy(&s->local, r->local, r->local_len);
+	memcpy(&s->peer, r->peer, r->peer_len);
+	s->local_len = r->local_len;
+	s->peer_len = r->peer_len;
+}
+
+static void restore_pending(const struct pl_exec_rec *r)
+{
+	struct pl_sock *s;
+	int type = 0;
+	socklen_t tl = sizeof(type);
+
+	/* Still a TCP socket (the number is the application's own kernel fd). */
+	if (pl_real.getsockopt(r->fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_STREAM)
+		return;
+	s = pl_sock_new(PL_PENDING, r->family);
+	if (!s)
+		return;
+	sock_fill(s, r);
+	pl_sock_track(r->fd, s);
+}
+
+static int restore_conn(const struct pl_exec_rec *r)
+{
+	struct pl_sock *s = pl_sock_new(PL_PENDING, r->family);
+
+	if (!s)
+		return -ENOMEM;
+	s->r = shmq_region_map(r->fds[0]);  /* checks the region's header */
+	if (s->r)
+		s->ep = shmq_ep_attach(s->r, r->pair, r->side);
+	if (!s->ep) {
+		shmq_region_close(s->r);
+		s->r = NULL;
+		pl_sock_discard(s);
+		return -EPROTO;
+	}
+	pl_real.close(r->fds[0]);
+	s->efd = pl_fd_hide(r->fds[1]);  /* close-on-exec again, and out of the way */
+	s->peer_efd = pl_fd_hide(r->fds[2]);
+	s->live_fd = pl_fd_hide(r->fds[3]);
+	shmq_ep_set_fds(s->ep, s->efd, s->peer_efd, s->live_fd, SHMQ_PEER_PIDFD);
+	pl_sock_ep_spin(s->ep);
+	sock_fill(s, r);
+	s->pair = r->pair;
+	s->side = r->side;
+	s->shref = shref_adopted ? r->shref : -1;
+	s->so_error = r->so_error;
+	atomic_store(&s->pending_err, r->pending_err);
+	atomic_store(&s->forked, !!(r->flags & PL_XF_FORKED));
+	atomic_store(&s->peer_dead, !!(r->flags & PL_XF_PEER_DEAD));
+	atomic_store(&s->reset, !!(r->flags & PL_XF_RESET));
+	atomic_store(&s->eof_seen, !!(r->flags & PL_XF_EOF_SEEN));
+	atomic_store(&s->connecting, !!(r->flags & PL_XF_CONNECTING));
+	s->shut_rd = r->flags & PL_XF_SHUT_RD;
+	s->shut_wr = r->flags & PL_XF_SHUT_WR;
+	if (s->shut_wr)
+		shmq_shutdown(s->ep);  /* the shared flag is set; this is our side's */
+	/* The old image's channel is gone with the exec, and the agent with
+	 * it dropped that channel's hold on the region: nothing to free. */
+	s->ctl = NULL;
+	s->region_id = 0;
+	s->kind = PL_CONN;
+	pl_sock_track(r->fd, s);
+	return 0;
+}
+
+/* The fd number becomes the kernel listener itself. */
+static void listen_kernel_only(const struct pl_exec_rec *r)
+{
+	int fl = pl_real.fcntl(r->fd, F_GETFD);
+
+	if (fl >= 0 && pl_real.dup3(r->fds[0], r->fd, (fl & FD_CLOEXEC) ? O_CLOEXEC : 0) >= 0) {
+		int st = pl_real.fcntl(r->fd, F_GETFL);
+
+		if (st >= 0)  /* the private copy was non-blocking */
+			pl_real.fcntl(r->fd, F_SETFL, (r->flags & PL_XF_NONBLOCK) ? st | O_NONBLOCK
+									  : st & ~O_NONBLOCK);
+	}
+	close_fds(r);
+}
+
+static void restore_listen(const struct pl_exec_rec *r)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct pl_ctl *ctl = NULL;
+	struct pl_sock *s;
+
+	if (!(r->flags & PL_XF_KERNEL_ONLY))
+		ctl = pl_ctl_get();
+	if (!ctl || ctl_port(ctl, HL_OP_LISTEN, r->port)) {
+		listen_kernel_only(r);
+		return;
+	}
+	/* The fd is the old image's epoll fd; the kernel listener and the
+	 * accept eventfd are still in it (their files live on in our dups),
+	 * the old channel went with the exec. */
+	ev.data.u32 = LISTEN_EV_CTL;
+	if (pl_real.epoll_ctl(r->fd, EPOLL_CTL_ADD, pl_ctl_fd(ctl), &ev) < 0 ||
+	    !(s = pl_sock_new(PL_PENDING, r->family))) {
+		ctl_port(ctl, HL_OP_UNLISTEN, r->port);
+		listen_kernel_only(r);
+		return;
+	}
+	sock_fill(s, r);
+	s->kfd = pl_fd_hide(r->fds[0]);
+	s->lefd = pl_fd_hide(r->fds[1]);
+	s->lep = pl_fd_dup_hidden(r->fd);
+	s->ctl = ctl;
+	s->port = r->port;
+	s->backlog = r->backlog;
+	s->shref = shref_adopted ? r->shref : -1;
+	s->kind = PL_LISTEN;
+	pl_sock_add_listener(s);
+	pl_sock_track(r->fd, s);
+}
+
+/* Nobody will accept it: end the connection for the peer (end-of-stream). */
+static void refuse_queued(const struct pl_exec_rec *r)
+{
+	struct shmq_region *g = shmq_region_map(r->fds[0]);
+	struct shmq_ep *ep = g ? shmq_ep_attach(g, r->pair, r->side) : NULL;
+
+	if (ep) {
+		shmq_ep_set_fds(ep, -1, r->fds[2], -1, SHMQ_PEER_NONE);
+		shmq_ep_close(ep);
+	}
+	shmq_region_close(g);
+	close_fds(r);
+}
+
+static void restore_closed(const struct pl_exec_rec *r)
+{
+	int others = 0;
+
+	if (shref_adopted && r->shref >= 0) {
+		others = pl_shref_leave(r->shref);
+		if (!others)
+			pl_shref_free(r->shref);
+	}
+	if (others)
+		close_fds(r);
+	else
+		refuse_queued(r);
+}
+
+static void restore_queued(const struct pl_exec_rec *r)
+{
+	struct hl_proto_conn c = {
+		.side = r->side, .pair = r->pair, .local_port = r->port,
+		.peer_port = r->peer_port, .peer = r->qpeer,
+	};
+	int fds[HL_PROTO_MAX_FDS];
+
+	for (unsigned i = 0; i < 4; i++) {
+		set_cloexec(r->fds[i]);
+		fds[i] = r->fds[i];
+	}
+	/* A whole-region connection here (no slot: the new image has no
+	 * region cache), whatever it was in the old image. */
+	if (pl_sock_deliver_accept(NULL, &c, fds, NULL))
+		refuse_queued(r);
+}
+
+static void *state_load(int fd, size_t *len)
+{
+	struct stat st;
+	int seals = pl_real.fcntl(fd, F_GET_SEALS);
+	void *buf;
+
+	/* Only a memfd sealed against change: nobody can alter it under us. */
+	if (seals < 0 || (seals & (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW)) !=
+			 (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW))
+		return NULL;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || (size_t)st.st_size > STATE_MAX)
+		return NULL;
+	buf = malloc((size_t)st.st_size);  /* malloc: aligned for the records */
+	if (!buf)
+		return NULL;
+	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
+		free(buf);
+		return NULL;
+	}
+	*len = (size_t)st.st_size;
+	return buf;
+}
+
+static int env_fd(const char *v)
+{
+	char *end;
+	long n;
+
+	if (!v || *v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	return errno || *end || n < 0 || n >= PL_FD_MAX ? -1 : (int)n;
+}
+
+void pl_exec_restore(void)
+{
+	const struct pl_exec_rec *r;
+	int fd = env_fd(getenv(PL_EXEC_ENV)), n, shref_fd;
+	size_t len = 0;
+	void *buf;
+
+	if (!getenv(PL_EXEC_ENV))
+		return;
+	unsetenv(PL_EXEC_ENV);  /* our children must not read it again */
+	if (fd < 0)
+		return;
+	buf = state_load(fd, &len);
+	if (!buf)
+		return;  /* not a state: the fd is not ours to close */
+	pl_real.close(fd);
+	n = pl_exec_state_check(buf, len, (int)getpid(), &r, &shref_fd);
+	if (n < 0) {
+		free(buf);
+		return;
+	}
+	/* Without the slots the holders are unknown: this process then counts
+	 * as the last holder of every connection. */
+	shref_adopted = shref_fd >= 0 && fd_open(shref_fd) && pl_shref_adopt(shref_fd) == 0;
+	for (int i = 0; i < n; i++) {
+		if (atomic_load(&pl_off) || (r[i].kind != PL_X_CLOSED && !fds_open(&r[i]))) {
+			close_fds(&r[i]);
+			continue;
+		}
+		if (r[i].kind == PL_X_PENDING)
+			restore_pending(&r[i]);
+		else if (r[i].kind == PL_X_LISTEN)
+			restore_listen(&r[i]);
+		else if (r[i].kind == PL_X_QUEUED)
+			restore_queued(&r[i]);
+		else if (r[i].kind == PL_X_CLOSED)
+			restore_closed(&r[i]);
+		else if (restore_conn(&r[i]))
+			close_fds(&r[i]);
+	}
+	free(buf);
+}
