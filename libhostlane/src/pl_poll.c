@@ -471,6 +471,8 @@ static struct pl_epset *epset_of(int epfd, bool create)
 	e = pl_ep_get(epfd);
 	if (!e) {
 		e = pl_epset_new();
+		if (e)
+			e->epfd = epfd;
 		if (e && pl_ep_set(epfd, e)) {
 			pl_epset_free(e);
 			e = NULL;
@@ -509,8 +511,10 @@ void pl_poll_epfd_closed(int epfd)
 
 PL_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
+	struct pl_epmember *m;
 	struct pl_sock *s;
 	struct pl_epset *e;
+	bool ghosted = false;
 	int rc = 0;
 
 	if (__builtin_expect(!pl_real.epoll_ctl, 0))
@@ -549,21 +553,36 @@ PL_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	pthread_mutex_lock(&e->lock);
 	switch (op) {
 	case EPOLL_CTL_ADD:
-		rc = pl_epset_find(e, fd) ? -EEXIST : 0;
+		m = pl_epset_find(e, fd);
+		if (m && m->ghost && m->s == s) {
+			/* Back after a DEL: its kernel registrations are there. */
+			m->ghost = false;
+			rc = pl_epset_mod(e, fd, ev);
+			break;
+		}
+		rc = m ? -EEXIST : 0;
 		if (!rc && reg_sock(epfd, fd, s) < 0)
 			rc = -errno;
 		if (!rc)
 			rc = pl_epset_add(e, fd, s, ev);
 		break;
 	case EPOLL_CTL_MOD:
-		rc = pl_epset_mod(e, fd, ev);
+		m = pl_epset_find(e, fd);
+		rc = m && !m->ghost ? pl_epset_mod(e, fd, ev) : -ENOENT;
 		break;
 	case EPOLL_CTL_DEL:
-		rc = pl_epset_del(e, fd);
-		if (!rc) {
+		m = pl_epset_find(e, fd);
+		if (!m || m->ghost) {
+			rc = -ENOENT;
+		} else if (s->kind == PL_CONN) {
+			/* Event loops drop and re-add a connection around each
+			 * write (redis, ae): keep the kernel registrations, two
+			 * system calls each way, until the fd is closed. */
+			m->ghost = true;
+			ghosted = true;
+		} else {
+			rc = pl_epset_del(e, fd);
 			pl_real.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
-			if (s->kind == PL_CONN && pl_sock_live_epfd_peek(s) >= 0)
-				pl_real.epoll_ctl(epfd, EPOLL_CTL_DEL, pl_sock_live_epfd_peek(s), NULL);
 		}
 		break;
 	default:
@@ -576,7 +595,7 @@ PL_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	}
 	if (op == EPOLL_CTL_ADD)
 		sock_note_epset(s, epfd);
-	else if (op == EPOLL_CTL_DEL)
+	else if (op == EPOLL_CTL_DEL && !ghosted)
 		pl_sock_forget_epset(s, epfd);
 	return 0;
 }
@@ -591,12 +610,12 @@ static int collect(struct pl_epset *e, struct epoll_event *out, int max)
 		int64_t bytes = 0;
 		uint32_t ready, r;
 
-		if (m->s->kind == PL_PENDING)
-			continue;  /* the kernel reports it */
+		if (m->s->kind == PL_PENDING || m->ghost)
+			continue;  /* the kernel reports it / not in the set */
 		/* Two statements: the order in which a call's arguments are
 		 * evaluated is unspecified, and @bytes is an output of the
 		 * first one. */
-		ready = pl_sock_ready(m->s, &bytes);
+		ready = pl_sock_ready_for(m->s, m->events, &bytes);
 		r = pl_epset_report(m, ready, bytes);
 		if (r) {
 			out[n].events = r;
@@ -620,8 +639,19 @@ static int filter(struct pl_epset *e, struct epoll_event *ev, int n)
 		unsigned kind = (unsigned)(ev[i].data.u64 >> 32) & ~PL_TAG_MASK;
 		struct pl_epmember *m = pl_epset_find(e, fd);
 
-		if (m)
+		if (m && m->ghost && kind == PL_TAG_LIVE) {
+			/* The peer of a deleted member died: its pidfd would
+			 * stay readable and wake us forever. Really drop it. */
+			struct pl_sock *gs = m->s;
+
+			pl_real.epoll_ctl(e->epfd, EPOLL_CTL_DEL, fd, NULL);
+			if (pl_sock_live_epfd_peek(gs) >= 0)
+				pl_real.epoll_ctl(e->epfd, EPOLL_CTL_DEL, pl_sock_live_epfd_peek(gs), NULL);
+			pl_epset_del(e, fd);
+			pl_sock_forget_epset(gs, e->epfd);
+		} else if (m) {  /* a ghost too: its eventfd must be drained */
 			pl_sock_woken(m->s, kind);
+		}
 	}
 	return k;
 }
@@ -637,7 +667,7 @@ static void arm_all(struct pl_epset *e)
 	for (unsigned i = 0; i < e->n; i++) {
 		struct pl_epmember *m = &e->m[i];
 
-		if (m->s->kind == PL_CONN && !m->disabled)
+		if (m->s->kind == PL_CONN && !m->disabled && !m->ghost)
 			pl_sock_arm(m->s, m->events, true);
 	}
 }

@@ -255,9 +255,12 @@ struct pl_epmember {
 	uint32_t last;                /* EPOLLET: readiness last seen */
 	int64_t last_bytes;           /* EPOLLET: readable bytes last seen */
 	bool disabled;                /* EPOLLONESHOT fired */
+	bool ghost;                   /* deleted by the application; its kernel
+				       * registrations stay for a re-ADD */
 };
 
 struct pl_epset {
+	int epfd;                     /* the application's epoll fd */
 	pthread_mutex_t lock;
 	struct pl_epmember *m;
 	unsigned n, cap;
@@ -441,6 +444,9 @@ void pl_poll_epfd_closed(int epfd);
 /* Readiness of a CONN or LISTEN socket now (EPOLL* bits, same values as
  * POLL* for IN/OUT/ERR/HUP), without blocking. *@bytes: readable bytes. */
 uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes);
+/* The same for a caller that only wants @events (EPOLL*): without EPOLLOUT
+ * the send side is not looked at (cheaper). */
+uint32_t pl_sock_ready_for(struct pl_sock *s, uint32_t events, int64_t *bytes);
 /* Prepares @s for a sleep on its wake fd: 0 armed, else ready bits. With
  * @edge the peer's next publication wakes the fd even when something is
  * ready now (the caller re-checks its own edge condition after arming). */

@@ -406,7 +406,13 @@ static uint32_t listener_ready(struct pl_sock *s)
 
 uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes)
 {
+	return pl_sock_ready_for(s, EPOLLIN | EPOLLOUT, bytes);
+}
+
+uint32_t pl_sock_ready_for(struct pl_sock *s, uint32_t events, int64_t *bytes)
+{
 	struct shmq_ep *ep;
+	uint64_t avail = 0;
 	uint32_t r = 0;
 
 	if (bytes)
@@ -416,7 +422,18 @@ uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes)
 	if (s->kind != PL_CONN)
 		return 0;
 	ep = ep_get(s);
-	r = shmq_to_epoll(shmq_poll(ep));
+	/* Without interest in EPOLLOUT the send side is not looked at: one
+	 * shared index read per connection (a server's epoll set holds many). */
+	if (events & EPOLLOUT) {
+		r = shmq_to_epoll(shmq_poll(ep));
+		if (bytes) {
+			ssize_t n = shmq_readable(ep);
+
+			avail = n > 0 ? (uint64_t)n : 0;
+		}
+	} else {
+		r = shmq_to_epoll(shmq_poll_rx(ep, &avail));
+	}
 	if ((r & EPOLLRDHUP) || atomic_load_explicit(&s->peer_dead, memory_order_relaxed)) {
 		int g = peer_gone(s, ep);
 
@@ -427,12 +444,9 @@ uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes)
 	}
 	if ((r & EPOLLRDHUP) && s->shut_wr)
 		r |= EPOLLHUP;
-	if (bytes) {
-		ssize_t n = shmq_readable(ep);
-
+	if (bytes)
 		*bytes = (int64_t)atomic_load_explicit(&s->st->rx_bytes, memory_order_relaxed) +
-			 (n > 0 ? n : 0);
-	}
+			 (int64_t)avail;
 	ep_put(s, ep);
 	return r;
 }

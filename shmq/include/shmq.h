@@ -353,6 +353,15 @@ SHMQ_API ssize_t shmq_read(struct shmq_ep *ep, void *buf, size_t len, unsigned f
  *  now (FIONREAD), or -EAGAIN (none), -EPROTO. (rx) */
 SHMQ_API ssize_t shmq_readable(struct shmq_ep *ep);
 
+/**
+ * shmq_poll_rx() - the receive side of shmq_poll() alone (SHMQ_POLLIN,
+ * SHMQ_POLLHUP at end-of-stream, SHMQ_POLLERR), with the bytes (STREAM) or
+ * next message length (MSG) readable in *@avail (0: none). STREAM reads the
+ * peer's index once and the send side not at all: the cheap check for a
+ * reader polling many endpoints. (rx)
+ */
+SHMQ_API int shmq_poll_rx(struct shmq_ep *ep, uint64_t *avail);
+
 /** shmq_writable() - bytes (STREAM) or largest message (MSG) that can be
  *  written now without blocking, or -EPROTO. (tx) */
 SHMQ_API ssize_t shmq_writable(struct shmq_ep *ep);

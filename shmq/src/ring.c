@@ -638,6 +638,32 @@ int shmq_poll(struct shmq_ep *ep)
 	return m;
 }
 
+int shmq_poll_rx(struct shmq_ep *ep, uint64_t *avail)
+{
+	int64_t a;
+
+	*avail = 0;
+	if (ep->broken)
+		return SHMQ_POLLERR;
+	if (ep->mode != SHMQ_ABI_MODE_STREAM) {
+		ssize_t n = shmq_readable(ep);
+
+		if (n > 0)
+			*avail = (uint64_t)n;
+		return shmq_poll(ep) & (SHMQ_POLLIN | SHMQ_POLLHUP | SHMQ_POLLERR);
+	}
+	/* UINT64_MAX: always re-read the producer's index, so that the count
+	 * is current (an edge-triggered caller compares counts). */
+	a = stream_avail(ep, UINT64_MAX);
+	if (a > 0) {
+		*avail = (uint64_t)a;
+		return SHMQ_POLLIN;
+	}
+	if (a == 0)
+		return SHMQ_POLLIN | SHMQ_POLLHUP;
+	return a == -EAGAIN ? 0 : SHMQ_POLLERR;
+}
+
 int shmq__ready(struct shmq_ep *ep, int events)
 {
 	int m = shmq_poll(ep);

@@ -580,6 +580,54 @@ static void c_epoll_lt(void)
 	close(fd);
 }
 
+/* epoll DEL and ADD again around traffic, as event loops (redis's ae) do
+ * around each write: a deleted fd reports nothing, MOD/DEL of it fail, a
+ * re-added one reports what is ready with its new data. */
+static void s_epoll_readd(void)
+{
+	int l = srv_listen(), ep = epoll_create1(EPOLL_CLOEXEC), c = srv_accept(l), n;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u64 = 3 }, out[4];
+
+	rec_rc("epoll_ctl ADD", epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev));
+	go_send(c);
+	n = (int)rec_rc("epoll_wait data", epoll_wait(ep, out, 4, -1));
+	if (n > 0)
+		rec("event data = %llu", (unsigned long long)out[0].data.u64), rec_mask("events", out[0].events);
+	rec_rc("epoll_ctl DEL", epoll_ctl(ep, EPOLL_CTL_DEL, c, NULL));
+	rec_rc("epoll_ctl DEL again", epoll_ctl(ep, EPOLL_CTL_DEL, c, NULL));
+	rec_rc("epoll_ctl MOD of a deleted fd", epoll_ctl(ep, EPOLL_CTL_MOD, c, &ev));
+	rec_rc("epoll_wait after DEL, data unread", epoll_wait(ep, out, 4, 100));
+	ev.data.u64 = 4;
+	rec_rc("epoll_ctl ADD again", epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev));
+	rec_rc("epoll_ctl ADD again twice", epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev));
+	n = (int)rec_rc("epoll_wait re-added", epoll_wait(ep, out, 4, -1));
+	if (n > 0)
+		rec("event data = %llu", (unsigned long long)out[0].data.u64), rec_mask("events", out[0].events);
+	rec_recv("recv", c, 10, 0);
+	rec_rc("epoll_ctl DEL", epoll_ctl(ep, EPOLL_CTL_DEL, c, NULL));
+	go_send(c);
+	rec_rc("epoll_wait after DEL, peer closing", epoll_wait(ep, out, 4, 100));
+	rec_recv("recv eof", c, 10, 0);
+	ev.data.u64 = 5;
+	rec_rc("epoll_ctl ADD after EOF", epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev));
+	n = (int)rec_rc("epoll_wait EOF", epoll_wait(ep, out, 4, -1));
+	if (n > 0)
+		rec("event data = %llu", (unsigned long long)out[0].data.u64), rec_mask("events", out[0].events);
+	close(c);
+	close(ep);
+	close(l);
+}
+
+static void c_epoll_readd(void)
+{
+	int fd = cli_connect();
+
+	go_wait(fd);
+	rec_send("send 3", fd, "abc", 0);
+	go_wait(fd);
+	close(fd);
+}
+
 /* epoll edge-triggered: one event per arrival, not per readable state. */
 static void s_epoll_et(void)
 {
@@ -1328,6 +1376,7 @@ static const struct sockcase {
 	{ "epoll-lt", s_epoll_lt, c_epoll_lt },
 	{ "epoll-et", s_epoll_et, c_epoll_et },
 	{ "epoll-two-sets", s_epoll_two, c_epoll_two },
+	{ "epoll-readd", s_epoll_readd, c_epoll_readd },
 	{ "poll-select", s_poll_select, c_poll_select },
 	{ "dup2", s_dup2, c_dup2 },
 	{ "fork", s_fork, c_fork },
