@@ -818,7 +818,14 @@ void shmq_ep_close(struct shmq_ep *ep)
 	/* Release: pairs with the acquire load in rx_empty() of the peer. */
 	atomic_store_explicit(&ep->tx.hdr->prod_closed, 1, memory_order_release);
 	atomic_store_explicit(&ep->rx.hdr->cons_closed, 1, memory_order_release);
-	shmq__wake(ep);
+	/* Wake the peer only if it sleeps on either ring (it sets its flag
+	 * before its last look, and the fence in shmq__kick orders our
+	 * stores before our look at the flags): a close is then no system
+	 * call when the peer is busy or gone. */
+	if (ep->peer_efd >= 0) {
+		shmq__kick(ep, &ep->tx.hdr->cons_waiting);
+		shmq__kick(ep, &ep->rx.hdr->prod_waiting);
+	}
 	free(ep);
 }
 
