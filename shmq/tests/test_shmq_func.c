@@ -323,6 +323,31 @@ START_TEST(test_stream_edges)
 }
 END_TEST
 
+/* shmq_poll_rx(): the receive side of shmq_poll() with the byte count, in
+ * both modes. */
+START_TEST(test_poll_rx)
+{
+	struct t_pair p;
+	uint8_t buf[100] = { 0 };
+	uint64_t n = 7;
+
+	t_pair_open(&p, 4096, SHMQ_MODE_STREAM, SHMQ_REGION_NO_HUGETLB);
+	VERIFY(p.b, shmq_poll_rx(p.b, &n) == 0 && n == 0, "empty: nothing, 0 bytes");
+	VERIFY(p.a, shmq_write(p.a, buf, 33) == 33, "write");
+	VERIFY(p.b, shmq_poll_rx(p.b, &n) == SHMQ_POLLIN && n == 33, "33 bytes: %llu",
+	       (unsigned long long)n);
+	VERIFY(p.b, (shmq_poll(p.b) & SHMQ_POLLIN) && shmq_readable(p.b) == 33, "agrees");
+	VERIFY(p.a, shmq_shutdown(p.a) == 0, "shutdown");
+	VERIFY(p.b, shmq_poll_rx(p.b, &n) == SHMQ_POLLIN && n == 33, "data before EOF");
+	VERIFY(p.b, shmq_read(p.b, buf, sizeof(buf), 0) == 33, "read");
+	VERIFY(p.b, shmq_poll_rx(p.b, &n) == (SHMQ_POLLIN | SHMQ_POLLHUP) && n == 0, "EOF");
+	t_pair_reset(&p, SHMQ_MODE_MSG);
+	VERIFY(p.a, shmq_send(p.a, buf, 5) == 0, "send");
+	VERIFY(p.b, shmq_poll_rx(p.b, &n) == SHMQ_POLLIN && n == 5, "MSG: next length");
+	t_pair_close(&p);
+}
+END_TEST
+
 /* A detached endpoint leaves the ring open: a new endpoint of the same side
  * (after fork, in the preload layer) carries on from the shared indices. */
 START_TEST(test_detach)
@@ -453,6 +478,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_msg_edges);
 	tcase_add_test(tc, test_stream_edges);
 	tcase_add_test(tc, test_detach);
+	tcase_add_test(tc, test_poll_rx);
 	tcase_add_loop_test(tc, test_region, 0, 2);
 	tcase_add_test(tc, test_region_args);
 	suite_add_tcase(s, tc);
