@@ -212,29 +212,12 @@ int pl_ctl_call(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg 
 	return rc;
 }
 
-void pl_ctl_free_region(struct pl_ctl *c, uint32_t id)
+void pl_ctl_give_back(struct pl_ctl *c, const struct hl_proto_conn *m)
 {
-	struct hl_proto_msg req;
-
-	if (!c || !id)
-		return;
-	hl_proto_init(&req, HL_OP_REGION_FREE, 0);
-	req.u.region_free.region_id = id;
-	pthread_mutex_lock(&c->lock);
-	send_locked(c, &req);
-	pthread_mutex_unlock(&c->lock);
-	pl_ctl_drain(c);
-}
-
-void pl_ctl_conn_close(struct pl_ctl *c, uint32_t id, uint32_t pair, uint32_t side)
-{
-	struct hl_proto_conn m = { .region_id = id, .pair = pair, .side = side,
-				   .flags = HL_CONN_F_SLOT };
-
-	if (!c || !id)
+	if (!c || !m->region_id)
 		return;
 	pthread_mutex_lock(&c->lock);
-	give_back_locked(c, &m);
+	give_back_locked(c, m);
 	pthread_mutex_unlock(&c->lock);
 	pl_ctl_drain(c);
 }

@@ -22,25 +22,6 @@
 
 #define PL_EXPORT __attribute__((visibility("default")))
 
-static uint64_t spin_ns = 50000;
-static pthread_once_t spin_once = PTHREAD_ONCE_INIT;
-
-static void spin_init(void)
-{
-	const char *e = getenv("HOSTLANE_SPIN_NS");
-
-	if (e && *e)
-		spin_ns = strtoull(e, NULL, 10);
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Milliseconds left until @deadline (ns; -1: forever). */
 static int left_ms(int64_t deadline)
 {
@@ -48,7 +29,7 @@ static int left_ms(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	l = deadline - now_ns();
+	l = deadline - pl_now_ns();
 	return l <= 0 ? 0 : (int)((l + 999999) / 1000000);
 }
 
@@ -218,9 +199,8 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 			free(ss);
 		return real_poll(fds, n, timeout, mask);
 	}
-	pthread_once(&spin_once, spin_init);
-	deadline = timeout < 0 ? -1 : now_ns() + (int64_t)timeout * 1000000;
-	spin_end = now_ns() + (int64_t)spin_ns;
+	deadline = timeout < 0 ? -1 : pl_now_ns() + (int64_t)timeout * 1000000;
+	spin_end = pl_now_ns() + (int64_t)pl_spin_ns();
 	for (;;) {
 		for (nfds_t i = 0; i < n; i++)
 			fds[i].revents = 0;
@@ -229,7 +209,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 			ready = merge_kernel(fds, n, ss, ready, mask);
 			break;
 		}
-		if (now_ns() < spin_end)
+		if (pl_now_ns() < spin_end)
 			continue;  /* bounded busy poll, no syscall */
 		for (nfds_t i = 0; i < n; i++)
 			if (ss[i] && pl_sock_arm(ss[i], poll_to_epoll(fds[i].events), false))
@@ -373,10 +353,10 @@ PL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *
 		return pl_real.select(nfds, r, w, x, tv);
 	if (tv)
 		ms = (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000);
-	t0 = now_ns();
+	t0 = pl_now_ns();
 	rc = do_select(nfds, r, w, x, ms, NULL);
 	if (tv) {  /* Linux updates the timeout with the time left */
-		int64_t left = (int64_t)ms * 1000 - (now_ns() - t0) / 1000;
+		int64_t left = (int64_t)ms * 1000 - (pl_now_ns() - t0) / 1000;
 
 		if (left < 0)
 			left = 0;
@@ -733,9 +713,8 @@ static int do_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout
 
 	if (!e || !e->n || max <= 0)
 		return kernel_wait(epfd, out, max, timeout, mask);
-	pthread_once(&spin_once, spin_init);
-	deadline = timeout < 0 ? -1 : now_ns() + (int64_t)timeout * 1000000;
-	spin_end = now_ns() + (int64_t)spin_ns;
+	deadline = timeout < 0 ? -1 : pl_now_ns() + (int64_t)timeout * 1000000;
+	spin_end = pl_now_ns() + (int64_t)pl_spin_ns();
 	for (;;) {
 		n = look(e, out, max, false);
 		if (n)
@@ -744,7 +723,7 @@ static int do_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout
 			k = kernel_wait(epfd, out, max, 0, mask);
 			return k < 0 ? k : harvest(e, out, k, max);
 		}
-		if (now_ns() < spin_end)
+		if (pl_now_ns() < spin_end)
 			continue;  /* bounded busy poll, no syscall */
 		n = look(e, out, max, true);
 		if (n)

@@ -307,11 +307,9 @@ struct pl_ctl *pl_ctl_get(void);
 int pl_ctl_fd(const struct pl_ctl *c);
 /* Request/reply. Return: the reply's status; fds filled (-1 when none). */
 int pl_ctl_call(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg *rep, int *fds);
-/* Sends a REGION_FREE without waiting for the reply. */
-void pl_ctl_free_region(struct pl_ctl *c, uint32_t id);
-/* Gives side @side of slot @pair of region @id back (CONN_CLOSE), without
- * waiting for the reply. */
-void pl_ctl_conn_close(struct pl_ctl *c, uint32_t id, uint32_t pair, uint32_t side);
+/* Gives what connection @m held back without waiting for the reply: its
+ * slot (CONN_CLOSE) or its whole region (REGION_FREE). */
+void pl_ctl_give_back(struct pl_ctl *c, const struct hl_proto_conn *m);
 /* The protocol version agreed with the endpoint. */
 unsigned pl_ctl_version(const struct pl_ctl *c);
 /* Takes what a CONNECT reply or EV_ACCEPT @m carried: puts @fds (@n of them)
@@ -338,7 +336,8 @@ struct pl_region;
 struct pl_region *pl_region_new(uint32_t id, int *fds, unsigned slots);
 /* Region @id, mapped before, with one more connection counted; or NULL. */
 struct pl_region *pl_region_get(uint32_t id);
-/* One connection fewer; unmaps unused regions whose peer exited. */
+/* One connection fewer (regions of exited peers are unmapped when the next
+ * new region arrives). */
 void pl_region_put(struct pl_region *g);
 struct shmq_region *pl_region_shmq(const struct pl_region *g);
 int pl_region_pidfd(const struct pl_region *g);

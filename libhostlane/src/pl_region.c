@@ -131,14 +131,11 @@ struct pl_region *pl_region_get(uint32_t id)
 
 void pl_region_put(struct pl_region *g)
 {
-	struct pl_region *dead = NULL;
-
 	if (!g)
 		return;
 	pthread_mutex_lock(&regions_lock);
 	g->conns--;
 	pthread_mutex_unlock(&regions_lock);
-	drop_all(dead);
 }
 
 struct shmq_region *pl_region_shmq(const struct pl_region *g)

@@ -93,18 +93,9 @@ static void close_quiet(int fd)
 		pl_real.close(fd);
 }
 
-/* Gives a connection's ring back to the endpoint (no reply awaited). */
-static void conn_give_back(struct pl_ctl *c, const struct hl_proto_conn *m)
-{
-	if (m->flags & HL_CONN_F_SLOT)
-		pl_ctl_conn_close(c, m->region_id, m->pair, m->side);
-	else
-		pl_ctl_free_region(c, m->region_id);
-}
-
 static void pending_free(struct pl_pending *p)
 {
-	conn_give_back(p->ctl, &p->c);
+	pl_ctl_give_back(p->ctl, &p->c);
 	for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
 		close_quiet(p->fds[i]);
 	pl_region_put(p->g);
@@ -142,8 +133,11 @@ static void sock_free(struct pl_sock *s)
 			 * also what gives it back: the monitor reads the ring. */
 			shmq_ep_close(s->ep);
 			pl_shref_free(s->shref);
-			if (!s->slot_region)
-				pl_ctl_free_region(s->ctl, s->region_id);
+			if (!s->slot_region) {
+				struct hl_proto_conn m = { .region_id = s->region_id };
+
+				pl_ctl_give_back(s->ctl, &m);
+			}
 		} else {
 			/* Another process still holds the connection. */
 			shmq_ep_detach(s->ep);
@@ -611,15 +605,13 @@ static int timeo_get(struct pl_sock *s, int name, void *val, socklen_t *len)
  */
 static int timeo_ms(int64_t us, int64_t *end_ns)
 {
-	struct timespec ts;
 	int64_t now, left;
 
 	if (us == 0)
 		return -1;
 	if (us == PL_TIMEO_NOW)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	now = pl_now_ns();
 	if (!*end_ns)
 		*end_ns = now + us * 1000;
 	left = *end_ns - now;
@@ -819,7 +811,7 @@ fail:
 	s->slot_region = NULL;
 	for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
 		close_quiet(fds[i]);
-	conn_give_back(ctl, m);
+	pl_ctl_give_back(ctl, m);
 	return rc < 0 ? rc : -EPROTO;
 }
 

@@ -46,10 +46,9 @@ struct ep_region {
 	struct hl_endpoint *charged;   /* NULL once that pod is gone */
 	struct ep_client *holder[2];
 	/* A process pair's slot region (n_slots > 0): holder[0] connects to
-	 * holder[1]; used[side] has a bit per slot that side holds, dirty per
-	 * slot that needs a re-init before it is handed out again. */
+	 * holder[1]; used[side] has a bit per slot that side holds. */
 	uint32_t n_slots;
-	uint64_t used[2], dirty;
+	uint64_t used[2];
 };
 
 struct ep_client {
@@ -197,8 +196,7 @@ static uint32_t slots_per_region(void)
 	if (!n) {
 		uint32_t k = HL_PROTO_MAX_SLOTS;
 
-		while (k > 1 && (k > HL_PROTO_MAX_SLOTS ||
-				 shmq_region_bytes(k, SLOT_CAPACITY) > HL_EP_PAGE))
+		while (k > 1 && shmq_region_bytes(k, SLOT_CAPACITY) > HL_EP_PAGE)
 			k--;
 		n = k;
 	}
@@ -211,11 +209,12 @@ static struct ep_region *slot_find(struct hl_ep_node *n, const struct ep_client 
 				   const struct ep_client *l, uint32_t *slot)
 {
 	for (struct ep_region *g = n->regions; g; g = g->next) {
-		uint64_t all = g->n_slots >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << g->n_slots) - 1;
+		uint64_t all = (UINT64_C(1) << g->n_slots) - 1, busy;
 
-		if (g->n_slots && g->holder[0] == c && g->holder[1] == l && slots_busy(g) != all) {
-			uint64_t busy = g->used[0] | g->used[1];
-
+		if (!g->n_slots || g->holder[0] != c || g->holder[1] != l)
+			continue;
+		busy = slots_busy(g);
+		if (busy != all) {
 			*slot = (uint32_t)__builtin_ctzll(~busy);
 			return g;
 		}
@@ -553,17 +552,6 @@ static struct hl_proto_addr peer_addr(const struct hl_endpoint *ep, uint8_t fami
 	return ep->n_ips ? ep->ips[0] : a;
 }
 
-/*
- * CONNECT: the region is charged to the connector's pod; the ACCEPT event
- * goes out first, so the connector only ever hears of a connection that the
- * listener was told about. A slot connection (v2, both ends) takes a free
- * slot of the region the two processes share, or makes that region (one
- * 2 MiB page of slots) on their first connection; only then do the region
- * memfd and the pidfds travel. Returns the number of fds put in @fds for
- * the reply, or 0 with @rep set to the error (0 fds is also a later slot
- * connection: check rep's status). @efd (2 * HL_PROTO_MAX_SLOTS, all -1)
- * gets the eventfds made, for the caller to close after the reply.
- */
 static void close_all(int *fds, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -614,6 +602,17 @@ static unsigned conn_fds(int *fds, const struct ep_region *g, bool slot, bool fr
 	return n;
 }
 
+/*
+ * CONNECT: the region is charged to the connector's pod; the ACCEPT event
+ * goes out first, so the connector only ever hears of a connection that the
+ * listener was told about. A slot connection (v2, both ends) takes a free
+ * slot of the region the two processes share, or makes that region (one
+ * 2 MiB page of slots) on their first connection; only then do the region
+ * memfd and the pidfds travel. Returns the number of fds put in @fds for
+ * the reply, or 0 with @rep set to the error (0 fds is also a later slot
+ * connection: check rep's status). @efd (2 * HL_PROTO_MAX_SLOTS, all -1)
+ * gets the eventfds made, for the caller to close after the reply.
+ */
 static unsigned do_connect(struct ep_client *c, const struct hl_proto_msg *req,
 			   struct hl_proto_msg *rep, int *fds, int *efd)
 {
@@ -646,8 +645,9 @@ static unsigned do_connect(struct ep_client *c, const struct hl_proto_msg *req,
 	g = slot ? slot_find(n, c, l->c, &pair) : NULL;
 	if (g) {
 		fresh = false;
-		if (g->dirty & (UINT64_C(1) << pair))
-			rc = shmq_pair_init(g->r, pair, SHMQ_MODE_STREAM);
+		/* Re-initialised for each use: cheap, and whatever the last
+		 * connection left in it (or a hostile peer wrote) is gone. */
+		rc = shmq_pair_init(g->r, pair, SHMQ_MODE_STREAM);
 	} else {
 		uint32_t np = slot ? slots_per_region() : 1;
 		uint32_t cap = slot ? SLOT_CAPACITY : q->capacity ? q->capacity : DEFAULT_CAPACITY;
@@ -692,7 +692,6 @@ static unsigned do_connect(struct ep_client *c, const struct hl_proto_msg *req,
 	if (slot) {
 		g->used[0] |= UINT64_C(1) << pair;
 		g->used[1] |= UINT64_C(1) << pair;
-		g->dirty |= UINT64_C(1) << pair;
 	}
 	rep->u.conn = ev.u.conn;
 	rep->u.conn.side = 0;
