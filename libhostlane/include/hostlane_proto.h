@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #define HL_PROTO_MAGIC    UINT32_C(0x314e4c48)  /* "HLN1" little-endian */
-#define HL_PROTO_VERSION  2u  /* newest; endpoints also speak the older ones */
+#define HL_PROTO_VERSION  3u  /* newest; endpoints also speak the older ones */
 #define HL_PROTO_VERSION_MIN 1u
 #define HL_PROTO_MSG_SIZE 512u
 #define HL_PROTO_ENDPOINT "hostlane"            /* abstract name, no leading NUL */
@@ -29,7 +29,7 @@
 #define HL_PROTO_REASON_MAX 192u  /* error reason field, NUL included */
 #define HL_PROTO_MAX_IPS    8u
 #define HL_PROTO_MAX_SLOTS  8u  /* ring pairs of a slot region (v2) */
-#define HL_PROTO_MAX_FDS    (2u + 2u * HL_PROTO_MAX_SLOTS)
+#define HL_PROTO_MAX_FDS    (3u + 2u * HL_PROTO_MAX_SLOTS)
 
 /* Operations. Requests go client -> endpoint and get exactly one reply with
  * the same op and seq; events go endpoint -> client unsolicited, seq 0. */
@@ -41,6 +41,7 @@ enum hl_proto_op {
 	HL_OP_UNLISTEN = 5,
 	HL_OP_CONNECT = 6,       /* reply + 4 (or 2) fds: see struct hl_proto_conn */
 	HL_OP_CONN_CLOSE = 7,    /* v2: this side of a slot connection is closed */
+	HL_OP_DIRECT_OFF = 8,    /* v3: take no more direct connections */
 	HL_OP_EV_ACCEPT = 0x101, /* event + 4 fds: a connection to a listen port */
 };
 
@@ -72,6 +73,7 @@ struct hl_proto_hello_req {
 
 /* hl_proto_hello_rep.flags */
 #define HL_HELLO_F_STATS 0x1u  /* v2: the reply carries the stats memfd */
+#define HL_HELLO_F_BELL  0x2u  /* v3: and then the process's doorbell eventfd */
 
 struct hl_proto_hello_rep {
 	uint16_t version;          /* chosen */
@@ -154,6 +156,47 @@ struct hl_proto_conn {
 
 #define HL_CONN_F_SLOT   0x1u
 #define HL_CONN_F_REGION 0x2u
+#define HL_CONN_F_DIRECT 0x4u
+
+/*
+ * Direct connections (v3). A slot region between two v3 processes whose
+ * listener side takes direct connections is a *direct* region (flag
+ * HL_CONN_F_DIRECT with HL_CONN_F_REGION): the monitor sets up its first
+ * connection only, and the connector (side 0) sets up every later one
+ * itself, without a message to the monitor: it takes a slot both sides
+ * closed, re-initialises its rings, announces it in the region's control
+ * block and rings the listener process's doorbell (an eventfd the monitor
+ * made at that process's HELLO; the connector's first reply carries it as
+ * its last fd, after the slots' eventfds). The control block is the last
+ * HL_DIRECT_BLK bytes of the region. A listener side publishes there the
+ * ports it listens on; a connector announces only to a published port,
+ * and withdraws an announcement whose port disappeared meanwhile. All of it
+ * is memory the two processes share: each treats it as untrusted, and a
+ * lie harms only connections between the two.
+ */
+#define HL_DIRECT_MAGIC UINT32_C(0x52444c48)  /* "HLDR" */
+#define HL_DIRECT_BLK   4096u
+#define HL_DIRECT_PORTS 1000u
+
+/* hl_direct_blk.ann[slot]: state << 32 | connector port << 16 | port. */
+#define HL_ANN_FREE      0u  /* nothing announced */
+#define HL_ANN_OFFERED   1u  /* side 0 announced a connection (side 0 writes) */
+#define HL_ANN_TAKEN     2u  /* side 1 took it (compare-and-swap from OFFERED) */
+#define HL_ANN_WITHDRAWN 3u  /* side 0 took it back (compare-and-swap from OFFERED) */
+#define HL_ANN(state, cport, port) \
+	((uint64_t)(state) << 32 | (uint64_t)(uint16_t)(cport) << 16 | (uint16_t)(port))
+#define HL_ANN_STATE(v) ((uint32_t)((v) >> 32))
+#define HL_ANN_CPORT(v) ((uint16_t)((v) >> 16))
+#define HL_ANN_PORT(v)  ((uint16_t)(v))
+
+struct hl_direct_blk {
+	uint32_t magic;            /* HL_DIRECT_MAGIC (written by the monitor) */
+	uint32_t n_slots;          /* the region's ring pairs (the monitor) */
+	_Atomic uint32_t n_ports;  /* side 1: entries of ports[] in use at most */
+	uint32_t reserved[5];
+	_Atomic uint64_t ann[HL_PROTO_MAX_SLOTS];
+	_Atomic uint16_t ports[HL_DIRECT_PORTS];  /* side 1 listens; 0: free entry */
+};
 
 /* CONN_CLOSE (v2): side `side` of slot `pair` of region `region_id`. */
 struct hl_proto_conn_close_req {
@@ -161,6 +204,12 @@ struct hl_proto_conn_close_req {
 	uint32_t pair;
 	uint32_t side;
 	uint32_t reserved;
+};
+
+/* DIRECT_OFF (v3): the process takes no more direct connections (it forked
+ * while it listened: its children share the listeners). */
+struct hl_proto_direct_off_req {
+	uint32_t reserved[2];
 };
 
 struct hl_proto_error {
@@ -188,6 +237,7 @@ struct hl_stats_proc {
 	_Atomic uint64_t tx_bytes, rx_bytes, tx_calls, rx_calls;
 	_Atomic uint64_t wakeups;    /* blocking waits that ended (spun or slept) */
 	_Atomic uint64_t ctl_calls;  /* control requests with a reply */
+	_Atomic uint64_t direct;     /* of conns: set up without the monitor (v3) */
 };
 
 /* One open hostlane connection (state 1; 0: free record). */
@@ -227,6 +277,7 @@ struct hl_proto_msg {
 		struct hl_proto_connect_req connect;
 		struct hl_proto_conn conn;
 		struct hl_proto_conn_close_req conn_close;
+		struct hl_proto_direct_off_req direct_off;
 		struct hl_proto_error error;
 		uint8_t raw[HL_PROTO_MSG_SIZE - 32];
 	} u;
@@ -244,5 +295,7 @@ _Static_assert(sizeof(struct hl_proto_msg) == HL_PROTO_MSG_SIZE, "message size")
 _Static_assert(sizeof(struct hl_stats_conn) == HL_STATS_REC, "stats record");
 _Static_assert(offsetof(struct hl_stats_conn, tx_bytes) == 56, "stats record counters");
 _Static_assert(sizeof(struct hl_stats_hdr) == HL_STATS_HDR, "stats header");
+_Static_assert(sizeof(struct hl_direct_blk) <= HL_DIRECT_BLK, "direct control block");
+_Static_assert(offsetof(struct hl_direct_blk, ann) == 32, "direct announcements");
 
 #endif /* HOSTLANE_PROTO_H */

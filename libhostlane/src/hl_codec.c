@@ -35,6 +35,7 @@ const char *hl_proto_op_name(uint16_t op)
 	case HL_OP_UNLISTEN: return "UNLISTEN";
 	case HL_OP_CONNECT: return "CONNECT";
 	case HL_OP_CONN_CLOSE: return "CONN_CLOSE";
+	case HL_OP_DIRECT_OFF: return "DIRECT_OFF";
 	case HL_OP_EV_ACCEPT: return "EV_ACCEPT";
 	}
 	return "?";
@@ -45,14 +46,21 @@ unsigned hl_proto_reply_fds(const struct hl_proto_msg *m)
 	if (m->hdr.status)
 		return 0;
 	switch (m->hdr.op) {
-	case HL_OP_HELLO: return m->u.hello_rep.flags & HL_HELLO_F_STATS ? 1 : 0;
+	case HL_OP_HELLO:
+		return (m->u.hello_rep.flags & HL_HELLO_F_STATS ? 1 : 0) +
+		       (m->u.hello_rep.flags & HL_HELLO_F_BELL ? 1 : 0);
 	case HL_OP_REGION_ALLOC: return 1;
 	case HL_OP_CONNECT:
 	case HL_OP_EV_ACCEPT:
 		if (!(m->u.conn.flags & HL_CONN_F_SLOT))
 			return 4;
-		/* The region's fds come once, with its first connection. */
-		return m->u.conn.flags & HL_CONN_F_REGION ? 2 + 2 * m->u.conn.slots : 0;
+		/* The region's fds come once, with its first connection; the
+		 * connector of a direct region also gets the listener's
+		 * doorbell. */
+		if (!(m->u.conn.flags & HL_CONN_F_REGION))
+			return 0;
+		return 2 + 2 * m->u.conn.slots +
+		       (m->hdr.op == HL_OP_CONNECT && (m->u.conn.flags & HL_CONN_F_DIRECT) ? 1 : 0);
 	}
 	return 0;
 }
@@ -125,6 +133,7 @@ static size_t request_body(uint16_t op)
 	case HL_OP_UNLISTEN: return sizeof(struct hl_proto_listen_req);
 	case HL_OP_CONNECT: return sizeof(struct hl_proto_connect_req);
 	case HL_OP_CONN_CLOSE: return sizeof(struct hl_proto_conn_close_req);
+	case HL_OP_DIRECT_OFF: return sizeof(struct hl_proto_direct_off_req);
 	}
 	return 0;
 }
@@ -172,6 +181,8 @@ static int check_request_body(const struct hl_proto_msg *m)
 		return c->region_id && c->pair < HL_PROTO_MAX_SLOTS && c->side <= 1 && !c->reserved ?
 		       0 : -EINVAL;
 	}
+	case HL_OP_DIRECT_OFF:
+		return 0;  /* the body is all zero (checked by the caller) */
 	}
 	return -EOPNOTSUPP;
 }
@@ -215,7 +226,7 @@ static int check_reply_body(const struct hl_proto_msg *m)
 		const struct hl_proto_hello_rep *r = &m->u.hello_rep;
 
 		if (r->version < HL_PROTO_VERSION_MIN || r->version > HL_PROTO_VERSION ||
-		    r->n_ips > HL_PROTO_MAX_IPS || (r->flags & ~HL_HELLO_F_STATS) ||
+		    r->n_ips > HL_PROTO_MAX_IPS || (r->flags & ~(HL_HELLO_F_STATS | HL_HELLO_F_BELL)) ||
 		    !str_ok(r->pod_key, sizeof(r->pod_key)))
 			return -EINVAL;
 		for (unsigned i = 0; i < r->n_ips; i++)
@@ -229,7 +240,8 @@ static int check_reply_body(const struct hl_proto_msg *m)
 	case HL_OP_EV_ACCEPT: {
 		const struct hl_proto_conn *c = &m->u.conn;
 
-		if ((c->flags & ~(HL_CONN_F_SLOT | HL_CONN_F_REGION)) || c->flags == HL_CONN_F_REGION)
+		if ((c->flags & ~(HL_CONN_F_SLOT | HL_CONN_F_REGION | HL_CONN_F_DIRECT)) ||
+		    (c->flags && !(c->flags & HL_CONN_F_SLOT)))
 			return -EINVAL;
 		if (c->flags & HL_CONN_F_REGION ?
 		    !c->slots || c->slots > HL_PROTO_MAX_SLOTS || c->pair >= c->slots :

@@ -109,15 +109,18 @@ static void give_back_locked(struct pl_ctl *c, const struct hl_proto_conn *m)
 	send_locked(c, &req);
 }
 
-static int take_conn_fds(const struct hl_proto_conn *m, int *fds, int n, struct pl_region **g)
+static int take_conn_fds(struct pl_ctl *c, const struct hl_proto_conn *m, int *fds, int n,
+			 struct pl_region **g)
 {
 	*g = NULL;
 	if (!(m->flags & HL_CONN_F_SLOT))
 		return n == 4 ? 0 : -EPROTO;
 	if (m->flags & HL_CONN_F_REGION) {
-		if (n != (int)(2 + 2 * m->slots))
+		bool bell = (m->flags & HL_CONN_F_DIRECT) && m->side == 0;
+
+		if (n != (int)(2 + 2 * m->slots + (bell ? 1 : 0)))
 			return -EPROTO;
-		*g = pl_region_new(m->region_id, fds, m->slots);
+		*g = pl_region_new(c, m, fds, n);
 		hl_proto_fds_reset(fds);  /* taken either way */
 	} else {
 		if (n != 0)
@@ -133,7 +136,7 @@ int pl_ctl_take_conn(struct pl_ctl *c, const struct hl_proto_conn *m, int *fds, 
 	int rc;
 
 	pthread_mutex_lock(&c->lock);
-	rc = take_conn_fds(m, fds, n, g);
+	rc = take_conn_fds(c, m, fds, n, g);
 	if (rc) {
 		close_fds(fds, HL_PROTO_MAX_FDS);
 		give_back_locked(c, m);
@@ -169,7 +172,7 @@ static void ctl_other(struct pl_ctl *c, struct hl_proto_msg *m, int *fds, int n)
 		close_fds(fds, (unsigned)n);
 		return;
 	}
-	if (take_conn_fds(&m->u.conn, fds, n, &g) == 0 &&
+	if (take_conn_fds(c, &m->u.conn, fds, n, &g) == 0 &&
 	    pl_sock_deliver_accept(c, &m->u.conn, fds, g) == 0)
 		return;
 	/* Nobody listens here any more: give the connection back (we hold
@@ -283,7 +286,7 @@ static struct pl_ctl *ctl_open(void)
 {
 	struct pl_ctl *c = calloc(1, sizeof(*c));
 	struct hl_proto_msg req, rep;
-	int fds[HL_PROTO_MAX_FDS];
+	int fds[HL_PROTO_MAX_FDS], k;
 
 	if (!c)
 		return NULL;
@@ -303,9 +306,12 @@ static struct pl_ctl *ctl_open(void)
 		return NULL;
 	}
 	c->id = rep.u.hello_rep;
-	if (fds[0] >= 0 && pl_stats_attach(fds[0], c->owner) < 0) {
+	k = c->id.flags & HL_HELLO_F_STATS ? 1 : 0;
+	if (k && pl_stats_attach(fds[0], c->owner) < 0) {
 		/* the counters stay private: only hostlanectl conns misses them */
 	}
+	if (c->id.flags & HL_HELLO_F_BELL)
+		pl_direct_bell_take(fds[k]);
 	return c;
 }
 
@@ -346,6 +352,11 @@ void pl_ctl_atfork_child(void)
 	for (struct pl_ctl *c = ctls; c; c = c->next)
 		pthread_mutex_init(&c->lock, NULL);
 	pl_region_atfork_child();
+}
+
+bool pl_ctl_own(const struct pl_ctl *c)
+{
+	return c && c->owner == pl_pid() && !c->broken;
 }
 
 int pl_ctl_pod_addr(struct pl_ctl *c, int family, struct hl_proto_addr *a)

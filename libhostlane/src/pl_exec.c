@@ -484,6 +484,9 @@ static int do_exec(enum how how, int fd, const char *path, char *const argv[], c
 		errno = ENOSYS;
 		return -1;
 	}
+	/* The new image takes no direct connections until its own HELLO:
+	 * announced ones are queued now and handed over with the listeners. */
+	pl_direct_quiet(true);
 	handover = prep_exec(&p, envp);
 	if (handover)
 		envp = p.envp;
@@ -496,6 +499,7 @@ static int do_exec(enum how how, int fd, const char *path, char *const argv[], c
 	err = errno;
 	if (handover)
 		prep_undo(&p);
+	pl_direct_quiet(false);
 	errno = err;
 	return rc;
 }

@@ -57,6 +57,11 @@ static void atfork_child(void)
 	pl_sock_atfork_child();
 }
 
+static void atfork_prepare(void)
+{
+	pl_sock_atfork_prepare();
+}
+
 static void atfork_parent(void)
 {
 	pl_sock_atfork_parent();
@@ -133,7 +138,7 @@ static void init_once(void)
 		atomic_store(&pl_off, 1);
 	if (spin && *spin)
 		spin_ns = strtoull(spin, NULL, 10);
-	pthread_atfork(NULL, atfork_parent, atfork_child);
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	if (getenv("HOSTLANE_STATS"))
 		atexit(pl_stats_dump);
 }

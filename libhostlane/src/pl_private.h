@@ -172,6 +172,7 @@ struct pl_sock {
 #define LISTEN_EV_KERNEL 1u
 #define LISTEN_EV_QUEUE  2u
 #define LISTEN_EV_CTL    3u
+#define LISTEN_EV_PEER   4u  /* the process's doorbell: direct connections */
 	int lep;                      /* private copy of the listener's epoll fd */
 	int lefd;                     /* eventfd: the accept queue is not empty */
 	atomic_int lwoken;            /* the listener's fd fired since the last
@@ -180,6 +181,7 @@ struct pl_sock {
 	struct pl_pending *q_head, *q_tail;
 	unsigned q_len;
 	bool lefd_set;                /* lefd's counter is non-zero */
+	bool published;               /* its port is in direct regions' tables */
 	int backlog;
 	struct pl_sock *next_listener;
 	/* epoll sets holding this socket (application epoll fds) */
@@ -324,16 +326,20 @@ void pl_ctl_drain(struct pl_ctl *c);
 void pl_ctl_atfork_child(void);
 /* The pod's first address of @family (4/6), for getsockname. 0 or -ENOENT. */
 int pl_ctl_pod_addr(struct pl_ctl *c, int family, struct hl_proto_addr *a);
+/* True if @c is this process's own working channel. */
+bool pl_ctl_own(const struct pl_ctl *c);
 
 /* ---- slot regions (pl_region.c) ---------------------------------------------- */
 
 /* A region shared with one peer process, holding many connections' rings. */
 struct pl_region;
-/* Maps region @id that came with its first slot connection, with one
- * connection counted. Takes the connection message's 2 + 2 * @slots @fds
- * (region memfd: closed once mapped; peer pidfd and the slots' eventfds:
- * kept). Return: the region, or NULL (every fd closed). */
-struct pl_region *pl_region_new(uint32_t id, int *fds, unsigned slots);
+/* Maps the region that came with its first slot connection @m over
+ * channel @c, with one connection counted. Takes the message's @n fds
+ * (region memfd: closed once mapped; peer pidfd, the slots' eventfds and a
+ * direct region's doorbell: kept). Return: the region, or NULL (every fd
+ * closed). */
+struct pl_region *pl_region_new(struct pl_ctl *c, const struct hl_proto_conn *m, int *fds,
+				int n);
 /* Region @id, mapped before, with one more connection counted; or NULL. */
 struct pl_region *pl_region_get(uint32_t id);
 /* One connection fewer (regions of exited peers are unmapped when the next
@@ -344,6 +350,37 @@ int pl_region_pidfd(const struct pl_region *g);
 /* Slot @slot's eventfd of this side (@peer 0) or of the peer (1); -1. */
 int pl_region_efd(const struct pl_region *g, uint32_t slot, unsigned peer);
 void pl_region_atfork_child(void);
+
+/* Direct connections (pl_region.c; protocol v3, docs/monitor.md). */
+/* Connector side: takes a free slot of a direct region to @a whose listener
+ * publishes @port, its rings re-initialised; fills @m as a connection
+ * message (side 0) and *@g (one connection counted). 0, or -ENOENT: none
+ * (ask the monitor). */
+int pl_direct_connect(const struct hl_proto_addr *a, uint16_t port, struct hl_proto_conn *m,
+		      struct pl_region **g);
+/* Announces the connection on @slot (to @port, from @cport) and rings the
+ * listener's doorbell. 0, or -ECONNREFUSED: the port went away meanwhile
+ * (the slot and the count were given back). */
+int pl_direct_announce(struct pl_region *g, uint32_t slot, uint16_t port, uint16_t cport);
+/* Listener side: this process's doorbell from its HELLO (taken; -1: none). */
+void pl_direct_bell_take(int fd);
+/* The doorbell while this process takes direct connections, else -1. */
+int pl_direct_bell_fd(void);
+/* Resets the doorbell (before pl_direct_serve()). */
+void pl_direct_bell_clear(void);
+/* Publishes (@on) or withdraws one listener of @port in the tables of the
+ * regions we serve. Return (@on): true if it is published. */
+bool pl_direct_publish(uint16_t port, bool on);
+/* Takes the connections announced to us and queues them on their
+ * listeners (pl_sock_deliver_accept()); those of no listener are reset. */
+void pl_direct_serve(void);
+/* Exec under way (@on): tables empty, announcements taken; off again when
+ * the exec failed. */
+void pl_direct_quiet(bool on);
+/* True while this process takes direct connections. */
+bool pl_direct_serving(void);
+/* For good (a fork shares the listeners): tables empty, announcements taken. */
+void pl_direct_off(void);
 
 /* ---- exec handover (pl_exec.c, pl_exec_state.c) ---------------------------- */
 
@@ -435,6 +472,10 @@ void pl_sock_atfork_child(void);
 void pl_sock_ctl_broken(struct pl_ctl *c);
 /* In the parent after fork: its connections are shared with the child. */
 void pl_sock_atfork_parent(void);
+/* Before fork: a process with listeners stops taking direct connections
+ * (the child shares the listeners, and an announcement must reach a
+ * process that takes it). */
+void pl_sock_atfork_prepare(void);
 /* A PENDING socket in epoll sets became a connection: register its wake
  * fds in those sets (pl_poll.c). */
 void pl_poll_conn_upgraded(struct pl_sock *s, int fd);

@@ -11,6 +11,15 @@
  * also brings an eventfd per slot and side: a connection's fd number is a
  * dup of its slot's eventfd, and nothing is created or passed per
  * connection.
+ *
+ * Direct regions (protocol v3, docs/monitor.md): after the first connection
+ * the connector sets up the next ones in the region itself, with no message
+ * to the monitor: it takes a slot both sides closed, announces it in the
+ * region's control block (struct hl_direct_blk) and rings the listener
+ * process's doorbell; the listener side takes announcements to the ports it
+ * published there (pl_direct_serve()). Only the process whose own control
+ * channel brought a region uses it that way: a forked child has channels
+ * and regions of its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hl_codec.h"
 #include "pl_private.h"
 #include "shmq.h"
 
@@ -29,10 +39,28 @@ struct pl_region {
 	int conns;   /* connections of this process in the region */
 	unsigned slots;
 	int efd[2 * HL_PROTO_MAX_SLOTS];  /* per slot: ours, the peer's */
+	/* direct regions */
+	struct pl_ctl *ctl;          /* the channel that brought it */
+	unsigned side;               /* ours: 0 connects, 1 listens */
+	struct hl_direct_blk *blk;   /* its control block; NULL: not direct */
+	int bell;                    /* side 0: the listener process's doorbell */
+	struct hl_proto_addr addr;   /* side 0: the listener's address; 1: the connector's */
+	bool counted;                /* in n_served */
 };
 
 static pthread_mutex_t regions_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pl_region *regions;
+
+/* This process as a listener side of direct regions: its doorbell (from its
+ * HELLO), whether it takes direct connections, and the ports it publishes
+ * (same index in every region's table; a count per port for listeners
+ * sharing one). Under regions_lock. */
+static int bell = -1;
+static bool serving;
+static bool quiet;                 /* exec under way: tables emptied */
+static uint16_t pub_port[HL_DIRECT_PORTS];
+static unsigned pub_refs[HL_DIRECT_PORTS];
+static atomic_int n_served;        /* direct regions of side 1: worth a scan */
 
 static bool peer_gone(const struct pl_region *g)
 {
@@ -43,6 +71,10 @@ static bool peer_gone(const struct pl_region *g)
 
 static void region_drop(struct pl_region *g)
 {
+	if (g->counted)
+		atomic_fetch_sub(&n_served, 1);
+	if (g->bell >= 0)
+		pl_real.close(g->bell);
 	shmq_region_close(g->r);
 	pl_real.close(g->pidfd);
 	for (unsigned i = 0; i < 2 * g->slots; i++)
@@ -80,12 +112,62 @@ static void drop_all(struct pl_region *dead)
 	}
 }
 
-struct pl_region *pl_region_new(uint32_t id, int *fds, unsigned slots)
+/* Writes this process's published ports into @b (regions_lock held). */
+static void table_write(struct hl_direct_blk *b)
 {
+	bool on = serving && !quiet;
+	unsigned used = 0;
+
+	for (unsigned i = 0; i < HL_DIRECT_PORTS; i++) {
+		atomic_store_explicit(&b->ports[i], on ? pub_port[i] : 0, memory_order_relaxed);
+		if (on && pub_refs[i])
+			used = i + 1;
+	}
+	atomic_store_explicit(&b->n_ports, used, memory_order_relaxed);
+	/* Pairs with the connector's fence between announcing and looking
+	 * at the table again (pl_direct_announce()). */
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* Our direct regions as a listener side (regions_lock held). */
+static bool served(const struct pl_region *g)
+{
+	return g->blk && g->side == 1 && pl_ctl_own(g->ctl);
+}
+
+/* Sets up the direct side of new region @g from connection message @m
+ * (regions_lock held). */
+static void direct_attach(struct pl_region *g, struct pl_ctl *c, const struct hl_proto_conn *m)
+{
+	struct hl_direct_blk *b;
+
+	g->ctl = c;
+	g->side = m->side ? 1 : 0;
+	g->addr = m->peer;
+	if (!(m->flags & HL_CONN_F_DIRECT) || (g->side == 0 && g->bell < 0))
+		return;
+	b = shmq_region_tail(g->r, HL_DIRECT_BLK);
+	/* The monitor wrote it before handing the region out. */
+	if (!b || b->magic != HL_DIRECT_MAGIC || b->n_slots != g->slots)
+		return;
+	g->blk = b;
+	if (g->side == 1 && pl_ctl_own(c)) {
+		table_write(b);
+		g->counted = true;
+		atomic_fetch_add(&n_served, 1);
+	}
+}
+
+struct pl_region *pl_region_new(struct pl_ctl *c, const struct hl_proto_conn *m, int *fds,
+				int n)
+{
+	unsigned slots = m->slots;
 	struct pl_region *g = calloc(1, sizeof(*g)), *dead;
 
+	if (g)
+		g->bell = -1;
 	if (g && slots && slots <= HL_PROTO_MAX_SLOTS) {
-		for (unsigned i = 0; i < 2 + 2 * slots; i++)
+		for (int i = 0; i < n; i++)
 			fds[i] = pl_fd_hide(fds[i]);
 		g->r = shmq_region_map(fds[0]);
 		if (g->r && shmq_region_pairs(g->r) != (int)slots) {
@@ -95,17 +177,20 @@ struct pl_region *pl_region_new(uint32_t id, int *fds, unsigned slots)
 	}
 	if (!g || !g->r) {
 		free(g);
-		for (unsigned i = 0; i < 2 + 2 * slots && i < HL_PROTO_MAX_FDS; i++)
+		for (int i = 0; i < n && i < (int)HL_PROTO_MAX_FDS; i++)
 			pl_real.close(fds[i]);
 		return NULL;
 	}
+	if (n > (int)(2 + 2 * slots))
+		g->bell = fds[2 + 2 * slots];  /* the listener's doorbell */
 	pl_real.close(fds[0]);
-	g->id = id;
+	g->id = m->region_id;
 	g->pidfd = fds[1];
 	g->slots = slots;
 	memcpy(g->efd, fds + 2, sizeof(int) * 2 * slots);
 	g->conns = 1;
 	pthread_mutex_lock(&regions_lock);
+	direct_attach(g, c, m);
 	/* A new peer: a good moment to let go of the regions of dead ones. */
 	dead = sweep_locked();
 	g->next = regions;
@@ -153,7 +238,258 @@ int pl_region_efd(const struct pl_region *g, uint32_t slot, unsigned peer)
 	return slot < g->slots ? g->efd[2 * slot + (peer ? 1 : 0)] : -1;
 }
 
+/* ---- direct connections -------------------------------------------------------- */
+
+/* Closes side @side of slot @slot of @g: the slot is free again once both
+ * sides are closed. */
+static void side_close(struct pl_region *g, uint32_t slot, unsigned side)
+{
+	struct shmq_ep *e = shmq_ep_attach(g->r, slot, side);
+
+	if (e)
+		shmq_ep_close(e);
+}
+
+static bool published(const struct hl_direct_blk *b, uint16_t port)
+{
+	uint32_t n = atomic_load_explicit(&b->n_ports, memory_order_relaxed);
+
+	n = n < HL_DIRECT_PORTS ? n : HL_DIRECT_PORTS;  /* the peer wrote it */
+	for (uint32_t i = 0; i < n; i++)
+		if (atomic_load_explicit(&b->ports[i], memory_order_relaxed) == port)
+			return true;
+	return false;
+}
+
+/* A slot of @g both sides closed, re-initialised for a new connection; -1. */
+static int slot_take(struct pl_region *g)
+{
+	for (uint32_t k = 0; k < g->slots; k++)
+		if (shmq_pair_closed(g->r, k) == 3 && shmq_pair_init(g->r, k, SHMQ_MODE_STREAM) == 0)
+			return (int)k;
+	return -1;
+}
+
+int pl_direct_connect(const struct hl_proto_addr *a, uint16_t port, struct hl_proto_conn *m,
+		      struct pl_region **out)
+{
+	struct pl_region *g;
+	int k = -1;
+
+	pthread_mutex_lock(&regions_lock);
+	for (g = regions; g; g = g->next) {
+		if (!g->blk || g->side != 0 || !pl_ctl_own(g->ctl) ||
+		    !hl_proto_addr_eq(&g->addr, a) || !published(g->blk, port))
+			continue;
+		/* A listener process that died cannot take it (nor say so). */
+		if (peer_gone(g))
+			continue;
+		k = slot_take(g);
+		if (k >= 0)
+			break;
+	}
+	if (g) {
+		g->conns++;
+		memset(m, 0, sizeof(*m));
+		m->region_id = g->id;
+		m->side = 0;
+		m->pair = (uint32_t)k;
+		m->peer = *a;
+		m->peer_port = port;
+		m->size = shmq_region_size(g->r);
+		m->flags = HL_CONN_F_SLOT | HL_CONN_F_DIRECT;
+	}
+	pthread_mutex_unlock(&regions_lock);
+	*out = g;
+	return g ? 0 : -ENOENT;
+}
+
+int pl_direct_announce(struct pl_region *g, uint32_t slot, uint16_t port, uint16_t cport)
+{
+	uint64_t v = HL_ANN(HL_ANN_OFFERED, cport, port), one = 1;
+
+	atomic_store(&g->blk->ann[slot], v);
+	/* Announce, then look at the table once more: a listener that
+	 * unpublished the port meanwhile empties its table before it looks
+	 * at announcements, so one of the two sees the other. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!published(g->blk, port) &&
+	    atomic_compare_exchange_strong(&g->blk->ann[slot], &v,
+					   HL_ANN(HL_ANN_WITHDRAWN, cport, port))) {
+		side_close(g, slot, 0);
+		side_close(g, slot, 1);
+		pl_region_put(g);
+		return -ECONNREFUSED;
+	}
+	if (pl_real.write(g->bell, &one, sizeof(one)) < 0) {
+		/* the counter is full: the listener is awake anyway */
+	}
+	return 0;
+}
+
+void pl_direct_bell_take(int fd)
+{
+	int old;
+
+	fd = fd >= 0 ? pl_fd_hide(fd) : -1;
+	pthread_mutex_lock(&regions_lock);
+	old = bell;
+	bell = fd;
+	serving = fd >= 0;
+	pthread_mutex_unlock(&regions_lock);
+	if (old >= 0)
+		pl_real.close(old);
+}
+
+int pl_direct_bell_fd(void)
+{
+	int fd;
+
+	pthread_mutex_lock(&regions_lock);
+	fd = serving ? bell : -1;
+	pthread_mutex_unlock(&regions_lock);
+	return fd;
+}
+
+void pl_direct_bell_clear(void)
+{
+	uint64_t v;
+
+	if (bell >= 0 && pl_real.read(bell, &v, sizeof(v)) < 0) {
+		/* already zero */
+	}
+}
+
+/* Rewrites the table of every region we serve (regions_lock held). */
+static void tables_write(void)
+{
+	for (struct pl_region *g = regions; g; g = g->next)
+		if (served(g))
+			table_write(g->blk);
+}
+
+bool pl_direct_publish(uint16_t port, bool on)
+{
+	unsigned i, fr = HL_DIRECT_PORTS;
+	bool done = false;
+
+	pthread_mutex_lock(&regions_lock);
+	for (i = 0; i < HL_DIRECT_PORTS; i++) {
+		if (pub_refs[i] && pub_port[i] == port)
+			break;
+		if (!pub_refs[i] && fr == HL_DIRECT_PORTS)
+			fr = i;
+	}
+	if (on && serving) {
+		if (i == HL_DIRECT_PORTS && fr < HL_DIRECT_PORTS) {
+			i = fr;
+			pub_port[i] = port;
+		}
+		if (i < HL_DIRECT_PORTS) {
+			pub_refs[i]++;
+			done = true;
+		}
+	} else if (!on && i < HL_DIRECT_PORTS && !--pub_refs[i]) {
+		pub_port[i] = 0;
+	}
+	tables_write();
+	pthread_mutex_unlock(&regions_lock);
+	return done;
+}
+
+void pl_direct_quiet(bool on)
+{
+	pthread_mutex_lock(&regions_lock);
+	quiet = on;
+	tables_write();
+	pthread_mutex_unlock(&regions_lock);
+	if (on)
+		pl_direct_serve();  /* what was announced before goes to the queues */
+}
+
+bool pl_direct_serving(void)
+{
+	return serving;
+}
+
+void pl_direct_off(void)
+{
+	pthread_mutex_lock(&regions_lock);
+	serving = false;
+	tables_write();
+	pthread_mutex_unlock(&regions_lock);
+	pl_direct_serve();
+}
+
+#define SERVE_BATCH 64
+
+void pl_direct_serve(void)
+{
+	struct {
+		struct pl_region *g;
+		struct hl_proto_conn c;
+	} t[SERVE_BATCH];
+	unsigned n = 0;
+
+	if (!atomic_load_explicit(&n_served, memory_order_relaxed))
+		return;
+	pthread_mutex_lock(&regions_lock);
+	for (struct pl_region *g = regions; g && n < SERVE_BATCH; g = g->next) {
+		if (!served(g))
+			continue;
+		for (uint32_t k = 0; k < g->slots && n < SERVE_BATCH; k++) {
+			uint64_t v = atomic_load_explicit(&g->blk->ann[k], memory_order_acquire);
+
+			if (HL_ANN_STATE(v) != HL_ANN_OFFERED ||
+			    !atomic_compare_exchange_strong(&g->blk->ann[k], &v,
+							    HL_ANN(HL_ANN_TAKEN, HL_ANN_CPORT(v),
+								   HL_ANN_PORT(v))))
+				continue;
+			g->conns++;
+			t[n].g = g;
+			memset(&t[n].c, 0, sizeof(t[n].c));
+			t[n].c.region_id = g->id;
+			t[n].c.side = 1;
+			t[n].c.pair = k;
+			t[n].c.local_port = HL_ANN_PORT(v);
+			t[n].c.peer_port = HL_ANN_CPORT(v);
+			t[n].c.peer = g->addr;
+			t[n].c.size = shmq_region_size(g->r);
+			t[n].c.flags = HL_CONN_F_SLOT | HL_CONN_F_DIRECT;
+			n++;
+		}
+	}
+	pthread_mutex_unlock(&regions_lock);
+	for (unsigned i = 0; i < n; i++) {
+		int fds[HL_PROTO_MAX_FDS];
+
+		for (unsigned j = 0; j < HL_PROTO_MAX_FDS; j++)
+			fds[j] = -1;
+		if (t[i].c.local_port &&
+		    pl_sock_deliver_accept(t[i].g->ctl, &t[i].c, fds, t[i].g) == 0) {
+			atomic_fetch_add_explicit(&pl_stats->direct, 1, memory_order_relaxed);
+			continue;
+		}
+		/* No such listener (any more), or its queue is full: the
+		 * connector reads end-of-stream, as after a reset. */
+		side_close(t[i].g, t[i].c.pair, 1);
+		pl_region_put(t[i].g);
+	}
+	if (n == SERVE_BATCH)
+		pl_direct_serve();
+}
+
 void pl_region_atfork_child(void)
 {
 	pthread_mutex_init(&regions_lock, NULL);
+	/* The parent's doorbell, listeners and tables stay the parent's. */
+	if (bell >= 0)
+		pl_real.close(bell);
+	bell = -1;
+	serving = quiet = false;
+	memset(pub_port, 0, sizeof(pub_port));
+	memset(pub_refs, 0, sizeof(pub_refs));
+	atomic_store(&n_served, 0);
+	for (struct pl_region *g = regions; g; g = g->next)
+		g->counted = false;
 }

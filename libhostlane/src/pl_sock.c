@@ -156,6 +156,8 @@ static void sock_free(struct pl_sock *s)
 		int fds[HL_PROTO_MAX_FDS];
 
 		listener_unlink(s);
+		if (s->published)
+			pl_direct_publish(s->port, false);
 		if (pl_shref_leave(s->shref) == 0) {
 			hl_proto_init(&req, HL_OP_UNLISTEN, 0);
 			req.u.listen.port = s->port;
@@ -172,6 +174,9 @@ static void sock_free(struct pl_sock *s)
 		close_quiet(s->kfd);
 		close_quiet(s->lefd);
 		close_quiet(s->lep);
+		/* Connections announced to the port before it went: reset. */
+		if (s->published)
+			pl_direct_serve();
 	}
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->rx_lock);
@@ -381,6 +386,8 @@ static uint32_t listener_ready(struct pl_sock *s)
 	struct pollfd p[2] = { { .fd = s->kfd, .events = POLLIN },
 			       { .fd = s->ctl ? pl_ctl_fd(s->ctl) : -1, .events = POLLIN } };
 
+	if (s->published)
+		pl_direct_serve();  /* shared memory only: no system call */
 	if (queue_nonempty(s))
 		return EPOLLIN;
 	/* No syscall unless the listener's fd fired since a look found
@@ -472,6 +479,10 @@ void pl_sock_woken(struct pl_sock *s, unsigned kind)
 
 		atomic_store(&s->lwoken, 1);
 		pl_ctl_drain(s->ctl);
+		if (s->published) {
+			pl_direct_bell_clear();
+			pl_direct_serve();
+		}
 		/* The accept-queue eventfd must not stay set over an empty
 		 * queue: it would keep the listener's fd readable for nothing.
 		 * (Deliveries and pops keep lefd_set in step under the lock;
@@ -662,8 +673,8 @@ PL_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
  * to a private fd), the control channel and the accept-queue eventfd. */
 static int listener_swap(int fd, struct pl_sock *s)
 {
-	struct epoll_event ev = { .events = EPOLLIN }, eq = ev, ec = ev;
-	int l = -1, fdflags = pl_real.fcntl(fd, F_GETFD);
+	struct epoll_event ev = { .events = EPOLLIN }, eq = ev, ec = ev, eb = ev;
+	int l = -1, fdflags = pl_real.fcntl(fd, F_GETFD), bell = pl_direct_bell_fd();
 
 	s->kfd = pl_fd_dup_hidden(fd);
 	s->lefd = pl_fd_hide(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -679,6 +690,11 @@ static int listener_swap(int fd, struct pl_sock *s)
 	    pl_real.epoll_ctl(l, EPOLL_CTL_ADD, s->lefd, &eq) ||
 	    pl_real.epoll_ctl(l, EPOLL_CTL_ADD, pl_ctl_fd(s->ctl), &ec))
 		goto fail;
+	/* Direct connections ring the doorbell of the process that owns
+	 * the control channel (not of a child sharing it). */
+	eb.data.u32 = LISTEN_EV_PEER;
+	s->published = bell >= 0 && pl_ctl_own(s->ctl) &&
+		       pl_real.epoll_ctl(l, EPOLL_CTL_ADD, bell, &eb) == 0;
 	if (pl_real.dup3(l, fd, fdflags & FD_CLOEXEC ? O_CLOEXEC : 0) < 0)
 		goto fail;
 	s->lep = pl_fd_hide(l);  /* the set itself, whatever the app does with fd */
@@ -727,6 +743,9 @@ PL_EXPORT int listen(int fd, int backlog)
 	s->port = port;
 	s->backlog = backlog;
 	s->shref = pl_shref_alloc();
+	/* Published, or the doorbell goes (nobody here would reset it). */
+	if (s->published && !(s->published = pl_direct_publish(port, true)))
+		pl_real.epoll_ctl(s->lep, EPOLL_CTL_DEL, pl_direct_bell_fd(), NULL);
 	s->local = ss;
 	s->local_len = sl;
 	atomic_store(&s->lwoken, 1);
@@ -876,6 +895,23 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	lport = local_port(s, fd, s->family);
 	if (!s->ctl || !lport)
 		goto kernel;
+	fdflags = pl_real.fcntl(fd, F_GETFD);
+	if (pl_direct_connect(&a, port, &rep.u.conn, &g) == 0) {
+		/* Set up with the listener process alone (docs/monitor.md). */
+		uint32_t slot = rep.u.conn.pair;
+
+		if (pl_direct_announce(g, slot, port, lport) == 0) {
+			for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
+				fds[i] = -1;
+			rc = conn_setup(s, s->ctl, &rep.u.conn, fds, g, fd,
+					fdflags >= 0 && (fdflags & FD_CLOEXEC));
+			if (rc < 0)
+				goto kernel;  /* the listener reads end-of-stream */
+			atomic_fetch_add_explicit(&pl_stats->direct, 1, memory_order_relaxed);
+			goto connected;
+		}
+		/* The port went away meanwhile: the monitor knows the rest. */
+	}
 	hl_proto_init(&req, HL_OP_CONNECT, 0);
 	req.u.connect.addr = a;
 	req.u.connect.port = port;
@@ -886,10 +922,10 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		goto kernel;  /* not a hostlane listener: the kernel decides */
 	if (pl_ctl_take_conn(s->ctl, &rep.u.conn, fds, (int)rep.hdr.nfds, &g))
 		goto kernel;
-	fdflags = pl_real.fcntl(fd, F_GETFD);
 	rc = conn_setup(s, s->ctl, &rep.u.conn, fds, g, fd, fdflags >= 0 && (fdflags & FD_CLOEXEC));
 	if (rc < 0)
 		goto kernel;
+connected:
 	s->peer_len = pl_addr_to_sa(&a, port, s->family, &s->peer);
 	if (pl_ctl_pod_addr(s->ctl, a.family, &me))
 		me = a;
@@ -1035,11 +1071,14 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 	if (!s || s->kind != PL_LISTEN)
 		return pl_real.accept4(fd, addr, alen, flags);
 	for (;;) {
-		struct pl_pending *p = queue_pop(s);
-		struct epoll_event ev[3];
-		bool kernel = false, ctl = false;
+		struct pl_pending *p;
+		struct epoll_event ev[4];
+		bool kernel = false, ctl = false, peer = false;
 		int n, timeout = 0;
 
+		if (s->published)
+			pl_direct_serve();  /* shared memory only: no system call */
+		p = queue_pop(s);
 		if (p)
 			return accept_hostlane(s, p, addr, alen, flags);
 		/* The fd is the epoll set of the kernel listener, the accept
@@ -1056,14 +1095,26 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 				spin_end = pl_now_ns() + (int64_t)pl_spin_ns();
 			timeout = pl_now_ns() < spin_end ? 0 : ms;
 		}
-		n = pl_real.epoll_wait(fd, ev, 3, timeout);
-		if (n < 0 && errno != EINTR)
+		n = pl_real.epoll_wait(fd, ev, 4, timeout);
+		/* A signal handler ran: the kernel's accept returns EINTR too
+		 * (it restarts only with SA_RESTART, which we cannot see;
+		 * callers loop on EINTR). */
+		if (n < 0)
 			return -1;
 		for (int i = 0; i < n; i++) {
 			kernel |= ev[i].data.u32 == LISTEN_EV_KERNEL;
 			ctl |= ev[i].data.u32 == LISTEN_EV_CTL;
+			peer |= ev[i].data.u32 == LISTEN_EV_PEER;
 		}
 		first = false;
+		if (peer) {
+			/* Reset first, then look: an announcement after the
+			 * look rings again. */
+			pl_direct_bell_clear();
+			pl_direct_serve();
+			if (s->q_head)
+				continue;
+		}
 		if (ctl) {
 			accepting = s;
 			pl_ctl_drain(s->ctl);
@@ -1781,6 +1832,38 @@ void pl_sock_atfork_child(void)
 			pl_shref_join(s->shref);
 		if (s->kind == PL_CONN)
 			atomic_store(&s->forked, 1);
+	}
+}
+
+void pl_sock_atfork_prepare(void)
+{
+	int bell = pl_direct_bell_fd();
+	struct pl_ctl *c = NULL;
+	bool any = false;
+
+	if (bell < 0)
+		return;
+	pthread_mutex_lock(&socks_lock);
+	for (struct pl_sock *s = listeners; s; s = s->next_listener)
+		if (s->published) {
+			any = true;
+			c = s->ctl;
+			s->published = false;
+			pl_real.epoll_ctl(s->lep, EPOLL_CTL_DEL, bell, NULL);
+		}
+	pthread_mutex_unlock(&socks_lock);
+	if (!any)
+		return;
+	/* The child shares the listeners: from now on connections to them go
+	 * through the monitor, which hands them to whichever process reads
+	 * the channel first. */
+	pl_direct_off();
+	if (pl_ctl_own(c)) {
+		struct hl_proto_msg req, rep;
+		int fds[HL_PROTO_MAX_FDS];
+
+		hl_proto_init(&req, HL_OP_DIRECT_OFF, 0);
+		pl_ctl_call(c, &req, &rep, fds);
 	}
 }
 

@@ -34,6 +34,7 @@ static void copy_proc(struct hl_stats_proc *to, struct hl_stats_proc *from)
 	atomic_store(&to->rx_calls, atomic_load(&from->rx_calls));
 	atomic_store(&to->wakeups, atomic_load(&from->wakeups));
 	atomic_store(&to->ctl_calls, atomic_load(&from->ctl_calls));
+	atomic_store(&to->direct, atomic_load(&from->direct));
 }
 
 int pl_stats_attach(int fd, pid_t owner)
@@ -125,11 +126,12 @@ void pl_stats_dump(void)
 		     "pid=%d conns=%" PRIu64 " fallbacks=%" PRIu64
 		     " tx_bytes=%" PRIu64 " rx_bytes=%" PRIu64 " tx_calls=%" PRIu64
 		     " rx_calls=%" PRIu64 " wakeups=%" PRIu64 " ctl_calls=%" PRIu64
-		     " off=%d\n",
+		     " direct=%" PRIu64 " off=%d\n",
 		     (int)getpid(), atomic_load(&s->conns), atomic_load(&s->fallbacks),
 		     atomic_load(&s->tx_bytes), atomic_load(&s->rx_bytes),
 		     atomic_load(&s->tx_calls), atomic_load(&s->rx_calls),
-		     atomic_load(&s->wakeups), atomic_load(&s->ctl_calls), atomic_load(&pl_off));
+		     atomic_load(&s->wakeups), atomic_load(&s->ctl_calls),
+		     atomic_load(&s->direct), atomic_load(&pl_off));
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;

@@ -229,13 +229,15 @@ static int cmd_conns(struct ctl *c, int argc, char **argv)
 	if (rc == 0 && c->json) {
 		print_json(all);
 	} else if (rc == 0) {
-		printf("%-32s %8s %5s %8s %9s %12s %12s %10s %10s %8s\n", "POD / PROCESS", "PID", "OPEN",
-		       "CONNS", "FALLBACKS", "TX_BYTES", "RX_BYTES", "TX_CALLS", "RX_CALLS", "WAKEUPS");
+		printf("%-32s %8s %5s %8s %8s %9s %12s %12s %10s %10s %8s\n", "POD / PROCESS", "PID",
+		       "OPEN", "CONNS", "DIRECT", "FALLBACKS", "TX_BYTES", "RX_BYTES", "TX_CALLS",
+		       "RX_CALLS", "WAKEUPS");
 		cJSON_ArrayForEach(p, all) {
 			printf("%s\n", str(p, "pod"));
 			cJSON_ArrayForEach(pr, cJSON_GetObjectItemCaseSensitive(p, "processes")) {
-				printf("  %-30s %8.0f %5.0f %8.0f %9.0f %12.0f %12.0f %10.0f %10.0f %8.0f\n", "",
-				       num(pr, "pid"), num(pr, "open"), num(pr, "conns"), num(pr, "fallbacks"),
+				printf("  %-30s %8.0f %5.0f %8.0f %8.0f %9.0f %12.0f %12.0f %10.0f %10.0f %8.0f\n",
+				       "", num(pr, "pid"), num(pr, "open"), num(pr, "conns"), num(pr, "direct"),
+				       num(pr, "fallbacks"),
 				       num(pr, "tx_bytes"), num(pr, "rx_bytes"), num(pr, "tx_calls"),
 				       num(pr, "rx_calls"), num(pr, "wakeups"));
 				conn_rows(pr);

@@ -49,6 +49,10 @@ struct ep_region {
 	 * holder[1]; used[side] has a bit per slot that side holds. */
 	uint32_t n_slots;
 	uint64_t used[2];
+	/* A direct region (v3, docs/monitor.md): the connector sets up every
+	 * connection after the first itself; the monitor never hands out a
+	 * slot of it again and reads the rings to see which are in use. */
+	bool direct;
 };
 
 struct ep_client {
@@ -60,6 +64,8 @@ struct ep_client {
 	bool hello;
 	uint16_t version;              /* negotiated at HELLO */
 	struct hl_stats_hdr *stats;    /* its stats region (v2), or NULL */
+	int bell;                      /* v3: its doorbell eventfd, or -1 */
+	bool direct;                   /* v3: takes direct connections */
 };
 
 struct ep_listener {
@@ -148,6 +154,20 @@ static void region_release(struct hl_ep_node *n, struct ep_region *g)
  */
 static uint64_t slots_busy(struct ep_region *g)
 {
+	if (g->direct) {
+		uint64_t busy = 0;
+
+		/* A slot is in use while a side whose process is still
+		 * here has not closed it (a corrupt header: in use). */
+		for (uint32_t i = 0; i < g->n_slots; i++) {
+			int m = shmq_pair_closed(g->r, i);
+
+			for (unsigned s = 0; s < 2; s++)
+				if (g->holder[s] && (m < 0 || !(m & (1 << s))))
+					busy |= UINT64_C(1) << i;
+		}
+		return busy;
+	}
 	for (uint64_t b = g->used[0] | g->used[1]; b; b &= b - 1) {
 		uint32_t i = (uint32_t)__builtin_ctzll(b);
 		int m = shmq_pair_closed(g->r, i);
@@ -196,7 +216,8 @@ static uint32_t slots_per_region(void)
 	if (!n) {
 		uint32_t k = HL_PROTO_MAX_SLOTS;
 
-		while (k > 1 && shmq_region_bytes(k, SLOT_CAPACITY) > HL_EP_PAGE)
+		/* with room for a direct region's control block */
+		while (k > 1 && shmq_region_bytes(k, SLOT_CAPACITY) + HL_DIRECT_BLK > HL_EP_PAGE)
 			k--;
 		n = k;
 	}
@@ -211,7 +232,7 @@ static struct ep_region *slot_find(struct hl_ep_node *n, const struct ep_client 
 	for (struct ep_region *g = n->regions; g; g = g->next) {
 		uint64_t all = (UINT64_C(1) << g->n_slots) - 1, busy;
 
-		if (!g->n_slots || g->holder[0] != c || g->holder[1] != l)
+		if (!g->n_slots || g->direct || g->holder[0] != c || g->holder[1] != l)
 			continue;
 		busy = slots_busy(g);
 		if (busy != all) {
@@ -360,6 +381,8 @@ static void client_free(struct ep_client *c)
 	slot_gc(n);
 	if (c->stats)
 		munmap(c->stats, HL_STATS_SIZE);
+	if (c->bell >= 0)
+		close(c->bell);
 	hl_loop_del(n->o.loop, c->fd);
 	close(c->fd);
 	if (c->pidfd >= 0) {
@@ -599,7 +622,44 @@ static unsigned conn_fds(int *fds, const struct ep_region *g, bool slot, bool fr
 		fds[n++] = efd[2 * i + side];
 		fds[n++] = efd[2 * i + !side];
 	}
+	if (g->direct && side == 0)
+		fds[n++] = g->holder[1]->bell;  /* where to announce */
 	return n;
+}
+
+/*
+ * Makes fresh slot region @g a direct one if both processes speak v3 and
+ * the listener's takes direct connections: the control block goes at the
+ * region's end, and every slot but @pair (the first connection's) starts
+ * closed on both sides, free for the connector to take.
+ */
+static void direct_setup(struct ep_region *g, const struct ep_client *c,
+			 const struct ep_client *l, uint32_t pair)
+{
+	struct hl_direct_blk *b;
+
+	if (c->version < 3 || l->version < 3 || !l->direct || l->bell < 0 ||
+	    !(b = shmq_region_tail(g->r, HL_DIRECT_BLK)))
+		return;
+	memset(b, 0, sizeof(*b));
+	for (uint32_t i = 0; i < g->n_slots; i++) {
+		struct shmq_ep *e[2] = { NULL, NULL };
+
+		if (i == pair)
+			continue;
+		e[0] = shmq_ep_attach(g->r, i, 0);
+		e[1] = shmq_ep_attach(g->r, i, 1);
+		if (!e[0] || !e[1]) {
+			shmq_ep_detach(e[0]);
+			shmq_ep_detach(e[1]);
+			return;  /* a plain slot region then */
+		}
+		shmq_ep_close(e[0]);
+		shmq_ep_close(e[1]);
+	}
+	b->n_slots = g->n_slots;
+	b->magic = HL_DIRECT_MAGIC;
+	g->direct = true;
 }
 
 /*
@@ -663,6 +723,11 @@ static unsigned do_connect(struct ep_client *c, const struct hl_proto_msg *req,
 		g->n_slots = slot ? np : 0;
 		if (!rc)
 			rc = make_efds(efd, 2 * np);
+		if (!rc && slot) {
+			/* holder[1] names the doorbell in conn_fds() */
+			g->holder[1] = l->c;
+			direct_setup(g, c, l->c, pair);
+		}
 	}
 	if (rc)
 		goto fail;
@@ -676,6 +741,7 @@ static unsigned do_connect(struct ep_client *c, const struct hl_proto_msg *req,
 	ev.u.conn.peer = peer_addr(c->ep, q->addr.family);
 	ev.u.conn.size = g->bytes;
 	ev.u.conn.flags = slot ? HL_CONN_F_SLOT | (fresh ? HL_CONN_F_REGION : 0) : 0;
+	ev.u.conn.flags |= g->direct ? HL_CONN_F_DIRECT : 0;
 	ev.u.conn.slots = slot && fresh ? g->n_slots : 0;
 	nfds = conn_fds(evfds, g, slot, fresh, 1, c->pidfd, efd);
 	rc = send_msg(l->c->fd, &ev, evfds, nfds);
@@ -718,6 +784,16 @@ static void do_conn_close(struct ep_client *c, const struct hl_proto_msg *req,
 	struct ep_region *g = region_find(c->ep->node, q->region_id);
 	uint64_t bit = UINT64_C(1) << q->pair;
 
+	if (c->version >= 3 && g && g->direct && q->pair < g->n_slots && g->holder[q->side] == c) {
+		/* Slots of a direct region are free when both sides closed
+		 * their ring: close this side's for it. */
+		struct shmq_ep *e = shmq_ep_attach(g->r, q->pair, q->side);
+
+		if (e)
+			shmq_ep_close(e);
+		g->used[q->side] &= ~bit;
+		return;
+	}
 	if (c->version < 2 || !g || q->pair >= g->n_slots || g->holder[q->side] != c ||
 	    !(g->used[q->side] & bit)) {
 		set_error(rep, -ENOENT, "slot %u of region %u (side %u) is not held by this client",
@@ -751,6 +827,12 @@ static bool serve(struct ep_client *c, const struct hl_proto_msg *req)
 				rep.u.hello_rep.flags |= HL_HELLO_F_STATS;
 				nfds = 1;
 			}
+			if (!rep.hdr.status && c->version >= 3 && c->bell < 0 &&
+			    (c->bell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) >= 0) {
+				rep.u.hello_rep.flags |= HL_HELLO_F_BELL;
+				fds[nfds++] = c->bell;
+				c->direct = true;
+			}
 			break;
 		case HL_OP_REGION_ALLOC:
 			fds[0] = do_region_alloc(c, req, &rep);
@@ -761,6 +843,12 @@ static bool serve(struct ep_client *c, const struct hl_proto_msg *req)
 		case HL_OP_UNLISTEN: do_unlisten(c, req, &rep); break;
 		case HL_OP_CONNECT: nfds = do_connect(c, req, &rep, fds, efd_close); break;
 		case HL_OP_CONN_CLOSE: do_conn_close(c, req, &rep); break;
+		case HL_OP_DIRECT_OFF:
+			/* Its listeners are shared with children now: a
+			 * connection announced to it might be taken by
+			 * neither. Later regions to it are plain slot ones. */
+			c->direct = false;
+			break;
 		}
 	}
 	if (c->version)
@@ -876,6 +964,7 @@ static void client_new(struct hl_endpoint *ep, int fd)
 	}
 	c->ep = ep;
 	c->fd = fd;
+	c->bell = -1;
 	c->pid = cr.pid;
 	c->uid = cr.uid;
 	c->pidfd = peer_pidfd(fd, cr.pid);
@@ -1137,6 +1226,7 @@ void hl_ep_walk_stats(const struct hl_endpoint *ep, hl_ep_proc_cb pcb, hl_ep_con
 		p.rx_calls = atomic_load_explicit(&s.rx_calls, memory_order_relaxed);
 		p.wakeups = atomic_load_explicit(&s.wakeups, memory_order_relaxed);
 		p.ctl_calls = atomic_load_explicit(&s.ctl_calls, memory_order_relaxed);
+		p.direct = atomic_load_explicit(&s.direct, memory_order_relaxed);
 		recs = (const struct hl_stats_conn *)((const char *)c->stats + HL_STATS_HDR);
 		for (unsigned i = 0; i < HL_STATS_RECS; i++)
 			p.open += atomic_load_explicit(&recs[i].state, memory_order_relaxed) == 1;

@@ -88,6 +88,7 @@ struct hl_ep_proc_info {
 	pid_t pid;
 	unsigned open;                 /* connections listed in its region */
 	uint64_t conns, fallbacks, tx_bytes, rx_bytes, tx_calls, rx_calls, wakeups, ctl_calls;
+	uint64_t direct;
 };
 struct hl_ep_conn_info {
 	int fd;

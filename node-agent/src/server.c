@@ -744,6 +744,7 @@ static void conns_proc(void *arg, const struct hl_ep_proc_info *p)
 	cJSON_AddNumberToObject(o, "rx_calls", (double)p->rx_calls);
 	cJSON_AddNumberToObject(o, "wakeups", (double)p->wakeups);
 	cJSON_AddNumberToObject(o, "ctl_calls", (double)p->ctl_calls);
+	cJSON_AddNumberToObject(o, "direct", (double)p->direct);
 	w->conns = cJSON_AddArrayToObject(o, "connections");
 }
 

@@ -93,6 +93,17 @@ SHMQ_API void shmq_region_close(struct shmq_region *r);
 SHMQ_API int shmq_region_fd(const struct shmq_region *r);
 /** shmq_region_size() - bytes mapped. */
 SHMQ_API size_t shmq_region_size(const struct shmq_region *r);
+/**
+ * shmq_region_tail() - the last @len bytes of the mapping, for the caller's
+ * own use (e.g. a control block next to the rings), if no ring pair of the
+ * region's layout reaches into them.
+ * Return: a pointer into the mapping, or NULL with errno EPROTO (bad
+ * header), ENOSPC (the pairs reach into them) or EINVAL (@len 0 or larger
+ * than the mapping). The bytes are shared with the peer: treat what is read
+ * there as untrusted.
+ * Thread safety: any thread.
+ */
+SHMQ_API void *shmq_region_tail(struct shmq_region *r, size_t len);
 /** shmq_region_is_hugetlb() - 1 if backed by hugepages, 0 if not. */
 SHMQ_API int shmq_region_is_hugetlb(const struct shmq_region *r);
 /** shmq_region_is_sealed() - 1 if the memfd size is sealed, 0 if not. */

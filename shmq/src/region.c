@@ -295,6 +295,35 @@ static int pair_locate(struct shmq_region *r, uint32_t idx, uint8_t **mem, size_
 	return 0;
 }
 
+void *shmq_region_tail(struct shmq_region *r, size_t len)
+{
+	struct shmq_abi_region h;
+	uint8_t *mem;
+	size_t plen;
+	int rc;
+
+	if (!len || len > r->size) {
+		errno = EINVAL;
+		return NULL;
+	}
+	memcpy(&h, r->base, sizeof(h));
+	if (h.n_pairs) {
+		rc = pair_locate(r, h.n_pairs - 1, &mem, &plen);
+		if (rc) {
+			errno = -rc;
+			return NULL;
+		}
+		if ((size_t)(mem - r->base) + plen > r->size - len) {
+			errno = ENOSPC;
+			return NULL;
+		}
+	} else if (SHMQ_REGION_HDR_SIZE > r->size - len) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	return r->base + r->size - len;
+}
+
 int shmq_region_pairs(struct shmq_region *r)
 {
 	struct shmq_abi_region h;

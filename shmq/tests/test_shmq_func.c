@@ -420,6 +420,19 @@ START_TEST(test_region)
 	ck_assert_int_eq(shmq_pair_closed(r, 3), 0);
 	ck_assert_int_eq(shmq_pair_closed(r, 4), -ENOENT);
 	ck_assert(!shmq_ep_attach(m, 4, 0) && errno == ENOENT);
+	/* the tail after the pairs is the caller's; not where pairs lie */
+	{
+		size_t spare = shmq_region_size(r) - shmq_region_bytes(4, 65536);
+		uint8_t *t = shmq_region_tail(m, spare);
+
+		ck_assert_ptr_nonnull(t);
+		ck_assert_ptr_eq(shmq_region_tail(r, spare), (uint8_t *)shmq_region_tail(r, 1) - spare + 1);
+		ck_assert(!shmq_region_tail(m, spare + 1) && errno == ENOSPC);
+		ck_assert(!shmq_region_tail(m, 0) && errno == EINVAL);
+		ck_assert(!shmq_region_tail(m, shmq_region_size(m) + 1) && errno == EINVAL);
+		t[0] = 0x5a;  /* shared: the creator's mapping sees it */
+		ck_assert_int_eq(*(uint8_t *)shmq_region_tail(r, spare), 0x5a);
+	}
 	/* a corrupt region header is refused */
 	raw = mmap(NULL, shmq_region_size(r), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ck_assert(raw != MAP_FAILED);
@@ -429,6 +442,7 @@ START_TEST(test_region)
 	raw[24] = 0xff; /* n_pairs beyond the mapping */
 	ck_assert_int_eq(shmq_region_pairs(m), -EPROTO);
 	ck_assert(!shmq_ep_attach(m, 0, 0) && errno == EPROTO);
+	ck_assert(!shmq_region_tail(m, 64) && errno == EPROTO);
 	raw[24] = 4;
 	munmap(raw, shmq_region_size(r));
 	shmq_region_close(m);

@@ -1,6 +1,11 @@
 /* connrate: connect/accept/close rate loop for hack/bench.d/50-sockets.sh.
  *
- *   connrate server IP PORT          accept, close, forever (until killed)
+ *   connrate server IP PORT          accept, close, until SIGTERM (then it
+ *                                    exits normally: atexit handlers run);
+ *                                    prints "accepted N" at the end
+ *   connrate server-fork IP PORT     the same, after forking a child that
+ *                                    shares the listener and only sleeps
+ *                                    (like a server's snapshot child)
  *   connrate client IP PORT SECONDS  connect, wait for the server's close
  *                                    (so every counted connection was
  *                                    accepted), close; prints
@@ -11,11 +16,14 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,18 +35,41 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int serve(const struct sockaddr_in *a)
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int serve(const struct sockaddr_in *a, bool fork_child)
 {
 	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	struct sigaction sa = { .sa_handler = on_term };  /* no SA_RESTART */
+	pid_t child = -1;
+	long n = 0;
 
 	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(l, (const struct sockaddr *)a, sizeof(*a)) < 0 || listen(l, 4096) < 0) {
 		perror("connrate: listen");
 		return 1;
 	}
+	if (fork_child) {
+		child = fork();
+		if (child == 0) {
+			pause();
+			_exit(0);
+		}
+		if (child < 0) {
+			perror("connrate: fork");
+			return 1;
+		}
+	}
+	sigaction(SIGTERM, &sa, NULL);
 	printf("ready\n");
 	fflush(stdout);
-	for (;;) {
+	while (!stop) {
 		int c = accept(l, NULL, NULL);
 
 		if (c < 0) {
@@ -47,8 +78,15 @@ static int serve(const struct sockaddr_in *a)
 			perror("connrate: accept");
 			return 1;
 		}
+		n++;
 		close(c);
 	}
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	printf("accepted %ld\n", n);
+	return 0;
 }
 
 static int client(const struct sockaddr_in *a, double secs)
@@ -84,7 +122,8 @@ int main(int argc, char **argv)
 	long port;
 
 	if (argc < 4 || (strcmp(argv[1], "client") == 0 && argc != 5)) {
-		fprintf(stderr, "usage: connrate server IP PORT | connrate client IP PORT SECONDS\n");
+		fprintf(stderr, "usage: connrate server|server-fork IP PORT | "
+			"connrate client IP PORT SECONDS\n");
 		return 2;
 	}
 	port = strtol(argv[3], NULL, 10);
@@ -93,7 +132,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "connrate: bad address %s:%s\n", argv[2], argv[3]);
 		return 2;
 	}
-	if (strcmp(argv[1], "server") == 0)
-		return serve(&a);
+	if (strcmp(argv[1], "server") == 0 || strcmp(argv[1], "server-fork") == 0)
+		return serve(&a, strcmp(argv[1], "server-fork") == 0);
 	return client(&a, strtod(argv[4], NULL));
 }

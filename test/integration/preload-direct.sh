@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Direct connections (protocol v3, docs/monitor.md): after the first
+# connection between two preloaded processes, the connector sets up the next
+# ones with the listener process alone, without a request to the monitor.
+# Between two pods (real plugin + agent), test/connrate runs its
+# connect/wait-for-close/close loop for a second under LD_PRELOAD; the
+# layer's own counters (HOSTLANE_STATS, written at exit) must show:
+#   * the client: every connection over hostlane, all but the first direct,
+#     and only its HELLO and first CONNECT as control requests;
+#   * the server: it accepted every one of them (so none was answered by a
+#     reset), all but the first direct.
+# Then the same with a server that forks a child sharing the listener (as a
+# server's snapshot child does): direct connections stop (an announcement
+# must reach a process that takes it), every connection still works, now
+# through the monitor.
+. "$(dirname "$0")/../lib/tap.sh"
+need_root
+. "$(dirname "$0")/../lib/pods.sh"
+preload_require
+cr=$BUILD/test/connrate
+[ -x "$cr" ] || tap_skip_all "$cr not built (make tests)"
+pods_setup
+pod_create srv || { tap_fail "pod srv"; tap_done; exit 1; }
+pod_create cli || { tap_fail "pod cli"; tap_done; exit 1; }
+ip_s=$(pod_ip srv)
+preload_env
+
+# field FILE KEY: KEY=value from a HOSTLANE_STATS line.
+field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$1" | head -1; }
+
+# run MODE PORT: server (MODE server|server-fork) and a 1 s client; the
+# stats files are $CNI_TMP/{srv,cli}-PORT.st, outputs .out.
+run() {
+	local mode=$1 p=$2 spid
+	pod_bg srv env "${HL_ENV[@]}" HOSTLANE_STATS="$CNI_TMP/srv-$p.st" "$cr" "$mode" "$ip_s" "$p" \
+		>"$CNI_TMP/srv-$p.out" 2>&1
+	spid=$POD_BG_PID
+	for _ in $(seq 100); do grep -q '^ready' "$CNI_TMP/srv-$p.out" && break; sleep 0.05; done
+	grep -q '^ready' "$CNI_TMP/srv-$p.out" || { pod_kill "$spid"; return 1; }
+	pod_exec cli env "${HL_ENV[@]}" HOSTLANE_STATS="$CNI_TMP/cli-$p.st" "$cr" client "$ip_s" "$p" 1 \
+		>"$CNI_TMP/cli-$p.out" 2>&1
+	kill -TERM "$spid" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
+	pod_kill "$spid"
+	sed 's/^/# /' "$CNI_TMP/cli-$p.out" "$CNI_TMP/srv-$p.out" "$CNI_TMP/cli-$p.st" "$CNI_TMP/srv-$p.st"
+	return 0
+}
+
+ok "direct: client and server ran" run server 7301
+n=$(sed -n 's/^conns \([0-9]*\) failed 0 .*/\1/p' "$CNI_TMP/cli-7301.out")
+acc=$(sed -n 's/^accepted \([0-9]*\)$/\1/p' "$CNI_TMP/srv-7301.out")
+c=$CNI_TMP/cli-7301.st s=$CNI_TMP/srv-7301.st
+ok "direct: the client made connections, none failed (${n:-none})" test "${n:-0}" -ge 100
+tap_eq "direct: the server accepted each of them" "n=$n" "n=${acc:-none}"
+tap_eq "direct: the client's connections all over hostlane" "$n 0" "$(field "$c" conns) $(field "$c" fallbacks)"
+tap_eq "direct: all but the first set up without the monitor (client)" $((n - 1)) "$(field "$c" direct)"
+tap_eq "direct: the client's control requests: HELLO and one CONNECT" 2 "$(field "$c" ctl_calls)"
+tap_eq "direct: the server's connections all over hostlane" "n=$n" "n=$(field "$s" conns)"
+tap_eq "direct: all but the first taken from the listener's announcements" $((n - 1)) "$(field "$s" direct)"
+
+ok "fork: client and server ran" run server-fork 7302
+n=$(sed -n 's/^conns \([0-9]*\) failed 0 .*/\1/p' "$CNI_TMP/cli-7302.out")
+acc=$(sed -n 's/^accepted \([0-9]*\)$/\1/p' "$CNI_TMP/srv-7302.out")
+c=$CNI_TMP/cli-7302.st
+ok "fork: the client made connections, none failed (${n:-none})" test "${n:-0}" -ge 100
+tap_eq "fork: the server accepted each of them" "n=$n" "n=${acc:-none}"
+tap_eq "fork: the client's connections all over hostlane" "$n 0" "$(field "$c" conns) $(field "$c" fallbacks)"
+tap_eq "fork: none direct: a shared listener is served through the monitor" 0 "$(field "$c" direct)"
+tap_done
