@@ -182,7 +182,7 @@ static int check_request_body(const struct hl_proto_msg *m)
 		       0 : -EINVAL;
 	}
 	case HL_OP_DIRECT_OFF:
-		return 0;  /* the body is all zero (checked by the caller) */
+		return all_zero(&m->u.direct_off, sizeof(m->u.direct_off)) ? 0 : -EINVAL;
 	}
 	return -EOPNOTSUPP;
 }

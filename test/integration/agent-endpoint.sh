@@ -95,6 +95,15 @@ if [ $rc = 0 ]; then tap_ok "slot connections: one region per process pair, slot
 else tap_fail "slot connections" "$out"; fi
 ok "the clients' exit releases the slot regions" \
 	wait_usage "$key_a" "quota=16777216 used=0 clients=0 regions=0"
+
+# Direct regions (protocol v3).
+out=$(ip netns exec "$ns_a" "$harness" direct $ip_a 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+if [ $rc = 0 ]; then tap_ok "direct regions: control block, doorbell, never handed out again, DIRECT_OFF"
+else tap_fail "direct regions" "$out"; fi
+ok "the clients' exit releases the direct regions" \
+	wait_usage "$key_a" "quota=16777216 used=0 clients=0 regions=0"
 out=$(in_ns "$ns_a" info 2>&1)
 tap_eq "pod A's endpoint still serves after the hostile client" \
 	"pod_key=$key_a ips=$ip_a,fd77::1 quota=16777216 used=0 version=1" "$out"

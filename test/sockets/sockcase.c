@@ -1042,6 +1042,60 @@ static void c_refused(void)
 	close(fd);
 }
 
+/* A listener closed and opened again on the same port, between
+ * connections the layer sets up without the monitor (all but the first):
+ * refused while nothing listens, served again after. */
+static void s_relisten(void)
+{
+	int l = srv_listen(), c, ctl;
+
+	for (int i = 0; i < 3; i++) {
+		c = srv_accept(l);
+		rec_recv("recv", c, 1, MSG_WAITALL);
+		rec_send("send", c, "y", 0);
+		rec_recv("recv eof", c, 1, 0);
+		close(c);
+	}
+	ctl = srv_accept(l);
+	rec_rc("close listener", close(l));
+	go_send(ctl);
+	go_wait(ctl);
+	l = srv_listen_nr();
+	go_send(ctl);
+	c = srv_accept(l);
+	rec_recv("recv after relisten", c, 1, MSG_WAITALL);
+	rec_send("send", c, "z", 0);
+	rec_recv("recv eof", c, 1, 0);
+	close(c);
+	close(l);
+	close(ctl);
+}
+
+static void c_relisten(void)
+{
+	int fd, ctl, s;
+
+	for (int i = 0; i < 3; i++) {
+		fd = cli_connect();
+		rec_send("send", fd, "x", 0);
+		rec_recv("recv", fd, 1, MSG_WAITALL);
+		close(fd);
+	}
+	ctl = cli_connect();
+	go_wait(ctl);
+	s = tcp_socket();
+	rec_rc("connect while nothing listens", connect(s, (struct sockaddr *)&srv_addr,
+						       sizeof(srv_addr)));
+	close(s);
+	go_send(ctl);
+	go_wait(ctl);
+	fd = cli_connect();
+	rec_send("send", fd, "x", 0);
+	rec_recv("recv after relisten", fd, 1, MSG_WAITALL);
+	close(fd);
+	close(ctl);
+}
+
 /* Peer killed mid-stream: the writer gets EPIPE or ECONNRESET (which one
  * depends on whether the reset or the FIN is seen first: printed as the
  * invariant), never SIGPIPE with MSG_NOSIGNAL; a reader sees EOF. */
@@ -1383,6 +1437,7 @@ static const struct sockcase {
 	{ "threads", s_threads, c_threads },
 	{ "many-conns", s_many, c_many },
 	{ "refused", s_refused, c_refused },
+	{ "relisten", s_relisten, c_relisten },
 	{ "peer-killed", s_killed, c_killed },
 	{ "options", s_options, c_options },
 	{ "timeouts", s_timeouts, c_timeouts },

@@ -45,6 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case HL_OP_REGION_FREE:
 			assert(m.u.region_free.region_id);
 			break;
+		case HL_OP_DIRECT_OFF:
+			assert(!m.u.direct_off.reserved[0] && !m.u.direct_off.reserved[1]);
+			break;
 		default:
 			assert(0 && "accepted an unknown op");
 		}
@@ -55,6 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!m.hdr.status && (m.hdr.op == HL_OP_CONNECT || m.hdr.op == HL_OP_EV_ACCEPT) &&
 			    (m.u.conn.flags & HL_CONN_F_REGION))
 				assert(m.u.conn.slots && m.u.conn.pair < m.u.conn.slots);
+			if (!m.hdr.status && (m.hdr.op == HL_OP_CONNECT || m.hdr.op == HL_OP_EV_ACCEPT) &&
+			    (m.u.conn.flags & HL_CONN_F_DIRECT))
+				assert(m.u.conn.flags & HL_CONN_F_SLOT);
 			if (m.hdr.status)
 				assert(memchr(m.u.error.reason, 0, sizeof(m.u.error.reason)));
 			if (!m.hdr.status && m.hdr.op == HL_OP_HELLO)

@@ -12,6 +12,9 @@
  *       sends malformed requests, checks each gets the right error reply and
  *       that the endpoint keeps serving; prints one line per check, exits 1
  *       if any failed.
+ *   ep-harness direct IP      direct regions (protocol v3): the control block,
+ *       slots pre-closed, the doorbell, no slot of a direct region handed
+ *       out again, CONN_CLOSE, v2 connectors, DIRECT_OFF
  *   ep-harness slots IP       slot connections (protocol v2) between two
  *       clients of @hostlane in this netns, IP being the pod's address: one
  *       region per process pair, fds only with the first connection, slots
@@ -330,27 +333,31 @@ static int hostile(void)
 struct sclient {
 	int fd;
 	uint32_t seq;
+	int bell;   /* v3: the doorbell from HELLO, or -1 */
 };
 
 static struct sclient sdial(uint16_t version)
 {
-	struct sclient c = { .fd = dial() };
+	struct sclient c = { .fd = dial(), .bell = -1 };
 	struct hl_proto_msg m, r;
 	int fds[HL_PROTO_MAX_FDS];
+	int want = (version >= 2) + (version >= 3);
 
 	hl_proto_init(&m, HL_OP_HELLO, ++c.seq);
 	m.u.hello_req.min_version = 1;
 	m.u.hello_req.max_version = version;
 	hl_proto_fds_reset(fds);
 	if (send(c.fd, &m, sizeof(m), MSG_NOSIGNAL) != sizeof(m) ||
-	    hl_proto_recv_reply(c.fd, 0, recvmsg, close, &r, fds) != (version >= 2) ||
+	    hl_proto_recv_reply(c.fd, 0, recvmsg, close, &r, fds) != want ||
 	    r.hdr.status || r.u.hello_rep.version != version ||
-	    !(r.u.hello_rep.flags & HL_HELLO_F_STATS) != (version < 2)) {
+	    !(r.u.hello_rep.flags & HL_HELLO_F_STATS) != (version < 2) ||
+	    !(r.u.hello_rep.flags & HL_HELLO_F_BELL) != (version < 3)) {
 		fprintf(stderr, "ep-harness: HELLO v%u failed\n", version);
 		exit(1);
 	}
 	if (fds[0] >= 0)
 		close(fds[0]);  /* the stats region: not used here */
+	c.bell = version >= 3 ? fds[1] : -1;
 	return c;
 }
 
@@ -524,6 +531,106 @@ static int slots(const char *ip)
 	return failures ? 1 : 0;
 }
 
+/* ---- direct regions (v3) ------------------------------------------------------ */
+
+/* CONNECT @a -> @l:5000 keeping the connector's fds in @fds (n in *@na)
+ * and the listener's event in @ev (fds closed). Return: status. */
+static int dconnect(struct sclient *a, struct sclient *l, const char *ip, int *fds, int *na,
+		    struct hl_proto_msg *r, struct hl_proto_msg *ev, int *nl)
+{
+	struct hl_proto_msg m;
+	int lf[HL_PROTO_MAX_FDS];
+
+	hl_proto_init(&m, HL_OP_CONNECT, 0);
+	hl_proto_addr_parse(ip, &m.u.connect.addr);
+	m.u.connect.port = 5000;
+	m.u.connect.local_port = 40000;
+	m.u.connect.flags = HL_CONNECT_F_SLOT;
+	*na = scall(a, &m, r, fds);
+	if (*na < 0 || r->hdr.status)
+		return *na < 0 ? *na : r->hdr.status;
+	*nl = srecv(l, ev, lf);
+	close_fds(lf, *nl);
+	return *nl < 0 || ev->hdr.op != HL_OP_EV_ACCEPT ? -EPROTO : 0;
+}
+
+static int direct(const char *ip)
+{
+	struct sclient l = sdial(3), a = sdial(3), v2 = sdial(2);
+	struct hl_proto_msg m, r, ev;
+	int fds[HL_PROTO_MAX_FDS], na = 0, nl = 0, st, n;
+	struct shmq_region *reg = NULL;
+	const struct hl_direct_blk *b = NULL;
+	uint32_t id0, ns, closed = 0;
+	uint64_t v = 1;
+
+	hl_proto_init(&m, HL_OP_LISTEN, 0);
+	m.u.listen.port = 5000;
+	n = scall(&l, &m, &r, fds);
+	check(n == 0 && r.hdr.status == 0, "LISTEN 5000", n < 0 ? n : r.hdr.status);
+
+	st = dconnect(&a, &l, ip, fds, &na, &r, &ev, &nl);
+	ns = r.u.conn.slots;
+	check(st == 0 && r.u.conn.flags == (HL_CONN_F_SLOT | HL_CONN_F_REGION | HL_CONN_F_DIRECT) &&
+	      ev.u.conn.flags == r.u.conn.flags && ns >= 2 && ns <= HL_PROTO_MAX_SLOTS &&
+	      na == (int)(3 + 2 * ns) && nl == (int)(2 + 2 * ns),
+	      "v3 pair: a direct region; the connector also gets a doorbell", st ? st : na);
+	if (st || na != (int)(3 + 2 * ns))
+		return 1;
+	id0 = r.u.conn.region_id;
+	reg = shmq_region_map(fds[0]);
+	if (reg)
+		b = shmq_region_tail(reg, HL_DIRECT_BLK);
+	check(b && b->magic == HL_DIRECT_MAGIC && b->n_slots == ns,
+	      "its control block is at the region's end", 0);
+	for (uint32_t i = 0; i < ns; i++)
+		closed += shmq_pair_closed(reg, i) == 3;
+	check(shmq_pair_closed(reg, r.u.conn.pair) == 0 && closed == ns - 1,
+	      "the first connection's slot is open, every other one closed on both sides",
+	      (int)closed);
+	st = write(fds[na - 1], &v, sizeof(v)) == sizeof(v) &&
+	     read(l.bell, &v, sizeof(v)) == sizeof(v) && v == 1;
+	check(st, "the last fd is the listener process's doorbell", 0);
+	close_fds(fds, na);
+
+	st = dconnect(&a, &l, ip, fds, &na, &r, &ev, &nl);
+	check(st == 0 && (r.u.conn.flags & HL_CONN_F_REGION) && r.u.conn.region_id != id0,
+	      "the monitor never hands out a slot of a direct region: a new one", st);
+	close_fds(fds, na);
+
+	hl_proto_init(&m, HL_OP_CONN_CLOSE, 0);
+	m.u.conn_close.region_id = id0;
+	m.u.conn_close.pair = 0;
+	m.u.conn_close.side = 0;
+	n = scall(&a, &m, &r, fds);
+	check(n == 0 && r.hdr.status == 0 && (shmq_pair_closed(reg, 0) & 1),
+	      "CONN_CLOSE of a direct slot closes that side's ring", r.hdr.status);
+
+	st = dconnect(&v2, &l, ip, fds, &na, &r, &ev, &nl);
+	check(st == 0 && r.u.conn.flags == (HL_CONN_F_SLOT | HL_CONN_F_REGION) &&
+	      na == (int)(2 + 2 * ns), "a v2 connector: a plain slot region", st ? st : na);
+	close_fds(fds, na);
+
+	hl_proto_init(&m, HL_OP_DIRECT_OFF, 0);
+	n = scall(&l, &m, &r, fds);
+	check(n == 0 && r.hdr.status == 0, "DIRECT_OFF", r.hdr.status);
+	st = dconnect(&a, &l, ip, fds, &na, &r, &ev, &nl);
+	check(st == 0 && r.u.conn.flags == (HL_CONN_F_SLOT | HL_CONN_F_REGION),
+	      "after DIRECT_OFF: a plain slot region", st);
+	close_fds(fds, na);
+	st = dconnect(&a, &l, ip, fds, &na, &r, &ev, &nl);
+	check(st == 0 && r.u.conn.flags == HL_CONN_F_SLOT && na == 0,
+	      "and the monitor hands out its slots", st);
+
+	shmq_region_close(reg);
+	close(l.bell);
+	close(a.bell);
+	close(v2.fd);
+	close(a.fd);
+	close(l.fd);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "serve"))
@@ -532,6 +639,8 @@ int main(int argc, char **argv)
 		return hostile();
 	if (argc == 3 && !strcmp(argv[1], "slots"))
 		return slots(argv[2]);
-	fprintf(stderr, "usage: ep-harness serve POOL | hostile | slots IP\n");
+	if (argc == 3 && !strcmp(argv[1], "direct"))
+		return direct(argv[2]);
+	fprintf(stderr, "usage: ep-harness serve POOL | hostile | slots IP | direct IP\n");
 	return 2;
 }

@@ -29,13 +29,13 @@ static void m_flags(struct hl_proto_msg *m) { m_hello(m); m->hdr.flags = HL_PROT
 static void m_nfds(struct hl_proto_msg *m) { m_hello(m); m->hdr.nfds = 1; }
 static void m_hdr_reserved(struct hl_proto_msg *m) { m_hello(m); m->hdr.reserved[1] = 1; }
 static void m_trailing(struct hl_proto_msg *m) { m_hello(m); m->u.raw[sizeof(m->u.raw) - 1] = 1; }
-static void m_listen_v3(struct hl_proto_msg *m)
+static void m_listen_newer(struct hl_proto_msg *m)
 {
 	hl_proto_init(m, HL_OP_LISTEN, 1);
 	m->u.listen.port = 80;
-	m->hdr.version = 3;
+	m->hdr.version = HL_PROTO_VERSION + 1;
 }
-static void m_listen_v1(struct hl_proto_msg *m) { m_listen_v3(m); m->hdr.version = 1; }
+static void m_listen_v1(struct hl_proto_msg *m) { m_listen_newer(m); m->hdr.version = 1; }
 static void m_alloc(struct hl_proto_msg *m)
 {
 	hl_proto_init(m, HL_OP_REGION_ALLOC, 2);
@@ -107,6 +107,8 @@ static void m_cclose_id0(struct hl_proto_msg *m) { m_cclose(m); m->u.conn_close.
 static void m_cclose_side(struct hl_proto_msg *m) { m_cclose(m); m->u.conn_close.side = 2; }
 static void m_cclose_pair(struct hl_proto_msg *m) { m_cclose(m); m->u.conn_close.pair = 64; }
 static void m_cclose_resv(struct hl_proto_msg *m) { m_cclose(m); m->u.conn_close.reserved = 1; }
+static void m_doff(struct hl_proto_msg *m) { hl_proto_init(m, HL_OP_DIRECT_OFF, 7); }
+static void m_doff_resv(struct hl_proto_msg *m) { m_doff(m); m->u.direct_off.reserved[1] = 1; }
 
 static const struct {
 	const char *name;
@@ -131,7 +133,7 @@ static const struct {
 	{ "claims fds", m_nfds, 0, -EINVAL },
 	{ "header reserved", m_hdr_reserved, 0, -EINVAL },
 	{ "trailing byte", m_trailing, 0, -EINVAL },
-	{ "non-hello in version 3", m_listen_v3, 0, -EPROTONOSUPPORT },
+	{ "non-hello in a newer version", m_listen_newer, 0, -EPROTONOSUPPORT },
 	{ "non-hello in version 1", m_listen_v1, 0, 0 },
 	{ "alloc", m_alloc, 0, 0 },
 	{ "alloc 0 bytes", m_alloc_zero, 0, -EINVAL },
@@ -164,6 +166,8 @@ static const struct {
 	{ "conn close side 2", m_cclose_side, 0, -EINVAL },
 	{ "conn close slot 64", m_cclose_pair, 0, -EINVAL },
 	{ "conn close reserved", m_cclose_resv, 0, -EINVAL },
+	{ "direct off", m_doff, 0, 0 },
+	{ "direct off reserved", m_doff_resv, 0, -EINVAL },
 };
 
 START_TEST(test_requests)
@@ -217,7 +221,7 @@ static void r_event_seq(struct hl_proto_msg *m) { r_event(m); m->hdr.seq = 5; }
 static void r_error_reason(struct hl_proto_msg *m) { r_error(m); memset(m->u.error.reason, 'x', HL_PROTO_REASON_MAX); }
 static void r_error_positive(struct hl_proto_msg *m) { r_error(m); m->hdr.status = 5; }
 static void r_error_fds(struct hl_proto_msg *m) { r_error(m); m->hdr.nfds = 1; }
-static void r_hello_v3(struct hl_proto_msg *m) { r_hello(m); m->u.hello_rep.version = 3; }
+static void r_hello_newer(struct hl_proto_msg *m) { r_hello(m); m->u.hello_rep.version = HL_PROTO_VERSION + 1; }
 static void r_hello_stats(struct hl_proto_msg *m)
 {
 	r_hello(m);
@@ -225,7 +229,14 @@ static void r_hello_stats(struct hl_proto_msg *m)
 	m->u.hello_rep.flags = HL_HELLO_F_STATS;
 	m->hdr.nfds = 1;
 }
-static void r_hello_flag2(struct hl_proto_msg *m) { r_hello(m); m->u.hello_rep.flags = 2; }
+static void r_hello_flag4(struct hl_proto_msg *m) { r_hello(m); m->u.hello_rep.flags = 4; }
+static void r_hello_bell(struct hl_proto_msg *m)
+{
+	r_hello_stats(m);
+	m->u.hello_rep.version = 3;
+	m->u.hello_rep.flags |= HL_HELLO_F_BELL;
+	m->hdr.nfds = 2;
+}
 static void r_slot_first(struct hl_proto_msg *m)
 {
 	r_event(m);
@@ -246,6 +257,16 @@ static void r_slot_first_many(struct hl_proto_msg *m) { r_slot_first(m); m->u.co
 static void r_region_no_slot(struct hl_proto_msg *m) { r_conn(m); m->u.conn.flags = HL_CONN_F_REGION; }
 static void r_slot_pair(struct hl_proto_msg *m) { r_slot(m); m->u.conn.pair = 64; }
 static void r_conn_slots(struct hl_proto_msg *m) { r_conn(m); m->u.conn.slots = 1; }
+static void r_direct_first(struct hl_proto_msg *m)
+{
+	r_slot_first(m);
+	m->hdr.op = HL_OP_CONNECT;
+	m->hdr.seq = 5;
+	m->u.conn.flags |= HL_CONN_F_DIRECT;
+	m->hdr.nfds = 17;
+}
+static void r_direct_event(struct hl_proto_msg *m) { r_slot_first(m); m->u.conn.flags |= HL_CONN_F_DIRECT; }
+static void r_direct_no_slot(struct hl_proto_msg *m) { r_conn(m); m->u.conn.flags = HL_CONN_F_DIRECT; }
 
 static const struct {
 	const char *name;
@@ -267,10 +288,16 @@ static const struct {
 	{ "reason not terminated", r_error_reason, 0, -EINVAL },
 	{ "positive status", r_error_positive, 0, -EINVAL },
 	{ "error carrying fds", r_error_fds, 1, -EINVAL },
-	{ "hello version 3", r_hello_v3, 0, -EINVAL },
+	{ "hello in a newer version", r_hello_newer, 0, -EINVAL },
 	{ "hello with the stats region", r_hello_stats, 1, 0 },
 	{ "hello says stats, no fd", r_hello_stats, 0, -EINVAL },
-	{ "hello unknown flag", r_hello_flag2, 0, -EINVAL },
+	{ "hello unknown flag", r_hello_flag4, 0, -EINVAL },
+	{ "hello with stats and doorbell", r_hello_bell, 2, 0 },
+	{ "hello says doorbell, 1 fd", r_hello_bell, 1, -EINVAL },
+	{ "first direct connect reply, 17 fds", r_direct_first, 17, 0 },
+	{ "first direct connect reply, 16 fds", r_direct_first, 16, -EINVAL },
+	{ "first direct accept event, 16 fds", r_direct_event, 16, 0 },
+	{ "direct flag without slot", r_direct_no_slot, 4, -EINVAL },
 	{ "first slot event, 16 fds", r_slot_first, 16, 0 },
 	{ "first slot event, 15 fds", r_slot_first, 15, -EINVAL },
 	{ "first slot event, slot 7 of 7", r_slot_first_pair, 16, -EINVAL },
@@ -325,6 +352,7 @@ START_TEST(test_names)
 	struct hl_proto_msg m;
 
 	ck_assert_str_eq(hl_proto_op_name(HL_OP_CONN_CLOSE), "CONN_CLOSE");
+	ck_assert_str_eq(hl_proto_op_name(HL_OP_DIRECT_OFF), "DIRECT_OFF");
 	hl_proto_init(&m, HL_OP_REGION_ALLOC, 1);
 	ck_assert_uint_eq(hl_proto_reply_fds(&m), 1);
 	m.hdr.status = -ENOSPC;
