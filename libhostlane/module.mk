@@ -11,7 +11,8 @@ $(BUILD)/lib/libhostlane.a: $(HL_LIB_OBJS)
 # The LD_PRELOAD layer (docs/preload.md) is in the .so only.
 HL_PL_SRCS := libhostlane/src/pl_libc.c libhostlane/src/pl_fdtab.c libhostlane/src/pl_addr.c \
   libhostlane/src/pl_epset.c libhostlane/src/pl_ctl.c libhostlane/src/pl_sock.c libhostlane/src/pl_region.c \
-  libhostlane/src/pl_stats.c libhostlane/src/pl_poll.c libhostlane/src/pl_exec.c libhostlane/src/pl_exec_state.c
+  libhostlane/src/pl_stats.c libhostlane/src/pl_poll.c libhostlane/src/pl_exec.c libhostlane/src/pl_exec_state.c \
+  libhostlane/src/pl_direct_blk.c
 $(BUILD)/lib/libhostlane.so: $(HL_LIB_OBJS) $(call objs,$(HL_PL_SRCS)) $(BUILD)/lib/libshmq.a \
   libhostlane/libhostlane.map
 $(BUILD)/lib/libhostlane.so: VERSION_SCRIPT := libhostlane/libhostlane.map
@@ -31,11 +32,6 @@ $(BUILD)/test/test_preload_exec: $(call objs,libhostlane/tests/test_preload_exec
 UNIT_TESTS += $(BUILD)/test/test_preload_exec
 LIBS += $(BUILD)/lib/libhostlane.a $(BUILD)/lib/libhostlane.so
 
-# Fuzzer: the parser of the exec handover state (input from another image).
-$(BUILD)/fuzzobj/libhostlane/%.o: FUZZ_CFLAGS += -Ilibhostlane/include -Ilibhostlane/src -Ishmq/include
-$(BUILD)/fuzz/fuzz_pl_exec_state: $(patsubst %.c,$(BUILD)/fuzzobj/%.o,libhostlane/src/pl_exec_state.c \
-  libhostlane/fuzz/fuzz_pl_exec_state.c)
-FUZZERS += $(BUILD)/fuzz/fuzz_pl_exec_state
 INSTALL_LIBS += $(BUILD)/lib/libhostlane.a $(BUILD)/lib/libhostlane.so
 
 # Fuzzer: the parser of the exec handover state (input from another image).
@@ -43,6 +39,10 @@ $(BUILD)/fuzzobj/libhostlane/%.o: FUZZ_CFLAGS += -Ilibhostlane/include -Ilibhost
 $(BUILD)/fuzz/fuzz_pl_exec_state: $(patsubst %.c,$(BUILD)/fuzzobj/%.o,libhostlane/src/pl_exec_state.c \
   libhostlane/fuzz/fuzz_pl_exec_state.c)
 FUZZERS += $(BUILD)/fuzz/fuzz_pl_exec_state
+# Fuzzer: a direct region's control block (memory shared with a peer).
+$(BUILD)/fuzz/fuzz_pl_direct_blk: $(patsubst %.c,$(BUILD)/fuzzobj/%.o,libhostlane/src/pl_direct_blk.c \
+  libhostlane/fuzz/fuzz_pl_direct_blk.c)
+FUZZERS += $(BUILD)/fuzz/fuzz_pl_direct_blk
 INSTALL_HEADERS += libhostlane/include/hostlane.h libhostlane/include/hostlane_proto.h
 
 # Example: moves data between two pods through the handed-out queues.

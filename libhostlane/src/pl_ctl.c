@@ -310,8 +310,10 @@ static struct pl_ctl *ctl_open(void)
 	if (k && pl_stats_attach(fds[0], c->owner) < 0) {
 		/* the counters stay private: only hostlanectl conns misses them */
 	}
-	if (c->id.flags & HL_HELLO_F_BELL)
-		pl_direct_bell_take(fds[k]);
+	if ((c->id.flags & HL_HELLO_F_BELL) && !pl_direct_bell_take(fds[k])) {
+		hl_proto_init(&req, HL_OP_DIRECT_OFF, 0);
+		pl_ctl_call(c, &req, &rep, fds);
+	}
 	return c;
 }
 
@@ -356,7 +358,12 @@ void pl_ctl_atfork_child(void)
 
 bool pl_ctl_own(const struct pl_ctl *c)
 {
-	return c && c->owner == pl_pid() && !c->broken;
+	return pl_ctl_mine(c) && !c->broken;
+}
+
+bool pl_ctl_mine(const struct pl_ctl *c)
+{
+	return c && c->owner == pl_pid();
 }
 
 int pl_ctl_pod_addr(struct pl_ctl *c, int family, struct hl_proto_addr *a)

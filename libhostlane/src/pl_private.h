@@ -328,6 +328,9 @@ void pl_ctl_atfork_child(void);
 int pl_ctl_pod_addr(struct pl_ctl *c, int family, struct hl_proto_addr *a);
 /* True if @c is this process's own working channel. */
 bool pl_ctl_own(const struct pl_ctl *c);
+/* True if @c was opened by this process (working or not: direct regions
+ * it brought need no monitor). */
+bool pl_ctl_mine(const struct pl_ctl *c);
 
 /* ---- slot regions (pl_region.c) ---------------------------------------------- */
 
@@ -352,6 +355,11 @@ int pl_region_efd(const struct pl_region *g, uint32_t slot, unsigned peer);
 void pl_region_atfork_child(void);
 
 /* Direct connections (pl_region.c; protocol v3, docs/monitor.md). */
+/* The control block (pl_direct_blk.c; untrusted shared memory): is @port
+ * (non-zero) in the listener side's table; take slot @slot's announcement
+ * (compare-and-swap OFFERED -> TAKEN; false: none, or @slot out of range). */
+bool pl_blk_published(const struct hl_direct_blk *b, uint16_t port);
+bool pl_blk_take(struct hl_direct_blk *b, uint32_t slot, uint16_t *port, uint16_t *cport);
 /* Connector side: takes a free slot of a direct region to @a whose listener
  * publishes @port, its rings re-initialised; fills @m as a connection
  * message (side 0) and *@g (one connection counted). 0, or -ENOENT: none
@@ -362,8 +370,11 @@ int pl_direct_connect(const struct hl_proto_addr *a, uint16_t port, struct hl_pr
  * listener's doorbell. 0, or -ECONNREFUSED: the port went away meanwhile
  * (the slot and the count were given back). */
 int pl_direct_announce(struct pl_region *g, uint32_t slot, uint16_t port, uint16_t cport);
-/* Listener side: this process's doorbell from its HELLO (taken; -1: none). */
-void pl_direct_bell_take(int fd);
+/* Listener side: this process's doorbell from its HELLO (@fd taken).
+ * Return: false if one came before (a channel opened again after the agent
+ * restarted): the listeners' epoll sets hold the first one, so the caller
+ * turns direct connections off on the new channel (DIRECT_OFF). */
+bool pl_direct_bell_take(int fd);
 /* The doorbell while this process takes direct connections, else -1. */
 int pl_direct_bell_fd(void);
 /* Resets the doorbell (before pl_direct_serve()). */

@@ -58,6 +58,7 @@ static struct pl_region *regions;
 static int bell = -1;
 static bool serving;
 static bool quiet;                 /* exec under way: tables emptied */
+static bool bell_seen;             /* a HELLO brought one (the first counts) */
 static uint16_t pub_port[HL_DIRECT_PORTS];
 static unsigned pub_refs[HL_DIRECT_PORTS];
 static atomic_int n_served;        /* direct regions of side 1: worth a scan */
@@ -132,7 +133,7 @@ static void table_write(struct hl_direct_blk *b)
 /* Our direct regions as a listener side (regions_lock held). */
 static bool served(const struct pl_region *g)
 {
-	return g->blk && g->side == 1 && pl_ctl_own(g->ctl);
+	return g->blk && g->side == 1 && pl_ctl_mine(g->ctl);
 }
 
 /* Sets up the direct side of new region @g from connection message @m
@@ -151,7 +152,7 @@ static void direct_attach(struct pl_region *g, struct pl_ctl *c, const struct hl
 	if (!b || b->magic != HL_DIRECT_MAGIC || b->n_slots != g->slots)
 		return;
 	g->blk = b;
-	if (g->side == 1 && pl_ctl_own(c)) {
+	if (g->side == 1 && pl_ctl_mine(c)) {
 		table_write(b);
 		g->counted = true;
 		atomic_fetch_add(&n_served, 1);
@@ -250,17 +251,6 @@ static void side_close(struct pl_region *g, uint32_t slot, unsigned side)
 		shmq_ep_close(e);
 }
 
-static bool published(const struct hl_direct_blk *b, uint16_t port)
-{
-	uint32_t n = atomic_load_explicit(&b->n_ports, memory_order_relaxed);
-
-	n = n < HL_DIRECT_PORTS ? n : HL_DIRECT_PORTS;  /* the peer wrote it */
-	for (uint32_t i = 0; i < n; i++)
-		if (atomic_load_explicit(&b->ports[i], memory_order_relaxed) == port)
-			return true;
-	return false;
-}
-
 /* A slot of @g both sides closed, re-initialised for a new connection; -1. */
 static int slot_take(struct pl_region *g)
 {
@@ -278,8 +268,8 @@ int pl_direct_connect(const struct hl_proto_addr *a, uint16_t port, struct hl_pr
 
 	pthread_mutex_lock(&regions_lock);
 	for (g = regions; g; g = g->next) {
-		if (!g->blk || g->side != 0 || !pl_ctl_own(g->ctl) ||
-		    !hl_proto_addr_eq(&g->addr, a) || !published(g->blk, port))
+		if (!g->blk || g->side != 0 || !pl_ctl_mine(g->ctl) ||
+		    !hl_proto_addr_eq(&g->addr, a) || !pl_blk_published(g->blk, port))
 			continue;
 		/* A listener process that died cannot take it (nor say so). */
 		if (peer_gone(g))
@@ -313,7 +303,7 @@ int pl_direct_announce(struct pl_region *g, uint32_t slot, uint16_t port, uint16
 	 * unpublished the port meanwhile empties its table before it looks
 	 * at announcements, so one of the two sees the other. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (!published(g->blk, port) &&
+	if (!pl_blk_published(g->blk, port) &&
 	    atomic_compare_exchange_strong(&g->blk->ann[slot], &v,
 					   HL_ANN(HL_ANN_WITHDRAWN, cport, port))) {
 		side_close(g, slot, 0);
@@ -327,18 +317,21 @@ int pl_direct_announce(struct pl_region *g, uint32_t slot, uint16_t port, uint16
 	return 0;
 }
 
-void pl_direct_bell_take(int fd)
+bool pl_direct_bell_take(int fd)
 {
-	int old;
+	bool first;
 
-	fd = fd >= 0 ? pl_fd_hide(fd) : -1;
 	pthread_mutex_lock(&regions_lock);
-	old = bell;
-	bell = fd;
-	serving = fd >= 0;
+	first = !bell_seen;
+	if (first) {
+		bell = pl_fd_hide(fd);
+		serving = true;
+		bell_seen = true;
+	}
 	pthread_mutex_unlock(&regions_lock);
-	if (old >= 0)
-		pl_real.close(old);
+	if (!first)
+		pl_real.close(fd);
+	return first;
 }
 
 int pl_direct_bell_fd(void)
@@ -438,12 +431,9 @@ void pl_direct_serve(void)
 		if (!served(g))
 			continue;
 		for (uint32_t k = 0; k < g->slots && n < SERVE_BATCH; k++) {
-			uint64_t v = atomic_load_explicit(&g->blk->ann[k], memory_order_acquire);
+			uint16_t port, cport;
 
-			if (HL_ANN_STATE(v) != HL_ANN_OFFERED ||
-			    !atomic_compare_exchange_strong(&g->blk->ann[k], &v,
-							    HL_ANN(HL_ANN_TAKEN, HL_ANN_CPORT(v),
-								   HL_ANN_PORT(v))))
+			if (!pl_blk_take(g->blk, k, &port, &cport))
 				continue;
 			g->conns++;
 			t[n].g = g;
@@ -451,8 +441,8 @@ void pl_direct_serve(void)
 			t[n].c.region_id = g->id;
 			t[n].c.side = 1;
 			t[n].c.pair = k;
-			t[n].c.local_port = HL_ANN_PORT(v);
-			t[n].c.peer_port = HL_ANN_CPORT(v);
+			t[n].c.local_port = port;
+			t[n].c.peer_port = cport;
 			t[n].c.peer = g->addr;
 			t[n].c.size = shmq_region_size(g->r);
 			t[n].c.flags = HL_CONN_F_SLOT | HL_CONN_F_DIRECT;
@@ -486,7 +476,7 @@ void pl_region_atfork_child(void)
 	if (bell >= 0)
 		pl_real.close(bell);
 	bell = -1;
-	serving = quiet = false;
+	serving = quiet = bell_seen = false;
 	memset(pub_port, 0, sizeof(pub_port));
 	memset(pub_refs, 0, sizeof(pub_refs));
 	atomic_store(&n_served, 0);

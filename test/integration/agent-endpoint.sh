@@ -87,23 +87,20 @@ if [ $rc = 0 ]; then tap_ok "hostile client: every bad request refused, endpoint
 else tap_fail "hostile client" "$out"; fi
 wait_usage "$key_a" "*clients=0 regions=0" >/dev/null
 
-# Slot connections (protocol v2) between clients of pod A, to itself.
-out=$(ip netns exec "$ns_a" "$harness" slots $ip_a 2>&1)
-rc=$?
-echo "$out" | sed 's/^/# /'
-if [ $rc = 0 ]; then tap_ok "slot connections: one region per process pair, slots recycled"
-else tap_fail "slot connections" "$out"; fi
-ok "the clients' exit releases the slot regions" \
-	wait_usage "$key_a" "quota=16777216 used=0 clients=0 regions=0"
-
-# Direct regions (protocol v3).
-out=$(ip netns exec "$ns_a" "$harness" direct $ip_a 2>&1)
-rc=$?
-echo "$out" | sed 's/^/# /'
-if [ $rc = 0 ]; then tap_ok "direct regions: control block, doorbell, never handed out again, DIRECT_OFF"
-else tap_fail "direct regions" "$out"; fi
-ok "the clients' exit releases the direct regions" \
-	wait_usage "$key_a" "quota=16777216 used=0 clients=0 regions=0"
+# harness_pair MODE WHAT TITLE: an ep-harness run between clients of pod A
+# (to itself), then every region it made released.
+harness_pair() {
+	local out rc
+	out=$(ip netns exec "$ns_a" "$harness" "$1" $ip_a 2>&1)
+	rc=$?
+	echo "$out" | sed 's/^/# /'
+	if [ $rc = 0 ]; then tap_ok "$2: $3"; else tap_fail "$2" "$out"; fi
+	ok "the clients' exit releases the $2" \
+		wait_usage "$key_a" "quota=16777216 used=0 clients=0 regions=0"
+}
+# Slot connections (protocol v2), direct regions (v3).
+harness_pair slots "slot regions" "one region per process pair, slots recycled"
+harness_pair direct "direct regions" "control block, doorbell, never handed out again, DIRECT_OFF"
 out=$(in_ns "$ns_a" info 2>&1)
 tap_eq "pod A's endpoint still serves after the hostile client" \
 	"pod_key=$key_a ips=$ip_a,fd77::1 quota=16777216 used=0 version=1" "$out"

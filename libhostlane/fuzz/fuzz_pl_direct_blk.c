@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libFuzzer: a direct region's control block as a hostile peer may have
+ * written it. The input is the block's bytes (zero-padded to its size);
+ * its first two bytes also name a port to look up. The reader must stay in
+ * bounds whatever n_ports says, find a port only inside the entries the
+ * capped count covers, and take an announcement exactly when it was
+ * OFFERED, leaving it TAKEN with the same ports.
+ */
+#include <assert.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pl_private.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct hl_direct_blk *b = aligned_alloc(64, HL_DIRECT_BLK);
+	uint16_t want = 0, port, cport;
+	uint32_t n;
+	bool found = false;
+
+	if (!b)
+		return 0;
+	memset(b, 0, HL_DIRECT_BLK);
+	memcpy(b, data, size < HL_DIRECT_BLK ? size : HL_DIRECT_BLK);
+	if (size >= 2)
+		memcpy(&want, data, 2);
+	n = atomic_load(&b->n_ports);
+	n = n < HL_DIRECT_PORTS ? n : HL_DIRECT_PORTS;
+	for (uint32_t i = 0; i < n; i++)
+		found |= want && atomic_load(&b->ports[i]) == want;
+	assert(pl_blk_published(b, want) == found);
+	assert(!pl_blk_published(b, 0));
+	for (uint32_t k = 0; k <= HL_PROTO_MAX_SLOTS; k++) {
+		uint64_t v = k < HL_PROTO_MAX_SLOTS ? atomic_load(&b->ann[k]) : 0;
+		bool took = pl_blk_take(b, k, &port, &cport);
+
+		assert(took == (k < HL_PROTO_MAX_SLOTS && HL_ANN_STATE(v) == HL_ANN_OFFERED));
+		if (took) {
+			assert(port == HL_ANN_PORT(v) && cport == HL_ANN_CPORT(v));
+			assert(atomic_load(&b->ann[k]) == HL_ANN(HL_ANN_TAKEN, cport, port));
+			assert(!pl_blk_take(b, k, &port, &cport));  /* taken once */
+		}
+	}
+	free(b);
+	return 0;
+}

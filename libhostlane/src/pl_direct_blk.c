@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Reading the control block of a direct region (struct hl_direct_blk,
+ * hostlane_proto.h): memory the two processes of the region share, so
+ * untrusted. Kept apart from pl_region.c so the fuzzer (fuzz_pl_direct_blk)
+ * drives exactly what the layer runs.
+ */
+#include "pl_private.h"
+
+bool pl_blk_published(const struct hl_direct_blk *b, uint16_t port)
+{
+	uint32_t n = atomic_load_explicit(&b->n_ports, memory_order_relaxed);
+
+	if (!port)
+		return false;
+	n = n < HL_DIRECT_PORTS ? n : HL_DIRECT_PORTS;  /* the peer wrote it */
+	for (uint32_t i = 0; i < n; i++)
+		if (atomic_load_explicit(&b->ports[i], memory_order_relaxed) == port)
+			return true;
+	return false;
+}
+
+bool pl_blk_take(struct hl_direct_blk *b, uint32_t slot, uint16_t *port, uint16_t *cport)
+{
+	uint64_t v;
+
+	if (slot >= HL_PROTO_MAX_SLOTS)
+		return false;
+	v = atomic_load_explicit(&b->ann[slot], memory_order_acquire);
+	if (HL_ANN_STATE(v) != HL_ANN_OFFERED ||
+	    !atomic_compare_exchange_strong(&b->ann[slot], &v,
+					    HL_ANN(HL_ANN_TAKEN, HL_ANN_CPORT(v), HL_ANN_PORT(v))))
+		return false;
+	*port = HL_ANN_PORT(v);
+	*cport = HL_ANN_CPORT(v);
+	return true;
+}
