@@ -85,6 +85,14 @@ int pl_epset_del(struct pl_epset *e, int fd)
 	return 0;
 }
 
+void pl_epset_write_blocked(struct pl_epmember *m, uint32_t full)
+{
+	if (full != m->last_full) {
+		m->last &= ~(uint32_t)EPOLLOUT;
+		m->last_full = full;
+	}
+}
+
 uint32_t pl_epset_report(struct pl_epmember *m, uint32_t ready, int64_t bytes)
 {
 	uint32_t want = (m->events & ~(uint32_t)(EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE |

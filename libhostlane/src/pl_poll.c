@@ -596,6 +596,9 @@ static int collect(struct pl_epset *e, struct epoll_event *out, int max)
 		 * evaluated is unspecified, and @bytes is an output of the
 		 * first one. */
 		ready = pl_sock_ready_for(m->s, m->events, &bytes);
+		if (m->events & EPOLLET)
+			pl_epset_write_blocked(m, atomic_load_explicit(&m->s->tx_full,
+								      memory_order_relaxed));
 		r = pl_epset_report(m, ready, bytes);
 		if (r) {
 			out[n].events = r;

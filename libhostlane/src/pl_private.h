@@ -163,6 +163,7 @@ struct pl_sock {
 	atomic_int reset;             /* the peer reset the connection */
 	atomic_int pending_err;       /* reported once by the next call (SO_ERROR) */
 	atomic_int eof_seen;          /* a read returned end-of-stream */
+	atomic_uint tx_full;          /* writes that found the ring full (EPOLLET) */
 	uint32_t pair, side;          /* where the ring pair is in r */
 	bool shut_rd, shut_wr;
 	bool bound;                   /* PENDING: the application bound it */
@@ -256,6 +257,7 @@ struct pl_epmember {
 	epoll_data_t data;
 	uint32_t last;                /* EPOLLET: readiness last seen */
 	int64_t last_bytes;           /* EPOLLET: readable bytes last seen */
+	uint32_t last_full;           /* EPOLLET: the socket's tx_full last seen */
 	bool disabled;                /* EPOLLONESHOT fired */
 	bool ghost;                   /* deleted by the application; its kernel
 				       * registrations stay for a re-ADD */
@@ -284,6 +286,14 @@ struct pl_epmember *pl_epset_find(struct pl_epset *e, int fd);
  * disables the member after a report. Return: the events to report (0: none).
  */
 uint32_t pl_epset_report(struct pl_epmember *m, uint32_t ready, int64_t bytes);
+/*
+ * Before pl_epset_report(): @full is the member's socket's count of writes
+ * that found the ring full. If it moved since the last look, the
+ * application saw "not writable" in between, so writable now is a new
+ * edge (the kernel's edge-triggered EPOLLOUT fires whenever space frees
+ * after a write found none), even if no look saw the ring full.
+ */
+void pl_epset_write_blocked(struct pl_epmember *m, uint32_t full);
 
 /* Tag of epoll registrations the layer makes in an application's epoll fd:
  * data.u64 = (PL_TAG_HI | kind) << 32 | fd. Bit 31 set: no user-space

@@ -1301,8 +1301,11 @@ static ssize_t conn_write(struct pl_sock *s, struct shmq_ep *ep, const char *buf
 			return done ? (ssize_t)done : -ECONNRESET;
 		int ms = nb ? 0 : timeo_ms(atomic_load(&s->sndtimeo_us), &end);
 
-		if (!ms)  /* nonblocking, or SO_SNDTIMEO ran out */
+		if (!ms) {  /* nonblocking, or SO_SNDTIMEO ran out */
+			/* The next writable is a new edge for EPOLLET. */
+			atomic_fetch_add_explicit(&s->tx_full, 1, memory_order_relaxed);
 			return done ? (ssize_t)done : -EAGAIN;
+		}
 		int rc = shmq_wait(ep, SHMQ_POLLOUT, ms);
 
 		count_wait(s);

@@ -237,6 +237,15 @@ START_TEST(epset_edge_triggered)
 	ck_assert_uint_eq(pl_epset_report(m, EPOLLOUT, 15), 0);
 	/* ...then new data: an edge. */
 	ck_assert_uint_eq(pl_epset_report(m, EPOLLIN | EPOLLOUT, 16), EPOLLIN | EPOLLOUT);
+	/* A write found the ring full and the reader emptied it before the
+	 * next look: writable again is a new edge though no look saw it
+	 * unwritable (a writer waiting for it would sleep forever). */
+	pl_epset_write_blocked(m, 0);
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLOUT, 16), 0);
+	pl_epset_write_blocked(m, 1);
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLOUT, 16), EPOLLOUT);
+	pl_epset_write_blocked(m, 1);
+	ck_assert_uint_eq(pl_epset_report(m, EPOLLOUT, 16), 0);
 	pl_epset_free(e);
 }
 END_TEST
