@@ -784,23 +784,25 @@ static void do_conn_close(struct ep_client *c, const struct hl_proto_msg *req,
 	struct ep_region *g = region_find(c->ep->node, q->region_id);
 	uint64_t bit = UINT64_C(1) << q->pair;
 
-	if (c->version >= 3 && g && g->direct && q->pair < g->n_slots && g->holder[q->side] == c) {
-		/* Slots of a direct region are free when both sides closed
-		 * their ring: close this side's for it. */
-		struct shmq_ep *e = shmq_ep_attach(g->r, q->pair, q->side);
+	struct shmq_ep *e;
 
-		if (e)
-			shmq_ep_close(e);
-		g->used[q->side] &= ~bit;
-		return;
-	}
 	if (c->version < 2 || !g || q->pair >= g->n_slots || g->holder[q->side] != c ||
-	    !(g->used[q->side] & bit)) {
+	    (!g->direct && !(g->used[q->side] & bit))) {
 		set_error(rep, -ENOENT, "slot %u of region %u (side %u) is not held by this client",
 			  q->pair, q->region_id, q->side);
 		return;
 	}
+	/* The client never set this side up (a listener closed with the
+	 * connection still queued): close its ring for it, so the other side
+	 * reads end-of-stream, or a reset if its bytes are unread, instead of
+	 * waiting forever; a direct region's slot is free once both sides
+	 * are closed. */
+	e = shmq_ep_attach(g->r, q->pair, q->side);
+	if (e)
+		shmq_ep_close(e);
 	g->used[q->side] &= ~bit;
+	if (g->direct)
+		return;
 	if (!g->holder[!q->side] && !g->used[q->side])
 		region_unhold(c->ep->node, g, c);
 }

@@ -1096,6 +1096,33 @@ static void c_relisten(void)
 	close(ctl);
 }
 
+/* A listener closed with a connection it never accepted: the connector,
+ * which wrote to it, reads a reset. */
+static void s_close_queued(void)
+{
+	int l = srv_listen(), ctl = srv_accept(l);
+
+	go_wait(ctl);  /* the second connection is made and written to */
+	rec_rc("close listener", close(l));
+	go_send(ctl);
+	go_wait(ctl);
+	close(ctl);
+}
+
+static void c_close_queued(void)
+{
+	int ctl = cli_connect(), fd = cli_connect();
+
+	rec_send("send to the queued connection", fd, "x", 0);
+	go_send(ctl);
+	go_wait(ctl);
+	rec_recv("recv after the listener closed", fd, 1, 0);
+	rec_recv("recv again", fd, 1, 0);
+	close(fd);
+	go_send(ctl);
+	close(ctl);
+}
+
 /* Peer killed mid-stream: the writer gets EPIPE or ECONNRESET (which one
  * depends on whether the reset or the FIN is seen first: printed as the
  * invariant), never SIGPIPE with MSG_NOSIGNAL; a reader sees EOF. */
@@ -1438,6 +1465,7 @@ static const struct sockcase {
 	{ "many-conns", s_many, c_many },
 	{ "refused", s_refused, c_refused },
 	{ "relisten", s_relisten, c_relisten },
+	{ "close-queued", s_close_queued, c_close_queued },
 	{ "peer-killed", s_killed, c_killed },
 	{ "options", s_options, c_options },
 	{ "timeouts", s_timeouts, c_timeouts },

@@ -498,6 +498,17 @@ static int slots(const char *ip)
 		      "the recycled slot is empty and open", st);
 		shmq_ep_detach(ep1);
 		shmq_ep_detach(ep0);
+		/* The listener gives back a connection it never set up (its
+		 * listener closed first): its side of the ring is closed, so
+		 * the connector is not left waiting. */
+		hl_proto_init(&m, HL_OP_CONN_CLOSE, 0);
+		m.u.conn_close.region_id = d.a.region_id;
+		m.u.conn_close.pair = d.a.pair;
+		m.u.conn_close.side = 1;
+		n = scall(&l, &m, &r, fds);
+		check(n == 0 && r.hdr.status == 0 && shmq_pair_closed(reg, d.a.pair) == 2,
+		      "CONN_CLOSE closes that side's ring for the connector to see",
+		      n < 0 ? n : r.hdr.status);
 		shmq_region_close(reg);
 		close(b.fd);
 	}
