@@ -12,7 +12,7 @@ $(BUILD)/lib/libhostlane.a: $(HL_LIB_OBJS)
 HL_PL_SRCS := libhostlane/src/pl_libc.c libhostlane/src/pl_fdtab.c libhostlane/src/pl_addr.c \
   libhostlane/src/pl_epset.c libhostlane/src/pl_ctl.c libhostlane/src/pl_sock.c libhostlane/src/pl_region.c \
   libhostlane/src/pl_stats.c libhostlane/src/pl_poll.c libhostlane/src/pl_exec.c libhostlane/src/pl_exec_state.c \
-  libhostlane/src/pl_direct_blk.c
+  libhostlane/src/pl_direct_blk.c libhostlane/src/pl_port.c
 $(BUILD)/lib/libhostlane.so: $(HL_LIB_OBJS) $(call objs,$(HL_PL_SRCS)) $(BUILD)/lib/libshmq.a \
   libhostlane/libhostlane.map
 $(BUILD)/lib/libhostlane.so: VERSION_SCRIPT := libhostlane/libhostlane.map
@@ -22,7 +22,7 @@ $(BUILD)/lib/libhostlane.so: LDLIBS += -ldl -lpthread
 # bookkeeping (no interposition: the objects are linked directly).
 $(BUILD)/test/test_preload_logic: $(call objs,libhostlane/tests/test_preload_logic.c \
   libhostlane/src/pl_fdtab.c libhostlane/src/pl_addr.c libhostlane/src/pl_epset.c \
-  libhostlane/src/pl_stats.c)
+  libhostlane/src/pl_stats.c libhostlane/src/pl_port.c)
 $(BUILD)/test/test_preload_logic: LDLIBS += -lpthread
 $(BUILD)/obj/libhostlane/tests/%.o: CPPFLAGS += -Ilibhostlane/src -Ishmq/include
 UNIT_TESTS += $(BUILD)/test/test_preload_logic

@@ -170,7 +170,11 @@ struct hl_proto_conn {
  * its last fd, after the slots' eventfds). The control block is the last
  * HL_DIRECT_BLK bytes of the region. A listener side publishes there the
  * ports it listens on; a connector announces only to a published port,
- * and withdraws an announcement whose port disappeared meanwhile. All of it
+ * and withdraws an announcement whose port disappeared meanwhile. A listener
+ * side also says in `wake` whether a thread of it sleeps (HL_WAKE_SLEEPS)
+ * or none does (HL_WAKE_AWAKE: whoever waits for connections busy-polls the
+ * announcements, so the connector saves the doorbell's system call and the
+ * wake-up); 0, as the monitor leaves it, means ring always. All of it
  * is memory the two processes share: each treats it as untrusted, and a
  * lie harms only connections between the two.
  */
@@ -189,11 +193,16 @@ struct hl_proto_conn {
 #define HL_ANN_CPORT(v) ((uint16_t)((v) >> 16))
 #define HL_ANN_PORT(v)  ((uint16_t)(v))
 
+/* hl_direct_blk.wake (side 1 writes): 0 or any other value: ring. */
+#define HL_WAKE_SLEEPS 1u  /* a thread of the listener process sleeps: ring */
+#define HL_WAKE_AWAKE  2u  /* none sleeps: the announcement is seen without */
+
 struct hl_direct_blk {
 	uint32_t magic;            /* HL_DIRECT_MAGIC (written by the monitor) */
 	uint32_t n_slots;          /* the region's ring pairs (the monitor) */
 	_Atomic uint32_t n_ports;  /* side 1: entries of ports[] in use at most */
-	uint32_t reserved[5];
+	_Atomic uint32_t wake;     /* side 1: HL_WAKE_* */
+	uint32_t reserved[4];
 	_Atomic uint64_t ann[HL_PROTO_MAX_SLOTS];
 	_Atomic uint16_t ports[HL_DIRECT_PORTS];  /* side 1 listens; 0: free entry */
 };

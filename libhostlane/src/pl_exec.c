@@ -487,6 +487,7 @@ static int do_exec(enum how how, int fd, const char *path, char *const argv[], c
 	/* The new image takes no direct connections until its own HELLO:
 	 * announced ones are queued now and handed over with the listeners. */
 	pl_direct_quiet(true);
+	pl_sock_spare_drop();
 	handover = prep_exec(&p, envp);
 	if (handover)
 		envp = p.envp;

@@ -55,6 +55,7 @@ static void atfork_child(void)
 	atomic_store_explicit(&cached_pid, 0, memory_order_relaxed);
 	pl_ctl_atfork_child();
 	pl_sock_atfork_child();
+	pl_port_atfork_child();
 }
 
 static void atfork_prepare(void)

@@ -11,7 +11,11 @@
  * kernel fds; after waking it drains the eventfds and looks again.
  *
  * Listeners need nothing special: their fd number is an epoll fd that the
- * kernel reports readable for either kind of incoming connection.
+ * kernel reports readable for either kind of incoming connection. Direct
+ * connections announced in shared memory make it readable when they are
+ * taken: every real wait here takes them first, and a wait that may sleep
+ * tells the connectors to ring the doorbell meanwhile (kwait_begin()), also
+ * when the fds it waits on are not ours (an epoll fd inside another one).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +25,26 @@
 #include "pl_private.h"
 
 #define PL_EXPORT __attribute__((visibility("default")))
+
+/* Around a real wait of @ms (0: a look): see the file comment. Return: true
+ * if kwait_end() must follow. */
+static bool kwait_begin(int ms)
+{
+	if (!pl_fd_count())
+		return false;  /* no listener of ours in this process */
+	if (!ms) {
+		pl_direct_serve();
+		return false;
+	}
+	pl_direct_wait_begin();
+	return true;
+}
+
+static void kwait_end(bool began)
+{
+	if (began)
+		pl_direct_wait_end();
+}
 
 /* Milliseconds left until @deadline (ns; -1: forever). */
 static int left_ms(int64_t deadline)
@@ -101,24 +125,34 @@ static int scan_poll(struct pollfd *fds, nfds_t n, struct pl_sock **ss)
 static int real_poll(struct pollfd *fds, nfds_t n, int ms, const sigset_t *mask)
 {
 	struct timespec ts, *tp = NULL;
+	bool began = kwait_begin(ms);
+	int rc;
 
-	if (!mask)
-		return pl_real.poll(fds, n, ms);
 	if (ms >= 0) {
 		ts.tv_sec = ms / 1000;
 		ts.tv_nsec = (long)(ms % 1000) * 1000000;
 		tp = &ts;
 	}
-	return pl_real.ppoll(fds, n, tp, mask);
+	rc = mask ? pl_real.ppoll(fds, n, tp, mask) : pl_real.poll(fds, n, ms);
+	kwait_end(began);
+	return rc;
 }
 
-/* Kernel entries polled with @ms; hostlane entries excluded (fd -1). */
+/* Kernel entries polled without waiting; hostlane entries excluded (fd -1). */
 static int merge_kernel(struct pollfd *fds, nfds_t n, struct pl_sock **ss, int ready,
 			const sigset_t *mask)
 {
-	struct pollfd small[64], *k = n <= 64 ? small : malloc(sizeof(*k) * n);
+	struct pollfd small[64], *k;
+	nfds_t nk = 0;
 	int rc;
 
+	for (nfds_t i = 0; i < n; i++)
+		nk += !ss[i];
+	/* All ours: no system call. ppoll's mask matters only when nothing is
+	 * ready (with fds ready the kernel delivers no signal). */
+	if (!nk && (ready || !mask))
+		return ready;
+	k = n <= 64 ? small : malloc(sizeof(*k) * n);
 	if (!k)
 		return ready;
 	for (nfds_t i = 0; i < n; i++) {
@@ -349,8 +383,13 @@ PL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *
 
 	if (__builtin_expect(!pl_real.select, 0))
 		pl_libc_init();
-	if (!sets_have_conn(nfds, r, w))
-		return pl_real.select(nfds, r, w, x, tv);
+	if (!sets_have_conn(nfds, r, w)) {
+		bool began = kwait_begin(tv && !tv->tv_sec && !tv->tv_usec ? 0 : -1);
+
+		rc = pl_real.select(nfds, r, w, x, tv);
+		kwait_end(began);
+		return rc;
+	}
 	if (tv)
 		ms = (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000);
 	t0 = pl_now_ns();
@@ -371,8 +410,13 @@ PL_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct ti
 {
 	if (__builtin_expect(!pl_real.pselect, 0))
 		pl_libc_init();
-	if (!sets_have_conn(nfds, r, w))
-		return pl_real.pselect(nfds, r, w, x, ts, mask);
+	if (!sets_have_conn(nfds, r, w)) {
+		bool began = kwait_begin(ts && !ts->tv_sec && !ts->tv_nsec ? 0 : -1);
+		int rc = pl_real.pselect(nfds, r, w, x, ts, mask);
+
+		kwait_end(began);
+		return rc;
+	}
 	return do_select(nfds, r, w, x, ts_to_ms(ts), mask);
 }
 
@@ -505,7 +549,9 @@ PL_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		return pl_real.epoll_ctl(epfd, op, fd, ev);
 	if (s->kind == PL_PENDING) {
 		/* A kernel socket for now; remember the set in case connect()
-		 * turns it into a hostlane connection. */
+		 * turns it into a hostlane connection. Its own socket: a
+		 * registration outlives the fd number while the socket does. */
+		pl_sock_pending_touch(s, fd);
 		rc = pl_real.epoll_ctl(epfd, op, fd, ev);
 		if (rc == 0 && (e = epset_of(epfd, op == EPOLL_CTL_ADD))) {
 			pthread_mutex_lock(&e->lock);
@@ -655,10 +701,20 @@ static void arm_all(struct pl_epset *e)
 	}
 }
 
-static int kernel_wait(int epfd, struct epoll_event *out, int max, int ms, const sigset_t *mask)
+static int kernel_wait_raw(int epfd, struct epoll_event *out, int max, int ms,
+			   const sigset_t *mask)
 {
 	return mask ? pl_real.epoll_pwait(epfd, out, max, ms, mask) :
 		      pl_real.epoll_wait(epfd, out, max, ms);
+}
+
+static int kernel_wait(int epfd, struct epoll_event *out, int max, int ms, const sigset_t *mask)
+{
+	bool began = kwait_begin(ms);
+	int k = kernel_wait_raw(epfd, out, max, ms, mask);
+
+	kwait_end(began);
+	return k;
 }
 
 /* @n hostlane events are in @out: adds the kernel's ready events. */
@@ -712,7 +768,8 @@ static int do_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout
 {
 	struct pl_epset *e = pl_ep_get(epfd);
 	int64_t deadline, spin_end;
-	int n, k;
+	bool began;
+	int n, k, ms;
 
 	if (!e || !e->n || max <= 0)
 		return kernel_wait(epfd, out, max, timeout, mask);
@@ -728,10 +785,15 @@ static int do_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout
 		}
 		if (pl_now_ns() < spin_end)
 			continue;  /* bounded busy poll, no syscall */
+		ms = left_ms(deadline);
+		began = kwait_begin(ms);
 		n = look(e, out, max, true);
-		if (n)
+		if (n) {
+			kwait_end(began);
 			return with_kernel(e, epfd, out, n, max, mask);
-		k = kernel_wait(epfd, out, max, left_ms(deadline), mask);
+		}
+		k = kernel_wait_raw(epfd, out, max, ms, mask);
+		kwait_end(began);
 		if (k < 0)
 			return k;
 		n = harvest(e, out, k, max);

@@ -167,6 +167,13 @@ struct pl_sock {
 	uint32_t pair, side;          /* where the ring pair is in r */
 	bool shut_rd, shut_wr;
 	bool bound;                   /* PENDING: the application bound it */
+	int fdflags;                  /* PENDING: F_GETFD of its one fd, -1: ask */
+	bool pooled;                  /* PENDING: its kernel socket is the spare
+				       * (pl_sock.c, "spare sockets") */
+	bool kdirty;                  /* PENDING: its kernel socket is not as new */
+	bool knonblock;               /* PENDING, not pooled: O_NONBLOCK is set on it */
+	uint16_t own_port;            /* CONN we connected: the local port we
+				       * picked (pl_port_put() at the end) */
 	/* LISTEN */
 	int kfd;                      /* the kernel listener (private fd) */
 	/* what the listener's own epoll set reports, in data.u32 */
@@ -247,6 +254,32 @@ bool pl_addr_local_only(const struct hl_proto_addr *a);
  * (truncating, *@dlen set to the full length). */
 void pl_addr_copy_out(const struct sockaddr_storage *src, socklen_t slen,
 		      struct sockaddr *dst, socklen_t *dlen);
+
+/* ---- local ports of our connections (pl_port.c) ------------------------------- */
+
+#define PL_PORT_WORDS (65536 / 64)
+
+struct pl_ports {
+	uint16_t lo, hi;                     /* the ephemeral range; lo 0: none */
+	atomic_uint cursor;                  /* where the next search starts */
+	_Atomic uint64_t used[PL_PORT_WORDS];  /* held by a live connection */
+	uint64_t reserved[PL_PORT_WORDS];    /* ip_local_reserved_ports */
+};
+
+/* "LO HI" as in ip_local_port_range. 0 or -EINVAL. */
+int pl_ports_parse_range(const char *s, uint16_t *lo, uint16_t *hi);
+/* "A,B-C,..." as in ip_local_reserved_ports (empty: none) into @bits
+ * (PL_PORT_WORDS words). 0 or -EINVAL. */
+int pl_ports_parse_reserved(const char *s, uint64_t *bits);
+/* A port of the range, neither reserved nor used (now marked used); 0 if
+ * there is none. Thread-safe. */
+uint16_t pl_ports_take(struct pl_ports *p);
+void pl_ports_release(struct pl_ports *p, uint16_t port);
+/* This process's: a local port for a new connection (0: ask the kernel),
+ * and back at its end. */
+uint16_t pl_port_get(void);
+void pl_port_put(uint16_t port);
+void pl_port_atfork_child(void);
 
 /* ---- epoll bookkeeping (pl_epset.c) ------------------------------------------ */
 
@@ -402,6 +435,13 @@ void pl_direct_quiet(bool on);
 bool pl_direct_serving(void);
 /* For good (a fork shares the listeners): tables empty, announcements taken. */
 void pl_direct_off(void);
+/* A thread is about to sleep in the kernel (on a listener or anything else):
+ * from here to pl_direct_wait_end() connectors ring the doorbell. Takes
+ * what was announced before (a listener fd then turns readable), so the
+ * caller sleeps only if nothing came. Every blocking wait of the layer that
+ * can be waiting for a listener is wrapped in the two. */
+void pl_direct_wait_begin(void);
+void pl_direct_wait_end(void);
 
 /* ---- exec handover (pl_exec.c, pl_exec_state.c) ---------------------------- */
 
@@ -495,8 +535,14 @@ void pl_sock_ctl_broken(struct pl_ctl *c);
 void pl_sock_atfork_parent(void);
 /* Before fork: a process with listeners stops taking direct connections
  * (the child shares the listeners, and an announcement must reach a
- * process that takes it). */
+ * process that takes it). It also ends the sharing of a spare socket. */
 void pl_sock_atfork_prepare(void);
+/* Before execve() and fork(): a spare socket an application fd names
+ * becomes that fd's alone, with the state the application gave it. */
+void pl_sock_spare_drop(void);
+/* PENDING socket @s at @fd is about to reach its kernel socket (see
+ * "spare sockets" in pl_sock.c). */
+void pl_sock_pending_touch(struct pl_sock *s, int fd);
 /* A PENDING socket in epoll sets became a connection: register its wake
  * fds in those sets (pl_poll.c). */
 void pl_poll_conn_upgraded(struct pl_sock *s, int fd);

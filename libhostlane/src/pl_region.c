@@ -46,6 +46,7 @@ struct pl_region {
 	int bell;                    /* side 0: the listener process's doorbell */
 	struct hl_proto_addr addr;   /* side 0: the listener's address; 1: the connector's */
 	bool counted;                /* in n_served */
+	atomic_bool gone;            /* side 0: the listener process died */
 };
 
 static pthread_mutex_t regions_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -62,6 +63,7 @@ static bool bell_seen;             /* a HELLO brought one (the first counts) */
 static uint16_t pub_port[HL_DIRECT_PORTS];
 static unsigned pub_refs[HL_DIRECT_PORTS];
 static atomic_int n_served;        /* direct regions of side 1: worth a scan */
+static atomic_uint sleepers;       /* threads between pl_direct_wait_begin/end */
 
 static bool peer_gone(const struct pl_region *g)
 {
@@ -130,6 +132,14 @@ static void table_write(struct hl_direct_blk *b)
 	atomic_thread_fence(memory_order_seq_cst);
 }
 
+/* Tells the connectors of @b whether one of our threads sleeps (regions_lock
+ * held): a connector rings the doorbell only then. */
+static void wake_write(struct hl_direct_blk *b)
+{
+	atomic_store_explicit(&b->wake, atomic_load(&sleepers) ? HL_WAKE_SLEEPS : HL_WAKE_AWAKE,
+			      memory_order_relaxed);
+}
+
 /* Our direct regions as a listener side (regions_lock held). */
 static bool served(const struct pl_region *g)
 {
@@ -153,9 +163,13 @@ static void direct_attach(struct pl_region *g, struct pl_ctl *c, const struct hl
 		return;
 	g->blk = b;
 	if (g->side == 1 && pl_ctl_mine(c)) {
-		table_write(b);
 		g->counted = true;
+		/* Counted first, then `wake` from the sleepers: a thread
+		 * about to sleep counts itself, then looks at n_served, so
+		 * one of the two sees the other (pl_direct_wait_begin()). */
 		atomic_fetch_add(&n_served, 1);
+		wake_write(b);
+		table_write(b);
 	}
 }
 
@@ -268,11 +282,8 @@ int pl_direct_connect(const struct hl_proto_addr *a, uint16_t port, struct hl_pr
 
 	pthread_mutex_lock(&regions_lock);
 	for (g = regions; g; g = g->next) {
-		if (!g->blk || g->side != 0 || !pl_ctl_mine(g->ctl) ||
+		if (!g->blk || g->side != 0 || !pl_ctl_mine(g->ctl) || atomic_load(&g->gone) ||
 		    !hl_proto_addr_eq(&g->addr, a) || !pl_blk_published(g->blk, port))
-			continue;
-		/* A listener process that died cannot take it (nor say so). */
-		if (peer_gone(g))
 			continue;
 		k = slot_take(g);
 		if (k >= 0)
@@ -294,6 +305,19 @@ int pl_direct_connect(const struct hl_proto_addr *a, uint16_t port, struct hl_pr
 	return g ? 0 : -ENOENT;
 }
 
+/* Takes announcement @v on @slot back if the listener did not take it yet:
+ * the slot and the count are given back. */
+static bool withdraw(struct pl_region *g, uint32_t slot, uint64_t v)
+{
+	if (!atomic_compare_exchange_strong(&g->blk->ann[slot], &v,
+					    HL_ANN(HL_ANN_WITHDRAWN, HL_ANN_CPORT(v), HL_ANN_PORT(v))))
+		return false;
+	side_close(g, slot, 0);
+	side_close(g, slot, 1);
+	pl_region_put(g);
+	return true;
+}
+
 int pl_direct_announce(struct pl_region *g, uint32_t slot, uint16_t port, uint16_t cport)
 {
 	uint64_t v = HL_ANN(HL_ANN_OFFERED, cport, port), one = 1;
@@ -303,18 +327,63 @@ int pl_direct_announce(struct pl_region *g, uint32_t slot, uint16_t port, uint16
 	 * unpublished the port meanwhile empties its table before it looks
 	 * at announcements, so one of the two sees the other. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (!pl_blk_published(g->blk, port) &&
-	    atomic_compare_exchange_strong(&g->blk->ann[slot], &v,
-					   HL_ANN(HL_ANN_WITHDRAWN, cport, port))) {
-		side_close(g, slot, 0);
-		side_close(g, slot, 1);
-		pl_region_put(g);
+	if (!pl_blk_published(g->blk, port) && withdraw(g, slot, v))
 		return -ECONNREFUSED;
-	}
-	if (pl_real.write(g->bell, &one, sizeof(one)) < 0) {
+	/* The same fence orders the announcement before the look at `wake`:
+	 * a listener thread about to sleep says so before its last look at
+	 * the announcements (pl_direct_wait_begin()), so either it sees ours
+	 * or we see it sleeps. */
+	if (atomic_load_explicit(&g->blk->wake, memory_order_relaxed) != HL_WAKE_AWAKE &&
+	    pl_real.write(g->bell, &one, sizeof(one)) < 0) {
 		/* the counter is full: the listener is awake anyway */
 	}
+	/* A listener process that died cannot take it (nor say so). Asked
+	 * after announcing, so the listener is at work meanwhile: if it took
+	 * the connection, it was alive then, and its death is a reset later,
+	 * as in TCP. */
+	if (peer_gone(g)) {
+		atomic_store(&g->gone, true);  /* its table stays: never again */
+		if (withdraw(g, slot, v))
+			return -ECONNREFUSED;
+	}
 	return 0;
+}
+
+/* Writes `wake` in every region we serve (regions_lock held). */
+static void wakes_write(void)
+{
+	for (struct pl_region *g = regions; g; g = g->next)
+		if (served(g))
+			wake_write(g->blk);
+}
+
+/* After a change of `sleepers`: every such change is followed by a write of
+ * every `wake` under the lock from the count as it is then, so the last
+ * write says what the count says. */
+static void sleepers_changed(void)
+{
+	if (!atomic_load(&n_served))
+		return;
+	pthread_mutex_lock(&regions_lock);
+	wakes_write();
+	pthread_mutex_unlock(&regions_lock);
+}
+
+void pl_direct_wait_begin(void)
+{
+	atomic_fetch_add(&sleepers, 1);
+	sleepers_changed();
+	/* Pairs with the connector's fence between announcing and looking
+	 * at `wake` (pl_direct_announce()): it sees we sleep, or we see its
+	 * announcement now. */
+	atomic_thread_fence(memory_order_seq_cst);
+	pl_direct_serve();
+}
+
+void pl_direct_wait_end(void)
+{
+	atomic_fetch_sub(&sleepers, 1);
+	sleepers_changed();
 }
 
 bool pl_direct_bell_take(int fd)
@@ -477,6 +546,7 @@ void pl_region_atfork_child(void)
 		pl_real.close(bell);
 	bell = -1;
 	serving = quiet = bell_seen = false;
+	atomic_store(&sleepers, 0);  /* only the forking thread is here */
 	memset(pub_port, 0, sizeof(pub_port));
 	memset(pub_refs, 0, sizeof(pub_refs));
 	atomic_store(&n_served, 0);

@@ -72,6 +72,7 @@ static struct pl_sock *sock_new(enum pl_kind kind, int family)
 	s->family = family;
 	s->shref = -1;
 	s->efd = s->peer_efd = s->live_fd = s->live_epfd = s->kfd = s->lefd = s->lep = -1;
+	s->fdflags = -1;
 	s->opt_rcvbuf = s->opt_sndbuf = 512 << 10;
 	s->st = &s->st_own;
 	pthread_mutex_init(&s->lock, NULL);
@@ -113,9 +114,14 @@ static void listener_unlink(struct pl_sock *s)
 	pthread_mutex_unlock(&socks_lock);
 }
 
+static void spare_free(struct pl_sock *s);
+static void pending_touch(struct pl_sock *s, int fd);
+
 /* The last fd of @s in this process is gone: release what this process has. */
 static void sock_free(struct pl_sock *s)
 {
+	if (s->kind == PL_PENDING)
+		spare_free(s);
 	pthread_mutex_lock(&socks_lock);
 	if (s->all_prev)
 		s->all_prev->all_next = s->all_next;
@@ -129,6 +135,7 @@ static void sock_free(struct pl_sock *s)
 
 		pl_stats_conn_free(s->st);
 		if (last) {
+			pl_port_put(s->own_port);
 			/* The peer reads the rest, then EOF. For a slot this is
 			 * also what gives it back: the monitor reads the ring. */
 			shmq_ep_close(s->ep);
@@ -203,6 +210,8 @@ static void fd_gone(int fd, struct pl_sock *s)
 /* A PENDING socket becomes a plain kernel fd the layer no longer tracks. */
 static void untrack(int fd, struct pl_sock *s)
 {
+	if (s->kind == PL_PENDING)
+		pending_touch(s, fd);
 	fd_gone(fd, s);
 }
 
@@ -634,22 +643,165 @@ static int timeo_ms(int64_t us, int64_t *end_ns)
 
 /* ---- socket, bind, listen ----------------------------------------------------- */
 
+/*
+ * Spare sockets. A socket() that connects over hostlane never uses its kernel
+ * socket, yet making one and destroying it (when the connection's eventfd
+ * takes its fd number) costs more than the rest of the connection setup.
+ * So the kernel socket of such a connection is kept, untouched, as this
+ * process's spare (a private fd; one per family), and the next socket()
+ * hands out a dup of it: the application's fd is a real, new TCP socket for
+ * anything that looks at it. While a dup is out (`pooled`) the layer keeps
+ * what would change the socket to itself (O_NONBLOCK, FIONBIO); anything
+ * else that reaches the kernel socket first makes it the fd's own
+ * (spare_detach(): the spare is let go, the kept state applied), and so do
+ * a connect() that goes to the kernel, fork() and execve(). A connection
+ * over hostlane gives it back as it was. A socket that was never pooled
+ * becomes the spare if nothing changed it (`kdirty`).
+ */
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static int spare_fd[2] = { -1, -1 };          /* AF_INET, AF_INET6 */
+static struct pl_sock *spare_user[2];         /* the socket a dup is out to */
+
+static unsigned fam_ix(int family)
+{
+	return family == AF_INET6;
+}
+
+/* A dup of the spare for a new socket (-1: none free). */
+static int spare_take(int family, int type)
+{
+	unsigned f = fam_ix(family);
+	int fd = -1;
+
+	pthread_mutex_lock(&spare_lock);
+	if (spare_fd[f] >= 0 && !spare_user[f]) {
+		fd = pl_real.fcntl(spare_fd[f], type & SOCK_CLOEXEC ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
+		if (fd >= 0)
+			spare_user[f] = (struct pl_sock *)1;  /* set by the caller */
+	}
+	pthread_mutex_unlock(&spare_lock);
+	return fd;
+}
+
+/* @s (PENDING, at @fd) is about to reach its kernel socket: make the
+ * socket the fd's own if it is the spare. Then it is not as new. */
+static void pending_touch(struct pl_sock *s, int fd)
+{
+	unsigned f = fam_ix(s->family);
+	int h = -1;
+
+	s->kdirty = true;
+	if (!s->pooled)
+		return;
+	pthread_mutex_lock(&spare_lock);
+	if (spare_user[f] == s) {
+		h = spare_fd[f];
+		spare_fd[f] = -1;
+		spare_user[f] = NULL;
+	}
+	s->pooled = false;
+	pthread_mutex_unlock(&spare_lock);
+	if (h >= 0)
+		pl_real.close(h);  /* @fd keeps the socket */
+	if (atomic_load(&s->nonblock) && pl_real.fcntl(fd, F_SETFL, O_NONBLOCK) == 0)
+		s->knonblock = true;
+}
+
+/* Connection @s (was PENDING) took its fd number over hostlane: its kernel
+ * socket, referenced by @keep too (or -1), is gone from the fd. */
+static void spare_back(struct pl_sock *s, int keep)
+{
+	unsigned f = fam_ix(s->family);
+
+	pthread_mutex_lock(&spare_lock);
+	if (s->pooled && spare_user[f] == s) {
+		spare_user[f] = NULL;  /* the spare is as it was */
+	} else if (keep >= 0 && spare_fd[f] < 0) {
+		spare_fd[f] = keep;
+		keep = -1;
+	}
+	s->pooled = false;
+	pthread_mutex_unlock(&spare_lock);
+	if (keep >= 0)
+		pl_real.close(keep);
+}
+
+/* @s (PENDING) is gone without touching its kernel socket. */
+static void spare_free(struct pl_sock *s)
+{
+	unsigned f = fam_ix(s->family);
+
+	pthread_mutex_lock(&spare_lock);
+	if (s->pooled && spare_user[f] == s)
+		spare_user[f] = NULL;
+	s->pooled = false;
+	pthread_mutex_unlock(&spare_lock);
+}
+
+/* The socket a spare's dup is out to, or NULL. */
+static struct pl_sock *spare_user_of(unsigned f)
+{
+	struct pl_sock *u;
+
+	pthread_mutex_lock(&spare_lock);
+	u = spare_user[f];
+	pthread_mutex_unlock(&spare_lock);
+	return u;
+}
+
+void pl_sock_spare_drop(void)
+{
+	for (unsigned f = 0; f < 2; f++) {
+		struct pl_sock *u = spare_user_of(f), *x;
+
+		if (!u || u == (struct pl_sock *)1)
+			continue;
+		for (int fd = pl_fd_next(0, &x); fd >= 0; fd = pl_fd_next(fd + 1, &x))
+			if (x == u) {
+				pending_touch(u, fd);
+				break;
+			}
+	}
+}
+
+void pl_sock_pending_touch(struct pl_sock *s, int fd)
+{
+	pending_touch(s, fd);
+}
+
 PL_EXPORT int socket(int domain, int type, int protocol)
 {
 	struct pl_sock *s;
+	bool mine;
 	int fd;
 
 	pl_libc_init();
-	fd = pl_real.socket(domain, type, protocol);
-	if (fd < 0 || atomic_load(&pl_off) || (domain != AF_INET && domain != AF_INET6) ||
-	    (type & 0xf) != SOCK_STREAM || (protocol != 0 && protocol != IPPROTO_TCP))
-		return fd;
-	if (!pl_ctl_get())
-		return fd;  /* no endpoint: the kernel it is */
+	mine = !atomic_load(&pl_off) && (domain == AF_INET || domain == AF_INET6) &&
+	       (type & 0xf) == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP);
+	if (!mine || !pl_ctl_get())  /* no endpoint: the kernel it is */
+		return pl_real.socket(domain, type, protocol);
 	s = sock_new(PL_PENDING, domain);
-	if (!s)
-		return fd;
+	fd = s ? spare_take(domain, type) : -1;
+	if (fd >= 0) {
+		pthread_mutex_lock(&spare_lock);
+		spare_user[fam_ix(domain)] = s;
+		s->pooled = true;
+		pthread_mutex_unlock(&spare_lock);
+	} else {
+		fd = pl_real.socket(domain, type, protocol);
+		if (fd < 0 || !s) {
+			if (s) {
+				s->local_refs = 1;
+				sock_free(s);
+			}
+			return fd;
+		}
+		s->knonblock = !!(type & SOCK_NONBLOCK);
+	}
 	atomic_store(&s->nonblock, !!(type & SOCK_NONBLOCK));
+	/* Known without asking the kernel at connect() (a PENDING socket has
+	 * one fd: a dup stops tracking it); kept by F_SETFD, FIOCLEX. */
+	s->fdflags = type & SOCK_CLOEXEC ? FD_CLOEXEC : 0;
 	fd_add(fd, s);
 	return fd;
 }
@@ -662,6 +814,8 @@ PL_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 
 	if (s && s->kind == PL_LISTEN)
 		return fail(EINVAL);
+	if (s && s->kind == PL_PENDING)
+		pending_touch(s, fd);
 	rc = pl_real.bind(fd, addr, len);
 	if (rc == 0 && s)
 		s->bound = true;
@@ -723,6 +877,7 @@ PL_EXPORT int listen(int fd, int backlog)
 		s->backlog = backlog;
 		return pl_real.listen(s->kfd, backlog);
 	}
+	pending_touch(s, fd);
 	if (pl_real.listen(fd, backlog) < 0)
 		return -1;
 	/* Listening on loopback only: not reachable from other pods. */
@@ -847,8 +1002,9 @@ static void stats_describe(struct pl_sock *s)
 	pl_stats_conn_publish(r);
 }
 
-/* Gives a PENDING socket a local port, as the kernel's connect would. */
-static uint16_t local_port(const struct pl_sock *s, int fd, int family)
+/* Gives a PENDING socket a local port, as the kernel's connect would: the
+ * layer picks one (pl_port.c) unless the application bound the socket. */
+static uint16_t local_port(struct pl_sock *s, int fd, int family)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -858,6 +1014,10 @@ static uint16_t local_port(const struct pl_sock *s, int fd, int family)
 	if (s->bound && pl_real.getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
 	    pl_addr_from_sa((struct sockaddr *)&ss, sl, &a, &port) == 0 && port)
 		return port;
+	if (!s->bound && (port = pl_port_get()) != 0) {
+		s->own_port = port;
+		return port;
+	}
 	memset(&ss, 0, sizeof(ss));
 	ss.ss_family = (sa_family_t)family;
 	sl = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -875,7 +1035,7 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct pl_sock *s = lookup(fd);
 	struct hl_proto_msg req, rep;
 	struct hl_proto_addr a, me;
-	int fds[HL_PROTO_MAX_FDS], rc, fdflags;
+	int fds[HL_PROTO_MAX_FDS], rc, fdflags, keep = -1;
 	struct pl_region *g;
 	uint16_t port, lport;
 
@@ -895,7 +1055,11 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	lport = local_port(s, fd, s->family);
 	if (!s->ctl || !lport)
 		goto kernel;
-	fdflags = pl_real.fcntl(fd, F_GETFD);
+	fdflags = s->fdflags >= 0 ? s->fdflags : pl_real.fcntl(fd, F_GETFD);
+	/* A kernel socket as new, and no spare yet: it becomes the spare if
+	 * the connection goes over hostlane. */
+	if (!s->pooled && !s->kdirty && spare_fd[fam_ix(s->family)] < 0)
+		keep = pl_fd_dup_hidden(fd);
 	if (pl_direct_connect(&a, port, &rep.u.conn, &g) == 0) {
 		/* Set up with the listener process alone (docs/monitor.md). */
 		uint32_t slot = rep.u.conn.pair;
@@ -926,6 +1090,9 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (rc < 0)
 		goto kernel;
 connected:
+	if (keep >= 0 && s->knonblock)
+		pl_real.fcntl(keep, F_SETFL, 0);  /* as socket() makes them */
+	spare_back(s, keep);
 	s->peer_len = pl_addr_to_sa(&a, port, s->family, &s->peer);
 	if (pl_ctl_pod_addr(s->ctl, a.family, &me))
 		me = a;
@@ -940,6 +1107,10 @@ connected:
 	return 0;
 kernel:
 	atomic_fetch_add_explicit(&pl_stats->fallbacks, 1, memory_order_relaxed);
+	if (keep >= 0)
+		pl_real.close(keep);
+	pl_port_put(s->own_port);  /* the kernel picks its own */
+	s->own_port = 0;
 	if (s->kind == PL_PENDING)
 		untrack(fd, s);
 	return pl_real.connect(fd, addr, len);
@@ -1062,10 +1233,26 @@ static int accept_hostlane(struct pl_sock *l, struct pl_pending *p, struct socka
 	return fd;
 }
 
+/* Takes what was announced to our ports: this thread pops it from the
+ * queue itself, so the listener fd need not turn readable for it. */
+static void accept_serve(struct pl_sock *s)
+{
+	if (!s->published)
+		return;
+	accepting = s;
+	pl_direct_serve();  /* shared memory only: no system call */
+	accepting = NULL;
+}
+
+/* While accept() spins, the kernel listener and the control channel are
+ * looked at this often (a system call each); announcements of direct
+ * connections, in shared memory, at every turn. */
+#define ACCEPT_KERNEL_LOOK_NS 10000
+
 PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
 	struct pl_sock *s = lookup(fd);
-	int64_t spin_end = 0, end = 0;
+	int64_t spin_end = 0, end = 0, look = 0;
 	bool first = true;
 
 	if (!s || s->kind != PL_LISTEN)
@@ -1076,26 +1263,45 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 		bool kernel = false, ctl = false, peer = false;
 		int n, timeout = 0;
 
-		if (s->published)
-			pl_direct_serve();  /* shared memory only: no system call */
+		accept_serve(s);
 		p = queue_pop(s);
 		if (p)
 			return accept_hostlane(s, p, addr, alen, flags);
 		/* The fd is the epoll set of the kernel listener, the accept
 		 * queue and the control channel: ask it what is ready rather
 		 * than try them (a failing kernel accept allocates a socket). */
-		if (!first && !atomic_load(&s->nonblock)) {
-			int ms = timeo_ms(atomic_load(&s->rcvtimeo_us), &end);
+		if (!atomic_load(&s->nonblock)) {
+			int64_t now = pl_now_ns();
 
-			if (!ms)
-				return fail(EAGAIN);  /* SO_RCVTIMEO ran out */
 			/* Spin first: an accept event that finds us polling
 			 * costs the monitor no wake-up. */
-			if (!spin_end)
-				spin_end = pl_now_ns() + (int64_t)pl_spin_ns();
-			timeout = pl_now_ns() < spin_end ? 0 : ms;
+			if (!spin_end) {
+				spin_end = now + (int64_t)pl_spin_ns();
+				look = now + ACCEPT_KERNEL_LOOK_NS;
+			}
+			if (now < spin_end && now < look)
+				continue;
+			look = now + ACCEPT_KERNEL_LOOK_NS;
+			if (!first) {
+				int ms = timeo_ms(atomic_load(&s->rcvtimeo_us), &end);
+
+				if (!ms)
+					return fail(EAGAIN);  /* SO_RCVTIMEO ran out */
+				timeout = now < spin_end ? 0 : ms;
+			}
+		}
+		if (timeout) {
+			/* Connectors ring the doorbell from here on; what they
+			 * announced before is taken now. */
+			pl_direct_wait_begin();
+			if ((p = queue_pop(s))) {
+				pl_direct_wait_end();
+				return accept_hostlane(s, p, addr, alen, flags);
+			}
 		}
 		n = pl_real.epoll_wait(fd, ev, 4, timeout);
+		if (timeout)
+			pl_direct_wait_end();
 		/* A signal handler ran: the kernel's accept returns EINTR too
 		 * (it restarts only with SA_RESTART, which we cannot see;
 		 * callers loop on EINTR). */
@@ -1111,7 +1317,7 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 			/* Reset first, then look: an announcement after the
 			 * look rings again. */
 			pl_direct_bell_clear();
-			pl_direct_serve();
+			accept_serve(s);
 			if (s->q_head)
 				continue;
 		}
@@ -1457,6 +1663,8 @@ PL_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 			 const struct sockaddr *addr, socklen_t alen)
 {
 	CONN(fd) return conn_send(s, buf, len, flags);
+	if (s && s->kind == PL_PENDING)
+		pending_touch(s, fd);  /* MSG_FASTOPEN connects */
 	return pl_real.sendto(fd, buf, len, flags, addr, alen);
 }
 
@@ -1478,6 +1686,8 @@ PL_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 PL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 {
 	CONN(fd) return conn_sendv(s, m->msg_iov, m->msg_iovlen, flags);
+	if (s && s->kind == PL_PENDING)
+		pending_touch(s, fd);  /* MSG_FASTOPEN connects */
 	return pl_real.sendmsg(fd, m, flags);
 }
 
@@ -1545,6 +1755,8 @@ PL_EXPORT int shutdown(int fd, int how)
 {
 	struct pl_sock *s = lookup(fd);
 
+	if (s && s->kind == PL_PENDING)
+		pending_touch(s, fd);  /* it marks even an unconnected socket */
 	if (!s || s->kind == PL_PENDING)
 		return pl_real.shutdown(fd, how);
 	if (s->kind == PL_LISTEN)
@@ -1651,15 +1863,24 @@ static int do_fcntl(int fd, int cmd, long arg)
 		s = dup_source(fd);
 		return dup_done(pl_real.fcntl(fd, cmd, arg), s, NULL);
 	case F_GETFL:
-		if (s->kind == PL_PENDING)
+		if (s->kind == PL_PENDING && !s->pooled)
 			break;
 		return O_RDWR | (atomic_load(&s->nonblock) ? O_NONBLOCK : 0);
 	case F_SETFL:
 		atomic_store(&s->nonblock, !!(arg & O_NONBLOCK));
-		if (s->kind == PL_PENDING)
+		if (s->kind == PL_PENDING && !s->pooled) {
+			s->knonblock = !!(arg & O_NONBLOCK);
 			break;
-		return 0;
+		}
+		return 0;  /* pooled: applied if the kernel socket is ever used */
+	case F_SETFD:
+		s->fdflags = -1;  /* asked again if it matters */
+		break;
+	case F_GETFD:
+		break;
 	default:
+		if (s->kind == PL_PENDING)
+			pending_touch(s, fd);  /* owner, signal, lease: the file's */
 		break;
 	}
 	return pl_real.fcntl(fd, cmd, arg);
@@ -1697,6 +1918,18 @@ PL_EXPORT int ioctl(int fd, unsigned long req, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	s = lookup(fd);
+	if (s && (req == FIOCLEX || req == FIONCLEX))
+		s->fdflags = -1;
+	if (s && s->kind == PL_PENDING && req == FIONBIO && s->pooled) {
+		atomic_store(&s->nonblock, !!*(int *)arg);
+		return 0;  /* applied if the kernel socket is ever used */
+	}
+	if (s && s->kind == PL_PENDING && req != FIOCLEX && req != FIONCLEX) {
+		if (req == FIONBIO)
+			s->knonblock = !!*(int *)arg;
+		else
+			pending_touch(s, fd);
+	}
 	if (s && s->kind != PL_PENDING) {
 		if (req == FIONBIO) {
 			atomic_store(&s->nonblock, !!*(int *)arg);
@@ -1749,8 +1982,10 @@ PL_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 	slot = opt_slot(s, level, name);
 	if (slot && val && len >= (socklen_t)sizeof(int))
 		*slot = *(const int *)val;
-	if (s->kind == PL_PENDING)
+	if (s->kind == PL_PENDING) {
+		pending_touch(s, fd);
 		return pl_real.setsockopt(fd, level, name, val, len);
+	}
 	if (s->kind == PL_LISTEN)
 		return pl_real.setsockopt(s->kfd, level, name, val, len);
 	if (!val && len)
@@ -1827,6 +2062,14 @@ PL_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 void pl_sock_atfork_child(void)
 {
 	pthread_mutex_init(&socks_lock, NULL);
+	/* The parent's spares stay the parent's. */
+	pthread_mutex_init(&spare_lock, NULL);
+	for (unsigned f = 0; f < 2; f++) {
+		if (spare_fd[f] >= 0)
+			pl_real.close(spare_fd[f]);
+		spare_fd[f] = -1;
+		spare_user[f] = NULL;
+	}
 	for (struct pl_sock *s = socks; s; s = s->all_next) {
 		pthread_mutex_init(&s->lock, NULL);
 		pthread_mutex_init(&s->rx_lock, NULL);
@@ -1844,6 +2087,9 @@ void pl_sock_atfork_prepare(void)
 	struct pl_ctl *c = NULL;
 	bool any = false;
 
+	/* Parent and child share what the application's fds name: a spare
+	 * one of them names is nobody's spare any more. */
+	pl_sock_spare_drop();
 	if (bell < 0)
 		return;
 	pthread_mutex_lock(&socks_lock);

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of the LD_PRELOAD layer's pure logic (no interposition): the fd
- * table, the cross-fork holder slots, sockaddr conversions, and the epoll
- * bookkeeping (level/edge-triggered, one-shot).
+ * table, the cross-fork holder slots, sockaddr conversions, the epoll
+ * bookkeeping (level/edge-triggered, one-shot) and local ports.
  */
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +24,14 @@ atomic_int pl_off;
 pid_t pl_pid(void)
 {
 	return getpid();
+}
+
+int64_t pl_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 START_TEST(fdtab_set_get_clear)
@@ -324,6 +334,88 @@ START_TEST(stats_region)
 }
 END_TEST
 
+START_TEST(ports_parse)
+{
+	static uint64_t bits[PL_PORT_WORDS];
+	uint16_t lo = 0, hi = 0;
+
+	ck_assert_int_eq(pl_ports_parse_range("32768\t60999\n", &lo, &hi), 0);
+	ck_assert_uint_eq(lo, 32768);
+	ck_assert_uint_eq(hi, 60999);
+	ck_assert_int_eq(pl_ports_parse_range("1024 1024", &lo, &hi), 0);
+	ck_assert_uint_eq(hi, 1024);
+	ck_assert_int_eq(pl_ports_parse_range("", &lo, &hi), -EINVAL);
+	ck_assert_int_eq(pl_ports_parse_range("60999 32768", &lo, &hi), -EINVAL);
+	ck_assert_int_eq(pl_ports_parse_range("0 100", &lo, &hi), -EINVAL);
+	ck_assert_int_eq(pl_ports_parse_range("1 65536", &lo, &hi), -EINVAL);
+	ck_assert_int_eq(pl_ports_parse_range("1 2 3", &lo, &hi), -EINVAL);
+	ck_assert_int_eq(pl_ports_parse_reserved("\n", bits), 0);
+	for (unsigned i = 0; i < PL_PORT_WORDS; i++)
+		ck_assert_uint_eq(bits[i], 0);
+	ck_assert_int_eq(pl_ports_parse_reserved("40000,40002-40004,65535\n", bits), 0);
+	ck_assert(bits[40000 / 64] & (UINT64_C(1) << (40000 % 64)));
+	ck_assert(!(bits[40001 / 64] & (UINT64_C(1) << (40001 % 64))));
+	for (unsigned p = 40002; p <= 40004; p++)
+		ck_assert(bits[p / 64] & (UINT64_C(1) << (p % 64)));
+	ck_assert(bits[65535 / 64] & (UINT64_C(1) << (65535 % 64)));
+	ck_assert_int_eq(pl_ports_parse_reserved("5-4", bits), -EINVAL);
+	ck_assert_int_eq(pl_ports_parse_reserved("70000", bits), -EINVAL);
+	ck_assert_int_eq(pl_ports_parse_reserved("1;2", bits), -EINVAL);
+	ck_assert_int_eq(pl_ports_parse_reserved("x", bits), -EINVAL);
+}
+END_TEST
+
+START_TEST(ports_take)
+{
+	static struct pl_ports p;
+	uint16_t got[8];
+
+	ck_assert_uint_eq(pl_ports_take(&p), 0);  /* no range: the kernel's turn */
+	p.lo = 50000;
+	p.hi = 50009;
+	atomic_store(&p.cursor, 7);
+	ck_assert_int_eq(pl_ports_parse_reserved("50001,50004-50005", p.reserved), 0);
+	/* Seven free ports, each once, none reserved, then none. */
+	for (unsigned i = 0; i < 7; i++) {
+		got[i] = pl_ports_take(&p);
+		ck_assert_uint_ge(got[i], 50000);
+		ck_assert_uint_le(got[i], 50009);
+		ck_assert(got[i] != 50001 && got[i] != 50004 && got[i] != 50005);
+		for (unsigned j = 0; j < i; j++)
+			ck_assert_uint_ne(got[i], got[j]);
+	}
+	ck_assert_uint_eq(pl_ports_take(&p), 0);
+	pl_ports_release(&p, got[3]);
+	ck_assert_uint_eq(pl_ports_take(&p), got[3]);
+	ck_assert_uint_eq(pl_ports_take(&p), 0);
+}
+END_TEST
+
+/* This process's ports come from the namespace's ephemeral range. */
+START_TEST(ports_process)
+{
+	char buf[64] = "";
+	uint16_t lo, hi, a, b;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	ck_assert_int_eq(pl_ports_parse_range(buf, &lo, &hi), 0);
+	pl_real.read = read;
+	pl_real.close = close;
+	a = pl_port_get();
+	b = pl_port_get();
+	ck_assert_uint_ge(a, lo);
+	ck_assert_uint_le(a, hi);
+	ck_assert_uint_ge(b, lo);
+	ck_assert_uint_le(b, hi);
+	ck_assert_uint_ne(a, b);
+	pl_port_put(a);
+	pl_port_put(b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("preload_logic");
@@ -344,6 +436,9 @@ int main(void)
 	tcase_add_test(tc, epset_oneshot);
 	tcase_add_test(tc, tags);
 	tcase_add_test(tc, stats_region);
+	tcase_add_test(tc, ports_parse);
+	tcase_add_test(tc, ports_take);
+	tcase_add_test(tc, ports_process);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

@@ -34,6 +34,7 @@
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1042,6 +1043,88 @@ static void c_refused(void)
 	close(fd);
 }
 
+/* New sockets after a connection (under LD_PRELOAD they are dups of the
+ * spare kernel socket the layer kept from it): a real, new TCP socket to
+ * every look; O_NONBLOCK and FIONBIO set before a connect that goes to the
+ * kernel take effect; options, bind, and connections after them work. */
+static void s_spare(void)
+{
+	int l = srv_listen(), ctl = srv_accept(l);
+
+	for (int i = 0; i < 3; i++) {
+		int c = srv_accept(l);
+		char what[32];
+
+		snprintf(what, sizeof(what), "recv on conn %d", i);
+		rec_recv(what, c, 1, 0);
+		close(c);
+	}
+	go_wait(ctl);
+	close(ctl);
+	close(l);
+}
+
+static void refused_nb(const char *what, int s, const struct sockaddr_in *to)
+{
+	struct pollfd p = { .fd = s, .events = POLLOUT };
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	rec_rc(what, connect(s, (const struct sockaddr *)to, sizeof(*to)));
+	rec_rc("poll", poll(&p, 1, -1));
+	rec_rc("SO_ERROR", getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el));
+	rec("SO_ERROR value = %s", err ? ename(err) : "0");
+}
+
+static void c_spare(void)
+{
+	struct sockaddr_in other = srv_addr, me;
+	int ctl = cli_connect(), s, v = 0, one = 1;
+	socklen_t ml = sizeof(me), vl = sizeof(v);
+	struct stat st;
+
+	other.sin_port = htons((uint16_t)(ntohs(srv_addr.sin_port) + 1));
+	s = tcp_socket();
+	rec("fstat socket = %d", fstat(s, &st) == 0 && S_ISSOCK(st.st_mode));
+	rec_rc("SO_TYPE", getsockopt(s, SOL_SOCKET, SO_TYPE, &v, &vl));
+	rec("SO_TYPE stream = %d", v == SOCK_STREAM);
+	rec_rc("getsockname", getsockname(s, (struct sockaddr *)&me, &ml));
+	rec("unbound: inet %d port %u", me.sin_family == AF_INET, ntohs(me.sin_port));
+	rec("F_GETFL nonblock = %d", !!(fcntl(s, F_GETFL) & O_NONBLOCK));
+	rec_rc("F_SETFL O_NONBLOCK", fcntl(s, F_SETFL, O_RDWR | O_NONBLOCK));
+	rec("F_GETFL nonblock = %d", !!(fcntl(s, F_GETFL) & O_NONBLOCK));
+	refused_nb("nonblocking connect to a closed port", s, &other);
+	close(s);
+	s = tcp_socket();
+	rec_rc("FIONBIO", ioctl(s, FIONBIO, &one));
+	refused_nb("FIONBIO connect to a closed port", s, &other);
+	close(s);
+	s = tcp_socket();
+	rec_rc("connect", connect(s, (struct sockaddr *)&srv_addr, sizeof(srv_addr)));
+	rec_send("send", s, "a", 0);
+	close(s);
+	s = tcp_socket();
+	rec_rc("TCP_NODELAY", setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	vl = sizeof(v);
+	rec_rc("get TCP_NODELAY", getsockopt(s, IPPROTO_TCP, TCP_NODELAY, &v, &vl));
+	rec("TCP_NODELAY = %d", v);
+	rec_rc("connect", connect(s, (struct sockaddr *)&srv_addr, sizeof(srv_addr)));
+	rec_send("send", s, "b", 0);
+	close(s);
+	s = tcp_socket();
+	memset(&me, 0, sizeof(me));
+	me.sin_family = AF_INET;
+	rec_rc("bind port 0", bind(s, (struct sockaddr *)&me, sizeof(me)));
+	ml = sizeof(me);
+	rec_rc("getsockname", getsockname(s, (struct sockaddr *)&me, &ml));
+	rec("bound port non-zero = %d", me.sin_port != 0);
+	rec_rc("connect", connect(s, (struct sockaddr *)&srv_addr, sizeof(srv_addr)));
+	rec_send("send", s, "c", 0);
+	close(s);
+	go_send(ctl);
+	close(ctl);
+}
+
 /* A listener closed and opened again on the same port, between
  * connections the layer sets up without the monitor (all but the first):
  * refused while nothing listens, served again after. */
@@ -1466,6 +1549,7 @@ static const struct sockcase {
 	{ "refused", s_refused, c_refused },
 	{ "relisten", s_relisten, c_relisten },
 	{ "close-queued", s_close_queued, c_close_queued },
+	{ "spare", s_spare, c_spare },
 	{ "peer-killed", s_killed, c_killed },
 	{ "options", s_options, c_options },
 	{ "timeouts", s_timeouts, c_timeouts },
