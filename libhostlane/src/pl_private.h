@@ -396,6 +396,10 @@ int pl_region_pidfd(const struct pl_region *g);
 /* Slot @slot's eventfd of this side (@peer 0) or of the peer (1); -1. */
 int pl_region_efd(const struct pl_region *g, uint32_t slot, unsigned peer);
 void pl_region_atfork_child(void);
+/* Closes our side @side of slot @slot of @g for a connection never set up
+ * (a listener closed with it queued): the peer reads its end, woken if it
+ * sleeps. */
+void pl_region_slot_close(struct pl_region *g, uint32_t slot, unsigned side);
 
 /* Direct connections (pl_region.c; protocol v3, docs/monitor.md). */
 /* The control block (pl_direct_blk.c; untrusted shared memory): is @port

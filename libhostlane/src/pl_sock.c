@@ -96,6 +96,8 @@ static void close_quiet(int fd)
 
 static void pending_free(struct pl_pending *p)
 {
+	if (p->g)  /* before the monitor hears of it: it cannot wake the peer */
+		pl_region_slot_close(p->g, p->c.pair, p->c.side);
 	pl_ctl_give_back(p->ctl, &p->c);
 	for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
 		close_quiet(p->fds[i]);
