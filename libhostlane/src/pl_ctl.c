@@ -176,8 +176,11 @@ static void ctl_other(struct pl_ctl *c, struct hl_proto_msg *m, int *fds, int n)
 	    pl_sock_deliver_accept(c, &m->u.conn, fds, g) == 0)
 		return;
 	/* Nobody listens here any more: give the connection back (we hold
-	 * the lock; the reply is dropped like any stray one). */
+	 * the lock; the reply is dropped like any stray one). Our side of a
+	 * slot is closed here, where the connector can be woken. */
 	close_fds(fds, HL_PROTO_MAX_FDS);
+	if (g)
+		pl_region_slot_close(g, m->u.conn.pair, m->u.conn.side);
 	pl_region_put(g);
 	give_back_locked(c, &m->u.conn);
 }
