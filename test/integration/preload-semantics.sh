@@ -7,7 +7,10 @@
 # identical. TAP: one line per case per mode, one per comparison.
 # The hostlane half runs when HOSTLANE_PRELOAD_TESTS=1 or libhostlane.so
 # exports socket(); otherwise it reports SKIP with the reason.
-# SOCKCASES='glob' runs only some cases.
+# SOCKCASES='glob' runs only some cases. The cases in NOSPIN_CASES run a third
+# time with HOSTLANE_SPIN_NS=0: the layer never busy-polls, so every wait
+# sleeps and every wake-up must be written (a lost one is a hang, ended by
+# sockcase's alarm and reported).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pods.sh"
 need_root
@@ -28,10 +31,11 @@ preload_ready || hl_mode=0
 # parts ended as the case expects. Ports are fresh per run (never printed).
 run_case() {
 	local mode=$1 c=$2 out=$CNI_TMP/$1-$2 spid i src crc srv_ok=0
-	local bg=pod_bg pre=(ip netns exec "$(pod_ns cli)")
-	[ "$mode" = hostlane ] && bg=pod_bg_hl pre+=(env "${HL_ENV[@]}")
+	local bg=pod_bg pre=(ip netns exec "$(pod_ns cli)") senv=()
+	[ "$mode" != kernel ] && bg=pod_bg_hl pre+=(env "${HL_ENV[@]}")
+	[ "$mode" = nospin ] && senv=(HOSTLANE_SPIN_NS=0) pre+=(HOSTLANE_SPIN_NS=0)
 	port=$((port + 2))
-	$bg srv "$sc" server "$c" "$ip_s" "$port" >"$out.s" 2>"$out.serr"
+	$bg srv "${senv[@]}" "$sc" server "$c" "$ip_s" "$port" >"$out.s" 2>"$out.serr"
 	spid=$POD_BG_PID
 	for ((i = 0; i < 400; i++)); do
 		grep -q '^S ready$' "$out.s" && break
@@ -71,6 +75,14 @@ for c in $cases; do
 	else
 		preload_fail "$c" "$c: hostlane transcript = kernel transcript" "diff kernel hostlane:
 $d"
+	fi
+	[[ " ${NOSPIN_CASES:-connect-block half-close close-queued refused spare epoll-et threads} " == *" $c "* ]] ||
+		continue
+	if run_case nospin "$c" && d=$(diff "$CNI_TMP/kernel-$c.txt" "$CNI_TMP/nospin-$c.txt"); then
+		tap_ok "$c: without busy-polling, the kernel's transcript"
+	else
+		preload_fail "$c" "$c: without busy-polling, the kernel's transcript" "$d
+$(cat "$CNI_TMP/nospin-$c.txt" "$CNI_TMP/nospin-$c".*err 2>/dev/null | tail -n 30)"
 	fi
 done
 # Keep the transcripts for the report when asked.
