@@ -262,29 +262,36 @@ void pl_shref_join(int slot)
 	}
 }
 
+ssize_t pl_read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	/* The real read/close: callers run inside interposed calls. */
+	n = pl_real.read ? pl_real.read(fd, buf, len - 1) : read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	if (pl_real.close)
+		pl_real.close(fd);
+	else
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
+}
+
 /* 1 if @pid runs (not a zombie). */
 static int pid_alive(int pid)
 {
 	char path[64], buf[256];
 	const char *p;
-	ssize_t n;
-	int fd;
 
 	if (kill(pid, 0) < 0 && errno == ESRCH)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (pl_read_small(path, buf, sizeof(buf)) <= 0)
 		return 0;
-	/* The real read/close: this runs inside the interposed close(). */
-	n = pl_real.read ? pl_real.read(fd, buf, sizeof(buf) - 1) : read(fd, buf, sizeof(buf) - 1);
-	if (pl_real.close)
-		pl_real.close(fd);
-	else
-		close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	p = strrchr(buf, ')');
 	return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
 }

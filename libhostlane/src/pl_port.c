@@ -14,7 +14,6 @@
  * the port is gone once the connection is on hostlane).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,20 +99,12 @@ void pl_ports_release(struct pl_ports *p, uint16_t port)
 static struct pl_ports ports;
 static pthread_once_t ports_once = PTHREAD_ONCE_INIT;
 
-/* Reads a small /proc file into @buf (NUL-terminated). */
-static int read_small(const char *path, char *buf, size_t len)
+/* A whole small /proc file in @buf: 0, or -1 (an error, or more than fits). */
+static int read_whole(const char *path, char *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	ssize_t n = pl_read_small(path, buf, len);
 
-	if (fd < 0)
-		return -errno;
-	n = pl_real.read(fd, buf, len - 1);
-	pl_real.close(fd);
-	if (n < 0 || (size_t)n == len - 1)
-		return -EIO;  /* an error, or more than we read */
-	buf[n] = '\0';
-	return 0;
+	return n < 0 || (size_t)n == len - 1 ? -1 : 0;
 }
 
 static void reseed(void)
@@ -132,10 +123,10 @@ static void ports_init(void)
 	char buf[4096];
 	uint16_t lo, hi;
 
-	if (read_small("/proc/sys/net/ipv4/ip_local_port_range", buf, sizeof(buf)) ||
+	if (read_whole("/proc/sys/net/ipv4/ip_local_port_range", buf, sizeof(buf)) ||
 	    pl_ports_parse_range(buf, &lo, &hi))
 		return;  /* lo stays 0: the kernel picks */
-	if (read_small("/proc/sys/net/ipv4/ip_local_reserved_ports", buf, sizeof(buf)) == 0 &&
+	if (read_whole("/proc/sys/net/ipv4/ip_local_reserved_ports", buf, sizeof(buf)) == 0 &&
 	    pl_ports_parse_reserved(buf, ports.reserved))
 		return;
 	reseed();

@@ -255,6 +255,11 @@ bool pl_addr_local_only(const struct hl_proto_addr *a);
 void pl_addr_copy_out(const struct sockaddr_storage *src, socklen_t slen,
 		      struct sockaddr *dst, socklen_t *dlen);
 
+/* A small file (from /proc) in @buf, NUL-terminated, read with the real libc
+ * calls (pl_fdtab.c). Return: the bytes read (len - 1: maybe more), or
+ * -errno. */
+ssize_t pl_read_small(const char *path, char *buf, size_t len);
+
 /* ---- local ports of our connections (pl_port.c) ------------------------------- */
 
 #define PL_PORT_WORDS (65536 / 64)
@@ -396,9 +401,9 @@ int pl_region_pidfd(const struct pl_region *g);
 /* Slot @slot's eventfd of this side (@peer 0) or of the peer (1); -1. */
 int pl_region_efd(const struct pl_region *g, uint32_t slot, unsigned peer);
 void pl_region_atfork_child(void);
-/* Closes our side @side of slot @slot of @g for a connection never set up
- * (a listener closed with it queued): the peer reads its end, woken if it
- * sleeps. */
+/* Closes side @side of slot @slot of @g for a connection never set up (a
+ * listener closed with it queued): the peer reads its end, woken if it
+ * sleeps when @side is ours (it is: one process is one side of a region). */
 void pl_region_slot_close(struct pl_region *g, uint32_t slot, unsigned side);
 
 /* Direct connections (pl_region.c; protocol v3, docs/monitor.md). */

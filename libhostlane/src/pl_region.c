@@ -255,29 +255,24 @@ int pl_region_efd(const struct pl_region *g, uint32_t slot, unsigned peer)
 
 /* ---- direct connections -------------------------------------------------------- */
 
-/* Closes side @side of slot @slot of @g (@ours: the side this process
- * holds): the slot is free again once both sides are closed. Closing ours
- * wakes the peer if it sleeps on the ring, so a connector waiting in a
- * read sees the end of a connection nobody accepted. */
-static void side_close_as(struct pl_region *g, uint32_t slot, unsigned side, bool ours)
+/* Closes side @side of slot @slot of @g: the slot is free again once both
+ * sides are closed. Closing our side (g->side) wakes the peer if it sleeps
+ * on the ring, so a connector waiting in a read sees the end of a
+ * connection nobody accepted. */
+static void side_close(struct pl_region *g, uint32_t slot, unsigned side)
 {
 	struct shmq_ep *e = shmq_ep_attach(g->r, slot, side);
 
 	if (!e)
 		return;
-	if (ours && slot < g->slots)
+	if (side == g->side && slot < g->slots)
 		shmq_ep_set_fds(e, g->efd[2 * slot], g->efd[2 * slot + 1], -1, SHMQ_PEER_PIDFD);
 	shmq_ep_close(e);
 }
 
-static void side_close(struct pl_region *g, uint32_t slot, unsigned side)
-{
-	side_close_as(g, slot, side, side == g->side);
-}
-
 void pl_region_slot_close(struct pl_region *g, uint32_t slot, unsigned side)
 {
-	side_close_as(g, slot, side, true);
+	side_close(g, slot, side);
 }
 
 /* A slot of @g both sides closed, re-initialised for a new connection; -1. */

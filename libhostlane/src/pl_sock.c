@@ -116,14 +116,14 @@ static void listener_unlink(struct pl_sock *s)
 	pthread_mutex_unlock(&socks_lock);
 }
 
-static void spare_free(struct pl_sock *s);
+static void spare_back(struct pl_sock *s, int keep);
 static void pending_touch(struct pl_sock *s, int fd);
 
 /* The last fd of @s in this process is gone: release what this process has. */
 static void sock_free(struct pl_sock *s)
 {
 	if (s->kind == PL_PENDING)
-		spare_free(s);
+		spare_back(s, -1);
 	pthread_mutex_lock(&socks_lock);
 	if (s->all_prev)
 		s->all_prev->all_next = s->all_next;
@@ -655,13 +655,13 @@ static int timeo_ms(int64_t us, int64_t *end_ns)
  * anything that looks at it. While a dup is out (`pooled`) the layer keeps
  * what would change the socket to itself (O_NONBLOCK, FIONBIO); anything
  * else that reaches the kernel socket first makes it the fd's own
- * (spare_detach(): the spare is let go, the kept state applied), and so do
+ * (pending_touch(): the spare is let go, the kept state applied), and so do
  * a connect() that goes to the kernel, fork() and execve(). A connection
  * over hostlane gives it back as it was. A socket that was never pooled
  * becomes the spare if nothing changed it (`kdirty`).
  */
 static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
-static int spare_fd[2] = { -1, -1 };          /* AF_INET, AF_INET6 */
+static atomic_int spare_fd[2] = { -1, -1 };   /* AF_INET, AF_INET6 */
 static struct pl_sock *spare_user[2];         /* the socket a dup is out to */
 
 static unsigned fam_ix(int family)
@@ -669,17 +669,19 @@ static unsigned fam_ix(int family)
 	return family == AF_INET6;
 }
 
-/* A dup of the spare for a new socket (-1: none free). */
-static int spare_take(int family, int type)
+/* A dup of the spare for new socket @s, now pooled (-1: none free). */
+static int spare_take(struct pl_sock *s, int type)
 {
-	unsigned f = fam_ix(family);
+	unsigned f = fam_ix(s->family);
 	int fd = -1;
 
 	pthread_mutex_lock(&spare_lock);
 	if (spare_fd[f] >= 0 && !spare_user[f]) {
 		fd = pl_real.fcntl(spare_fd[f], type & SOCK_CLOEXEC ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
-		if (fd >= 0)
-			spare_user[f] = (struct pl_sock *)1;  /* set by the caller */
+		if (fd >= 0) {
+			spare_user[f] = s;
+			s->pooled = true;
+		}
 	}
 	pthread_mutex_unlock(&spare_lock);
 	return fd;
@@ -709,8 +711,10 @@ static void pending_touch(struct pl_sock *s, int fd)
 		s->knonblock = true;
 }
 
-/* Connection @s (was PENDING) took its fd number over hostlane: its kernel
- * socket, referenced by @keep too (or -1), is gone from the fd. */
+/* PENDING socket @s left its kernel socket untouched: its fd number was
+ * closed, or taken by a connection over hostlane. A spare it had a dup of
+ * is free again; else @keep (another reference to its kernel socket, or
+ * -1) becomes the spare if there is none. */
 static void spare_back(struct pl_sock *s, int keep)
 {
 	unsigned f = fam_ix(s->family);
@@ -726,18 +730,6 @@ static void spare_back(struct pl_sock *s, int keep)
 	pthread_mutex_unlock(&spare_lock);
 	if (keep >= 0)
 		pl_real.close(keep);
-}
-
-/* @s (PENDING) is gone without touching its kernel socket. */
-static void spare_free(struct pl_sock *s)
-{
-	unsigned f = fam_ix(s->family);
-
-	pthread_mutex_lock(&spare_lock);
-	if (s->pooled && spare_user[f] == s)
-		spare_user[f] = NULL;
-	s->pooled = false;
-	pthread_mutex_unlock(&spare_lock);
 }
 
 /* The socket a spare's dup is out to, or NULL. */
@@ -756,7 +748,7 @@ void pl_sock_spare_drop(void)
 	for (unsigned f = 0; f < 2; f++) {
 		struct pl_sock *u = spare_user_of(f), *x;
 
-		if (!u || u == (struct pl_sock *)1)
+		if (!u)
 			continue;
 		for (int fd = pl_fd_next(0, &x); fd >= 0; fd = pl_fd_next(fd + 1, &x))
 			if (x == u) {
@@ -783,13 +775,8 @@ PL_EXPORT int socket(int domain, int type, int protocol)
 	if (!mine || !pl_ctl_get())  /* no endpoint: the kernel it is */
 		return pl_real.socket(domain, type, protocol);
 	s = sock_new(PL_PENDING, domain);
-	fd = s ? spare_take(domain, type) : -1;
-	if (fd >= 0) {
-		pthread_mutex_lock(&spare_lock);
-		spare_user[fam_ix(domain)] = s;
-		s->pooled = true;
-		pthread_mutex_unlock(&spare_lock);
-	} else {
+	fd = s ? spare_take(s, type) : -1;
+	if (fd < 0) {
 		fd = pl_real.socket(domain, type, protocol);
 		if (fd < 0 || !s) {
 			if (s) {
