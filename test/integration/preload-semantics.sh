@@ -76,7 +76,7 @@ for c in $cases; do
 		preload_fail "$c" "$c: hostlane transcript = kernel transcript" "diff kernel hostlane:
 $d"
 	fi
-	[[ " ${NOSPIN_CASES:-connect-block half-close close-queued refused spare epoll-et threads} " == *" $c "* ]] ||
+	[[ " ${NOSPIN_CASES:-connect-block half-close close-queued refused epoll-et threads} " == *" $c "* ]] ||
 		continue
 	if run_case nospin "$c" && d=$(diff "$CNI_TMP/kernel-$c.txt" "$CNI_TMP/nospin-$c.txt"); then
 		tap_ok "$c: without busy-polling, the kernel's transcript"
