@@ -4,7 +4,7 @@ AGENT_CORE_SRCS := node-agent/src/config.c node-agent/src/fastpath.c node-agent/
                    node-agent/src/proto.c node-agent/src/state.c
 AGENT_SRCS := $(AGENT_CORE_SRCS) node-agent/src/loop.c node-agent/src/server.c \
               node-agent/src/metrics.c node-agent/src/main.c node-agent/src/devices.c
-# vhost-user (libhlvsw, node-agent/vswitch) and vf (libhlvf, node-agent/vf).
+# vhost-user (libhlvsw, vswitch) and vf (libhlvf, node-agent/vf).
 AGENT_DEV_LIBS := $(BUILD)/lib/libhlvsw.a $(BUILD)/lib/libhlvf.a
 AGENT_LDLIBS := -lcjson -lmnl -lpthread
 AGENT_DEFS :=

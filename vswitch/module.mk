@@ -1,8 +1,8 @@
-# node-agent/vswitch: the vhost-user L2 switch (DPDK) and its control client.
+# vswitch: the vhost-user L2 switch (DPDK) and its control client.
 #   build/bin/hostlane-vswitch   the switch process (needs libdpdk)
 #   build/lib/libhlvsw.a         hl_vsw_* client/supervisor for the agent (no DPDK)
 #   build/bin/hostlane-vswctl    CLI over libhlvsw
-VSW_DIR      := node-agent/vswitch
+VSW_DIR      := vswitch
 VSW_LIB_SRCS := $(VSW_DIR)/vsw_client.c $(VSW_DIR)/vsw_names.c \
                 $(VSW_DIR)/vsw_supervisor.c $(VSW_DIR)/vsw_proto.c
 VSW_SW_SRCS  := $(VSW_DIR)/vswitch.c $(VSW_DIR)/vsw_ctl.c $(VSW_DIR)/vsw_mac.c \

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The switch's MAC learning table. Private to node-agent/vswitch. Used by
+ * The switch's MAC learning table. Private to vswitch/. Used by
  * the forwarding lcore only, so it has no locks; time is whatever unit the
  * caller passes (the switch uses TSC cycles, the tests plain numbers).
  *

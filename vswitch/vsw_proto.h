@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The switch's control protocol, shared by the switch (requests) and the
- * client (replies). Private to node-agent/vswitch.
+ * client (replies). Private to vswitch/.
  *
  * One request per line, '\n'-terminated, at most VSW_LINE_MAX bytes:
  *   ping | add-port NAME PATH [client|server] | del-port NAME | list | macs

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The switch's control server: a thread serving the line protocol of
- * vsw_proto.h on a unix stream socket. Private to node-agent/vswitch. */
+ * vsw_proto.h on a unix stream socket. Private to vswitch/. */
 #ifndef VSW_CTL_H
 #define VSW_CTL_H
 
