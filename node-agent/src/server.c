@@ -9,6 +9,7 @@
  * proves it): what is not on disk never happened, what is on disk is
  * reconciled on the next start.
  */
+#include "hl_util.h"
 #include "daemon.h"
 
 #include <cjson/cJSON.h>
@@ -28,12 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef HL_HAVE_ENDPOINT
-#include "endpoint.h"
-#endif
-#ifdef HL_HAVE_K8S
+#include "monitor.h"
 #include "hlk8s.h"
-#endif
 
 #define ERRLEN 512
 #define EP_MAX_IPS 8
@@ -230,13 +227,11 @@ void hl_pool_usage(struct agent *a, uint64_t *pool, uint64_t *reserved, uint64_t
 	*reserved = a->reserved_bytes;
 	pthread_mutex_unlock(&a->lock);
 	*used = 0;
-#ifdef HL_HAVE_ENDPOINT
 	if (a->ep_node && pthread_equal(pthread_self(), a->loop_tid)) {
 		uint64_t p;
 
-		hl_ep_node_get_usage(a->ep_node, &p, used);
+		hl_mon_get_usage(a->ep_node, &p, used);
 	}
-#endif
 }
 
 size_t hl_count_pods(struct agent *a, size_t by_fp[HL_FP_COUNT])
@@ -263,7 +258,6 @@ struct ep_job {
 static void ep_create_task(struct agent *a, void *arg)
 {
 	struct ep_job *j = arg;
-#ifdef HL_HAVE_ENDPOINT
 	const char *ips[HLAGENT_MAX_IPS];
 	char name[HL_NAME_MAX * 2], plain[HLAGENT_MAX_IPS][HL_IP_MAX];
 
@@ -276,12 +270,8 @@ static void ep_create_task(struct agent *a, void *arg)
 		plain[i][strcspn(plain[i], "/")] = '\0';
 		ips[i] = plain[i];
 	}
-	j->pod->ep = hl_ep_create(a->ep_node, name, j->pod->netns, ips, n_ips, j->pod->quota_bytes);
+	j->pod->ep = hl_mon_pod_add(a->ep_node, name, j->pod->netns, ips, n_ips, j->pod->quota_bytes);
 	j->err = j->pod->ep ? 0 : -errno;
-#else
-	(void)a;
-	j->err = -EOPNOTSUPP;
-#endif
 }
 
 static void ep_destroy_task(struct agent *a, void *arg)
@@ -289,10 +279,8 @@ static void ep_destroy_task(struct agent *a, void *arg)
 	struct hl_pod *p = arg;
 
 	(void)a;
-#ifdef HL_HAVE_ENDPOINT
 	if (p->ep)
-		hl_ep_destroy(p->ep);
-#endif
+		hl_mon_pod_del(p->ep);
 	p->ep = NULL;
 }
 
@@ -334,7 +322,6 @@ static void annotation(struct agent *a, const struct hl_request *q, const char *
 		       size_t len)
 {
 	buf[0] = '\0';
-#ifdef HL_HAVE_K8S
 	int rc;
 
 	if (!a->k8s || !q->pod_ns[0])
@@ -349,9 +336,6 @@ static void annotation(struct agent *a, const struct hl_request *q, const char *
 	hl_metrics_error(&a->m, HL_ERR_K8S);
 	hl_log(HL_LOG_WARN, "pod %s/%s: cannot read annotation %s (%s); falling back to CNI_ARGS/config",
 	       q->pod_ns, q->pod_name, key, strerror(-rc));
-#else
-	(void)a; (void)q; (void)key; (void)len;
-#endif
 }
 
 static int choose(struct agent *a, const struct hl_request *q, struct hl_pod *p, struct reply *r)
@@ -724,7 +708,7 @@ struct conns_walk {
 	long next;
 };
 
-static void conns_proc(void *arg, const struct hl_ep_proc_info *p)
+static void conns_proc(void *arg, const struct hl_mon_proc_info *p)
 {
 	struct conns_walk *w = arg;
 	cJSON *o = cJSON_CreateObject();
@@ -748,7 +732,7 @@ static void conns_proc(void *arg, const struct hl_ep_proc_info *p)
 	w->conns = cJSON_AddArrayToObject(o, "connections");
 }
 
-static void conns_conn(void *arg, const struct hl_ep_conn_info *c)
+static void conns_conn(void *arg, const struct hl_mon_conn_info *c)
 {
 	struct conns_walk *w = arg;
 	char local[96], peer[96];
@@ -807,7 +791,7 @@ static void conns_task(struct agent *a, void *arg)
 		cJSON_AddStringToObject(o, "pod", p->key);
 		w->procs = cJSON_AddArrayToObject(o, "processes");
 		if (w->procs)
-			hl_ep_walk_stats(p->ep, conns_proc, conns_conn, w);
+			hl_mon_pod_walk_stats(p->ep, conns_proc, conns_conn, w);
 	}
 	if (i < a->n_pods)
 		cJSON_AddNumberToObject(w->out, "next", (double)i);
@@ -826,10 +810,10 @@ static void do_simple(struct agent *a, const struct hl_request *q, struct reply 
 	char *text = NULL;
 
 	switch (q->op) {
-	case HL_OP_STATUS: do_status(a, r); return;
-	case HL_OP_LIST: do_list(a, q, r); return;
-	case HL_OP_GET: do_get(a, q, r); return;
-	case HL_OP_CONNS: {
+	case HL_AGENT_OP_STATUS: do_status(a, r); return;
+	case HL_AGENT_OP_LIST: do_list(a, q, r); return;
+	case HL_AGENT_OP_GET: do_get(a, q, r); return;
+	case HL_AGENT_OP_CONNS: {
 		struct conns_walk w = { .offset = q->offset };
 
 		hl_run_on_loop(a, conns_task, &w);
@@ -838,7 +822,7 @@ static void do_simple(struct agent *a, const struct hl_request *q, struct reply 
 		r->obj = w.out;
 		return;
 	}
-	case HL_OP_METRICS:
+	case HL_AGENT_OP_METRICS:
 		/* On the loop thread: endpoint usage may only be read there. */
 		hl_run_on_loop(a, metrics_task, &text);
 		if ((r->obj = cJSON_CreateObject()) && text)
@@ -860,22 +844,22 @@ static void dispatch(struct agent *a, const struct hl_request *q, struct reply *
 	char key[sizeof(((struct hl_pod *)0)->key)];
 
 	switch (q->op) {
-	case HL_OP_ADD: case HL_OP_DEL:
+	case HL_AGENT_OP_ADD: case HL_AGENT_OP_DEL:
 		hl_request_key(q, key, sizeof(key));
 		lock_key(a, key);
-		if (q->op == HL_OP_ADD)
+		if (q->op == HL_AGENT_OP_ADD)
 			do_add(a, q, r);
 		else
 			do_del(a, q, r);
 		unlock_key(a, key);
 		break;
-	case HL_OP_CHECK:
+	case HL_AGENT_OP_CHECK:
 		hl_request_key(q, key, sizeof(key));
 		lock_key(a, key);
 		do_check(a, q, r);
 		unlock_key(a, key);
 		break;
-	case HL_OP_GC: do_gc(a, q, r); break;
+	case HL_AGENT_OP_GC: do_gc(a, q, r); break;
 	default: do_simple(a, q, r);
 	}
 	if (!r->obj && r->code == 0)
@@ -940,8 +924,8 @@ static void serve_conn(struct agent *a, int fd, char *buf, struct hl_request *q)
 	dispatch(a, q, &r);
 	hl_metrics_observe(&a->m, q->op, r.code == 0, now_us() - t0);
 	if (r.code)
-		hl_log(HL_LOG_WARN, "%s failed: %s (%s)", hl_op_name(q->op), r.msg, r.details);
-	if (q->op == HL_OP_ADD && r.code == 0)
+		hl_log(HL_LOG_WARN, "%s failed: %s (%s)", hl_agent_op_name(q->op), r.msg, r.details);
+	if (q->op == HL_AGENT_OP_ADD && r.code == 0)
 		hl_crash_point("add-before-reply");
 	send_reply(fd, &r);
 	hl_request_free(q);
@@ -1050,22 +1034,6 @@ static void *sweeper_main(void *arg)
 
 /* ---- the socket ------------------------------------------------------- */
 
-static int mkdirs_for(const char *path)
-{
-	char d[PATH_MAX];
-
-	snprintf(d, sizeof(d), "%s", path);
-	for (char *p = d + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(d, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
 /* A socket file left by a killed agent is removed; a live agent is not. */
 static int claim_path(const struct sockaddr_un *sa)
 {
@@ -1089,7 +1057,7 @@ static int listen_socket(const char *path)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if ((rc = mkdirs_for(path)) < 0 || (rc = claim_path(&sa)) < 0)
+	if ((rc = hl_mkdir_parent(path)) < 0 || (rc = claim_path(&sa)) < 0)
 		return rc;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
