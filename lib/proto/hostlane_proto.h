@@ -6,10 +6,9 @@
  *
  * Every message, in both directions, is exactly HL_PROTO_MSG_SIZE bytes: a
  * header and an op-specific body, unused bytes zero. Fixed size and fixed
- * offsets make validation of untrusted input a handful of comparisons; the
- * same shape is meant for the monitor's request queue (issue 5). Fields are
- * in host byte order (both ends are on the same machine); strings are
- * NUL-terminated within their field.
+ * offsets make validation of untrusted input a handful of comparisons.
+ * Fields are in host byte order (both ends are on the same machine);
+ * strings are NUL-terminated within their field.
  *
  * Changing a layout bumps HL_PROTO_VERSION.
  */

@@ -104,10 +104,10 @@ int hl_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
 	 * systems, and directory scanners (the runtime's conflist loader)
 	 * skip dot files. The thread id keeps concurrent writers apart. */
 	if (slash)
-		rc = snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp%d", (int)(slash - path), path,
+		rc = snprintf(tmp, sizeof(tmp), "%.*s/.%s.%d.tmp", (int)(slash - path), path,
 			      slash + 1, (int)gettid());
 	else
-		rc = snprintf(tmp, sizeof(tmp), ".%s.tmp%d", path, (int)gettid());
+		rc = snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", path, (int)gettid());
 	if (rc < 0 || (size_t)rc >= sizeof(tmp))
 		return -ENAMETOOLONG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);

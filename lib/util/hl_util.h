@@ -51,7 +51,9 @@ int hl_fsync_dir(const char *dir);
  * @before_rename: called between the write and the rename (NULL: none);
  *                 the agent's fault injection stops there.
  *
- * The temporary file is removed on failure. The parent directory must exist.
+ * The temporary file, `.NAME.TID.tmp` next to @path (directory scanners skip
+ * dot files), is removed on failure; a crash can leave one behind, which an
+ * owner sweeps by that pattern. The parent directory must exist.
  * Return: 0, -ENAMETOOLONG, or the -errno of open/write/fsync/rename.
  */
 int hl_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,

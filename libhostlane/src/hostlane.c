@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libhostlane native API: the control connection to the pod's endpoint
- * (struct hl_ctx) and shared-memory connections (struct hl_conn). Kept free
- * of global state so the LD_PRELOAD layer (issue 5) can build on both.
+ * (struct hl_ctx) and shared-memory connections (struct hl_conn), no global
+ * state. It speaks pod protocol version 1 (whole regions per connection);
+ * the LD_PRELOAD layer (pl_*.c) has its own control channel (pl_ctl.c) and
+ * the later versions' slot and direct regions.
  */
 #include "hostlane.h"
 

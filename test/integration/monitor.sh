@@ -180,7 +180,7 @@ tap_eq "the harness holds no memfd" 0 "$(ls -l /proc/$hpid/fd | grep -c memfd)"
 hcmd quit
 wait $hpid
 tap_eq "harness exits cleanly (no leak under SAN)" 0 $?
-# Other engineers' tests may take or return hugepages at the same moment, so
+# Other processes of the machine may take or return hugepages meanwhile, so
 # the node-wide counters are compared one-sided (a leak of ours lowers Free
 # and raises Rsvd); the exact check is the harness's own mappings above.
 for ((i = 0; i < 100; i++)); do
