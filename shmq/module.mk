@@ -24,7 +24,8 @@ $(foreach t,$(SHMQ_TESTS),$(eval \
 UNIT_TESTS += $(foreach t,$(SHMQ_TESTS),$(BUILD)/test/test_shmq_$(t))
 
 # Benchmark.
-$(BUILD)/bin/shmq-bench: $(call objs,shmq/bench/shmq_bench.c) $(BUILD)/lib/libshmq.a
+$(BUILD)/bin/shmq-bench: $(call objs,$(addprefix shmq/bench/,shmq_bench.c bench_util.c bench_setup.c \
+  bench_loop.c)) $(BUILD)/lib/libshmq.a
 $(BUILD)/bin/shmq-bench: LDLIBS += -lm
 BINS += $(BUILD)/bin/shmq-bench
 
