@@ -3,7 +3,7 @@ SHMQ_SRCS := $(addprefix shmq/src/,ring.c ring_msg.c ring_stream.c ring_poll.c n
 SHMQ_OBJS := $(call objs,$(SHMQ_SRCS))
 CPPCHECK_DIRS += shmq
 
-# shmq sees its own headers and nothing else (test_build_layering proves it).
+# shmq sees its own headers and nothing else (integration/zz-quality proves it).
 $(eval $(call inc,shmq,-Ishmq/include))
 $(eval $(call inc,shmq/src,-DSHMQ_BUILDING -Ishmq/src))
 
