@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hl_check.h"
 #include "shmq_private.h"
 #include "shmq_testlib.h"
 
@@ -163,8 +164,6 @@ int main(void)
 {
 	Suite *s = suite_create("shmq_death");
 	TCase *tc = tcase_create("death");
-	SRunner *sr;
-	int failed;
 
 	/* The Check timeout is the bound: a missed death would hang here. */
 	tcase_set_timeout(tc, 60);
@@ -174,9 +173,5 @@ int main(void)
 	tcase_add_test(tc, test_orderly_close);
 	tcase_add_test(tc, test_killed_msg);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_check_run(s);
 }
