@@ -10,7 +10,8 @@ VSW_LIB_SRCS := $(VSW_DIR)/vsw_client.c $(VSW_DIR)/vsw_names.c \
 VSW_SW_SRCS  := $(VSW_DIR)/vsw_main.c $(VSW_DIR)/vswitch.c $(VSW_DIR)/vsw_ctl.c \
                 $(VSW_DIR)/vsw_mac.c $(VSW_DIR)/vsw_pidfile.c $(VSW_DIR)/vsw_proto.c
 HLVSW_LDLIBS := -lcjson
-CPPFLAGS     += -I$(VSW_DIR)
+$(eval $(call inc,$(VSW_DIR),-I$(VSW_DIR)))
+$(eval $(call inc,$(VSW_DIR)/tests,-Itest/lib))
 
 $(BUILD)/lib/libhlvsw.a: $(call objs,$(VSW_LIB_SRCS))
 $(BUILD)/bin/hostlane-vswctl: $(call objs,$(VSW_DIR)/vswctl.c) $(BUILD)/lib/libhlvsw.a
@@ -24,9 +25,8 @@ $(BUILD)/test/test_vsw: $(call objs,$(VSW_DIR)/tests/test_vsw.c $(VSW_DIR)/vsw_m
 $(BUILD)/test/test_vsw: LDLIBS += $(HLVSW_LDLIBS)
 UNIT_TESTS   += $(BUILD)/test/test_vsw
 
-VSW_FUZZ_SRCS := $(VSW_DIR)/fuzz/fuzz_vsw_ctl.c $(VSW_DIR)/vsw_proto.c $(VSW_DIR)/vsw_pidfile.c
-$(BUILD)/fuzz/fuzz_vsw_ctl: $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(VSW_FUZZ_SRCS))
-$(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(VSW_FUZZ_SRCS)): FUZZ_CFLAGS += -I$(VSW_DIR)
+$(BUILD)/fuzz/fuzz_vsw_ctl: $(call fuzzobjs,$(VSW_DIR)/fuzz/fuzz_vsw_ctl.c $(VSW_DIR)/vsw_proto.c \
+                              $(VSW_DIR)/vsw_pidfile.c)
 FUZZERS      += $(BUILD)/fuzz/fuzz_vsw_ctl
 CPPCHECK_DIRS += $(VSW_DIR)
 
