@@ -231,12 +231,15 @@ static void stop(struct hl_vsw_sup *s)
 }
 
 /* Its own session (an agent's terminal or process group is not its fate),
- * default dispositions and an empty mask: the agent blocks SIGTERM and
- * SIGINT for its signalfd, and a blocked mask survives exec. */
+ * default dispositions and an empty mask (the agent blocks SIGTERM and
+ * SIGINT for its signalfd, and a blocked mask survives exec), and no fd but
+ * 0-2: the switch outlives its agent and must keep nothing of it open (an
+ * fd some library made without O_CLOEXEC included). */
 static int spawn(struct hl_vsw_sup *s)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT,
 				    SIGUSR1, SIGUSR2, SIGCHLD };
+	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, def;
 	pid_t pid;
@@ -246,18 +249,26 @@ static int spawn(struct hl_vsw_sup *s)
 	sigemptyset(&def);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaddset(&def, sigs[i]);
-	rc = posix_spawnattr_init(&at);
+	rc = posix_spawn_file_actions_init(&fa);
 	if (rc)
 		return -rc;
-	rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-					   POSIX_SPAWN_SETSID);
+	rc = posix_spawnattr_init(&at);
+	if (rc) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -rc;
+	}
+	rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	if (!rc)
+		rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+						   POSIX_SPAWN_SETSID);
 	if (!rc)
 		rc = posix_spawnattr_setsigmask(&at, &none);
 	if (!rc)
 		rc = posix_spawnattr_setsigdefault(&at, &def);
 	if (!rc)
-		rc = posix_spawn(&pid, s->argv[0], NULL, &at, s->argv, environ);
+		rc = posix_spawn(&pid, s->argv[0], &fa, &at, s->argv, environ);
 	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
 	if (rc)
 		return -rc;
 	s->pid = pid;

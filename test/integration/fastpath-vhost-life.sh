@@ -133,6 +133,12 @@ ok "the agent restarted the killed switch ($sw1 -> $sw2, seen after $ms ms)" \
 # A lower bound only: the restart cannot come before its back-off.
 ok "not before the 1 s back-off" test "$ms" -ge 1000
 tap_eq "/metrics counts the restart" 1 "$(metric hostlane_agent_vswitch_restarts_total)"
+# It outlives this agent: it must share none of the agent's sockets or pipes
+# (beyond stdin/stdout/stderr).
+objs() { local f; for f in /proc/$1/fd/*; do [ "${f##*/}" -gt 2 ] && readlink "$f"; done 2>/dev/null |
+	grep -E '^(socket|pipe):\[' | sort -u; }
+tap_eq "the restarted switch holds none of the agent's sockets or pipes" "" \
+	"$(comm -12 <(objs "$AG_PID") <(objs "$sw2") | tr '\n' ' ')"
 tap_eq "the new switch is the agent's own (not adopted)" false "$(status switchAdopted)"
 tap_eq "all four ports re-created" "$(printf '%s\n' "$sa" "$sb" "$sc" "$sd" | sort | tr '\n' ' ')" "$(ports)"
 ok "pods reconnected" wait_up "$sa" "$sb"
