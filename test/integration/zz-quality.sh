@@ -60,7 +60,8 @@ must_export "$BUILD/lib/libhostlane.so" "the socket calls it interposes" \
 	sendto recvfrom sendmsg recvmsg sendfile close shutdown dup dup2 dup3 fcntl ioctl \
 	getsockopt setsockopt getsockname getpeername __read_chk __recv_chk __recvfrom_chk
 must_export "$BUILD/lib/libhostlane.so" "the readiness calls it interposes" \
-	poll ppoll select pselect epoll_create epoll_create1 epoll_ctl epoll_wait epoll_pwait
+	poll ppoll select pselect epoll_create epoll_create1 epoll_ctl epoll_wait epoll_pwait \
+	__poll_chk __ppoll_chk
 must_export "$BUILD/lib/libhostlane.so" "the exec calls it interposes" \
 	execve execv execvp execvpe execl execlp execle fexecve
 
