@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "hlagent.h"
+#include "hl_util.h"
 
 #define HL_AGENT_VERSION "0.4.0"
 
@@ -51,12 +52,7 @@ int hl_fastpath_select(const char *annotation, const char *cni_args, const char 
 		       enum hl_fastpath agent_default, enum hl_fastpath *out,
 		       enum hl_fp_source *src, char *bad, size_t badlen);
 
-/*
- * Parses a Kubernetes-style quantity of bytes: "2097152", "64Mi", "1Gi",
- * "512Ki", "1Ti", "100M", "1G" (decimal suffixes k/M/G/T). 0 or -EINVAL
- * (syntax) / -ERANGE (overflow).
- */
-int hl_quantity_parse(const char *s, uint64_t *out);
+/* Quantities of bytes: hl_quantity_parse() in lib/util (hl_util.h). */
 
 /* ---- configuration (config.c) ------------------------------------------- */
 #define HL_VSW_EXTRA_MAX 16
