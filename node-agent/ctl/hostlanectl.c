@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* hostlanectl: asks the running hostlaned about itself and its pods. */
+#include "ctl.h"
 #include "hlagent.h"
 
 #include <cjson/cJSON.h>
@@ -9,14 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define CTL_VERSION "0.4.0"
-
-struct ctl {
-	const char *socket;
-	bool json;
-	long timeout_ms;
-};
 
 struct command {
 	const char *name;
@@ -327,6 +320,8 @@ static const struct command commands[] = {
 	{ "conns",   cmd_conns,   "[POD]", "preloaded processes and their hostlane connections, counters" },
 	{ "version", cmd_version, "",   "client and agent versions" },
 	{ "raw",     cmd_raw,     "",   "send stdin as one raw request, print the reply" },
+	{ "inject",  ctl_inject,  "-f FILE", "give pods annotated hostlane.io/fastpath: shm the layer (no agent needed)" },
+	{ "install-lib", ctl_install_lib, "DEST", "lay the layer out in DEST (the injected init container)" },
 	{ "help",    cmd_help,    "",   "this text" },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -337,7 +332,7 @@ static void usage(FILE *f)
 		   "  --socket PATH  the agent's socket (default %s)\n"
 		   "  --json         machine-readable output\n\ncommands:\n", HLAGENT_DEFAULT_SOCKET);
 	for (const struct command *c = commands; c->name; c++)
-		fprintf(f, "  %-8s %-4s %s\n", c->name, c->args, c->help);
+		fprintf(f, "  %-11s %-8s %s\n", c->name, c->args, c->help);
 	fprintf(f, "\nexit status: 0 ok, 1 the agent answered with an error, 2 usage, 3 agent unreachable\n");
 }
 
