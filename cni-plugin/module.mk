@@ -36,3 +36,6 @@ UNIT_TESTS += $(BUILD)/test/test_cni_config $(BUILD)/test/test_cni_result \
 FUZZERS    += $(BUILD)/fuzz/fuzz_cni_config
 INSTALL_CNI += $(BUILD)/bin/hostlane
 CPPCHECK_DIRS += cni-plugin
+
+# The installer (hostlane-install).
+include cni-plugin/install/install.mk

@@ -479,7 +479,7 @@ static long ms_since(const struct timespec *t0)
 
 /* One GET attempt within @left_ms. 0 and the HTTP code, or -errno. */
 static int get_once(struct hlk8s_client *c, const char *url, long left_ms,
-		    struct hlk8s__buf *body, long *code)
+		    struct hlk8s__buf *body, long *code, const char *what)
 {
 	struct curl_slist *hdrs;
 	CURL *e = hlk8s__easy(c, url, left_ms, left_ms, body, &hdrs);
@@ -487,7 +487,7 @@ static int get_once(struct hlk8s_client *c, const char *url, long left_ms,
 
 	if (!e)
 		return -ENOMEM;
-	r = hlk8s__perform(c, e, -1, "GET pod");
+	r = hlk8s__perform(c, e, -1, what);
 	if (!r)
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, code);
 	curl_easy_cleanup(e);
@@ -495,16 +495,15 @@ static int get_once(struct hlk8s_client *c, const char *url, long left_ms,
 	return r;
 }
 
-/* GETs a pod, re-reading the token and retrying once on 401. Body in @body. */
-static int get_pod(struct hlk8s_client *c, const char *ns, const char *name,
-		   struct hlk8s__buf *body)
+int hlk8s__get(struct hlk8s_client *c, const char *path, struct hlk8s__buf *body,
+	       const char *what)
 {
 	struct timespec t0;
 	long code = 0, left;
 	char *url;
 	int r;
 
-	if (asprintf(&url, "%s/api/v1/namespaces/%s/pods/%s", c->cfg.server, ns, name) < 0)
+	if (asprintf(&url, "%s%s", c->cfg.server, path) < 0)
 		return -ENOMEM;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int attempt = 0;; attempt++) {
@@ -515,16 +514,26 @@ static int get_pod(struct hlk8s_client *c, const char *ns, const char *name,
 			break;
 		}
 		body->len = 0;
-		r = get_once(c, url, left, body, &code);
+		r = get_once(c, url, left, body, &code, what);
 		/* A bound token may have rotated without the file looking changed. */
 		if (!r && code == 401 && attempt == 0 && c->cfg.token_file)
 			continue;
 		if (!r && code != 200)
-			r = hlk8s__http_error(c, code, body, "GET pod");
+			r = hlk8s__http_error(c, code, body, what);
 		break;
 	}
 	free(url);
 	return r == -ESTALE ? -EIO : r;
+}
+
+/* GETs a pod, re-reading the token and retrying once on 401. Body in @body. */
+static int get_pod(struct hlk8s_client *c, const char *ns, const char *name,
+		   struct hlk8s__buf *body)
+{
+	char path[384];
+
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns, name);
+	return hlk8s__get(c, path, body, "GET pod");
 }
 
 /* Caches a GET result for a pod of this node, unless the watch already has it. */

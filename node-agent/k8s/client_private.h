@@ -69,6 +69,14 @@ int hlk8s__buf_append(struct hlk8s__buf *b, const char *p, size_t n);
 /* Logs the Status (or HTTP code) of a failed answer and maps it to -errno. */
 int hlk8s__http_error(struct hlk8s_client *c, long code, const struct hlk8s__buf *body,
 		      const char *what);
+/*
+ * GETs @path (e.g. "/api/v1/nodes/x") within the client's GET bound,
+ * re-reading the token and retrying once on 401. The body is in @body.
+ * Returns 0 (HTTP 200) or the -errno hlk8s__http_error() maps the answer to
+ * (-ENOENT for 404, -EACCES for 401/403, ...), -ETIMEDOUT, -ECONNREFUSED.
+ */
+int hlk8s__get(struct hlk8s_client *c, const char *path, struct hlk8s__buf *body,
+	       const char *what);
 /* "base/api/..." with @node URL-escaped in; NULL on ENOMEM. */
 char *hlk8s__escape(const char *s);
 

@@ -115,6 +115,23 @@ int hlk8s_watch_run(struct hlk8s_client *c, int stop_fd);
 int hlk8s_pod_annotation(struct hlk8s_client *c, const char *ns, const char *name,
 			 const char *key, char *buf, size_t len);
 
+/**
+ * hlk8s_node_pod_cidr() - the pod CIDR the cluster gave node @node
+ * (spec.podCIDR, else the first of spec.podCIDRs).
+ * @c: client.
+ * @node: the node's name.
+ * @buf, @len: where the NUL-terminated CIDR goes.
+ *
+ * One GET /api/v1/nodes/<node>, bounded like hlk8s_pod_annotation()'s GET;
+ * needs RBAC "get" on nodes.
+ * Return: 0; -ENOENT the node has no pod CIDR (the controller manager does
+ * not allocate them: --allocate-node-cidrs) or does not exist; -ENOSPC;
+ * -EINVAL bad argument; -ETIMEDOUT, -ECONNREFUSED, -EIO, -EACCES as
+ * hlk8s_pod_annotation(); -ENOMEM.
+ * Thread safety: thread-safe.
+ */
+int hlk8s_node_pod_cidr(struct hlk8s_client *c, const char *node, char *buf, size_t len);
+
 /* Counters for metrics and tests; monotonic except cached_pods. */
 struct hlk8s_stats {
 	uint64_t watch_connects; /* watch requests answered with 200 */
