@@ -14,14 +14,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check_chained(const char *out, const cJSON *entry)
 {
-	cJSON *r = cJSON_Parse(out), *pl = cJSON_GetObjectItem(r, "plugins");
+	cJSON *r = cJSON_Parse(out), *pl = cJSON_GetObjectItemCaseSensitive(r, "plugins");
 	int n = cJSON_GetArraySize(pl), same = 0;
 	char *back = NULL, *again = NULL;
 
 	if (!cJSON_IsArray(pl) || n < 1 || !cJSON_Compare(cJSON_GetArrayItem(pl, n - 1), entry, 1))
 		abort();
 	for (int i = 0; i < n; i++) {
-		const cJSON *t = cJSON_GetObjectItem(cJSON_GetArrayItem(pl, i), "type");
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(pl, i), "type");
 
 		same += cJSON_IsString(t) && strcmp(t->valuestring, "hostlane") == 0;
 	}
