@@ -39,3 +39,9 @@ CPPCHECK_DIRS += cni-plugin
 
 # The installer (hostlane-install).
 include cni-plugin/install/install.mk
+
+# hostlane-conf-check: network configs through the plugin's own parser
+# (test/integration/k8s-manifests.sh).
+$(BUILD)/test/hostlane-conf-check: $(call objs,cni-plugin/tests/conf_check.c $(CNI_CORE_SRCS))
+$(BUILD)/test/hostlane-conf-check: LDLIBS += -lcjson
+tests: $(BUILD)/test/hostlane-conf-check

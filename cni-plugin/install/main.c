@@ -20,7 +20,8 @@
 struct opts {
 	const char *config, *mode, *node, *kubeconfig, *pod_cidr;
 	struct hli_paths p;
-	bool watch, wait, force;
+	const char *copy_src, *copy_dst;
+	bool watch, wait, force, check;
 	int interval_s;
 };
 
@@ -44,7 +45,10 @@ static void usage(FILE *f)
 	      "  --force             uninstall: remove the binary even with pods attached\n"
 	      "  --watch             after the pass, redo it whenever the CNI dirs change\n"
 	      "                      and every --interval seconds (10), until SIGTERM\n"
-	      "  --wait              after the pass, wait for SIGTERM\n", f);
+	      "  --wait              after the pass, wait for SIGTERM\n"
+	      "  --check             parse the config, say what is wrong, exit\n"
+	      "  --copy SRC DST      only copy file SRC to DST atomically (e.g.\n"
+	      "                      libhostlane.so into a pod's emptyDir)\n", f);
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -66,6 +70,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "force", no_argument, NULL, 'f' },
 		{ "watch", no_argument, NULL, 'w' },
 		{ "wait", no_argument, NULL, 'W' },
+		{ "check", no_argument, NULL, 'K' },
+		{ "copy", required_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -97,11 +103,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'f': o->force = true; break;
 		case 'w': o->watch = true; break;
 		case 'W': o->wait = true; break;
+		case 'K': o->check = true; break;
+		case 'y': o->copy_src = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -EINVAL;
 		}
 	}
-	if (optind != argc || o->interval_s < 1 || (o->watch && o->wait))
+	if (o->copy_src && optind < argc)
+		o->copy_dst = argv[optind++];
+	if (optind != argc || o->interval_s < 1 || (o->watch && o->wait) ||
+	    (o->copy_src && !o->copy_dst))
 		return -EINVAL;
 	return 0;
 }
@@ -244,7 +255,20 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (o.copy_src) {
+		rc = hli_install_file(o.copy_src, o.copy_dst, 0755);
+		if (rc < 0)
+			hli_log("copy %s -> %s: %s", o.copy_src, o.copy_dst, strerror(-rc));
+		return rc < 0 ? 1 : 0;
+	}
 	rc = load_config(&o, &c);
+	if (o.check) {
+		if (rc == 0)
+			printf("hostlane-install: %s is valid (mode %s)\n", o.config ? o.config : "config",
+			       hli_mode_name(c.mode));
+		hli_config_free(&c);
+		return rc < 0 ? 1 : 0;
+	}
 	if (rc == 0 && c.mode == HLI_STANDALONE)
 		rc = pod_cidr(&o, &c);
 	if (rc == 0 && c.mode != HLI_UNINSTALL) {

@@ -86,6 +86,7 @@ struct hl_vf_cfg {
 
 struct hl_config {
 	char config_file[PATH_MAX];
+	bool check_only;              /* --check-config: parse, report, exit */
 	char node_name[256];
 	char socket[108];
 	char state_dir[PATH_MAX - 64];

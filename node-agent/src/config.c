@@ -381,6 +381,7 @@ static const struct option long_opts[] = {
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
+	{ "check-config", no_argument, NULL, 'K' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -396,6 +397,7 @@ static void usage(void)
 	       "                        KUBERNETES_SERVICE_HOST is set, else none)\n"
 	       "  --metrics-addr H:P    serve /metrics, /healthz, /readyz\n"
 	       "  --log-format text|json, --log-level error|warn|info|debug\n"
+	       "  --check-config        parse the config and flags, say what is wrong, exit\n"
 	       "  --version, --help\n", HLAGENT_DEFAULT_SOCKET);
 }
 
@@ -411,6 +413,7 @@ static int apply_flag(struct hl_config *c, int opt, const char *v, char *err, si
 	case 'm': return set_str(c->metrics_addr, sizeof(c->metrics_addr), v, "--metrics-addr", err, errlen);
 	case 'f': return set_format(&c->log_format, v, err, errlen);
 	case 'l': return set_level(&c->log_level, v, err, errlen);
+	case 'K': c->check_only = true; return 0;
 	}
 	snprintf(err, errlen, "unknown option (see --help)");
 	return -EINVAL;

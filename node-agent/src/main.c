@@ -303,6 +303,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hostlaned: %s\n", err);
 		return rc < 0 ? 2 : 0;
 	}
+	if (a->cfg.check_only) {
+		printf("hostlaned: config %s is valid\n", a->cfg.config_file[0] ? a->cfg.config_file : "(none)");
+		return 0;
+	}
 	hl_log_setup(a->cfg.log_format, a->cfg.log_level);
 	a->crash_at = getenv("HOSTLANE_CRASH_AT");
 	if (a->crash_at && *a->crash_at)
