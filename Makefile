@@ -31,7 +31,10 @@ endif
 
 OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
-            -Wmissing-prototypes -Wvla -Wno-missing-field-initializers
+            -Wmissing-prototypes -Wvla -Wno-missing-field-initializers \
+            -Wundef -Wpointer-arith
+# The plugin and the agent run as root on untrusted input.
+HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 CSTD     := -std=c11 -D_GNU_SOURCE
 ifeq ($(SAN),1)
 OPT      := -O1
@@ -39,9 +42,12 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
 endif
 CFLAGS   ?=
-CFLAGS   += $(CSTD) $(WARN) $(OPT) -g -fPIC -fvisibility=hidden -MMD -MP $(SANFLAGS)
+CFLAGS   += $(CSTD) $(WARN) $(HARDEN) $(OPT) -g -fPIC -fvisibility=hidden -MMD -MP $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS) -Wl,-z,relro,-z,now
-CPPFLAGS += -I$(BUILD)/gen
+# No global include path: each component names its own and its
+# dependencies' public headers per object (see `inc` below), so an include
+# the wrong way across components does not compile.
+CPPFLAGS ?=
 
 # Lists the modules append to.
 BINS :=
@@ -66,21 +72,32 @@ $(shell mkdir -p $(BUILD); \
   [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(FLAGS_NOW)' ] || \
   printf '%s' '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 
-# objs(SRCS): object files for C sources.
+# objs(SRCS): object files for C sources; fuzzobjs(SRCS): the same built
+# for libFuzzer.
 objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+fuzzobjs = $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(1))
+
+# $(eval $(call inc,DIR,FLAGS)): objects of sources under DIR, in both
+# builds, are compiled with FLAGS (their include paths). Pattern-specific,
+# so they apply to those objects alone, whoever links them.
+define inc
+$(BUILD)/obj/$(1)/%.o: CPPFLAGS += $(2)
+$(BUILD)/fuzzobj/$(1)/%.o: CPPFLAGS += $(2)
+endef
 
 $(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-# Fuzz objects are built with clang and libFuzzer instrumentation, separately.
-FUZZ_CFLAGS := $(CSTD) -Wall -Wextra -Werror -Wno-unused-command-line-argument \
-               -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(CPPFLAGS)
+# Fuzz objects are built with clang and libFuzzer instrumentation, separately
+# (the include paths come from the same `inc` rules as the plain build).
+FUZZ_CFLAGS = $(CSTD) -Wall -Wextra -Werror -Wno-unused-command-line-argument \
+              -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 $(BUILD)/fuzzobj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(call msg,FUZZCC,$<)
-	$(Q)$(FUZZCC) $(FUZZ_CFLAGS) -c $< -o $@
+	$(Q)$(FUZZCC) $(FUZZ_CFLAGS) $(CPPFLAGS) -MMD -MP -c $< -o $@
 
 # Link rules. Per-target LDLIBS are set as target-specific variables.
 # (`comma` because a literal comma inside $(if ...) splits its arguments.)
@@ -100,10 +117,12 @@ $(BUILD)/lib/%.a:
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
+# A shared library's soname carries its ABI major (target-specific SONAME,
+# e.g. libshmq.so.1); the build tree keeps the plain name for the tests.
 $(BUILD)/lib/%.so:
 	@mkdir -p $(@D)
 	$(call msg,LD,$@)
-	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-z,defs -Wl,-soname,$(notdir $@) \
+	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-z,defs -Wl,-soname,$(or $(SONAME),$(notdir $@)) \
 	  $(if $(VERSION_SCRIPT),-Wl$(comma)--version-script=$(VERSION_SCRIPT)) \
 	  -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
@@ -113,6 +132,9 @@ $(BUILD)/fuzz/%:
 	$(Q)$(FUZZCC) -fsanitize=fuzzer,address,undefined -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+# soname_of(LIB): the soname a module gave LIB (SONAME_<file name>).
+soname_of = $(or $(SONAME_$(notdir $(1))),$(notdir $(1)))
 
 # The components.
 include $(sort $(wildcard */module.mk))
@@ -164,12 +186,18 @@ fuzz: fuzzers
 check:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem \
-	  $(foreach d,$(wildcard */include),-I$(d)) $(CPPCHECK_DIRS)
+	  $(foreach d,$(wildcard */include lib/*),-I$(d)) $(CPPCHECK_DIRS)
 
+# Installs what users run: the daemons and CLIs, the plugin, libhostlane
+# (for LD_PRELOAD and the native API) and libshmq with their headers. A
+# shared library goes in under its soname, with the plain name as a link.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/hostlane
 	$(if $(INSTALL_BINS),install -m 0755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/)
-	$(if $(INSTALL_LIBS),install -m 0644 $(INSTALL_LIBS) $(DESTDIR)$(PREFIX)/lib/)
+	$(foreach l,$(INSTALL_LIBS),$(if $(filter %.so,$(l)),\
+	  install -m 0755 $(l) $(DESTDIR)$(PREFIX)/lib/$(call soname_of,$(l)) && \
+	  ln -sf $(call soname_of,$(l)) $(DESTDIR)$(PREFIX)/lib/$(notdir $(l)),\
+	  install -m 0644 $(l) $(DESTDIR)$(PREFIX)/lib/);)
 	$(if $(INSTALL_HEADERS),install -m 0644 $(INSTALL_HEADERS) $(DESTDIR)$(PREFIX)/include/hostlane/)
 	$(if $(INSTALL_CNI),install -d $(DESTDIR)$(CNIDIR) && install -m 0755 $(INSTALL_CNI) $(DESTDIR)$(CNIDIR)/)
 

@@ -1,38 +1,28 @@
-# hostlane CNI plugin (build/bin/hostlane) and its netlink library
-# (build/lib/libhlnl.a, reused by the node agent and the VF code).
-HLNL_SRCS    := cni-plugin/netlink/hlnl.c
-CNI_CORE_SRCS := cni-plugin/src/errlog.c cni-plugin/src/env.c cni-plugin/src/result.c \
-                cni-plugin/src/conf.c cni-plugin/src/cache.c
-CNI_SRCS     := $(CNI_CORE_SRCS) cni-plugin/src/ipam.c cni-plugin/src/cmd_common.c \
-                cni-plugin/src/cmd_add.c cni-plugin/src/cmd_del.c cni-plugin/src/cmd_check.c \
-                cni-plugin/src/dispatch.c
-CNI_SRCS     += cni-plugin/src/agent.c node-agent/client/hlagent.c # the agent client (node-agent/client)
-CPPFLAGS     += -Icni-plugin/netlink
+# cni-plugin: the CNI binary (build/bin/hostlane). Links the shared netlink
+# library (lib/netlink), the agent client (lib/agent) and lib/util.
+CNI_CORE_SRCS := $(addprefix cni-plugin/src/,errlog.c env.c result.c conf.c cache.c)
+CNI_SRCS      := $(CNI_CORE_SRCS) $(addprefix cni-plugin/src/,ipam.c cmd_common.c cmd_add.c \
+                 cmd_del.c cmd_check.c dispatch.c agent.c)
+CNI_LIBS      := $(BUILD)/lib/libhlagent.a $(BUILD)/lib/libhlnl.a $(BUILD)/lib/libhlutil.a
+CNI_LDLIBS    := -lcjson -lmnl
+$(eval $(call inc,cni-plugin,-Icni-plugin/src -Ilib/netlink -Ilib/agent -Ilib/util))
+$(eval $(call inc,cni-plugin/tests,-Itest/lib))
 
-$(BUILD)/lib/libhlnl.a: $(call objs,$(HLNL_SRCS))
+$(BUILD)/bin/hostlane: $(call objs,cni-plugin/src/main.c $(CNI_SRCS)) $(CNI_LIBS)
+$(BUILD)/bin/hostlane: LDLIBS += $(CNI_LDLIBS)
 
-$(BUILD)/bin/hostlane: $(call objs,cni-plugin/src/main.c $(CNI_SRCS)) $(BUILD)/lib/libhlnl.a
-$(BUILD)/bin/hostlane: LDLIBS += -lcjson -lmnl
+CNI_TESTS := config result env cache
+$(foreach t,$(CNI_TESTS),$(eval \
+  $(BUILD)/test/test_cni_$(t): $(call objs,cni-plugin/tests/test_cni_$(t).c $(CNI_SRCS)) $(CNI_LIBS)))
+$(foreach t,$(CNI_TESTS),$(eval $(BUILD)/test/test_cni_$(t): LDLIBS += $(CNI_LDLIBS)))
 
-CNI_TEST_LIBS := -lcjson -lmnl
-$(BUILD)/test/test_cni_config: $(call objs,cni-plugin/tests/test_cni_config.c $(CNI_SRCS)) $(BUILD)/lib/libhlnl.a
-$(BUILD)/test/test_cni_config: LDLIBS += $(CNI_TEST_LIBS)
-$(BUILD)/test/test_cni_result: $(call objs,cni-plugin/tests/test_cni_result.c $(CNI_SRCS)) $(BUILD)/lib/libhlnl.a
-$(BUILD)/test/test_cni_result: LDLIBS += $(CNI_TEST_LIBS)
-$(BUILD)/test/test_cni_env: $(call objs,cni-plugin/tests/test_cni_env.c $(CNI_SRCS)) $(BUILD)/lib/libhlnl.a
-$(BUILD)/test/test_cni_env: LDLIBS += $(CNI_TEST_LIBS)
-$(BUILD)/test/test_cni_cache: $(call objs,cni-plugin/tests/test_cni_cache.c $(CNI_SRCS)) $(BUILD)/lib/libhlnl.a
-$(BUILD)/test/test_cni_cache: LDLIBS += $(CNI_TEST_LIBS)
-$(BUILD)/test/test_hlnl: $(call objs,cni-plugin/tests/test_hlnl.c) $(BUILD)/lib/libhlnl.a
-$(BUILD)/test/test_hlnl: LDLIBS += -lmnl
-
-$(BUILD)/fuzz/fuzz_cni_config: $(patsubst %.c,$(BUILD)/fuzzobj/%.o,cni-plugin/fuzz/fuzz_cni_config.c $(CNI_CORE_SRCS))
+# The network config parser reads whatever a config writer put there.
+$(BUILD)/fuzz/fuzz_cni_config: $(call fuzzobjs,cni-plugin/fuzz/fuzz_cni_config.c $(CNI_CORE_SRCS) \
+  lib/util/fs.c)
 $(BUILD)/fuzz/fuzz_cni_config: LDLIBS += -lcjson
 
-LIBS       += $(BUILD)/lib/libhlnl.a
 BINS       += $(BUILD)/bin/hostlane
-UNIT_TESTS += $(BUILD)/test/test_cni_config $(BUILD)/test/test_cni_result \
-              $(BUILD)/test/test_cni_env $(BUILD)/test/test_cni_cache $(BUILD)/test/test_hlnl
+UNIT_TESTS += $(foreach t,$(CNI_TESTS),$(BUILD)/test/test_cni_$(t))
 FUZZERS    += $(BUILD)/fuzz/fuzz_cni_config
 INSTALL_CNI += $(BUILD)/bin/hostlane
 CPPCHECK_DIRS += cni-plugin

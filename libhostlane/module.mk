@@ -1,52 +1,50 @@
-# libhostlane: the pod-side library (native API; issue 5 adds the LD_PRELOAD
-# layer to the same .so). The .so carries its own copy of shmq (hidden), so a
-# pod needs nothing else; the .a needs libshmq.a next to it.
-HL_LIB_SRCS := libhostlane/src/hostlane.c libhostlane/src/hl_codec.c
+# libhostlane: the pod-side library — the native API (hostlane.h) and the
+# LD_PRELOAD layer (docs/preload.md), one .so. The .so carries its own
+# copies of shmq and of the pod-protocol codec (hidden), so a pod needs
+# nothing else; the .a needs libshmq.a and libhlproto.a next to it.
+HL_LIB_SRCS := libhostlane/src/hostlane.c
 HL_LIB_OBJS := $(call objs,$(HL_LIB_SRCS))
-CPPFLAGS += -Ilibhostlane/include
 CPPCHECK_DIRS += libhostlane
-$(BUILD)/obj/libhostlane/%.o: CPPFLAGS += -DHL_BUILDING -Ilibhostlane/src -Ishmq/include
+$(eval $(call inc,libhostlane,-Ilibhostlane/include))
+$(eval $(call inc,libhostlane/src,-DHL_BUILDING -Ilibhostlane/src -Ilib/proto -Ishmq/include))
 
 $(BUILD)/lib/libhostlane.a: $(HL_LIB_OBJS)
-# The LD_PRELOAD layer (docs/preload.md) is in the .so only.
-HL_PL_SRCS := libhostlane/src/pl_libc.c libhostlane/src/pl_fdtab.c libhostlane/src/pl_addr.c \
-  libhostlane/src/pl_epset.c libhostlane/src/pl_ctl.c libhostlane/src/pl_sock.c libhostlane/src/pl_region.c \
-  libhostlane/src/pl_stats.c libhostlane/src/pl_poll.c libhostlane/src/pl_exec.c libhostlane/src/pl_exec_state.c \
-  libhostlane/src/pl_direct_blk.c libhostlane/src/pl_port.c
-$(BUILD)/lib/libhostlane.so: $(HL_LIB_OBJS) $(call objs,$(HL_PL_SRCS)) $(BUILD)/lib/libshmq.a \
-  libhostlane/libhostlane.map
+# The LD_PRELOAD layer is in the .so only.
+HL_PL_SRCS := $(addprefix libhostlane/src/,pl_libc.c pl_fdtab.c pl_addr.c pl_epset.c pl_ctl.c \
+  pl_sock.c pl_region.c pl_stats.c pl_poll.c pl_exec.c pl_exec_state.c pl_direct_blk.c pl_port.c)
+$(BUILD)/lib/libhostlane.so: $(HL_LIB_OBJS) $(call objs,$(HL_PL_SRCS)) $(BUILD)/lib/libhlproto.a \
+  $(BUILD)/lib/libshmq.a libhostlane/libhostlane.map
 $(BUILD)/lib/libhostlane.so: VERSION_SCRIPT := libhostlane/libhostlane.map
+$(BUILD)/lib/libhostlane.so: SONAME := libhostlane.so.1
 $(BUILD)/lib/libhostlane.so: LDLIBS += -ldl -lpthread
+SONAME_libhostlane.so := libhostlane.so.1
+LIBS += $(BUILD)/lib/libhostlane.a $(BUILD)/lib/libhostlane.so
+INSTALL_LIBS += $(BUILD)/lib/libhostlane.so
+INSTALL_HEADERS += libhostlane/include/hostlane.h
 
 # Unit tests of the layer's pure logic: fd table, holders, addresses, epoll
 # bookkeeping (no interposition: the objects are linked directly).
+$(eval $(call inc,libhostlane/tests,-Ilibhostlane/src -Ilib/proto -Ishmq/include -Itest/lib))
 $(BUILD)/test/test_preload_logic: $(call objs,libhostlane/tests/test_preload_logic.c \
-  libhostlane/src/pl_fdtab.c libhostlane/src/pl_addr.c libhostlane/src/pl_epset.c \
-  libhostlane/src/pl_stats.c libhostlane/src/pl_port.c)
+  $(addprefix libhostlane/src/,pl_fdtab.c pl_addr.c pl_epset.c pl_stats.c pl_port.c))
 $(BUILD)/test/test_preload_logic: LDLIBS += -lpthread
-$(BUILD)/obj/libhostlane/tests/%.o: CPPFLAGS += -Ilibhostlane/src -Ishmq/include
 UNIT_TESTS += $(BUILD)/test/test_preload_logic
 # The exec handover state parser.
 $(BUILD)/test/test_preload_exec: $(call objs,libhostlane/tests/test_preload_exec.c \
   libhostlane/src/pl_exec_state.c)
 UNIT_TESTS += $(BUILD)/test/test_preload_exec
-LIBS += $(BUILD)/lib/libhostlane.a $(BUILD)/lib/libhostlane.so
 
-INSTALL_LIBS += $(BUILD)/lib/libhostlane.a $(BUILD)/lib/libhostlane.so
-
-# Fuzzer: the parser of the exec handover state (input from another image).
-$(BUILD)/fuzzobj/libhostlane/%.o: FUZZ_CFLAGS += -Ilibhostlane/include -Ilibhostlane/src -Ishmq/include
-$(BUILD)/fuzz/fuzz_pl_exec_state: $(patsubst %.c,$(BUILD)/fuzzobj/%.o,libhostlane/src/pl_exec_state.c \
+# Fuzzers: the parser of the exec handover state (input from another image)
+# and a direct region's control block (memory shared with a peer).
+$(eval $(call inc,libhostlane/fuzz,-Ilibhostlane/src -Ilib/proto -Ishmq/include))
+$(BUILD)/fuzz/fuzz_pl_exec_state: $(call fuzzobjs,libhostlane/src/pl_exec_state.c \
   libhostlane/fuzz/fuzz_pl_exec_state.c)
-FUZZERS += $(BUILD)/fuzz/fuzz_pl_exec_state
-# Fuzzer: a direct region's control block (memory shared with a peer).
-$(BUILD)/fuzz/fuzz_pl_direct_blk: $(patsubst %.c,$(BUILD)/fuzzobj/%.o,libhostlane/src/pl_direct_blk.c \
+$(BUILD)/fuzz/fuzz_pl_direct_blk: $(call fuzzobjs,libhostlane/src/pl_direct_blk.c \
   libhostlane/fuzz/fuzz_pl_direct_blk.c)
-FUZZERS += $(BUILD)/fuzz/fuzz_pl_direct_blk
-INSTALL_HEADERS += libhostlane/include/hostlane.h libhostlane/include/hostlane_proto.h
+FUZZERS += $(BUILD)/fuzz/fuzz_pl_exec_state $(BUILD)/fuzz/fuzz_pl_direct_blk
 
-# Example: moves data between two pods through the handed-out queues.
+# Example: moves data between two pods through the handed-out queues (the
+# native API; built for the tests and docs, not installed).
 $(BUILD)/bin/hostlane-example: $(call objs,libhostlane/example/hostlane_example.c) \
-  $(BUILD)/lib/libhostlane.a $(BUILD)/lib/libshmq.a
+  $(BUILD)/lib/libhostlane.a $(BUILD)/lib/libhlproto.a $(BUILD)/lib/libshmq.a
 BINS += $(BUILD)/bin/hostlane-example
-INSTALL_BINS += $(BUILD)/bin/hostlane-example

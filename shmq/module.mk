@@ -1,14 +1,17 @@
 # shmq: shared-memory SPSC rings (libshmq), its tests, bench and fuzzer.
 SHMQ_SRCS := shmq/src/ring.c shmq/src/notify.c shmq/src/region.c
 SHMQ_OBJS := $(call objs,$(SHMQ_SRCS))
-CPPFLAGS  += -Ishmq/include
 CPPCHECK_DIRS += shmq
 
-$(BUILD)/obj/shmq/src/%.o: CPPFLAGS += -DSHMQ_BUILDING -Ishmq/src
+# shmq sees its own headers and nothing else (test_build_layering proves it).
+$(eval $(call inc,shmq,-Ishmq/include))
+$(eval $(call inc,shmq/src,-DSHMQ_BUILDING -Ishmq/src))
 
 $(BUILD)/lib/libshmq.a: $(SHMQ_OBJS)
 $(BUILD)/lib/libshmq.so: $(SHMQ_OBJS) shmq/libshmq.map
 $(BUILD)/lib/libshmq.so: VERSION_SCRIPT := shmq/libshmq.map
+$(BUILD)/lib/libshmq.so: SONAME := libshmq.so.1
+SONAME_libshmq.so := libshmq.so.1
 LIBS += $(BUILD)/lib/libshmq.a $(BUILD)/lib/libshmq.so
 INSTALL_LIBS += $(BUILD)/lib/libshmq.a $(BUILD)/lib/libshmq.so
 INSTALL_HEADERS += shmq/include/shmq.h shmq/include/shmq_abi.h
@@ -24,12 +27,12 @@ UNIT_TESTS += $(foreach t,$(SHMQ_TESTS),$(BUILD)/test/test_shmq_$(t))
 $(BUILD)/bin/shmq-bench: $(call objs,shmq/bench/shmq_bench.c) $(BUILD)/lib/libshmq.a
 $(BUILD)/bin/shmq-bench: LDLIBS += -lm
 BINS += $(BUILD)/bin/shmq-bench
-INSTALL_BINS += $(BUILD)/bin/shmq-bench
 
 # Fuzzer: the library is rebuilt with the fuzz flags.
-$(BUILD)/fuzzobj/shmq/%.o: FUZZ_CFLAGS += -Ishmq/include -Ishmq/src -DSHMQ_BUILDING
-$(BUILD)/fuzz/fuzz_shmq_ring: $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(SHMQ_SRCS) shmq/fuzz/fuzz_shmq_ring.c)
+$(eval $(call inc,shmq/fuzz,-Ishmq/src -DSHMQ_BUILDING))
+$(BUILD)/fuzz/fuzz_shmq_ring: $(call fuzzobjs,$(SHMQ_SRCS) shmq/fuzz/fuzz_shmq_ring.c)
 FUZZERS += $(BUILD)/fuzz/fuzz_shmq_ring
 
 # White-box tests see the private header (to print ring state on failure).
-$(BUILD)/obj/shmq/tests/%.o: CPPFLAGS += -Ishmq/src
+$(eval $(call inc,shmq/tests,-Ishmq/src -Itest/lib))
+$(eval $(call inc,shmq/bench,-Itest/lib))

@@ -4,4 +4,4 @@ include $(sort $(wildcard test/*/module.mk))
 include test/sockets/sockets.mk
 
 # Shared helpers of the C tests (test/lib/hl_check.h).
-CPPFLAGS += -Itest/lib
+$(eval $(call inc,test,-Itest/lib))

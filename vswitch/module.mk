@@ -8,7 +8,8 @@ VSW_LIB_SRCS := $(VSW_DIR)/vsw_client.c $(VSW_DIR)/vsw_names.c \
 VSW_SW_SRCS  := $(VSW_DIR)/vswitch.c $(VSW_DIR)/vsw_ctl.c $(VSW_DIR)/vsw_mac.c \
                 $(VSW_DIR)/vsw_proto.c
 HLVSW_LDLIBS := -lcjson
-CPPFLAGS     += -I$(VSW_DIR)
+$(eval $(call inc,$(VSW_DIR),-I$(VSW_DIR)))
+$(eval $(call inc,$(VSW_DIR)/tests,-Itest/lib))
 
 $(BUILD)/lib/libhlvsw.a: $(call objs,$(VSW_LIB_SRCS))
 $(BUILD)/bin/hostlane-vswctl: $(call objs,$(VSW_DIR)/vswctl.c) $(BUILD)/lib/libhlvsw.a
@@ -22,8 +23,7 @@ $(BUILD)/test/test_vsw: $(call objs,$(VSW_DIR)/tests/test_vsw.c $(VSW_DIR)/vsw_m
 $(BUILD)/test/test_vsw: LDLIBS += $(HLVSW_LDLIBS)
 UNIT_TESTS   += $(BUILD)/test/test_vsw
 
-$(BUILD)/fuzz/fuzz_vsw_ctl: $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(VSW_DIR)/fuzz/fuzz_vsw_ctl.c $(VSW_DIR)/vsw_proto.c)
-$(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(VSW_DIR)/fuzz/fuzz_vsw_ctl.c $(VSW_DIR)/vsw_proto.c): FUZZ_CFLAGS += -I$(VSW_DIR)
+$(BUILD)/fuzz/fuzz_vsw_ctl: $(call fuzzobjs,$(VSW_DIR)/fuzz/fuzz_vsw_ctl.c $(VSW_DIR)/vsw_proto.c)
 FUZZERS      += $(BUILD)/fuzz/fuzz_vsw_ctl
 CPPCHECK_DIRS += $(VSW_DIR)
 

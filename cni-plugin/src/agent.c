@@ -10,6 +10,7 @@
  * releases what it holds for a vanished netns when it starts again).
  * A network with "agentSocket": "" does not use the agent at all.
  */
+#include "hl_util.h"
 #include "cni.h"
 #include "hlagent.h"
 
@@ -129,41 +130,16 @@ int cni_devinfo_path(const struct cni_ctx *x, char *out, size_t n)
 	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
 }
 
-static int mkdirs(const char *path)
-{
-	char d[PATH_MAX];
-
-	snprintf(d, sizeof(d), "%s", path);
-	for (char *p = d + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(d, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
 /* Written whole or not at all: readers (the pod's launcher) never see half. */
 static int devinfo_write(const struct cni_ctx *x, const cJSON *doc, struct cni_err *e)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	char path[PATH_MAX];
 	char *txt = cJSON_Print(doc);
-	FILE *f = NULL;
 	int rc = -ENOMEM;
 
 	if (txt && (rc = cni_devinfo_path(x, path, sizeof(path))) == 0 &&
-	    snprintf(tmp, sizeof(tmp), "%s.tmp", path) < (int)sizeof(tmp) && (rc = mkdirs(path)) == 0) {
-		f = fopen(tmp, "we");
-		rc = f && fputs(txt, f) >= 0 && fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -errno;
-		if (f && fclose(f) != 0 && rc == 0)
-			rc = -errno;
-		if (rc == 0 && rename(tmp, path) < 0)
-			rc = -errno;
-		if (rc < 0)
-			unlink(tmp);
-	}
+	    (rc = hl_mkdir_parent(path)) == 0)
+		rc = hl_write_atomic(path, txt, strlen(txt), 0644, NULL);
 	free(txt);
 	if (rc < 0)
 		return cni_err_set(e, CNI_ERR_IO, "cannot write the device-info file", "%s: %s",

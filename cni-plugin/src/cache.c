@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Host veth naming, the ifalias tag, and per-attachment cached state. */
+#include "hl_util.h"
 #include "cni.h"
 
 #include <errno.h>
@@ -82,27 +83,6 @@ int cni_cache_path(const char *root, const char *net, const char *cid, const cha
 	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static cJSON *entry_json(const struct cni_cache_entry *ce)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -122,33 +102,17 @@ static cJSON *entry_json(const struct cni_cache_entry *ce)
 	return o;
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int cni_cache_write(const char *root, const char *net, const struct cni_cache_entry *ce)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 16], dir[PATH_MAX];
+	char path[PATH_MAX], dir[PATH_MAX];
 	cJSON *o;
 	char *s;
-	int fd, rc;
+	int rc;
 
 	if (snprintf(dir, sizeof(dir), "%s/%s", root, net) >= (int)sizeof(dir) ||
 	    cni_cache_path(root, net, ce->containerid, ce->ifname, path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
-	rc = mkdir_p(dir);
+	rc = hl_mkdir_p(dir, 0700);
 	if (rc < 0)
 		return rc;
 	o = entry_json(ce);
@@ -156,23 +120,8 @@ int cni_cache_write(const char *root, const char *net, const struct cni_cache_en
 	cJSON_Delete(o);
 	if (!s)
 		return -ENOMEM;
-	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		free(s);
-		return rc;
-	}
-	rc = write_all(fd, s, strlen(s));
+	rc = hl_write_atomic(path, s, strlen(s), 0600, NULL);
 	free(s);
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc < 0)
-		unlink(tmp);
 	return rc;
 }
 
@@ -292,23 +241,11 @@ void cni_cache_entry_free(struct cni_cache_entry *ce)
 
 int cni_lock(const char *root)
 {
-	int fd, rc = mkdir_p(root);
+	int rc = hl_mkdir_p(root, 0700);
 
-	if (rc < 0)
-		return rc;
 	/* The directory itself is the lock: no lock file is left behind for
 	 * runtimes (and tests) that expect an empty cache after DEL. */
-	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			rc = -errno;
-			close(fd);
-			return rc;
-		}
-	}
-	return fd;
+	return rc < 0 ? rc : hl_lock_path(root);
 }
 
 void cni_unlock(int fd)

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hlagent.h"
+
 /* ---- versions ---- */
 
 /* CNI versions as 0xMMmmpp. */
@@ -56,10 +58,10 @@ enum cni_code {
 	CNI_ERR_TRY_AGAIN = 11,
 	CNI_ERR_NOT_AVAILABLE = 50,
 	CNI_ERR_LIMITED = 51,
-	/* Plugin-specific (>= 100 per spec). */
-	CNI_ERR_IFACE_EXISTS = 100, /* CNI_IFNAME already exists in the netns */
-	CNI_ERR_CHECK = 101,        /* CHECK found the attachment not as expected */
-	CNI_ERR_INTERNAL = 999,     /* system call / netlink failure */
+	/* Plugin-specific (>= 100 per spec): one set with the agent's (hlagent.h). */
+	CNI_ERR_IFACE_EXISTS = HLAGENT_CNI_IFACE_EXISTS,
+	CNI_ERR_CHECK = HLAGENT_CNI_CHECK_MISMATCH,
+	CNI_ERR_INTERNAL = HLAGENT_CNI_PLUGIN_INTERNAL,
 };
 
 struct cni_err {

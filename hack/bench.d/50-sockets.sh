@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Transparent sockets (issue 5): hostlane (LD_PRELOAD=libhostlane.so over
+# Transparent sockets: hostlane (LD_PRELOAD=libhostlane.so over
 # shm) vs the kernel path (veth + Linux bridge), same pods, same run:
 #   sockperf ping-pong 64 B over TCP (p50, p99 latency, us)
 #   sockperf throughput 64 B over TCP (msgs/s)
@@ -9,7 +9,7 @@
 #   idle CPU of a server with one idle connection (% of a core)
 # Server pinned to the last core, client to core 0. Table with both columns,
 # the gain (kernel/hostlane for latency and CPU, hostlane/kernel for rates)
-# and the issue's bar; --json: one object per line with bench, metric,
+# and the bar it is held to; --json: one object per line with bench, metric,
 # kernel, hostlane, ratio, unit. When the preload layer cannot run, the
 # hostlane column is n/a with the reason: numbers are never made up.
 #   SECS=N seconds per timed run (default 3)
@@ -234,7 +234,7 @@ fig() { # FIGS N
 }
 note_fail() { [ $hl_ok = 1 ] && [ -z "$FIG_H" ] && [ -n "$FIG_K" ] && echo "sockets: $1: hostlane run failed: $(tail -n 3 "$tmp/errors.log" 2>/dev/null | tr '\n' ' ')" >&2; return 0; }
 
-[ $json = 1 ] || printf '%-24s %-7s %12s %12s %8s %-6s %s\n' bench metric kernel hostlane gain unit "bar (issue 5)" >&3
+[ $json = 1 ] || printf '%-24s %-7s %12s %12s %8s %-6s %s\n' bench metric kernel hostlane gain unit "bar" >&3
 [ $json = 1 ] || [ $hl_ok = 1 ] || echo "hostlane: n/a - $hl_why" >&3
 
 measure b_sockperf_pp; note_fail "sockperf ping-pong"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Demo (issue 5): unmodified redis-server in one pod, redis-benchmark in
+# Demo: unmodified redis-server in one pod, redis-benchmark in
 # another, first over the kernel path (veth + bridge), then with both under
 # LD_PRELOAD=libhostlane.so (pod-to-pod TCP over shared memory), side by
 # side. Pods are made by the real plugin with the run's own agent; all of it

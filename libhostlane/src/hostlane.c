@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libhostlane native API: the control connection to the pod's endpoint
- * (struct hl_ctx) and shared-memory connections (struct hl_conn). Kept free
- * of global state so the LD_PRELOAD layer (issue 5) can build on both.
+ * (struct hl_ctx) and shared-memory connections (struct hl_conn), no global
+ * state. It speaks pod protocol version 1 (whole regions per connection);
+ * the LD_PRELOAD layer (pl_*.c) has its own control channel (pl_ctl.c) and
+ * the later versions' slot and direct regions.
  */
 #include "hostlane.h"
 
@@ -126,7 +128,7 @@ static int ctx_call(struct hl_ctx *ctx, struct hl_proto_msg *req, struct hl_prot
 		n = ctx_recv(ctx, rep, tmp);
 		if (n < 0)
 			return n;
-		if (rep->hdr.op == HL_OP_EV_ACCEPT) {
+		if (rep->hdr.op == HL_POD_OP_EV_ACCEPT) {
 			rc = queue_event(ctx, rep, tmp);
 			if (rc) {
 				close_fds(tmp, (unsigned)n);
@@ -177,7 +179,7 @@ static int hello(struct hl_ctx *ctx)
 	struct hl_proto_msg req, rep;
 	int fds[HL_PROTO_MAX_FDS], rc;
 
-	hl_proto_init(&req, HL_OP_HELLO, 0);
+	hl_proto_init(&req, HL_POD_OP_HELLO, 0);
 	/* The native API takes a region per connection (version 1); slot
 	 * connections (2) are the preload layer's. */
 	req.u.hello_req.min_version = HL_PROTO_VERSION_MIN;
@@ -269,7 +271,7 @@ static int free_region_id(struct hl_ctx *ctx, uint32_t id)
 {
 	struct hl_proto_msg req;
 
-	hl_proto_init(&req, HL_OP_REGION_FREE, 0);
+	hl_proto_init(&req, HL_POD_OP_REGION_FREE, 0);
 	req.u.region_free.region_id = id;
 	return simple_call(ctx, &req);
 }
@@ -282,7 +284,7 @@ int hl_region_alloc(struct hl_ctx *ctx, size_t size, struct hl_region *r)
 
 	if (!size)
 		return -EINVAL;
-	hl_proto_init(&req, HL_OP_REGION_ALLOC, 0);
+	hl_proto_init(&req, HL_POD_OP_REGION_ALLOC, 0);
 	req.u.region_req.size = size;
 	rc = ctx_call(ctx, &req, &rep, fds);
 	if (rc)
@@ -333,12 +335,12 @@ static int port_call(struct hl_ctx *ctx, uint16_t op, uint16_t port)
 
 int hl_listen(struct hl_ctx *ctx, uint16_t port)
 {
-	return port_call(ctx, HL_OP_LISTEN, port);
+	return port_call(ctx, HL_POD_OP_LISTEN, port);
 }
 
 int hl_unlisten(struct hl_ctx *ctx, uint16_t port)
 {
-	return port_call(ctx, HL_OP_UNLISTEN, port);
+	return port_call(ctx, HL_POD_OP_UNLISTEN, port);
 }
 
 /* Maps what a CONNECT reply / ACCEPT event handed over. Takes the fds. */
@@ -393,7 +395,7 @@ int hl_connect(struct hl_ctx *ctx, const char *ip, uint16_t port, struct hl_conn
 	struct hl_proto_msg req, rep;
 	int fds[HL_PROTO_MAX_FDS], rc;
 
-	hl_proto_init(&req, HL_OP_CONNECT, 0);
+	hl_proto_init(&req, HL_POD_OP_CONNECT, 0);
 	if (!ip || !port || hl_proto_addr_parse(ip, &req.u.connect.addr))
 		return -EINVAL;
 	req.u.connect.port = port;
@@ -454,7 +456,7 @@ int hl_accept(struct hl_ctx *ctx, struct hl_conn **conn, int timeout_ms)
 	n = ctx_recv(ctx, &m, fds);
 	if (n < 0)
 		return n;
-	if (m.hdr.op != HL_OP_EV_ACCEPT) {  /* a reply nobody asked for */
+	if (m.hdr.op != HL_POD_OP_EV_ACCEPT) {  /* a reply nobody asked for */
 		close_fds(fds, (unsigned)n);
 		ctx->broken = true;
 		return -EPROTO;

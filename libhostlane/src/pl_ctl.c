@@ -98,12 +98,12 @@ static void give_back_locked(struct pl_ctl *c, const struct hl_proto_conn *m)
 	struct hl_proto_msg req;
 
 	if (m->flags & HL_CONN_F_SLOT) {
-		hl_proto_init(&req, HL_OP_CONN_CLOSE, 0);
+		hl_proto_init(&req, HL_POD_OP_CONN_CLOSE, 0);
 		req.u.conn_close.region_id = m->region_id;
 		req.u.conn_close.pair = m->pair;
 		req.u.conn_close.side = m->side;
 	} else {
-		hl_proto_init(&req, HL_OP_REGION_FREE, 0);
+		hl_proto_init(&req, HL_POD_OP_REGION_FREE, 0);
 		req.u.region_free.region_id = m->region_id;
 	}
 	send_locked(c, &req);
@@ -168,7 +168,7 @@ static void ctl_other(struct pl_ctl *c, struct hl_proto_msg *m, int *fds, int n)
 {
 	struct pl_region *g = NULL;
 
-	if (m->hdr.op != HL_OP_EV_ACCEPT) {
+	if (m->hdr.op != HL_POD_OP_EV_ACCEPT) {
 		close_fds(fds, (unsigned)n);
 		return;
 	}
@@ -300,7 +300,7 @@ static struct pl_ctl *ctl_open(void)
 		free(c);
 		return NULL;
 	}
-	hl_proto_init(&req, HL_OP_HELLO, 0);
+	hl_proto_init(&req, HL_POD_OP_HELLO, 0);
 	req.u.hello_req.min_version = HL_PROTO_VERSION_MIN;
 	req.u.hello_req.max_version = HL_PROTO_VERSION;
 	if (pl_ctl_call(c, &req, &rep, fds)) {
@@ -314,7 +314,7 @@ static struct pl_ctl *ctl_open(void)
 		/* the counters stay private: only hostlanectl conns misses them */
 	}
 	if ((c->id.flags & HL_HELLO_F_BELL) && !pl_direct_bell_take(fds[k])) {
-		hl_proto_init(&req, HL_OP_DIRECT_OFF, 0);
+		hl_proto_init(&req, HL_POD_OP_DIRECT_OFF, 0);
 		pl_ctl_call(c, &req, &rep, fds);
 	}
 	return c;

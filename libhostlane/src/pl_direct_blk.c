@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reading the control block of a direct region (struct hl_direct_blk,
- * hostlane_proto.h): memory the two processes of the region share, so
+ * hostlane_direct.h): memory the two processes of the region share, so
  * untrusted. Kept apart from pl_region.c so the fuzzer (fuzz_pl_direct_blk)
  * drives exactly what the layer runs.
  */
@@ -24,7 +24,7 @@ bool pl_blk_take(struct hl_direct_blk *b, uint32_t slot, uint16_t *port, uint16_
 {
 	uint64_t v;
 
-	if (slot >= HL_PROTO_MAX_SLOTS)
+	if (slot >= HL_DIRECT_MAX_SLOTS)
 		return false;
 	v = atomic_load_explicit(&b->ann[slot], memory_order_acquire);
 	if (HL_ANN_STATE(v) != HL_ANN_OFFERED ||

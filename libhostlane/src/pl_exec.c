@@ -210,7 +210,7 @@ static int rec_listen(struct prep *p, int fd, struct pl_sock *s)
 	p->relisten = rl;
 	/* Accept events sent before the agent saw this are read (and queued)
 	 * while waiting for its reply; none come after it. */
-	if (ctl_port(s->ctl, HL_OP_UNLISTEN, s->port)) {
+	if (ctl_port(s->ctl, HL_POD_OP_UNLISTEN, s->port)) {
 		r->flags |= PL_XF_KERNEL_ONLY;
 		return 0;
 	}
@@ -330,7 +330,7 @@ static void prep_undo(struct prep *p)
 	/* Registered again; should that fail, the listener keeps taking
 	 * kernel connections only. */
 	for (unsigned i = 0; i < p->n_relisten; i++)
-		ctl_port(p->relisten[i]->ctl, HL_OP_LISTEN, p->relisten[i]->port);
+		ctl_port(p->relisten[i]->ctl, HL_POD_OP_LISTEN, p->relisten[i]->port);
 	close_quiet(p->memfd);
 	close_quiet(p->shref_fd);
 	if (p->envp)
@@ -731,7 +731,7 @@ static void restore_listen(const struct pl_exec_rec *r)
 
 	if (!(r->flags & PL_XF_KERNEL_ONLY))
 		ctl = pl_ctl_get();
-	if (!ctl || ctl_port(ctl, HL_OP_LISTEN, r->port)) {
+	if (!ctl || ctl_port(ctl, HL_POD_OP_LISTEN, r->port)) {
 		listen_kernel_only(r);
 		return;
 	}
@@ -741,7 +741,7 @@ static void restore_listen(const struct pl_exec_rec *r)
 	ev.data.u32 = LISTEN_EV_CTL;
 	if (pl_real.epoll_ctl(r->fd, EPOLL_CTL_ADD, pl_ctl_fd(ctl), &ev) < 0 ||
 	    !(s = pl_sock_new(PL_PENDING, r->family))) {
-		ctl_port(ctl, HL_OP_UNLISTEN, r->port);
+		ctl_port(ctl, HL_POD_OP_UNLISTEN, r->port);
 		listen_kernel_only(r);
 		return;
 	}

@@ -26,7 +26,9 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "hostlane_direct.h"
 #include "hostlane_proto.h"
+#include "hostlane_stats.h"
 
 struct shmq_region;
 struct shmq_ep;

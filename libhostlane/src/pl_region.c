@@ -159,7 +159,8 @@ static void direct_attach(struct pl_region *g, struct pl_ctl *c, const struct hl
 		return;
 	b = shmq_region_tail(g->r, HL_DIRECT_BLK);
 	/* The monitor wrote it before handing the region out. */
-	if (!b || b->magic != HL_DIRECT_MAGIC || b->n_slots != g->slots)
+	if (!b || b->magic != HL_DIRECT_MAGIC || b->version != HL_DIRECT_VERSION ||
+	    b->n_slots != g->slots)
 		return;
 	g->blk = b;
 	if (g->side == 1 && pl_ctl_mine(c)) {

@@ -168,7 +168,7 @@ static void sock_free(struct pl_sock *s)
 		if (s->published)
 			pl_direct_publish(s->port, false);
 		if (pl_shref_leave(s->shref) == 0) {
-			hl_proto_init(&req, HL_OP_UNLISTEN, 0);
+			hl_proto_init(&req, HL_POD_OP_UNLISTEN, 0);
 			req.u.listen.port = s->port;
 			if (s->ctl && pl_ctl_get() == s->ctl)
 				pl_ctl_call(s->ctl, &req, &rep, fds);
@@ -878,7 +878,7 @@ PL_EXPORT int listen(int fd, int backlog)
 		return 0;
 	}
 	s->ctl = pl_ctl_get();
-	hl_proto_init(&req, HL_OP_LISTEN, 0);
+	hl_proto_init(&req, HL_POD_OP_LISTEN, 0);
 	req.u.listen.port = port;
 	if (!s->ctl || pl_ctl_call(s->ctl, &req, &rep, fds) || listener_swap(fd, s)) {
 		untrack(fd, s);  /* a kernel-only listener then */
@@ -1065,7 +1065,7 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		}
 		/* The port went away meanwhile: the monitor knows the rest. */
 	}
-	hl_proto_init(&req, HL_OP_CONNECT, 0);
+	hl_proto_init(&req, HL_POD_OP_CONNECT, 0);
 	req.u.connect.addr = a;
 	req.u.connect.port = port;
 	req.u.connect.local_port = lport;
@@ -2100,7 +2100,7 @@ void pl_sock_atfork_prepare(void)
 		struct hl_proto_msg req, rep;
 		int fds[HL_PROTO_MAX_FDS];
 
-		hl_proto_init(&req, HL_OP_DIRECT_OFF, 0);
+		hl_proto_init(&req, HL_POD_OP_DIRECT_OFF, 0);
 		pl_ctl_call(c, &req, &rep, fds);
 	}
 }

@@ -287,7 +287,7 @@ START_TEST(tags)
 }
 END_TEST
 
-/* The stats region as the endpoint makes it (node-agent/src/endpoint.c). */
+/* The stats region as the monitor makes it (monitor/src/request.c). */
 static int stats_memfd(size_t size)
 {
 	int fd = memfd_create("stats-test", MFD_CLOEXEC);

@@ -5,7 +5,8 @@ HLK8S_SRCS    := node-agent/k8s/client.c node-agent/k8s/watch.c node-agent/k8s/p
 HLK8S_PARSERS := node-agent/k8s/pod.c node-agent/k8s/cache.c node-agent/k8s/kubeconfig.c
 # What a user of libhlk8s.a links with (the agent: LDLIBS += $(HLK8S_LDLIBS)).
 HLK8S_LDLIBS  := -lcurl -lcjson -lyaml -lpthread
-CPPFLAGS      += -Inode-agent/k8s
+$(eval $(call inc,node-agent/k8s,-Inode-agent/k8s))
+$(eval $(call inc,node-agent/k8s/tests,-Itest/lib))
 
 $(BUILD)/lib/libhlk8s.a: $(call objs,$(HLK8S_SRCS))
 LIBS += $(BUILD)/lib/libhlk8s.a
@@ -22,12 +23,9 @@ $(BUILD)/test/hlk8s-itest: $(call objs,node-agent/k8s/tests/hlk8s_itest.c) $(BUI
 $(BUILD)/test/hlk8s-itest: LDLIBS += $(HLK8S_LDLIBS)
 tests: $(BUILD)/test/hlk8s-itest
 
-# FUZZ_CFLAGS took CPPFLAGS before the modules were read: add our include dir.
-$(BUILD)/fuzzobj/node-agent/k8s/%.o: FUZZ_CFLAGS += -Inode-agent/k8s
-hlk8s_fuzzobjs = $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(1))
-$(BUILD)/fuzz/fuzz_k8s_event: $(call hlk8s_fuzzobjs,node-agent/k8s/fuzz/fuzz_k8s_event.c $(HLK8S_PARSERS))
+$(BUILD)/fuzz/fuzz_k8s_event: $(call fuzzobjs,node-agent/k8s/fuzz/fuzz_k8s_event.c $(HLK8S_PARSERS))
 $(BUILD)/fuzz/fuzz_k8s_event: LDLIBS += -lcjson -lyaml
-$(BUILD)/fuzz/fuzz_k8s_kubeconfig: $(call hlk8s_fuzzobjs,node-agent/k8s/fuzz/fuzz_k8s_kubeconfig.c $(HLK8S_PARSERS))
+$(BUILD)/fuzz/fuzz_k8s_kubeconfig: $(call fuzzobjs,node-agent/k8s/fuzz/fuzz_k8s_kubeconfig.c $(HLK8S_PARSERS))
 $(BUILD)/fuzz/fuzz_k8s_kubeconfig: LDLIBS += -lcjson -lyaml
 FUZZERS += $(BUILD)/fuzz/fuzz_k8s_event $(BUILD)/fuzz/fuzz_k8s_kubeconfig
 

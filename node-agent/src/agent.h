@@ -122,8 +122,8 @@ int hl_config_parse_args(struct hl_config *c, int argc, char **argv, char *err, 
 int hl_config_build(struct hl_config *c, int argc, char **argv, char *err, size_t errlen);
 
 /* ---- requests (proto.c) ------------------------------------------------- */
-enum hl_op { HL_OP_ADD, HL_OP_DEL, HL_OP_CHECK, HL_OP_STATUS, HL_OP_GC, HL_OP_LIST, HL_OP_GET,
-	     HL_OP_METRICS, HL_OP_VERSION, HL_OP_CONNS, HL_OP_COUNT };
+enum hl_agent_op { HL_AGENT_OP_ADD, HL_AGENT_OP_DEL, HL_AGENT_OP_CHECK, HL_AGENT_OP_STATUS, HL_AGENT_OP_GC, HL_AGENT_OP_LIST, HL_AGENT_OP_GET,
+	     HL_AGENT_OP_METRICS, HL_AGENT_OP_VERSION, HL_AGENT_OP_CONNS, HL_AGENT_OP_COUNT };
 
 #define HL_NAME_MAX   254     /* network/containerID/pod names, incl. NUL */
 #define HL_IFNAME_MAX 16
@@ -132,7 +132,7 @@ enum hl_op { HL_OP_ADD, HL_OP_DEL, HL_OP_CHECK, HL_OP_STATUS, HL_OP_GC, HL_OP_LI
 struct hl_valid { char container_id[HL_NAME_MAX]; char ifname[HL_IFNAME_MAX]; };
 
 struct hl_request {
-	enum hl_op op;
+	enum hl_agent_op op;
 	char network[HL_NAME_MAX];
 	char container_id[HL_NAME_MAX];
 	char ifname[HL_IFNAME_MAX];
@@ -150,7 +150,7 @@ struct hl_request {
 	size_t n_valid;
 };
 
-const char *hl_op_name(enum hl_op op);
+const char *hl_agent_op_name(enum hl_agent_op op);
 /*
  * Parses and validates one request message. Returns 0, or -EPROTO (not
  * JSON / wrong or missing "hostlane" version), -EINVAL (a field missing or
@@ -163,7 +163,7 @@ void hl_request_free(struct hl_request *req);
 void hl_request_key(const struct hl_request *req, char *buf, size_t len);
 
 /* ---- pod records and their files (state.c) ------------------------------ */
-struct hl_endpoint;
+struct hl_mon_pod;
 
 struct hl_pod {
 	char key[HL_NAME_MAX * 2 + HL_IFNAME_MAX + 4];
@@ -182,7 +182,7 @@ struct hl_pod {
 	unsigned vf_mtu;
 	bool vf_dpdk;
 	int64_t created;                 /* unix seconds */
-	struct hl_endpoint *ep;          /* runtime only: shm endpoint */
+	struct hl_mon_pod *ep;          /* runtime only: shm endpoint */
 };
 
 /* Fills a record's identity from a request (ADD). */

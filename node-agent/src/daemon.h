@@ -9,7 +9,7 @@
 #define HOSTLANE_DAEMON_H
 
 #include "agent.h"
-#include "loop.h"
+#include "hl_loop.h"
 
 #define HL_HIST_N 12   /* latency buckets, +Inf implied */
 
@@ -17,15 +17,15 @@ enum hl_err_kind { HL_ERR_PROTOCOL, HL_ERR_STATE, HL_ERR_ENDPOINT, HL_ERR_K8S, H
 		   HL_ERR_IO, HL_ERR_COUNT };
 
 struct hl_metrics {
-	_Atomic uint64_t req[HL_OP_COUNT][2];            /* [op][0 ok, 1 error] */
-	_Atomic uint64_t hist[HL_OP_COUNT][HL_HIST_N + 1];
-	_Atomic uint64_t sum_us[HL_OP_COUNT];
+	_Atomic uint64_t req[HL_AGENT_OP_COUNT][2];            /* [op][0 ok, 1 error] */
+	_Atomic uint64_t hist[HL_AGENT_OP_COUNT][HL_HIST_N + 1];
+	_Atomic uint64_t sum_us[HL_AGENT_OP_COUNT];
 	_Atomic uint64_t errors[HL_ERR_COUNT];
 	_Atomic uint64_t reloads, reload_errors, reconciled_released, reconciled_restored;
 };
 
 struct hl_task;
-struct hl_ep_node;
+struct hl_monitor;
 struct hlk8s_client;
 struct hl_metrics_srv;
 
@@ -59,7 +59,7 @@ struct agent {
 	pthread_cond_t task_cond;
 	struct hl_task *tasks;
 
-	struct hl_ep_node *ep_node;
+	struct hl_monitor *ep_node;
 	struct hlk8s_client *k8s;
 	pthread_t k8s_tid;
 	int k8s_stop_fd;
@@ -107,7 +107,7 @@ void hl_dev_reply(const struct hl_pod *p, struct cJSON *o);
 void hl_dev_status(struct agent *a, struct cJSON *o);
 
 /* metrics.c */
-void hl_metrics_observe(struct hl_metrics *m, enum hl_op op, bool ok, uint64_t us);
+void hl_metrics_observe(struct hl_metrics *m, enum hl_agent_op op, bool ok, uint64_t us);
 void hl_metrics_error(struct hl_metrics *m, enum hl_err_kind kind);
 /* Prometheus text exposition; malloc'd, NULL on ENOMEM. */
 char *hl_metrics_text(struct agent *a);

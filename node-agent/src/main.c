@@ -14,12 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef HL_HAVE_ENDPOINT
-#include "endpoint.h"
-#endif
-#ifdef HL_HAVE_K8S
+#include "monitor.h"
 #include "hlk8s.h"
-#endif
 
 /* HugePages_Total x Hugepagesize: the default pool is every reserved page. */
 static uint64_t hugepages_total(void)
@@ -99,7 +95,6 @@ static void on_signal(struct hl_loop *loop, int fd, uint32_t events, void *arg)
 	}
 }
 
-#ifdef HL_HAVE_K8S
 static void *k8s_main(void *arg)
 {
 	struct agent *a = arg;
@@ -109,11 +104,9 @@ static void *k8s_main(void *arg)
 		hl_log(HL_LOG_WARN, "kubernetes watch ended: %s", strerror(-rc));
 	return NULL;
 }
-#endif
 
 static int start_k8s(struct agent *a)
 {
-#ifdef HL_HAVE_K8S
 	struct hlk8s_opts o = {
 		.kubeconfig = a->cfg.kubeconfig[0] ? a->cfg.kubeconfig : NULL,
 		.node_name = a->cfg.node_name, .sa_dir = a->cfg.sa_dir,
@@ -134,17 +127,11 @@ static int start_k8s(struct agent *a)
 		return -ENOMEM;
 	a->k8s_running = true;
 	hl_log(HL_LOG_INFO, "kubernetes client: watching pods on node %s", a->cfg.node_name);
-#else
-	if (a->cfg.kubeconfig[0])
-		hl_log(HL_LOG_WARN, "--kubeconfig given but this agent is built without the Kubernetes client");
-	(void)a;
-#endif
 	return 0;
 }
 
 static void stop_k8s(struct agent *a)
 {
-#ifdef HL_HAVE_K8S
 	uint64_t one = 1;
 
 	if (a->k8s_running) {
@@ -154,7 +141,6 @@ static void stop_k8s(struct agent *a)
 	}
 	hlk8s_client_free(a->k8s);
 	a->k8s = NULL;
-#endif
 	if (a->k8s_stop_fd >= 0)
 		close(a->k8s_stop_fd);
 	a->k8s_stop_fd = -1;
@@ -198,16 +184,11 @@ static int setup_loop(struct agent *a)
 
 static int setup_endpoints(struct agent *a)
 {
-#ifdef HL_HAVE_ENDPOINT
-	struct hl_ep_node_opts o = { .loop = a->loop, .pool_bytes = a->pool_bytes, .log = hl_log_syslog_cb };
+	struct hl_mon_opts o = { .loop = a->loop, .pool_bytes = a->pool_bytes, .log = hl_log_syslog_cb };
 
-	a->ep_node = hl_ep_node_new(&o);
+	a->ep_node = hl_mon_new(&o);
 	if (!a->ep_node)
 		return -errno;
-#else
-	hl_log(HL_LOG_WARN, "built without shm endpoints: ADD with fastpath shm will fail");
-	(void)a;
-#endif
 	return 0;
 }
 
@@ -220,9 +201,7 @@ static void teardown(struct agent *a)
 		hl_metrics_close(a);
 	hl_release_all_runtime(a);
 	hl_dev_stop(a);
-#ifdef HL_HAVE_ENDPOINT
-	hl_ep_node_free(a->ep_node);
-#endif
+	hl_mon_free(a->ep_node);
 	if (a->sig_fd >= 0) {
 		hl_loop_del(a->loop, a->sig_fd);
 		close(a->sig_fd);

@@ -17,9 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#ifdef HL_HAVE_K8S
 #include "hlk8s.h"
-#endif
 
 #define MAX_CONNS 32
 #define REQ_MAX 4096
@@ -32,7 +30,7 @@ static const char *const err_names[HL_ERR_COUNT] = {
 	"protocol", "state", "endpoint", "kubernetes", "pool", "io",
 };
 
-void hl_metrics_observe(struct hl_metrics *m, enum hl_op op, bool ok, uint64_t us)
+void hl_metrics_observe(struct hl_metrics *m, enum hl_agent_op op, bool ok, uint64_t us)
 {
 	int b = 0;
 
@@ -87,15 +85,15 @@ static void put_requests(struct buf *b, struct hl_metrics *m)
 {
 	put(b, "# HELP hostlane_agent_requests_total Agent requests by op and result.\n"
 	       "# TYPE hostlane_agent_requests_total counter\n");
-	for (int op = 0; op < HL_OP_COUNT; op++)
+	for (int op = 0; op < HL_AGENT_OP_COUNT; op++)
 		for (int r = 0; r < 2; r++)
 			put(b, "hostlane_agent_requests_total{op=\"%s\",result=\"%s\"} %llu\n",
-			    hl_op_name((enum hl_op)op), r ? "error" : "ok",
+			    hl_agent_op_name((enum hl_agent_op)op), r ? "error" : "ok",
 			    (unsigned long long)atomic_load(&m->req[op][r]));
 	put(b, "# HELP hostlane_agent_request_duration_seconds Time to serve a request.\n"
 	       "# TYPE hostlane_agent_request_duration_seconds histogram\n");
-	for (int op = 0; op < HL_OP_COUNT; op++) {
-		const char *name = hl_op_name((enum hl_op)op);
+	for (int op = 0; op < HL_AGENT_OP_COUNT; op++) {
+		const char *name = hl_agent_op_name((enum hl_agent_op)op);
 		uint64_t cum = 0;
 
 		for (int i = 0; i <= HL_HIST_N; i++) {
@@ -116,7 +114,6 @@ static void put_requests(struct buf *b, struct hl_metrics *m)
 
 static void put_k8s(struct buf *b, struct agent *a)
 {
-#ifdef HL_HAVE_K8S
 	struct hlk8s_stats s;
 
 	if (!a->k8s)
@@ -137,9 +134,6 @@ static void put_k8s(struct buf *b, struct agent *a)
 	    (unsigned long long)s.events, (unsigned long long)s.gets,
 	    (unsigned long long)s.get_errors, (unsigned long long)s.token_reloads,
 	    (unsigned long long)s.cached_pods);
-#else
-	(void)b; (void)a;
-#endif
 }
 
 char *hl_metrics_text(struct agent *a)

@@ -12,13 +12,13 @@
 
 #define MAX_VALID 4096
 
-static const char *const op_names[HL_OP_COUNT] = {
+static const char *const op_names[HL_AGENT_OP_COUNT] = {
 	"ADD", "DEL", "CHECK", "STATUS", "GC", "LIST", "GET", "METRICS", "VERSION", "CONNS",
 };
 
-const char *hl_op_name(enum hl_op op)
+const char *hl_agent_op_name(enum hl_agent_op op)
 {
-	return (unsigned)op < HL_OP_COUNT ? op_names[op] : "?";
+	return (unsigned)op < HL_AGENT_OP_COUNT ? op_names[op] : "?";
 }
 
 /* CNI's rule for container ids and network names: [A-Za-z0-9][A-Za-z0-9_.-]*. */
@@ -269,7 +269,7 @@ static int parse_device_keys(const cJSON *root, struct hl_request *r, char *err,
 
 static int parse_attachment(const cJSON *root, struct hl_request *r, char *err, size_t errlen)
 {
-	bool need_netns = r->op == HL_OP_ADD || r->op == HL_OP_CHECK;
+	bool need_netns = r->op == HL_AGENT_OP_ADD || r->op == HL_AGENT_OP_CHECK;
 
 	if (get_str(root, "network", r->network, sizeof(r->network), true, valid_cni_name, err, errlen) ||
 	    get_str(root, "containerID", r->container_id, sizeof(r->container_id), true, valid_cni_name,
@@ -280,7 +280,7 @@ static int parse_attachment(const cJSON *root, struct hl_request *r, char *err, 
 	if (parse_pod(root, r, err, errlen) || parse_ips(root, r, err, errlen) ||
 	    parse_fastpath(root, r, err, errlen))
 		return -EINVAL;
-	return r->op == HL_OP_ADD ? parse_device_keys(root, r, err, errlen) : 0;
+	return r->op == HL_AGENT_OP_ADD ? parse_device_keys(root, r, err, errlen) : 0;
 }
 
 static int parse_op(const cJSON *root, struct hl_request *r, char *err, size_t errlen)
@@ -291,9 +291,9 @@ static int parse_op(const cJSON *root, struct hl_request *r, char *err, size_t e
 		snprintf(err, errlen, "missing field \"op\"");
 		return -EINVAL;
 	}
-	for (int i = 0; i < HL_OP_COUNT; i++) {
+	for (int i = 0; i < HL_AGENT_OP_COUNT; i++) {
 		if (strcmp(v->valuestring, op_names[i]) == 0) {
-			r->op = (enum hl_op)i;
+			r->op = (enum hl_agent_op)i;
 			return 0;
 		}
 	}
@@ -322,15 +322,15 @@ static int parse_body(const cJSON *root, struct hl_request *r, char *err, size_t
 	const cJSON *v;
 
 	switch (r->op) {
-	case HL_OP_ADD: case HL_OP_DEL: case HL_OP_CHECK:
+	case HL_AGENT_OP_ADD: case HL_AGENT_OP_DEL: case HL_AGENT_OP_CHECK:
 		return parse_attachment(root, r, err, errlen);
-	case HL_OP_GC:
+	case HL_AGENT_OP_GC:
 		if (get_str(root, "network", r->network, sizeof(r->network), true, valid_cni_name, err, errlen))
 			return -EINVAL;
 		return parse_valid(root, r, err, errlen);
-	case HL_OP_GET:
+	case HL_AGENT_OP_GET:
 		return get_str(root, "id", r->id, sizeof(r->id), true, printable, err, errlen);
-	case HL_OP_LIST: case HL_OP_CONNS:
+	case HL_AGENT_OP_LIST: case HL_AGENT_OP_CONNS:
 		v = cJSON_GetObjectItemCaseSensitive(root, "offset");
 		if (v && (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e9)) {
 			snprintf(err, errlen, "field \"offset\" must be a number >= 0");

@@ -5,6 +5,7 @@
  * point leaves either the old record, the new one, or a temp file that the
  * next start deletes.
  */
+#include "hl_util.h"
 #include "agent.h"
 
 #include <cjson/cJSON.h>
@@ -214,91 +215,33 @@ void hl_state_name(const char *key, char *buf, size_t len)
 	snprintf(buf, len, "%016llx.json", (unsigned long long)h);
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int hl_state_init(const char *dir)
 {
 	char p[PATH_MAX];
 
 	snprintf(p, sizeof(p), "%s/pods", dir);
-	return mkdir_p(p);
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return hl_mkdir_p(p, 0700);
 }
 
 int hl_state_save(const char *dir, const struct hl_pod *p, void (*crash_mid)(void))
 {
-	char name[32], tmp[PATH_MAX + 48], dst[PATH_MAX + 48], pods[PATH_MAX];
-	char *txt = hl_pod_to_json(p, true);
-	int fd, rc;
+	char name[32], dst[PATH_MAX + 48];
+	char *txt = hl_pod_to_json(p, true), *line;
+	size_t len = txt ? strlen(txt) : 0;
+	int rc;
 
-	if (!txt)
-		return -ENOMEM;
-	hl_state_name(p->key, name, sizeof(name));
-	snprintf(pods, sizeof(pods), "%s/pods", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", pods, name);
-	snprintf(dst, sizeof(dst), "%s/%s", pods, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	line = txt ? realloc(txt, len + 2) : NULL;
+	if (!line) {
 		free(txt);
-		return -errno;
+		return -ENOMEM;
 	}
-	rc = write_all(fd, txt, strlen(txt));
-	if (rc == 0 && (write_all(fd, "\n", 1) < 0 || fsync(fd) < 0))
-		rc = -errno;
-	close(fd);
+	txt = line;
+	memcpy(txt + len, "\n", 2);
+	hl_state_name(p->key, name, sizeof(name));
+	snprintf(dst, sizeof(dst), "%s/pods/%s", dir, name);
+	rc = hl_write_atomic(dst, txt, len + 1, 0600, crash_mid);
 	free(txt);
-	if (rc == 0 && crash_mid)
-		crash_mid();
-	if (rc == 0 && rename(tmp, dst) < 0)
-		rc = -errno;
-	if (rc < 0) {
-		unlink(tmp);
-		return rc;
-	}
-	return fsync_dir(pods);
+	return rc;
 }
 
 int hl_state_remove(const char *dir, const char *key)
@@ -310,7 +253,7 @@ int hl_state_remove(const char *dir, const char *key)
 	snprintf(path, sizeof(path), "%s/%s", pods, name);
 	if (unlink(path) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	return fsync_dir(pods);
+	return hl_fsync_dir(pods);
 }
 
 static char *read_small(int dfd, const char *name, size_t *len)

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "hl_util.h"
 #include "vf_private.h"
 
 #define DEVINFO_VERSION "1.1.0"
@@ -222,30 +223,6 @@ int hl_vf_devinfo_json(const char *pci, const char *pf_pci, char *buf, size_t le
 	return n;
 }
 
-static int mkdir_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *s = dir + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int hl_vf_devinfo_write(const char *path, const char *pci, const char *pf_pci)
 {
 	char buf[256];
@@ -256,8 +233,8 @@ int hl_vf_devinfo_write(const char *path, const char *pci, const char *pf_pci)
 	n = hl_vf_devinfo_json(pci, pf_pci, buf, sizeof(buf));
 	if (n < 0)
 		return n;
-	rc = mkdir_parent(path);
+	rc = hl_mkdir_parent(path);
 	if (rc)
 		return rc;
-	return hl_vfi_write_atomic(path, buf, (size_t)n, 0644);
+	return hl_write_atomic(path, buf, (size_t)n, 0644, NULL);
 }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hl_util.h"
 #include "vf_private.h"
 
 void hl_vfi_log(const struct hl_vf_pool *p, int level, const char *fmt, ...)
@@ -28,27 +29,6 @@ void hl_vfi_log(const struct hl_vf_pool *p, int level, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	p->log(p->log_arg, level, msg);
-}
-
-static int mkdir_p(const char *dir, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(tmp))
-		return -EINVAL;
-	memcpy(tmp, dir, n + 1);
-	for (char *s = tmp + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 static bool pf_name_ok(const char *s)
@@ -68,7 +48,7 @@ static int pool_init(struct hl_vf_pool *p, const struct hl_vf_pool_opts *o)
 	p->state_dir = strdup(o->state_dir);
 	if (!p->sysfs_root || !p->state_dir)
 		return -ENOMEM;
-	rc = mkdir_p(p->state_dir, 0700);
+	rc = hl_mkdir_p(p->state_dir, 0700);
 	if (rc)
 		return rc;
 	/* VFs come back to this netns on release, also from another thread */

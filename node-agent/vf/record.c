@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hl_util.h"
 #include "vf_private.h"
 
 #define REC_VERSION 1
@@ -34,79 +35,15 @@ static int rec_path(const struct hl_vf_pool *p, const char *pci, const char *ext
 int hl_vfi_lock(const struct hl_vf_pool *p, const char *pci)
 {
 	char path[PATH_MAX];
-	int fd, rc = rec_path(p, pci, "lock", path, sizeof(path));
+	int rc = rec_path(p, pci, "lock", path, sizeof(path));
 
-	if (rc)
-		return rc;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			rc = -errno;
-			close(fd);
-			return rc;
-		}
-	}
-	return fd;
+	return rc ? rc : hl_lock_path(path);
 }
 
 void hl_vfi_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd); /* closing the last fd of the description drops the flock */
-}
-
-int hl_vfi_write_atomic(const char *path, const char *data, size_t len, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	int fd, rc = 0;
-	size_t off = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)gettid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = -errno;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (!rc && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		return rc;
-	}
-	/* make the rename itself durable */
-	{
-		char dir[PATH_MAX];
-		char *slash;
-		int dfd;
-
-		snprintf(dir, sizeof(dir), "%s", path);
-		slash = strrchr(dir, '/');
-		if (slash) {
-			*slash = '\0';
-			dfd = open(slash == dir ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (dfd >= 0) {
-				fsync(dfd);
-				close(dfd);
-			}
-		}
-	}
-	return 0;
 }
 
 static const char *state_names[] = {
@@ -464,7 +401,7 @@ int hl_vfi_rec_save(const struct hl_vf_pool *p, const char *pci, const struct vf
 	json = hl_vfi_rec_encode(pci, r);
 	if (!json)
 		return -ENOMEM;
-	rc = hl_vfi_write_atomic(path, json, strlen(json), 0600);
+	rc = hl_write_atomic(path, json, strlen(json), 0600, NULL);
 	free(json);
 	return rc;
 }

@@ -81,7 +81,6 @@ int hl_vfi_rec_load(const struct hl_vf_pool *p, const char *pci, struct vf_rec *
 int hl_vfi_rec_save(const struct hl_vf_pool *p, const char *pci, const struct vf_rec *r);
 int hl_vfi_rec_decode(const char *json, size_t len, struct vf_rec *r);
 char *hl_vfi_rec_encode(const char *pci, const struct vf_rec *r);
-int hl_vfi_write_atomic(const char *path, const char *data, size_t len, mode_t mode);
 
 /* sysfs.c */
 int hl_vfi_discover(struct hl_vf_pool *p, const char *const *pfs);

@@ -12,11 +12,11 @@ agent_setup
 agent_start
 tap_eq "agent up" 0 "$?"
 
-# raw_err NAME INPUT-CMD NEEDLE: the reply is ok:false, code 100, naming NEEDLE.
+# raw_err NAME INPUT-CMD NEEDLE: the reply is ok:false, code 102, naming NEEDLE.
 raw_err() {
 	local out
 	out=$(eval "$2" | ctl raw 2>&1)
-	if [ "$(jq -r '"\(.ok) \(.code)"' <<<"$out" 2>/dev/null)" = "false 100" ] &&
+	if [ "$(jq -r '"\(.ok) \(.code)"' <<<"$out" 2>/dev/null)" = "false 102" ] &&
 		grep -qi -- "$3" <<<"$out"; then
 		tap_ok "$1"
 	else

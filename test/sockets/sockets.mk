@@ -1,4 +1,4 @@
-# The transparent-socket test programs (issue 5): sockcase, the socket-
+# The transparent-socket test programs: sockcase, the socket-
 # semantics suite driven by test/integration/preload-semantics.sh, and
 # connrate, the connect/accept/close loop of hack/bench.d/50-sockets.sh.
 # Plain POSIX programs: they never link libhostlane; the tests LD_PRELOAD it.

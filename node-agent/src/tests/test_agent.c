@@ -172,7 +172,7 @@ START_TEST(test_request_add)
 	char err[256] = "", key[600];
 
 	ck_assert_int_eq(hl_request_parse(ADD_OK, strlen(ADD_OK), &r, err, sizeof(err)), 0);
-	ck_assert_int_eq(r.op, HL_OP_ADD);
+	ck_assert_int_eq(r.op, HL_AGENT_OP_ADD);
 	ck_assert_str_eq(r.network, "net1");
 	ck_assert_str_eq(r.container_id, "abc123");
 	ck_assert_str_eq(r.netns, "/var/run/netns/p1");

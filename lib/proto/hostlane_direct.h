@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * hostlane_direct.h — the control block of a direct region: a shared-memory
+ * layout between two pod processes (and the monitor, which writes its
+ * identity once). Its own ABI: magic HL_DIRECT_MAGIC, version
+ * HL_DIRECT_VERSION; a layout change bumps the version. See
+ * docs/pod-protocol.md "Direct regions".
+ */
+#ifndef HOSTLANE_DIRECT_H
+#define HOSTLANE_DIRECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Direct connections (pod protocol v3). A slot region between two v3 processes whose
+ * listener side takes direct connections is a *direct* region (flag
+ * HL_CONN_F_DIRECT with HL_CONN_F_REGION): the monitor sets up its first
+ * connection only, and the connector (side 0) sets up every later one
+ * itself, without a message to the monitor: it takes a slot both sides
+ * closed, re-initialises its rings, announces it in the region's control
+ * block and rings the listener process's doorbell (an eventfd the monitor
+ * made at that process's HELLO; the connector's first reply carries it as
+ * its last fd, after the slots' eventfds). The control block is the last
+ * HL_DIRECT_BLK bytes of the region. A listener side publishes there the
+ * ports it listens on; a connector announces only to a published port,
+ * and withdraws an announcement whose port disappeared meanwhile. A listener
+ * side also says in `wake` whether a thread of it sleeps (HL_WAKE_SLEEPS)
+ * or none does (HL_WAKE_AWAKE: whoever waits for connections busy-polls the
+ * announcements, so the connector saves the doorbell's system call and the
+ * wake-up); 0, as the monitor leaves it, means ring always. All of it
+ * is memory the two processes share: each treats it as untrusted, and a
+ * lie harms only connections between the two.
+ */
+#define HL_DIRECT_MAGIC   UINT32_C(0x52444c48)  /* "HLDR" */
+#define HL_DIRECT_VERSION 1u
+#define HL_DIRECT_BLK   4096u
+#define HL_DIRECT_PORTS 1000u
+#define HL_DIRECT_MAX_SLOTS 8u  /* ring pairs a direct region can have */
+
+/* hl_direct_blk.ann[slot]: state << 32 | connector port << 16 | port. */
+#define HL_ANN_FREE      0u  /* nothing announced */
+#define HL_ANN_OFFERED   1u  /* side 0 announced a connection (side 0 writes) */
+#define HL_ANN_TAKEN     2u  /* side 1 took it (compare-and-swap from OFFERED) */
+#define HL_ANN_WITHDRAWN 3u  /* side 0 took it back (compare-and-swap from OFFERED) */
+#define HL_ANN(state, cport, port) \
+	((uint64_t)(state) << 32 | (uint64_t)(uint16_t)(cport) << 16 | (uint16_t)(port))
+#define HL_ANN_STATE(v) ((uint32_t)((v) >> 32))
+#define HL_ANN_CPORT(v) ((uint16_t)((v) >> 16))
+#define HL_ANN_PORT(v)  ((uint16_t)(v))
+
+/* hl_direct_blk.wake (side 1 writes): 0 or any other value: ring. */
+#define HL_WAKE_SLEEPS 1u  /* a thread of the listener process sleeps: ring */
+#define HL_WAKE_AWAKE  2u  /* none sleeps: the announcement is seen without */
+
+struct hl_direct_blk {
+	uint32_t magic;            /* HL_DIRECT_MAGIC (written by the monitor) */
+	uint32_t n_slots;          /* the region's ring pairs (the monitor) */
+	_Atomic uint32_t n_ports;  /* side 1: entries of ports[] in use at most */
+	_Atomic uint32_t wake;     /* side 1: HL_WAKE_* */
+	uint32_t version;          /* HL_DIRECT_VERSION (written by the monitor) */
+	uint32_t reserved[3];
+	_Atomic uint64_t ann[HL_DIRECT_MAX_SLOTS];
+	_Atomic uint16_t ports[HL_DIRECT_PORTS];  /* side 1 listens; 0: free entry */
+};
+
+
+_Static_assert(sizeof(struct hl_direct_blk) <= HL_DIRECT_BLK, "direct control block");
+_Static_assert(offsetof(struct hl_direct_blk, ann) == 32, "direct announcements");
+_Static_assert(offsetof(struct hl_direct_blk, version) == 16, "direct version");
+
+#endif /* HOSTLANE_DIRECT_H */

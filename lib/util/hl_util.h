@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * hl_util.h — small file-system helpers shared by the plugin, the agent and
+ * the VF code (libhlutil.a): directories, whole writes, files replaced
+ * atomically, exclusive locks.
+ *
+ * Conventions: int functions return 0 (or an fd) or -errno; they keep no
+ * state and are thread-safe. Paths longer than PATH_MAX give -ENAMETOOLONG.
+ */
+#ifndef HOSTLANE_UTIL_H
+#define HOSTLANE_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/**
+ * hl_mkdir_p() - create @path and its missing parents.
+ * @path: the directory.
+ * @mode: mode of @path itself if it is created; parents get 0755.
+ *
+ * Return: 0 (also when it exists already), -ENAMETOOLONG, -EINVAL (empty
+ * path), or the -errno of mkdir (e.g. -EACCES, -ENOTDIR).
+ */
+int hl_mkdir_p(const char *path, mode_t mode);
+
+/**
+ * hl_mkdir_parent() - create the parent directories of file @path (0755).
+ * Return: as hl_mkdir_p(); 0 when @path has no directory part.
+ */
+int hl_mkdir_parent(const char *path);
+
+/**
+ * hl_write_all() - write all @len bytes of @buf to @fd, retrying on EINTR
+ * and short writes.
+ * Return: 0 or the -errno of write (-EAGAIN on a full non-blocking fd).
+ */
+int hl_write_all(int fd, const void *buf, size_t len);
+
+/**
+ * hl_fsync_dir() - make the entries of directory @dir durable.
+ * Return: 0 or the -errno of open/fsync.
+ */
+int hl_fsync_dir(const char *dir);
+
+/**
+ * hl_write_atomic() - replace file @path with @len bytes of @buf, so that a
+ * reader or a crash sees either the old file or the whole new one: write a
+ * temporary file in the same directory, fsync it, rename it over @path,
+ * fsync the directory.
+ * @mode:          mode of the new file.
+ * @before_rename: called between the write and the rename (NULL: none);
+ *                 the agent's fault injection stops there.
+ *
+ * The temporary file, `.NAME.TID.tmp` next to @path (directory scanners skip
+ * dot files), is removed on failure; a crash can leave one behind, which an
+ * owner sweeps by that pattern. The parent directory must exist.
+ * Return: 0, -ENAMETOOLONG, or the -errno of open/write/fsync/rename.
+ */
+int hl_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
+		    void (*before_rename)(void));
+
+/**
+ * hl_lock_fd() - take an exclusive flock on @fd, waiting for it (EINTR is
+ * retried). Closing the last fd of the open file description drops it.
+ * Return: 0 or the -errno of flock.
+ */
+int hl_lock_fd(int fd);
+
+/**
+ * hl_lock_path() - open @path (created 0600 unless it is a directory) and
+ * take an exclusive flock on it.
+ * Return: the fd holding the lock (close it to unlock), or -errno.
+ */
+int hl_lock_path(const char *path);
+
+#endif /* HOSTLANE_UTIL_H */

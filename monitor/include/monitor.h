@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * monitor.h — the monitor: hostlane's software control plane (libhlmonitor.a,
+ * hosted by hostlaned on its loop). For every pod with fast path "shm" it
+ * serves the pod's endpoint, an abstract unix socket `@hostlane`
+ * (SOCK_SEQPACKET) bound inside the pod's network namespace. Pod processes
+ * connect to it and speak the pod protocol (docs/pod-protocol.md,
+ * lib/proto/hostlane_proto.h) to get hugepage regions (memfds over
+ * SCM_RIGHTS) within the pod's quota, to listen, and to get connected shmq
+ * ring pairs to listeners in other hostlane pods (docs/monitor.md).
+ *
+ * Accounting: every region is charged, rounded up to 2 MiB, to one pod's
+ * quota and to the node pool. REGION_ALLOC charges the asking pod; a
+ * CONNECT charges the connecting pod (the listener never pays for
+ * connections it did not ask for). The charge is returned when every
+ * client holding the region has freed it or gone away (closed its socket,
+ * or its process died: the monitor watches a pidfd of each client).
+ *
+ * Threading: everything runs on the loop's thread; no locks. hl_mon_pod_add()
+ * switches the calling thread into the pod's netns for the bind and always
+ * switches it back (it aborts the process if it cannot, rather than go on
+ * serving from the wrong namespace).
+ *
+ * Log levels passed to the log callback are syslog priorities
+ * (LOG_ERR 3, LOG_WARNING 4, LOG_INFO 6, LOG_DEBUG 7).
+ */
+#ifndef HOSTLANE_MONITOR_H
+#define HOSTLANE_MONITOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct hl_loop;
+
+/* The monitor of a node: its pods, the hugepage pool, pod IP -> pod. */
+struct hl_monitor;
+/* One per pod with fastpath shm. */
+struct hl_mon_pod;
+
+struct hl_mon_opts {
+	struct hl_loop *loop;   /* endpoint fds are served from this loop */
+	uint64_t pool_bytes;    /* node hugepage pool for fast-path regions */
+	void (*log)(void *arg, int level, const char *msg);  /* may be NULL */
+	void *log_arg;
+};
+
+/*
+ * Creates the monitor. @o is copied.
+ * Return: the monitor, or NULL with errno EINVAL (no loop) or ENOMEM.
+ */
+struct hl_monitor *hl_mon_new(const struct hl_mon_opts *o);
+
+/* Destroys every endpoint (as hl_mon_pod_del()) and the node. NULL is a no-op. */
+void hl_mon_free(struct hl_monitor *n);
+
+/*
+ * Binds `@hostlane` inside the netns at @netns_path and serves it.
+ * @pod_key:    "<namespace>/<name>" (or the container id); < 256 bytes.
+ * @ips:        the pod's addresses without prefix ("10.1.2.3", "fd00::5"),
+ *              at most 8; the registry maps them to this endpoint.
+ * @quota_bytes: the pod's hugepage quota.
+ * Return: the endpoint, or NULL with errno EEXIST (the pod already has one,
+ * or one of @ips belongs to another endpoint), ENOENT (netns gone),
+ * EADDRINUSE (something in that netns already holds @hostlane), EINVAL (bad
+ * argument, @netns_path is not a netns, or it is the agent's own netns:
+ * a host-network pod cannot get a private endpoint), ENOMEM, EMFILE, or the
+ * errno of setns/socket/bind.
+ */
+struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key,
+				 const char *netns_path, const char *const *ips,
+				 size_t n_ips, uint64_t quota_bytes);
+
+/* Closes the socket and every client, releases the pod's regions and quota.
+ * Regions still held by clients of other pods (connections) stay charged
+ * to the node pool until those free them. NULL is a no-op. */
+void hl_mon_pod_del(struct hl_mon_pod *ep);
+
+struct hl_mon_pod_usage {
+	uint64_t quota_bytes, used_bytes;
+	unsigned clients, regions;     /* regions: charged to this pod */
+};
+void hl_mon_pod_get_usage(const struct hl_mon_pod *ep, struct hl_mon_pod_usage *u);
+void hl_mon_get_usage(const struct hl_monitor *n, uint64_t *pool_bytes,
+			  uint64_t *used_bytes);
+
+/* What a client process's stats region says (hostlanectl conns). The pod
+ * writes it: the numbers are reported, never acted on. */
+struct hl_mon_proc_info {
+	pid_t pid;
+	unsigned open;                 /* connections listed in its region */
+	uint64_t conns, fallbacks, tx_bytes, rx_bytes, tx_calls, rx_calls, wakeups, ctl_calls;
+	uint64_t direct;
+};
+struct hl_mon_conn_info {
+	int fd;
+	unsigned side;                 /* 0 connected, 1 accepted */
+	char local[64], peer[64];      /* addresses ("" when unknown) */
+	uint16_t local_port, peer_port;
+	uint64_t tx_bytes, rx_bytes, tx_calls, rx_calls, wakeups;
+};
+typedef void (*hl_mon_proc_cb)(void *arg, const struct hl_mon_proc_info *p);
+typedef void (*hl_mon_conn_cb)(void *arg, const struct hl_mon_conn_info *c);
+
+/*
+ * Calls @pcb for each client process of @ep that has a stats region, then
+ * @ccb (may be NULL) for each of its open connections. Loop thread only.
+ */
+void hl_mon_pod_walk_stats(const struct hl_mon_pod *ep, hl_mon_proc_cb pcb, hl_mon_conn_cb ccb,
+		      void *arg);
+
+/* The endpoint of @pod_key, or NULL. */
+struct hl_mon_pod *hl_mon_pod_find(const struct hl_monitor *n, const char *pod_key);
+
+/* The pod key the endpoint was created with. */
+const char *hl_mon_pod_key(const struct hl_mon_pod *ep);
+
+/*
+ * Changes the quota of a live endpoint (e.g. the annotation changed). Only
+ * future charges see it; a pod already above the new quota keeps what it
+ * holds. Return: 0.
+ */
+int hl_mon_pod_set_quota(struct hl_mon_pod *ep, uint64_t quota_bytes);
+
+/* Limits that bound what one hostile pod can make the agent hold. */
+#define HL_MON_MAX_CLIENTS   256u   /* connected clients per pod */
+#define HL_MON_MAX_LISTENERS 1024u  /* listen ports per pod */
+
+#endif

@@ -1,0 +1,28 @@
+# monitor (libhlmonitor.a): the software control plane hostlaned hosts on
+# its loop: each shm pod's @hostlane endpoint, the pod protocol's requests,
+# regions, slots and direct regions (docs/monitor.md). Public header:
+# monitor/include/monitor.h.
+MON_SRCS := $(addprefix monitor/src/,pod.c client.c request.c connect.c region.c stats.c quota.c)
+MON_DEPS := $(BUILD)/lib/libhlproto.a $(BUILD)/lib/libhlutil.a $(BUILD)/lib/libshmq.a
+$(eval $(call inc,monitor,-Imonitor/include))
+$(eval $(call inc,monitor/src,-Imonitor/src -Ilib/proto -Ilib/util -Ishmq/include))
+$(BUILD)/lib/libhlmonitor.a: $(call objs,$(MON_SRCS))
+LIBS += $(BUILD)/lib/libhlmonitor.a
+CPPCHECK_DIRS += monitor
+
+# White-box tests and the harness see the internals.
+$(eval $(call inc,monitor/tests,-Imonitor/src -Ilib/proto -Ilib/util -Ishmq/include -Itest/lib))
+$(BUILD)/test/test_mon_quota: $(call objs,monitor/tests/test_mon_quota.c monitor/src/quota.c)
+UNIT_TESTS += $(BUILD)/test/test_mon_quota
+
+# The harness test/integration/monitor.sh drives: a monitor on a loop,
+# pods created and inspected through stdin.
+$(BUILD)/test/mon-harness: $(call objs,monitor/tests/mon_harness.c) $(BUILD)/lib/libhlmonitor.a \
+  $(MON_DEPS)
+tests: $(BUILD)/test/mon-harness
+
+# The stats-region reader reads memory a pod writes.
+$(eval $(call inc,monitor/fuzz,-Imonitor/src -Ilib/proto -Ishmq/include))
+$(BUILD)/fuzz/fuzz_mon_stats: $(call fuzzobjs,monitor/fuzz/fuzz_mon_stats.c monitor/src/stats.c \
+  lib/proto/hl_codec.c)
+FUZZERS += $(BUILD)/fuzz/fuzz_mon_stats

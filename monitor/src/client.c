@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The monitor's clients: one per pod process connected to its pod's
+ * `@hostlane` socket. Accepting them (with a pidfd to learn of their
+ * death), reading their requests in batches, dispatching each to its
+ * handler, replying, and freeing everything a client held when it goes.
+ */
+#include "mon_private.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <syslog.h>
+
+#include "hl_codec.h"
+#include "hl_loop.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77  /* Linux 6.5 */
+#endif
+
+#define BATCH 32  /* requests served per wake-up */
+
+/* Sends @m with @nfds fds. Never blocks: a client that does not read its
+ * replies gets -EAGAIN here and is dropped by the caller. */
+int mon_send(int fd, struct hl_proto_msg *m, const int *fds, unsigned nfds)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int) * HL_PROTO_MAX_FDS)];
+	} cb;
+	struct iovec iov = { m, sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t w;
+
+	m->hdr.flags |= HL_PROTO_F_REPLY;
+	m->hdr.nfds = nfds;
+	if (nfds) {
+		memset(&cb, 0, sizeof(cb));
+		mh.msg_control = cb.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	w = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (w < 0)
+		return -errno;
+	return w == (ssize_t)sizeof(*m) ? 0 : -EIO;
+}
+
+__attribute__((format(printf, 3, 4)))
+void mon_set_error(struct hl_proto_msg *rep, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	rep->hdr.status = err;
+	memset(&rep->u, 0, sizeof(rep->u));
+	va_start(ap, fmt);
+	vsnprintf(rep->u.error.reason, sizeof(rep->u.error.reason), fmt, ap);
+	va_end(ap);
+}
+
+void mon_client_free(struct mon_client *c)
+{
+	struct hl_mon_pod *ep = c->ep;
+	struct hl_monitor *n = ep->node;
+	struct mon_listener **pl = &ep->listeners;
+
+	while (*pl) {
+		struct mon_listener *l = *pl;
+
+		if (l->c == c) {
+			*pl = l->next;
+			ep->n_listeners--;
+			free(l);
+		} else {
+			pl = &l->next;
+		}
+	}
+	for (struct mon_region *g = n->regions, *nx; g; g = nx) {
+		int holds = (g->holder[0] == c) + (g->holder[1] == c);
+
+		nx = g->next;
+		while (holds--)
+			mon_region_unhold(n, g, c);  /* may free g on the last hold */
+	}
+	mon_slot_gc(n);
+	if (c->stats)
+		munmap(c->stats, HL_STATS_SIZE);
+	if (c->bell >= 0)
+		close(c->bell);
+	hl_loop_del(n->o.loop, c->fd);
+	close(c->fd);
+	if (c->pidfd >= 0) {
+		hl_loop_del(n->o.loop, c->pidfd);
+		close(c->pidfd);
+	}
+	LIST_DEL(ep->clients, c);
+	ep->n_clients--;
+	mon_log(n, LOG_DEBUG, "endpoint %s: client pid %d gone", ep->key, (int)c->pid);
+	free(c);
+}
+
+/* Serves one valid request. Returns false if the client must be dropped. */
+static bool serve(struct mon_client *c, const struct hl_proto_msg *req)
+{
+	struct hl_proto_msg rep;
+	int fds[HL_PROTO_MAX_FDS], efd_close[2 * HL_PROTO_MAX_SLOTS], rc;
+	unsigned nfds = 0;
+
+	for (unsigned i = 0; i < 2 * HL_PROTO_MAX_SLOTS; i++)
+		efd_close[i] = -1;
+
+	hl_proto_init(&rep, req->hdr.op, req->hdr.seq);
+	if (!c->hello && req->hdr.op != HL_POD_OP_HELLO) {
+		mon_set_error(&rep, -EPROTO, "HELLO must come first");
+	} else {
+		switch (req->hdr.op) {
+		case HL_POD_OP_HELLO:
+			mon_hello(c, req, &rep);
+			if (!rep.hdr.status && c->version >= 2 && !c->stats &&
+			    (fds[0] = efd_close[0] = mon_stats_new(c)) >= 0) {
+				rep.u.hello_rep.flags |= HL_HELLO_F_STATS;
+				nfds = 1;
+			}
+			if (!rep.hdr.status && c->version >= 3 && c->bell < 0 &&
+			    (c->bell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) >= 0) {
+				rep.u.hello_rep.flags |= HL_HELLO_F_BELL;
+				fds[nfds++] = c->bell;
+				c->direct = true;
+			}
+			break;
+		case HL_POD_OP_REGION_ALLOC:
+			fds[0] = mon_region_alloc(c, req, &rep);
+			nfds = fds[0] >= 0;
+			break;
+		case HL_POD_OP_REGION_FREE: mon_region_free(c, req, &rep); break;
+		case HL_POD_OP_LISTEN: mon_listen(c, req, &rep); break;
+		case HL_POD_OP_UNLISTEN: mon_unlisten(c, req, &rep); break;
+		case HL_POD_OP_CONNECT: nfds = mon_connect(c, req, &rep, fds, efd_close); break;
+		case HL_POD_OP_CONN_CLOSE: mon_conn_close(c, req, &rep); break;
+		case HL_POD_OP_DIRECT_OFF:
+			/* Its listeners are shared with children now: a
+			 * connection announced to it might be taken by
+			 * neither. Later regions to it are plain slot ones. */
+			c->direct = false;
+			break;
+		}
+	}
+	if (c->version)
+		rep.hdr.version = c->version;
+	rc = mon_send(c->fd, &rep, fds, nfds);
+	mon_close_fds(efd_close, 2 * HL_PROTO_MAX_SLOTS);
+	if (rc) {
+		mon_log(c->ep->node, LOG_WARNING, "endpoint %s: dropping client pid %d: reply: %s",
+		      c->ep->key, (int)c->pid, strerror(-rc));
+		return false;
+	}
+	return true;
+}
+
+/* Replies to a request that failed validation; the client stays. */
+static bool reject(struct mon_client *c, const uint8_t *buf, size_t len, int err)
+{
+	struct hl_proto_msg rep;
+	struct hl_proto_hdr h = { 0 };
+
+	memcpy(&h, buf, len < sizeof(h) ? len : sizeof(h));
+	hl_proto_init(&rep, h.op, h.seq);
+	mon_set_error(&rep, err, "invalid %s request (%zu bytes): %s", hl_proto_op_name(h.op),
+		  len, strerror(-err));
+	return mon_send(c->fd, &rep, NULL, 0) == 0;
+}
+
+/* Reads and serves up to BATCH requests. Returns false to drop the client. */
+static bool client_read(struct mon_client *c)
+{
+	static uint8_t buf[BATCH][HL_PROTO_MSG_SIZE];  /* loop thread only */
+	struct iovec iov[BATCH];
+	struct mmsghdr mm[BATCH];
+	struct hl_proto_msg req;
+	int n;
+
+	for (int i = 0; i < BATCH; i++) {
+		iov[i] = (struct iovec){ buf[i], sizeof(buf[i]) };
+		/* No control buffer: fds a client sends are closed by the
+		 * kernel and flagged with MSG_CTRUNC. */
+		mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i], .msg_iovlen = 1 } };
+	}
+	/* One system call for the whole batch: most wake-ups carry one
+	 * request, and a second recvmsg only to hear EAGAIN doubles the cost. */
+	n = recvmmsg(c->fd, mm, BATCH, MSG_DONTWAIT, NULL);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	for (int i = 0; i < n; i++) {
+		const struct msghdr *mh = &mm[i].msg_hdr;
+		size_t r = mm[i].msg_len;
+		int rc;
+
+		if (r == 0)
+			return false;  /* end of stream */
+		if (mh->msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+			rc = mh->msg_flags & MSG_CTRUNC ? -EINVAL : -EBADMSG;
+		else
+			rc = hl_proto_parse_request(buf[i], r, &req);
+		if (rc ? !reject(c, buf[i], r, rc) : !serve(c, &req))
+			return false;
+	}
+	return true;
+}
+
+static void client_cb(struct hl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct mon_client *c = arg;
+
+	(void)loop; (void)fd;
+	if (!client_read(c) || (events & (EPOLLHUP | EPOLLERR)))
+		mon_client_free(c);
+}
+
+static void client_pid_cb(struct hl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	(void)loop; (void)fd; (void)events;
+	mon_client_free(arg);  /* the process exited: its mappings are gone */
+}
+
+static int peer_pidfd(int fd, pid_t pid)
+{
+	int pfd = -1;
+	socklen_t l = sizeof(pfd);
+
+	/* SO_PEERPIDFD names the very process that connected; pidfd_open on
+	 * the SO_PEERCRED pid could race with pid reuse. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pfd, &l) == 0 && pfd >= 0)
+		return pfd;
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd >= 0)
+		fcntl(pfd, F_SETFD, FD_CLOEXEC);
+	return pfd;
+}
+
+static void client_new(struct hl_mon_pod *ep, int fd)
+{
+	struct hl_monitor *n = ep->node;
+	struct ucred cr;
+	socklen_t l = sizeof(cr);
+	struct mon_client *c;
+
+	if (ep->n_clients >= HL_MON_MAX_CLIENTS) {
+		mon_log(n, LOG_WARNING, "endpoint %s: client limit %u reached", ep->key,
+		      HL_MON_MAX_CLIENTS);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->ep = ep;
+	c->fd = fd;
+	c->bell = -1;
+	c->pid = cr.pid;
+	c->uid = cr.uid;
+	c->pidfd = peer_pidfd(fd, cr.pid);
+	if (c->pidfd < 0 || hl_loop_add(n->o.loop, fd, EPOLLIN, client_cb, c) < 0) {
+		mon_log(n, LOG_WARNING, "endpoint %s: cannot serve client pid %d", ep->key, (int)cr.pid);
+		if (c->pidfd >= 0)
+			close(c->pidfd);
+		close(fd);
+		free(c);
+		return;
+	}
+	if (hl_loop_add(n->o.loop, c->pidfd, EPOLLIN, client_pid_cb, c) < 0) {
+		hl_loop_del(n->o.loop, fd);
+		close(c->pidfd);
+		close(fd);
+		free(c);
+		return;
+	}
+	LIST_ADD(ep->clients, c);
+	ep->n_clients++;
+	mon_log(n, LOG_DEBUG, "endpoint %s: client pid %d uid %u", ep->key, (int)cr.pid,
+	      (unsigned)cr.uid);
+}
+
+void mon_accept_cb(struct hl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct hl_mon_pod *ep = arg;
+
+	(void)loop; (void)events;
+	for (int i = 0; i < BATCH; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				mon_log(ep->node, LOG_WARNING, "endpoint %s: accept: %s", ep->key,
+				      strerror(errno));
+			return;
+		}
+		client_new(ep, cfd);
+	}
+}

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * CONNECT and CONN_CLOSE: resolving the destination to a pod and a
+ * listener, choosing or making the ring pair (a whole region, or a slot of
+ * the region the two processes share), telling the listener (EV_ACCEPT)
+ * before the connector, and giving back a slot a client never set up.
+ */
+#include "mon_private.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <syslog.h>
+
+#include "hl_codec.h"
+
+#define DEFAULT_CAPACITY (512u << 10)  /* a connection's ring pair fits 2 MiB */
+
+struct hl_mon_pod *mon_pod_by_addr(struct hl_monitor *n, const struct hl_proto_addr *a)
+{
+	for (struct hl_mon_pod *ep = n->eps; ep; ep = ep->next)
+		for (size_t i = 0; i < ep->n_ips; i++)
+			if (hl_proto_addr_eq(&ep->ips[i], a))
+				return ep;
+	return NULL;
+}
+
+/* The address the listener sees as its peer: the connector pod's first
+ * address of the same family, else its first, else 0.0.0.0. */
+static struct hl_proto_addr peer_addr(const struct hl_mon_pod *ep, uint8_t family)
+{
+	struct hl_proto_addr a = { .family = 4 };
+
+	for (size_t i = 0; i < ep->n_ips; i++)
+		if (ep->ips[i].family == family)
+			return ep->ips[i];
+	return ep->n_ips ? ep->ips[0] : a;
+}
+
+void mon_close_fds(int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+/* @n eventfds into @efd, or -errno with none left open. */
+static int make_efds(int *efd, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (efd[i] < 0) {
+			int err = -errno;
+
+			mon_close_fds(efd, i);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The fds a side gets with a connection (see struct hl_proto_conn): @efd
+ * holds an eventfd per side and ring pair ([2 * pair + side]).
+ */
+static unsigned conn_fds(int *fds, const struct mon_region *g, bool slot, bool fresh,
+			 unsigned side, int peer_pidfd, const int *efd)
+{
+	unsigned n = 0;
+
+	if (slot && !fresh)
+		return 0;
+	fds[n++] = shmq_region_fd(g->r);
+	if (!slot) {
+		fds[n++] = efd[side];
+		fds[n++] = efd[!side];
+		fds[n++] = peer_pidfd;
+		return n;
+	}
+	fds[n++] = peer_pidfd;
+	for (uint32_t i = 0; i < g->n_slots; i++) {
+		fds[n++] = efd[2 * i + side];
+		fds[n++] = efd[2 * i + !side];
+	}
+	if (g->direct && side == 0)
+		fds[n++] = g->holder[1]->bell;  /* where to announce */
+	return n;
+}
+
+/*
+ * CONNECT: the region is charged to the connector's pod; the ACCEPT event
+ * goes out first, so the connector only ever hears of a connection that the
+ * listener was told about. A slot connection (v2, both ends) takes a free
+ * slot of the region the two processes share, or makes that region (one
+ * 2 MiB page of slots) on their first connection; only then do the region
+ * memfd and the pidfds travel. Returns the number of fds put in @fds for
+ * the reply, or 0 with @rep set to the error (0 fds is also a later slot
+ * connection: check rep's status). @efd (2 * HL_PROTO_MAX_SLOTS, all -1)
+ * gets the eventfds made, for the caller to close after the reply.
+ */
+unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
+			   struct hl_proto_msg *rep, int *fds, int *efd)
+{
+	const struct hl_proto_connect_req *q = &req->u.connect;
+	struct hl_monitor *n = c->ep->node;
+	char reason[HL_PROTO_REASON_MAX], ip[64] = "?";
+	struct hl_mon_pod *dst = mon_pod_by_addr(n, &q->addr);
+	struct mon_listener *l = dst ? mon_listener_find(dst, q->port) : NULL;
+	bool slot = (q->flags & HL_CONNECT_F_SLOT) != 0, fresh = true;
+	struct hl_proto_msg ev;
+	struct mon_region *g;
+	uint32_t pair = 0;
+	int rc = 0, evfds[HL_PROTO_MAX_FDS];
+	unsigned nfds;
+
+	hl_proto_addr_format(&q->addr, ip, sizeof(ip));
+	if (slot && c->version < 2) {
+		mon_set_error(rep, -EINVAL, "slot connections need protocol version 2");
+		return 0;
+	}
+	if (!dst) {
+		mon_set_error(rep, -EHOSTUNREACH, "no hostlane pod on this node has %s", ip);
+		return 0;
+	}
+	if (!l) {
+		mon_set_error(rep, -ECONNREFUSED, "nothing listens on %s:%u over hostlane", ip, q->port);
+		return 0;
+	}
+	slot = slot && l->c->version >= 2;  /* a v1 listener gets a region */
+	g = slot ? mon_slot_find(n, c, l->c, &pair) : NULL;
+	if (g) {
+		fresh = false;
+		/* Re-initialised for each use: cheap, and whatever the last
+		 * connection left in it (or a hostile peer wrote) is gone. */
+		rc = shmq_pair_init(g->r, pair, SHMQ_MODE_STREAM);
+	} else {
+		uint32_t np = slot ? mon_slots_per_region() : 1;
+		uint32_t cap = slot ? SLOT_CAPACITY : q->capacity ? q->capacity : DEFAULT_CAPACITY;
+
+		if (slot)
+			mon_slot_gc(n);  /* the pod's quota may be held by orphans */
+		rc = mon_region_new(c->ep, shmq_region_bytes(np, cap), &g, reason, sizeof(reason));
+		if (rc) {
+			mon_set_error(rep, rc, "%s", reason);
+			return 0;
+		}
+		rc = mon_region_layout(g, np, cap, SHMQ_MODE_STREAM);
+		g->n_slots = slot ? np : 0;
+		if (!rc)
+			rc = make_efds(efd, 2 * np);
+		if (!rc && slot) {
+			/* holder[1] names the doorbell in conn_fds() */
+			g->holder[1] = l->c;
+			mon_direct_setup(g, c, l->c, pair);
+		}
+	}
+	if (rc)
+		goto fail;
+	hl_proto_init(&ev, HL_POD_OP_EV_ACCEPT, 0);
+	ev.hdr.version = l->c->version;
+	ev.u.conn.region_id = g->id;
+	ev.u.conn.side = 1;
+	ev.u.conn.pair = pair;
+	ev.u.conn.local_port = q->port;
+	ev.u.conn.peer_port = q->local_port;
+	ev.u.conn.peer = peer_addr(c->ep, q->addr.family);
+	ev.u.conn.size = g->bytes;
+	ev.u.conn.flags = slot ? HL_CONN_F_SLOT | (fresh ? HL_CONN_F_REGION : 0) : 0;
+	ev.u.conn.flags |= g->direct ? HL_CONN_F_DIRECT : 0;
+	ev.u.conn.slots = slot && fresh ? g->n_slots : 0;
+	nfds = conn_fds(evfds, g, slot, fresh, 1, c->pidfd, efd);
+	rc = mon_send(l->c->fd, &ev, evfds, nfds);
+	if (rc) {
+		mon_log(n, LOG_INFO, "endpoint %s: listener on port %u not reachable: %s",
+		      dst->key, q->port, strerror(-rc));
+		rc = rc == -EAGAIN ? -EAGAIN : -ECONNREFUSED;
+		goto fail;
+	}
+	if (fresh) {
+		g->holder[0] = c;
+		g->holder[1] = l->c;
+	}
+	if (slot) {
+		g->used[0] |= UINT64_C(1) << pair;
+		g->used[1] |= UINT64_C(1) << pair;
+	}
+	rep->u.conn = ev.u.conn;
+	rep->u.conn.side = 0;
+	rep->u.conn.local_port = 0;
+	rep->u.conn.peer_port = q->port;
+	rep->u.conn.peer = q->addr;
+	/* The caller closes our copies of the eventfds once this is sent. */
+	return conn_fds(fds, g, slot, fresh, 0, l->c->pidfd, efd);
+fail:
+	if (fresh)
+		mon_region_release(n, g);
+	mon_close_fds(efd, 2 * HL_PROTO_MAX_SLOTS);
+	mon_set_error(rep, rc, "cannot connect to %s:%u: %s", ip, q->port,
+		  rc == -EAGAIN ? "listener backlog full" : strerror(-rc));
+	return 0;
+}
+
+/* CONN_CLOSE: @c gives its side of a slot back. A region whose other holder
+ * is gone is released with the last slot of the survivor. */
+void mon_conn_close(struct mon_client *c, const struct hl_proto_msg *req,
+			  struct hl_proto_msg *rep)
+{
+	const struct hl_proto_conn_close_req *q = &req->u.conn_close;
+	struct mon_region *g = mon_region_find(c->ep->node, q->region_id);
+	uint64_t bit = UINT64_C(1) << q->pair;
+
+	struct shmq_ep *e;
+
+	if (c->version < 2 || !g || q->pair >= g->n_slots || g->holder[q->side] != c ||
+	    (!g->direct && !(g->used[q->side] & bit))) {
+		mon_set_error(rep, -ENOENT, "slot %u of region %u (side %u) is not held by this client",
+			  q->pair, q->region_id, q->side);
+		return;
+	}
+	/* The client never set this side up (a listener closed with the
+	 * connection still queued): close its ring for it, so the other side
+	 * reads end-of-stream, or a reset if its bytes are unread, instead of
+	 * waiting forever; a direct region's slot is free once both sides
+	 * are closed. */
+	e = shmq_ep_attach(g->r, q->pair, q->side);
+	if (e)
+		shmq_ep_close(e);
+	g->used[q->side] &= ~bit;
+	if (g->direct)
+		return;
+	if (!g->holder[!q->side] && !g->used[q->side])
+		mon_region_unhold(c->ep->node, g, c);
+}

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The monitor's internals, shared by its files (nothing here is seen
+ * outside monitor/src):
+ *   pod.c      the node state, pods and their @hostlane sockets
+ *   client.c   pod processes: accept, read, dispatch, reply, free
+ *   request.c  HELLO, REGION_ALLOC/FREE, LISTEN/UNLISTEN
+ *   connect.c  CONNECT and CONN_CLOSE
+ *   region.c   regions, slot regions, direct regions
+ *   stats.c    the processes' stats regions
+ *   quota.c    quota arithmetic
+ * Everything runs on the agent's loop thread; no locks.
+ */
+#ifndef HOSTLANE_MON_PRIVATE_H
+#define HOSTLANE_MON_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "hostlane_direct.h"
+#include "hostlane_proto.h"
+#include "hostlane_stats.h"
+#include "monitor.h"
+#include "quota.h"
+#include "shmq.h"
+
+struct hl_loop;
+
+/* Slot connections (v2): ring pairs of this size per direction (the
+ * kernel's default TCP receive buffer), as many as fit in one 2 MiB page. */
+#define SLOT_CAPACITY (128u << 10)
+
+struct mon_client;
+
+/* A region handed out: charged to one pod, held by one or two clients. */
+struct mon_region {
+	struct mon_region *next, *prev;
+	uint32_t id;
+	struct shmq_region *r;
+	uint64_t bytes;
+	struct hl_mon_pod *charged;   /* NULL once that pod is gone */
+	struct mon_client *holder[2];
+	/* A process pair's slot region (n_slots > 0): holder[0] connects to
+	 * holder[1]; used[side] has a bit per slot that side holds. */
+	uint32_t n_slots;
+	uint64_t used[2];
+	/* A direct region (v3, docs/monitor.md): the connector sets up every
+	 * connection after the first itself; the monitor never hands out a
+	 * slot of it again and reads the rings to see which are in use. */
+	bool direct;
+};
+
+struct mon_client {
+	struct mon_client *next, *prev;
+	struct hl_mon_pod *ep;
+	int fd, pidfd;
+	pid_t pid;
+	uid_t uid;
+	bool hello;
+	uint16_t version;              /* negotiated at HELLO */
+	struct hl_stats_hdr *stats;    /* its stats region (v2), or NULL */
+	int bell;                      /* v3: its doorbell eventfd, or -1 */
+	bool direct;                   /* v3: takes direct connections */
+};
+
+struct mon_listener {
+	struct mon_listener *next;
+	uint16_t port;
+	struct mon_client *c;
+};
+
+struct hl_mon_pod {
+	struct hl_mon_pod *next, *prev;
+	struct hl_monitor *node;
+	char key[HL_PROTO_KEY_MAX];
+	struct hl_proto_addr ips[HL_PROTO_MAX_IPS];
+	size_t n_ips;
+	int fd;
+	struct hl_quota quota;
+	struct mon_client *clients;
+	unsigned n_clients, n_regions, n_listeners;
+	struct mon_listener *listeners;
+};
+
+struct hl_monitor {
+	struct hl_mon_opts o;
+	struct hl_quota pool;
+	struct hl_mon_pod *eps;
+	struct mon_region *regions;
+	uint32_t next_id;
+};
+
+/* Doubly linked lists with next/prev members. */
+#define LIST_ADD(head, e) do {			\
+		(e)->prev = NULL;			\
+		(e)->next = (head);			\
+		if (head)				\
+			(head)->prev = (e);		\
+		(head) = (e);				\
+	} while (0)
+#define LIST_DEL(head, e) do {			\
+		if ((e)->prev)				\
+			(e)->prev->next = (e)->next;	\
+		else					\
+			(head) = (e)->next;		\
+		if ((e)->next)				\
+			(e)->next->prev = (e)->prev;	\
+	} while (0)
+
+/* ---- pod.c ---- */
+
+/* Logs through the node's log callback (syslog priorities). */
+__attribute__((format(printf, 3, 4)))
+void mon_log(const struct hl_monitor *n, int level, const char *fmt, ...);
+/* shmq's log callback, @arg the node. */
+void mon_shmq_log(void *arg, int level, const char *msg);
+/* The pod that has address @a, or NULL. */
+struct hl_mon_pod *mon_pod_by_addr(struct hl_monitor *n, const struct hl_proto_addr *a);
+
+/* ---- client.c ---- */
+
+/* Sends @m (a reply or event) with @nfds fds, never blocking: -EAGAIN when
+ * the client does not read (the caller drops it), or -errno. */
+int mon_send(int fd, struct hl_proto_msg *m, const int *fds, unsigned nfds);
+/* Makes @rep an error reply with status @err and a formatted reason. */
+__attribute__((format(printf, 3, 4)))
+void mon_set_error(struct hl_proto_msg *rep, int err, const char *fmt, ...);
+/* Frees @c and everything it held (listeners, regions, stats, doorbell). */
+void mon_client_free(struct mon_client *c);
+/* The loop callback of a pod's @hostlane socket (@arg the pod). */
+void mon_accept_cb(struct hl_loop *loop, int fd, uint32_t events, void *arg);
+
+/* ---- request.c ---- */
+
+/* Makes @c's stats region; returns its fd for the reply, or -1. */
+int mon_stats_new(struct mon_client *c);
+void mon_hello(struct mon_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep);
+/* Returns the region's fd to attach to the reply, or -1 (@rep has the error). */
+int mon_region_alloc(struct mon_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep);
+void mon_region_free(struct mon_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep);
+struct mon_listener *mon_listener_find(struct hl_mon_pod *ep, uint16_t port);
+void mon_listen(struct mon_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep);
+void mon_unlisten(struct mon_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep);
+
+/* ---- connect.c ---- */
+
+/* Closes the fds of @fds that are >= 0 and sets them to -1. */
+void mon_close_fds(int *fds, unsigned n);
+/* See connect.c; returns the number of fds put in @fds for the reply. */
+unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
+		    struct hl_proto_msg *rep, int *fds, int *efd);
+void mon_conn_close(struct mon_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep);
+
+/* ---- region.c ---- */
+
+void mon_region_release(struct hl_monitor *n, struct mon_region *g);
+void mon_region_unhold(struct hl_monitor *n, struct mon_region *g, struct mon_client *c);
+void mon_slot_gc(struct hl_monitor *n);
+uint32_t mon_slots_per_region(void);
+struct mon_region *mon_slot_find(struct hl_monitor *n, const struct mon_client *c,
+			    const struct mon_client *l, uint32_t *slot);
+struct mon_region *mon_region_find(struct hl_monitor *n, uint32_t id);
+int mon_region_new(struct hl_mon_pod *ep, uint64_t bytes, struct mon_region **out,
+	       char *reason, size_t rlen);
+int mon_region_layout(struct mon_region *g, uint32_t n_pairs, uint32_t cap, enum shmq_mode mode);
+void mon_direct_setup(struct mon_region *g, const struct mon_client *c,
+		  const struct mon_client *l, uint32_t pair);
+
+/* ---- stats.c ---- */
+
+/*
+ * Reports what stats region @h (HL_STATS_SIZE bytes the pod writes) says of
+ * process @pid: @pcb once, then @ccb (may be NULL) per published record.
+ * Nothing in it is trusted; it is only copied out.
+ */
+void mon_stats_read(const struct hl_stats_hdr *h, pid_t pid, hl_mon_proc_cb pcb,
+		    hl_mon_conn_cb ccb, void *arg);
+
+#endif

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The monitor and its pods: creating the node state, binding each shm pod's
+ * `@hostlane` in the pod's network namespace, the pod table (key and
+ * addresses), usage, and tearing a pod down.
+ */
+#include "mon_private.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+
+#include "hl_codec.h"
+#include "hl_loop.h"
+
+__attribute__((format(printf, 3, 4)))
+void mon_log(const struct hl_monitor *n, int level, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (!n->o.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	n->o.log(n->o.log_arg, level, buf);
+}
+
+void mon_shmq_log(void *arg, int level, const char *msg)
+{
+	mon_log(arg, level == SHMQ_LOG_WARN ? LOG_WARNING : LOG_INFO, "shmq: %s", msg);
+}
+
+static int same_ns(int a, int b)
+{
+	struct stat sa, sb;
+
+	if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
+		return -errno;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int bind_here(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				    strlen(HL_PROTO_ENDPOINT));
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	memcpy(sa.sun_path + 1, HL_PROTO_ENDPOINT, strlen(HL_PROTO_ENDPOINT));
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, 128) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Returns the listening socket bound in @path's netns, or -errno. */
+static int bind_in_netns(const char *path)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int target = open(path, O_RDONLY | O_CLOEXEC);
+	int fd, same;
+
+	if (self < 0 || target < 0) {
+		fd = -errno;
+		goto out;
+	}
+	same = same_ns(self, target);
+	if (same) {
+		fd = same > 0 ? -EINVAL : same;
+		goto out;
+	}
+	if (setns(target, CLONE_NEWNET) < 0) {
+		fd = -errno;
+		goto out;
+	}
+	fd = bind_here();
+	if (setns(self, CLONE_NEWNET) < 0)
+		abort();  /* never serve on from a pod's netns */
+out:
+	if (self >= 0)
+		close(self);
+	if (target >= 0)
+		close(target);
+	return fd;
+}
+
+static int parse_ips(struct hl_mon_pod *ep, const char *const *ips, size_t n_ips)
+{
+	if (n_ips > HL_PROTO_MAX_IPS || (n_ips && !ips))
+		return -EINVAL;
+	for (size_t i = 0; i < n_ips; i++)
+		if (!ips[i] || hl_proto_addr_parse(ips[i], &ep->ips[i]))
+			return -EINVAL;
+	ep->n_ips = n_ips;
+	return 0;
+}
+
+struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key,
+				 const char *netns_path, const char *const *ips,
+				 size_t n_ips, uint64_t quota_bytes)
+{
+	struct hl_mon_pod *ep;
+	int rc;
+
+	if (!n || !pod_key || !*pod_key || strlen(pod_key) >= HL_PROTO_KEY_MAX || !netns_path) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (hl_mon_pod_find(n, pod_key)) {
+		errno = EEXIST;
+		return NULL;
+	}
+	ep = calloc(1, sizeof(*ep));
+	if (!ep) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	ep->node = n;
+	ep->fd = -1;
+	ep->quota.limit = quota_bytes;
+	strcpy(ep->key, pod_key);
+	rc = parse_ips(ep, ips, n_ips);
+	for (size_t i = 0; !rc && i < ep->n_ips; i++)
+		if (mon_pod_by_addr(n, &ep->ips[i]))
+			rc = -EEXIST;
+	if (!rc)
+		rc = ep->fd = bind_in_netns(netns_path);
+	if (rc >= 0)
+		rc = hl_loop_add(n->o.loop, ep->fd, EPOLLIN, mon_accept_cb, ep);
+	if (rc < 0) {
+		if (ep->fd >= 0)
+			close(ep->fd);
+		free(ep);
+		errno = -rc;
+		return NULL;
+	}
+	LIST_ADD(n->eps, ep);
+	mon_log(n, LOG_INFO, "endpoint %s: @%s bound in %s, quota %llu bytes", pod_key,
+	      HL_PROTO_ENDPOINT, netns_path, (unsigned long long)quota_bytes);
+	return ep;
+}
+
+void hl_mon_pod_del(struct hl_mon_pod *ep)
+{
+	struct hl_monitor *n;
+
+	if (!ep)
+		return;
+	n = ep->node;
+	while (ep->clients)
+		mon_client_free(ep->clients);
+	/* Connections this pod opened to listeners elsewhere: the other side
+	 * may still use them, so they stay on the node pool only. */
+	for (struct mon_region *g = n->regions; g; g = g->next)
+		if (g->charged == ep) {
+			hl_quota_release(&ep->quota, g->bytes);
+			g->charged = NULL;
+		}
+	hl_loop_del(n->o.loop, ep->fd);
+	close(ep->fd);
+	LIST_DEL(n->eps, ep);
+	mon_log(n, LOG_INFO, "endpoint %s: destroyed", ep->key);
+	free(ep);
+}
+
+struct hl_monitor *hl_mon_new(const struct hl_mon_opts *o)
+{
+	struct hl_monitor *n;
+
+	if (!o || !o->loop) {
+		errno = EINVAL;
+		return NULL;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	n->o = *o;
+	n->pool.limit = o->pool_bytes;
+	return n;
+}
+
+void hl_mon_free(struct hl_monitor *n)
+{
+	if (!n)
+		return;
+	while (n->eps)
+		hl_mon_pod_del(n->eps);
+	while (n->regions) {  /* none can be held any more; defensive */
+		n->regions->charged = NULL;
+		mon_region_release(n, n->regions);
+	}
+	free(n);
+}
+
+void hl_mon_pod_get_usage(const struct hl_mon_pod *ep, struct hl_mon_pod_usage *u)
+{
+	u->quota_bytes = ep->quota.limit;
+	u->used_bytes = ep->quota.used;
+	u->clients = ep->n_clients;
+	u->regions = ep->n_regions;
+}
+
+void hl_mon_get_usage(const struct hl_monitor *n, uint64_t *pool_bytes, uint64_t *used_bytes)
+{
+	if (pool_bytes)
+		*pool_bytes = n->pool.limit;
+	if (used_bytes)
+		*used_bytes = n->pool.used;
+}
+
+struct hl_mon_pod *hl_mon_pod_find(const struct hl_monitor *n, const char *pod_key)
+{
+	for (struct hl_mon_pod *ep = n->eps; ep; ep = ep->next)
+		if (!strcmp(ep->key, pod_key))
+			return ep;
+	return NULL;
+}
+
+const char *hl_mon_pod_key(const struct hl_mon_pod *ep)
+{
+	return ep->key;
+}
+
+int hl_mon_pod_set_quota(struct hl_mon_pod *ep, uint64_t quota_bytes)
+{
+	ep->quota.limit = quota_bytes;
+	return 0;
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Regions: hugepage memfds charged to one pod's quota and to the node pool,
+ * held by one or two clients. Slot regions (one per process pair, 2 MiB of
+ * ring-pair slots) and direct regions (slot regions whose connector sets up
+ * the later connections itself, docs/monitor.md) are regions too; this file
+ * knows which of their slots are in use and when a region can go.
+ */
+#include "mon_private.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void mon_region_release(struct hl_monitor *n, struct mon_region *g)
+{
+	if (g->charged) {
+		hl_quota_release(&g->charged->quota, g->bytes);
+		g->charged->n_regions--;
+	}
+	hl_quota_release(&n->pool, g->bytes);
+	LIST_DEL(n->regions, g);
+	shmq_region_close(g->r);
+	free(g);
+}
+
+/*
+ * The slots of slot region @g still in use. A side gives a slot back by
+ * closing its ring endpoint (the ring records it), so closing a connection
+ * costs no message to the monitor; CONN_CLOSE is for connections a process
+ * never set up.
+ */
+static uint64_t slots_busy(struct mon_region *g)
+{
+	if (g->direct) {
+		uint64_t busy = 0;
+
+		/* A slot is in use while a side whose process is still
+		 * here has not closed it (a corrupt header: in use). */
+		for (uint32_t i = 0; i < g->n_slots; i++) {
+			int m = shmq_pair_closed(g->r, i);
+
+			for (unsigned s = 0; s < 2; s++)
+				if (g->holder[s] && (m < 0 || !(m & (1 << s))))
+					busy |= UINT64_C(1) << i;
+		}
+		return busy;
+	}
+	for (uint64_t b = g->used[0] | g->used[1]; b; b &= b - 1) {
+		uint32_t i = (uint32_t)__builtin_ctzll(b);
+		int m = shmq_pair_closed(g->r, i);
+
+		if (m < 0)
+			continue;  /* a corrupt header: the slot stays out of use */
+		if (m & 1)
+			g->used[0] &= ~(UINT64_C(1) << i);
+		if (m & 2)
+			g->used[1] &= ~(UINT64_C(1) << i);
+	}
+	return g->used[0] | g->used[1];
+}
+
+/* Drops @c's hold on @g (one hold; a self-connection holds twice), with
+ * the slots it held. A slot region goes as soon as the remaining holder has
+ * no slot in it left. */
+void mon_region_unhold(struct hl_monitor *n, struct mon_region *g, struct mon_client *c)
+{
+	int side = g->holder[0] == c ? 0 : g->holder[1] == c ? 1 : -1;
+
+	if (side >= 0) {
+		g->holder[side] = NULL;
+		g->used[side] = 0;
+	}
+	if ((!g->holder[0] && !g->holder[1]) ||
+	    (side >= 0 && g->n_slots && g->holder[!side] != c && !slots_busy(g)))
+		mon_region_release(n, g);
+}
+
+/* Releases slot regions that lost a holder and whose other holder closed
+ * all its connections in them since. */
+void mon_slot_gc(struct hl_monitor *n)
+{
+	for (struct mon_region *g = n->regions, *nx; g; g = nx) {
+		nx = g->next;
+		if (g->n_slots && (!g->holder[0] || !g->holder[1]) && !slots_busy(g))
+			mon_region_release(n, g);
+	}
+}
+
+uint32_t mon_slots_per_region(void)
+{
+	static uint32_t n;
+
+	if (!n) {
+		uint32_t k = HL_PROTO_MAX_SLOTS;
+
+		/* with room for a direct region's control block */
+		while (k > 1 && shmq_region_bytes(k, SLOT_CAPACITY) + HL_DIRECT_BLK > HL_MON_PAGE)
+			k--;
+		n = k;
+	}
+	return n;
+}
+
+/* A slot region of process pair (@c connects to @l) with a free slot, at
+ * *@slot; NULL when there is none. */
+struct mon_region *mon_slot_find(struct hl_monitor *n, const struct mon_client *c,
+				   const struct mon_client *l, uint32_t *slot)
+{
+	for (struct mon_region *g = n->regions; g; g = g->next) {
+		uint64_t all = (UINT64_C(1) << g->n_slots) - 1, busy;
+
+		if (!g->n_slots || g->direct || g->holder[0] != c || g->holder[1] != l)
+			continue;
+		busy = slots_busy(g);
+		if (busy != all) {
+			*slot = (uint32_t)__builtin_ctzll(~busy);
+			return g;
+		}
+	}
+	return NULL;
+}
+
+struct mon_region *mon_region_find(struct hl_monitor *n, uint32_t id)
+{
+	for (struct mon_region *g = n->regions; g; g = g->next)
+		if (g->id == id)
+			return g;
+	return NULL;
+}
+
+/*
+ * Charges @bytes to @ep and the node pool and creates the region.
+ * On failure fills @reason and returns -errno.
+ */
+int mon_region_new(struct hl_mon_pod *ep, uint64_t bytes, struct mon_region **out,
+		      char *reason, size_t rlen)
+{
+	struct hl_monitor *n = ep->node;
+	uint64_t charge = hl_quota_round(bytes, HL_MON_PAGE);
+	struct mon_region *g;
+	int err;
+
+	if (!charge || charge > SIZE_MAX) {
+		snprintf(reason, rlen, "region size out of range");
+		return -EINVAL;
+	}
+	if (hl_quota_charge(&ep->quota, charge)) {
+		hl_quota_reason("quota", &ep->quota, charge, reason, rlen);
+		return -ENOSPC;
+	}
+	if (hl_quota_charge(&n->pool, charge)) {
+		hl_quota_reason("node hugepage pool", &n->pool, charge, reason, rlen);
+		hl_quota_release(&ep->quota, charge);
+		return -ENOSPC;
+	}
+	g = calloc(1, sizeof(*g));
+	if (g)
+		g->r = shmq_region_create((size_t)charge, 0, mon_shmq_log, n);
+	if (!g || !g->r) {
+		err = errno ? errno : ENOMEM;
+		free(g);
+		hl_quota_release(&ep->quota, charge);
+		hl_quota_release(&n->pool, charge);
+		snprintf(reason, rlen, "cannot create region: %s", strerror(err));
+		return -err;
+	}
+	g->bytes = charge;
+	g->charged = ep;
+	do
+		g->id = ++n->next_id;
+	while (!g->id || mon_region_find(n, g->id));
+	ep->n_regions++;
+	LIST_ADD(n->regions, g);
+	*out = g;
+	return 0;
+}
+
+int mon_region_layout(struct mon_region *g, uint32_t n_pairs, uint32_t cap,
+			 enum shmq_mode mode)
+{
+	int rc = shmq_region_layout(g->r, n_pairs, cap);
+
+	for (uint32_t i = 0; !rc && i < n_pairs; i++)
+		rc = shmq_pair_init(g->r, i, mode);
+	return rc;
+}
+
+/*
+ * Makes fresh slot region @g a direct one if both processes speak v3 and
+ * the listener's takes direct connections: the control block goes at the
+ * region's end, and every slot but @pair (the first connection's) starts
+ * closed on both sides, free for the connector to take.
+ */
+void mon_direct_setup(struct mon_region *g, const struct mon_client *c,
+			 const struct mon_client *l, uint32_t pair)
+{
+	struct hl_direct_blk *b;
+
+	if (c->version < 3 || l->version < 3 || !l->direct || l->bell < 0 ||
+	    !(b = shmq_region_tail(g->r, HL_DIRECT_BLK)))
+		return;
+	memset(b, 0, sizeof(*b));
+	for (uint32_t i = 0; i < g->n_slots; i++) {
+		struct shmq_ep *e[2] = { NULL, NULL };
+
+		if (i == pair)
+			continue;
+		e[0] = shmq_ep_attach(g->r, i, 0);
+		e[1] = shmq_ep_attach(g->r, i, 1);
+		if (!e[0] || !e[1]) {
+			shmq_ep_detach(e[0]);
+			shmq_ep_detach(e[1]);
+			return;  /* a plain slot region then */
+		}
+		shmq_ep_close(e[0]);
+		shmq_ep_close(e[1]);
+	}
+	b->n_slots = g->n_slots;
+	b->version = HL_DIRECT_VERSION;
+	b->magic = HL_DIRECT_MAGIC;
+	g->direct = true;
+}
