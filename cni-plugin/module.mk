@@ -32,6 +32,6 @@ include cni-plugin/install/install.mk
 
 # hostlane-conf-check: network configs through the plugin's own parser
 # (test/integration/k8s-manifests.sh).
-$(BUILD)/test/hostlane-conf-check: $(call objs,cni-plugin/tests/conf_check.c $(CNI_CORE_SRCS))
+$(BUILD)/test/hostlane-conf-check: $(call objs,cni-plugin/tests/conf_check.c $(CNI_CORE_SRCS)) $(BUILD)/lib/libhlutil.a
 $(BUILD)/test/hostlane-conf-check: LDLIBS += -lcjson
 tests: $(BUILD)/test/hostlane-conf-check

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* File helpers of the installer: whole reads, atomic replacement, trees. */
 #include "hli.h"
+#include "hl_util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -71,73 +72,12 @@ int hli_read_file(const char *path, size_t max, char **out, size_t *outlen)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int fsync_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, rc = 0;
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else if ((size_t)(slash - path) >= sizeof(dir))
-		return -ENAMETOOLONG;
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 int hli_write_atomic(const char *path, const void *buf, size_t len, mode_t mode)
 {
-	char tmp[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, rc;
-
-	/* A dot name: libcni's ConfFiles and the runtimes' inotify filters look
-	 * for .conf/.conflist/.json names, so the temporary file is never
-	 * picked up as a config. */
-	if (snprintf(tmp, sizeof(tmp), "%.*s.%s.hli-tmp.%d", slash ? (int)(slash - path + 1) : 0,
-		     path, slash ? slash + 1 : path, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return -errno;
-	rc = write_all(fd, buf, len);
-	if (rc == 0 && fchmod(fd, mode) < 0)
-		rc = -errno;
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc < 0) {
-		unlink(tmp);
-		return rc;
-	}
-	return fsync_parent(path);
+	/* lib/util's temporary file is ".<name>.<tid>.tmp" in the same
+	 * directory: libcni's ConfFiles and the runtimes' inotify filters look
+	 * for .conf/.conflist/.json names, so it is never picked up as a config. */
+	return hl_write_atomic(path, buf, len, mode, NULL);
 }
 
 /* Binaries are a few MB; anything far larger is not our plugin. */

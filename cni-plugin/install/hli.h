@@ -83,8 +83,9 @@ void hli_config_free(struct hli_config *c);
 int hli_read_file(const char *path, size_t max, char **out, size_t *outlen);
 
 /**
- * hli_write_atomic() - replace @path with @buf: a temporary file in the same
- * directory, fsync, rename over @path, fsync of the directory.
+ * hli_write_atomic() - replace @path with @buf: lib/util's hl_write_atomic()
+ * (a dot-named temporary file in the same directory, fsync, rename over
+ * @path, fsync of the directory).
  * Return: 0 or -errno (the temporary file is removed on failure).
  */
 int hli_write_atomic(const char *path, const void *buf, size_t len, mode_t mode);
