@@ -227,6 +227,10 @@ static int uninstall(const struct hli_config *c, const struct hli_paths *p, bool
 		if (p->ipam_dir && path_in(ipam, sizeof(ipam), p->ipam_dir, c->net_name) == 0 &&
 		    (rc = remove_dir(ipam, r)) < 0)
 			return rc;
+		/* host-local's data dir itself, if that left it empty (other
+		 * networks' leases keep it; host-local makes it again). */
+		if (p->ipam_dir)
+			rmdir(p->ipam_dir);
 	}
 	if ((rc = remove_bridge(c->bridge, r)) < 0)
 		hli_log("bridge %s: %s", c->bridge, strerror(-rc));

@@ -179,7 +179,8 @@ sa=$net/10-hostlane.conflist
 tap_eq "standalone: subnet is the node's spec.podCIDR" "$cidr" \
 	"$(jq -r '.plugins[0].ipam.ranges[0][0].subnet' "$sa" 2>/dev/null)"
 tap_eq "standalone: cniVersion 1.0.0" 1.0.0 "$(jq -r .cniVersion "$sa")"
-tap_eq "standalone: the primary's conflist untouched" "$PRIMARY" "$(cat "$net/10-flannel.conflist")"
+tap_eq "standalone: the primary's conflist untouched" "$(jq -cS . <<<"$PRIMARY")" \
+	"$(jq -cS . "$net/10-flannel.conflist")"
 atomic net.d/10-hostlane.conflist "$m0"
 m1=$(mark)
 inst_ok "standalone: second run" standalone
