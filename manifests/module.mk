@@ -3,5 +3,5 @@
 # container-side library pods copy from it.
 IMAGE_FILES += /usr/bin=$(BUILD)/bin/hostlaned /usr/bin=$(BUILD)/bin/hostlanectl \
                /usr/bin=$(BUILD)/bin/hostlane-install /usr/bin=$(BUILD)/bin/hostlane-vswitch /usr/bin=$(BUILD)/bin/hostlane-vswctl \
-               /usr/lib/cni=$(BUILD)/bin/hostlane \
+               /usr/lib/cni=$(BUILD)/static/bin/hostlane \
                /usr/lib/hostlane=$(BUILD)/lib/libhostlane.so
