@@ -99,7 +99,7 @@ quiet() { # FROM: no event on a final name (only the dirs' temporaries, if any)
 	tap_eq "$2: no file touched" "" "$(since "$1" | grep -v READY)"
 }
 plugin_types() { jq -c '[.plugins[].type]' "$net/$1"; }
-plugin_src=$BUILD/bin/hostlane
+plugin_src=$BUILD/static/bin/hostlane   # what the image carries
 
 # ---- secondary ----
 m0=$(mark)
