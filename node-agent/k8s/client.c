@@ -40,6 +40,52 @@ void hlk8s__log(struct hlk8s_client *c, int level, const char *fmt, ...)
 	c->log(c->log_arg, level, msg);
 }
 
+/* ---- health ---- */
+
+void hlk8s__note_error(struct hlk8s_client *c, const char *fmt, ...)
+{
+	char msg[sizeof(c->health.last_error)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&c->lock);
+	snprintf(c->health.last_error, sizeof(c->health.last_error), "%s", msg);
+	c->health.last_error_time = (int64_t)time(NULL);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void hlk8s__note_sync(struct hlk8s_client *c, int err)
+{
+	pthread_mutex_lock(&c->lock);
+	if (!err) {
+		c->health.state = HLK8S_STATE_SYNCED;
+		c->health.last_sync = (int64_t)time(NULL);
+	} else {
+		c->health.state = err == -EACCES ? HLK8S_STATE_UNAUTHORIZED : HLK8S_STATE_RETRYING;
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+void hlk8s_get_health(struct hlk8s_client *c, struct hlk8s_health *out)
+{
+	pthread_mutex_lock(&c->lock);
+	*out = c->health;
+	pthread_mutex_unlock(&c->lock);
+}
+
+const char *hlk8s_state_name(enum hlk8s_state s)
+{
+	switch (s) {
+	case HLK8S_STATE_STARTING: return "starting";
+	case HLK8S_STATE_SYNCED: return "synced";
+	case HLK8S_STATE_RETRYING: return "retrying";
+	case HLK8S_STATE_UNAUTHORIZED: return "unauthorized";
+	}
+	return "unknown";
+}
+
 /* ---- bearer token ---- */
 
 static bool tok_same(const struct tok_id *a, const struct stat *st)
@@ -108,9 +154,14 @@ int hlk8s__token_refresh(struct hlk8s_client *c, bool force)
 	pthread_mutex_lock(&c->tok_lock);
 	r = token_reload_locked(c, force);
 	pthread_mutex_unlock(&c->tok_lock);
-	if (r < 0)
+	if (r < 0 && !c->token) {
+		hlk8s__log(c, HLK8S_LOG_WARN, "k8s: no token: %s: %s; retrying before every request",
+			   c->cfg.token_file, strerror(-r));
+		hlk8s__note_error(c, "no token: %s: %s", c->cfg.token_file, strerror(-r));
+	} else if (r < 0) {
 		hlk8s__log(c, HLK8S_LOG_WARN, "k8s: cannot read token %s: %s; keeping the old one",
 			   c->cfg.token_file, strerror(-r));
+	}
 	else if (r > 0)
 		hlk8s__log(c, HLK8S_LOG_INFO, "k8s: reloaded rotated token from %s",
 			   c->cfg.token_file);
@@ -306,6 +357,8 @@ int hlk8s__perform(struct hlk8s_client *c, CURL *e, int stop_fd, const char *wha
 	if (r)
 		hlk8s__log(c, rc == CURLE_WRITE_ERROR ? HLK8S_LOG_DEBUG : HLK8S_LOG_WARN,
 			   "k8s: %s: %s", what, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	if (r && rc != CURLE_WRITE_ERROR)
+		hlk8s__note_error(c, "%s: %s", what, errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	return r;
 }
 
@@ -313,13 +366,22 @@ int hlk8s__http_error(struct hlk8s_client *c, long code, const struct hlk8s__buf
 		      const char *what)
 {
 	struct hlk8s__status st;
+	bool no_token = (code == 401 || code == 403) && c->cfg.token_file && !c->cfg.token;
+	char why[200] = "";
 
 	if (body->len && !hlk8s__status_parse(body->p, body->len, &st))
-		hlk8s__log(c, code == 404 ? HLK8S_LOG_DEBUG : HLK8S_LOG_WARN,
-			   "k8s: %s: HTTP %ld %s: %s", what, code, st.reason, st.message);
-	else
-		hlk8s__log(c, code == 404 ? HLK8S_LOG_DEBUG : HLK8S_LOG_WARN,
-			   "k8s: %s: HTTP %ld", what, code);
+		snprintf(why, sizeof(why), " %.60s: %.130s", st.reason, st.message);
+	if (no_token) {
+		pthread_mutex_lock(&c->tok_lock);
+		no_token = !c->token;
+		pthread_mutex_unlock(&c->tok_lock);
+	}
+	hlk8s__log(c, code == 404 ? HLK8S_LOG_DEBUG : HLK8S_LOG_WARN, "k8s: %s: HTTP %ld%s%s", what,
+		   code, why, no_token ? " (no token to send)" : "");
+	/* 404 is an answer, 410 the watch's normal relist: neither is a failure. */
+	if (code != 404 && code != 410)
+		hlk8s__note_error(c, "%s: HTTP %ld%s%s", what, code, why,
+				  no_token ? " (no token to send)" : "");
 	switch (code) {
 	case 401:
 	case 403:
@@ -371,12 +433,21 @@ static int client_init(struct hlk8s_client *c, const struct hlk8s_opts *o)
 	c->cache = hlk8s__cache_new();
 	if (!c->cache)
 		return -ENOMEM;
+	c->in_cluster = !o->kubeconfig;
 	if (c->cfg.token_file) {
-		/* The first read must work: a missing or empty token is a bad config. */
+		/* With a kubeconfig the first read must work: a missing or empty
+		 * token is a bad config. In a pod the projected token may come
+		 * after the container starts: wait for it, request by request. */
 		pthread_mutex_lock(&c->tok_lock);
 		r = token_reload_locked(c, true);
 		pthread_mutex_unlock(&c->tok_lock);
-		if (r < 0) {
+		if (r < 0 && c->in_cluster && r != -ENOMEM) {
+			hlk8s__log(c, HLK8S_LOG_WARN, "k8s: no token yet: %s: %s; retrying before "
+				   "every request", c->cfg.token_file,
+				   r == -EINVAL ? "empty or malformed" : strerror(-r));
+			hlk8s__note_error(c, "no token: %s: %s", c->cfg.token_file,
+					  r == -EINVAL ? "empty or malformed" : strerror(-r));
+		} else if (r < 0) {
 			hlk8s__log(c, HLK8S_LOG_ERR, "k8s: token %s: %s", c->cfg.token_file,
 				   r == -EINVAL ? "empty or malformed" : strerror(-r));
 			return r == -ENOENT || r == -ENOMEM ? r : -EINVAL;

@@ -28,9 +28,11 @@ struct hlk8s_client {
 	void (*log)(void *arg, int level, const char *msg);
 	void *log_arg;
 
-	pthread_mutex_t lock; /* cache and stats */
+	pthread_mutex_t lock; /* cache, stats and health */
 	struct hlk8s__cache *cache;
 	struct hlk8s_stats st;
+	struct hlk8s_health health;
+	bool in_cluster;      /* a missing token file is waited for, not an error */
 
 	pthread_mutex_t tok_lock; /* token, tok_id */
 	char *token;
@@ -48,6 +50,14 @@ struct hlk8s__buf {
 
 __attribute__((format(printf, 3, 4)))
 void hlk8s__log(struct hlk8s_client *c, int level, const char *fmt, ...);
+
+/* Records a failed request as the last error (text and time); the state is
+ * the watch loop's to set (hlk8s__note_sync). */
+__attribute__((format(printf, 2, 3)))
+void hlk8s__note_error(struct hlk8s_client *c, const char *fmt, ...);
+/* The watch loop's verdict: @err 0 = in step (SYNCED, last_sync now), else
+ * UNAUTHORIZED for -EACCES, RETRYING otherwise. */
+void hlk8s__note_sync(struct hlk8s_client *c, int err);
 
 /* Re-reads the token file if it changed (or always, with @force). Returns 1
  * if a new token was loaded, 0 if not, -errno if it could not be read. */

@@ -64,6 +64,7 @@ struct agent {
 	pthread_t k8s_tid;
 	int k8s_stop_fd;
 	bool k8s_running;
+	char k8s_error[256];          /* why the client could not be made ("" if it was) */
 
 	/* vhost-user: the supervised switch (handle used under vsw_lock). */
 	struct hl_vsw_sup *vsw;
