@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,17 +109,31 @@ static void vsw_prefix(const char *run_dir, char *out, size_t len)
 	snprintf(out, len, "hlvsw%012llx", (unsigned long long)(h & 0xffffffffffffull));
 }
 
+/* The switch's default core: the last CPU this process may run on. In a
+ * container that is inside its cpuset (with the static CPU manager, the
+ * cores given to the container), not the node's last online core, which
+ * may belong to another pod or not be allowed at all. */
+static int last_allowed_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (int cpu = CPU_SETSIZE - 1; cpu >= 0; cpu--)
+			if (CPU_ISSET(cpu, &set))
+				return cpu;
+	return 0;
+}
+
 static int vsw_start(struct agent *a)
 {
 	const struct hl_vhost_cfg *v = &a->cfg.vhost;
 	char bin[PATH_MAX], core[16], prefix[32], ctl[PATH_MAX];
 	char *argv[16 + HL_VSW_EXTRA_MAX];
 	size_t n = 0;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int rc;
 
 	vsw_binary(v, bin, sizeof(bin));
-	snprintf(core, sizeof(core), "%d", v->lcore >= 0 ? v->lcore : (int)(ncpu > 1 ? ncpu - 1 : 0));
+	snprintf(core, sizeof(core), "%d", v->lcore >= 0 ? v->lcore : last_allowed_cpu());
 	vsw_prefix(a->cfg.run_dir, prefix, sizeof(prefix));
 	snprintf(ctl, sizeof(ctl), "%s/vswitch.sock", a->cfg.run_dir);
 	if (mkdir(a->cfg.run_dir, 0755) < 0 && errno != EEXIST)
