@@ -22,7 +22,7 @@ fi
 tmp=$(mktemp -d /tmp/hlk8s-man.XXXXXX)
 on_exit "rm -rf '$tmp'"
 cd "$top" || exit 1
-files=(manifests/*.yaml manifests/examples/*.yaml manifests/variants/*.yaml)
+files=(manifests/*.yaml manifests/examples/*.yaml manifests/variants/*.yaml manifests/uninstall/*.yaml)
 
 # 1. Schemas, strict.
 out=$(m validate "${files[@]}" 2>&1); rc=$?
