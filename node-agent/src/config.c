@@ -202,11 +202,13 @@ static int vhost_key(struct hl_vhost_cfg *v, const cJSON *it, char *err, size_t 
 
 	if (strcmp(k, "backend") == 0) {
 		if (!cJSON_IsString(it) || (strcmp(it->valuestring, "builtin") &&
-					    strcmp(it->valuestring, "ovs-dpdk"))) {
-			snprintf(err, errlen, "vhostUser.backend must be \"builtin\" or \"ovs-dpdk\"");
+					    strcmp(it->valuestring, "ovs-dpdk") &&
+					    strcmp(it->valuestring, "external"))) {
+			snprintf(err, errlen, "vhostUser.backend must be \"builtin\", \"external\" or \"ovs-dpdk\"");
 			return -EINVAL;
 		}
 		v->ovs = strcmp(it->valuestring, "ovs-dpdk") == 0;
+		v->external = strcmp(it->valuestring, "external") == 0;
 		return 0;
 	}
 	if (strcmp(k, "socketDir") == 0) {
@@ -229,6 +231,13 @@ static int vhost_key(struct hl_vhost_cfg *v, const cJSON *it, char *err, size_t 
 		return sect_str(it, "vhostUser", v->ovs_bridge, sizeof(v->ovs_bridge), err, errlen);
 	if (strcmp(k, "switchBinary") == 0)
 		return sect_str(it, "vhostUser", v->binary, sizeof(v->binary), err, errlen);
+	if (strcmp(k, "switchSocket") == 0) {
+		if (!cJSON_IsString(it) || it->valuestring[0] != '/') {
+			snprintf(err, errlen, "vhostUser.switchSocket must be an absolute path");
+			return -EINVAL;
+		}
+		return sect_str(it, "vhostUser", v->switch_socket, sizeof(v->switch_socket), err, errlen);
+	}
 	snprintf(err, errlen, "vhostUser.%s: unknown key", k);
 	return -EINVAL;
 }

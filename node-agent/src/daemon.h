@@ -11,6 +11,8 @@
 #include "agent.h"
 #include "hl_loop.h"
 
+#include <sys/types.h>
+
 #define HL_HIST_N 12   /* latency buckets, +Inf implied */
 
 enum hl_err_kind { HL_ERR_PROTOCOL, HL_ERR_STATE, HL_ERR_ENDPOINT, HL_ERR_K8S, HL_ERR_POOL,
@@ -70,6 +72,11 @@ struct agent {
 	struct hl_vsw_sup *vsw;
 	pthread_mutex_t vsw_lock;
 	int vsw_fd;                    /* its pidfd in the loop, -1 none */
+	/* vhost-user, backend "external" (vsw_external.c; under vsw_lock). */
+	ino_t vsw_ext_ino;             /* the switch's control socket we registered with, 0 none */
+	dev_t vsw_ext_dev;
+	int64_t vsw_ext_timer;         /* its watch timer in the loop */
+	unsigned vsw_ext_resyncs;      /* switches (re)found and given every port */
 	/* vf: the VF pool (thread safe on its own). */
 	struct hl_vf_pool *vf_pool;
 

@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "hlvf.h"
 #include "vsw_client.h"
+#include "vsw_external.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -194,7 +195,9 @@ int hl_dev_start(struct agent *a)
 {
 	int rc = 0;
 
-	if (a->cfg.vhost.enabled && !a->cfg.vhost.ovs)
+	if (a->cfg.vhost.enabled && a->cfg.vhost.external)
+		rc = hl_vsw_ext_start(a);
+	else if (a->cfg.vhost.enabled && !a->cfg.vhost.ovs)
 		rc = vsw_start(a);
 	if (rc == 0 && a->cfg.vf.enabled)
 		rc = vf_start(a);
@@ -206,6 +209,7 @@ void hl_dev_stop(struct agent *a)
 	if (a->vsw_fd >= 0)
 		hl_loop_del(a->loop, a->vsw_fd);
 	a->vsw_fd = -1;
+	hl_vsw_ext_stop(a);
 	/* The switch goes; its ports come back from the records next start. */
 	hl_vsw_sup_free(a->vsw);
 	a->vsw = NULL;
@@ -235,7 +239,9 @@ static int vsw_port(struct agent *a, int add, const struct hl_pod *p)
 	if (a->cfg.vhost.ovs)
 		return hl_vsw_ovs_run(add, a->cfg.vhost.ovs_bridge, p->port, p->sock_path);
 	pthread_mutex_lock(&a->vsw_lock);
-	if (!add) {
+	if (a->cfg.vhost.external) {
+		rc = hl_vsw_ext_port(a, add, p);
+	} else if (!add) {
 		rc = hl_vsw_sup_del_port(a->vsw, p->port);
 	} else {
 		rc = hl_vsw_sup_add_port(a->vsw, p->port, p->sock_path, HL_VSW_SWITCH_CLIENT);
@@ -482,15 +488,21 @@ void hl_dev_reply(const struct hl_pod *p, cJSON *o)
 
 void hl_dev_status(struct agent *a, cJSON *o)
 {
+	const struct hl_vhost_cfg *v = &a->cfg.vhost;
 	cJSON *d;
 
-	if (a->cfg.vhost.enabled && (d = cJSON_AddObjectToObject(o, "vhostUser"))) {
-		cJSON_AddStringToObject(d, "backend", a->cfg.vhost.ovs ? "ovs-dpdk" : "builtin");
-		pthread_mutex_lock(&a->vsw_lock);
-		cJSON_AddNumberToObject(d, "switchPid", a->vsw ? (double)hl_vsw_sup_pid(a->vsw) : 0);
-		cJSON_AddNumberToObject(d, "switchRestarts",
-					a->vsw ? (double)hl_vsw_sup_restarts(a->vsw) : 0);
-		pthread_mutex_unlock(&a->vsw_lock);
+	if (v->enabled && (d = cJSON_AddObjectToObject(o, "vhostUser"))) {
+		cJSON_AddStringToObject(d, "backend", v->ovs ? "ovs-dpdk" : v->external ? "external"
+										   : "builtin");
+		if (v->external) {
+			hl_vsw_ext_status(a, d);
+		} else {
+			pthread_mutex_lock(&a->vsw_lock);
+			cJSON_AddNumberToObject(d, "switchPid", a->vsw ? (double)hl_vsw_sup_pid(a->vsw) : 0);
+			cJSON_AddNumberToObject(d, "switchRestarts",
+						a->vsw ? (double)hl_vsw_sup_restarts(a->vsw) : 0);
+			pthread_mutex_unlock(&a->vsw_lock);
+		}
 	}
 	if (a->vf_pool && (d = cJSON_AddObjectToObject(o, "vf")))
 		cJSON_AddNumberToObject(d, "vfs", (double)hl_vf_count(a->vf_pool));

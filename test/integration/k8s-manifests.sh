@@ -22,7 +22,7 @@ fi
 tmp=$(mktemp -d /tmp/hlk8s-man.XXXXXX)
 on_exit "rm -rf '$tmp'"
 cd "$top" || exit 1
-files=(manifests/*.yaml manifests/examples/*.yaml manifests/variants/*.yaml manifests/uninstall/*.yaml)
+files=(manifests/*.yaml manifests/examples/*.yaml manifests/variants/*/*.yaml manifests/uninstall/*.yaml)
 
 # 1. Schemas, strict.
 out=$(m validate "${files[@]}" 2>&1); rc=$?
@@ -60,8 +60,9 @@ echo '{"cniVersion": "1.0.0", "name": "x", "type": "hostlane", "mtu": 10}' >"$tm
 ok_not "plugin parser refuses a bad config (control)" "$check" "$tmp/bad.json"
 
 # 4. Each ConfigMap: the agent's and the installer's own parsers.
-for cm in manifests/01-configmap.yaml manifests/variants/*.yaml; do
-	n=$(basename "$cm" .yaml)
+for cm in manifests/01-configmap.yaml manifests/variants/*/01-configmap.yaml; do
+	n=$(basename "$(dirname "$cm")")
+	[ "$n" = manifests ] && n=default
 	m get "$cm" ConfigMap hostlane '["data", "hostlaned.json"]' >"$tmp/$n-agent.json"
 	m get "$cm" ConfigMap hostlane '["data", "install.json"]' >"$tmp/$n-install.json"
 	ok "$n: hostlaned.json parses (hostlaned --check-config)" \
@@ -71,7 +72,7 @@ for cm in manifests/01-configmap.yaml manifests/variants/*.yaml; do
 	tap_eq "$n: default install mode is secondary" secondary "$(jq -r .mode "$tmp/$n-install.json")"
 	tap_eq "$n: standalone cniVersion 1.0.0" 1.0.0 "$(jq -r .standalone.cniVersion "$tmp/$n-install.json")"
 done
-ok "vhost-user variant has a vhostUser section" jq -e .vhostUser "$tmp/vhost-user-agent.json"
+ok "vhost-user variant has a vhostUser section (external switch)" jq -e '.vhostUser.backend == "external"' "$tmp/vhost-user-agent.json"
 ok "vf variant has a vf section" jq -e .vf "$tmp/vf-agent.json"
 ok_not "no shipped config says cniVersion 1.1.0" grep -rq '"cniVersion": *"1.1.0"' manifests
 
@@ -97,6 +98,23 @@ ok "metrics bound to the node IP" grep -q -- '--metrics-addr=$(HOST_IP):9540' <<
 tap_eq "HOST_IP is the node's status.hostIP" status.hostIP \
 	"$(dsget '["spec", "template", "spec", "containers", 0, "env", 1, "valueFrom", "fieldRef", "fieldPath"]')"
 ok "the keeper container watches" grep -q -- '--watch' <<<"$(dsget '["spec", "template", "spec", "containers", 1, "args"]')"
+
+# The vhost-user variant's DaemonSet: the switch in a container of its own,
+# every container Guaranteed (requests = limits), the hash of its ConfigMap.
+vds=manifests/variants/vhost-user/02-daemonset.yaml
+vget() { m get "$vds" DaemonSet hostlaned "$1"; }
+tap_eq "vhost-user variant: containers" '["hostlaned","cni-keeper","vswitch"]' \
+	"$(vget '["spec", "template", "spec", "containers"]' | jq -c '[.[].name]')"
+tap_eq "vhost-user variant: every container has requests = limits" "" \
+	"$(vget '["spec", "template", "spec"]' | jq -c '(.containers + .initContainers)[] | select(.resources.requests != .resources.limits) | .name')"
+tap_eq "vhost-user variant: the switch has its own core and hugepages" '{"cpu":"1","hugepages-2Mi":"512Mi","memory":"256Mi"}' \
+	"$(vget '["spec", "template", "spec", "containers", 2, "resources", "limits"]' | jq -cS .)"
+tap_eq "vhost-user variant: config-hash = hash of its ConfigMap" \
+	"$(m hash manifests/variants/vhost-user/01-configmap.yaml)" \
+	"$(vget '["spec", "template", "metadata", "annotations", "hostlane.io/config-hash"]')"
+tap_eq "vhost-user variant: otherwise the default DaemonSet (volumes)" \
+	"$(dsget '["spec", "template", "spec", "volumes"]' | jq -c '[.[].name]')" \
+	"$(vget '["spec", "template", "spec", "volumes"]' | jq -c '[.[].name] - ["switch-hugepages"]')"
 
 # 6. kustomize, where kubectl is installed: the images: override works.
 if command -v kubectl >/dev/null && kubectl kustomize --help >/dev/null 2>&1; then
