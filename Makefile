@@ -152,7 +152,10 @@ $(IMAGE_TAR): $(foreach f,$(IMAGE_FILES),$(lastword $(subst =, ,$(f)))) hack/ima
 	@mkdir -p $(@D)
 	$(call msg,IMAGE,$(IMAGE):$(IMAGE_TAG))
 	$(Q)BUILD=$(BUILD) hack/image.sh $@ $(IMAGE):$(IMAGE_TAG) $(IMAGE_FILES) >/dev/null
-image: $(IMAGE_TAR)
+# Like test, it installs what is missing first (podman, musl-tools).
+image:
+	@hack/deps.sh
+	+@$(SUBMAKE) $(IMAGE_TAR)
 tests: $(UNIT_TESTS)
 fuzzers: $(FUZZERS)
 
@@ -167,7 +170,7 @@ SUBMAKE = $(MAKE) --no-print-directory BUILD=$(BUILD) SAN=$(SAN) V=$(V)
 
 test:
 	@hack/deps.sh
-	+@$(SUBMAKE) all tests fuzzers image
+	+@$(SUBMAKE) all tests fuzzers $(IMAGE_TAR)
 	@BUILD=$(BUILD) SAN=$(SAN) IMAGE_TAR=$(IMAGE_TAR) IMAGE_REF=$(IMAGE):$(IMAGE_TAG) hack/run-tests.sh $(UNIT_TESTS)
 
 bench:
