@@ -55,6 +55,11 @@ int mnl_socket_bind(struct mnl_socket *nl, unsigned int groups, pid_t pid)
 	return 0;
 }
 
+int mnl_socket_get_fd(const struct mnl_socket *nl)
+{
+	return nl->fd;
+}
+
 unsigned int mnl_socket_get_portid(const struct mnl_socket *nl)
 {
 	return nl->addr.nl_pid;
@@ -129,6 +134,16 @@ void *mnl_nlmsg_put_extra_header(struct nlmsghdr *nlh, size_t size)
 void *mnl_nlmsg_get_payload(const struct nlmsghdr *nlh)
 {
 	return (char *)nlh + MNL_NLMSG_HDRLEN;
+}
+
+size_t mnl_nlmsg_get_payload_len(const struct nlmsghdr *nlh)
+{
+	return nlh->nlmsg_len - MNL_NLMSG_HDRLEN;
+}
+
+void *mnl_nlmsg_get_payload_offset(const struct nlmsghdr *nlh, size_t offset)
+{
+	return (char *)nlh + MNL_NLMSG_HDRLEN + MNL_ALIGN(offset);
 }
 
 bool mnl_nlmsg_ok(const struct nlmsghdr *nlh, int len)
@@ -289,9 +304,14 @@ range:
 	return -1;
 }
 
-static bool attr_ok(const struct nlattr *attr, int len)
+bool mnl_attr_ok(const struct nlattr *attr, int len)
 {
 	return len >= (int)sizeof(*attr) && attr->nla_len >= sizeof(*attr) && (int)attr->nla_len <= len;
+}
+
+struct nlattr *mnl_attr_next(const struct nlattr *attr)
+{
+	return (struct nlattr *)((const char *)attr + MNL_ALIGN(attr->nla_len));
 }
 
 static int parse_range(const char *p, int len, mnl_attr_cb_t cb, void *data)
@@ -299,12 +319,12 @@ static int parse_range(const char *p, int len, mnl_attr_cb_t cb, void *data)
 	const struct nlattr *attr = (const struct nlattr *)p;
 	int ret;
 
-	while (attr_ok(attr, len)) {
+	while (mnl_attr_ok(attr, len)) {
 		ret = cb(attr, data);
 		if (ret <= MNL_CB_STOP)
 			return ret;
 		len -= (int)MNL_ALIGN(attr->nla_len);
-		attr = (const struct nlattr *)((const char *)attr + MNL_ALIGN(attr->nla_len));
+		attr = mnl_attr_next(attr);
 	}
 	return MNL_CB_OK;
 }
@@ -334,6 +354,23 @@ void mnl_attr_put(struct nlmsghdr *nlh, uint16_t type, size_t len, const void *d
 	/* Zero the padding: the kernel's strict checks reject garbage. */
 	memset((char *)mnl_attr_get_payload(attr) + len, 0, MNL_ALIGN(plen) - plen);
 	nlh->nlmsg_len = MNL_ALIGN(nlh->nlmsg_len) + (uint32_t)MNL_ALIGN(plen);
+}
+
+/* The _check forms refuse what would not fit in @buflen bytes of message. */
+bool mnl_attr_put_check(struct nlmsghdr *nlh, size_t buflen, uint16_t type, size_t len,
+			const void *data)
+{
+	if (MNL_ALIGN(nlh->nlmsg_len) + MNL_ATTR_HDRLEN + MNL_ALIGN(len) > buflen)
+		return false;
+	mnl_attr_put(nlh, type, len, data);
+	return true;
+}
+
+struct nlattr *mnl_attr_nest_start_check(struct nlmsghdr *nlh, size_t buflen, uint16_t type)
+{
+	if (MNL_ALIGN(nlh->nlmsg_len) + MNL_ATTR_HDRLEN > buflen)
+		return NULL;
+	return mnl_attr_nest_start(nlh, type);
 }
 
 void mnl_attr_put_u32(struct nlmsghdr *nlh, uint16_t type, uint32_t data)

@@ -6,8 +6,8 @@
 #           applied), fetched once into $(BUILD)/static/ (hack/debian-src.sh)
 #   libmnl  Debian has no static libmnl and its source is not reachable
 #           from the build machines: cni-plugin/static/mnl.c implements the
-#           part of its API that lib/netlink uses (test_hlnl_static runs
-#           lib/netlink's tests against it)
+#           part of its API that lib/netlink uses (test_hlnl_static and
+#           test_hlnl_codec_static run lib/netlink's tests against it)
 # $(BUILD)/bin/hostlane stays the glibc build the tests run (SAN=1 works on
 # it); test/integration/cni-static.sh runs the static one in an empty root.
 MUSL_CC     ?= musl-gcc
@@ -18,7 +18,9 @@ CJSON_OSHA  := 5308fd4bd90cef7aa060558514de6a1a4a0819974a26e6ed13973c5f624c24b2
 CJSON_DEB   := cjson_1.7.15-1+deb12u4.debian.tar.xz
 CJSON_DSHA  := afd19a970966cf534ff1e9ec077d710a5e7e78eb4ec9b499c8bdc32e55da12cb
 
-STATIC_SRCS := cni-plugin/src/main.c $(CNI_SRCS) lib/netlink/hlnl.c lib/agent/hlagent.c \
+# (lib/netlink's module.mk is read after this one: its sources by wildcard.)
+STATIC_NL   := $(sort $(wildcard lib/netlink/*.c))
+STATIC_SRCS := cni-plugin/src/main.c $(CNI_SRCS) $(STATIC_NL) lib/agent/hlagent.c \
                lib/util/fs.c cni-plugin/static/mnl.c
 STATIC_OBJS := $(patsubst %.c,$(STATIC)/obj/%.o,$(STATIC_SRCS)) $(STATIC)/obj/cJSON.o
 # No sanitizers, no -fPIC: a plain static executable. The kernel's uapi
@@ -57,10 +59,12 @@ $(STATIC)/bin/hostlane: $(STATIC_OBJS)
 	$(Q)$(MUSL_CC) -static -Wl,--gc-sections -s -o $@ $(STATIC_OBJS)
 
 # lib/netlink's tests against the libmnl subset above (glibc build).
-$(BUILD)/test/test_hlnl_static: $(call objs,lib/netlink/tests/test_hlnl.c lib/netlink/hlnl.c \
+$(BUILD)/test/test_hlnl_static: $(call objs,lib/netlink/tests/test_hlnl.c $(STATIC_NL) \
                                 cni-plugin/static/mnl.c)
+$(BUILD)/test/test_hlnl_codec_static: $(call objs,lib/netlink/tests/test_hlnl_codec.c $(STATIC_NL) \
+                                      cni-plugin/static/mnl.c)
 
 BINS       += $(STATIC)/bin/hostlane
-UNIT_TESTS += $(BUILD)/test/test_hlnl_static
+UNIT_TESTS += $(BUILD)/test/test_hlnl_static $(BUILD)/test/test_hlnl_codec_static
 CPPCHECK_DIRS += cni-plugin/static
 -include $(shell find $(STATIC)/obj -name '*.d' 2>/dev/null)
