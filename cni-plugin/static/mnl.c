@@ -7,7 +7,9 @@
  * netlink(7)) against libmnl's public header (libmnl-dev, which the build
  * installs), with libmnl's semantics, errnos included. The dynamic builds
  * (the agent, the VF code, the tests) keep linking Debian's libmnl;
- * test_hlnl_static runs lib/netlink's tests against this file.
+ * test_hlnl_static and test_hlnl_codec_static run lib/netlink's tests
+ * against this file (which is why it also has the few calls only those
+ * tests make).
  */
 #include <libmnl/libmnl.h>
 
@@ -35,6 +37,11 @@ struct mnl_socket *mnl_socket_open2(int bus, int flags)
 		return NULL;
 	}
 	return nl;
+}
+
+struct mnl_socket *mnl_socket_open(int bus)
+{
+	return mnl_socket_open2(bus, 0);
 }
 
 int mnl_socket_bind(struct mnl_socket *nl, unsigned int groups, pid_t pid)
@@ -144,6 +151,11 @@ size_t mnl_nlmsg_get_payload_len(const struct nlmsghdr *nlh)
 void *mnl_nlmsg_get_payload_offset(const struct nlmsghdr *nlh, size_t offset)
 {
 	return (char *)nlh + MNL_NLMSG_HDRLEN + MNL_ALIGN(offset);
+}
+
+void *mnl_nlmsg_get_payload_tail(const struct nlmsghdr *nlh)
+{
+	return (char *)nlh + MNL_ALIGN(nlh->nlmsg_len);
 }
 
 bool mnl_nlmsg_ok(const struct nlmsghdr *nlh, int len)
@@ -373,7 +385,17 @@ struct nlattr *mnl_attr_nest_start_check(struct nlmsghdr *nlh, size_t buflen, ui
 	return mnl_attr_nest_start(nlh, type);
 }
 
+void mnl_attr_put_u16(struct nlmsghdr *nlh, uint16_t type, uint16_t data)
+{
+	mnl_attr_put(nlh, type, sizeof(data), &data);
+}
+
 void mnl_attr_put_u32(struct nlmsghdr *nlh, uint16_t type, uint32_t data)
+{
+	mnl_attr_put(nlh, type, sizeof(data), &data);
+}
+
+void mnl_attr_put_u64(struct nlmsghdr *nlh, uint16_t type, uint64_t data)
 {
 	mnl_attr_put(nlh, type, sizeof(data), &data);
 }
