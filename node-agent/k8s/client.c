@@ -40,52 +40,6 @@ void hlk8s__log(struct hlk8s_client *c, int level, const char *fmt, ...)
 	c->log(c->log_arg, level, msg);
 }
 
-/* ---- health ---- */
-
-void hlk8s__note_error(struct hlk8s_client *c, const char *fmt, ...)
-{
-	char msg[sizeof(c->health.last_error)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	pthread_mutex_lock(&c->lock);
-	snprintf(c->health.last_error, sizeof(c->health.last_error), "%s", msg);
-	c->health.last_error_time = (int64_t)time(NULL);
-	pthread_mutex_unlock(&c->lock);
-}
-
-void hlk8s__note_sync(struct hlk8s_client *c, int err)
-{
-	pthread_mutex_lock(&c->lock);
-	if (!err) {
-		c->health.state = HLK8S_STATE_SYNCED;
-		c->health.last_sync = (int64_t)time(NULL);
-	} else {
-		c->health.state = err == -EACCES ? HLK8S_STATE_UNAUTHORIZED : HLK8S_STATE_RETRYING;
-	}
-	pthread_mutex_unlock(&c->lock);
-}
-
-void hlk8s_get_health(struct hlk8s_client *c, struct hlk8s_health *out)
-{
-	pthread_mutex_lock(&c->lock);
-	*out = c->health;
-	pthread_mutex_unlock(&c->lock);
-}
-
-const char *hlk8s_state_name(enum hlk8s_state s)
-{
-	switch (s) {
-	case HLK8S_STATE_STARTING: return "starting";
-	case HLK8S_STATE_SYNCED: return "synced";
-	case HLK8S_STATE_RETRYING: return "retrying";
-	case HLK8S_STATE_UNAUTHORIZED: return "unauthorized";
-	}
-	return "unknown";
-}
-
 /* ---- bearer token ---- */
 
 static bool tok_same(const struct tok_id *a, const struct stat *st)
@@ -538,63 +492,6 @@ static int copy_value(const char *v, char *buf, size_t len)
 		return -ENOSPC;
 	memcpy(buf, v, n + 1);
 	return 0;
-}
-
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-/* One GET attempt within @left_ms. 0 and the HTTP code, or -errno. */
-static int get_once(struct hlk8s_client *c, const char *url, long left_ms,
-		    struct hlk8s__buf *body, long *code, const char *what)
-{
-	struct curl_slist *hdrs;
-	CURL *e = hlk8s__easy(c, url, left_ms, left_ms, body, &hdrs);
-	int r;
-
-	if (!e)
-		return -ENOMEM;
-	r = hlk8s__perform(c, e, -1, what);
-	if (!r)
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, code);
-	curl_easy_cleanup(e);
-	curl_slist_free_all(hdrs);
-	return r;
-}
-
-int hlk8s__get(struct hlk8s_client *c, const char *path, struct hlk8s__buf *body,
-	       const char *what)
-{
-	struct timespec t0;
-	long code = 0, left;
-	char *url;
-	int r;
-
-	if (asprintf(&url, "%s%s", c->cfg.server, path) < 0)
-		return -ENOMEM;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int attempt = 0;; attempt++) {
-		hlk8s__token_refresh(c, attempt > 0);
-		left = c->get_timeout_ms - ms_since(&t0);
-		if (left <= 0) {
-			r = -ETIMEDOUT;
-			break;
-		}
-		body->len = 0;
-		r = get_once(c, url, left, body, &code, what);
-		/* A bound token may have rotated without the file looking changed. */
-		if (!r && code == 401 && attempt == 0 && c->cfg.token_file)
-			continue;
-		if (!r && code != 200)
-			r = hlk8s__http_error(c, code, body, what);
-		break;
-	}
-	free(url);
-	return r == -ESTALE ? -EIO : r;
 }
 
 /* GETs a pod, re-reading the token and retrying once on 401. Body in @body. */
