@@ -136,6 +136,19 @@ static int print_to(const cJSON *root, char **out)
 	return 0;
 }
 
+/* The versions the plugin speaks: a chain of another version would make
+ * every ADD on the node fail in our entry. */
+static bool version_ok(const cJSON *root)
+{
+	static const char *const ours[] = { "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0" };
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "cniVersion");
+
+	for (size_t i = 0; cJSON_IsString(v) && i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (strcmp(v->valuestring, ours[i]) == 0)
+			return true;
+	return false;
+}
+
 int hli_chain_insert(const char *text, size_t len, const cJSON *entry, char **out)
 {
 	bool converted;
@@ -147,6 +160,10 @@ int hli_chain_insert(const char *text, size_t len, const cJSON *entry, char **ou
 	if (!root || !type) {
 		cJSON_Delete(root);
 		return -EINVAL;
+	}
+	if (!version_ok(root)) {
+		cJSON_Delete(root);
+		return -ENOTSUP;
 	}
 	plugins = cJSON_GetObjectItemCaseSensitive(root, "plugins");
 	n = cJSON_GetArraySize(plugins);

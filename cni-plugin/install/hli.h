@@ -130,7 +130,8 @@ int hli_primary_conf(const char *conf_dir, const char *skip, char *out, size_t o
  * @entry: the plugin entry; entries of the same "type" already there are
  *         replaced by it, and it goes last.
  * @out: the new text (malloc'd), or NULL when @text already is the result.
- * Return: 0, -EINVAL (not a network config), -ENOMEM.
+ * Return: 0, -EINVAL (not a network config), -ENOTSUP (its cniVersion is
+ * not one the plugin speaks: 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0), -ENOMEM.
  */
 int hli_chain_insert(const char *text, size_t len, const cJSON *entry, char **out);
 

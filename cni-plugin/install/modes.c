@@ -76,6 +76,13 @@ static int edit_primary(const struct hli_config *c, const struct hli_paths *p,
 	rc = entry ? hli_chain_insert(text, len, entry, &out)
 		   : hli_chain_remove(text, len, type->valuestring, &out);
 	free(text);
+	if (rc == -ENOTSUP) {
+		/* Our entry would fail every ADD on the node: stay out. */
+		hli_log("%s: its cniVersion is not one hostlane speaks (0.3.0 - 1.1.0); not chained",
+			path);
+		r->pending = true;
+		return 0;
+	}
 	if (rc == -EINVAL) {
 		/* Unreadable, or half written by a primary CNI that does not
 		 * write atomically: never chain into the next file instead (the

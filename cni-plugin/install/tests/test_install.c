@@ -197,6 +197,14 @@ START_TEST(test_chain)
 	ck_assert_int_eq(hli_chain_insert("{\"plugins\": {}}", 15, e, &out), -EINVAL);
 	ck_assert_int_eq(hli_chain_insert("{\"name\": \"x\"}", 13, e, &out), -EINVAL);
 	ck_assert_int_eq(hli_chain_remove("[1]", 3, "hostlane", &out), -EINVAL);
+	/* A version the plugin does not speak: not chained (every ADD would fail). */
+	{
+		const char *old = "{\"cniVersion\": \"0.2.0\", \"name\": \"x\", \"type\": \"flannel\"}";
+		const char *none = "{\"name\": \"x\", \"plugins\": [{\"type\": \"flannel\"}]}";
+
+		ck_assert_int_eq(hli_chain_insert(old, strlen(old), e, &out), -ENOTSUP);
+		ck_assert_int_eq(hli_chain_insert(none, strlen(none), e, &out), -ENOTSUP);
+	}
 	cJSON_Delete(e);
 	cJSON_Delete(e2);
 }
