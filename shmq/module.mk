@@ -1,5 +1,5 @@
 # shmq: shared-memory SPSC rings (libshmq), its tests, bench and fuzzer.
-SHMQ_SRCS := shmq/src/ring.c shmq/src/notify.c shmq/src/region.c
+SHMQ_SRCS := $(addprefix shmq/src/,ring.c ring_msg.c ring_stream.c ring_poll.c notify.c region.c)
 SHMQ_OBJS := $(call objs,$(SHMQ_SRCS))
 CPPCHECK_DIRS += shmq
 
