@@ -293,6 +293,22 @@ static int container(struct inj *x, cJSON *c, const char *base)
 	return 0;
 }
 
+/* A quantity as people write it: "64Mi" rather than 67108864. */
+static void quantity_text(uint64_t q, char *buf, size_t len)
+{
+	static const struct { const char *unit; uint64_t mult; } u[] = {
+		{ "Ti", 1ull << 40 }, { "Gi", 1ull << 30 }, { "Mi", 1ull << 20 }, { "Ki", 1ull << 10 },
+	};
+
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+		if (q % u[i].mult == 0) {
+			snprintf(buf, len, "%llu%s", (unsigned long long)(q / u[i].mult), u[i].unit);
+			return;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)q);
+}
+
 static cJSON *init_container(const struct inj *x)
 {
 	cJSON *c = cJSON_CreateObject(), *cmd, *res, *req, *lim, *vm, *m, *sc, *caps, *drop, *sp;
@@ -309,7 +325,7 @@ static cJSON *init_container(const struct inj *x)
 	     cJSON_AddItemToArray(cmd, cJSON_CreateString("install-lib")) &&
 	     cJSON_AddItemToArray(cmd, cJSON_CreateString(x->mount));
 	if (ok && x->resource[0] && x->quota) {
-		snprintf(q, sizeof(q), "%llu", (unsigned long long)x->quota);
+		quantity_text(x->quota, q, sizeof(q));
 		ok = (res = cJSON_AddObjectToObject(c, "resources")) &&
 		     (req = cJSON_AddObjectToObject(res, "requests")) &&
 		     cJSON_AddStringToObject(req, x->resource, q) &&

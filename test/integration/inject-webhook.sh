@@ -91,7 +91,7 @@ tap_eq "the library volume is an emptyDir (no hostPath)" '{}' \
 tap_eq "the init container runs install-lib from the hostlane image" \
 	"hostlane-init localhost/hostlane:0.4.0 /usr/bin/hostlanectl install-lib /opt/hostlane" \
 	"$(jq -r '.spec.initContainers[0] | [.name, .image] + .command | join(" ")' "$T/redis.json")"
-tap_eq "the pod's quota is requested as hostlane.io/shm (the agent's default, 64Mi)" 67108864 \
+tap_eq "the pod's quota is requested as hostlane.io/shm (the agent's default)" 64Mi \
 	"$(jq -r '.spec.initContainers[0].resources.limits["hostlane.io/shm"]' "$T/redis.json")"
 tap_eq "the init container runs as non-root without privileges" "true false" \
 	"$(jq -r '.spec.initContainers[0].securityContext | "\(.runAsNonRoot) \(.allowPrivilegeEscalation)"' "$T/redis.json")"
@@ -114,11 +114,11 @@ tap_eq "the pod's own init container gets the layer too" "$pre" \
 	"$(jq -r '.spec.initContainers[1].env[0].value' "$T/cache.json")"
 tap_eq "the excluded container (hostlane.io/inject-exclude) is left alone" "null null" \
 	"$(jq -c '.spec.containers[1] | [.env, .volumeMounts] | .[]' "$T/cache.json" | tr '\n' ' ' | sed 's/ $//')"
-tap_eq "the quota annotation (32Mi) wins over the namespace default" 33554432 \
+tap_eq "the quota annotation (32Mi) wins over the namespace default" 32Mi \
 	"$(jq -r '.spec.initContainers[0].resources.requests["hostlane.io/shm"]' "$T/cache.json")"
 jq 'del(.metadata.annotations["hostlane.io/hugepages"])' "$pods/preload.json" >"$T/nsq.pod"
 admit nsq "$T/nsq.pod"
-tap_eq "without the annotation the namespace's default (team-a: 16Mi) is requested" 16777216 \
+tap_eq "without the annotation the namespace's default (team-a: 16Mi) is requested" 16Mi \
 	"$(jq -r '.spec.initContainers[0].resources.requests["hostlane.io/shm"]' "$T/nsq.json")"
 
 # 4. Already injected: idempotent.

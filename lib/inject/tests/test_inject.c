@@ -151,7 +151,7 @@ START_TEST(plain_pod)
 	ck_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(init, "command"), 1)->valuestring,
 			 "install-lib");
 	res = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(init, "resources"), "limits");
-	ck_assert_str_eq(inj_str(res, HL_INJECT_RESOURCE), "67108864");
+	ck_assert_str_eq(inj_str(res, HL_INJECT_RESOURCE), "64Mi");
 	ck_assert_str_eq(env_value(c, "LD_PRELOAD"), PRELOAD);
 	ck_assert_str_eq(inj_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "volumeMounts"), 0),
 				 "mountPath"), "/opt/hostlane");
@@ -271,7 +271,7 @@ START_TEST(quotas)
 	memset(&rep, 0, sizeof(rep));
 	ck_assert_int_eq(inj_pod(&x, cJSON_GetObjectItemCaseSensitive(p, "metadata"),
 				 cJSON_GetObjectItemCaseSensitive(p, "spec")), 0);
-	snprintf(q, sizeof(q), "%llu", 128ull << 20);
+	snprintf(q, sizeof(q), "128Mi");
 	ck_assert_str_eq(inj_str(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
 		pod_item(p, "initContainers", 0), "resources"), "requests"), HL_INJECT_RESOURCE), q);
 	cJSON_Delete(p);
