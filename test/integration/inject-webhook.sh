@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The admission webhook as the API server meets it: hostlane-webhook serves
-# HTTPS with a self-signed certificate for its Service name; AdmissionReviews
+# HTTPS with the arguments of its manifest (manifests/03-webhook.yaml) and
+# a certificate for its Service name from hack/webhook-cert.sh (signed by a
+# self-signed CA, the one the caBundle patch carries); AdmissionReviews
 # of real-shaped pods (test/inject/pods: annotated, not annotated, with an
 # LD_PRELOAD of their own and an excluded container, already injected,
 # invalid quota) are posted with curl; each returned JSONPatch is applied
@@ -23,19 +25,27 @@ on_exit "rm -rf '$T'"
 pods=$top/test/inject/pods
 svc=hostlane-webhook.kube-system.svc
 
-cert() { # cert NAME: a self-signed certificate for the Service name
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=$svc" \
-		-addext "subjectAltName=DNS:$svc" -keyout "$T/$1.key" -out "$T/$1.crt" 2>/dev/null
-}
-cert a
-cp "$T/a.crt" "$T/tls.crt"
-cp "$T/a.key" "$T/tls.key"
+man=$top/manifests/03-webhook.yaml
+mget() { node "$top/hack/k8s/manifests.mjs" get "$man" "$@"; }
+"$top/hack/webhook-cert.sh" "$T/a" kube-system 1 >/dev/null
+cp "$T/a/tls.crt" "$T/tls.crt"
+cp "$T/a/tls.key" "$T/tls.key"
+mget MutatingWebhookConfiguration hostlane-inject '[]' >"$T/mwc.json"
+node "$top/hack/k8s/jsonpatch.mjs" "$T/mwc.json" "$T/a/cabundle-patch.json" >"$T/mwc.patched.json"
+tap_eq "the caBundle patch puts the CA into the MutatingWebhookConfiguration" "$(base64 -w0 <"$T/a/ca.crt")" \
+	"$(jq -r '.webhooks[0].clientConfig.caBundle' "$T/mwc.patched.json")"
+ok "the Secret hack/webhook-cert.sh writes passes its schema" node "$top/hack/k8s/manifests.mjs" validate "$T/a/secret.yaml"
+tap_eq "the webhook is sent pod CREATEs, fails closed, is called again when needed" "CREATE pods Fail IfNeeded" \
+	"$(jq -r '.webhooks[0] | "\(.rules[0].operations[0]) \(.rules[0].resources[0]) \(.failurePolicy) \(.reinvocationPolicy)"' "$T/mwc.json")"
+# The manifest's arguments, with the files and address of this run.
+mapfile -t margs < <(mget Deployment hostlane-webhook '["spec","template","spec","containers",0,"args"]' | jq -r '.[]' |
+	sed -e "s|^--listen=.*|--listen=127.0.0.1:0|" -e "s|^--tls-cert=.*|--tls-cert=$T/tls.crt|" \
+	    -e "s|^--tls-key=.*|--tls-key=$T/tls.key|" -e "s|^--agent-config=.*|--agent-config=$T/hostlaned.json|")
 cat >"$T/hostlaned.json" <<'EOF'
 { "fastpath": "none", "hugepages": { "pool": "1Gi", "defaultQuota": "64Mi", "maxQuota": "128Mi",
   "namespaceQuota": { "team-a": "16Mi" } } }
 EOF
-"$WH" --listen 127.0.0.1:0 --tls-cert "$T/tls.crt" --tls-key "$T/tls.key" --image localhost/hostlane:0.4.0 \
-	--pull-policy IfNotPresent --agent-config "$T/hostlaned.json" 2>"$T/wh.log" &
+"$WH" "${margs[@]}" 2>"$T/wh.log" &
 wh=$!
 on_exit "kill $wh; wait $wh"
 port=
@@ -45,9 +55,9 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 [ -n "$port" ] || { tap_fail "the webhook starts" "$(cat "$T/wh.log")"; tap_done; exit 1; }
-tap_ok "the webhook serves HTTPS on port $port"
+tap_ok "the webhook runs with its manifest's arguments, serving HTTPS on port $port"
 url=https://$svc:$port
-cu() { curl -sS --resolve "$svc:$port:127.0.0.1" --cacert "${CA:-$T/a.crt}" "$@"; }
+cu() { curl -sS --resolve "$svc:$port:127.0.0.1" --cacert "${CA:-$T/a/ca.crt}" "$@"; }
 tap_eq "/healthz over TLS, the certificate checked against its Service name" ok "$(cu "$url/healthz")"
 
 # review UID POD.json: the AdmissionReview the API server sends for a CREATE.
@@ -156,15 +166,15 @@ tap_eq "metrics count the answers (injected, denied, bad requests)" "3 1 4" \
 	"$(awk '/result="injected"/ {i=$2} /result="denied"/ {d=$2} /result="bad_request"/ {b=$2} END {print i, d, b}' <<<"$m")"
 
 # 7. Certificate rotation (the Secret's files change): served without a restart.
-cert b
-cp "$T/b.key" "$T/tls.key.new" && cp "$T/b.crt" "$T/tls.crt.new"
+"$top/hack/webhook-cert.sh" "$T/b" kube-system 1 >/dev/null
+cp "$T/b/tls.key" "$T/tls.key.new" && cp "$T/b/tls.crt" "$T/tls.crt.new"
 mv "$T/tls.key.new" "$T/tls.key" && mv "$T/tls.crt.new" "$T/tls.crt"
 got=
 for _ in $(seq 60); do   # the webhook looks every 2 s
-	got=$(CA=$T/b.crt cu "$url/healthz" 2>/dev/null) && break
+	got=$(CA=$T/b/ca.crt cu "$url/healthz" 2>/dev/null) && break
 	sleep 0.1
 done
 tap_eq "after rotation the new certificate is served" ok "$got"
-ok_not "... and the old one is not" env CA="$T/a.crt" bash -c "$(declare -f cu); svc=$svc port=$port T=$T; cu '$url/healthz'"
-tap_eq "the same process serves on" "$wh" "$(pgrep -f "hostlane-webhook --listen 127.0.0.1:0 --tls-cert $T/tls.crt" | head -1)"
+ok_not "... and the old one is not" env CA="$T/a/ca.crt" bash -c "$(declare -f cu); svc=$svc port=$port T=$T; cu '$url/healthz'"
+ok "the same process serves on" kill -0 "$wh"
 tap_done
