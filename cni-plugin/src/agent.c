@@ -3,10 +3,13 @@
  * The plugin's calls to the node agent (hostlaned) over libhlagent: ADD
  * records every pod (fast path or not) and extends the result with the
  * fast-path endpoint; DEL, CHECK, STATUS and GC follow. When the agent is
- * unreachable: ADD and DEL fail with 11 (try again later) unless the fast
- * path selected by CNI_ARGS/config is none; STATUS reports 50, so that the
- * runtime holds ADDs back until the agent is there to read the pod's
- * annotation and record the pod; GC goes on with a warning (the agent
+ * unreachable: ADD fails with 11 (try again later) whatever CNI_ARGS and
+ * the config select, since the pod's annotation (which only the agent
+ * reads) may ask for a fast path: a pod created while the agent is down
+ * is retried by the runtime and gets its fast path once the agent is back,
+ * never silently none; DEL fails with 11 unless the fast path selected by
+ * CNI_ARGS/config is none; STATUS reports 50, so that the runtime holds
+ * ADDs back until the agent is there; GC goes on with a warning (the agent
  * releases what it holds for a vanished netns when it starts again).
  * A network with "agentSocket": "" does not use the agent at all.
  */
@@ -243,25 +246,16 @@ static int add_vhost(struct cni_ctx *x, struct cni_result *r, const cJSON *reply
 	return cJSON_IsObject(di) ? devinfo_write(x, di, e) : 0;
 }
 
-int cni_agent_notify(struct cni_ctx *x, enum cni_fastpath fp, struct cni_result *r,
-		     struct cni_err *e)
+int cni_agent_notify(struct cni_ctx *x, struct cni_result *r, struct cni_err *e)
 {
 	struct hlagent_reply rep;
 	cJSON *o;
 	int rc;
 
-	if (add_call(x, r, &rep, &rc, e) != 0) {
-		char msg[256];
-
-		if (rc == 0)
-			return -1;
-		if (fp == CNI_FP_NONE) {
-			cni_warn("ADD without the agent (fast path none): %s",
-				 hlagent_strerror(rc, x->conf.agent_socket, msg, sizeof(msg)));
-			return 0;
-		}
-		return unreachable(x, "ADD", rc, e);
-	}
+	if (agent_disabled(x))
+		return 0;
+	if (add_call(x, r, &rep, &rc, e) != 0)
+		return rc == 0 ? -1 : unreachable(x, "ADD", rc, e);
 	rc = rep.ok ? 0 : refused(&rep, "ADD", e);
 	if (rc == 0) {
 		add_endpoint(x, r, rep.json);
