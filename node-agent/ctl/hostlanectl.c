@@ -139,7 +139,7 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 
 static void pod_row(const cJSON *p)
 {
-	char name[512], ips[256] = "";
+	char name[512], ips[256] = "", procs[16] = "-";
 	const cJSON *ip, *arr = cJSON_GetObjectItemCaseSensitive(p, "ips");
 	size_t n = 0;
 
@@ -151,10 +151,12 @@ static void pod_row(const cJSON *p)
 		if (cJSON_IsString(ip) && n < sizeof(ips))
 			n += (size_t)snprintf(ips + n, sizeof(ips) - n, "%s%s", n ? "," : "", ip->valuestring);
 	}
-	printf("%-32s %-14.12s %-6s %-18s %-22s %-10s %8.0f %s\n", name, str(p, "containerID"),
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(p, "processes")))
+		snprintf(procs, sizeof(procs), "%.0f", num(p, "processes"));
+	printf("%-32s %-14.12s %-6s %-18s %-22s %-10s %8.0f %-8s %s\n", name, str(p, "containerID"),
 	       str(p, "ifname"), str(p, "network"), n ? ips : "-", str(p, "fastpath"),
 	       num(p, "quotaBytes") / 1048576,
-	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "endpoint")) ? "yes" : "-");
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "endpoint")) ? "yes" : "-", procs);
 }
 
 /* All pages of LIST, as one array. */
@@ -192,8 +194,8 @@ static int cmd_pods(struct ctl *c, int argc, char **argv)
 	if (rc == 0 && c->json) {
 		print_json(all);
 	} else if (rc == 0) {
-		printf("%-32s %-14s %-6s %-18s %-22s %-10s %8s %s\n", "POD", "CONTAINER", "IF", "NETWORK",
-		       "IPS", "FASTPATH", "QUOTA_MI", "ENDPOINT");
+		printf("%-32s %-14s %-6s %-18s %-22s %-10s %8s %-8s %s\n", "POD", "CONTAINER", "IF", "NETWORK",
+		       "IPS", "FASTPATH", "QUOTA_MI", "ENDPOINT", "PROCS");
 		cJSON_ArrayForEach(p, all) {
 			pod_row(p);
 		}
@@ -347,7 +349,7 @@ static int cmd_help(struct ctl *c, int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "status",  cmd_status,  "",   "agent health, pod counts, hugepage pool" },
-	{ "pods",    cmd_pods,    "",   "every pod attachment the agent knows" },
+	{ "pods",    cmd_pods,    "",   "every pod attachment the agent knows; PROCS: processes attached to shm" },
 	{ "pod",     cmd_pod,     "ID", "one pod (container id or prefix, or namespace/name)" },
 	{ "metrics", cmd_metrics, "",   "the Prometheus metrics text" },
 	{ "conns",   cmd_conns,   "[POD]", "preloaded processes and their hostlane connections, counters" },
