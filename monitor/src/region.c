@@ -9,6 +9,7 @@
 #include "mon_private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -160,6 +161,19 @@ int mon_region_new(struct hl_mon_pod *ep, uint64_t bytes, struct mon_region **ou
 	g = calloc(1, sizeof(*g));
 	if (g)
 		g->r = shmq_region_create((size_t)charge, 0, mon_shmq_log, n);
+	/* Every hugepage now, by the agent: a page is charged to the hugetlb
+	 * cgroup of the process that first faults it, and a pod that asked
+	 * kubelet for no hugepages has a limit of 0 there (SIGBUS on its
+	 * first touch of a ring). Allocated here, the pages are the agent's
+	 * (its DaemonSet requests the pool); a pool without free pages is an
+	 * error now rather than a signal in a pod later. */
+	if (g && g->r && shmq_region_is_hugetlb(g->r) &&
+	    fallocate(shmq_region_fd(g->r), 0, 0, (off_t)shmq_region_size(g->r)) < 0) {
+		err = errno;
+		shmq_region_close(g->r);
+		g->r = NULL;
+		errno = err == ENOSPC ? ENOMEM : err;
+	}
 	if (!g || !g->r) {
 		err = errno ? errno : ENOMEM;
 		free(g);

@@ -77,6 +77,7 @@ static void do_status(struct agent *a, struct hl_reply *r)
 	cJSON_AddNumberToObject(o, "hugepagePoolBytes", (double)pool);
 	cJSON_AddNumberToObject(o, "hugepageReservedBytes", (double)res);
 	k8s_status(a, o);
+	hl_noderes_status(a, o);
 	hl_dev_status(a, o);
 	cJSON_AddNumberToObject(o, "uptimeSeconds", (double)(time(NULL) - a->started));
 }
