@@ -14,11 +14,17 @@ HL_PL_SRCS := $(addprefix libhostlane/src/,pl_libc.c pl_fdtab.c pl_addr.c pl_eps
   pl_sock.c pl_spare.c pl_listen.c pl_connect.c pl_data.c pl_fdops.c pl_opt.c pl_ready.c \
   pl_region.c pl_direct.c pl_stats.c pl_poll.c pl_epoll.c \
   pl_exec.c pl_exec_restore.c pl_exec_state.c pl_direct_blk.c pl_port.c)
-$(BUILD)/lib/libhostlane.so: $(HL_LIB_OBJS) $(call objs,$(HL_PL_SRCS)) $(BUILD)/lib/libhlproto.a \
-  $(BUILD)/lib/libshmq.a libhostlane/libhostlane.map
+# The glibc build holds to an old symbol baseline (GLIBC_2.17 at most: it
+# loads into old app images too): the calls that would need newer versions
+# go through pl_glibc_compat.c (--wrap), and libdl/libpthread are named
+# (they held dlsym and the pthread functions before glibc 2.34).
+HL_GLIBC_WRAP := dlsym pthread_once pthread_mutex_trylock memfd_create fstat
+$(BUILD)/lib/libhostlane.so: $(HL_LIB_OBJS) $(call objs,$(HL_PL_SRCS) libhostlane/src/pl_glibc_compat.c) \
+  $(BUILD)/lib/libhlproto.a $(BUILD)/lib/libshmq.a libhostlane/libhostlane.map
 $(BUILD)/lib/libhostlane.so: VERSION_SCRIPT := libhostlane/libhostlane.map
 $(BUILD)/lib/libhostlane.so: SONAME := libhostlane.so.1
-$(BUILD)/lib/libhostlane.so: LDLIBS += -ldl -lpthread
+$(BUILD)/lib/libhostlane.so: LDLIBS += $(foreach f,$(HL_GLIBC_WRAP),-Wl,--wrap=$(f)) \
+  -Wl,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--as-needed
 SONAME_libhostlane.so := libhostlane.so.1
 LIBS += $(BUILD)/lib/libhostlane.a $(BUILD)/lib/libhostlane.so
 INSTALL_LIBS += $(BUILD)/lib/libhostlane.so

@@ -370,7 +370,7 @@ static int sequence(struct reader *r, int depth, cJSON **out)
 /* One node; @e is its first event (NULL: read it here). Frees the event. */
 static int node(struct reader *r, yaml_event_t *given, int depth, cJSON **out)
 {
-	yaml_event_t own, *e = given ? given : &own;
+	yaml_event_t own = { 0 }, *e = given ? given : &own;
 	const yaml_char_t *anchor = NULL;
 	int rc = 0;
 

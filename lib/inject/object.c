@@ -101,8 +101,8 @@ static int one(cJSON *o, const char *kind_hint, const struct hl_inject_opts *opt
 	return 0;
 }
 
-int hl_inject_object(cJSON *o, const struct hl_inject_opts *opts, struct hl_inject_report *rep)
+int hl_inject_object(cJSON *obj, const struct hl_inject_opts *o, struct hl_inject_report *rep)
 {
 	memset(rep, 0, sizeof(*rep));
-	return one(o, NULL, opts, rep, 0);
+	return one(obj, NULL, o, rep, 0);
 }
