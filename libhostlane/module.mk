@@ -56,3 +56,4 @@ FUZZERS += $(BUILD)/fuzz/fuzz_pl_exec_state $(BUILD)/fuzz/fuzz_pl_direct_blk
 $(BUILD)/bin/hostlane-example: $(call objs,libhostlane/example/hostlane_example.c) \
   $(BUILD)/lib/libhostlane.a $(BUILD)/lib/libhlproto.a $(BUILD)/lib/libshmq.a
 BINS += $(BUILD)/bin/hostlane-example
+include libhostlane/musl.mk

@@ -36,6 +36,28 @@
 /* What the layer interposes is exported; everything else is hidden. */
 #define PL_EXPORT __attribute__((visibility("default")))
 
+/* glibc and musl (the two builds of the .so) differ in a few prototypes
+ * and names: ioctl's request type; glibc's 64-bit-offset aliases
+ * (fcntl64, sendfile64), which musl programs never call (its headers map
+ * them to the plain names); the old/new layouts of the timeout options,
+ * which musl's headers name only as SO_RCVTIMEO/SO_SNDTIMEO (the values
+ * are the kernel's). */
+#ifdef __GLIBC__
+#define PL_IOCTL_REQ unsigned long
+#define PL_LFS64 1
+#else
+#define PL_IOCTL_REQ int
+#define PL_LFS64 0
+#endif
+#ifndef SO_RCVTIMEO_OLD
+#define SO_RCVTIMEO_OLD 20
+#define SO_SNDTIMEO_OLD 21
+#endif
+#ifndef SO_RCVTIMEO_NEW
+#define SO_RCVTIMEO_NEW 66
+#define SO_SNDTIMEO_NEW 67
+#endif
+
 /* ---- the real libc functions (pl_libc.c) ---------------------------------- */
 
 struct pl_libc {
@@ -62,7 +84,7 @@ struct pl_libc {
 	int (*dup2)(int, int);
 	int (*dup3)(int, int, int);
 	int (*fcntl)(int, int, ...);
-	int (*ioctl)(int, unsigned long, ...);
+	int (*ioctl)(int, PL_IOCTL_REQ, ...);
 	int (*getsockopt)(int, int, int, void *, socklen_t *);
 	int (*setsockopt)(int, int, int, const void *, socklen_t);
 	int (*getsockname)(int, struct sockaddr *, socklen_t *);
