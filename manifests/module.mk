@@ -5,4 +5,4 @@
 IMAGE_FILES += /usr/bin=$(BUILD)/bin/hostlaned /usr/bin=$(BUILD)/bin/hostlanectl \
                /usr/bin=$(BUILD)/bin/hostlane-install /usr/bin=$(BUILD)/bin/hostlane-webhook /usr/bin=$(BUILD)/bin/hostlane-vswitch /usr/bin=$(BUILD)/bin/hostlane-vswctl \
                /usr/lib/cni=$(BUILD)/static/bin/hostlane \
-               /usr/lib/hostlane=$(BUILD)/lib/libhostlane.so
+               /usr/lib/hostlane=$(BUILD)/lib/libhostlane.so /usr/lib/hostlane/musl=$(BUILD)/musl/lib/libhostlane.so
