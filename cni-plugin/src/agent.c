@@ -70,6 +70,10 @@ static void build(struct cni_ctx *x, const struct cni_result *r, struct agent_re
 	q->a.k8s_namespace = cni_arg(x->env.args, "K8S_POD_NAMESPACE", q->ns, sizeof(q->ns));
 	q->a.k8s_name = cni_arg(x->env.args, "K8S_POD_NAME", q->name, sizeof(q->name));
 	q->a.k8s_uid = cni_arg(x->env.args, "K8S_POD_UID", q->uid, sizeof(q->uid));
+	/* A pod has both; podman passes K8S_POD_NAME alone (the container's
+	 * name): no Kubernetes pod, no annotations to read. */
+	if (!q->ns[0] || !q->name[0])
+		q->ns[0] = q->name[0] = q->uid[0] = '\0';
 	if (x->env.fastpath != CNI_FP_UNSET)
 		q->a.fastpath_args = cni_fastpath_str(x->env.fastpath);
 	if (x->conf.fastpath != CNI_FP_UNSET)
@@ -102,12 +106,16 @@ static int refused(const struct hlagent_reply *rep, const char *op, struct cni_e
 	return cni_err_set(e, rep->code, rep->msg, "agent %s: %s", op, rep->details);
 }
 
-/* Describe the pod's shm endpoint in the result (CNI 1.1.0 socketPath). */
+/* Describe the pod's shm endpoint in the result (CNI 1.1.0 socketPath).
+ * Older result versions cannot say it, and an interface with neither a
+ * MAC nor a socket breaks runtimes that parse every entry's MAC (podman
+ * 4.3): no entry then. */
 static void add_endpoint(struct cni_ctx *x, struct cni_result *r, const char *json)
 {
 	struct cni_iface *f;
 
-	if (!strstr(json, "\"endpoint\":{\"type\":\"shm\"") || r->n_ifaces >= CNI_MAX_IFACES)
+	if (!strstr(json, "\"endpoint\":{\"type\":\"shm\"") || r->n_ifaces >= CNI_MAX_IFACES ||
+	    x->conf.version < CNI_V110)
 		return;
 	f = &r->ifaces[r->n_ifaces++];
 	memset(f, 0, sizeof(*f));
@@ -180,7 +188,7 @@ static char *add_request(struct cni_ctx *x, const struct cni_result *r)
 		rc |= add_str(o, "op", "ADD") | add_str(o, "network", q->a.network);
 		rc |= add_str(o, "containerID", q->a.container_id) | add_str(o, "ifname", q->a.ifname);
 		rc |= add_str(o, "netns", q->a.netns);
-		if (q->ns[0] || q->name[0]) {
+		if (q->ns[0]) {
 			pod = cJSON_AddObjectToObject(o, "pod");
 			rc |= pod ? add_str(pod, "namespace", q->ns) | add_str(pod, "name", q->name) |
 				    add_str(pod, "uid", q->uid) : -ENOMEM;
