@@ -236,6 +236,10 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 		bool kernel = false, ctl = false, peer = false;
 		int n, timeout = 0;
 
+		/* The agent went away: a new one is looked for from here too
+		 * (the listener is registered again on the new channel). */
+		if (atomic_load_explicit(&pl_ctl_lost, memory_order_relaxed))
+			pl_ctl_retry();
 		accept_serve(s);
 		p = queue_pop(s);
 		if (p)
@@ -272,7 +276,7 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 				return accept_hostlane(s, p, addr, alen, flags);
 			}
 		}
-		n = pl_real.epoll_wait(fd, ev, 4, timeout);
+		n = pl_real.epoll_wait(fd, ev, 4, pl_ctl_lost_wait_ms(timeout));
 		if (timeout)
 			pl_direct_wait_end();
 		/* A signal handler ran: the kernel's accept returns EINTR too

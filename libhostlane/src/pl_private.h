@@ -406,6 +406,15 @@ bool pl_ctl_own(const struct pl_ctl *c);
 /* True if @c was opened by this process (working or not: direct regions
  * it brought need no monitor). */
 bool pl_ctl_mine(const struct pl_ctl *c);
+/* Set while this process has lost its channel (the agent went away) and
+ * has not opened a new one: its waits then come back to pl_ctl_retry(). */
+extern atomic_int pl_ctl_lost;
+/* Opens a new channel if the back-off allows (and registers the listeners
+ * again). Cheap to call; do it only while pl_ctl_lost is set. */
+void pl_ctl_retry(void);
+/* @ms as a wait's timeout, capped at the retry interval while the channel
+ * is lost (-1: forever becomes the cap). */
+int pl_ctl_lost_wait_ms(int ms);
 
 /* ---- slot regions (pl_region.c) ---------------------------------------------- */
 
@@ -577,6 +586,10 @@ int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, i
 void pl_sock_atfork_child(void);
 /* Control channel @c broke: listeners stop watching its fd. */
 void pl_sock_ctl_broken(struct pl_ctl *c);
+/* A new channel @c after this process lost its own: its listeners that were
+ * registered on a broken channel are registered on @c (LISTEN) and watch
+ * it; one the endpoint refuses stays a kernel listener. */
+void pl_sock_relisten(struct pl_ctl *c);
 /* In the parent after fork: its connections are shared with the child. */
 void pl_sock_atfork_parent(void);
 /* Before fork: a process with listeners stops taking direct connections

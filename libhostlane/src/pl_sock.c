@@ -287,6 +287,38 @@ void pl_sock_ctl_broken(struct pl_ctl *c)
 	pthread_mutex_unlock(&socks_lock);
 }
 
+void pl_sock_relisten(struct pl_ctl *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = LISTEN_EV_CTL };
+	uint16_t ports[256];
+	size_t n = 0;
+
+	/* The ports first: the calls below must not hold socks_lock (an
+	 * accept event read meanwhile is delivered under it). */
+	pthread_mutex_lock(&socks_lock);
+	for (struct pl_sock *s = listeners; s && n < sizeof(ports) / sizeof(ports[0]); s = s->next_listener)
+		if (s->ctl && s->ctl != c && pl_ctl_mine(s->ctl) && !pl_ctl_own(s->ctl))
+			ports[n++] = s->port;
+	pthread_mutex_unlock(&socks_lock);
+	for (size_t i = 0; i < n; i++) {
+		struct pl_sock *s;
+
+		if (pl_exec_ctl_port(c, HL_POD_OP_LISTEN, ports[i]))
+			continue;  /* refused: it goes on as a kernel listener */
+		s = pl_sock_listener_lock(ports[i]);
+		if (s && s->ctl != c && s->lep >= 0 &&
+		    pl_real.epoll_ctl(s->lep, EPOLL_CTL_ADD, pl_ctl_fd(c), &ev) == 0) {
+			s->ctl = c;
+			pthread_mutex_unlock(&s->lock);
+			continue;
+		}
+		if (s)
+			pthread_mutex_unlock(&s->lock);
+		/* Closed meanwhile, or it cannot watch the channel. */
+		pl_exec_ctl_port(c, HL_POD_OP_UNLISTEN, ports[i]);
+	}
+}
+
 /* ---- fork -------------------------------------------------------------------------- */
 
 /* In the child: this process now holds every connection too. */
