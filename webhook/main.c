@@ -62,7 +62,7 @@ void wh_log(const char *level, const char *fmt, ...)
 
 struct args {
 	const char *listen, *cert, *key, *agent_config;
-	const char *image, *pull_policy, *mount, *resource;
+	const char *image, *pull_policy, *mount, *resource, *network;
 	const char *default_quota, *max_quota;
 };
 
@@ -78,6 +78,8 @@ static void usage(FILE *f)
 	      "  --mount PATH          where containers see the library (/opt/hostlane)\n"
 	      "  --resource NAME       node resource the pod's quota is requested as\n"
 	      "                        (hostlane.io/shm; \"\" for none)\n"
+	      "  --network [NS/]NAME   also name this NetworkAttachmentDefinition in the pod's\n"
+	      "                        k8s.v1.cni.cncf.io/networks (install mode secondary)\n"
 	      "  --agent-config FILE   the agent's config: hugepages.defaultQuota, maxQuota,\n"
 	      "                        namespaceQuota (re-read when it changes)\n"
 	      "  --default-quota Q     without --agent-config (64Mi)\n"
@@ -92,6 +94,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "tls-key", required_argument, NULL, 'k' }, { "image", required_argument, NULL, 'i' },
 		{ "pull-policy", required_argument, NULL, 'p' }, { "mount", required_argument, NULL, 'm' },
 		{ "resource", required_argument, NULL, 'r' }, { "agent-config", required_argument, NULL, 'a' },
+		{ "network", required_argument, NULL, 'n' },
 		{ "default-quota", required_argument, NULL, 'd' }, { "max-quota", required_argument, NULL, 'x' },
 		{ "version", no_argument, NULL, 'V' }, { "help", no_argument, NULL, 'h' }, { 0 },
 	};
@@ -108,6 +111,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'm': a->mount = optarg; break;
 		case 'r': a->resource = optarg; break;
 		case 'a': a->agent_config = optarg; break;
+		case 'n': a->network = optarg; break;
 		case 'd': a->default_quota = optarg; break;
 		case 'x': a->max_quota = optarg; break;
 		case 'V': printf("hostlane-webhook %s\n", WH_VERSION); exit(0);
@@ -160,6 +164,8 @@ static struct wh_settings *settings_new(const struct args *a, char *err, size_t 
 	snprintf(s->pull_policy, sizeof(s->pull_policy), "%s", a->pull_policy ? a->pull_policy : "");
 	snprintf(s->mount, sizeof(s->mount), "%s", a->mount ? a->mount : HL_INJECT_MOUNT);
 	snprintf(s->resource, sizeof(s->resource), "%s", a->resource ? a->resource : HL_INJECT_RESOURCE);
+	snprintf(s->network, sizeof(s->network), "%s", a->network ? a->network : "");
+	s->o.network = s->network;
 	s->o.image = s->image;
 	s->o.pull_policy = a->pull_policy ? s->pull_policy : NULL;
 	s->o.mount = s->mount;

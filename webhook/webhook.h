@@ -22,7 +22,7 @@
 /* The mutation's options with the storage they point into. */
 struct wh_settings {
 	struct hl_inject_opts o;
-	char image[512], pull_policy[32], mount[256], resource[128];
+	char image[512], pull_policy[32], mount[256], resource[128], network[320];
 	struct hl_inject_nsquota ns[WH_NS_MAX];
 	char ns_names[WH_NS_MAX][64];
 };

@@ -17,7 +17,10 @@
  *     variant built for the program's libc (docs/kubernetes.md);
  *   * the pod's hugepage quota as a request of the node resource
  *     (hostlane.io/shm by default) on hostlane-init, so that the scheduler
- *     counts it.
+ *     counts it;
+ *   * with a network named (opts.network, the "secondary" install mode),
+ *     that NetworkAttachmentDefinition in the pod's Multus annotation
+ *     k8s.v1.cni.cncf.io/networks, beside the networks it names already.
  * Containers named in the annotation hostlane.io/inject-exclude
  * ("name,name") are left alone. Every step looks first whether it is done
  * already: a pod injected before (by the webhook, by hostlanectl, by hand)
@@ -62,6 +65,8 @@ struct hl_inject_opts {
 	const struct hl_inject_nsquota *ns_quota;  /* per-namespace defaults over it */
 	size_t n_ns_quota;
 	uint64_t max_quota;        /* a larger annotation is an error; 0: no bound */
+	const char *network;       /* "[namespace/]name" of the NetworkAttachmentDefinition
+				    * to attach to (Multus), NULL or "": none */
 };
 
 /* What one mutation did, for warnings and messages. */

@@ -106,6 +106,11 @@ static int add_to_list(struct inj *x, cJSON *parent, const char *base, const cha
 	return 0;
 }
 
+int inj_record(struct inj *x, const char *op, const char *path, const cJSON *value)
+{
+	return record(x->patch, op, path, value);
+}
+
 const char *inj_str(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -437,9 +442,23 @@ bool inj_wants_shm(const cJSON *meta)
 	return fp && strcmp(fp, "shm") == 0;
 }
 
+/* The JSON pointer of the metadata next to the spec at @base ("/spec" ->
+ * "/metadata", "/spec/template/spec" -> "/spec/template/metadata"). */
+static const char *meta_base(const char *base, char *buf, size_t len)
+{
+	size_t n = strlen(base);
+
+	if (n >= 5 && strcmp(base + n - 5, "/spec") == 0)
+		snprintf(buf, len, "%.*s/metadata", (int)(n - 5), base);
+	else
+		snprintf(buf, len, "%s", base);
+	return buf;
+}
+
 int inj_pod(struct inj *x, cJSON *meta, cJSON *spec)
 {
 	const cJSON *ann = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
+	char mbase[INJ_PATH];
 	int rc;
 
 	if (!inj_wants_shm(meta))
@@ -455,9 +474,10 @@ int inj_pod(struct inj *x, cJSON *meta, cJSON *spec)
 	    (rc = quota(x, ann, x->ns ? x->ns : inj_str(meta, "namespace"))) < 0)
 		return rc;
 	if ((rc = volume_and_init(x, spec)) < 0 || (rc = containers(x, spec, "initContainers",
-		inj_str(ann, HL_INJECT_EXCLUDE_ANNOTATION))) < 0)
+		inj_str(ann, HL_INJECT_EXCLUDE_ANNOTATION))) < 0 ||
+	    (rc = containers(x, spec, "containers", inj_str(ann, HL_INJECT_EXCLUDE_ANNOTATION))) < 0)
 		return rc;
-	return containers(x, spec, "containers", inj_str(ann, HL_INJECT_EXCLUDE_ANNOTATION));
+	return inj_network(x, meta, meta_base(x->base, mbase, sizeof(mbase)));
 }
 
 int inj_setup(struct inj *x, const struct hl_inject_opts *o, struct hl_inject_report *rep,

@@ -32,6 +32,11 @@ int inj_setup(struct inj *x, const struct hl_inject_opts *o, struct hl_inject_re
 	      const char *base, struct cJSON *patch);
 /* The mutation of one pod (hl_inject_pod() without the set-up). */
 int inj_pod(struct inj *x, struct cJSON *meta, struct cJSON *spec);
+/* Records one JSONPatch operation (a copy of @value) if a patch is kept. */
+int inj_record(struct inj *x, const char *op, const char *path, const struct cJSON *value);
+/* Names the network (opts.network) in the pod's Multus annotation
+ * (network.c); @meta_base: the metadata's JSON pointer. */
+int inj_network(struct inj *x, struct cJSON *meta, const char *meta_base);
 /* The pod's metadata asks for shm. */
 bool inj_wants_shm(const struct cJSON *meta);
 /* The string value of @key in object @o, or NULL. */

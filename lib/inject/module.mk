@@ -3,7 +3,8 @@
 # admission webhook's AdmissionReview answer, a reader and writer of YAML
 # and JSON manifests, and the library directory a pod's init container
 # lays out. Users: the webhook (webhook/) and hostlanectl.
-INJECT_SRCS := $(addprefix lib/inject/,inject.c object.c review.c manifest.c manifest_write.c libdir.c)
+INJECT_SRCS := $(addprefix lib/inject/,inject.c network.c object.c review.c manifest.c manifest_write.c \
+  libdir.c)
 INJECT_LDLIBS := -lcjson -lyaml -lm
 $(eval $(call inc,lib/inject,-Ilib/inject -Ilib/util))
 $(BUILD)/lib/libhlinject.a: $(call objs,$(INJECT_SRCS))

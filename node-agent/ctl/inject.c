@@ -58,6 +58,8 @@ static void inject_usage(FILE *f)
 		   "  --resource NAME      node resource the quota is requested as (%s; \"\" for none)\n"
 		   "  --default-quota Q    quota without the hostlane.io/hugepages annotation (64Mi)\n"
 		   "  --max-quota Q        a larger annotation is an error (256Mi; 0: no bound)\n"
+		   "  --network [NS/]NAME  also name this NetworkAttachmentDefinition in the pods'\n"
+		   "                       k8s.v1.cni.cncf.io/networks (install mode secondary)\n"
 		   "Pods annotated hostlane.io/fastpath: shm (Pods, and the pod templates of\n"
 		   "Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs) get the\n"
 		   "layer; everything else is written as it was. Exit: 0, 1 a pod's hostlane\n"
@@ -77,7 +79,7 @@ static int inject_args(int argc, char **argv, struct inject_args *a)
 		{ "image", required_argument, NULL, 'i' }, { "pull-policy", required_argument, NULL, 'p' },
 		{ "mount", required_argument, NULL, 'm' }, { "resource", required_argument, NULL, 'r' },
 		{ "default-quota", required_argument, NULL, 'd' }, { "max-quota", required_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' }, { 0 },
+		{ "network", required_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	int ch;
 
@@ -93,6 +95,7 @@ static int inject_args(int argc, char **argv, struct inject_args *a)
 		case 'p': a->o.pull_policy = optarg; break;
 		case 'm': a->o.mount = optarg; break;
 		case 'r': a->o.resource = optarg; break;
+		case 'n': a->o.network = optarg; break;
 		case 'd':
 			if (hl_quantity_parse(optarg, &a->o.default_quota) < 0)
 				return -EINVAL;

@@ -94,6 +94,13 @@ tap_eq "stdin (-f -) and -o json" "$(jq -c . "$T/batch.yaml.out.json")" "$(docs 
 tap_eq "-o yaml, --image, --resource \"\"" '"registry.example/hostlane:0.4.0" null' \
 	"$(docs "$T/p.yaml" | jq -c '.[1].spec.initContainers[0] | .image, .resources' | tr '\n' ' ' | sed 's/ $//')"
 
+"$CTL" inject -o json --network kube-system/hostlane-shm -f "$M/app.yaml" >"$T/net.json" 2>/dev/null
+tap_eq "--network: the pod template names the hostlane network for Multus (secondary mode)" \
+	'"kube-system/hostlane-shm"' \
+	"$(docs "$T/net.json" | jq -c '.[1].spec.template.metadata.annotations["k8s.v1.cni.cncf.io/networks"]')"
+tap_eq "... and a pod that asks nothing gets no network" null \
+	"$(docs "$T/net.json" | jq -c '.[0].metadata.annotations')"
+
 # Failures.
 "$CTL" inject -f "$M/bad-quota.yaml" >"$T/bad.out" 2>"$T/bad.err"
 tap_eq "a quota above the maximum: exit 1, nothing written" "1 0" "$? $(wc -c <"$T/bad.out")"

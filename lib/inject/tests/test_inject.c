@@ -52,17 +52,31 @@ static cJSON *pod_item(cJSON *pod, const char *list, int i)
 }
 
 /* ---- a small RFC 6902 applier (add, replace) to check the recorded patch ---- */
+static void unescape(char *p)   /* RFC 6901: ~1 -> /, ~0 -> ~ */
+{
+	char *w = p;
+
+	for (; *p; p++, w++) {
+		*w = *p;
+		if (p[0] == '~' && (p[1] == '0' || p[1] == '1'))
+			*w = *++p == '1' ? '/' : '~';
+	}
+	*w = '\0';
+}
+
 static cJSON *walk(cJSON *doc, char *path, char **last)
 {
 	char *p = path + 1, *slash;
 
 	while ((slash = strchr(p, '/'))) {
 		*slash = '\0';
+		unescape(p);
 		doc = cJSON_IsArray(doc) ? cJSON_GetArrayItem(doc, atoi(p))
 					 : cJSON_GetObjectItemCaseSensitive(doc, p);
 		ck_assert_msg(doc, "patch path component %s missing", p);
 		p = slash + 1;
 	}
+	unescape(p);
 	*last = p;
 	return doc;
 }
@@ -349,6 +363,51 @@ START_TEST(objects)
 }
 END_TEST
 
+START_TEST(networks)
+{
+	static const struct { const char *ann, *want; } cases[] = {
+		{ NULL, "kube-system/hostlane-shm" },
+		{ "\"macvlan\"", "macvlan, kube-system/hostlane-shm" },
+		{ "\"a, kube-system/hostlane-shm@net1\"", NULL },
+		{ "\"[{\\\"name\\\": \\\"a\\\"}]\"",
+		  "[{\"name\":\"a\"},{\"name\":\"hostlane-shm\",\"namespace\":\"kube-system\"}]" },
+		{ "\"[{\\\"name\\\": \\\"hostlane-shm\\\", \\\"namespace\\\": \\\"kube-system\\\"}]\"", NULL },
+	};
+	struct hl_inject_opts o = opts;
+	struct hl_inject_report rep;
+	char doc[1024];
+
+	o.network = "kube-system/hostlane-shm";
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *p, *orig, *patch = cJSON_CreateArray();
+		const char *v;
+
+		if (cases[i].ann)
+			snprintf(doc, sizeof(doc), "{\"metadata\": {\"annotations\": {\"hostlane.io/fastpath\": \"shm\","
+				 "\"k8s.v1.cni.cncf.io/networks\": %s}}, \"spec\": {\"containers\": [{\"name\": \"a\"}]}}",
+				 cases[i].ann);
+		else
+			snprintf(doc, sizeof(doc), "{\"metadata\": {\"annotations\": {\"hostlane.io/fastpath\": \"shm\"}},"
+				 "\"spec\": {\"containers\": [{\"name\": \"a\"}]}}");
+		p = parse(doc);
+		orig = cJSON_Duplicate(p, 1);
+		ck_assert_int_eq(hl_inject_pod(cJSON_GetObjectItemCaseSensitive(p, "metadata"),
+					       cJSON_GetObjectItemCaseSensitive(p, "spec"), "/spec", &o, patch, &rep), 0);
+		apply(orig, patch);
+		ck_assert_msg(cJSON_Compare(orig, p, 1), "case %zu: the patch gives the mutated pod", i);
+		v = inj_str(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p, "metadata"),
+							      "annotations"), "k8s.v1.cni.cncf.io/networks");
+		if (cases[i].want)
+			ck_assert_str_eq(v, cases[i].want);
+		else
+			ck_assert_int_eq(rep.changed, 4);   /* named already: no change to it */
+		cJSON_Delete(p);
+		cJSON_Delete(orig);
+		cJSON_Delete(patch);
+	}
+}
+END_TEST
+
 /* ---- AdmissionReview ---- */
 static cJSON *review(const char *body, int expect_rc, int expect_status)
 {
@@ -547,6 +606,7 @@ static Suite *inject_suite(void)
 	tcase_add_test(t, quotas);
 	tcase_add_test(t, bad_shapes);
 	tcase_add_test(t, objects);
+	tcase_add_test(t, networks);
 	suite_add_tcase(s, t);
 	t = tcase_create("review");
 	tcase_add_test(t, review_answers);
