@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,6 +469,53 @@ static int read_yaml(const char *text, size_t len, cJSON *docs, char *err, size_
 	return rc;
 }
 
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* A key twice in one object: cJSON keeps both, YAML and the API server do
+ * not; refused like the YAML reader refuses it. 0, 1 found, -ENOMEM.
+ * (An open-addressing set per object: a hostile object of many keys
+ * costs linear time, not quadratic.) */
+static int dup_key(const cJSON *o, int depth)
+{
+	const cJSON **set = NULL;
+	size_t n = 0, cap;
+	int rc = 0;
+
+	if (depth > HL_MANIFEST_MAX_DEPTH)
+		return 0;  /* cJSON's own nesting bound stops it before */
+	for (const cJSON *it = o->child; it; it = it->next)
+		n++;
+	if (cJSON_IsObject(o) && n > 1) {
+		cap = 2;
+		while (cap < 2 * n)
+			cap *= 2;
+		set = calloc(cap, sizeof(*set));
+		if (!set)
+			return -ENOMEM;
+		for (const cJSON *it = o->child; it && !rc; it = it->next) {
+			size_t i = fnv(it->string) & (cap - 1);
+
+			for (; set[i]; i = (i + 1) & (cap - 1))
+				if (strcmp(set[i]->string, it->string) == 0) {
+					rc = 1;
+					break;
+				}
+			set[i] = it;
+		}
+		free(set);
+	}
+	for (const cJSON *it = o->child; it && !rc; it = it->next)
+		rc = dup_key(it, depth + 1);
+	return rc;
+}
+
 static int read_json(const char *text, size_t len, cJSON *docs, char *err, size_t errlen)
 {
 	size_t off = 0;
@@ -487,6 +535,11 @@ static int read_json(const char *text, size_t len, cJSON *docs, char *err, size_
 		if (!d || !end || end <= text + off) {
 			cJSON_Delete(d);
 			snprintf(err, errlen, "JSON document %d (at byte %zu) does not parse", n, off);
+			return -EINVAL;
+		}
+		if (dup_key(d, 0)) {
+			cJSON_Delete(d);
+			snprintf(err, errlen, "JSON document %d: a key twice in one object (or out of memory)", n);
 			return -EINVAL;
 		}
 		if (cJSON_IsNull(d))

@@ -6,7 +6,8 @@
  * hostlanectl inject make every shm pod request its quota of it. Published
  * with a PATCH of the node's status (the documented way for a resource no
  * device plugin manages), from a thread of its own (the API server may be
- * slow; the loop never waits for it): at start, again after a SIGHUP
+ * slow; the loop never waits for it): once the pod watch is in step with
+ * the API server, again after a SIGHUP
  * (hl_noderes_kick), every 10 minutes (a re-registered node starts without
  * it), and with a back-off of 1 s doubling to 60 s while it fails.
  */
@@ -37,6 +38,14 @@ struct hl_noderes {
 	char error[200];
 };
 
+static bool synced(struct agent *a)
+{
+	struct hlk8s_health h;
+
+	hlk8s_get_health(a->k8s, &h);
+	return h.state == HLK8S_STATE_SYNCED;
+}
+
 static void *noderes_main(void *arg)
 {
 	struct agent *a = arg;
@@ -57,7 +66,12 @@ static void *noderes_main(void *arg)
 		pool = a->pool_bytes;
 		pthread_mutex_unlock(&a->lock);
 		wait_ms = -1;
-		if (name[0]) {
+		/* Not before the watch is in step with the API server: while it
+		 * cannot even LIST (down, unauthorized) a PATCH would fail the
+		 * same way, and its error would hide the LIST's in the health. */
+		if (name[0] && !synced(a)) {
+			wait_ms = 500;
+		} else if (name[0]) {
 			rc = hlk8s_node_set_resource(a->k8s, a->cfg.node_name, name, pool);
 			pthread_mutex_lock(&r->lock);
 			if (rc == 0 && (r->value != pool || strcmp(r->name, name)))

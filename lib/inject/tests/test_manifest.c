@@ -104,6 +104,7 @@ START_TEST(errors)
 		{ "? [a]\n: b\n", -EINVAL, "must be a scalar" },
 		{ "a: [1, 2\n", -EINVAL, "line" },
 		{ "{\"a\": 1", -EINVAL, "JSON document 1" },
+		{ "{\"a\": {\"b\": 1, \"c\": 2, \"b\": 3}}", -EINVAL, "a key twice" },
 		{ "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
 		  "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
 		  "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
