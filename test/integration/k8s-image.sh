@@ -64,11 +64,11 @@ name=vsw-$$
 if pm run -d --name "$name" "${IMG_RUN[@]}" --network none --entrypoint /usr/bin/hostlane-vswitch \
 	"$IMG_REF" --no-huge -m 64 --no-pci --file-prefix "hlimg$$" -- --ctl /tmp/ctl.sock >/dev/null 2>&1; then
 	for _ in $(seq 100); do
-		pm logs "$name" 2>&1 | grep -q 'vswitch: lcore' && break
+		pm logs "$name" 2>&1 | grep -q 'vswitch: .*lcore' && break
 		sleep 0.1
 	done
 	ok "the switch starts in the image (EAL, mbuf pool, control socket)" \
-		sh -c "$(declare -f pm); IMG_TMP='$IMG_TMP'; pm logs '$name' 2>&1 | grep -q 'vswitch: lcore'"
+		sh -c "$(declare -f pm); IMG_TMP='$IMG_TMP'; pm logs '$name' 2>&1 | grep -q 'vswitch: .*lcore'"
 	pm stop -t 5 "$name" >/dev/null 2>&1
 else
 	tap_fail "the switch starts in the image" "$(pm logs "$name" 2>&1 | tail -5)"
