@@ -44,7 +44,7 @@ ok "the port's socket is the pod's" sh -c "'$vswctl' -s '$ctlsock' list | grep -
 
 stop_switch
 start_switch; tap_eq "a new switch" 0 "$?"
-for _ in $(seq 100); do [ "$(ports)" = "$port" ] && break; sleep 0.05; done
+for _ in $(seq 300); do [ "$(ports)" = "$port" ] && break; sleep 0.05; done
 tap_eq "the agent gave the new switch the pod's port" "$port" "$(ports)"
 tap_eq "STATUS: two switches found (resyncs)" 2 "$(ctl --json status | jq -r .vhostUser.switchResyncs)"
 
