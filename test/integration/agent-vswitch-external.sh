@@ -15,6 +15,8 @@ sw=$BUILD/bin/hostlane-vswitch vswctl=$BUILD/bin/hostlane-vswctl
 ctlsock=$AG_DIR/run/vswitch.sock
 mkdir -p "$AG_DIR/run"
 sw_pid=
+# DPDK keeps a run dir per file prefix; the switch is killed here, so remove it.
+on_exit "rm -rf /var/run/dpdk/hlext$$"
 start_switch() {
 	cni_bg "$sw" -l 0 --no-huge -m 64 --no-pci --file-prefix "hlext$$" -- --ctl "$ctlsock" \
 		>>"$AG_DIR/switch.log" 2>&1
