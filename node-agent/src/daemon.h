@@ -12,6 +12,7 @@
 #include "hl_loop.h"
 
 #include <sys/types.h>
+#include <time.h>
 
 #define HL_HIST_N 12   /* latency buckets, +Inf implied */
 
@@ -77,6 +78,7 @@ struct agent {
 	/* vhost-user, backend "external" (vsw_external.c; under vsw_lock). */
 	ino_t vsw_ext_ino;             /* the switch's control socket we registered with, 0 none */
 	dev_t vsw_ext_dev;
+	struct timespec vsw_ext_ctime;
 	int64_t vsw_ext_timer;         /* its watch timer in the loop */
 	unsigned vsw_ext_resyncs;      /* switches (re)found and given every port */
 	/* vf: the VF pool (thread safe on its own). */

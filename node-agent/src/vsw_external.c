@@ -8,7 +8,8 @@
  *
  * A switch that restarted has forgotten its ports. The switch makes its
  * control socket anew when it starts, so the agent looks at that socket's
- * inode every VSW_EXT_TICK_MS: a new inode means a new switch, and every
+ * identity (inode and change time: a file system may reuse the inode
+ * number at once) every VSW_EXT_TICK_MS: a new one means a new switch, and every
  * vhost-user pod's port is added to it again (what the supervisor does for a
  * switch it restarts itself). Runs on the loop thread, with a short bound on
  * each control request; vsw_lock serialises it with ADD and DEL.
@@ -110,7 +111,9 @@ static void ext_tick(struct hl_loop *loop, void *arg)
 			hl_log(HL_LOG_WARN, "vswitch (external): %s is gone; waiting for the switch",
 			       a->cfg.vhost.switch_socket);
 		a->vsw_ext_ino = 0;
-	} else if (st.st_ino != a->vsw_ext_ino || st.st_dev != a->vsw_ext_dev) {
+	} else if (st.st_ino != a->vsw_ext_ino || st.st_dev != a->vsw_ext_dev ||
+		   st.st_ctim.tv_sec != a->vsw_ext_ctime.tv_sec ||
+		   st.st_ctim.tv_nsec != a->vsw_ext_ctime.tv_nsec) {
 		/* Registered only once the switch answers: a socket file left
 		 * by a dead switch is retried on the next tick. */
 		struct hl_vsw_client *c = hl_vsw_client_open(a->cfg.vhost.switch_socket, VSW_EXT_CTL_MS);
@@ -118,6 +121,7 @@ static void ext_tick(struct hl_loop *loop, void *arg)
 		if (c && hl_vsw_ping(c) == 0) {
 			a->vsw_ext_ino = st.st_ino;
 			a->vsw_ext_dev = st.st_dev;
+			a->vsw_ext_ctime = st.st_ctim;
 			hl_vsw_client_close(c);
 			ext_resync(a);
 		} else {

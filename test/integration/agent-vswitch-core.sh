@@ -13,7 +13,7 @@ command -v taskset >/dev/null || tap_skip_all "taskset (util-linux) is not insta
 [ "$(nproc --all)" -ge 2 ] || tap_skip_all "needs 2 CPUs to tell the cores apart"
 conf() { # LCORE-JSON
 	jq -n --arg d "$AG_DIR/pods" --argjson l "$1" \
-		'{vhostUser: ({backend: "builtin", socketDir: $d, switchArgs: ["--no-huge", "-m", "64"]}
+		'{vhostUser: ({backend: "builtin", socketDir: $d, switchArgs: ["-m", "32"]}
 		  + (if $l == null then {} else {lcore: $l} end))}' >"$AG_DIR/conf.json"
 }
 core() { sed -n 's/.*vswitch .* running on core \([0-9]*\).*/\1/p' "$AG_DIR/agent.log" | tail -n1; }

@@ -15,6 +15,8 @@ sw=$BUILD/bin/hostlane-vswitch vswctl=$BUILD/bin/hostlane-vswctl
 ctlsock=$AG_DIR/run/vswitch.sock
 mkdir -p "$AG_DIR/run"
 sw_pid=
+# DPDK keeps a run dir per file prefix; the switch is killed here, so remove it.
+on_exit "rm -rf /var/run/dpdk/hlext$$"
 start_switch() {
 	cni_bg "$sw" -l 0 --no-huge -m 64 --no-pci --file-prefix "hlext$$" -- --ctl "$ctlsock" \
 		>>"$AG_DIR/switch.log" 2>&1
@@ -44,7 +46,7 @@ ok "the port's socket is the pod's" sh -c "'$vswctl' -s '$ctlsock' list | grep -
 
 stop_switch
 start_switch; tap_eq "a new switch" 0 "$?"
-for _ in $(seq 100); do [ "$(ports)" = "$port" ] && break; sleep 0.05; done
+for _ in $(seq 300); do [ "$(ports)" = "$port" ] && break; sleep 0.05; done
 tap_eq "the agent gave the new switch the pod's port" "$port" "$(ports)"
 tap_eq "STATUS: two switches found (resyncs)" 2 "$(ctl --json status | jq -r .vhostUser.switchResyncs)"
 
