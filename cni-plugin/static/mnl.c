@@ -192,7 +192,8 @@ static int control(const struct nlmsghdr *nlh)
 		err = mnl_nlmsg_get_payload(nlh);
 		if (err->error == 0)
 			return MNL_CB_STOP;
-		errno = err->error < 0 ? -err->error : err->error;
+		/* In a long: a hostile -INT_MIN must not overflow an int. */
+		errno = (int)(err->error < 0 ? -(long)err->error : (long)err->error);
 		return MNL_CB_ERROR;
 	}
 	return MNL_CB_OK;
