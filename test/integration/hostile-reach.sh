@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Hostile pods and reachability (docs/security.md): a listener is reached
+# over hostlane only where the kernel would reach it.
+#   * the pod's own netfilter rules: pod b REJECTs pod a's connections to
+#     its redis; pod a under the layer must be refused as over TCP (once
+#     hostlane served it), and pod c is served (by the kernel: the fast path
+#     is off for a pod with input rules);
+#   * pod-internal addresses: a redis bound to 127.0.0.1 and one bound to
+#     an extra address of pod b (not its pod IP) must not answer at pod b's
+#     IP (once hostlane looked up the port alone).
+. "$(dirname "$0")/../lib/tap.sh"
+need_root
+. "$(dirname "$0")/../lib/hostile.sh"
+hostile_setup
+layer_ok || tap_skip_all "$LAYER_WHY"
+command -v iptables >/dev/null || tap_skip_all "iptables not installed"
+pod_create a || { tap_fail "pod a"; tap_done; exit 1; }
+pod_create b || { tap_fail "pod b"; tap_done; exit 1; }
+pod_create c || { tap_fail "pod c"; tap_done; exit 1; }
+ip_a=$(pod_ip a) ip_b=$(pod_ip b)
+preload_env
+# hl_ping POD IP PORT: redis-cli PING under the layer, with its counters.
+hl_ping() {
+	local st=$CNI_TMP/st.$RANDOM out
+	out=$(timeout -k 1 5 ip netns exec "$(pod_ns "$1")" env "${HL_ENV[@]}" HOSTLANE_STATS="$st" \
+		redis-cli -h "$2" -p "$3" ping 2>&1 | head -1)
+	echo "${out:-timeout} $(grep -o 'conns=[0-9]*' "$st" 2>/dev/null | head -1)"
+}
+
+victim_redis b 6379 || { tap_fail "redis in pod b"; tap_done; exit 1; }
+tap_eq "without rules pod a reaches redis over hostlane" "PONG conns=1" "$(hl_ping a "$ip_b" 6379)"
+ip netns exec "$(pod_ns b)" iptables -A INPUT -p tcp -s "$ip_a" --dport 6379 -j REJECT --reject-with tcp-reset
+out=$(hl_ping a "$ip_b" 6379)
+case $out in
+*"Connection refused"*conns=0*) tap_ok "pod b's REJECT refuses pod a under the layer ($out)" ;;
+*) tap_fail "pod b's REJECT refuses pod a under the layer" "$out" ;;
+esac
+tap_eq "pod c is served (by the kernel)" "PONG conns=0" "$(hl_ping c "$ip_b" 6379)"
+ip netns exec "$(pod_ns b)" iptables -F INPUT
+tap_eq "rules gone: pod a over hostlane again" "PONG conns=1" "$(hl_ping a "$ip_b" 6379)"
+
+ip -n "$(pod_ns b)" addr add 10.99.0.1/32 dev lo
+victim_redis_at() { # ADDR PORT: a redis of pod b bound to ADDR
+	local dir=$CNI_TMP/redis-at-$2
+	mkdir -p "$dir" && chmod 0777 "$dir"
+	pod_bg b setpriv --reuid=65534 --regid=65534 --clear-groups env "${HL_ENV[@]}" redis-server \
+		--bind "$1" --port "$2" --save '' --appendonly no --protected-mode no --dir "$dir" \
+		--logfile "$dir/redis.log" >/dev/null 2>&1
+	for _ in $(seq 100); do pod_exec b redis-cli -h "$1" -p "$2" ping >/dev/null 2>&1 && return 0; sleep 0.05; done
+	return 1
+}
+ok "a redis bound to 10.99.0.1 in pod b" victim_redis_at 10.99.0.1 6400
+ok "a redis bound to 127.0.0.1 in pod b" victim_redis_at 127.0.0.1 6401
+for p in 6400 6401; do
+	out=$(hl_ping a "$ip_b" $p)
+	case $out in
+	*"Connection refused"*conns=0*) tap_ok "port $p bound inside pod b is not reached at its pod IP ($out)" ;;
+	*) tap_fail "port $p bound inside pod b is not reached at its pod IP" "$out" ;;
+	esac
+done
+tap_done
