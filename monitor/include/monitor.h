@@ -55,21 +55,23 @@ struct hl_monitor *hl_mon_new(const struct hl_mon_opts *o);
 void hl_mon_free(struct hl_monitor *n);
 
 /*
- * Binds `@hostlane` inside the netns at @netns_path and serves it.
+ * Binds `@hostlane` inside network namespace @netns_fd and serves it.
  * @pod_key:    "<namespace>/<name>" (or the container id); < 256 bytes.
  * @ips:        the pod's addresses without prefix ("10.1.2.3", "fd00::5"),
  *              at most 8; the registry maps them to this endpoint.
  * @quota_bytes: the pod's hugepage quota.
+ * @netns_fd:  an fd of the pod's network namespace (hl_netns_open(): the
+ *              caller opens it off the loop and keeps it; it is only used
+ *              for the bind).
  * Return: the endpoint, or NULL with errno EEXIST (the pod already has one,
- * or one of @ips belongs to another endpoint), ENOENT (netns gone),
- * EADDRINUSE (something in that netns already holds @hostlane), EINVAL (bad
- * argument, @netns_path is not a netns, or it is the agent's own netns:
- * a host-network pod cannot get a private endpoint), ENOMEM, EMFILE, or the
- * errno of setns/socket/bind.
+ * or one of @ips belongs to another endpoint), EADDRINUSE (something in
+ * that netns already holds @hostlane), EINVAL (bad argument, @netns_fd is
+ * not a netns, or it is the agent's own netns: a host-network pod cannot
+ * get a private endpoint), ENOMEM, EMFILE, or the errno of
+ * setns/socket/bind.
  */
-struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key,
-				 const char *netns_path, const char *const *ips,
-				 size_t n_ips, uint64_t quota_bytes);
+struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key, int netns_fd,
+				  const char *const *ips, size_t n_ips, uint64_t quota_bytes);
 
 /* Closes the socket and every client, releases the pod's regions and quota.
  * Regions still held by clients of other pods (connections) stay charged

@@ -72,17 +72,14 @@ static int bind_here(void)
 	return fd;
 }
 
-/* Returns the listening socket bound in @path's netns, or -errno. */
-static int bind_in_netns(const char *path)
+/* Returns the listening socket bound in netns @target, or -errno. */
+static int bind_in_netns(int target)
 {
 	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	int target = open(path, O_RDONLY | O_CLOEXEC);
 	int fd, same;
 
-	if (self < 0 || target < 0) {
-		fd = -errno;
-		goto out;
-	}
+	if (self < 0)
+		return -errno;
 	same = same_ns(self, target);
 	if (same) {
 		fd = same > 0 ? -EINVAL : same;
@@ -96,10 +93,7 @@ static int bind_in_netns(const char *path)
 	if (setns(self, CLONE_NEWNET) < 0)
 		abort();  /* never serve on from a pod's netns */
 out:
-	if (self >= 0)
-		close(self);
-	if (target >= 0)
-		close(target);
+	close(self);
 	return fd;
 }
 
@@ -114,14 +108,13 @@ static int parse_ips(struct hl_mon_pod *ep, const char *const *ips, size_t n_ips
 	return 0;
 }
 
-struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key,
-				 const char *netns_path, const char *const *ips,
-				 size_t n_ips, uint64_t quota_bytes)
+struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key, int netns_fd,
+				  const char *const *ips, size_t n_ips, uint64_t quota_bytes)
 {
 	struct hl_mon_pod *ep;
 	int rc;
 
-	if (!n || !pod_key || !*pod_key || strlen(pod_key) >= HL_PROTO_KEY_MAX || !netns_path) {
+	if (!n || !pod_key || !*pod_key || strlen(pod_key) >= HL_PROTO_KEY_MAX || netns_fd < 0) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -143,7 +136,7 @@ struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key,
 		if (mon_pod_by_addr(n, &ep->ips[i]))
 			rc = -EEXIST;
 	if (!rc)
-		rc = ep->fd = bind_in_netns(netns_path);
+		rc = ep->fd = bind_in_netns(netns_fd);
 	if (rc >= 0)
 		rc = hl_loop_add(n->o.loop, ep->fd, EPOLLIN, mon_accept_cb, ep);
 	if (rc < 0) {
@@ -154,8 +147,8 @@ struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key,
 		return NULL;
 	}
 	LIST_ADD(n->eps, ep);
-	mon_log(n, LOG_INFO, "endpoint %s: @%s bound in %s, quota %llu bytes", pod_key,
-	      HL_PROTO_ENDPOINT, netns_path, (unsigned long long)quota_bytes);
+	mon_log(n, LOG_INFO, "endpoint %s: @%s bound in its netns, quota %llu bytes", pod_key,
+	      HL_PROTO_ENDPOINT, (unsigned long long)quota_bytes);
 	return ep;
 }
 

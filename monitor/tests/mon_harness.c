@@ -31,6 +31,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "hl_util.h"
 #include "monitor.h"
 #include "quota.h"
 #include "hl_loop.h"
@@ -68,9 +69,16 @@ static void cmd(struct harness *h, char *line)
 		if (hl_size_parse(argv[3], &quota)) {
 			reply_err(EINVAL);
 		} else {
-			ep = hl_mon_pod_add(h->node, argv[1], argv[2], (const char *const *)argv + 4,
-					  (size_t)argc - 4, quota);
+			int nsfd = hl_netns_open(argv[2]);
+
+			ep = nsfd < 0 ? NULL : hl_mon_pod_add(h->node, argv[1], nsfd,
+							    (const char *const *)argv + 4,
+							    (size_t)argc - 4, quota);
+			if (nsfd < 0)
+				errno = -nsfd;
 			ep ? (void)printf("ok\n") : reply_err(errno);
+			if (nsfd >= 0)
+				close(nsfd);
 		}
 	} else if (!strcmp(argv[0], "destroy") && argc == 2) {
 		ep = hl_mon_pod_find(h->node, argv[1]);

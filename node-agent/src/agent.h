@@ -98,6 +98,7 @@ struct hl_config {
 	enum hl_fastpath fastpath;    /* node default */
 	uint64_t pool_bytes;          /* 0: all of HugePages_Total */
 	uint64_t default_quota;       /* per pod */
+	uint64_t max_quota;           /* cap of the hostlane.io/hugepages annotation */
 	unsigned workers;             /* concurrent requests */
 	long k8s_timeout_ms;          /* bounded annotation GET */
 	long request_timeout_ms;      /* per-connection recv/send bound */

@@ -25,6 +25,7 @@ void hl_config_defaults(struct hl_config *c)
 	c->log_level = HL_LOG_INFO;
 	c->fastpath = HL_FP_NONE;
 	c->default_quota = 64ull << 20;
+	c->max_quota = 256ull << 20;
 	c->workers = 8;
 	c->k8s_timeout_ms = 2000;
 	c->request_timeout_ms = 10000;
@@ -130,12 +131,14 @@ static int apply_hugepages(struct hl_config *c, const cJSON *o, char *err, size_
 	const cJSON *it;
 
 	if (!cJSON_IsObject(o)) {
-		snprintf(err, errlen, "hugepages must be an object {\"pool\": ..., \"defaultQuota\": ...}");
+		snprintf(err, errlen, "hugepages must be an object {\"pool\": ..., \"defaultQuota\": ..., "
+			 "\"maxQuota\": ...}");
 		return -EINVAL;
 	}
 	cJSON_ArrayForEach(it, o) {
 		uint64_t *dst = strcmp(it->string, "pool") == 0 ? &c->pool_bytes :
-				strcmp(it->string, "defaultQuota") == 0 ? &c->default_quota : NULL;
+				strcmp(it->string, "defaultQuota") == 0 ? &c->default_quota :
+				strcmp(it->string, "maxQuota") == 0 ? &c->max_quota : NULL;
 		char num[32];
 		const char *v = num;
 
@@ -152,6 +155,10 @@ static int apply_hugepages(struct hl_config *c, const cJSON *o, char *err, size_
 			v = "?";
 		if (set_quantity(dst, v, it->string, err, errlen) < 0)
 			return -EINVAL;
+	}
+	if (c->default_quota > c->max_quota) {
+		snprintf(err, errlen, "hugepages.defaultQuota is above hugepages.maxQuota");
+		return -EINVAL;
 	}
 	return 0;
 }

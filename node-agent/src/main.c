@@ -63,6 +63,7 @@ static void reload(struct agent *a)
 	pthread_mutex_lock(&a->cfg_lock);
 	a->cfg.fastpath = nc.fastpath;
 	a->cfg.default_quota = nc.default_quota;
+	a->cfg.max_quota = nc.max_quota;
 	a->cfg.k8s_timeout_ms = nc.k8s_timeout_ms;
 	a->cfg.log_format = nc.log_format;
 	a->cfg.log_level = nc.log_level;
