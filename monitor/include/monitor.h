@@ -38,9 +38,24 @@ struct hl_monitor;
 /* One per pod with fastpath shm. */
 struct hl_mon_pod;
 
+/*
+ * What one pod can make the monitor hold (0: the default named). Each is a
+ * cap per pod; a pod at one gets refusals (its new clients closed at once,
+ * its requests -EMFILE/-ENOSPC), other pods are not affected.
+ */
+struct hl_mon_limits {
+	unsigned clients;   /* processes connected to @hostlane (256) */
+	unsigned fds;       /* fds the monitor keeps for the pod: its clients'
+			     * sockets, pidfds, doorbells, liveness pipes and the
+			     * regions charged to it (1024) */
+	unsigned regions;   /* regions charged to it (256; the quota bounds them too) */
+	unsigned events;    /* accept events queued unread per client (64) */
+};
+
 struct hl_mon_opts {
 	struct hl_loop *loop;   /* endpoint fds are served from this loop */
 	uint64_t pool_bytes;    /* node hugepage pool for fast-path regions */
+	struct hl_mon_limits limits;
 	void (*log)(void *arg, int level, const char *msg);  /* may be NULL */
 	void *log_arg;
 };
@@ -124,8 +139,11 @@ const char *hl_mon_pod_key(const struct hl_mon_pod *ep);
  */
 int hl_mon_pod_set_quota(struct hl_mon_pod *ep, uint64_t quota_bytes);
 
-/* Limits that bound what one hostile pod can make the agent hold. */
+/* Defaults of struct hl_mon_limits, and the fixed cap on listen ports. */
 #define HL_MON_MAX_CLIENTS   256u   /* connected clients per pod */
+#define HL_MON_MAX_FDS       1024u  /* fds kept per pod */
+#define HL_MON_MAX_REGIONS   256u   /* regions charged per pod */
+#define HL_MON_MAX_EVENTS    64u    /* unread accept events per client */
 #define HL_MON_MAX_LISTENERS 1024u  /* listen ports per pod */
 
 #endif

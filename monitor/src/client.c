@@ -101,14 +101,17 @@ void mon_client_free(struct mon_client *c)
 	mon_slot_gc(n);
 	if (c->stats)
 		munmap(c->stats, HL_STATS_SIZE);
-	if (c->bell >= 0)
+	if (c->bell >= 0) {
 		close(c->bell);
+		ep->n_fds--;
+	}
 	hl_loop_del(n->o.loop, c->fd);
 	close(c->fd);
 	if (c->pidfd >= 0) {
 		hl_loop_del(n->o.loop, c->pidfd);
 		close(c->pidfd);
 	}
+	ep->n_fds -= 2;
 	LIST_DEL(ep->clients, c);
 	ep->n_clients--;
 	mon_log(n, LOG_DEBUG, "endpoint %s: client pid %d gone", ep->key, (int)c->pid);
@@ -138,10 +141,12 @@ static bool serve(struct mon_client *c, const struct hl_proto_msg *req)
 				nfds = 1;
 			}
 			if (!rep.hdr.status && c->version >= 3 && c->bell < 0 &&
+			    c->ep->n_fds < c->ep->node->o.limits.fds &&
 			    (c->bell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) >= 0) {
 				rep.u.hello_rep.flags |= HL_HELLO_F_BELL;
 				fds[nfds++] = c->bell;
 				c->direct = true;
+				c->ep->n_fds++;
 			}
 			break;
 		case HL_POD_OP_REGION_ALLOC:
@@ -253,6 +258,9 @@ static int peer_pidfd(int fd, pid_t pid)
 	return pfd;
 }
 
+/* Fds a new client costs the pod: its socket and pidfd, a doorbell. */
+#define CLIENT_FDS 3u
+
 static void client_new(struct hl_mon_pod *ep, int fd)
 {
 	struct hl_monitor *n = ep->node;
@@ -260,9 +268,11 @@ static void client_new(struct hl_mon_pod *ep, int fd)
 	socklen_t l = sizeof(cr);
 	struct mon_client *c;
 
-	if (ep->n_clients >= HL_MON_MAX_CLIENTS) {
-		mon_log(n, LOG_WARNING, "endpoint %s: client limit %u reached", ep->key,
-		      HL_MON_MAX_CLIENTS);
+	if (ep->n_clients >= n->o.limits.clients || ep->n_fds + CLIENT_FDS > n->o.limits.fds) {
+		/* The process sees its connection closed: it goes on with the
+		 * kernel's sockets. */
+		mon_log_limited(ep, ep->n_clients >= n->o.limits.clients ?
+				"client limit reached, refusing" : "fd limit reached, refusing a client");
 		close(fd);
 		return;
 	}
@@ -279,7 +289,7 @@ static void client_new(struct hl_mon_pod *ep, int fd)
 	c->uid = cr.uid;
 	c->pidfd = peer_pidfd(fd, cr.pid);
 	if (c->pidfd < 0 || hl_loop_add(n->o.loop, fd, EPOLLIN, client_cb, c) < 0) {
-		mon_log(n, LOG_WARNING, "endpoint %s: cannot serve client pid %d", ep->key, (int)cr.pid);
+		mon_log_limited(ep, "cannot serve a client (out of fds or memory)");
 		if (c->pidfd >= 0)
 			close(c->pidfd);
 		close(fd);
@@ -295,24 +305,67 @@ static void client_new(struct hl_mon_pod *ep, int fd)
 	}
 	LIST_ADD(ep->clients, c);
 	ep->n_clients++;
+	ep->n_fds += 2;
 	mon_log(n, LOG_DEBUG, "endpoint %s: client pid %d uid %u", ep->key, (int)cr.pid,
 	      (unsigned)cr.uid);
+}
+
+#define PAUSE_MS 250  /* out of fds: accept again after this */
+
+static void accept_resume(struct hl_loop *loop, void *arg)
+{
+	struct hl_mon_pod *ep = arg;
+
+	ep->resume = 0;
+	hl_loop_mod(loop, ep->fd, EPOLLIN);
+}
+
+/*
+ * Out of fds: a connection that cannot be accepted keeps the socket
+ * readable, and the loop would spin on it. The reserve fd is given up to
+ * accept it and close it at once (the process sees its connection closed
+ * and goes on with kernel sockets, instead of waiting); if even that fails
+ * (another thread took the fd), accepting pauses for PAUSE_MS.
+ * Return: true when the caller may accept again.
+ */
+static bool accept_refuse(struct hl_loop *loop, struct hl_mon_pod *ep, int fd)
+{
+	struct hl_monitor *n = ep->node;
+	int cfd = -1;
+
+	if (n->reserve >= 0) {
+		close(n->reserve);
+		n->reserve = -1;
+		cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (cfd >= 0)
+			close(cfd);
+		n->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	mon_log_limited(ep, "the agent is out of fds: refusing clients");
+	if (cfd >= 0 && n->reserve >= 0)
+		return true;
+	if (!ep->resume && hl_loop_mod(loop, fd, 0) == 0)
+		ep->resume = hl_timer_add(loop, PAUSE_MS, accept_resume, ep);
+	return false;
 }
 
 void mon_accept_cb(struct hl_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct hl_mon_pod *ep = arg;
 
-	(void)loop; (void)events;
+	(void)events;
 	for (int i = 0; i < BATCH; i++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				mon_log(ep->node, LOG_WARNING, "endpoint %s: accept: %s", ep->key,
-				      strerror(errno));
-			return;
+		if (cfd >= 0) {
+			client_new(ep, cfd);
+			continue;
 		}
-		client_new(ep, cfd);
+		if ((errno == EMFILE || errno == ENFILE) && accept_refuse(loop, ep, fd))
+			continue;
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED &&
+		    errno != EMFILE && errno != ENFILE)
+			mon_log_limited(ep, "accept failed");
+		return;
 	}
 }

@@ -81,7 +81,11 @@ struct hl_mon_pod {
 	struct hl_quota quota;
 	struct mon_client *clients;
 	unsigned n_clients, n_regions, n_listeners;
+	unsigned n_fds;                /* fds kept for it (limits.fds) */
 	struct mon_listener *listeners;
+	int64_t resume;                /* accepting paused (out of fds): its timer */
+	unsigned refused;              /* clients refused since the last log line */
+	uint64_t logged_ms;            /* when that line was written */
 };
 
 struct hl_monitor {
@@ -90,6 +94,7 @@ struct hl_monitor {
 	struct hl_mon_pod *eps;
 	struct mon_region *regions;
 	uint32_t next_id;
+	int reserve;                   /* an fd given up to refuse a client when out of fds */
 };
 
 /* Doubly linked lists with next/prev members. */
@@ -116,6 +121,8 @@ __attribute__((format(printf, 3, 4)))
 void mon_log(const struct hl_monitor *n, int level, const char *fmt, ...);
 /* shmq's log callback, @arg the node. */
 void mon_shmq_log(void *arg, int level, const char *msg);
+/* Logs about pod @ep at most once a second; @what gets "(N more)". */
+void mon_log_limited(struct hl_mon_pod *ep, const char *what);
 /* The pod that has address @a, or NULL. */
 struct hl_mon_pod *mon_pod_by_addr(struct hl_monitor *n, const struct hl_proto_addr *a);
 

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "hl_codec.h"
 #include "hl_loop.h"
@@ -37,6 +38,27 @@ void mon_log(const struct hl_monitor *n, int level, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	n->o.log(n->o.log_arg, level, buf);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void mon_log_limited(struct hl_mon_pod *ep, const char *what)
+{
+	uint64_t now = mono_ms();
+
+	ep->refused++;
+	if (now - ep->logged_ms < 1000)
+		return;
+	mon_log(ep->node, LOG_WARNING, "endpoint %s: %s (%u times since the last such line)", ep->key,
+		what, ep->refused);
+	ep->refused = 0;
+	ep->logged_ms = now;
 }
 
 void mon_shmq_log(void *arg, int level, const char *msg)
@@ -168,6 +190,8 @@ void hl_mon_pod_del(struct hl_mon_pod *ep)
 			hl_quota_release(&ep->quota, g->bytes);
 			g->charged = NULL;
 		}
+	if (ep->resume > 0)
+		hl_timer_cancel(n->o.loop, ep->resume);
 	hl_loop_del(n->o.loop, ep->fd);
 	close(ep->fd);
 	LIST_DEL(n->eps, ep);
@@ -190,6 +214,15 @@ struct hl_monitor *hl_mon_new(const struct hl_mon_opts *o)
 	}
 	n->o = *o;
 	n->pool.limit = o->pool_bytes;
+	n->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (!n->o.limits.clients)
+		n->o.limits.clients = HL_MON_MAX_CLIENTS;
+	if (!n->o.limits.fds)
+		n->o.limits.fds = HL_MON_MAX_FDS;
+	if (!n->o.limits.regions)
+		n->o.limits.regions = HL_MON_MAX_REGIONS;
+	if (!n->o.limits.events)
+		n->o.limits.events = HL_MON_MAX_EVENTS;
 	return n;
 }
 
@@ -203,6 +236,8 @@ void hl_mon_free(struct hl_monitor *n)
 		n->regions->charged = NULL;
 		mon_region_release(n, n->regions);
 	}
+	if (n->reserve >= 0)
+		close(n->reserve);
 	free(n);
 }
 

@@ -20,6 +20,7 @@ void mon_region_release(struct hl_monitor *n, struct mon_region *g)
 	if (g->charged) {
 		hl_quota_release(&g->charged->quota, g->bytes);
 		g->charged->n_regions--;
+		g->charged->n_fds--;
 	}
 	hl_quota_release(&n->pool, g->bytes);
 	LIST_DEL(n->regions, g);
@@ -148,6 +149,11 @@ int mon_region_new(struct hl_mon_pod *ep, uint64_t bytes, struct mon_region **ou
 		snprintf(reason, rlen, "region size out of range");
 		return -EINVAL;
 	}
+	if (ep->n_regions >= n->o.limits.regions || ep->n_fds >= n->o.limits.fds) {
+		snprintf(reason, rlen, "this pod holds %u regions and %u fds of the agent (limits %u, %u)",
+			 ep->n_regions, ep->n_fds, n->o.limits.regions, n->o.limits.fds);
+		return -EMFILE;
+	}
 	if (hl_quota_charge(&ep->quota, charge)) {
 		hl_quota_reason("quota", &ep->quota, charge, reason, rlen);
 		return -ENOSPC;
@@ -174,6 +180,7 @@ int mon_region_new(struct hl_mon_pod *ep, uint64_t bytes, struct mon_region **ou
 		g->id = ++n->next_id;
 	while (!g->id || mon_region_find(n, g->id));
 	ep->n_regions++;
+	ep->n_fds++;  /* the memfd */
 	LIST_ADD(n->regions, g);
 	*out = g;
 	return 0;

@@ -289,6 +289,39 @@ static int apply_section(struct hl_config *c, const cJSON *o, char *err, size_t 
 	return 0;
 }
 
+static int apply_pod_limits(struct hl_config *c, const cJSON *o, char *err, size_t errlen)
+{
+	static const struct { const char *name; size_t off; } keys[] = {
+		{ "clients", offsetof(struct hl_config, pod_clients) },
+		{ "fds", offsetof(struct hl_config, pod_fds) },
+		{ "regions", offsetof(struct hl_config, pod_regions) },
+		{ "events", offsetof(struct hl_config, pod_events) },
+	};
+	const cJSON *it;
+
+	if (!cJSON_IsObject(o)) {
+		snprintf(err, errlen, "podLimits must be an object {\"clients\", \"fds\", \"regions\", \"events\"}");
+		return -EINVAL;
+	}
+	cJSON_ArrayForEach(it, o) {
+		size_t i = 0;
+		char what[64];
+		long v;
+
+		while (i < sizeof(keys) / sizeof(keys[0]) && strcmp(keys[i].name, it->string))
+			i++;
+		if (i == sizeof(keys) / sizeof(keys[0])) {
+			snprintf(err, errlen, "podLimits.%s: unknown key", it->string);
+			return -EINVAL;
+		}
+		snprintf(what, sizeof(what), "podLimits.%s", it->string);
+		if (set_long(&v, it, 1, 1 << 20, what, err, errlen) < 0)
+			return -EINVAL;
+		*(unsigned *)((char *)c + keys[i].off) = (unsigned)v;
+	}
+	return 0;
+}
+
 static int apply_key(struct hl_config *c, const cJSON *it, char *err, size_t errlen)
 {
 	const char *k = it->string;
@@ -302,6 +335,8 @@ static int apply_key(struct hl_config *c, const cJSON *it, char *err, size_t err
 	}
 	if (strcmp(k, "hugepages") == 0)
 		return apply_hugepages(c, it, err, errlen);
+	if (strcmp(k, "podLimits") == 0)
+		return apply_pod_limits(c, it, err, errlen);
 	if (strcmp(k, "vhostUser") == 0 || strcmp(k, "vf") == 0)
 		return apply_section(c, it, err, errlen);
 	if (strcmp(k, "workers") == 0) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -185,7 +186,11 @@ static int setup_loop(struct agent *a)
 
 static int setup_endpoints(struct agent *a)
 {
-	struct hl_mon_opts o = { .loop = a->loop, .pool_bytes = a->pool_bytes, .log = hl_log_syslog_cb };
+	struct hl_mon_opts o = {
+		.loop = a->loop, .pool_bytes = a->pool_bytes, .log = hl_log_syslog_cb,
+		.limits = { .clients = a->cfg.pod_clients, .fds = a->cfg.pod_fds,
+			    .regions = a->cfg.pod_regions, .events = a->cfg.pod_events },
+	};
 
 	a->ep_node = hl_mon_new(&o);
 	if (!a->ep_node)
@@ -220,10 +225,26 @@ static void teardown(struct agent *a)
 	pthread_mutex_destroy(&a->vsw_lock);
 }
 
+/* Every pod costs the agent fds (its endpoint, its processes, its regions):
+ * take all the fds the hard limit allows. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			hl_log(HL_LOG_WARN, "cannot raise the fd limit: %s", strerror(errno));
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		hl_log(HL_LOG_INFO, "fd limit %llu", (unsigned long long)rl.rlim_cur);
+}
+
 static int start(struct agent *a)
 {
 	int rc;
 
+	raise_nofile();
 	if ((rc = hl_state_init(a->cfg.state_dir)) < 0) {
 		hl_log(HL_LOG_ERROR, "state dir %s: %s", a->cfg.state_dir, strerror(-rc));
 		return rc;

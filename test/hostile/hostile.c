@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -578,6 +579,9 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Die with whoever started us (the test kills that one by pid):
+	 * setpriv's change of uid cleared unshare's own death signal. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (argc > 2 && !strcmp(argv[1], "-V")) {
 		if (sscanf(argv[2], "%u:%u", &vmin, &vmax) != 2) {
 			usage();

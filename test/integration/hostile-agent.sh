@@ -52,8 +52,9 @@ t0=$(agent_cpu_ticks)
 sleep 1
 t1=$(agent_cpu_ticks)
 ok "the agent does not spin with its fds used up ($((t1 - t0)) ticks in 1 s)" test $((t1 - t0)) -lt 30
-out=$(attack b clients 1 0)
-echo "# pod b while the agent is out of fds: $out"
+out=$(ATTACK_TIMEOUT=3 attack b clients 1 0)
+echo "$out" | sed 's/^/# pod b while the agent is out of fds: /'
+ok "a process of another pod is refused at once, not left waiting" test -n "$(kv clients <<<"$out")"
 pod_kill "$hold"
 sleep 0.5
 lines=$(( $(wc -l <"$AG_DIR/agent.log") - lines0 ))
