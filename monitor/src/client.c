@@ -18,6 +18,8 @@
 #include <stdarg.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -72,6 +74,45 @@ void mon_set_error(struct hl_proto_msg *rep, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(rep->u.error.reason, sizeof(rep->u.error.reason), fmt, ap);
 	va_end(ap);
+}
+
+unsigned mon_msg_cost(void)
+{
+	struct hl_proto_msg m;
+	int sv[2], q = 0;
+
+	memset(&m, 0, sizeof(m));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return 2048;
+	if (send(sv[0], &m, sizeof(m), MSG_DONTWAIT) != (ssize_t)sizeof(m) ||
+	    ioctl(sv[0], SIOCOUTQ, &q) < 0 || q < (int)sizeof(m))
+		q = 2048;
+	close(sv[0]);
+	close(sv[1]);
+	return (unsigned)q;
+}
+
+bool mon_event_room(const struct mon_client *c)
+{
+	int q = 0;
+
+	if (ioctl(c->fd, SIOCOUTQ, &q) < 0)
+		return true;
+	return (unsigned)q + c->ep->node->msg_cost <= c->ev_budget;
+}
+
+/* The event budget of a new client: limits.events messages, at most half
+ * its socket buffer. */
+static unsigned ev_budget(const struct hl_mon_pod *ep, int fd)
+{
+	const struct hl_monitor *n = ep->node;
+	int sb = 0;
+	socklen_t l = sizeof(sb);
+	unsigned b = n->o.limits.events * n->msg_cost;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, &l) == 0 && sb > 0 && (unsigned)sb / 2 < b)
+		b = (unsigned)sb / 2;
+	return b;
 }
 
 void mon_client_free(struct mon_client *c)
@@ -285,6 +326,7 @@ static void client_new(struct hl_mon_pod *ep, int fd)
 	c->ep = ep;
 	c->fd = fd;
 	c->bell = -1;
+	c->ev_budget = ev_budget(ep, fd);
 	c->pid = cr.pid;
 	c->uid = cr.uid;
 	c->pidfd = peer_pidfd(fd, cr.pid);

@@ -133,6 +133,14 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 		mon_set_error(rep, -ECONNREFUSED, "nothing listens on %s:%u over hostlane", ip, q->port);
 		return 0;
 	}
+	/* Backpressure: a listener that does not read its events gets no
+	 * more (the connector falls back to the kernel), so its own
+	 * requests' replies always find room. */
+	if (!mon_event_room(l->c)) {
+		mon_set_error(rep, -EAGAIN, "cannot connect to %s:%u: listener busy (%u accept events unread)",
+			      ip, q->port, n->o.limits.events);
+		return 0;
+	}
 	slot = slot && l->c->version >= 2;  /* a v1 listener gets a region */
 	g = slot ? mon_slot_find(n, c, l->c, &pair) : NULL;
 	if (g) {

@@ -63,6 +63,7 @@ struct mon_client {
 	struct hl_stats_hdr *stats;    /* its stats region (v2), or NULL */
 	int bell;                      /* v3: its doorbell eventfd, or -1 */
 	bool direct;                   /* v3: takes direct connections */
+	unsigned ev_budget;            /* socket buffer bytes accept events may fill */
 };
 
 struct mon_listener {
@@ -95,6 +96,7 @@ struct hl_monitor {
 	struct mon_region *regions;
 	uint32_t next_id;
 	int reserve;                   /* an fd given up to refuse a client when out of fds */
+	unsigned msg_cost;             /* socket buffer bytes one queued message takes */
 };
 
 /* Doubly linked lists with next/prev members. */
@@ -134,6 +136,12 @@ int mon_send(int fd, struct hl_proto_msg *m, const int *fds, unsigned nfds);
 /* Makes @rep an error reply with status @err and a formatted reason. */
 __attribute__((format(printf, 3, 4)))
 void mon_set_error(struct hl_proto_msg *rep, int err, const char *fmt, ...);
+/* Whether one more event fits in what @c's unread events may take: they
+ * never fill more than half its socket buffer (replies keep the rest) nor
+ * more than limits.events messages. */
+bool mon_event_room(const struct mon_client *c);
+/* Bytes a queued message takes in a unix socket's buffer (measured). */
+unsigned mon_msg_cost(void);
 /* Frees @c and everything it held (listeners, regions, stats, doorbell). */
 void mon_client_free(struct mon_client *c);
 /* The loop callback of a pod's @hostlane socket (@arg the pod). */

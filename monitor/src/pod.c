@@ -215,6 +215,7 @@ struct hl_monitor *hl_mon_new(const struct hl_mon_opts *o)
 	n->o = *o;
 	n->pool.limit = o->pool_bytes;
 	n->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	n->msg_cost = mon_msg_cost();
 	if (!n->o.limits.clients)
 		n->o.limits.clients = HL_MON_MAX_CLIENTS;
 	if (!n->o.limits.fds)

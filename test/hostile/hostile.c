@@ -450,6 +450,35 @@ static int cmd_listen(int argc, char **argv)
 	return 0;
 }
 
+/* listen-stall PORT MS PORT2: a victim listener that is busy for MS (reads
+ * nothing), then asks to LISTEN on PORT2: its reply must come. */
+static int cmd_listen_stall(int argc, char **argv)
+{
+	struct hs_ep e;
+	struct hl_proto_msg req;
+	struct hs_reply r;
+	int rc;
+
+	if (argc != 3)
+		return -1;
+	open_or_die(&e);
+	hl_proto_init(&req, HL_POD_OP_LISTEN, 0);
+	req.u.listen.port = (uint16_t)atoi(argv[0]);
+	if (hs_call(&e, &req, &r) || r.m.hdr.status) {
+		printf("listen %s\n", strerror(-r.m.hdr.status));
+		return 0;
+	}
+	printf("listening %s\n", argv[0]);
+	fflush(stdout);
+	hold((unsigned)atoi(argv[1]));
+	hl_proto_init(&req, HL_POD_OP_LISTEN, 0);
+	req.u.listen.port = (uint16_t)atoi(argv[2]);
+	rc = hs_call(&e, &req, &r);
+	printf("second %s\nevents %u\n", rc ? strerror(-rc) : r.m.hdr.status ? strerror(-r.m.hdr.status) : "ok",
+	       e.events);
+	return 0;
+}
+
 /* ---- requests ---------------------------------------------------------------- */
 
 /* connect IP PORT [HOLD_MS]: one CONNECT; prints its status. */
@@ -560,6 +589,7 @@ static const struct {
 	{ "dflood", cmd_dflood, "IP PORT MS         re-offer direct slots without end" },
 	{ "alloc-loop", cmd_alloc_loop, "N              allocate, map, free, keep mapped" },
 	{ "listen", cmd_listen, "PORT MS            a listener that keeps every connection" },
+	{ "listen-stall", cmd_listen_stall, "PORT MS PORT2 busy for MS, then LISTEN PORT2" },
 	{ "connect", cmd_connect, "IP PORT [MS]      one CONNECT, its status" },
 	{ "cflood", cmd_cflood, "IP PORT N          N CONNECTs never set up" },
 	{ "clients", cmd_clients, "N MS              N endpoint connections held" },

@@ -62,7 +62,7 @@ ok "the agent's log stays short ($lines lines)" test "$lines" -lt 100
 out=$(attack b clients 3 0)
 tap_eq "the agent serves again once the fds are back" 3 "$(kv clients <<<"$out")"
 prlimit --pid "$AG_PID" --nofile="$soft":
-ok "a new pod's ADD works" pod_create c
+pod_create c && tap_ok "a new pod's ADD works" || tap_fail "a new pod's ADD works"
 ok "the agent is alive" kill -0 "$AG_PID"
 
 # ---- the plugin's logFile ----

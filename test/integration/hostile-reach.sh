@@ -49,8 +49,11 @@ victim_redis_at() { # ADDR PORT: a redis of pod b bound to ADDR
 	for _ in $(seq 100); do pod_exec b redis-cli -h "$1" -p "$2" ping >/dev/null 2>&1 && return 0; sleep 0.05; done
 	return 1
 }
-ok "a redis bound to 10.99.0.1 in pod b" victim_redis_at 10.99.0.1 6400
-ok "a redis bound to 127.0.0.1 in pod b" victim_redis_at 127.0.0.1 6401
+# (not in $(...): their pids must reach the cleanup)
+victim_redis_at 10.99.0.1 6400 && tap_ok "a redis bound to 10.99.0.1 in pod b" ||
+	tap_fail "a redis bound to 10.99.0.1 in pod b"
+victim_redis_at 127.0.0.1 6401 && tap_ok "a redis bound to 127.0.0.1 in pod b" ||
+	tap_fail "a redis bound to 127.0.0.1 in pod b"
 for p in 6400 6401; do
 	out=$(hl_ping a "$ip_b" $p)
 	case $out in

@@ -99,6 +99,7 @@ victim_redis() {
 	cni_bg sh -c '[ -z "$1" ] || echo $$ >"$1/cgroup.procs" || exit 1; shift; exec "$@"' sh "$cg" \
 		ip netns exec "$(pod_ns "$pod")" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 		--bounding-set=-all env "${HL_ENV[@]}" redis-server --bind "$ip" --port "$port" \
+		--enable-debug-command yes \
 		--save '' --appendonly no --protected-mode no --dir "$dir" \
 		--logfile "$dir/redis.log"
 	VICTIM_PID=$CNI_BG_PID
