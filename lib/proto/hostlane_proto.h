@@ -127,15 +127,21 @@ struct hl_proto_connect_req {
 
 /*
  * CONNECT reply and EV_ACCEPT event. Fds, in this order: the region memfd
- * (one byte-stream ring pair, index `pair`), this side's eventfd (sleep on
- * it), the peer's eventfd (write it to wake the peer), the peer process's
- * pidfd (liveness). The connector is side 0, the listener side 1.
+ * (one byte-stream ring pair, index `pair`), this side's wake fd (sleep on
+ * it: readable when woken), the wake fd to write to wake the peer, and the
+ * peer's liveness fd (it hangs up, POLLHUP, when the peer process is gone).
+ * The wake fds are this side's end of a datagram socketpair whose other end
+ * only the peer holds (the same fd twice: what is written to it wakes the
+ * peer); the liveness fd is the read end of a pipe only the peer process
+ * writes to. Neither reaches into the peer, nor shares an open file
+ * description with it (docs/security.md). The connector is side 0, the
+ * listener side 1.
  *
  * A slot connection (flags HL_CONN_F_SLOT) is ring pair `pair` of a region
  * shared by the two processes. The first connection of that region has
  * HL_CONN_F_REGION and `slots` (the region's ring pairs) and carries
- * 2 + 2 * slots fds: the region memfd, the peer process's pidfd, then per
- * slot this side's eventfd and the peer's. The receiver maps the region once
+ * 2 + 2 * slots fds: the region memfd, the peer's liveness fd, then per
+ * slot this side's two wake fds. The receiver maps the region once
  * and keeps all of them; later connections in it carry no fd at all. A side
  * gives a slot back by closing its ring endpoint (shmq_ep_close: the
  * monitor reads that in the ring) or, for a connection it never set up,

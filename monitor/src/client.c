@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -115,6 +116,72 @@ static unsigned ev_budget(const struct hl_mon_pod *ep, int fd)
 	return b;
 }
 
+static void linger_cb(struct hl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct mon_linger *lg = arg, **pp;
+
+	(void)fd; (void)events;
+	for (pp = &lg->ep->lingers; *pp && *pp != lg; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = lg->next;
+	hl_loop_del(loop, lg->pidfd);
+	close(lg->pidfd);
+	close(lg->wr);
+	lg->ep->n_lingers--;
+	lg->ep->n_fds -= 2;
+	free(lg);
+}
+
+void mon_lingers_free(struct hl_mon_pod *ep)
+{
+	while (ep->lingers)
+		linger_cb(ep->node->o.loop, ep->lingers->pidfd, 0, ep->lingers);
+}
+
+static bool process_gone(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&p, 1, 0) != 0;
+}
+
+/*
+ * The client's channel closed. If we hold its liveness pipe's write end
+ * and the process lives on (it exec'd: its connections live on in the new
+ * image), the write end stays open until the process exits, else its
+ * peers would see it die. Return: true if @c's pidfd went with it.
+ */
+static bool life_close(struct mon_client *c)
+{
+	struct hl_mon_pod *ep = c->ep;
+	struct mon_linger *lg;
+
+	if (c->life_rd >= 0) {
+		close(c->life_rd);
+		ep->n_fds--;
+	}
+	if (c->life_wr < 0)
+		return false;
+	if (c->pidfd >= 0 && ep->n_lingers < ep->node->o.limits.clients && !process_gone(c->pidfd) &&
+	    (lg = calloc(1, sizeof(*lg)))) {
+		hl_loop_del(ep->node->o.loop, c->pidfd);
+		lg->ep = ep;
+		lg->pidfd = c->pidfd;
+		lg->wr = c->life_wr;
+		if (hl_loop_add(ep->node->o.loop, lg->pidfd, EPOLLIN, linger_cb, lg) == 0) {
+			lg->next = ep->lingers;
+			ep->lingers = lg;
+			ep->n_lingers++;
+			return true;  /* the pidfd and the write end stay counted */
+		}
+		free(lg);
+	}
+	close(c->life_wr);
+	ep->n_fds--;
+	return false;
+}
+
 void mon_client_free(struct mon_client *c)
 {
 	struct hl_mon_pod *ep = c->ep;
@@ -148,11 +215,15 @@ void mon_client_free(struct mon_client *c)
 	}
 	hl_loop_del(n->o.loop, c->fd);
 	close(c->fd);
-	if (c->pidfd >= 0) {
-		hl_loop_del(n->o.loop, c->pidfd);
-		close(c->pidfd);
+	if (life_close(c)) {
+		ep->n_fds--;  /* the socket; the pidfd went to the linger */
+	} else {
+		if (c->pidfd >= 0) {
+			hl_loop_del(n->o.loop, c->pidfd);
+			close(c->pidfd);
+		}
+		ep->n_fds -= 2;
 	}
-	ep->n_fds -= 2;
 	LIST_DEL(ep->clients, c);
 	ep->n_clients--;
 	mon_log(n, LOG_DEBUG, "endpoint %s: client pid %d gone", ep->key, (int)c->pid);
@@ -299,8 +370,9 @@ static int peer_pidfd(int fd, pid_t pid)
 	return pfd;
 }
 
-/* Fds a new client costs the pod: its socket and pidfd, a doorbell. */
-#define CLIENT_FDS 3u
+/* Fds a new client costs the pod: its socket and pidfd, its liveness
+ * pipe, a doorbell. */
+#define CLIENT_FDS 5u
 
 static void client_new(struct hl_mon_pod *ep, int fd)
 {
@@ -308,6 +380,7 @@ static void client_new(struct hl_mon_pod *ep, int fd)
 	struct ucred cr;
 	socklen_t l = sizeof(cr);
 	struct mon_client *c;
+	int life[2] = { -1, -1 };
 
 	if (ep->n_clients >= n->o.limits.clients || ep->n_fds + CLIENT_FDS > n->o.limits.fds) {
 		/* The process sees its connection closed: it goes on with the
@@ -326,30 +399,37 @@ static void client_new(struct hl_mon_pod *ep, int fd)
 	c->ep = ep;
 	c->fd = fd;
 	c->bell = -1;
+	c->life_rd = c->life_wr = -1;
 	c->ev_budget = ev_budget(ep, fd);
 	c->pid = cr.pid;
 	c->uid = cr.uid;
 	c->pidfd = peer_pidfd(fd, cr.pid);
-	if (c->pidfd < 0 || hl_loop_add(n->o.loop, fd, EPOLLIN, client_cb, c) < 0) {
+	if (c->pidfd < 0 || pipe2(life, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    hl_loop_add(n->o.loop, fd, EPOLLIN, client_cb, c) < 0) {
 		mon_log_limited(ep, "cannot serve a client (out of fds or memory)");
-		if (c->pidfd >= 0)
-			close(c->pidfd);
-		close(fd);
-		free(c);
-		return;
+		goto fail;
 	}
 	if (hl_loop_add(n->o.loop, c->pidfd, EPOLLIN, client_pid_cb, c) < 0) {
 		hl_loop_del(n->o.loop, fd);
-		close(c->pidfd);
-		close(fd);
-		free(c);
-		return;
+		goto fail;
 	}
+	c->life_rd = life[0];
+	c->life_wr = life[1];
 	LIST_ADD(ep->clients, c);
 	ep->n_clients++;
-	ep->n_fds += 2;
+	ep->n_fds += 4;
 	mon_log(n, LOG_DEBUG, "endpoint %s: client pid %d uid %u", ep->key, (int)cr.pid,
 	      (unsigned)cr.uid);
+	return;
+fail:
+	if (life[0] >= 0) {
+		close(life[0]);
+		close(life[1]);
+	}
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	close(fd);
+	free(c);
 }
 
 #define PAUSE_MS 250  /* out of fds: accept again after this */

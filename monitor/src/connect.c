@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <syslog.h>
 
 #include "hl_codec.h"
@@ -51,15 +51,22 @@ void mon_close_fds(int *fds, unsigned n)
 		}
 }
 
-/* @n eventfds into @efd, or -errno with none left open. */
-static int make_efds(int *efd, unsigned n)
+/*
+ * The wake fds of @n ring pairs into @efd ([2 * pair + side]): per pair a
+ * SOCK_DGRAM socketpair, one end to each side. A side sleeps on its end and
+ * wakes the other by sending on it. Nothing is shared between the two
+ * processes: each end is one open file description held by one side, so
+ * neither can change the other's flags (O_NONBLOCK), and a datagram socket
+ * does not hang up when its peer closes. Return: 0, or -errno with none
+ * left open.
+ */
+static int make_wakes(int *efd, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (efd[i] < 0) {
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, efd + 2 * i) < 0) {
 			int err = -errno;
 
-			mon_close_fds(efd, i);
+			mon_close_fds(efd, 2 * i);
 			return err;
 		}
 	}
@@ -68,10 +75,15 @@ static int make_efds(int *efd, unsigned n)
 
 /*
  * The fds a side gets with a connection (see struct hl_proto_conn): @efd
- * holds an eventfd per side and ring pair ([2 * pair + side]).
+ * holds a wake socket per side and ring pair ([2 * pair + side]). Where the
+ * protocol has "this side's eventfd" and "the peer's", a side gets its own
+ * wake socket twice: it reads it to sleep, and what it writes to it wakes
+ * the peer. Where it has the peer's pidfd, it gets @peer_life, the read end
+ * of a pipe whose only writer is the peer process: it hangs up when the
+ * peer is gone, and reaches into nothing.
  */
 static unsigned conn_fds(int *fds, const struct mon_region *g, bool slot, bool fresh,
-			 unsigned side, int peer_pidfd, const int *efd)
+			 unsigned side, int peer_life, const int *efd)
 {
 	unsigned n = 0;
 
@@ -80,14 +92,14 @@ static unsigned conn_fds(int *fds, const struct mon_region *g, bool slot, bool f
 	fds[n++] = shmq_region_fd(g->r);
 	if (!slot) {
 		fds[n++] = efd[side];
-		fds[n++] = efd[!side];
-		fds[n++] = peer_pidfd;
+		fds[n++] = efd[side];
+		fds[n++] = peer_life;
 		return n;
 	}
-	fds[n++] = peer_pidfd;
+	fds[n++] = peer_life;
 	for (uint32_t i = 0; i < g->n_slots; i++) {
 		fds[n++] = efd[2 * i + side];
-		fds[n++] = efd[2 * i + !side];
+		fds[n++] = efd[2 * i + side];
 	}
 	if (g->direct && side == 0)
 		fds[n++] = g->holder[1]->bell;  /* where to announce */
@@ -162,7 +174,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 		rc = mon_region_layout(g, np, cap, SHMQ_MODE_STREAM);
 		g->n_slots = slot ? np : 0;
 		if (!rc)
-			rc = make_efds(efd, 2 * np);
+			rc = make_wakes(efd, np);
 		if (!rc && slot) {
 			/* holder[1] names the doorbell in conn_fds() */
 			g->holder[1] = l->c;
@@ -183,7 +195,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	ev.u.conn.flags = slot ? HL_CONN_F_SLOT | (fresh ? HL_CONN_F_REGION : 0) : 0;
 	ev.u.conn.flags |= g->direct ? HL_CONN_F_DIRECT : 0;
 	ev.u.conn.slots = slot && fresh ? g->n_slots : 0;
-	nfds = conn_fds(evfds, g, slot, fresh, 1, c->pidfd, efd);
+	nfds = conn_fds(evfds, g, slot, fresh, 1, c->life_rd, efd);
 	rc = mon_send(l->c->fd, &ev, evfds, nfds);
 	if (rc) {
 		mon_log(n, LOG_INFO, "endpoint %s: listener on port %u not reachable: %s",
@@ -205,7 +217,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	rep->u.conn.peer_port = q->port;
 	rep->u.conn.peer = q->addr;
 	/* The caller closes our copies of the eventfds once this is sent. */
-	return conn_fds(fds, g, slot, fresh, 0, l->c->pidfd, efd);
+	return conn_fds(fds, g, slot, fresh, 0, l->c->life_rd, efd);
 fail:
 	if (fresh)
 		mon_region_release(n, g);

@@ -64,6 +64,18 @@ struct mon_client {
 	int bell;                      /* v3: its doorbell eventfd, or -1 */
 	bool direct;                   /* v3: takes direct connections */
 	unsigned ev_budget;            /* socket buffer bytes accept events may fill */
+	/* Its liveness pipe: peers get the read end (it hangs up once every
+	 * write end is closed); the write end is the process's to hold (v4)
+	 * or ours until the process exits (older clients). */
+	int life_rd, life_wr;
+};
+
+/* The write end of the liveness pipe of a process whose channel closed
+ * (an exec) while it lives on: closed when its pidfd says it exited. */
+struct mon_linger {
+	struct mon_linger *next;
+	struct hl_mon_pod *ep;
+	int pidfd, wr;
 };
 
 struct mon_listener {
@@ -83,6 +95,8 @@ struct hl_mon_pod {
 	struct mon_client *clients;
 	unsigned n_clients, n_regions, n_listeners;
 	unsigned n_fds;                /* fds kept for it (limits.fds) */
+	struct mon_linger *lingers;
+	unsigned n_lingers;
 	struct mon_listener *listeners;
 	int64_t resume;                /* accepting paused (out of fds): its timer */
 	unsigned refused;              /* clients refused since the last log line */
@@ -142,6 +156,8 @@ void mon_set_error(struct hl_proto_msg *rep, int err, const char *fmt, ...);
 bool mon_event_room(const struct mon_client *c);
 /* Bytes a queued message takes in a unix socket's buffer (measured). */
 unsigned mon_msg_cost(void);
+/* Closes every liveness pipe end @ep keeps for exited channels. */
+void mon_lingers_free(struct hl_mon_pod *ep);
 /* Frees @c and everything it held (listeners, regions, stats, doorbell). */
 void mon_client_free(struct mon_client *c);
 /* The loop callback of a pod's @hostlane socket (@arg the pod). */

@@ -183,6 +183,7 @@ void hl_mon_pod_del(struct hl_mon_pod *ep)
 	n = ep->node;
 	while (ep->clients)
 		mon_client_free(ep->clients);
+	mon_lingers_free(ep);
 	/* Connections this pod opened to listeners elsewhere: the other side
 	 * may still use them, so they stay on the node pool only. */
 	for (struct mon_region *g = n->regions; g; g = g->next)
