@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fpgactl.h — the control-plane backend interface of the monitor.
- *
- * The monitor (hostlaned's endpoint) turns socket/bind/listen/connect/
- * accept/close requests into fixed-size commands (fpgactl_abi.h), submits
- * them to a backend in batches, and handles the completions when the
- * backend's fd is readable. The software backend runs each command through
- * a handler the monitor supplies, in process; an FPGA backend (a later
- * issue) will put the same entries on a device's queues.
+ * fpgactl.h — a control-plane backend interface (fpga-ctl, libfpgactl.a,
+ * prefix fpgactl_): a user submits fixed-size commands (fpgactl_abi.h) in
+ * batches and takes completions when the backend's fd is readable. The
+ * software backend runs each command through a handler the user supplies,
+ * in process; a hardware backend would put the same entries on a device's
+ * queues. Nothing in the project uses it yet (docs/monitor.md).
  *
  * Conventions: int functions return 0 (or a count) or -errno; constructors
  * return NULL and set errno. Thread safety: a backend instance is used by
@@ -22,51 +20,51 @@
 extern "C" {
 #endif
 
-struct fctl;
+struct fpgactl;
 
 /* Serves one command (software backend): fills @cpl (cookie is set). */
-typedef void (*fctl_handler_fn)(void *arg, const struct fctl_cmd *cmd, struct fctl_cpl *cpl);
+typedef void (*fpgactl_handler_fn)(void *arg, const struct fpgactl_cmd *cmd, struct fpgactl_cpl *cpl);
 
-struct fctl_opts {
+struct fpgactl_opts {
 	unsigned queue_depth;     /* completion entries (power of two; 0: 1024) */
-	fctl_handler_fn handler;  /* software backend: required */
+	fpgactl_handler_fn handler;  /* software backend: required */
 	void *handler_arg;
 };
 
 /* A backend: what every implementation provides. */
-struct fctl_backend_ops {
+struct fpgactl_backend_ops {
 	const char *name;
-	int (*open)(struct fctl *f, const struct fctl_opts *o);
-	void (*close)(struct fctl *f);
+	int (*open)(struct fpgactl *f, const struct fpgactl_opts *o);
+	void (*close)(struct fpgactl *f);
 	/* Queues up to @n commands; returns how many were taken (> 0) or -errno
 	 * (-EAGAIN: the completion queue is full, handle completions first). */
-	int (*submit)(struct fctl *f, const struct fctl_cmd *cmds, unsigned n);
+	int (*submit)(struct fpgactl *f, const struct fpgactl_cmd *cmds, unsigned n);
 	/* Takes up to @max completions; returns the count (0: none). */
-	int (*poll)(struct fctl *f, struct fctl_cpl *cpls, unsigned max);
+	int (*poll)(struct fpgactl *f, struct fpgactl_cpl *cpls, unsigned max);
 	/* An fd readable while completions are pending. */
-	int (*fd)(const struct fctl *f);
+	int (*fd)(const struct fpgactl *f);
 };
 
 /* The software backend (in-process, commands served by the handler). */
-extern const struct fctl_backend_ops fctl_sw_backend;
+extern const struct fpgactl_backend_ops fpgactl_sw_backend;
 
 /**
- * fctl_open() - open a backend instance.
- * @ops: the backend (e.g. &fctl_sw_backend). @o: options (copied).
+ * fpgactl_open() - open a backend instance.
+ * @ops: the backend (e.g. &fpgactl_sw_backend). @o: options (copied).
  * Return: the instance or NULL with errno EINVAL (no handler for the
  * software backend, bad queue depth), ENOMEM, or an errno of eventfd.
  */
-struct fctl *fctl_open(const struct fctl_backend_ops *ops, const struct fctl_opts *o);
-/** fctl_close() - close the instance; pending completions are dropped. NULL ok. */
-void fctl_close(struct fctl *f);
-/** fctl_submit() - submit a batch; see fctl_backend_ops.submit. */
-int fctl_submit(struct fctl *f, const struct fctl_cmd *cmds, unsigned n);
-/** fctl_poll() - take completions; see fctl_backend_ops.poll. */
-int fctl_poll(struct fctl *f, struct fctl_cpl *cpls, unsigned max);
-/** fctl_fd() - the fd to wait on (readable while completions are pending). */
-int fctl_fd(const struct fctl *f);
-/** fctl_name() - the backend's name ("software"). */
-const char *fctl_name(const struct fctl *f);
+struct fpgactl *fpgactl_open(const struct fpgactl_backend_ops *ops, const struct fpgactl_opts *o);
+/** fpgactl_close() - close the instance; pending completions are dropped. NULL ok. */
+void fpgactl_close(struct fpgactl *f);
+/** fpgactl_submit() - submit a batch; see fpgactl_backend_ops.submit. */
+int fpgactl_submit(struct fpgactl *f, const struct fpgactl_cmd *cmds, unsigned n);
+/** fpgactl_poll() - take completions; see fpgactl_backend_ops.poll. */
+int fpgactl_poll(struct fpgactl *f, struct fpgactl_cpl *cpls, unsigned max);
+/** fpgactl_fd() - the fd to wait on (readable while completions are pending). */
+int fpgactl_fd(const struct fpgactl *f);
+/** fpgactl_name() - the backend's name ("software"). */
+const char *fpgactl_name(const struct fpgactl *f);
 
 #ifdef __cplusplus
 }

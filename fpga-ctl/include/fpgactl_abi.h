@@ -4,7 +4,7 @@
  * monitor exchanges with its backend (software now, an FPGA later: the
  * same fixed-size entries are what a device would read from a submission
  * queue and write to a completion queue). Host byte order, fixed width;
- * changing a layout bumps FCTL_ABI_VERSION.
+ * changing a layout bumps FPGACTL_ABI_VERSION.
  */
 #ifndef FPGACTL_ABI_H
 #define FPGACTL_ABI_H
@@ -12,19 +12,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FCTL_ABI_VERSION 1u
+#define FPGACTL_ABI_VERSION 1u
 
-enum fctl_op {
-	FCTL_OP_NOP = 0,
-	FCTL_OP_LISTEN = 1,   /* port -> listener registered */
-	FCTL_OP_UNLISTEN = 2,
-	FCTL_OP_CONNECT = 3,  /* addr:port -> a ring-pair slot */
-	FCTL_OP_CLOSE = 4,    /* conn id -> slot freed when both sides closed */
+enum fpgactl_op {
+	FPGACTL_OP_NOP = 0,
+	FPGACTL_OP_LISTEN = 1,   /* port -> listener registered */
+	FPGACTL_OP_UNLISTEN = 2,
+	FPGACTL_OP_CONNECT = 3,  /* addr:port -> a ring-pair slot */
+	FPGACTL_OP_CLOSE = 4,    /* conn id -> slot freed when both sides closed */
 };
 
 /* One command: 64 bytes, one cache line. */
-struct fctl_cmd {
-	uint16_t op;          /* enum fctl_op */
+struct fpgactl_cmd {
+	uint16_t op;          /* enum fpgactl_op */
 	uint16_t port;
 	uint32_t proc;        /* the requesting process (monitor-assigned id) */
 	uint64_t cookie;      /* echoed in the completion */
@@ -36,7 +36,7 @@ struct fctl_cmd {
 };
 
 /* One completion: 32 bytes. */
-struct fctl_cpl {
+struct fpgactl_cpl {
 	uint64_t cookie;
 	int32_t status;       /* 0 or -errno */
 	uint32_t slot;        /* CONNECT: ring-pair slot in the process pair's region */
@@ -44,8 +44,8 @@ struct fctl_cpl {
 	uint64_t reserved;
 };
 
-_Static_assert(sizeof(struct fctl_cmd) == 64, "command entry is one cache line");
-_Static_assert(offsetof(struct fctl_cmd, addr) == 32, "command addr offset");
-_Static_assert(sizeof(struct fctl_cpl) == 32, "completion entry size");
+_Static_assert(sizeof(struct fpgactl_cmd) == 64, "command entry is one cache line");
+_Static_assert(offsetof(struct fpgactl_cmd, addr) == 32, "command addr offset");
+_Static_assert(sizeof(struct fpgactl_cpl) == 32, "completion entry size");
 
 #endif

@@ -2,7 +2,7 @@
 /*
  * Reading the control block of a direct region (struct hl_direct_blk,
  * hostlane_direct.h): memory the two processes of the region share, so
- * untrusted. Kept apart from pl_region.c so the fuzzer (fuzz_pl_direct_blk)
+ * untrusted. Kept apart from pl_direct.c so the fuzzer (fuzz_pl_direct_blk)
  * drives exactly what the layer runs.
  */
 #include "pl_private.h"

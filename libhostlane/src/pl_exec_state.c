@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The parser of the exec handover state (pl_private.h, docs/preload.md).
+ * The parser of the exec handover state (pl_exec_state.h, docs/preload.md).
  * Pure: no fd is touched, so the libFuzzer harness can drive it
  * (libhostlane/fuzz/fuzz_pl_exec_state.c). The state comes from another
  * program image, and the variable naming it from anyone who can set the
- * environment: every field is checked before pl_exec.c acts on it.
+ * environment: every field is checked before pl_exec_restore.c acts on it.
  */
 #include <errno.h>
 #include <stdlib.h>

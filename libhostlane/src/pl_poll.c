@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Readiness for hostlane sockets in poll, ppoll, select, pselect and epoll.
+ * Readiness for hostlane sockets in poll, ppoll, select and pselect (epoll,
+ * which works the same way, is in pl_epoll.c).
  *
  * A hostlane connection is ready when its rings say so, which the layer
  * reads in user space. Before blocking, a call checks its hostlane fds
@@ -14,7 +15,7 @@
  * kernel reports readable for either kind of incoming connection. Direct
  * connections announced in shared memory make it readable when they are
  * taken: every real wait here takes them first, and a wait that may sleep
- * tells the connectors to ring the doorbell meanwhile (kwait_begin()), also
+ * tells the connectors to ring the doorbell meanwhile (pl_kwait_begin()), also
  * when the fds it waits on are not ours (an epoll fd inside another one).
  */
 #include <errno.h>
@@ -24,11 +25,9 @@
 
 #include "pl_private.h"
 
-#define PL_EXPORT __attribute__((visibility("default")))
-
 /* Around a real wait of @ms (0: a look): see the file comment. Return: true
- * if kwait_end() must follow. */
-static bool kwait_begin(int ms)
+ * if pl_kwait_end() must follow. */
+bool pl_kwait_begin(int ms)
 {
 	if (!pl_fd_count())
 		return false;  /* no listener of ours in this process */
@@ -40,14 +39,14 @@ static bool kwait_begin(int ms)
 	return true;
 }
 
-static void kwait_end(bool began)
+void pl_kwait_end(bool began)
 {
 	if (began)
 		pl_direct_wait_end();
 }
 
 /* Milliseconds left until @deadline (ns; -1: forever). */
-static int left_ms(int64_t deadline)
+int pl_left_ms(int64_t deadline)
 {
 	int64_t l;
 
@@ -125,7 +124,7 @@ static int scan_poll(struct pollfd *fds, nfds_t n, struct pl_sock **ss)
 static int real_poll(struct pollfd *fds, nfds_t n, int ms, const sigset_t *mask)
 {
 	struct timespec ts, *tp = NULL;
-	bool began = kwait_begin(ms);
+	bool began = pl_kwait_begin(ms);
 	int rc;
 
 	if (ms >= 0) {
@@ -134,7 +133,7 @@ static int real_poll(struct pollfd *fds, nfds_t n, int ms, const sigset_t *mask)
 		tp = &ts;
 	}
 	rc = mask ? pl_real.ppoll(fds, n, tp, mask) : pl_real.poll(fds, n, ms);
-	kwait_end(began);
+	pl_kwait_end(began);
 	return rc;
 }
 
@@ -252,7 +251,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 			any = true;
 			continue;
 		}
-		rc = block_poll(fds, n, ss, left_ms(deadline), mask);
+		rc = block_poll(fds, n, ss, pl_left_ms(deadline), mask);
 		if (rc < 0) {
 			ready = -1;
 			break;
@@ -261,7 +260,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 		for (nfds_t i = 0; i < n; i++)
 			if (!ss[i])
 				ready += fds[i].revents != 0;
-		if (ready || left_ms(deadline) == 0)
+		if (ready || pl_left_ms(deadline) == 0)
 			break;
 	}
 	if (ss != small)
@@ -302,6 +301,19 @@ PL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 	if (!pl_fd_count())
 		return pl_real.ppoll(fds, n, ts, mask);
 	return do_poll(fds, n, ts_to_ms(ts), mask);
+}
+
+/* ppoll of a program built with _FORTIFY_SOURCE when glibc cannot prove the
+ * array's size (fortified builds are the rule in distributions). */
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask,
+		size_t fdslen);
+
+PL_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+			  const sigset_t *mask, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		abort();
+	return ppoll(fds, n, ts, mask);
 }
 
 /* ---- select ------------------------------------------------------------------ */
@@ -384,10 +396,10 @@ PL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *
 	if (__builtin_expect(!pl_real.select, 0))
 		pl_libc_init();
 	if (!sets_have_conn(nfds, r, w)) {
-		bool began = kwait_begin(tv && !tv->tv_sec && !tv->tv_usec ? 0 : -1);
+		bool began = pl_kwait_begin(tv && !tv->tv_sec && !tv->tv_usec ? 0 : -1);
 
 		rc = pl_real.select(nfds, r, w, x, tv);
-		kwait_end(began);
+		pl_kwait_end(began);
 		return rc;
 	}
 	if (tv)
@@ -411,408 +423,11 @@ PL_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct ti
 	if (__builtin_expect(!pl_real.pselect, 0))
 		pl_libc_init();
 	if (!sets_have_conn(nfds, r, w)) {
-		bool began = kwait_begin(ts && !ts->tv_sec && !ts->tv_nsec ? 0 : -1);
+		bool began = pl_kwait_begin(ts && !ts->tv_sec && !ts->tv_nsec ? 0 : -1);
 		int rc = pl_real.pselect(nfds, r, w, x, ts, mask);
 
-		kwait_end(began);
+		pl_kwait_end(began);
 		return rc;
 	}
 	return do_select(nfds, r, w, x, ts_to_ms(ts), mask);
-}
-
-/* ---- epoll ---------------------------------------------------------------------- */
-
-static int reg(int epfd, int op, int fd, uint32_t events, unsigned kind, int tagfd)
-{
-	struct epoll_event ev = { .events = events, .data.u64 = pl_tag(kind, tagfd) };
-
-	return pl_real.epoll_ctl(epfd, op, fd, &ev);
-}
-
-/*
- * Registers @s's wake fds in the kernel epoll @epfd. A connection's eventfd
- * is drained at each wake-up (level-triggered is right); a listener's epoll
- * fd stays readable while a kernel connection waits to be accepted, so it is
- * edge-triggered: each new event (connection, accept event, reply) wakes us,
- * and collect() says what is really ready.
- */
-static int reg_sock(int epfd, int fd, struct pl_sock *s)
-{
-	uint32_t ev = s->kind == PL_LISTEN ? EPOLLIN | EPOLLET : EPOLLIN;
-
-	if (reg(epfd, EPOLL_CTL_ADD, fd, ev, PL_TAG_WAKE, fd) < 0)
-		return -1;
-	if (s->kind == PL_CONN && pl_sock_live_epfd(s) >= 0 &&
-	    reg(epfd, EPOLL_CTL_ADD, pl_sock_live_epfd(s), EPOLLIN, PL_TAG_LIVE, fd) < 0 &&
-	    errno != EEXIST) {
-		pl_real.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
-		return -1;
-	}
-	return 0;
-}
-
-static void sock_note_epset(struct pl_sock *s, int epfd)
-{
-	pthread_mutex_lock(&s->lock);
-	for (unsigned i = 0; i < s->n_epsets; i++)
-		if (s->epsets[i] == epfd)
-			goto out;
-	if (s->n_epsets < PL_MAX_EPSETS)
-		s->epsets[s->n_epsets++] = epfd;
-out:
-	pthread_mutex_unlock(&s->lock);
-}
-
-void pl_poll_conn_upgraded(struct pl_sock *s, int fd)
-{
-	unsigned n;
-	int sets[PL_MAX_EPSETS];
-
-	pthread_mutex_lock(&s->lock);
-	n = s->n_epsets;
-	memcpy(sets, s->epsets, sizeof(sets));
-	pthread_mutex_unlock(&s->lock);
-	for (unsigned i = 0; i < n; i++) {
-		struct pl_epset *e = pl_ep_get(sets[i]);
-
-		if (e) {
-			pthread_mutex_lock(&e->lock);
-			if (pl_epset_find(e, fd))
-				reg_sock(sets[i], fd, s);
-			pthread_mutex_unlock(&e->lock);
-		}
-	}
-}
-
-static struct pl_epset *epset_of(int epfd, bool create)
-{
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	struct pl_epset *e = pl_ep_get(epfd);
-
-	if (e || !create)
-		return e;
-	pthread_mutex_lock(&lock);
-	e = pl_ep_get(epfd);
-	if (!e) {
-		e = pl_epset_new();
-		if (e)
-			e->epfd = epfd;
-		if (e && pl_ep_set(epfd, e)) {
-			pl_epset_free(e);
-			e = NULL;
-		}
-	}
-	pthread_mutex_unlock(&lock);
-	return e;
-}
-
-PL_EXPORT int epoll_create(int size)
-{
-	if (__builtin_expect(!pl_real.epoll_create, 0))
-		pl_libc_init();
-	return pl_real.epoll_create(size);
-}
-
-PL_EXPORT int epoll_create1(int flags)
-{
-	if (__builtin_expect(!pl_real.epoll_create1, 0))
-		pl_libc_init();
-	return pl_real.epoll_create1(flags);
-}
-
-/* An epoll fd is closed or replaced: forget its set (called by close()). */
-void pl_poll_epfd_closed(int epfd)
-{
-	struct pl_epset *e = pl_ep_get(epfd);
-
-	if (!e)
-		return;
-	pl_ep_set(epfd, NULL);
-	for (unsigned i = 0; i < e->n; i++)
-		pl_sock_forget_epset(e->m[i].s, epfd);
-	pl_epset_free(e);
-}
-
-PL_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
-{
-	struct pl_epmember *m;
-	struct pl_sock *s;
-	struct pl_epset *e;
-	bool ghosted = false;
-	int rc = 0;
-
-	if (__builtin_expect(!pl_real.epoll_ctl, 0))
-		pl_libc_init();
-	s = atomic_load_explicit(&pl_off, memory_order_relaxed) || !pl_fd_count() ? NULL :
-	    pl_fd_get(fd);
-	if (!s)
-		return pl_real.epoll_ctl(epfd, op, fd, ev);
-	if (s->kind == PL_PENDING) {
-		/* A kernel socket for now; remember the set in case connect()
-		 * turns it into a hostlane connection. Its own socket: a
-		 * registration outlives the fd number while the socket does. */
-		pl_sock_pending_touch(s, fd);
-		rc = pl_real.epoll_ctl(epfd, op, fd, ev);
-		if (rc == 0 && (e = epset_of(epfd, op == EPOLL_CTL_ADD))) {
-			pthread_mutex_lock(&e->lock);
-			if (op == EPOLL_CTL_ADD)
-				pl_epset_add(e, fd, s, ev);
-			else if (op == EPOLL_CTL_MOD)
-				pl_epset_mod(e, fd, ev);
-			else
-				pl_epset_del(e, fd);
-			pthread_mutex_unlock(&e->lock);
-			if (op == EPOLL_CTL_ADD)
-				sock_note_epset(s, epfd);
-		}
-		return rc;
-	}
-	if (op != EPOLL_CTL_DEL && !ev) {
-		errno = EFAULT;
-		return -1;
-	}
-	e = epset_of(epfd, op == EPOLL_CTL_ADD);
-	if (!e) {
-		errno = op == EPOLL_CTL_ADD ? ENOMEM : ENOENT;
-		return -1;
-	}
-	pthread_mutex_lock(&e->lock);
-	switch (op) {
-	case EPOLL_CTL_ADD:
-		m = pl_epset_find(e, fd);
-		if (m && m->ghost && m->s == s) {
-			/* Back after a DEL: its kernel registrations are there. */
-			m->ghost = false;
-			rc = pl_epset_mod(e, fd, ev);
-			break;
-		}
-		rc = m ? -EEXIST : 0;
-		if (!rc && reg_sock(epfd, fd, s) < 0)
-			rc = -errno;
-		if (!rc)
-			rc = pl_epset_add(e, fd, s, ev);
-		break;
-	case EPOLL_CTL_MOD:
-		m = pl_epset_find(e, fd);
-		rc = m && !m->ghost ? pl_epset_mod(e, fd, ev) : -ENOENT;
-		break;
-	case EPOLL_CTL_DEL:
-		m = pl_epset_find(e, fd);
-		if (!m || m->ghost) {
-			rc = -ENOENT;
-		} else if (s->kind == PL_CONN) {
-			/* Event loops drop and re-add a connection around each
-			 * write (redis, ae): keep the kernel registrations, two
-			 * system calls each way, until the fd is closed. */
-			m->ghost = true;
-			ghosted = true;
-		} else {
-			rc = pl_epset_del(e, fd);
-			pl_real.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
-		}
-		break;
-	default:
-		rc = -EINVAL;
-	}
-	pthread_mutex_unlock(&e->lock);
-	if (rc) {
-		errno = -rc;
-		return -1;
-	}
-	if (op == EPOLL_CTL_ADD)
-		sock_note_epset(s, epfd);
-	else if (op == EPOLL_CTL_DEL && !ghosted)
-		pl_sock_forget_epset(s, epfd);
-	return 0;
-}
-
-/* Appends the hostlane members that are ready to @out. */
-static int collect(struct pl_epset *e, struct epoll_event *out, int max)
-{
-	int n = 0;
-
-	for (unsigned i = 0; i < e->n && n < max; i++) {
-		struct pl_epmember *m = &e->m[i];
-		int64_t bytes = 0;
-		uint32_t ready, r;
-
-		if (m->s->kind == PL_PENDING || m->ghost)
-			continue;  /* the kernel reports it / not in the set */
-		/* Two statements: the order in which a call's arguments are
-		 * evaluated is unspecified, and @bytes is an output of the
-		 * first one. */
-		ready = pl_sock_ready_for(m->s, m->events, &bytes);
-		if (m->events & EPOLLET)
-			pl_epset_write_blocked(m, atomic_load_explicit(&m->s->tx_full,
-								      memory_order_relaxed));
-		r = pl_epset_report(m, ready, bytes);
-		if (r) {
-			out[n].events = r;
-			out[n++].data = m->data;
-		}
-	}
-	return n;
-}
-
-/* Handles our tagged entries in @ev[0..n) and compacts the rest. */
-static int filter(struct pl_epset *e, struct epoll_event *ev, int n)
-{
-	int k = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (!pl_is_tag(ev[i].data.u64)) {
-			ev[k++] = ev[i];
-			continue;
-		}
-		int fd = (int)(uint32_t)ev[i].data.u64;
-		unsigned kind = (unsigned)(ev[i].data.u64 >> 32) & ~PL_TAG_MASK;
-		struct pl_epmember *m = pl_epset_find(e, fd);
-
-		if (m && m->ghost && kind == PL_TAG_LIVE) {
-			/* The peer of a deleted member died: its pidfd would
-			 * stay readable and wake us forever. Really drop it. */
-			struct pl_sock *gs = m->s;
-
-			pl_real.epoll_ctl(e->epfd, EPOLL_CTL_DEL, fd, NULL);
-			if (pl_sock_live_epfd_peek(gs) >= 0)
-				pl_real.epoll_ctl(e->epfd, EPOLL_CTL_DEL, pl_sock_live_epfd_peek(gs), NULL);
-			pl_epset_del(e, fd);
-			pl_sock_forget_epset(gs, e->epfd);
-		} else if (m) {  /* a ghost too: its eventfd must be drained */
-			pl_sock_woken(m->s, kind);
-		}
-	}
-	return k;
-}
-
-/*
- * Arms every connection for the peer's next publication, whatever its state:
- * an edge-triggered member with unread data already reported must still be
- * woken by new bytes. Whether to sleep is decided by collect() afterwards.
- * Listeners need no arming: their wake fd is registered edge-triggered.
- */
-static void arm_all(struct pl_epset *e)
-{
-	for (unsigned i = 0; i < e->n; i++) {
-		struct pl_epmember *m = &e->m[i];
-
-		if (m->s->kind == PL_CONN && !m->disabled && !m->ghost)
-			pl_sock_arm(m->s, m->events, true);
-	}
-}
-
-static int kernel_wait_raw(int epfd, struct epoll_event *out, int max, int ms,
-			   const sigset_t *mask)
-{
-	return mask ? pl_real.epoll_pwait(epfd, out, max, ms, mask) :
-		      pl_real.epoll_wait(epfd, out, max, ms);
-}
-
-static int kernel_wait(int epfd, struct epoll_event *out, int max, int ms, const sigset_t *mask)
-{
-	bool began = kwait_begin(ms);
-	int k = kernel_wait_raw(epfd, out, max, ms, mask);
-
-	kwait_end(began);
-	return k;
-}
-
-/* @n hostlane events are in @out: adds the kernel's ready events. */
-static int with_kernel(struct pl_epset *e, int epfd, struct epoll_event *out, int n, int max,
-		       const sigset_t *mask)
-{
-	int k = n < max ? kernel_wait(epfd, out + n, max - n, 0, mask) : 0;
-
-	if (k <= 0)
-		return n;
-	pthread_mutex_lock(&e->lock);
-	k = filter(e, out + n, k);
-	pthread_mutex_unlock(&e->lock);
-	return n + k;
-}
-
-/* The kernel returned @k events in @out: handles our wake-ups, then looks
- * at every member (a wake-up may have made one ready). */
-static int harvest(struct pl_epset *e, struct epoll_event *out, int k, int max)
-{
-	int n;
-
-	pthread_mutex_lock(&e->lock);
-	k = filter(e, out, k);
-	n = collect(e, out + k, max - k);
-	pthread_mutex_unlock(&e->lock);
-	return k + n;
-}
-
-static int look(struct pl_epset *e, struct epoll_event *out, int max, bool arm)
-{
-	int n;
-
-	pthread_mutex_lock(&e->lock);
-	if (arm)
-		arm_all(e);
-	n = collect(e, out, max);
-	pthread_mutex_unlock(&e->lock);
-	return n;
-}
-
-/*
- * Look at the members (no syscall for connections) while spinning; then arm
- * every connection, look once more (anything that arrived before the arm is
- * seen here, anything after it writes a wake fd) and sleep in the kernel on
- * the wake fds and the application's kernel fds. Sleeping with reported but
- * unread data is what edge-triggered members need: only new bytes count.
- */
-static int do_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout,
-			 const sigset_t *mask)
-{
-	struct pl_epset *e = pl_ep_get(epfd);
-	int64_t deadline, spin_end;
-	bool began;
-	int n, k, ms;
-
-	if (!e || !e->n || max <= 0)
-		return kernel_wait(epfd, out, max, timeout, mask);
-	deadline = timeout < 0 ? -1 : pl_now_ns() + (int64_t)timeout * 1000000;
-	spin_end = pl_now_ns() + (int64_t)pl_spin_ns();
-	for (;;) {
-		n = look(e, out, max, false);
-		if (n)
-			return with_kernel(e, epfd, out, n, max, mask);
-		if (timeout == 0) {
-			k = kernel_wait(epfd, out, max, 0, mask);
-			return k < 0 ? k : harvest(e, out, k, max);
-		}
-		if (pl_now_ns() < spin_end)
-			continue;  /* bounded busy poll, no syscall */
-		ms = left_ms(deadline);
-		began = kwait_begin(ms);
-		n = look(e, out, max, true);
-		if (n) {
-			kwait_end(began);
-			return with_kernel(e, epfd, out, n, max, mask);
-		}
-		k = kernel_wait_raw(epfd, out, max, ms, mask);
-		kwait_end(began);
-		if (k < 0)
-			return k;
-		n = harvest(e, out, k, max);
-		if (n || left_ms(deadline) == 0)
-			return n;
-	}
-}
-
-PL_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
-{
-	if (__builtin_expect(!pl_real.epoll_wait, 0))
-		pl_libc_init();
-	return do_epoll_wait(epfd, ev, max, timeout, NULL);
-}
-
-PL_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout,
-			  const sigset_t *mask)
-{
-	if (__builtin_expect(!pl_real.epoll_pwait, 0))
-		pl_libc_init();
-	return do_epoll_wait(epfd, ev, max, timeout, mask);
 }

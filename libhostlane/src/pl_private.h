@@ -15,6 +15,7 @@
 #ifndef HL_PL_PRIVATE_H
 #define HL_PL_PRIVATE_H
 
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -29,9 +30,11 @@
 #include "hostlane_direct.h"
 #include "hostlane_proto.h"
 #include "hostlane_stats.h"
+#include "pl_exec_state.h"
+#include "shmq.h"
 
-struct shmq_region;
-struct shmq_ep;
+/* What the layer interposes is exported; everything else is hidden. */
+#define PL_EXPORT __attribute__((visibility("default")))
 
 /* ---- the real libc functions (pl_libc.c) ---------------------------------- */
 
@@ -171,7 +174,7 @@ struct pl_sock {
 	bool bound;                   /* PENDING: the application bound it */
 	int fdflags;                  /* PENDING: F_GETFD of its one fd, -1: ask */
 	bool pooled;                  /* PENDING: its kernel socket is the spare
-				       * (pl_sock.c, "spare sockets") */
+				       * (pl_spare.c, "spare sockets") */
 	bool kdirty;                  /* PENDING: its kernel socket is not as new */
 	bool knonblock;               /* PENDING, not pooled: O_NONBLOCK is set on it */
 	uint16_t own_port;            /* CONN we connected: the local port we
@@ -384,8 +387,29 @@ bool pl_ctl_mine(const struct pl_ctl *c);
 
 /* ---- slot regions (pl_region.c) ---------------------------------------------- */
 
-/* A region shared with one peer process, holding many connections' rings. */
-struct pl_region;
+/* A region shared with one peer process, holding many connections' rings
+ * (pl_region.c); a direct one also holds a control block (pl_direct.c). */
+struct pl_region {
+	struct pl_region *next;
+	uint32_t id;
+	struct shmq_region *r;
+	int pidfd;   /* the peer process: readable once it exited */
+	int conns;   /* connections of this process in the region */
+	unsigned slots;
+	int efd[2 * HL_PROTO_MAX_SLOTS];  /* per slot: ours, the peer's */
+	/* direct regions */
+	struct pl_ctl *ctl;          /* the channel that brought it */
+	unsigned side;               /* ours: 0 connects, 1 listens */
+	struct hl_direct_blk *blk;   /* its control block; NULL: not direct */
+	int bell;                    /* side 0: the listener process's doorbell */
+	struct hl_proto_addr addr;   /* side 0: the listener's address; 1: the connector's */
+	bool counted;                /* in n_served */
+	atomic_bool gone;            /* side 0: the listener process died */
+};
+
+/* Every region this process mapped, under pl_regions_lock. */
+extern pthread_mutex_t pl_regions_lock;
+extern struct pl_region *pl_regions;
 /* Maps the region that came with its first slot connection @m over
  * channel @c, with one connection counted. Takes the message's @n fds
  * (region memfd: closed once mapped; peer pidfd, the slots' eventfds and a
@@ -403,12 +427,21 @@ int pl_region_pidfd(const struct pl_region *g);
 /* Slot @slot's eventfd of this side (@peer 0) or of the peer (1); -1. */
 int pl_region_efd(const struct pl_region *g, uint32_t slot, unsigned peer);
 void pl_region_atfork_child(void);
-/* Closes side @side of slot @slot of @g for a connection never set up (a
- * listener closed with it queued): the peer reads its end, woken if it
- * sleeps when @side is ours (it is: one process is one side of a region). */
+/* Closes side @side of slot @slot of @g: the slot is free again once both
+ * sides are closed. Closing our side (g->side) wakes the peer if it sleeps
+ * on the ring, so a connector waiting in a read sees the end of a
+ * connection nobody accepted (a listener closed with it queued, say). */
 void pl_region_slot_close(struct pl_region *g, uint32_t slot, unsigned side);
+/* True once the peer process of @g exited (a look at its pidfd). */
+bool pl_region_peer_gone(const struct pl_region *g);
 
-/* Direct connections (pl_region.c; protocol v3, docs/monitor.md). */
+/* Direct connections (pl_direct.c; protocol v3, docs/monitor.md). */
+/* Sets up the direct side of new region @g from connection message @m that
+ * came over channel @c (pl_regions_lock held). */
+void pl_direct_attach(struct pl_region *g, struct pl_ctl *c, const struct hl_proto_conn *m);
+/* Region @g goes: it no longer counts as one this process serves. */
+void pl_direct_detach(struct pl_region *g);
+void pl_direct_atfork_child(void);
 /* The control block (pl_direct_blk.c; untrusted shared memory): is @port
  * (non-zero) in the listener side's table; take slot @slot's announcement
  * (compare-and-swap OFFERED -> TAKEN; false: none, or @slot out of range). */
@@ -454,89 +487,69 @@ void pl_direct_off(void);
 void pl_direct_wait_begin(void);
 void pl_direct_wait_end(void);
 
-/* ---- exec handover (pl_exec.c, pl_exec_state.c) ---------------------------- */
+/* ---- exec handover (pl_exec.c, pl_exec_restore.c; format: pl_exec_state.h) -- */
 
-/*
- * The state of inherited hostlane sockets handed to the new image across
- * execve(): a sealed memfd (no close-on-exec) named by HOSTLANE_EXEC_STATE
- * holding a header and one record per socket, records of the application's
- * fds in increasing fd order first, then the queued (not yet accepted)
- * connections of listeners and the close-on-exec connections. Every fd a record names is a dup made for the
- * exec, without close-on-exec. The new image trusts none of it.
- */
-#define PL_EXEC_ENV "HOSTLANE_EXEC_STATE"
-#define PL_EXEC_MAGIC 0x58454c48u   /* "HLEX" */
-#define PL_EXEC_VERSION 1u
-#define PL_EXEC_MAX_RECS 65536u
-
-enum pl_exec_kind {
-	PL_X_PENDING = 1,  /* a kernel socket that may still connect over hostlane */
-	PL_X_LISTEN = 2,   /* fds: kernel listener, accept eventfd */
-	PL_X_CONN = 3,     /* fds: region memfd, own eventfd, peer's eventfd, peer pidfd */
-	PL_X_QUEUED = 4,   /* a connection queued on listener @fd; fds as CONN */
-	PL_X_CLOSED = 5,   /* a close-on-exec connection (fd -1): the new image
-			    * ends it for the peer, as the kernel closes it */
-};
-
-#define PL_XF_NONBLOCK    0x001u
-#define PL_XF_FORKED      0x002u
-#define PL_XF_PEER_DEAD   0x004u
-#define PL_XF_RESET       0x008u
-#define PL_XF_EOF_SEEN    0x010u
-#define PL_XF_SHUT_RD     0x020u
-#define PL_XF_SHUT_WR     0x040u
-#define PL_XF_CONNECTING  0x080u
-#define PL_XF_KERNEL_ONLY 0x100u   /* LISTEN: keep it a plain kernel listener */
-#define PL_XF_ALL         0x1ffu
-
-struct pl_exec_hdr {
-	uint32_t magic, version, rec_size, n_recs;
-	int32_t pid;        /* exec keeps the pid: a state of another process is refused */
-	int32_t shref_fd;   /* memfd of the fork holder slots, or -1 */
-	uint32_t reserved[2];
-};
-
-struct pl_exec_rec {
-	uint32_t kind, flags;
-	int32_t fd;          /* the application's fd (QUEUED: its listener's) */
-	int32_t family;      /* AF_INET, AF_INET6 */
-	int32_t fds[4];      /* see enum pl_exec_kind; unused ones -1 */
-	uint32_t pair, side;
-	int32_t shref;       /* fork holder slot or -1 */
-	int32_t pending_err, so_error;
-	int32_t backlog;
-	uint16_t port, peer_port;  /* LISTEN: its port; QUEUED: local and peer port */
-	int32_t opt[6];
-	uint32_t pad0;      /* nodelay reuseaddr reuseport keepalive rcvbuf sndbuf */
-	int64_t rcvtimeo_us, sndtimeo_us;
-	uint32_t local_len, peer_len;
-	uint8_t local[128], peer[128];  /* sockaddrs (CONN, LISTEN) */
-	struct hl_proto_addr qpeer;     /* QUEUED: the connector's address */
-	uint32_t pad;
-};
-
-_Static_assert(sizeof(struct pl_exec_hdr) == 32, "exec header size");
-_Static_assert(sizeof(struct pl_exec_rec) == 392, "exec record size");
-
-/*
- * Validates a handover state of @len bytes at @buf (8-byte aligned) that
- * claims to be for process @pid: header, sizes, every field of every record
- * (kinds, flags, fd ranges, no fd named twice, addresses, timeouts, queued
- * connections naming a listener of the state). Touches no fd.
- * Return: the number of records (*@recs points at them in @buf, *@shref_fd
- * set), -EPROTO (malformed), -ESRCH (another pid's state), -ENOMEM.
- * Thread safety: pure; safe.
- */
-int pl_exec_state_check(const void *buf, size_t len, int pid, const struct pl_exec_rec **recs,
-			int *shref_fd);
-/* In the constructor: re-attaches what the old image handed over, if any. */
+/* In the constructor: re-attaches what the old image handed over, if any
+ * (pl_exec_restore.c). */
 void pl_exec_restore(void);
+/* Sends LISTEN or UNLISTEN (@op) of @port on @c; the reply's status. */
+int pl_exec_ctl_port(struct pl_ctl *c, uint16_t op, uint16_t port);
 
-/* ---- sockets (pl_sock.c) ------------------------------------------------------ */
+/* ---- sockets (pl_sock.c and the files it names) ------------------------------ */
+
+/* Where every socket call starts: true while the layer manages sockets
+ * (not turned off, some fd tracked). */
+static inline bool pl_active(void)
+{
+	if (__builtin_expect(!pl_real.read, 0))
+		pl_libc_init();
+	return !atomic_load_explicit(&pl_off, memory_order_relaxed) &&
+	       pl_fd_count() != 0;
+}
+
+/* The socket @fd names, or NULL (also while the layer is not active). */
+static inline struct pl_sock *pl_sock_lookup(int fd)
+{
+	return pl_active() ? pl_fd_get(fd) : NULL;
+}
+
+/* errno = @err; return -1, as a failing libc call. */
+static inline int pl_fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* Closes one of the layer's own fds if it is one (>= 0). */
+static inline void pl_close_quiet(int fd)
+{
+	if (fd >= 0)
+		pl_real.close(fd);
+}
+
+/* Socket objects and the fds that name them (pl_sock.c). pl_sock_new: a new
+ * socket object (kind @kind, nothing else set; NULL: no memory). Track:
+ * makes @fd name @s. fd_gone: @fd no longer names @s (closed, or replaced
+ * by dup2); the last one frees it. untrack: a PENDING socket becomes a
+ * plain kernel fd the layer no longer tracks. free: the last fd of @s in
+ * this process is gone, release what this process has. */
+struct pl_sock *pl_sock_new(enum pl_kind kind, int family);
+void pl_sock_track(int fd, struct pl_sock *s);
+void pl_sock_fd_gone(int fd, struct pl_sock *s);
+void pl_sock_untrack(int fd, struct pl_sock *s);
+void pl_sock_free(struct pl_sock *s);
+/* A connection queued on a listener and never accepted: gives it back. */
+void pl_pending_free(struct pl_pending *p);
+/* @fd (naming @s) leaves every application epoll set that holds it. */
+void pl_sock_epsets_forget_fd(struct pl_sock *s, int fd);
+/* Registers listener @s (LISTEN) for accept events and fork. */
+void pl_sock_add_listener(struct pl_sock *s);
+/* The listener of @port with its lock held, or NULL. */
+struct pl_sock *pl_sock_listener_lock(uint16_t port);
 
 /* Called by pl_ctl for each EV_ACCEPT: queues it on the listener of the
- * port. Return: 0 (the fds are taken) or -1 (no such listener, queue full:
- * the caller refuses it). */
+ * port (pl_listen.c). Return: 0 (the fds are taken) or -1 (no such
+ * listener, queue full: the caller refuses it). */
 int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, int *fds,
 			   struct pl_region *g);
 void pl_sock_atfork_child(void);
@@ -548,17 +561,60 @@ void pl_sock_atfork_parent(void);
  * (the child shares the listeners, and an announcement must reach a
  * process that takes it). It also ends the sharing of a spare socket. */
 void pl_sock_atfork_prepare(void);
+
+/* Spare sockets (pl_spare.c). */
 /* Before execve() and fork(): a spare socket an application fd names
  * becomes that fd's alone, with the state the application gave it. */
 void pl_sock_spare_drop(void);
-/* PENDING socket @s at @fd is about to reach its kernel socket (see
- * "spare sockets" in pl_sock.c). */
+/* PENDING socket @s at @fd is about to reach its kernel socket: if it is
+ * the spare, it becomes the fd's own. Then it is not as new. */
 void pl_sock_pending_touch(struct pl_sock *s, int fd);
-/* A PENDING socket in epoll sets became a connection: register its wake
- * fds in those sets (pl_poll.c). */
-void pl_poll_conn_upgraded(struct pl_sock *s, int fd);
-/* Application epoll fd @epfd is being closed: drop its bookkeeping. */
-void pl_poll_epfd_closed(int epfd);
+/* PENDING socket @s left its kernel socket untouched: its fd number was
+ * closed, or taken by a connection over hostlane. A spare it had a dup of
+ * is free again; else @keep (another reference to its kernel socket, or
+ * -1) becomes the spare if there is none. */
+void pl_spare_back(struct pl_sock *s, int keep);
+/* True if this process has no spare of @family (an unlocked look). */
+bool pl_spare_missing(int family);
+void pl_spare_atfork_child(void);
+
+/* Connection set-up (pl_connect.c), shared by connect() and accept():
+ * maps what a CONNECT reply / ACCEPT event handed over into @s (kind CONN)
+ * and puts the eventfd at @fd (or a new number when @fd < 0). Takes @fds
+ * (pl_pending order) and @g (the slot region, or NULL: fds[0] is the
+ * connection's own region). Return: the fd number or -errno. */
+int pl_sock_conn_setup(struct pl_sock *s, struct pl_ctl *ctl, const struct hl_proto_conn *m,
+		       int *fds, struct pl_region *g, int fd, bool cloexec);
+/* Puts the addresses of connection @s in its counters' record, which makes
+ * it visible in `hostlanectl conns`. */
+void pl_sock_stats_describe(struct pl_sock *s);
+
+/* The ring of a connection (pl_ready.c). A forked connection (another
+ * process may hold the ring too) works on a fresh endpoint attached from
+ * the shared indices for the length of each call: pl_sock_ep_get() gives
+ * the endpoint to use, pl_sock_ep_put() ends its use. */
+struct shmq_ep *pl_sock_ep_forked(struct pl_sock *s);
+static inline struct shmq_ep *pl_sock_ep_get(struct pl_sock *s)
+{
+	if (!atomic_load_explicit(&s->forked, memory_order_relaxed))
+		return s->ep;
+	return pl_sock_ep_forked(s);
+}
+static inline void pl_sock_ep_put(struct pl_sock *s, struct shmq_ep *ep)
+{
+	/* Not shmq_ep_close(): that would close the ring for the peer. */
+	if (ep != s->ep)
+		shmq_ep_detach(ep);
+}
+/* Applies HOSTLANE_SPIN_NS to @ep. */
+void pl_sock_ep_spin(struct shmq_ep *ep);
+/* Whether the peer is gone: 0 there, 1 end-of-stream only, 2 reset (the
+ * error to report is then pending). */
+int pl_sock_peer_gone(struct pl_sock *s, struct shmq_ep *ep);
+/* The error a reset reports once (-errno), then @after. */
+int pl_sock_take_error(struct pl_sock *s, int after);
+
+/* Readiness (pl_ready.c). */
 /* Readiness of a CONN or LISTEN socket now (EPOLL* bits, same values as
  * POLL* for IN/OUT/ERR/HUP), without blocking. *@bytes: readable bytes. */
 uint32_t pl_sock_ready(struct pl_sock *s, int64_t *bytes);
@@ -572,21 +628,41 @@ uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events, bool edge);
 /* After a wake-up of the socket's wake fd (kind PL_TAG_WAKE) or its
  * liveness fd (PL_TAG_LIVE). */
 void pl_sock_woken(struct pl_sock *s, unsigned kind);
-/* The peer's pidfd as this socket registers it in epoll sets: a slot
- * connection shares its region's pidfd, and one epoll set cannot hold one
- * fd twice, so it gets a private dup on first use. pl_sock_live_epfd()
- * makes it, pl_sock_live_epfd_peek() only returns it (-1: none). */
+
+/* Epoll membership (pl_sock.c). The peer's pidfd as this socket registers
+ * it in epoll sets: a slot connection shares its region's pidfd, and one
+ * epoll set cannot hold one fd twice, so it gets a private dup on first
+ * use. pl_sock_live_epfd() makes it, pl_sock_live_epfd_peek() only returns
+ * it (-1: none). */
 int pl_sock_live_epfd(struct pl_sock *s);
 int pl_sock_live_epfd_peek(struct pl_sock *s);
 /* @s is no longer in application epoll fd @epfd. */
 void pl_sock_forget_epset(struct pl_sock *s, int epfd);
-/* For the exec handover: a new socket object (kind @kind, nothing else set),
- * making @fd name it, registering a listener, applying HOSTLANE_SPIN_NS,
- * and dropping an object no fd names yet. */
-struct pl_sock *pl_sock_new(enum pl_kind kind, int family);
-void pl_sock_track(int fd, struct pl_sock *s);
-void pl_sock_add_listener(struct pl_sock *s);
-void pl_sock_ep_spin(struct shmq_ep *ep);
+
+/* ---- poll, select (pl_poll.c) and epoll (pl_epoll.c) ----------------------------- */
+
+/* A PENDING socket in epoll sets became a connection: register its wake
+ * fds in those sets (pl_epoll.c). */
+void pl_poll_conn_upgraded(struct pl_sock *s, int fd);
+/* Application epoll fd @epfd is being closed: drop its bookkeeping. */
+void pl_poll_epfd_closed(int epfd);
+/* Around a real wait of @ms (0: a look) that may be waiting for one of
+ * our listeners: takes the direct connections announced so far and, for a
+ * wait that may sleep, makes connectors ring the doorbell meanwhile.
+ * Return: true if pl_kwait_end() must follow. */
+bool pl_kwait_begin(int ms);
+void pl_kwait_end(bool began);
+/* Milliseconds left until @deadline (ns, CLOCK_MONOTONIC; -1: forever). */
+int pl_left_ms(int64_t deadline);
+
+/* SO_RCVTIMEO / SO_SNDTIMEO (pl_opt.c): how long a blocking call with
+ * timeout @us may still sleep, in ms for shmq_wait()/poll(): -1 no limit,
+ * 0 the time is up. *@end_ns is the call's deadline (CLOCK_MONOTONIC), set
+ * at its first wait (0 before). */
+int pl_timeo_ms(int64_t us, int64_t *end_ns);
+
+/* For the exec handover (pl_exec_restore.c): drops a socket object no fd names
+ * yet. */
 void pl_sock_discard(struct pl_sock *s);
 
 #endif

@@ -19,7 +19,8 @@ UNIT_TESTS += $(BUILD)/test/test_hlk8s_parse $(BUILD)/test/test_hlk8s_kubeconfig
 
 # Driver of test/integration/agent-k8s.sh (not a Check suite: the script runs
 # it once per scenario against test/tools/fake-apiserver). Built by `make tests`.
-$(BUILD)/test/hlk8s-itest: $(call objs,node-agent/k8s/tests/hlk8s_itest.c) $(BUILD)/lib/libhlk8s.a
+$(BUILD)/test/hlk8s-itest: $(call objs,$(addprefix node-agent/k8s/tests/,hlk8s_itest.c itest_watch.c \
+  itest_auth.c itest_faults.c)) $(BUILD)/lib/libhlk8s.a
 $(BUILD)/test/hlk8s-itest: LDLIBS += $(HLK8S_LDLIBS)
 tests: $(BUILD)/test/hlk8s-itest
 

@@ -198,7 +198,8 @@ static int setup_endpoints(struct agent *a)
 	return 0;
 }
 
-static void teardown(struct agent *a)
+/* @started: the agent ran (stopped by a signal), not a failed start. */
+static void teardown(struct agent *a, bool started)
 {
 	if (a->loop)
 		hl_server_stop(a);
@@ -206,7 +207,7 @@ static void teardown(struct agent *a)
 	if (a->loop)
 		hl_metrics_close(a);
 	hl_release_all_runtime(a);
-	hl_dev_stop(a);
+	hl_dev_stop(a, started);
 	hl_mon_free(a->ep_node);
 	if (a->sig_fd >= 0) {
 		hl_loop_del(a->loop, a->sig_fd);
@@ -263,6 +264,7 @@ static int start(struct agent *a)
 		hl_log(HL_LOG_ERROR, "reconcile %s: %s", a->cfg.state_dir, strerror(-rc));
 		return rc;
 	}
+	hl_dev_restored(a);
 	if (a->cfg.metrics_addr[0] && (rc = hl_metrics_listen(a, a->cfg.metrics_addr)) < 0) {
 		hl_log(HL_LOG_ERROR, "metrics on %s: %s", a->cfg.metrics_addr, strerror(-rc));
 		return rc;
@@ -312,7 +314,7 @@ int main(int argc, char **argv)
 	hl_loop_set_busy_poll(a->loop, a->cfg.busy_poll_us * 1000);
 	if (rc == 0)
 		rc = hl_loop_run(a->loop);
-	teardown(a);
+	teardown(a, rc == 0);
 	hl_log(HL_LOG_INFO, "hostlaned stopped");
 	return rc < 0 ? 1 : 0;
 }

@@ -140,6 +140,25 @@ static void put_k8s(struct buf *b, struct agent *a)
 	    (unsigned long long)s.cached_pods);
 }
 
+static void put_vswitch(struct buf *b, struct agent *a)
+{
+	struct hl_vsw_numbers n;
+
+	hl_dev_vsw_numbers(a, &n);
+	if (!n.enabled)
+		return;
+	put(b, "# HELP hostlane_agent_vswitch_restarts_total Restarts of the vhost-user switch after it exited.\n"
+	       "# TYPE hostlane_agent_vswitch_restarts_total counter\n"
+	       "hostlane_agent_vswitch_restarts_total %u\n"
+	       "# HELP hostlane_agent_vswitch_up 1 when the vhost-user switch runs.\n"
+	       "# TYPE hostlane_agent_vswitch_up gauge\n"
+	       "hostlane_agent_vswitch_up %d\n"
+	       "# HELP hostlane_agent_vswitch_adopted 1 when the running switch was started by an earlier agent.\n"
+	       "# TYPE hostlane_agent_vswitch_adopted gauge\n"
+	       "hostlane_agent_vswitch_adopted %d\n",
+	    n.restarts, n.pid ? 1 : 0, n.adopted ? 1 : 0);
+}
+
 char *hl_metrics_text(struct agent *a)
 {
 	struct buf b = { 0 };
@@ -181,6 +200,7 @@ char *hl_metrics_text(struct agent *a)
 	    (unsigned long long)atomic_load(&a->m.reconciled_restored),
 	    (unsigned long long)atomic_load(&a->m.reconciled_released), atomic_load(&a->ready) ? 1 : 0);
 	put_k8s(&b, a);
+	put_vswitch(&b, a);
 	if (b.oom) {
 		free(b.s);
 		return NULL;

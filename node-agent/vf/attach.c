@@ -61,82 +61,122 @@ static void spare_name(const struct vf_dev *d, char *out)
 	snprintf(out, IF_NAMESIZE, "hlvf%08x", h);
 }
 
-static int find_link(int nsfd, const char *const *names, size_t n, struct vf_link *l)
+static int find_link(struct hlnl *nl, const char *const *names, size_t n,
+		     struct hlnl_link *l)
 {
 	int rc = -ENODEV;
 
 	for (size_t i = 0; i < n && rc == -ENODEV; i++)
 		if (names[i] && names[i][0])
-			rc = hl_vfi_link_get(nsfd, names[i], l);
+			rc = hlnl_link_get(nl, names[i], 0, l);
 	return rc;
 }
 
-/* Move the VF netdev out of the pod netns, under its original name if free
- * there and in the host, else the spare name. 0 also when it is not there. */
+/* A change to the name alone (NULL: none) and the up flag. */
+static struct hlnl_link_mod mod_name(const char *name, int up)
+{
+	struct hlnl_link_mod m = HLNL_LINK_MOD_INIT;
+
+	m.name = name;
+	m.up = up;
+	return m;
+}
+
+/* A move into the netns of @nsfd and nothing else. */
+static struct hlnl_link_mod mod_move(int nsfd)
+{
+	struct hlnl_link_mod m = HLNL_LINK_MOD_INIT;
+
+	m.nsfd = nsfd;
+	return m;
+}
+
+/* Move the VF netdev out of the pod netns (@pod's), under its original name
+ * if free there and in the host, else the spare name. 0 also when it is not
+ * there. */
 static int pod_return(struct hl_vf_pool *p, const struct vf_dev *d, const struct vf_rec *r,
-		      int podfd)
+		      struct hlnl *pod)
 {
 	char spare[IF_NAMESIZE];
 	const char *names[3] = { r->ifname, r->orig_name, spare };
-	struct vf_link l;
-	struct vf_link_change c = { .up = 0, .target_nsfd = -1 };
+	struct hlnl_link l;
+	struct hlnl_link_mod m;
 	int rc;
 
 	spare_name(d, spare);
-	rc = find_link(podfd, names, 3, &l);
+	rc = find_link(pod, names, 3, &l);
 	if (rc)
 		return rc == -ENODEV ? 0 : rc;
-	c.name = strcmp(l.name, r->orig_name) ? r->orig_name : NULL;
-	rc = hl_vfi_link_set(podfd, l.index, &c);
+	m = mod_name(strcmp(l.name, r->orig_name) ? r->orig_name : NULL, 0);
+	rc = hlnl_link_modify(pod, l.index, &m);
 	if (rc == -EEXIST) {
-		c.name = spare;
-		rc = hl_vfi_link_set(podfd, l.index, &c);
+		m = mod_name(spare, 0);
+		rc = hlnl_link_modify(pod, l.index, &m);
 	}
 	if (rc)
 		return rc;
-	c = (struct vf_link_change){ .up = -1, .target_nsfd = p->host_nsfd };
-	rc = hl_vfi_link_set(podfd, l.index, &c);
+	m = mod_move(p->host_nsfd);
+	rc = hlnl_link_modify(pod, l.index, &m);
 	if (rc == -EEXIST) { /* its name is taken in the host: come back as spare */
-		c = (struct vf_link_change){ .name = spare, .up = -1, .target_nsfd = -1 };
-		rc = hl_vfi_link_set(podfd, l.index, &c);
-		c = (struct vf_link_change){ .up = -1, .target_nsfd = p->host_nsfd };
+		m = mod_name(spare, -1);
+		rc = hlnl_link_modify(pod, l.index, &m);
+		m = mod_move(p->host_nsfd);
 		if (!rc)
-			rc = hl_vfi_link_set(podfd, l.index, &c);
+			rc = hlnl_link_modify(pod, l.index, &m);
 	}
 	return rc;
 }
 
-/* In the host: give back name, MAC, MTU and up flag. Best effort. */
-static void host_fix(struct hl_vf_pool *p, const struct vf_dev *d, const struct vf_rec *r)
+/* In the host (@host's netns): give back name, MAC, MTU and up flag. Best
+ * effort. */
+static void host_fix(struct hl_vf_pool *p, const struct vf_dev *d, const struct vf_rec *r,
+		     struct hlnl *host)
 {
 	char spare[IF_NAMESIZE], cur[IF_NAMESIZE] = "";
 	const char *names[3] = { r->orig_name, spare, cur };
-	struct vf_link l;
-	struct vf_link_change c = { .up = -1, .target_nsfd = -1 };
+	struct hlnl_link l;
+	struct hlnl_link_mod m = HLNL_LINK_MOD_INIT;
 	int rc;
 
 	spare_name(d, spare);
 	/* after a pod netns died the kernel returned it under whatever name */
 	hl_vfi_sysfs_netdev(p, d->pci, cur);
-	rc = find_link(p->host_nsfd, names, 3, &l);
+	rc = find_link(host, names, 3, &l);
 	if (rc) {
 		hl_vfi_log(p, HL_VF_LOG_WARN, "vf %s: netdev %s not found to restore: %s",
 			   d->pci, r->orig_name, strerror(-rc));
 		return;
 	}
 	if (strcmp(l.name, r->orig_name)) {
-		c.name = r->orig_name;
-		rc = hl_vfi_link_set(p->host_nsfd, l.index, &c);
+		m = mod_name(r->orig_name, -1);
+		rc = hlnl_link_modify(host, l.index, &m);
 		if (rc)
 			hl_vfi_log(p, HL_VF_LOG_WARN, "vf %s: rename %s -> %s: %s", d->pci,
 				   l.name, r->orig_name, strerror(-rc));
 	}
-	c = (struct vf_link_change){ .mac = r->orig_mac, .mtu = r->orig_mtu, .up = r->orig_up,
-				     .target_nsfd = -1 };
-	rc = hl_vfi_link_set(p->host_nsfd, l.index, &c);
+	m = mod_name(NULL, r->orig_up);
+	m.mac = r->orig_mac;
+	m.mtu = r->orig_mtu;
+	rc = hlnl_link_modify(host, l.index, &m);
 	if (rc)
 		hl_vfi_log(p, HL_VF_LOG_WARN, "vf %s: restore MAC/MTU of %s: %s", d->pci,
 			   r->orig_name, strerror(-rc));
+}
+
+/* Opens the pod netns of @r and brings the netdev back from it. 0 when the
+ * netns is gone (the kernel returned the netdev to the host with it). */
+static int pod_leave(struct hl_vf_pool *p, const struct vf_dev *d, const struct vf_rec *r)
+{
+	int podfd = open(r->netns, O_RDONLY | O_CLOEXEC), rc;
+	struct hlnl *pod;
+
+	if (podfd < 0)
+		return 0;
+	pod = hl_vfi_nl_open(podfd);
+	rc = pod ? pod_return(p, d, r, pod) : -errno;
+	hlnl_close(pod);
+	close(podfd);
+	return rc;
 }
 
 int hl_vfi_restore(struct hl_vf_pool *p, const struct vf_dev *d, struct vf_rec *r)
@@ -144,19 +184,21 @@ int hl_vfi_restore(struct hl_vf_pool *p, const struct vf_dev *d, struct vf_rec *
 	bool moved = r->state == HL_VF_ATTACHING || r->state == HL_VF_ATTACHED;
 
 	if (moved && r->has_orig) {
-		int podfd = open(r->netns, O_RDONLY | O_CLOEXEC);
+		int rc = pod_leave(p, d, r);
+		struct hlnl *host;
 
-		if (podfd >= 0) {
-			int rc = pod_return(p, d, r, podfd);
-
-			close(podfd);
-			if (rc) {
-				hl_vfi_log(p, HL_VF_LOG_ERR, "vf %s: cannot leave netns %s: %s",
-					   d->pci, r->netns, strerror(-rc));
-				return rc;
-			}
+		if (rc) {
+			hl_vfi_log(p, HL_VF_LOG_ERR, "vf %s: cannot leave netns %s: %s",
+				   d->pci, r->netns, strerror(-rc));
+			return rc;
 		}
-		host_fix(p, d, r);
+		host = hl_vfi_nl_open(p->host_nsfd);
+		if (host)
+			host_fix(p, d, r, host);
+		else
+			hl_vfi_log(p, HL_VF_LOG_WARN, "vf %s: no netlink in the host netns: %s",
+				   d->pci, strerror(errno));
+		hlnl_close(host);
 	}
 	if (moved && hl_vfi_pf_any(&r->pf_applied))
 		hl_vfi_pf_restore(p, d, r);
@@ -185,40 +227,64 @@ static int pf_prepare(struct hl_vf_pool *p, const struct vf_dev *d, struct vf_re
 	return hl_vfi_rec_save(p, d->pci, r);
 }
 
+/* Down in the host, into the pod netns, renamed with the MAC and MTU asked
+ * for, up: one request each, so a failure says which step failed. */
+static int netdev_move(const struct vf_rec *r, struct hlnl *host, struct hlnl *pod,
+		       int podfd, const struct hl_vf_conf *conf)
+{
+	struct hlnl_link_mod m = mod_name(NULL, 0);
+	struct hlnl_link l;
+	int rc = hlnl_link_get(host, r->orig_name, 0, &l);
+
+	if (!rc)
+		rc = hlnl_link_modify(host, l.index, &m);
+	m = mod_move(podfd);
+	if (!rc)
+		rc = hlnl_link_modify(host, l.index, &m);
+	if (!rc) /* its ifindex may change in the new netns: look it up again */
+		rc = hlnl_link_get(pod, r->orig_name, 0, &l);
+	m = mod_name(r->ifname, -1);
+	m.mac = conf->has_mac ? conf->mac : NULL;
+	m.mtu = conf->mtu;
+	if (!rc)
+		rc = hlnl_link_modify(pod, l.index, &m);
+	m = mod_name(NULL, 1);
+	if (!rc)
+		rc = hlnl_link_modify(pod, l.index, &m);
+	return rc;
+}
+
 static int netdev_move_in(struct hl_vf_pool *p, const struct vf_rec *r, int podfd,
 			  const struct hl_vf_conf *conf)
 {
-	struct vf_link_change c = { .up = 0, .target_nsfd = -1 };
-	struct vf_link l;
-	int rc = hl_vfi_link_get(p->host_nsfd, r->orig_name, &l);
+	struct hlnl *host = hl_vfi_nl_open(p->host_nsfd), *pod = NULL;
+	int rc = host ? 0 : -errno;
 
+	if (!rc) {
+		pod = hl_vfi_nl_open(podfd);
+		rc = pod ? 0 : -errno;
+	}
 	if (!rc)
-		rc = hl_vfi_link_set(p->host_nsfd, l.index, &c);
-	c.up = -1;
-	c.target_nsfd = podfd;
-	if (!rc)
-		rc = hl_vfi_link_set(p->host_nsfd, l.index, &c);
-	if (!rc) /* its ifindex may change in the new netns: look it up again */
-		rc = hl_vfi_link_get(podfd, r->orig_name, &l);
-	c = (struct vf_link_change){ .name = r->ifname, .mac = conf->has_mac ? conf->mac : NULL,
-				     .mtu = conf->mtu, .up = -1, .target_nsfd = -1 };
-	if (!rc)
-		rc = hl_vfi_link_set(podfd, l.index, &c);
-	c = (struct vf_link_change){ .up = 1, .target_nsfd = -1 };
-	if (!rc)
-		rc = hl_vfi_link_set(podfd, l.index, &c);
+		rc = netdev_move(r, host, pod, podfd, conf);
+	hlnl_close(pod);
+	hlnl_close(host);
 	return rc;
 }
 
 static int result_kernel(const struct vf_dev *d, int podfd, const char *ifname,
 			 struct hl_vf_result *res)
 {
-	struct vf_link l;
+	struct hlnl_link l;
+	struct hlnl *pod;
 	int rc;
 
 	if (!res)
 		return 0;
-	rc = hl_vfi_link_get(podfd, ifname, &l);
+	pod = hl_vfi_nl_open(podfd);
+	if (!pod)
+		return -errno;
+	rc = hlnl_link_get(pod, ifname, 0, &l);
+	hlnl_close(pod);
 	if (rc)
 		return rc;
 	memset(res, 0, sizeof(*res));

@@ -21,10 +21,13 @@
  * nothing to the new owner. The original state is written before anything
  * changes, so release also works after an agent restart.
  *
- * Link with: libhlvf.a -lmnl -lcjson ($(HLVF_LDLIBS)).
+ * Link with: libhlvf.a libhlnl.a -lmnl -lcjson ($(HLVF_LDLIBS)). Netlink
+ * goes through libhlnl (lib/netlink): links, netns moves, the PF's per-VF
+ * settings.
  * Thread safety: all functions are safe to call concurrently on one pool,
- * except hl_vf_pool_close(). Netlink work in a pod netns is done by the
- * calling thread entering that netns briefly (setns of the thread only).
+ * except hl_vf_pool_close(). Netlink work in a pod netns is done on a
+ * socket created there by the calling thread entering that netns briefly
+ * (setns of the thread only).
  */
 #ifndef HLVF_H
 #define HLVF_H
@@ -226,34 +229,6 @@ int hl_vf_release(struct hl_vf_pool *p, const char *owner);
  */
 int hl_vf_conf_parse(const char *json, size_t len, struct hl_vf_conf *out,
 		     char *err, size_t errlen);
-
-/**
- * hl_vf_pf_settings_msg() - build the RTM_SETLINK request for the PF
- * @pf_ifindex that applies @s to VF @vf (IFLA_VFINFO_LIST / IFLA_VF_INFO with
- * only the requested IFLA_VF_* attributes; vlanProto 802.1ad uses
- * IFLA_VF_VLAN_LIST). Unrequested rate half: 0 ("no limit").
- * @buf: caller buffer (MNL_SOCKET_BUFFER_SIZE is plenty).
- * Return: message length (> 0); -EINVAL (bad values, nothing requested);
- * -ENOSPC (@len too small).
- */
-int hl_vf_pf_settings_msg(void *buf, size_t len, uint32_t seq, int pf_ifindex,
-			  uint32_t vf, const struct hl_vf_pf_settings *s);
-
-/**
- * hl_vf_pf_getlink_msg() - build an RTM_GETLINK request for @pf_ifindex that
- * asks for VF info (IFLA_EXT_MASK RTEXT_FILTER_VF).
- * Return: message length, or -ENOSPC.
- */
-int hl_vf_pf_getlink_msg(void *buf, size_t len, uint32_t seq, int pf_ifindex);
-
-/**
- * hl_vf_pf_decode() - find VF @vf in an RTM_NEWLINK reply (the whole
- * netlink message at @buf, @len bytes, untrusted) and decode its state.
- * Return: 0; -ENOENT (no IFLA_VFINFO_LIST entry for @vf); -EBADMSG
- * (truncated or malformed message or attribute).
- */
-int hl_vf_pf_decode(const void *buf, size_t len, uint32_t vf,
-		    struct hl_vf_pf_state *out);
 
 /**
  * hl_vf_devinfo_json() - the device-info (k8snetworkplumbingwg device-info

@@ -163,12 +163,17 @@ static int take(struct hl_vf_pool *p, const struct vf_dev *d, struct vf_rec *r,
 	struct vf_rec n = { 0 };
 
 	if (!d->dpdk) {
-		struct vf_link l;
+		struct hlnl_link l;
+		struct hlnl *nl;
 		int rc = hl_vfi_sysfs_netdev(p, d->pci, n.orig_name);
 
 		if (rc)
 			return rc == -ENOENT ? -ENODEV : rc;
-		rc = hl_vfi_link_get(p->host_nsfd, n.orig_name, &l);
+		nl = hl_vfi_nl_open(p->host_nsfd);
+		if (!nl)
+			return -errno;
+		rc = hlnl_link_get(nl, n.orig_name, 0, &l);
+		hlnl_close(nl);
 		if (rc)
 			return rc;
 		n.has_orig = true;

@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <stdarg.h>
+#include "hlnl.h"
 #include "hlvf.h"
 
 /* One discovered VF (read-only after hl_vf_pool_open()). */
@@ -49,24 +50,6 @@ struct vf_rec {
 	char ifname[IF_NAMESIZE];
 };
 
-/* A netlink link as far as hlvf needs it. */
-struct vf_link {
-	int index;
-	char name[IF_NAMESIZE];
-	uint8_t mac[6];
-	unsigned int mtu;
-	unsigned int flags;
-};
-
-/* Changes for vf_link_set(); unset fields are left alone. */
-struct vf_link_change {
-	const char *name;      /* NULL: keep */
-	const uint8_t *mac;    /* NULL: keep */
-	unsigned int mtu;      /* 0: keep */
-	int up;                /* 1 up, 0 down, -1 keep */
-	int target_nsfd;       /* >= 0: move to that netns */
-};
-
 void hl_vfi_log(const struct hl_vf_pool *p, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -87,10 +70,9 @@ int hl_vfi_discover(struct hl_vf_pool *p, const char *const *pfs);
 int hl_vfi_sysfs_netdev(const struct hl_vf_pool *p, const char *pci, char *name);
 bool hl_vfi_pci_valid(const char *s);
 
-/* link.c: rtnetlink in a given netns (-1: the calling thread's). */
-int hl_vfi_link_get(int nsfd, const char *name, struct vf_link *out);
-int hl_vfi_link_set(int nsfd, int index, const struct vf_link_change *c);
-int hl_vfi_nl_request(int nsfd, void *req, void *reply, size_t replen);
+/* nl.c: an hlnl handle in the netns of @nsfd (NULL + errno). Aborts when
+ * the thread could not come back to its own netns. */
+struct hlnl *hl_vfi_nl_open(int nsfd);
 
 /* pf.c */
 int hl_vfi_pf_read(const struct hl_vf_pool *p, const struct vf_dev *d,
@@ -101,5 +83,10 @@ int hl_vfi_pf_restore(const struct hl_vf_pool *p, const struct vf_dev *d,
 		      const struct vf_rec *r);
 bool hl_vfi_pf_any(const struct hl_vf_pf_settings *s);
 int hl_vfi_pf_validate(const struct hl_vf_pf_settings *s);
+/* The netlink form of @s for VF @vf: a VLAN without qos/proto gets 0 and
+ * 802.1Q, a rate with one half set gets 0 (no limit) for the other. */
+void hl_vfi_pf_to_nl(const struct hl_vf_pf_settings *s, uint32_t vf, struct hlnl_vf *o);
+/* The recorded form of what the PF reported. */
+void hl_vfi_pf_from_nl(const struct hlnl_vf *v, struct hl_vf_pf_state *o);
 
 #endif

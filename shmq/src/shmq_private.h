@@ -3,6 +3,7 @@
 #ifndef SHMQ_PRIVATE_H
 #define SHMQ_PRIVATE_H
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -41,13 +42,242 @@ struct shmq_ep {
 	uint64_t spin_ns;
 };
 
-/* ring.c: readiness mask restricted to what a waiter for @events cares about. */
+/* ring_poll.c: readiness mask restricted to what a waiter for @events cares about. */
 int shmq__ready(struct shmq_ep *ep, int events);
-/* ring.c: set/clear this side's waiting flags (relaxed; caller fences). */
+/* ring_poll.c: set/clear this side's waiting flags (relaxed; caller fences). */
 void shmq__set_waiting(struct shmq_ep *ep, int events, uint32_t v);
 /* notify.c: wake the peer if it announced it sleeps (after a publication). */
 void shmq__kick(struct shmq_ep *ep, _Atomic uint32_t *peer_waiting);
 /* notify.c: unconditional wake (close/shutdown). */
 void shmq__wake(struct shmq_ep *ep);
+
+/*
+ * The core every mode of a ring pair uses (ring_msg.c, ring_stream.c,
+ * ring_poll.c): publishing our own index, and re-reading and validating the
+ * peer's. Inline: it is the fast path of every send and receive.
+ *
+ * Safety rule for everything here and in the ring files: a value read from
+ * shared memory is read once into a local, checked, and only the local is
+ * used. The only shared values ever read after attach are the peer's index,
+ * the peer's flags and (MSG mode) record headers; the only shared values
+ * ever written are our own index and our own flags (and the data we
+ * produce).
+ */
+
+#define SHMQ_ALIGN8(x) (((x) + 7u) & ~(uint64_t)7u)
+
+/* The peer broke the rules: this endpoint is broken for good. */
+static inline int shmq__fail(struct shmq_ep *ep)
+{
+	ep->broken = 1;
+	return -EPROTO;
+}
+
+static inline void shmq__tx_publish(struct shmq_ep *ep)
+{
+	struct shmq_half *h = &ep->tx;
+
+	/* Release: pairs with the acquire load of `prod` in shmq__rx_refresh() of the
+	 * peer, so the records and data written before are visible to it. */
+	atomic_store_explicit(&h->hdr->prod, h->head, memory_order_release);
+	h->published = h->head;
+	if (ep->peer_efd >= 0)
+		shmq__kick(ep, &h->hdr->cons_waiting);
+}
+
+static inline void shmq__rx_publish(struct shmq_ep *ep)
+{
+	struct shmq_half *h = &ep->rx;
+
+	/* Release: pairs with the acquire load of `cons` in shmq__tx_refresh() of the
+	 * peer: our reads of the data happen before it may overwrite it. */
+	atomic_store_explicit(&h->hdr->cons, h->head, memory_order_release);
+	h->published = h->head;
+	if (ep->peer_efd >= 0)
+		shmq__kick(ep, &h->hdr->prod_waiting);
+}
+
+/* Re-read the consumer's index of our tx ring. It may only move forward and
+ * never past what we published. */
+static inline int shmq__tx_refresh(struct shmq_ep *ep)
+{
+	struct shmq_half *h = &ep->tx;
+	/* Acquire: pairs with the release store of `cons` in shmq__rx_publish() of the
+	 * peer: its reads of the freed space are done. */
+	uint64_t c = atomic_load_explicit(&h->hdr->cons, memory_order_acquire);
+
+	if (c - h->peer > h->published - h->peer)
+		return shmq__fail(ep);
+	h->peer = c;
+	return 0;
+}
+
+/* Re-read the producer's index of our rx ring. It may only move forward and
+ * never more than `cap` ahead of what we consumed. */
+static inline int shmq__rx_refresh(struct shmq_ep *ep)
+{
+	struct shmq_half *h = &ep->rx;
+	/* Acquire: pairs with the release store of `prod` in shmq__tx_publish() of the
+	 * peer: the data up to `p` is written. */
+	uint64_t p = atomic_load_explicit(&h->hdr->prod, memory_order_acquire);
+
+	if (p - h->peer > h->cap - (h->peer - h->head))
+		return shmq__fail(ep);
+	if (ep->mode == SHMQ_ABI_MODE_MSG && (p & (SHMQ_REC_ALIGN - 1)))
+		return shmq__fail(ep);
+	h->peer = p;
+	return 0;
+}
+
+/* Nothing to read: end-of-stream if the producer shut down, else -EAGAIN. */
+static inline int shmq__rx_empty(struct shmq_ep *ep)
+{
+	struct shmq_half *h = &ep->rx;
+
+	/* Acquire: pairs with the release store of `prod_closed` in
+	 * shmq_shutdown()/shmq_ep_close() of the peer, which come after its last
+	 * `prod` store; so re-reading `prod` afterwards sees all the data. */
+	if (!atomic_load_explicit(&h->hdr->prod_closed, memory_order_acquire))
+		return -EAGAIN;
+	if (shmq__rx_refresh(ep))
+		return -EPROTO;
+	return h->peer == h->head ? -EPIPE : -EAGAIN;
+}
+
+/* Free bytes in tx, refreshing the peer index only if @need is not there. */
+static inline int shmq__tx_space(struct shmq_ep *ep, uint64_t need, uint64_t *free)
+{
+	struct shmq_half *h = &ep->tx;
+
+	if (ep->broken)
+		return -EPROTO;
+	if (ep->shut)
+		return -EPIPE;
+	*free = h->cap - (h->head - h->peer);
+	if (*free >= need)
+		return 0;
+	if (shmq__tx_refresh(ep))
+		return -EPROTO;
+	if (atomic_load_explicit(&h->hdr->cons_closed, memory_order_relaxed))
+		return -EPIPE;
+	*free = h->cap - (h->head - h->peer);
+	return 0;
+}
+
+/* Ring bytes of a MSG record of @len payload bytes. */
+static inline uint64_t shmq__rec_bytes(uint64_t len)
+{
+	return SHMQ_REC_HDR_SIZE + SHMQ_ALIGN8(len);
+}
+
+/* ---- Message mode records (ring_msg.c; zero copy and readiness too) ---- */
+
+/* Make room for a record of @len payload bytes at `head` (writing a PAD
+ * record to the end of the area if it would not fit contiguously). On
+ * success, returns the record header; `head` points at it. */
+static inline int shmq__msg_reserve(struct shmq_ep *ep, uint64_t len, struct shmq_abi_rec **rec)
+{
+	struct shmq_half *h = &ep->tx;
+	uint64_t pos, tail, need, free;
+	int rc;
+
+	if (len > h->max_rec)
+		return -EMSGSIZE;
+	pos = h->head & h->mask;
+	tail = h->cap - pos;
+	need = shmq__rec_bytes(len) <= tail ? shmq__rec_bytes(len) : tail + shmq__rec_bytes(len);
+	rc = shmq__tx_space(ep, need, &free);
+	if (rc)
+		return rc;
+	if (free < need)
+		return -EAGAIN;
+	if (shmq__rec_bytes(len) > tail) {
+		struct shmq_abi_rec *pad = (struct shmq_abi_rec *)(h->data + pos);
+
+		atomic_store_explicit(&pad->len, (uint32_t)(tail - SHMQ_REC_HDR_SIZE),
+				      memory_order_relaxed);
+		atomic_store_explicit(&pad->kind, SHMQ_REC_PAD, memory_order_relaxed);
+		h->head += tail;
+		pos = 0;
+	}
+	*rec = (struct shmq_abi_rec *)(h->data + pos);
+	return 0;
+}
+
+static inline void shmq__msg_finish(struct shmq_ep *ep, struct shmq_abi_rec *rec, uint64_t len)
+{
+	atomic_store_explicit(&rec->len, (uint32_t)len, memory_order_relaxed);
+	atomic_store_explicit(&rec->kind, SHMQ_REC_DATA, memory_order_relaxed);
+	ep->tx.head += shmq__rec_bytes(len);
+}
+
+/* Find the next DATA record at rx `head`, skipping (and releasing) a PAD.
+ * Returns its ring size and sets *len / *payload; every field is checked
+ * against what the producer published and against our private bounds. */
+static inline int64_t shmq__msg_next(struct shmq_ep *ep, uint64_t *len, const uint8_t **payload)
+{
+	struct shmq_half *h = &ep->rx;
+
+	if (ep->broken)
+		return -EPROTO;
+	/* At most: refresh, PAD, refresh, DATA. A second PAD is invalid. */
+	for (int pads = 0; pads < 2; pads++) {
+		uint64_t avail = h->peer - h->head;
+		uint64_t pos = h->head & h->mask;
+		const struct shmq_abi_rec *rec;
+		uint32_t kind, l;
+
+		if (avail < SHMQ_REC_HDR_SIZE) {
+			if (shmq__rx_refresh(ep))
+				return -EPROTO;
+			avail = h->peer - h->head;
+			if (avail == 0)
+				return shmq__rx_empty(ep);
+			if (avail < SHMQ_REC_HDR_SIZE)
+				return shmq__fail(ep);
+		}
+		rec = (const struct shmq_abi_rec *)(h->data + pos);
+		kind = atomic_load_explicit(&rec->kind, memory_order_relaxed);
+		l = atomic_load_explicit(&rec->len, memory_order_relaxed);
+		if (kind == SHMQ_REC_PAD) {
+			if (pos == 0 || h->cap - pos > avail)
+				return shmq__fail(ep);
+			h->head += h->cap - pos;
+			shmq__rx_publish(ep);
+			continue;
+		}
+		if (kind != SHMQ_REC_DATA || l > h->max_rec ||
+		    shmq__rec_bytes(l) > avail || pos + shmq__rec_bytes(l) > h->cap)
+			return shmq__fail(ep);
+		*len = l;
+		*payload = h->data + pos + SHMQ_REC_HDR_SIZE;
+		return (int64_t)shmq__rec_bytes(l);
+	}
+	return shmq__fail(ep);
+}
+
+/* ---- Byte-stream availability (ring_stream.c; readiness too) ---- */
+
+/* Bytes readable in rx, refreshing if fewer than @want are known. */
+static inline int64_t shmq__stream_avail(struct shmq_ep *ep, uint64_t want)
+{
+	struct shmq_half *h = &ep->rx;
+	uint64_t avail;
+
+	if (ep->broken)
+		return -EPROTO;
+	avail = h->peer - h->head;
+	if (avail >= want && avail > 0)
+		return (int64_t)avail;
+	if (shmq__rx_refresh(ep))
+		return -EPROTO;
+	avail = h->peer - h->head;
+	if (avail == 0) {
+		int rc = shmq__rx_empty(ep);
+
+		return rc == -EPIPE ? 0 : rc;
+	}
+	return (int64_t)avail;
+}
 
 #endif /* SHMQ_PRIVATE_H */

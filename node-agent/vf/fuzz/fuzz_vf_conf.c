@@ -1,12 +1,28 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer: the "vf" configuration parser (sriov-cni keys). */
 #include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "hlvf.h"
+#include "vf_private.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* What hlnl_vf_set() refuses with -EINVAL (hlnl.h). */
+static bool nl_refuses(const struct hlnl_vf *v)
+{
+	if (!v->has || (v->has & ~HLNL_VF_ALL))
+		return true;
+	if ((v->has & HLNL_VF_VLAN) &&
+	    (v->vlan > 4095 || v->qos > 7 ||
+	     (v->proto != ETH_P_8021Q && v->proto != ETH_P_8021AD)))
+		return true;
+	if ((v->has & HLNL_VF_LINK_STATE) && v->link_state > IFLA_VF_LINK_STATE_DISABLE)
+		return true;
+	return (v->has & HLNL_VF_RATE) && v->max_tx_rate && v->min_tx_rate > v->max_tx_rate;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -14,12 +30,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[128];
 	int rc = hl_vf_conf_parse((const char *)data, size, &c, err, sizeof(err));
 
-	/* what the parser accepts must be something the PF message builder accepts */
-	if (rc == 0 && (c.pf.has_vlan || c.pf.has_mac || c.pf.has_spoofchk || c.pf.has_trust ||
-			c.pf.has_link_state || c.pf.has_min_tx_rate || c.pf.has_max_tx_rate)) {
-		char buf[1024];
+	/* what the parser accepts must be something the PF request accepts */
+	if (rc == 0 && hl_vfi_pf_any(&c.pf)) {
+		struct hlnl_vf v;
 
-		if (hl_vf_pf_settings_msg(buf, sizeof(buf), 1, 1, 0, &c.pf) <= 0)
+		if (hl_vfi_pf_validate(&c.pf))
+			abort();
+		hl_vfi_pf_to_nl(&c.pf, 0, &v);
+		if (nl_refuses(&v))
 			abort();
 	}
 	if (rc != 0 && rc != -EINVAL)

@@ -8,18 +8,18 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-struct fctl {
-	const struct fctl_backend_ops *ops;
-	struct fctl_opts o;
+struct fpgactl {
+	const struct fpgactl_backend_ops *ops;
+	struct fpgactl_opts o;
 	/* software backend: a completion ring and an eventfd */
-	struct fctl_cpl *cq;
+	struct fpgactl_cpl *cq;
 	uint32_t mask, head, tail;   /* free-running; one thread only */
 	int efd;
 };
 
-struct fctl *fctl_open(const struct fctl_backend_ops *ops, const struct fctl_opts *o)
+struct fpgactl *fpgactl_open(const struct fpgactl_backend_ops *ops, const struct fpgactl_opts *o)
 {
-	struct fctl *f;
+	struct fpgactl *f;
 	int rc;
 
 	if (!ops || !o) {
@@ -43,7 +43,7 @@ struct fctl *fctl_open(const struct fctl_backend_ops *ops, const struct fctl_opt
 	return f;
 }
 
-void fctl_close(struct fctl *f)
+void fpgactl_close(struct fpgactl *f)
 {
 	if (!f)
 		return;
@@ -51,29 +51,29 @@ void fctl_close(struct fctl *f)
 	free(f);
 }
 
-int fctl_submit(struct fctl *f, const struct fctl_cmd *cmds, unsigned n)
+int fpgactl_submit(struct fpgactl *f, const struct fpgactl_cmd *cmds, unsigned n)
 {
 	return f->ops->submit(f, cmds, n);
 }
 
-int fctl_poll(struct fctl *f, struct fctl_cpl *cpls, unsigned max)
+int fpgactl_poll(struct fpgactl *f, struct fpgactl_cpl *cpls, unsigned max)
 {
 	return f->ops->poll(f, cpls, max);
 }
 
-int fctl_fd(const struct fctl *f)
+int fpgactl_fd(const struct fpgactl *f)
 {
 	return f->ops->fd(f);
 }
 
-const char *fctl_name(const struct fctl *f)
+const char *fpgactl_name(const struct fpgactl *f)
 {
 	return f->ops->name;
 }
 
 /* ---- software backend ------------------------------------------------------ */
 
-static int sw_open(struct fctl *f, const struct fctl_opts *o)
+static int sw_open(struct fpgactl *f, const struct fpgactl_opts *o)
 {
 	unsigned depth = o->queue_depth ? o->queue_depth : 1024;
 
@@ -93,23 +93,23 @@ static int sw_open(struct fctl *f, const struct fctl_opts *o)
 	return 0;
 }
 
-static void sw_close(struct fctl *f)
+static void sw_close(struct fpgactl *f)
 {
 	close(f->efd);
 	free(f->cq);
 }
 
 /* Serves the batch at once; one doorbell (eventfd write) per batch. */
-static int sw_submit(struct fctl *f, const struct fctl_cmd *cmds, unsigned n)
+static int sw_submit(struct fpgactl *f, const struct fpgactl_cmd *cmds, unsigned n)
 {
 	unsigned done = 0;
 	uint64_t one = 1;
 
 	while (done < n && f->tail - f->head <= f->mask) {
-		struct fctl_cpl *c = &f->cq[f->tail & f->mask];
+		struct fpgactl_cpl *c = &f->cq[f->tail & f->mask];
 
-		*c = (struct fctl_cpl){ .cookie = cmds[done].cookie };
-		if (cmds[done].op > FCTL_OP_CLOSE)
+		*c = (struct fpgactl_cpl){ .cookie = cmds[done].cookie };
+		if (cmds[done].op > FPGACTL_OP_CLOSE)
 			c->status = -EOPNOTSUPP;
 		else
 			f->o.handler(f->o.handler_arg, &cmds[done], c);
@@ -125,7 +125,7 @@ static int sw_submit(struct fctl *f, const struct fctl_cmd *cmds, unsigned n)
 	return (int)done;
 }
 
-static int sw_poll(struct fctl *f, struct fctl_cpl *cpls, unsigned max)
+static int sw_poll(struct fpgactl *f, struct fpgactl_cpl *cpls, unsigned max)
 {
 	unsigned n = 0;
 	uint64_t v;
@@ -138,12 +138,12 @@ static int sw_poll(struct fctl *f, struct fctl_cpl *cpls, unsigned max)
 	return (int)n;
 }
 
-static int sw_fd(const struct fctl *f)
+static int sw_fd(const struct fpgactl *f)
 {
 	return f->efd;
 }
 
-const struct fctl_backend_ops fctl_sw_backend = {
+const struct fpgactl_backend_ops fpgactl_sw_backend = {
 	.name = "software",
 	.open = sw_open,
 	.close = sw_close,

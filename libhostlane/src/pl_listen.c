@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * listen() and accept(). A listener listens in the kernel and registers
+ * its port with the endpoint; its fd number becomes an epoll fd holding the
+ * kernel listener, the control channel, the accept-queue eventfd and the
+ * doorbell of direct connections, so the application's poll/epoll on it
+ * fires for either kind of incoming connection. Hostlane connections wait
+ * in the listener's accept queue until accept() takes them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+
+#include "hl_codec.h"
+#include "pl_private.h"
+#include "shmq.h"
+
+#define MAX_ACCEPT_QUEUE 4096u
+
+/* Turns the fd number into an epoll fd holding the kernel listener (moved
+ * to a private fd), the control channel and the accept-queue eventfd. */
+static int listener_swap(int fd, struct pl_sock *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, eq = ev, ec = ev, eb = ev;
+	int l = -1, fdflags = pl_real.fcntl(fd, F_GETFD), bell = pl_direct_bell_fd();
+
+	s->kfd = pl_fd_dup_hidden(fd);
+	s->lefd = pl_fd_hide(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+	l = pl_real.epoll_create1(EPOLL_CLOEXEC);
+	if (s->kfd < 0 || s->lefd < 0 || l < 0)
+		goto fail;
+	/* The kernel listener is only ever used non-blocking from here on. */
+	pl_real.fcntl(s->kfd, F_SETFL, pl_real.fcntl(s->kfd, F_GETFL) | O_NONBLOCK);
+	ev.data.u32 = LISTEN_EV_KERNEL;
+	eq.data.u32 = LISTEN_EV_QUEUE;
+	ec.data.u32 = LISTEN_EV_CTL;
+	if (pl_real.epoll_ctl(l, EPOLL_CTL_ADD, s->kfd, &ev) ||
+	    pl_real.epoll_ctl(l, EPOLL_CTL_ADD, s->lefd, &eq) ||
+	    pl_real.epoll_ctl(l, EPOLL_CTL_ADD, pl_ctl_fd(s->ctl), &ec))
+		goto fail;
+	/* Direct connections ring the doorbell of the process that owns
+	 * the control channel (not of a child sharing it). */
+	eb.data.u32 = LISTEN_EV_PEER;
+	s->published = bell >= 0 && pl_ctl_own(s->ctl) &&
+		       pl_real.epoll_ctl(l, EPOLL_CTL_ADD, bell, &eb) == 0;
+	if (pl_real.dup3(l, fd, fdflags & FD_CLOEXEC ? O_CLOEXEC : 0) < 0)
+		goto fail;
+	s->lep = pl_fd_hide(l);  /* the set itself, whatever the app does with fd */
+	return 0;
+fail:
+	pl_close_quiet(l);
+	pl_close_quiet(s->kfd);
+	pl_close_quiet(s->lefd);
+	s->kfd = s->lefd = -1;
+	return -1;
+}
+
+PL_EXPORT int listen(int fd, int backlog)
+{
+	struct pl_sock *s = pl_sock_lookup(fd);
+	struct hl_proto_msg req, rep;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct hl_proto_addr a;
+	int fds[HL_PROTO_MAX_FDS];
+	uint16_t port;
+
+	if (!s || s->kind == PL_CONN)
+		return pl_real.listen(fd, backlog);
+	if (s->kind == PL_LISTEN) {
+		s->backlog = backlog;
+		return pl_real.listen(s->kfd, backlog);
+	}
+	pl_sock_pending_touch(s, fd);
+	if (pl_real.listen(fd, backlog) < 0)
+		return -1;
+	/* Listening on loopback only: not reachable from other pods. */
+	if (pl_real.getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
+	    pl_addr_from_sa((struct sockaddr *)&ss, sl, &a, &port) ||
+	    (a.family == 4 && a.addr[0] == 127) ||
+	    (a.family == 6 && pl_addr_local_only(&a) && a.addr[15] == 1)) {
+		pl_sock_untrack(fd, s);
+		return 0;
+	}
+	s->ctl = pl_ctl_get();
+	hl_proto_init(&req, HL_POD_OP_LISTEN, 0);
+	req.u.listen.port = port;
+	if (!s->ctl || pl_ctl_call(s->ctl, &req, &rep, fds) || listener_swap(fd, s)) {
+		pl_sock_untrack(fd, s);  /* a kernel-only listener then */		return 0;
+	}
+	s->port = port;
+	s->backlog = backlog;
+	s->shref = pl_shref_alloc();
+	/* Published, or the doorbell goes (nobody here would reset it). */
+	if (s->published && !(s->published = pl_direct_publish(port, true)))
+		pl_real.epoll_ctl(s->lep, EPOLL_CTL_DEL, pl_direct_bell_fd(), NULL);
+	s->local = ss;
+	s->local_len = sl;
+	atomic_store(&s->lwoken, 1);
+	s->kind = PL_LISTEN;
+	pl_sock_add_listener(s);
+	return 0;
+}
+
+/* The listener whose accept() is draining the control channel. */
+static __thread struct pl_sock *accepting;
+
+int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, int *fds,
+			   struct pl_region *g)
+{
+	struct pl_pending *p;
+	struct pl_sock *s;
+	uint64_t one = 1;
+
+	s = pl_sock_listener_lock(conn->local_port);
+	if (!s)
+		return -1;
+	if (s->q_len >= MAX_ACCEPT_QUEUE || !(p = calloc(1, sizeof(*p)))) {
+		pthread_mutex_unlock(&s->lock);
+		return -1;
+	}
+	p->ctl = c;
+	p->c = *conn;
+	p->g = g;
+	memcpy(p->fds, fds, sizeof(p->fds));
+	if (s->q_tail)
+		s->q_tail->next = p;
+	else
+		s->q_head = p;
+	s->q_tail = p;
+	s->q_len++;
+	/* The thread draining inside accept() on this listener pops it at
+	 * once: no need to make the listener fd readable for that. */
+	if (!s->lefd_set && accepting != s) {
+		s->lefd_set = true;
+		if (pl_real.write(s->lefd, &one, sizeof(one)) < 0) {
+			/* the counter is already non-zero: nothing lost */
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static struct pl_pending *queue_pop(struct pl_sock *s)
+{
+	struct pl_pending *p;
+	uint64_t v, one = 1;
+
+	pthread_mutex_lock(&s->lock);
+	p = s->q_head;
+	if (p) {
+		s->q_head = p->next;
+		if (!s->q_head)
+			s->q_tail = NULL;
+		s->q_len--;
+	}
+	/* The listener fd is readable (lefd non-zero) exactly while the
+	 * queue is not empty. */
+	if (!s->q_head && s->lefd_set) {
+		s->lefd_set = false;
+		if (pl_real.read(s->lefd, &v, sizeof(v)) < 0) {
+			/* already zero */
+		}
+	} else if (s->q_head && !s->lefd_set) {
+		s->lefd_set = true;
+		if (pl_real.write(s->lefd, &one, sizeof(one)) < 0) {
+			/* already non-zero */
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return p;
+}
+
+static int accept_hostlane(struct pl_sock *l, struct pl_pending *p, struct sockaddr *addr,
+			   socklen_t *alen, int flags)
+{
+	struct pl_sock *s = pl_sock_new(PL_PENDING, l->family);
+	struct hl_proto_conn c = p->c;
+	struct hl_proto_addr me;
+	int fd;
+
+	if (!s) {
+		pl_pending_free(p);
+		return pl_fail(ENOMEM);
+	}
+	fd = pl_sock_conn_setup(s, p->ctl, &p->c, p->fds, p->g, -1, flags & SOCK_CLOEXEC);
+	free(p);
+	if (fd < 0) {
+		s->local_refs = 1;
+		pl_sock_free(s);
+		return pl_fail(-fd);
+	}
+	atomic_store(&s->nonblock, !!(flags & SOCK_NONBLOCK));
+	/* An accepted socket inherits the listener's options, timeouts too. */
+	atomic_store(&s->rcvtimeo_us, atomic_load(&l->rcvtimeo_us));
+	atomic_store(&s->sndtimeo_us, atomic_load(&l->sndtimeo_us));
+	s->peer_len = pl_addr_to_sa(&c.peer, c.peer_port, l->family, &s->peer);
+	if (pl_ctl_pod_addr(l->ctl, c.peer.family, &me))
+		me = c.peer;
+	s->local_len = pl_addr_to_sa(&me, l->port, l->family, &s->local);
+	pl_sock_stats_describe(s);
+	pl_sock_track(fd, s);
+	pl_addr_copy_out(&s->peer, s->peer_len, addr, alen);
+	return fd;
+}
+
+/* Takes what was announced to our ports: this thread pops it from the
+ * queue itself, so the listener fd need not turn readable for it. */
+static void accept_serve(struct pl_sock *s)
+{
+	if (!s->published)
+		return;
+	accepting = s;
+	pl_direct_serve();  /* shared memory only: no system call */
+	accepting = NULL;
+}
+
+/* While accept() spins, the kernel listener and the control channel are
+ * looked at this often (a system call each); announcements of direct
+ * connections, in shared memory, at every turn. */
+#define ACCEPT_KERNEL_LOOK_NS 10000
+
+PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
+{
+	struct pl_sock *s = pl_sock_lookup(fd);
+	int64_t spin_end = 0, end = 0, look = 0;
+	bool first = true;
+
+	if (!s || s->kind != PL_LISTEN)
+		return pl_real.accept4(fd, addr, alen, flags);
+	for (;;) {
+		struct pl_pending *p;
+		struct epoll_event ev[4];
+		bool kernel = false, ctl = false, peer = false;
+		int n, timeout = 0;
+
+		accept_serve(s);
+		p = queue_pop(s);
+		if (p)
+			return accept_hostlane(s, p, addr, alen, flags);
+		/* The fd is the epoll set of the kernel listener, the accept
+		 * queue and the control channel: ask it what is ready rather
+		 * than try them (a failing kernel accept allocates a socket). */
+		if (!atomic_load(&s->nonblock)) {
+			int64_t now = pl_now_ns();
+
+			/* Spin first: an accept event that finds us polling
+			 * costs the monitor no wake-up. */
+			if (!spin_end) {
+				spin_end = now + (int64_t)pl_spin_ns();
+				look = now + ACCEPT_KERNEL_LOOK_NS;
+			}
+			if (now < spin_end && now < look)
+				continue;
+			look = now + ACCEPT_KERNEL_LOOK_NS;
+			if (!first) {
+				int ms = pl_timeo_ms(atomic_load(&s->rcvtimeo_us), &end);
+
+				if (!ms)
+					return pl_fail(EAGAIN);  /* SO_RCVTIMEO ran out */
+				timeout = now < spin_end ? 0 : ms;
+			}
+		}
+		if (timeout) {
+			/* Connectors ring the doorbell from here on; what they
+			 * announced before is taken now. */
+			pl_direct_wait_begin();
+			if ((p = queue_pop(s))) {
+				pl_direct_wait_end();
+				return accept_hostlane(s, p, addr, alen, flags);
+			}
+		}
+		n = pl_real.epoll_wait(fd, ev, 4, timeout);
+		if (timeout)
+			pl_direct_wait_end();
+		/* A signal handler ran: the kernel's accept returns EINTR too
+		 * (it restarts only with SA_RESTART, which we cannot see;
+		 * callers loop on EINTR). */
+		if (n < 0)
+			return -1;
+		for (int i = 0; i < n; i++) {
+			kernel |= ev[i].data.u32 == LISTEN_EV_KERNEL;
+			ctl |= ev[i].data.u32 == LISTEN_EV_CTL;
+			peer |= ev[i].data.u32 == LISTEN_EV_PEER;
+		}
+		first = false;
+		if (peer) {
+			/* Reset first, then look: an announcement after the
+			 * look rings again. */
+			pl_direct_bell_clear();
+			accept_serve(s);
+			if (s->q_head)
+				continue;
+		}
+		if (ctl) {
+			accepting = s;
+			pl_ctl_drain(s->ctl);
+			accepting = NULL;
+			if (s->q_head)
+				continue;
+		}
+		if (kernel) {
+			int k = pl_real.accept4(s->kfd, addr, alen, flags);
+
+			if (k >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+				return k;
+		}
+		if (n <= 0 && timeout == 0 && atomic_load(&s->nonblock))
+			return pl_fail(EAGAIN);
+	}
+}
+
+PL_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
+{
+	return accept4(fd, addr, alen, 0);
+}
