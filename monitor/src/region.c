@@ -24,6 +24,11 @@ void mon_region_release(struct hl_monitor *n, struct mon_region *g)
 	}
 	hl_quota_release(&n->pool, g->bytes);
 	LIST_DEL(n->regions, g);
+	/* Its charge ends here, so must its memory, from every mapping: a
+	 * client that freed it but kept it mapped (or a child it gave it to)
+	 * would hold pages nobody pays for. One that touches it afterwards
+	 * faults fresh pages in, charged to its own cgroup by the kernel. */
+	shmq_region_discard(g->r);
 	shmq_region_close(g->r);
 	free(g);
 }
@@ -114,7 +119,8 @@ struct mon_region *mon_slot_find(struct hl_monitor *n, const struct mon_client *
 	for (struct mon_region *g = n->regions; g; g = g->next) {
 		uint64_t all = (UINT64_C(1) << g->n_slots) - 1, busy;
 
-		if (!g->n_slots || g->direct || g->holder[0] != c || g->holder[1] != l)
+		if (!g->n_slots || g->direct || g->holder[0] != c || g->holder[1] != l ||
+		    shmq_region_faulted(g->r))
 			continue;
 		busy = slots_busy(g);
 		if (busy != all) {

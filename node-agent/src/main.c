@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "shmq.h"
 #include "hlk8s.h"
 
 /* HugePages_Total x Hugepagesize: the default pool is every reserved page. */
@@ -148,6 +149,32 @@ static void stop_k8s(struct agent *a)
 	a->k8s_stop_fd = -1;
 }
 
+/*
+ * The monitor reads and writes memory pods share (rings, control blocks):
+ * a pod that punches a hole in it makes the monitor's next access fault a
+ * page in from the agent's own hugetlb allowance, which a pod can fill
+ * first: SIGBUS. A fault in a region is contained (the page replaced, the
+ * region marked broken: shmq_fault_contain); any other is a bug and kills
+ * as before.
+ */
+static void on_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+	(void)ctx;
+	if (shmq_fault_contain(si->si_addr) > 0)
+		return;
+	signal(sig, SIG_DFL);  /* the access faults again, and kills */
+}
+
+static int setup_sigbus(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	return sigaction(SIGBUS, &sa, NULL) < 0 ? -errno : 0;
+}
+
 static int setup_signals(struct agent *a)
 {
 	sigset_t set;
@@ -157,6 +184,8 @@ static int setup_signals(struct agent *a)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGPIPE);
+	if (setup_sigbus() < 0)
+		return -errno;
 	/* Blocked before any thread starts, so every thread inherits the mask. */
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
 		return -EINVAL;
