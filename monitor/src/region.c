@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 void mon_region_release(struct hl_monitor *n, struct mon_region *g)
 {
@@ -69,9 +70,44 @@ static uint64_t slots_busy(struct mon_region *g)
 	return g->used[0] | g->used[1];
 }
 
+/*
+ * The charge of @g follows the holder left: a pod pays for a region while a
+ * process of it holds it. The connecting pod pays first; if its process
+ * went and the listener's holds on (connections it has not closed), the
+ * listener's pod pays from then on, so no pod's behaviour can keep another
+ * pod's quota taken. If the listener's pod cannot take it (quota or
+ * limits), the region ends now: its memory is punched and whatever the
+ * listener still had in it (connections to a process that is gone) breaks.
+ * Return: false if @g was released.
+ */
+static bool charge_follows(struct hl_monitor *n, struct mon_region *g)
+{
+	struct mon_client *s = g->holder[0] ? g->holder[0] : g->holder[1];
+	struct hl_mon_pod *to = s->ep, *from = g->charged;
+
+	if (from == to)
+		return true;
+	if (to->n_regions >= n->o.limits.regions || to->n_fds >= n->o.limits.fds ||
+	    hl_quota_charge(&to->quota, g->bytes)) {
+		mon_log(n, LOG_INFO, "endpoint %s: region %u ends: its connector is gone and the pod "
+			"cannot take its charge", to->key, g->id);
+		mon_region_release(n, g);
+		return false;
+	}
+	if (from) {
+		hl_quota_release(&from->quota, g->bytes);
+		from->n_regions--;
+		from->n_fds--;
+	}
+	g->charged = to;
+	to->n_regions++;
+	to->n_fds++;
+	return true;
+}
+
 /* Drops @c's hold on @g (one hold; a self-connection holds twice), with
  * the slots it held. A slot region goes as soon as the remaining holder has
- * no slot in it left. */
+ * no slot in it left; otherwise its charge follows the remaining holder. */
 void mon_region_unhold(struct hl_monitor *n, struct mon_region *g, struct mon_client *c)
 {
 	int side = g->holder[0] == c ? 0 : g->holder[1] == c ? 1 : -1;
@@ -83,6 +119,8 @@ void mon_region_unhold(struct hl_monitor *n, struct mon_region *g, struct mon_cl
 	if ((!g->holder[0] && !g->holder[1]) ||
 	    (side >= 0 && g->n_slots && g->holder[!side] != c && !slots_busy(g)))
 		mon_region_release(n, g);
+	else if (side >= 0)
+		charge_follows(n, g);
 }
 
 /* Releases slot regions that lost a holder and whose other holder closed
