@@ -130,7 +130,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	struct mon_region *g;
 	uint32_t pair = 0;
 	int rc = 0, evfds[HL_PROTO_MAX_FDS];
-	unsigned nfds;
+	unsigned nfds, in = 0, out = 0;
 
 	hl_proto_addr_format(&q->addr, ip, sizeof(ip));
 	if (slot && c->version < 2) {
@@ -143,6 +143,15 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	}
 	if (!l) {
 		mon_set_error(rep, -ECONNREFUSED, "nothing listens on %s:%u over hostlane", ip, q->port);
+		return 0;
+	}
+	/* A pod's own netfilter rules decide over its connections: with rules
+	 * on the way in (the listener's) or out (the connector's), the kernel
+	 * carries the connection and applies them. */
+	if (mon_nf_hooks(dst->nf, &in) || (in & MON_NF_IN) || mon_nf_hooks(c->ep->nf, &out) ||
+	    (out & MON_NF_OUT)) {
+		mon_set_error(rep, -EHOSTUNREACH, "%s has netfilter rules: the kernel carries this connection",
+			      (in & MON_NF_IN) || !(out & MON_NF_OUT) ? dst->key : c->ep->key);
 		return 0;
 	}
 	/* Backpressure: a listener that does not read its events gets no

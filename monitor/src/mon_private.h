@@ -84,8 +84,11 @@ struct mon_listener {
 	struct mon_client *c;
 };
 
+struct mon_nf;
+
 struct hl_mon_pod {
 	struct hl_mon_pod *next, *prev;
+	struct mon_nf *nf;             /* its netns's nftables, or NULL */
 	struct hl_monitor *node;
 	char key[HL_PROTO_KEY_MAX];
 	struct hl_proto_addr ips[HL_PROTO_MAX_IPS];
@@ -198,6 +201,41 @@ int mon_region_new(struct hl_mon_pod *ep, uint64_t bytes, struct mon_region **ou
 int mon_region_layout(struct mon_region *g, uint32_t n_pairs, uint32_t cap, enum shmq_mode mode);
 void mon_direct_setup(struct mon_region *g, const struct mon_client *c,
 		  const struct mon_client *l, uint32_t pair);
+
+/* ---- netfilter.c ---- */
+
+/* Hooks a pod's rules may sit on. */
+#define MON_NF_IN  1u   /* prerouting, input, netdev ingress */
+#define MON_NF_OUT 2u   /* output, postrouting */
+#define MON_NF_BASES 64u
+
+struct nlmsghdr;
+
+/* What a chain and rule dump said: the base chains at those hooks and
+ * which hooks filter (a rule in such a chain, or a policy other than
+ * accept). */
+struct mon_nf_base {
+	uint8_t family;
+	unsigned bit;
+	char table[256], chain[256];
+};
+struct mon_nf_scan {
+	struct mon_nf_base base[MON_NF_BASES];
+	unsigned n;
+	unsigned hooks;
+};
+/* One NFT_MSG_NEWCHAIN / NEWRULE message of a dump (the pod's data: every
+ * attribute checked). 0 or -EINVAL (too short). */
+int mon_nf_scan_chain(struct mon_nf_scan *s, const struct nlmsghdr *nlh);
+int mon_nf_scan_rule(struct mon_nf_scan *s, const struct nlmsghdr *nlh);
+
+/* A NETLINK_NETFILTER socket in the calling thread's netns, or NULL. */
+struct mon_nf *mon_nf_open(void);
+void mon_nf_close(struct mon_nf *nf);
+/* Which hooks of that netns filter (MON_NF_*), re-read at most once a
+ * second and only when the rule set changed. @nf NULL: none. 0 or -errno
+ * (then the caller treats the pod as filtering). */
+int mon_nf_hooks(struct mon_nf *nf, unsigned *hooks);
 
 /* ---- stats.c ---- */
 

@@ -94,8 +94,9 @@ static int bind_here(void)
 	return fd;
 }
 
-/* Returns the listening socket bound in netns @target, or -errno. */
-static int bind_in_netns(int target)
+/* Returns the listening socket bound in netns @target, or -errno; *@nf
+ * gets a netfilter socket of that netns (NULL if it has none). */
+static int bind_in_netns(int target, struct mon_nf **nf)
 {
 	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	int fd, same;
@@ -112,6 +113,7 @@ static int bind_in_netns(int target)
 		goto out;
 	}
 	fd = bind_here();
+	*nf = fd >= 0 ? mon_nf_open() : NULL;
 	if (setns(self, CLONE_NEWNET) < 0)
 		abort();  /* never serve on from a pod's netns */
 out:
@@ -158,12 +160,13 @@ struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key, int
 		if (mon_pod_by_addr(n, &ep->ips[i]))
 			rc = -EEXIST;
 	if (!rc)
-		rc = ep->fd = bind_in_netns(netns_fd);
+		rc = ep->fd = bind_in_netns(netns_fd, &ep->nf);
 	if (rc >= 0)
 		rc = hl_loop_add(n->o.loop, ep->fd, EPOLLIN, mon_accept_cb, ep);
 	if (rc < 0) {
 		if (ep->fd >= 0)
 			close(ep->fd);
+		mon_nf_close(ep->nf);
 		free(ep);
 		errno = -rc;
 		return NULL;
@@ -195,6 +198,7 @@ void hl_mon_pod_del(struct hl_mon_pod *ep)
 		hl_timer_cancel(n->o.loop, ep->resume);
 	hl_loop_del(n->o.loop, ep->fd);
 	close(ep->fd);
+	mon_nf_close(ep->nf);
 	LIST_DEL(n->eps, ep);
 	mon_log(n, LOG_INFO, "endpoint %s: destroyed", ep->key);
 	free(ep);
