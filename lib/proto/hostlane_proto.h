@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define HL_PROTO_MAGIC    UINT32_C(0x314e4c48)  /* "HLN1" little-endian */
-#define HL_PROTO_VERSION  3u  /* newest; endpoints also speak the older ones */
+#define HL_PROTO_VERSION  4u  /* newest; endpoints also speak the older ones */
 #define HL_PROTO_VERSION_MIN 1u
 #define HL_PROTO_MSG_SIZE 512u
 #define HL_PROTO_ENDPOINT "hostlane"            /* abstract name, no leading NUL */
@@ -72,7 +72,12 @@ struct hl_proto_hello_req {
 
 /* hl_proto_hello_rep.flags */
 #define HL_HELLO_F_STATS 0x1u  /* v2: the reply carries the stats memfd */
-#define HL_HELLO_F_BELL  0x2u  /* v3: and then the process's doorbell eventfd */
+#define HL_HELLO_F_BELL  0x2u  /* v3: and then the process's doorbell (v4: its
+				* end of a datagram socketpair) */
+#define HL_HELLO_F_LIFE  0x4u  /* v4: and then the write end of the process's
+				* liveness pipe: keep it open (not close-on-exec)
+				* for as long as the process lives; peers see it
+				* gone when it closes */
 
 struct hl_proto_hello_rep {
 	uint16_t version;          /* chosen */
@@ -106,10 +111,17 @@ struct hl_proto_region_free_req {
 	uint32_t reserved;
 };
 
+/* LISTEN / UNLISTEN. v4: the address the listener is bound to; a wildcard
+ * (all zeroes, family 4 or 6) is reached at every address of the pod (a v6
+ * one at v4 addresses too, unless HL_LISTEN_F_V6ONLY), another only at
+ * that address. v1-v3 clients send family 0 (taken as a wildcard). */
 struct hl_proto_listen_req {
 	uint16_t port;
-	uint16_t reserved[3];
+	uint16_t flags;            /* v4: HL_LISTEN_F_* */
+	uint32_t reserved;
+	struct hl_proto_addr addr; /* v4 */
 };
+#define HL_LISTEN_F_V6ONLY 0x1u
 
 struct hl_proto_connect_req {
 	struct hl_proto_addr addr;
@@ -157,6 +169,8 @@ struct hl_proto_conn {
 	uint64_t size;
 	uint32_t flags;            /* HL_CONN_F_* (v1: zero) */
 	uint32_t slots;            /* with HL_CONN_F_REGION: ring pairs; else 0 */
+	struct hl_proto_addr local;/* v4: the listener's address the connector
+				    * asked for (v1-v3: zero) */
 };
 
 #define HL_CONN_F_SLOT   0x1u
@@ -206,7 +220,10 @@ _Static_assert(sizeof(struct hl_proto_addr) == 20, "addr size");
 _Static_assert(sizeof(struct hl_proto_hello_rep) <= HL_PROTO_BODY_SIZE, "hello reply fits");
 _Static_assert(offsetof(struct hl_proto_hello_rep, pod_key) == 24, "hello pod_key");
 _Static_assert(sizeof(struct hl_proto_region_req) == 24, "region req");
-_Static_assert(sizeof(struct hl_proto_conn) == 56, "conn body");
+_Static_assert(sizeof(struct hl_proto_listen_req) == 28, "listen req");
+_Static_assert(offsetof(struct hl_proto_listen_req, addr) == 8, "listen addr");
+_Static_assert(sizeof(struct hl_proto_conn) == 80, "conn body");
+_Static_assert(offsetof(struct hl_proto_conn, local) == 56, "conn local");
 _Static_assert(sizeof(struct hl_proto_connect_req) == 32, "connect body");
 _Static_assert(offsetof(struct hl_proto_conn, peer) == 16, "conn peer");
 _Static_assert(sizeof(struct hl_proto_msg) == HL_PROTO_MSG_SIZE, "message size");
