@@ -230,6 +230,44 @@ void mon_client_free(struct mon_client *c)
 	free(c);
 }
 
+/*
+ * What a HELLO reply carries: the stats region (v2); v4: the process's
+ * doorbell, its end of a datagram socketpair whose other end we keep and
+ * hand to its direct connectors (each may write it, none can read it or
+ * change its flags), and the write end of its liveness pipe, which it
+ * keeps from then on (ours is closed: its liveness no longer depends on
+ * the agent). Returns the number of fds put in @fds; @cl gets the ones to
+ * close once the reply is sent.
+ */
+static unsigned hello_fds(struct mon_client *c, struct hl_proto_msg *rep, int *fds, int *cl)
+{
+	struct hl_mon_pod *ep = c->ep;
+	unsigned n = 0;
+	int sv[2];
+
+	if (c->version >= 2 && !c->stats && (fds[n] = cl[n] = mon_stats_new(c)) >= 0) {
+		rep->u.hello_rep.flags |= HL_HELLO_F_STATS;
+		n++;
+	}
+	if (c->version >= 4 && c->bell < 0 && ep->n_fds < ep->node->o.limits.fds &&
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0) {
+		rep->u.hello_rep.flags |= HL_HELLO_F_BELL;
+		fds[n] = cl[n] = sv[0];
+		n++;
+		c->bell = sv[1];
+		c->direct = true;
+		ep->n_fds++;
+	}
+	if (c->version >= 4 && c->life_wr >= 0) {
+		rep->u.hello_rep.flags |= HL_HELLO_F_LIFE;
+		fds[n] = cl[n] = c->life_wr;
+		n++;
+		c->life_wr = -1;
+		ep->n_fds--;
+	}
+	return n;
+}
+
 /* Serves one valid request. Returns false if the client must be dropped. */
 static bool serve(struct mon_client *c, const struct hl_proto_msg *req)
 {
@@ -247,19 +285,8 @@ static bool serve(struct mon_client *c, const struct hl_proto_msg *req)
 		switch (req->hdr.op) {
 		case HL_POD_OP_HELLO:
 			mon_hello(c, req, &rep);
-			if (!rep.hdr.status && c->version >= 2 && !c->stats &&
-			    (fds[0] = efd_close[0] = mon_stats_new(c)) >= 0) {
-				rep.u.hello_rep.flags |= HL_HELLO_F_STATS;
-				nfds = 1;
-			}
-			if (!rep.hdr.status && c->version >= 3 && c->bell < 0 &&
-			    c->ep->n_fds < c->ep->node->o.limits.fds &&
-			    (c->bell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) >= 0) {
-				rep.u.hello_rep.flags |= HL_HELLO_F_BELL;
-				fds[nfds++] = c->bell;
-				c->direct = true;
-				c->ep->n_fds++;
-			}
+			if (!rep.hdr.status)
+				nfds = hello_fds(c, &rep, fds, efd_close);
 			break;
 		case HL_POD_OP_REGION_ALLOC:
 			fds[0] = mon_region_alloc(c, req, &rep);

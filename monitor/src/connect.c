@@ -133,6 +133,11 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	unsigned nfds, in = 0, out = 0;
 
 	hl_proto_addr_format(&q->addr, ip, sizeof(ip));
+	/* Reached only at the address it is bound to, as in the kernel: a
+	 * port bound to an address inside the pod (or loopback) is not at
+	 * the pod's IP. */
+	if (l && !mon_listener_reaches(l, &q->addr))
+		l = NULL;
 	if (slot && c->version < 2) {
 		mon_set_error(rep, -EINVAL, "slot connections need protocol version 2");
 		return 0;
@@ -200,6 +205,8 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	ev.u.conn.local_port = q->port;
 	ev.u.conn.peer_port = q->local_port;
 	ev.u.conn.peer = peer_addr(c->ep, q->addr.family);
+	if (l->c->version >= 4)
+		ev.u.conn.local = q->addr;
 	ev.u.conn.size = g->bytes;
 	ev.u.conn.flags = slot ? HL_CONN_F_SLOT | (fresh ? HL_CONN_F_REGION : 0) : 0;
 	ev.u.conn.flags |= g->direct ? HL_CONN_F_DIRECT : 0;
@@ -221,6 +228,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 		g->used[1] |= UINT64_C(1) << pair;
 	}
 	rep->u.conn = ev.u.conn;
+	memset(&rep->u.conn.local, 0, sizeof(rep->u.conn.local));
 	rep->u.conn.side = 0;
 	rep->u.conn.local_port = 0;
 	rep->u.conn.peer_port = q->port;

@@ -50,6 +50,7 @@ struct mon_region {
 	 * connection after the first itself; the monitor never hands out a
 	 * slot of it again and reads the rings to see which are in use. */
 	bool direct;
+	struct hl_direct_blk *blk;     /* direct: its control block (pod memory) */
 };
 
 struct mon_client {
@@ -81,6 +82,8 @@ struct mon_linger {
 struct mon_listener {
 	struct mon_listener *next;
 	uint16_t port;
+	uint16_t flags;                /* HL_LISTEN_F_* */
+	struct hl_proto_addr addr;     /* bound to (family 0: older client, any) */
 	struct mon_client *c;
 };
 
@@ -114,6 +117,7 @@ struct hl_monitor {
 	uint32_t next_id;
 	int reserve;                   /* an fd given up to refuse a client when out of fds */
 	unsigned msg_cost;             /* socket buffer bytes one queued message takes */
+	int64_t tick;                  /* the once-a-second timer, or 0 */
 };
 
 /* Doubly linked lists with next/prev members. */
@@ -175,6 +179,8 @@ void mon_hello(struct mon_client *c, const struct hl_proto_msg *req, struct hl_p
 int mon_region_alloc(struct mon_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep);
 void mon_region_free(struct mon_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep);
 struct mon_listener *mon_listener_find(struct hl_mon_pod *ep, uint16_t port);
+/* Whether listener @l is reached at address @dst (as the kernel would). */
+bool mon_listener_reaches(const struct mon_listener *l, const struct hl_proto_addr *dst);
 void mon_listen(struct mon_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep);
 void mon_unlisten(struct mon_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep);
 
@@ -201,6 +207,10 @@ int mon_region_new(struct hl_mon_pod *ep, uint64_t bytes, struct mon_region **ou
 int mon_region_layout(struct mon_region *g, uint32_t n_pairs, uint32_t cap, enum shmq_mode mode);
 void mon_direct_setup(struct mon_region *g, const struct mon_client *c,
 		  const struct mon_client *l, uint32_t pair);
+/* Turns direct connections off (the control block's `off`) in regions
+ * whose listener's pod now filters its input, or whose connector's pod its
+ * output (netfilter rules added after the region was made). */
+void mon_direct_police(struct hl_monitor *n);
 
 /* ---- netfilter.c ---- */
 

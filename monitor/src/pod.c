@@ -204,6 +204,16 @@ void hl_mon_pod_del(struct hl_mon_pod *ep)
 	free(ep);
 }
 
+#define TICK_MS 1000
+
+static void tick(struct hl_loop *loop, void *arg)
+{
+	struct hl_monitor *n = arg;
+
+	mon_direct_police(n);
+	n->tick = hl_timer_add(loop, TICK_MS, tick, n);
+}
+
 struct hl_monitor *hl_mon_new(const struct hl_mon_opts *o)
 {
 	struct hl_monitor *n;
@@ -221,6 +231,7 @@ struct hl_monitor *hl_mon_new(const struct hl_mon_opts *o)
 	n->pool.limit = o->pool_bytes;
 	n->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	n->msg_cost = mon_msg_cost();
+	n->tick = hl_timer_add(n->o.loop, TICK_MS, tick, n);
 	if (!n->o.limits.clients)
 		n->o.limits.clients = HL_MON_MAX_CLIENTS;
 	if (!n->o.limits.fds)
@@ -244,6 +255,8 @@ void hl_mon_free(struct hl_monitor *n)
 	}
 	if (n->reserve >= 0)
 		close(n->reserve);
+	if (n->tick > 0)
+		hl_timer_cancel(n->o.loop, n->tick);
 	free(n);
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -241,7 +242,7 @@ int mon_region_layout(struct mon_region *g, uint32_t n_pairs, uint32_t cap,
 }
 
 /*
- * Makes fresh slot region @g a direct one if both processes speak v3 and
+ * Makes fresh slot region @g a direct one if both processes speak v4 and
  * the listener's takes direct connections: the control block goes at the
  * region's end, and every slot but @pair (the first connection's) starts
  * closed on both sides, free for the connector to take.
@@ -251,7 +252,7 @@ void mon_direct_setup(struct mon_region *g, const struct mon_client *c,
 {
 	struct hl_direct_blk *b;
 
-	if (c->version < 3 || l->version < 3 || !l->direct || l->bell < 0 ||
+	if (c->version < 4 || l->version < 4 || !l->direct || l->bell < 0 ||
 	    !(b = shmq_region_tail(g->r, HL_DIRECT_BLK)))
 		return;
 	memset(b, 0, sizeof(*b));
@@ -274,4 +275,26 @@ void mon_direct_setup(struct mon_region *g, const struct mon_client *c,
 	b->version = HL_DIRECT_VERSION;
 	b->magic = HL_DIRECT_MAGIC;
 	g->direct = true;
+	g->blk = b;
+}
+
+/* Whether pod @ep filters on @hooks now (an error counts as filtering). */
+static bool filters(struct hl_mon_pod *ep, unsigned hooks)
+{
+	unsigned h;
+
+	return ep && (mon_nf_hooks(ep->nf, &h) || (h & hooks));
+}
+
+void mon_direct_police(struct hl_monitor *n)
+{
+	for (struct mon_region *g = n->regions; g; g = g->next) {
+		const struct mon_client *c = g->holder[0], *l = g->holder[1];
+
+		if (!g->blk || atomic_load_explicit(&g->blk->off, memory_order_relaxed) ||
+		    shmq_region_faulted(g->r))
+			continue;
+		if ((l && filters(l->ep, MON_NF_IN)) || (c && filters(c->ep, MON_NF_OUT)))
+			atomic_store(&g->blk->off, 1);
+	}
 }
