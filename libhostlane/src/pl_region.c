@@ -88,7 +88,7 @@ struct pl_region *pl_region_new(struct pl_ctl *c, const struct hl_proto_conn *m,
 	if (g && slots && slots <= HL_PROTO_MAX_SLOTS) {
 		for (int i = 0; i < n; i++)
 			fds[i] = pl_fd_hide(fds[i]);
-		g->r = shmq_region_map(fds[0]);
+		g->r = pl_region_map(fds[0]);
 		if (g->r && shmq_region_pairs(g->r) != (int)slots) {
 			shmq_region_close(g->r);
 			g->r = NULL;

@@ -42,6 +42,28 @@ ip netns exec "$(pod_ns b)" iptables -F INPUT
 for _ in $(seq 15); do out=$(hl_ping a "$ip_b" 6379); [ "$out" = "PONG conns=1" ] && break; sleep 0.2; done
 tap_eq "rules gone: pod a over hostlane again (within 3 s)" "PONG conns=1" "$out"
 
+# Rules that come after two processes went direct: the monitor turns
+# their region's direct connections off within a second, and the kernel
+# (which applies the rule) refuses the next ones.
+cr=$BUILD/test/connrate
+pod_bg b env "${HL_ENV[@]}" "$cr" server "$ip_b" 7400 >"$CNI_TMP/cr-srv.out" 2>&1
+crs=$POD_BG_PID
+wait_tcp a "$ip_b" 7400
+pod_bg a env "${HL_ENV[@]}" HOSTLANE_STATS="$CNI_TMP/cr.st" "$cr" client "$ip_b" 7400 3 \
+	>"$CNI_TMP/cr-cli.out" 2>&1
+crc=$POD_BG_PID
+sleep 1
+ip netns exec "$(pod_ns b)" iptables -A INPUT -p tcp -s "$ip_a" --dport 7400 -j REJECT --reject-with tcp-reset
+wait "$crc"
+echo "# $(cat "$CNI_TMP/cr-cli.out") $(cat "$CNI_TMP/cr.st" 2>/dev/null)"
+direct=$(sed -n 's/.* direct=\([0-9]*\).*/\1/p' "$CNI_TMP/cr.st" | head -1)
+failed=$(sed -n 's/^conns [0-9]* failed \([0-9]*\) .*/\1/p' "$CNI_TMP/cr-cli.out")
+ok "connections went direct before the rule (${direct:-none})" test "${direct:-0}" -gt 0
+ok "after the rule, connections are refused, not served directly (${failed:-none} refused)" \
+	test "${failed:-0}" -gt 0
+pod_kill "$crs"
+ip netns exec "$(pod_ns b)" iptables -F INPUT
+
 ip -n "$(pod_ns b)" addr add 10.99.0.1/32 dev lo
 victim_redis_at() { # ADDR PORT: a redis of pod b bound to ADDR
 	local dir=$CNI_TMP/redis-at-$2
