@@ -168,7 +168,7 @@ void pl_region_slot_close(struct pl_region *g, uint32_t slot, unsigned side)
 	if (!e)
 		return;
 	if (side == g->side && slot < g->slots)
-		shmq_ep_set_fds(e, g->efd[2 * slot], g->efd[2 * slot + 1], -1, SHMQ_PEER_PIDFD);
+		shmq_ep_set_fds(e, g->efd[2 * slot], g->efd[2 * slot + 1], -1, SHMQ_PEER_NONE);
 	shmq_ep_close(e);
 }
 

@@ -49,7 +49,7 @@ cr=$BUILD/test/connrate
 pod_bg b env "${HL_ENV[@]}" "$cr" server "$ip_b" 7400 >"$CNI_TMP/cr-srv.out" 2>&1
 crs=$POD_BG_PID
 wait_tcp a "$ip_b" 7400
-pod_bg a env "${HL_ENV[@]}" HOSTLANE_STATS="$CNI_TMP/cr.st" "$cr" client "$ip_b" 7400 3 \
+pod_bg a timeout -k 1 15 env "${HL_ENV[@]}" HOSTLANE_STATS="$CNI_TMP/cr.st" "$cr" client "$ip_b" 7400 3 \
 	>"$CNI_TMP/cr-cli.out" 2>&1
 crc=$POD_BG_PID
 sleep 1
