@@ -103,6 +103,8 @@ struct hl_mon_pod {
 	unsigned n_fds;                /* fds kept for it (limits.fds) */
 	struct mon_linger *lingers;
 	unsigned n_lingers;
+	uint64_t police_tick;          /* the tick its netfilter hooks were read at */
+	unsigned police_hooks;         /* then (an error: all) */
 	struct mon_listener *listeners;
 	int64_t resume;                /* accepting paused (out of fds): its timer */
 	unsigned refused;              /* clients refused since the last log line */
@@ -118,6 +120,7 @@ struct hl_monitor {
 	int reserve;                   /* an fd given up to refuse a client when out of fds */
 	unsigned msg_cost;             /* socket buffer bytes one queued message takes */
 	int64_t tick;                  /* the once-a-second timer, or 0 */
+	uint64_t ticks;                /* how many it ran */
 };
 
 /* Doubly linked lists with next/prev members. */

@@ -278,23 +278,30 @@ void mon_direct_setup(struct mon_region *g, const struct mon_client *c,
 	g->blk = b;
 }
 
-/* Whether pod @ep filters on @hooks now (an error counts as filtering). */
-static bool filters(struct hl_mon_pod *ep, unsigned hooks)
+/* Whether pod @ep filters on @hooks now (an error counts as filtering);
+ * read once per tick per pod. */
+static bool filters(struct hl_monitor *n, struct hl_mon_pod *ep, unsigned hooks)
 {
-	unsigned h;
-
-	return ep && (mon_nf_hooks(ep->nf, &h) || (h & hooks));
+	if (!ep)
+		return false;
+	if (ep->police_tick != n->ticks) {
+		ep->police_tick = n->ticks;
+		if (mon_nf_hooks(ep->nf, &ep->police_hooks))
+			ep->police_hooks = MON_NF_IN | MON_NF_OUT;
+	}
+	return (ep->police_hooks & hooks) != 0;
 }
 
 void mon_direct_police(struct hl_monitor *n)
 {
+	n->ticks++;
 	for (struct mon_region *g = n->regions; g; g = g->next) {
 		const struct mon_client *c = g->holder[0], *l = g->holder[1];
 
 		if (!g->blk || atomic_load_explicit(&g->blk->off, memory_order_relaxed) ||
 		    shmq_region_faulted(g->r))
 			continue;
-		if ((l && filters(l->ep, MON_NF_IN)) || (c && filters(c->ep, MON_NF_OUT)))
+		if ((l && filters(n, l->ep, MON_NF_IN)) || (c && filters(n, c->ep, MON_NF_OUT)))
 			atomic_store(&g->blk->off, 1);
 	}
 }
