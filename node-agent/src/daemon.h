@@ -11,6 +11,9 @@
 #include "agent.h"
 #include "hl_loop.h"
 
+#include <sys/types.h>
+#include <time.h>
+
 #define HL_HIST_N 12   /* latency buckets, +Inf implied */
 
 enum hl_err_kind { HL_ERR_PROTOCOL, HL_ERR_STATE, HL_ERR_ENDPOINT, HL_ERR_K8S, HL_ERR_POOL,
@@ -64,11 +67,18 @@ struct agent {
 	pthread_t k8s_tid;
 	int k8s_stop_fd;
 	bool k8s_running;
+	char k8s_error[256];          /* why the client could not be made ("" if it was) */
 
 	/* vhost-user: the supervised switch (handle used under vsw_lock). */
 	struct hl_vsw_sup *vsw;
 	pthread_mutex_t vsw_lock;
 	int vsw_fd;                    /* its pidfd in the loop, -1 none */
+	/* vhost-user, backend "external" (vsw_external.c; under vsw_lock). */
+	ino_t vsw_ext_ino;             /* the switch's control socket we registered with, 0 none */
+	dev_t vsw_ext_dev;
+	struct timespec vsw_ext_ctime;
+	int64_t vsw_ext_timer;         /* its watch timer in the loop */
+	unsigned vsw_ext_resyncs;      /* switches (re)found and given every port */
 	/* vf: the VF pool (thread safe on its own). */
 	struct hl_vf_pool *vf_pool;
 

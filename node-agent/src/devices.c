@@ -10,9 +10,11 @@
 #include "daemon.h"
 #include "hlvf.h"
 #include "vsw_client.h"
+#include "vsw_external.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +108,21 @@ static void vsw_prefix(const char *run_dir, char *out, size_t len)
 	snprintf(out, len, "hlvsw%012llx", (unsigned long long)(h & 0xffffffffffffull));
 }
 
+/* The switch's default core: the last CPU this process may run on. In a
+ * container that is inside its cpuset (with the static CPU manager, the
+ * cores given to the container), not the node's last online core, which
+ * may belong to another pod or not be allowed at all. */
+static int last_allowed_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (int cpu = CPU_SETSIZE - 1; cpu >= 0; cpu--)
+			if (CPU_ISSET(cpu, &set))
+				return cpu;
+	return 0;
+}
+
 static int vsw_start(struct agent *a)
 {
 	const struct hl_vhost_cfg *v = &a->cfg.vhost;
@@ -114,11 +131,10 @@ static int vsw_start(struct agent *a)
 	struct hl_vsw_sup_opts o = { .argv = argv, .ctl_path = ctl, .pidfile = pidfile,
 				     .log = hl_log_cb };
 	size_t n = 0;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int rc;
 
 	vsw_binary(v, bin, sizeof(bin));
-	snprintf(core, sizeof(core), "%d", v->lcore >= 0 ? v->lcore : (int)(ncpu > 1 ? ncpu - 1 : 0));
+	snprintf(core, sizeof(core), "%d", v->lcore >= 0 ? v->lcore : last_allowed_cpu());
 	vsw_prefix(a->cfg.run_dir, prefix, sizeof(prefix));
 	snprintf(ctl, sizeof(ctl), "%s/vswitch.sock", a->cfg.run_dir);
 	snprintf(pidfile, sizeof(pidfile), "%s/vswitch.pid", a->cfg.run_dir);
@@ -188,7 +204,9 @@ int hl_dev_start(struct agent *a)
 {
 	int rc = 0;
 
-	if (a->cfg.vhost.enabled && !a->cfg.vhost.ovs)
+	if (a->cfg.vhost.enabled && a->cfg.vhost.external)
+		rc = hl_vsw_ext_start(a);
+	else if (a->cfg.vhost.enabled && !a->cfg.vhost.ovs)
 		rc = vsw_start(a);
 	if (rc == 0 && a->cfg.vf.enabled)
 		rc = vf_start(a);
@@ -200,6 +218,7 @@ void hl_dev_stop(struct agent *a, bool orderly)
 	if (a->vsw_fd >= 0)
 		hl_loop_del(a->loop, a->vsw_fd);
 	a->vsw_fd = -1;
+	hl_vsw_ext_stop(a);
 	/* An orderly stop (SIGTERM/SIGINT after a good start) is the agent
 	 * going away (uninstall, node drain): the switch goes with it, SIGTERM
 	 * and waited for, so nothing is left polling; its ports come back from
@@ -237,7 +256,9 @@ static int vsw_port(struct agent *a, int add, const struct hl_pod *p)
 	if (a->cfg.vhost.ovs)
 		return hl_vsw_ovs_run(add, a->cfg.vhost.ovs_bridge, p->port, p->sock_path);
 	pthread_mutex_lock(&a->vsw_lock);
-	if (!add) {
+	if (a->cfg.vhost.external) {
+		rc = hl_vsw_ext_port(a, add, p);
+	} else if (!add) {
 		rc = hl_vsw_sup_del_port(a->vsw, p->port);
 	} else {
 		rc = hl_vsw_sup_add_port(a->vsw, p->port, p->sock_path, HL_VSW_SWITCH_CLIENT);
@@ -469,7 +490,7 @@ void hl_dev_restored(struct agent *a)
 void hl_dev_vsw_numbers(struct agent *a, struct hl_vsw_numbers *n)
 {
 	memset(n, 0, sizeof(*n));
-	n->enabled = a->cfg.vhost.enabled && !a->cfg.vhost.ovs;
+	n->enabled = a->cfg.vhost.enabled && !a->cfg.vhost.ovs && !a->cfg.vhost.external;
 	if (!n->enabled)
 		return;
 	pthread_mutex_lock(&a->vsw_lock);
@@ -516,16 +537,22 @@ void hl_dev_reply(const struct hl_pod *p, cJSON *o)
 
 void hl_dev_status(struct agent *a, cJSON *o)
 {
+	const struct hl_vhost_cfg *v = &a->cfg.vhost;
 	cJSON *d;
 
-	if (a->cfg.vhost.enabled && (d = cJSON_AddObjectToObject(o, "vhostUser"))) {
-		struct hl_vsw_numbers n;
+	if (v->enabled && (d = cJSON_AddObjectToObject(o, "vhostUser"))) {
+		cJSON_AddStringToObject(d, "backend", v->ovs ? "ovs-dpdk" : v->external ? "external"
+										   : "builtin");
+		if (v->external) {
+			hl_vsw_ext_status(a, d);
+		} else {
+			struct hl_vsw_numbers n;
 
-		hl_dev_vsw_numbers(a, &n);
-		cJSON_AddStringToObject(d, "backend", a->cfg.vhost.ovs ? "ovs-dpdk" : "builtin");
-		cJSON_AddNumberToObject(d, "switchPid", (double)n.pid);
-		cJSON_AddNumberToObject(d, "switchRestarts", (double)n.restarts);
-		cJSON_AddBoolToObject(d, "switchAdopted", n.adopted);
+			hl_dev_vsw_numbers(a, &n);
+			cJSON_AddNumberToObject(d, "switchPid", (double)n.pid);
+			cJSON_AddNumberToObject(d, "switchRestarts", (double)n.restarts);
+			cJSON_AddBoolToObject(d, "switchAdopted", n.adopted);
+		}
 	}
 	if (a->vf_pool && (d = cJSON_AddObjectToObject(o, "vf")))
 		cJSON_AddNumberToObject(d, "vfs", (double)hl_vf_count(a->vf_pool));

@@ -122,8 +122,13 @@ static int start_k8s(struct agent *a)
 	}
 	a->k8s = hlk8s_client_new(&o);
 	if (!a->k8s) {
-		hl_log(HL_LOG_ERROR, "kubernetes client: %s", strerror(errno));
-		return -errno;
+		int rc = -errno;
+
+		/* The reason the client gave is in the log just before. */
+		snprintf(a->k8s_error, sizeof(a->k8s_error), "client not created: %s (%.180s)",
+			 strerror(-rc), a->cfg.kubeconfig[0] ? a->cfg.kubeconfig : "in-cluster config");
+		hl_log(HL_LOG_ERROR, "kubernetes %s", a->k8s_error);
+		return rc;
 	}
 	a->k8s_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (a->k8s_stop_fd < 0 || pthread_create(&a->k8s_tid, NULL, k8s_main, a) != 0)
@@ -334,6 +339,10 @@ int main(int argc, char **argv)
 		if (rc < 0)
 			fprintf(stderr, "hostlaned: %s\n", err);
 		return rc < 0 ? 2 : 0;
+	}
+	if (a->cfg.check_only) {
+		printf("hostlaned: config %s is valid\n", a->cfg.config_file[0] ? a->cfg.config_file : "(none)");
+		return 0;
 	}
 	hl_log_setup(a->cfg.log_format, a->cfg.log_level);
 	a->crash_at = getenv("HOSTLANE_CRASH_AT");

@@ -5,6 +5,8 @@
  */
 #include "hlk8s_itest.h"
 
+#include <string.h>
+
 /* A port that refuses connections: bound, never listening. */
 static int refusing_port(int *fd)
 {
@@ -38,7 +40,17 @@ int sc_down(void)
 	CHECK(stats(c).gets == 1 && stats(c).get_errors == 1, "get_errors");
 	/* The watch keeps retrying (with backoff) and still stops on request. */
 	CHECK(!watch_start(&w, c), "start");
-	CHECK(WAIT_FOR(c, st.relists >= 2), "retried lists %lu", (unsigned long)stats(c).relists);
+	/* Failed LISTs are errors, not relists; the health says so. */
+	CHECK(WAIT_FOR(c, st.list_errors >= 2), "retried lists %lu", (unsigned long)stats(c).list_errors);
+	CHECK(stats(c).relists == 0, "relists %lu", (unsigned long)stats(c).relists);
+	{
+		struct hlk8s_health h;
+
+		hlk8s_get_health(c, &h);
+		CHECK(h.state == HLK8S_STATE_RETRYING && h.last_sync == 0 &&
+		      strstr(h.last_error, "LIST pods") && h.last_error_time > 0,
+		      "health %s: %s", hlk8s_state_name(h.state), h.last_error);
+	}
 	CHECK(watch_stop(&w) == 0, "stop during backoff");
 	CHECK(stats(c).cached_pods == 0 && stats(c).watch_connects == 0, "nothing");
 	hlk8s_client_free(c);
