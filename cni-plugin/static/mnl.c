@@ -14,6 +14,7 @@
 #include <libmnl/libmnl.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -192,8 +193,8 @@ static int control(const struct nlmsghdr *nlh)
 		err = mnl_nlmsg_get_payload(nlh);
 		if (err->error == 0)
 			return MNL_CB_STOP;
-		/* In a long: a hostile -INT_MIN must not overflow an int. */
-		errno = (int)(err->error < 0 ? -(long)err->error : (long)err->error);
+		/* INT_MIN has no positive twin: a hostile reply says nothing usable. */
+		errno = err->error == INT_MIN ? EPROTO : err->error < 0 ? -err->error : err->error;
 		return MNL_CB_ERROR;
 	}
 	return MNL_CB_OK;
