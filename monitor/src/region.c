@@ -30,8 +30,11 @@ void mon_region_release(struct hl_monitor *n, struct mon_region *g)
 	/* Its charge ends here, so must its memory, from every mapping: a
 	 * client that freed it but kept it mapped (or a child it gave it to)
 	 * would hold pages nobody pays for. One that touches it afterwards
-	 * faults fresh pages in, charged to its own cgroup by the kernel. */
-	shmq_region_discard(g->r);
+	 * faults fresh pages in, charged to its own cgroup by the kernel.
+	 * Not when the agent itself goes (SIGTERM: a rolling update): the
+	 * connections in it go on across the restart, as after a SIGKILL. */
+	if (!n->stopping)
+		shmq_region_discard(g->r);
 	shmq_region_close(g->r);
 	free(g);
 }

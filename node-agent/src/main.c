@@ -245,6 +245,8 @@ static void teardown(struct agent *a, bool started)
 	stop_k8s(a);
 	if (a->loop)
 		hl_metrics_close(a);
+	/* Regions stay whole: preloaded processes keep their connections. */
+	hl_mon_stop(a->ep_node);
 	hl_release_all_runtime(a);
 	hl_dev_stop(a, started);
 	hl_mon_free(a->ep_node);
