@@ -3,8 +3,8 @@
 # (test/inject/manifests: a multi-document application with a Deployment
 # whose pods already preload a library and run an init container, a
 # CronJob and a Job, a StatefulSet with YAML anchors, a DaemonSet that does
-# not ask, a Deployment annotated in the wrong place, a JSON stream with a
-# List). What it writes is read back with independent readers (js-yaml,
+# not ask, a Deployment annotated in the wrong place, a DaemonSet and a
+# ReplicaSet that ask, a JSON stream with a List). What it writes is read back with independent readers (js-yaml,
 # JSON.parse) and checked against the Kubernetes schemas with strict
 # fields; objects that do not ask are unchanged; a second pass changes
 # nothing; invalid annotations fail with exit 1 and the reason.
@@ -23,7 +23,7 @@ M=$top/test/inject/manifests
 docs() { node "$top/hack/k8s/docs.mjs" "$@"; }
 pre='/opt/hostlane/$LIB/libhostlane.so'
 
-for f in app.yaml batch.yaml stateful.yaml pods.json; do
+for f in app.yaml batch.yaml stateful.yaml daemon.yaml pods.json; do
 	if "$CTL" inject -f "$M/$f" >"$T/$f" 2>"$T/$f.err"; then
 		tap_ok "$f: injected (exit 0)"
 	else
@@ -82,6 +82,13 @@ tap_eq "DaemonSet without the annotation: unchanged" \
 tap_eq "the Deployment annotated on itself, not its pods: unchanged" \
 	"$(jq -c '.[2]' "$T/stateful.yaml.in.json")" "$(spec stateful.yaml '.[2]')"
 ok "... and a warning says why" grep -q 'Deployment misplaced: hostlane.io/fastpath is on the object, not on its pod template' "$T/stateful.yaml.err"
+tap_eq "DaemonSet: its pods get the layer, their quota (32Mi) requested" "\"$pre\" \"32Mi\"" \
+	"$(spec daemon.yaml '.[0].spec.template.spec | .containers[0].env[0].value, .initContainers[0].resources.limits["hostlane.io/shm"]' | tr '\n' ' ' | sed 's/ $//')"
+tap_eq "DaemonSet: its scheduling, resources and other annotations stay" \
+	"$(jq -c '.[0].spec.template | .metadata.annotations, .spec.nodeSelector, .spec.tolerations, .spec.containers[0].resources' "$T/daemon.yaml.in.json")" \
+	"$(spec daemon.yaml '.[0].spec.template | .metadata.annotations, .spec.nodeSelector, .spec.tolerations, .spec.containers[0].resources')"
+tap_eq "ReplicaSet: an empty LD_PRELOAD becomes the layer alone (no empty entry)" "\"$pre\"" \
+	"$(spec daemon.yaml '.[1].spec.template.spec.containers[0].env[] | select(.name == "LD_PRELOAD") | .value')"
 tap_eq "List: the annotated pod injected, the other one not" "1 null" \
 	"$(spec pods.json '.[0].items[0].spec.initContainers | length') $(spec pods.json '.[0].items[1].spec.initContainers')"
 tap_eq "JSON stream: the second object (16Mi quota) too" '"16Mi"' \

@@ -4,8 +4,11 @@
 # (hostlanectl pods' PROCS, LIST's "processes", the metric
 # hostlane_agent_pod_processes). A static binary (busybox-static) run with
 # LD_PRELOAD cannot load the layer: its pod shows 0 while it serves and is
-# served over the kernel; a dynamically linked program in the other pod
-# shows 1 while it runs, 0 after it exits.
+# served over the kernel. A Go program (podman's API server and its remote
+# client, dynamically linked, as Go builds with cgo are) loads the layer,
+# but Go makes its own system calls: both work over the kernel and their
+# pods show 0. A dynamically linked program in the other pod shows 1 while
+# it runs, 0 after it exits.
 . "$(dirname "$0")/../lib/tap.sh"
 need_root
 . "$(dirname "$0")/../lib/pods.sh"
@@ -37,6 +40,29 @@ tap_eq "... and its pod shows 0 processes attached (LIST)" 0 "$(procs b)"
 tap_eq "... also in the metric hostlane_agent_pod_processes" 0 "$(metric b)"
 ok "hostlanectl pods has the PROCS column" sh -c "$(declare -f ctl); AG_SOCK=$AG_SOCK HL_CTL=$HL_CTL; ctl pods | head -1 | grep -q PROCS"
 pod_kill "$spid"
+
+# A Go server and a Go client: the loader preloads the layer into both, and
+# Go's net package never calls libc's socket(), connect() or accept().
+if ! command -v podman >/dev/null; then
+	tap_skip "a Go program (podman) works over the kernel, its pod shows 0" "podman is not installed"
+elif ! gov=$(podman version --format '{{.Client.GoVersion}}' 2>/dev/null) || [ -z "$gov" ]; then
+	tap_skip "a Go program (podman) works over the kernel, its pod shows 0" "podman does not tell its Go version"
+else
+	pmd=$CNI_TMP/podman
+	pmo=(--root "$pmd/root" --runroot "$pmd/run" --storage-driver vfs --cgroup-manager cgroupfs
+		--events-backend file)
+	mkdir -p "$pmd"
+	pod_bg b env "${HL_ENV[@]}" podman "${pmo[@]}" system service --time=0 "tcp:$ip_b:8888"
+	gpid=$POD_BG_PID
+	wait_tcp a "$ip_b" 8888 || tap_fail "podman's API server (Go) listens"
+	ok "the Go server ($gov) has the layer loaded" grep -q libhostlane "/proc/$gpid/maps"
+	out=$(pod_exec a env "${HL_ENV[@]}" podman --remote --url "tcp://$ip_b:8888" version \
+		--format '{{.Server.Version}} {{.Client.GoVersion}}' 2>&1)
+	tap_eq "a preloaded Go client gets the preloaded Go server's answer over the kernel" \
+		"$(podman version --format '{{.Server.Version}}' 2>/dev/null) $gov" "$out"
+	tap_eq "... the server, still running, shows 0 processes attached in its pod" 0 "$(procs b)"
+	pod_kill "$gpid"
+fi
 
 # A dynamically linked program in pod a: attached while it runs.
 go=$CNI_TMP/go
