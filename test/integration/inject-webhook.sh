@@ -177,4 +177,26 @@ done
 tap_eq "after rotation the new certificate is served" ok "$got"
 ok_not "... and the old one is not" env CA="$T/a/ca.crt" bash -c "$(declare -f cu); svc=$svc port=$port T=$T; cu '$url/healthz'"
 ok "the same process serves on" kill -0 "$wh"
+
+# 8. The agent's config changes (the ConfigMap is updated): the quotas are
+# read again; a broken file leaves the quotas in use.
+CA=$T/b/ca.crt
+export CA
+nsq_quota() { admit "$1" "$T/nsq.pod" && jq -r '.spec.initContainers[0].resources.requests["hostlane.io/shm"]' "$T/$1.json"; }
+jq '.hugepages.namespaceQuota["team-a"] = "24Mi"' "$T/hostlaned.json" >"$T/cfg.new" && mv "$T/cfg.new" "$T/hostlaned.json"
+got=
+for i in $(seq 60); do   # the webhook looks every 2 s
+	got=$(nsq_quota "cfg$i")
+	[ "$got" = 24Mi ] && break
+	sleep 0.1
+done
+tap_eq "a changed namespaceQuota (team-a: 24Mi) is used without a restart" 24Mi "$got"
+echo '{"hugepages": {"namespaceQuota": {"team-a": "lots"}}}' >"$T/cfg.new" && mv "$T/cfg.new" "$T/hostlaned.json"
+for _ in $(seq 60); do
+	grep -q 'the quotas in use stay' "$T/wh.log" && break
+	sleep 0.1
+done
+ok "a config that does not parse is reported" grep -q 'namespaceQuota.team-a: not a quantity.*the quotas in use stay' "$T/wh.log"
+tap_eq "... and the quotas in use stay (24Mi)" 24Mi "$(nsq_quota cfgbad)"
+ok "the same process serves on" kill -0 "$wh"
 tap_done
