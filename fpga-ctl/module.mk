@@ -1,11 +1,13 @@
-# fpga-ctl: the control-plane backend interface (fpgactl.h) and its software
-# backend (libfpgactl.a). Nothing links it yet: docs/monitor.md says what
-# is built and docs/roadmap.md what is planned.
-FPGACTL_SRCS := fpga-ctl/src/fpgactl.c
-$(eval $(call inc,fpga-ctl,-Ifpga-ctl/include))
+# fpga-ctl: the connection-setup engine's ABI (fpgactl_abi.h), its API
+# (fpgactl.h) and the software backend, the reference engine
+# (libfpgactl.a). docs/fpga.md says what is built.
+FPGACTL_SRCS := $(addprefix fpga-ctl/src/,api.c ring.c backend_sw.c engine.c sched.c table.c hash.c)
+$(eval $(call inc,fpga-ctl,-Ifpga-ctl/include -Ifpga-ctl/src))
 $(eval $(call inc,fpga-ctl/tests,-Itest/lib))
 CPPCHECK_DIRS += fpga-ctl
 $(BUILD)/lib/libfpgactl.a: $(call objs,$(FPGACTL_SRCS))
 LIBS += $(BUILD)/lib/libfpgactl.a
-$(BUILD)/test/test_fpgactl: $(call objs,fpga-ctl/tests/test_fpgactl.c) $(BUILD)/lib/libfpgactl.a
-UNIT_TESTS += $(BUILD)/test/test_fpgactl
+FCTL_RIG := $(call objs,fpga-ctl/tests/fctl_rig.c)
+$(foreach t,ring engine,$(eval \
+  $(BUILD)/test/test_fpgactl_$(t): $(call objs,fpga-ctl/tests/test_fpgactl_$(t).c) $(FCTL_RIG) $(BUILD)/lib/libfpgactl.a))
+UNIT_TESTS += $(BUILD)/test/test_fpgactl_ring $(BUILD)/test/test_fpgactl_engine
