@@ -26,17 +26,19 @@ static uint16_t window(const uint32_t *s, unsigned i)
 
 void eng_hash_seed(struct eng *e, const uint32_t seed[FPGACTL_SEED_WORDS])
 {
+	uint16_t w[18 * 8];
+
 	for (unsigned i = 0; i < FPGACTL_SEED_WORDS; i++)
 		e->seed[i] = seed[i];
-	for (unsigned byte = 0; byte < 18; byte++)
-		for (unsigned v = 0; v < 256; v++) {
-			uint16_t h = 0;
-
-			for (unsigned b = 0; b < 8; b++)
-				if (v & (1u << b))
-					h ^= window(seed, byte * 8 + b);
-			e->hash[byte][v] = h;
-		}
+	for (unsigned i = 0; i < 18 * 8; i++)
+		w[i] = window(seed, i);
+	/* a byte's value hashes to the XOR of its set bits' windows: each
+	 * entry is a smaller one (its lowest set bit cleared) plus one window */
+	for (unsigned byte = 0; byte < 18; byte++) {
+		e->hash[byte][0] = 0;
+		for (unsigned v = 1; v < 256; v++)
+			e->hash[byte][v] = e->hash[byte][v & (v - 1)] ^ w[byte * 8 + __builtin_ctz(v)];
+	}
 }
 
 uint16_t eng_hash(const struct eng *e, const uint8_t *key, unsigned len)
