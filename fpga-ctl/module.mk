@@ -18,3 +18,24 @@ $(eval $(call inc,fpga-ctl/fuzz,-Ifpga-ctl/src))
 $(BUILD)/fuzz/fuzz_fctl_requests: $(call fuzzobjs,$(FPGACTL_SRCS) fpga-ctl/fuzz/fuzz_fctl_requests.c)
 $(BUILD)/fuzz/fuzz_fctl_events: $(call fuzzobjs,$(FPGACTL_SRCS) fpga-ctl/fuzz/fuzz_fctl_events.c)
 FUZZERS += $(BUILD)/fuzz/fuzz_fctl_requests $(BUILD)/fuzz/fuzz_fctl_events
+
+# The RTL (fpga-ctl/rtl): Verilator testbenches, each a differential test
+# against the reference engine's C (linked from libfpgactl.a), built once
+# into $(BUILD)/rtl/<name>/ and rebuilt only when a source changes.
+RTL := fpga-ctl/rtl
+RTL_LINT := $(RTL)/hlf_top.sv
+VERILATOR ?= verilator
+# rtl_tb(name, top module, sources, verilator flags): $(BUILD)/test/test_rtl_<name>
+define rtl_tb
+$(BUILD)/test/test_rtl_$(1): $(3) $(BUILD)/lib/libfpgactl.a
+	@mkdir -p $(BUILD)/rtl/$(1) $$(@D)
+	$$(call msg,VERILATE,$$@)
+	$(Q)$(VERILATOR) --cc --exe --build -j 2 -Wall --Mdir $(BUILD)/rtl/$(1) --top-module $(2) $(4) \
+	  -CFLAGS "-I$(CURDIR)/fpga-ctl/include -I$(CURDIR)/fpga-ctl/src -O1 $(SANFLAGS)" \
+	  -LDFLAGS "$(CURDIR)/$(BUILD)/lib/libfpgactl.a $(SANFLAGS)" -o tb \
+	  $(foreach s,$(3),$(CURDIR)/$(s)) >$(BUILD)/rtl/$(1).log 2>&1 || { tail -n 30 $(BUILD)/rtl/$(1).log; false; }
+	$(Q)cp $(BUILD)/rtl/$(1)/tb $$@
+UNIT_TESTS += $(BUILD)/test/test_rtl_$(1)
+endef
+$(eval $(call rtl_tb,table,tb_table_top,$(RTL)/hlf_hash.sv $(RTL)/hlf_table.sv $(RTL)/tb/tb_table_top.sv $(RTL)/tb/tb_table.cpp))
+$(eval $(call rtl_tb,qm,hlf_qm,$(RTL)/hlf_qm.sv $(RTL)/tb/tb_qm.cpp,-GNQ=8))

@@ -273,14 +273,20 @@ enum fpgactl_cnt {
 	FPGACTL_CNT_N
 };
 
-_Static_assert(sizeof(struct fpgactl_ring_hdr) == FPGACTL_RING_HDR, "ring header");
-_Static_assert(offsetof(struct fpgactl_ring_hdr, prod) == 64, "producer line");
-_Static_assert(offsetof(struct fpgactl_ring_hdr, cons) == 128, "consumer line");
-_Static_assert(sizeof(struct fpgactl_req) == FPGACTL_ENTRY, "request entry");
-_Static_assert(offsetof(struct fpgactl_req, addr) == 32, "request addr");
-_Static_assert(offsetof(struct fpgactl_req, src) == 48, "request src");
-_Static_assert(sizeof(struct fpgactl_evt) == FPGACTL_ENTRY, "event entry");
-_Static_assert(offsetof(struct fpgactl_evt, addr) == 32, "event addr");
-_Static_assert(offsetof(struct fpgactl_evt, peer) == 48, "event peer");
+/* C and C++ (the RTL testbenches) both check the layout */
+#ifdef __cplusplus
+#define FPGACTL_ASSERT static_assert
+#else
+#define FPGACTL_ASSERT _Static_assert
+#endif
+FPGACTL_ASSERT(sizeof(struct fpgactl_ring_hdr) == FPGACTL_RING_HDR, "ring header");
+FPGACTL_ASSERT(offsetof(struct fpgactl_ring_hdr, prod) == 64, "producer line");
+FPGACTL_ASSERT(offsetof(struct fpgactl_ring_hdr, cons) == 128, "consumer line");
+FPGACTL_ASSERT(sizeof(struct fpgactl_req) == FPGACTL_ENTRY, "request entry");
+FPGACTL_ASSERT(offsetof(struct fpgactl_req, addr) == 32, "request addr");
+FPGACTL_ASSERT(offsetof(struct fpgactl_req, src) == 48, "request src");
+FPGACTL_ASSERT(sizeof(struct fpgactl_evt) == FPGACTL_ENTRY, "event entry");
+FPGACTL_ASSERT(offsetof(struct fpgactl_evt, addr) == 32, "event addr");
+FPGACTL_ASSERT(offsetof(struct fpgactl_evt, peer) == 48, "event peer");
 
 #endif
