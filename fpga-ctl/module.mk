@@ -39,3 +39,15 @@ UNIT_TESTS += $(BUILD)/test/test_rtl_$(1)
 endef
 $(eval $(call rtl_tb,table,tb_table_top,$(RTL)/hlf_hash.sv $(RTL)/hlf_table.sv $(RTL)/tb/tb_table_top.sv $(RTL)/tb/tb_table.cpp))
 $(eval $(call rtl_tb,qm,hlf_qm,$(RTL)/hlf_qm.sv $(RTL)/tb/tb_qm.cpp,-GNQ=8))
+RTL_SRCS := $(addprefix $(RTL)/,hlf_hash.sv hlf_table.sv hlf_tables.sv hlf_qm.sv hlf_top.sv)
+$(eval $(call rtl_tb,top,hlf_top,$(RTL_SRCS) $(RTL)/tb/tb_top.cpp,-GNQ=8 -GPOD_LOG2=3 -GLSN_LOG2=3 -GPAIR_LOG2=3 -GSVC_LOG2=2 -GPOL_LOG2=3))
+
+# make check lints the RTL (Verilator, every warning on); make fpga builds
+# the RTL testbenches and synthesizes (hack/fpga-synth.sh: yosys, and
+# nextpnr-ice40 for a placed and routed fmax), reports in $(BUILD)/rtl/synth/.
+fpga-lint:
+	$(VERILATOR) --lint-only -Wall --top-module hlf_top $(RTL_SRCS)
+check: fpga-lint
+fpga: $(filter $(BUILD)/test/test_rtl_%,$(UNIT_TESTS))
+	BUILD=$(BUILD) hack/fpga-synth.sh
+.PHONY: fpga-lint fpga

@@ -242,6 +242,11 @@ enum fpgactl_reg {
 	FPGACTL_REG_Q_RD_PROD = 0x0ac,  /* ... the EQ producer index */
 	FPGACTL_REG_Q_RD_STATE = 0x0b0, /* ... FPGACTL_QS_* */
 	FPGACTL_REG_CNT = 0x100,        /* counters, 64-bit lo/hi pairs (enum fpgactl_cnt) */
+	FPGACTL_REG_TBL_SEL = 0x200,    /* table window: which table (enum fpgactl_tbl) */
+	FPGACTL_REG_TBL_CMD = 0x204,    /* write FPGACTL_TCMD_*: runs it on KEY (and VAL) */
+	FPGACTL_REG_TBL_STATUS = 0x208, /* FPGACTL_TST_*: busy, result, way */
+	FPGACTL_REG_TBL_KEY = 0x210,    /* 5 words: the key, byte 0 in the low byte of word 0 */
+	FPGACTL_REG_TBL_VAL = 0x240,    /* 6 words: the value (written: in; read: the result) */
 	FPGACTL_REG_DB = 0x1000,        /* + 8 q: RQ doorbell (write the new tail) */
 	FPGACTL_REG_ARM = 0x1004,       /* + 8 q: interrupt at the next EQ write (write 1) */
 	FPGACTL_BAR_SIZE = 0x4000,
@@ -256,6 +261,16 @@ enum fpgactl_reg {
 #define FPGACTL_QCMD_ENABLE  1u
 #define FPGACTL_QCMD_DISABLE 2u
 #define FPGACTL_QCMD_READ    3u
+/* The table window: tables as the engine keeps them (engine.h), for the
+ * agent to read back what it wrote (docs/fpga.md has the value layouts). */
+enum fpgactl_tbl { FPGACTL_TBL_PODS = 0, FPGACTL_TBL_LSNS, FPGACTL_TBL_PAIRS, FPGACTL_TBL_SVCS,
+		   FPGACTL_TBL_POLS, FPGACTL_TBL_N };
+#define FPGACTL_TCMD_LOOKUP 0u
+#define FPGACTL_TCMD_INSERT 1u
+#define FPGACTL_TCMD_DELETE 2u
+#define FPGACTL_TST_BUSY    0x80000000u
+#define FPGACTL_TST_RESULT  0x3u      /* 0 done, 1 not found, 2 bucket full, 3 bad table or command */
+#define FPGACTL_TST_WAY     0x100u
 #define FPGACTL_QS_ENABLED 0x1u
 #define FPGACTL_QS_ADMIN   0x2u
 #define FPGACTL_QS_ERROR   0x4u   /* stopped by an error (re-enable to restart) */

@@ -33,7 +33,7 @@ module hlf_qm #(
     input  logic          db_valid,
     input  logic [15:0]   db_q,
     input  logic [31:0]   db_tail,
-    output logic          db_drop,        // pulse: dropped (queue >= NQ)
+    output logic          db_drop,        // this doorbell is dropped (queue >= NQ)
     // turns to the engine
     output logic          turn_valid,
     input  logic          turn_ready,
@@ -79,6 +79,7 @@ module hlf_qm #(
 
     wire db_ok = db_valid && db_q < 16'(NQ);
     wire [QW-1:0] dbq = db_q[QW-1:0];
+    assign db_drop = db_valid && !db_ok;
     wire take = turn_valid && turn_ready;
     // what a turn's end pushes back
     wire done_push = done_valid && !done_park && !done_stop && !err[done_q] &&
@@ -89,7 +90,6 @@ module hlf_qm #(
                    !(done_push && done_q == dbq);
 
     always_ff @(posedge clk) begin
-        db_drop <= db_valid && !db_ok;
         if (rst) begin
             en <= '0;
             err <= '0;

@@ -118,9 +118,10 @@ int main(int argc, char **argv)
 			top->db_valid = 1;
 			top->db_q = q;
 			top->db_tail = tail;
+			top->eval();
+			drops += top->db_drop;
 			tick();
 			top->db_valid = 0;
-			drops += top->db_drop;
 			dbs++;
 		} else if (r < 7) {  // a turn
 			top->eval();
