@@ -1,7 +1,8 @@
 # fpga-ctl: the connection-setup engine's ABI (fpgactl_abi.h), its API
 # (fpgactl.h) and the software backend, the reference engine
 # (libfpgactl.a). docs/fpga.md says what is built.
-FPGACTL_SRCS := $(addprefix fpga-ctl/src/,api.c ring.c backend_sw.c engine.c sched.c table.c hash.c)
+FPGACTL_SRCS := $(addprefix fpga-ctl/src/,api.c ring.c backend_sw.c engine.c sched.c table.c hash.c \
+  backend_fpga.c map_vfio.c map_model.c)
 $(eval $(call inc,fpga-ctl,-Ifpga-ctl/include -Ifpga-ctl/src))
 $(eval $(call inc,fpga-ctl/tests,-Itest/lib))
 CPPCHECK_DIRS += fpga-ctl
@@ -11,6 +12,10 @@ FCTL_RIG := $(call objs,fpga-ctl/tests/fctl_rig.c)
 $(foreach t,ring engine,$(eval \
   $(BUILD)/test/test_fpgactl_$(t): $(call objs,fpga-ctl/tests/test_fpgactl_$(t).c) $(FCTL_RIG) $(BUILD)/lib/libfpgactl.a))
 UNIT_TESTS += $(BUILD)/test/test_fpgactl_ring $(BUILD)/test/test_fpgactl_engine
+# the driver against the model: the model is built first
+$(BUILD)/test/test_fpgactl_model: $(call objs,fpga-ctl/tests/test_fpgactl_model.c) $(FCTL_RIG) \
+  $(BUILD)/lib/libfpgactl.a | $(BUILD)/bin/hostlane-fpga-model
+UNIT_TESTS += $(BUILD)/test/test_fpgactl_model
 
 # Fuzzers: the engine serving hostile request queues (white-box: every
 # write it makes is checked) and a process reading a hostile event queue.
@@ -51,3 +56,14 @@ check: fpga-lint
 fpga: $(filter $(BUILD)/test/test_rtl_%,$(UNIT_TESTS))
 	BUILD=$(BUILD) hack/fpga-synth.sh
 .PHONY: fpga-lint fpga
+
+# The device model: hlf_top with its default geometry behind a unix socket.
+$(BUILD)/bin/hostlane-fpga-model: $(RTL_SRCS) fpga-ctl/model/hlf_model.cpp fpga-ctl/src/model_proto.h
+	@mkdir -p $(BUILD)/rtl/model $(@D)
+	$(call msg,VERILATE,$@)
+	$(Q)$(VERILATOR) --cc --exe --build -j 2 -Wall --Mdir $(BUILD)/rtl/model --top-module hlf_top \
+	  -CFLAGS "-I$(CURDIR)/fpga-ctl/include -I$(CURDIR)/fpga-ctl/src -O1 $(SANFLAGS)" \
+	  -LDFLAGS "-lm $(SANFLAGS)" -o model $(foreach s,$(RTL_SRCS) fpga-ctl/model/hlf_model.cpp,$(CURDIR)/$(s)) \
+	  >$(BUILD)/rtl/model.log 2>&1 || { tail -n 30 $(BUILD)/rtl/model.log; false; }
+	$(Q)cp $(BUILD)/rtl/model/model $@
+BINS += $(BUILD)/bin/hostlane-fpga-model

@@ -48,8 +48,10 @@ struct fpgactl *fpgactl_open(const struct fpgactl_opts *o)
 	f->next_iova = FCTL_IOVA_BASE;
 	if (!strcmp(dev, "software"))
 		rc = fctl_sw_open(f, o);
-	else if (is_bdf(dev) || (!strncmp(dev, "model:", 6) && dev[6]))
-		rc = -ENODEV;   /* the device driver is not built yet (docs/roadmap.md) */
+	else if (!strncmp(dev, "model:", 6) && dev[6])
+		rc = fctl_fpga_open(f, &fctl_map_model, dev + 6, o->seed);
+	else if (is_bdf(dev))
+		rc = fctl_fpga_open(f, &fctl_map_vfio, dev, o->seed);
 	else
 		rc = -EINVAL;
 	if (rc) {
@@ -70,6 +72,10 @@ void fpgactl_close(struct fpgactl *f)
 
 const char *fpgactl_name(const struct fpgactl *f)
 {
+	/* a device: its mapping layer's name (the driver's state begins
+	 * with its struct fctl_dev) */
+	if (f->ops == &fctl_fpga_ops)
+		return ((const struct fctl_dev *)f->be)->map->name;
 	return f->ops->name;
 }
 

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fpga-ctl's internals: the instance and its backend operations.
+ * fpga-ctl's internals: the instance, its backend operations, and the
+ * mapping layer under the device driver.
  *   api.c          open/close, host memory mappings, dispatch
  *   ring.c         rings, event parsing, table-write entries
  *   backend_sw.c   the software backend (the reference engine)
+ *   backend_fpga.c the device driver: registers, DMA mappings, interrupts
+ *   map_vfio.c     the mapping layer of a board (vfio)
+ *   map_model.c    the mapping layer of hostlane-fpga-model (model_proto.h)
  */
 #ifndef FPGACTL_PRIVATE_H
 #define FPGACTL_PRIVATE_H
@@ -39,6 +43,32 @@ struct fctl_ops {
 	int (*counters)(struct fpgactl *f, uint64_t *cnt);
 };
 
+/* The mapping layer: what differs between a board and the model. The
+ * driver above it is one code path. */
+struct fctl_dev;
+struct fctl_map_ops {
+	const char *name;
+	/* Opens @spec (a PCI address, a socket path) into @d. 0 or -errno. */
+	int (*open)(struct fctl_dev *d, const char *spec);
+	void (*close)(struct fctl_dev *d);
+	uint32_t (*rd)(struct fctl_dev *d, uint32_t off);
+	void (*wr)(struct fctl_dev *d, uint32_t off, uint32_t val);
+	int (*dma_map)(struct fctl_dev *d, const struct fctl_map_ent *m);
+	int (*dma_unmap)(struct fctl_dev *d, const struct fctl_map_ent *m);
+	/* Interrupt vector @vec signals eventfd @efd (-1: none). */
+	int (*irq)(struct fctl_dev *d, unsigned vec, int efd);
+};
+
+/* What a mapping layer keeps (one struct for both, small). */
+struct fctl_dev {
+	const struct fctl_map_ops *map;
+	volatile uint32_t *bar;   /* vfio: BAR0 mapped */
+	size_t bar_len;
+	int container, group, device;  /* vfio fds */
+	int sock;                 /* model: the unix socket */
+	int err;                  /* model: the socket failed (reads return all ones) */
+};
+
 struct fpgactl {
 	const struct fctl_ops *ops;
 	struct fpgactl_caps caps;
@@ -49,8 +79,13 @@ struct fpgactl {
 };
 
 extern const struct fctl_ops fctl_sw_ops;
+extern const struct fctl_ops fctl_fpga_ops;
+extern const struct fctl_map_ops fctl_map_vfio;
+extern const struct fctl_map_ops fctl_map_model;
 
 int fctl_sw_open(struct fpgactl *f, const struct fpgactl_opts *o);
+int fctl_fpga_open(struct fpgactl *f, const struct fctl_map_ops *m, const char *spec,
+		   const uint32_t *seed);
 /* The host pointer of @len bytes at @iova, or NULL (not mapped). */
 void *fctl_iova_ptr(const struct fpgactl *f, uint64_t iova, size_t len);
 /* Whether a queue config's rings lie in mapped memory and are in range. */
