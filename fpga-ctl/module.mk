@@ -16,6 +16,9 @@ UNIT_TESTS += $(BUILD)/test/test_fpgactl_ring $(BUILD)/test/test_fpgactl_engine
 $(BUILD)/test/test_fpgactl_model: $(call objs,fpga-ctl/tests/test_fpgactl_model.c) $(FCTL_RIG) \
   $(BUILD)/lib/libfpgactl.a | $(BUILD)/bin/hostlane-fpga-model
 UNIT_TESTS += $(BUILD)/test/test_fpgactl_model
+# the vfio layer against a fake system call layer (white-box)
+$(BUILD)/test/test_fpgactl_vfio: $(call objs,fpga-ctl/tests/test_fpgactl_vfio.c) $(BUILD)/lib/libfpgactl.a
+UNIT_TESTS += $(BUILD)/test/test_fpgactl_vfio
 
 # Fuzzers: the engine serving hostile request queues (white-box: every
 # write it makes is checked) and a process reading a hostile event queue.

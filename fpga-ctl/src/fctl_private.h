@@ -12,6 +12,8 @@
 #ifndef FPGACTL_PRIVATE_H
 #define FPGACTL_PRIVATE_H
 
+#include <sys/types.h>
+
 #include "fpgactl.h"
 #include "engine.h"
 
@@ -77,6 +79,19 @@ struct fpgactl {
 	uint64_t next_iova;
 	void *be;                 /* the backend's state */
 };
+
+/* The system calls of map_vfio.c, replaceable by a unit test (the vfio
+ * ioctls cannot run on a machine without an IOMMU): the real ones by
+ * default. */
+struct fctl_vfio_sys {
+	ssize_t (*readlink)(const char *path, char *buf, size_t len);
+	int (*open)(const char *path, int flags);
+	int (*close)(int fd);
+	int (*ioctl)(int fd, unsigned long req, void *arg);
+	void *(*mmap)(size_t len, int fd, off_t off);
+	int (*munmap)(void *va, size_t len);
+};
+extern const struct fctl_vfio_sys *fctl_vfio_sys;
 
 extern const struct fctl_ops fctl_sw_ops;
 extern const struct fctl_ops fctl_fpga_ops;

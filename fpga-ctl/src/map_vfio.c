@@ -5,7 +5,8 @@
  * mapped (region info says where), host memory mapped for DMA at the
  * IOVAs the API hands out, MSI-X vectors to eventfds. Needs the device
  * bound to vfio-pci and an IOMMU; without either the open fails with
- * ENODEV and says nothing else.
+ * ENODEV and says nothing else. Every system call goes through
+ * fctl_vfio_sys, so a unit test can check each one's arguments.
  */
 #include "fctl_private.h"
 
@@ -18,6 +19,39 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/vfio.h>
+
+static ssize_t sys_readlink(const char *path, char *buf, size_t len)
+{
+	return readlink(path, buf, len);
+}
+
+static int sys_open(const char *path, int flags)
+{
+	return open(path, flags);
+}
+
+static int sys_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg);
+}
+
+static void *sys_mmap(size_t len, int fd, off_t off)
+{
+	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+}
+
+static const struct fctl_vfio_sys real = {
+	.readlink = sys_readlink, .open = sys_open, .close = close, .ioctl = sys_ioctl,
+	.mmap = sys_mmap, .munmap = munmap,
+};
+const struct fctl_vfio_sys *fctl_vfio_sys = &real;
+#define SYS fctl_vfio_sys
+
+/* ioctl with a plain argument (what the kernel takes as unsigned long) */
+static int ioctl_arg(int fd, unsigned long req, unsigned long arg)
+{
+	return SYS->ioctl(fd, req, (void *)arg);
+}
 
 static int err(void)
 {
@@ -33,7 +67,7 @@ static int iommu_group(const char *bdf)
 	int g;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
+	n = SYS->readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -ENODEV;  /* no such device, or no IOMMU */
 	link[n] = 0;
@@ -46,14 +80,14 @@ static int iommu_group(const char *bdf)
 static void vfio_close(struct fctl_dev *d)
 {
 	if (d->bar && d->bar != MAP_FAILED)
-		munmap((void *)d->bar, d->bar_len);
+		SYS->munmap((void *)d->bar, d->bar_len);
 	d->bar = NULL;
 	if (d->device >= 0)
-		close(d->device);
+		SYS->close(d->device);
 	if (d->group >= 0)
-		close(d->group);
+		SYS->close(d->group);
 	if (d->container >= 0)
-		close(d->container);
+		SYS->close(d->container);
 	d->device = d->group = d->container = -1;
 }
 
@@ -66,35 +100,35 @@ static int vfio_open(struct fctl_dev *d, const char *bdf)
 
 	if (g < 0)
 		return g;
-	d->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	d->container = SYS->open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (d->container < 0)
 		return errno == ENOENT ? -ENODEV : err();
-	if (ioctl(d->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
-	    ioctl(d->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1) {
+	if (ioctl_arg(d->container, VFIO_GET_API_VERSION, 0) != VFIO_API_VERSION ||
+	    ioctl_arg(d->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1) {
 		rc = -ENODEV;
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "/dev/vfio/%d", g);
-	d->group = open(path, O_RDWR | O_CLOEXEC);
+	d->group = SYS->open(path, O_RDWR | O_CLOEXEC);
 	if (d->group < 0) {
 		rc = errno == ENOENT ? -ENODEV : err();  /* not bound to vfio-pci */
 		goto fail;
 	}
-	if (ioctl(d->group, VFIO_GROUP_GET_STATUS, &gs) || !(gs.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+	if (SYS->ioctl(d->group, VFIO_GROUP_GET_STATUS, &gs) || !(gs.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		rc = -EBUSY;  /* another device of the group is bound to a host driver */
 		goto fail;
 	}
-	if (ioctl(d->group, VFIO_GROUP_SET_CONTAINER, &d->container) ||
-	    ioctl(d->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+	if (SYS->ioctl(d->group, VFIO_GROUP_SET_CONTAINER, &d->container) ||
+	    ioctl_arg(d->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
 		rc = err();
 		goto fail;
 	}
-	d->device = ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	d->device = SYS->ioctl(d->group, VFIO_GROUP_GET_DEVICE_FD, (void *)bdf);
 	if (d->device < 0) {
 		rc = err();
 		goto fail;
 	}
-	if (ioctl(d->device, VFIO_DEVICE_GET_REGION_INFO, &ri)) {
+	if (SYS->ioctl(d->device, VFIO_DEVICE_GET_REGION_INFO, &ri)) {
 		rc = err();
 		goto fail;
 	}
@@ -103,8 +137,7 @@ static int vfio_open(struct fctl_dev *d, const char *bdf)
 		goto fail;
 	}
 	d->bar_len = FPGACTL_BAR_SIZE;
-	d->bar = mmap(NULL, d->bar_len, PROT_READ | PROT_WRITE, MAP_SHARED, d->device,
-		      (off_t)ri.offset);
+	d->bar = SYS->mmap(d->bar_len, d->device, (off_t)ri.offset);
 	if (d->bar == MAP_FAILED) {
 		rc = err();
 		goto fail;
@@ -133,14 +166,14 @@ static int vfio_dma_map(struct fctl_dev *d, const struct fctl_map_ent *m)
 		.vaddr = (uintptr_t)m->va, .iova = m->iova, .size = m->size,
 	};
 
-	return ioctl(d->container, VFIO_IOMMU_MAP_DMA, &dm) ? err() : 0;
+	return SYS->ioctl(d->container, VFIO_IOMMU_MAP_DMA, &dm) ? err() : 0;
 }
 
 static int vfio_dma_unmap(struct fctl_dev *d, const struct fctl_map_ent *m)
 {
 	struct vfio_iommu_type1_dma_unmap du = { .argsz = sizeof(du), .iova = m->iova, .size = m->size };
 
-	return ioctl(d->container, VFIO_IOMMU_UNMAP_DMA, &du) ? err() : 0;
+	return SYS->ioctl(d->container, VFIO_IOMMU_UNMAP_DMA, &du) ? err() : 0;
 }
 
 static int vfio_irq(struct fctl_dev *d, unsigned vec, int efd)
@@ -155,7 +188,7 @@ static int vfio_irq(struct fctl_dev *d, unsigned vec, int efd)
 		.flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
 	};
 	memcpy(buf + sizeof(*set), &fd, sizeof(fd));
-	return ioctl(d->device, VFIO_DEVICE_SET_IRQS, set) ? err() : 0;
+	return SYS->ioctl(d->device, VFIO_DEVICE_SET_IRQS, set) ? err() : 0;
 }
 
 const struct fctl_map_ops fctl_map_vfio = {
