@@ -7,10 +7,13 @@
 # identical. TAP: one line per case per mode, one per comparison.
 # The hostlane half runs when HOSTLANE_PRELOAD_TESTS=1 or libhostlane.so
 # exports socket(); otherwise it reports SKIP with the reason.
-# SOCKCASES='glob' runs only some cases. The cases in NOSPIN_CASES run a third
-# time with HOSTLANE_SPIN_NS=0: the layer never busy-polls, so every wait
-# sleeps and every wake-up must be written (a lost one is a hang, ended by
-# sockcase's alarm and reported).
+# SOCKCASES='glob' runs only some cases. Every case runs a third time with
+# both parts in the server's pod (a process connecting to another of its
+# own pod, over hostlane too), compared with the kernel's transcript (the
+# kernel's own transcripts are the same within one pod and between two). The
+# cases in NOSPIN_CASES run once more with HOSTLANE_SPIN_NS=0: the layer
+# never busy-polls, so every wait sleeps and every wake-up must be written
+# (a lost one is a hang, ended by sockcase's alarm and reported).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pods.sh"
 need_root
@@ -30,8 +33,9 @@ preload_ready || hl_mode=0
 # run_case MODE CASE -> transcript in $CNI_TMP/MODE-CASE.txt; 0 when both
 # parts ended as the case expects. Ports are fresh per run (never printed).
 run_case() {
-	local mode=$1 c=$2 out=$CNI_TMP/$1-$2 spid i src crc srv_ok=0
-	local bg=pod_bg pre=(ip netns exec "$(pod_ns cli)") senv=()
+	local mode=$1 c=$2 out=$CNI_TMP/$1-$2 spid i src crc srv_ok=0 cpod=cli
+	[ "$mode" = pod ] && cpod=srv
+	local bg=pod_bg pre=(ip netns exec "$(pod_ns $cpod)") senv=()
 	[ "$mode" != kernel ] && bg=pod_bg_hl pre+=(env "${HL_ENV[@]}")
 	[ "$mode" = nospin ] && senv=(HOSTLANE_SPIN_NS=0) pre+=(HOSTLANE_SPIN_NS=0)
 	port=$((port + 2))
@@ -58,6 +62,10 @@ run_case() {
 }
 
 cases=$("$sc" list)
+nospin_default="connect-block half-close close-queued refused epoll-et threads \
+fork-listener fork-conn fork-wakeup spawn accept-race signal-intr signal-restart \
+peer-closed peer-closed-sigpipe peer-closed-nb linger-abort linger-abort-nb \
+abort-queued close-queued-idle oob oob-inline oob-nb"
 for c in $cases; do
 	# shellcheck disable=SC2053
 	[[ $c == ${SOCKCASES:-*} ]] || continue
@@ -76,8 +84,13 @@ for c in $cases; do
 		preload_fail "$c" "$c: hostlane transcript = kernel transcript" "diff kernel hostlane:
 $d"
 	fi
-	[[ " ${NOSPIN_CASES:-connect-block half-close close-queued refused epoll-et threads} " == *" $c "* ]] ||
-		continue
+	if run_case pod "$c" && d=$(diff "$CNI_TMP/kernel-$c.txt" "$CNI_TMP/pod-$c.txt"); then
+		tap_ok "$c: within one pod, the kernel's transcript"
+	else
+		preload_fail "$c" "$c: within one pod, the kernel's transcript" "$d
+$(cat "$CNI_TMP/pod-$c.txt" "$CNI_TMP/pod-$c".*err 2>/dev/null | tail -n 30)"
+	fi
+	[[ " ${NOSPIN_CASES:-$nospin_default} " == *" $c "* ]] || continue
 	if run_case nospin "$c" && d=$(diff "$CNI_TMP/kernel-$c.txt" "$CNI_TMP/nospin-$c.txt"); then
 		tap_ok "$c: without busy-polling, the kernel's transcript"
 	else
