@@ -94,6 +94,23 @@ int pl_fd_set(int fd, struct pl_sock *s)
 	return rc < -1 ? rc : 0;
 }
 
+bool pl_fd_clear(int fd, struct pl_sock *s)
+{
+	struct chunk *c;
+	void *old = s;
+
+	if (fd < 0 || fd >= PL_FD_MAX || !s)
+		return false;
+	c = atomic_load_explicit(&chunks[(unsigned)fd >> CHUNK_BITS], memory_order_acquire);
+	/* Acq_rel: as the exchange in tab_set(). */
+	if (!c || !atomic_compare_exchange_strong_explicit(&c->s[(unsigned)fd & (CHUNK - 1)], &old,
+							   NULL, memory_order_acq_rel,
+							   memory_order_acquire))
+		return false;
+	atomic_fetch_sub_explicit(&n_fds, 1, memory_order_relaxed);
+	return true;
+}
+
 struct pl_epset *pl_ep_get(int epfd)
 {
 	return tab_get(ep_chunks, epfd);

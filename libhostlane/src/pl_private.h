@@ -217,6 +217,10 @@ struct pl_sock {
 struct pl_sock *pl_fd_get(int fd);
 /* Sets @fd -> @s (NULL clears). 0, -EBADF (fd out of range), -ENOMEM. */
 int pl_fd_set(int fd, struct pl_sock *s);
+/* Clears @fd if it still names @s, and only then: once the real close()
+ * returned, the kernel may already have given the number to a new socket
+ * that another thread tracked. Return: true if cleared. Lock-free. */
+bool pl_fd_clear(int fd, struct pl_sock *s);
 /* Number of fds in the table (0: a fast path for poll and friends). */
 unsigned pl_fd_count(void);
 
@@ -362,17 +366,18 @@ struct pl_ctl *pl_ctl_get(void);
 int pl_ctl_fd(const struct pl_ctl *c);
 /* Request/reply. Return: the reply's status; fds filled (-1 when none). */
 int pl_ctl_call(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg *rep, int *fds);
+/* CONNECT: sends @req and takes what the reply carries: puts its fds in
+ * pl_pending order and, for a slot connection, maps or finds its region
+ * (*@g), under the channel's lock (a region is mapped before another
+ * thread's reply can name it). Return: the reply's status, or -errno of
+ * the take (then every fd is closed and the connection given back). */
+int pl_ctl_connect(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg *rep,
+		   int *fds, struct pl_region **g);
 /* Gives what connection @m held back without waiting for the reply: its
  * slot (CONN_CLOSE) or its whole region (REGION_FREE). */
 void pl_ctl_give_back(struct pl_ctl *c, const struct hl_proto_conn *m);
 /* The protocol version agreed with the endpoint. */
 unsigned pl_ctl_version(const struct pl_ctl *c);
-/* Takes what a CONNECT reply or EV_ACCEPT @m carried: puts @fds (@n of them)
- * in pl_pending order and, for a slot connection, maps or finds its region
- * (*@g). Return: 0, or -errno with every fd closed and the connection given
- * back to the endpoint. */
-int pl_ctl_take_conn(struct pl_ctl *c, const struct hl_proto_conn *m, int *fds, int n,
-		     struct pl_region **g);
 /* Reads what is queued on @c without blocking: accept events go to their
  * listener, stray replies are dropped. */
 void pl_ctl_drain(struct pl_ctl *c);

@@ -168,7 +168,7 @@ void pl_sock_fd_gone(int fd, struct pl_sock *s)
 	bool last;
 
 	pl_sock_epsets_forget_fd(s, fd);
-	pl_fd_set(fd, NULL);
+	pl_fd_clear(fd, s);
 	pthread_mutex_lock(&s->lock);
 	last = --s->local_refs == 0;
 	pthread_mutex_unlock(&s->lock);

@@ -59,6 +59,26 @@ START_TEST(fdtab_set_get_clear)
 }
 END_TEST
 
+/* A close clears its entry only if the number still names its socket: a
+ * new socket tracked there meanwhile stays. */
+START_TEST(fdtab_clear_only_own)
+{
+	struct pl_sock a, b;
+	unsigned n0 = pl_fd_count();
+
+	ck_assert_int_eq(pl_fd_set(7, &b), 0);
+	ck_assert(!pl_fd_clear(7, &a));
+	ck_assert_ptr_eq(pl_fd_get(7), &b);
+	ck_assert_uint_eq(pl_fd_count(), n0 + 1);
+	ck_assert(pl_fd_clear(7, &b));
+	ck_assert_ptr_null(pl_fd_get(7));
+	ck_assert_uint_eq(pl_fd_count(), n0);
+	ck_assert(!pl_fd_clear(7, &b));
+	ck_assert(!pl_fd_clear(99999, &b));  /* no chunk there */
+	ck_assert(!pl_fd_clear(-1, &b));
+}
+END_TEST
+
 START_TEST(epset_table)
 {
 	struct pl_epset *e = pl_epset_new();
@@ -424,6 +444,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, fdtab_set_get_clear);
+	tcase_add_test(tc, fdtab_clear_only_own);
 	tcase_add_test(tc, epset_table);
 	tcase_add_test(tc, shref_last_holder);
 	tcase_add_test(tc, shref_fork);
