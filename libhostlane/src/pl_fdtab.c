@@ -141,6 +141,19 @@ int pl_fd_next(int from, struct pl_sock **s)
 	return -1;
 }
 
+/* Forks this process went through (as parent or child). */
+static atomic_uint fork_gen;
+
+unsigned pl_fork_gen(void)
+{
+	return atomic_load_explicit(&fork_gen, memory_order_relaxed);
+}
+
+void pl_fork_gen_bump(void)
+{
+	atomic_fetch_add_explicit(&fork_gen, 1, memory_order_relaxed);
+}
+
 unsigned pl_fd_count(void)
 {
 	return atomic_load_explicit(&n_fds, memory_order_relaxed);

@@ -53,6 +53,7 @@ pid_t pl_pid(void)
 static void atfork_child(void)
 {
 	atomic_store_explicit(&cached_pid, 0, memory_order_relaxed);
+	pl_fork_gen_bump();
 	pl_ctl_atfork_child();
 	pl_sock_atfork_child();
 	pl_port_atfork_child();
@@ -65,6 +66,7 @@ static void atfork_prepare(void)
 
 static void atfork_parent(void)
 {
+	pl_fork_gen_bump();
 	pl_sock_atfork_parent();
 }
 

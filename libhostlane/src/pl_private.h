@@ -224,6 +224,12 @@ bool pl_fd_clear(int fd, struct pl_sock *s);
 /* Number of fds in the table (0: a fast path for poll and friends). */
 unsigned pl_fd_count(void);
 
+/* Forks this process went through, as parent or child (bumped by both
+ * after each): an object made at an older count is shared with another
+ * process. */
+unsigned pl_fork_gen(void);
+void pl_fork_gen_bump(void);
+
 /* Epoll sets of application epoll fds (same shape of table). */
 struct pl_epset *pl_ep_get(int epfd);
 int pl_ep_set(int epfd, struct pl_epset *e);
@@ -312,6 +318,9 @@ struct pl_epmember {
 
 struct pl_epset {
 	int epfd;                     /* the application's epoll fd */
+	unsigned gen;                 /* pl_fork_gen() when it was made: an
+				       * older one is shared with another
+				       * process (same kernel epoll set) */
 	pthread_mutex_t lock;
 	struct pl_epmember *m;
 	unsigned n, cap;

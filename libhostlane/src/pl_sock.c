@@ -233,17 +233,22 @@ void pl_sock_epsets_forget_fd(struct pl_sock *s, int fd)
 	pthread_mutex_unlock(&s->lock);
 	for (unsigned i = 0; i < n; i++) {
 		struct pl_epset *e = pl_ep_get(sets[i]);
-		bool gone = false;
+		bool gone = false, keep;
 
 		if (!e)
 			continue;
+		/* A set made before a fork is the other process's too, and
+		 * the kernel keeps a registration while any process holds the
+		 * file: a forked child closing its copy of a listener leaves
+		 * the parent's set as it was. */
+		keep = e->gen != pl_fork_gen() && pl_shref_others(s->shref) > 0;
 		pthread_mutex_lock(&e->lock);
 		if (pl_epset_del(e, fd) == 0) {
 			/* A PENDING socket's registration is the application's own
 			 * kernel one: it stays (or goes with the file). */
-			if (s->kind != PL_PENDING)
+			if (s->kind != PL_PENDING && !keep)
 				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, fd, NULL);
-			if (s->kind == PL_CONN && pl_sock_live_epfd_peek(s) >= 0)
+			if (s->kind == PL_CONN && !keep && pl_sock_live_epfd_peek(s) >= 0)
 				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, pl_sock_live_epfd_peek(s),
 						  NULL);
 			gone = true;
