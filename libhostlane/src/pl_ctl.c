@@ -125,7 +125,7 @@ static int take_conn_fds(struct pl_ctl *c, const struct hl_proto_conn *m, int *f
 	} else {
 		if (n != 0)
 			return -EPROTO;
-		*g = pl_region_get(m->region_id);
+		*g = pl_region_get(m->region_id, m->side);
 	}
 	return *g ? 0 : -EPROTO;
 }

@@ -431,8 +431,9 @@ extern struct pl_region *pl_regions;
  * closed). */
 struct pl_region *pl_region_new(struct pl_ctl *c, const struct hl_proto_conn *m, int *fds,
 				int n);
-/* Region @id, mapped before, with one more connection counted; or NULL. */
-struct pl_region *pl_region_get(uint32_t id);
+/* Region @id as side @side mapped it before (a process connected to
+ * itself has both), with one more connection counted; or NULL. */
+struct pl_region *pl_region_get(uint32_t id, uint32_t side);
 /* One connection fewer (regions of exited peers are unmapped when the next
  * new region arrives). */
 void pl_region_put(struct pl_region *g);

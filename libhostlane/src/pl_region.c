@@ -119,13 +119,15 @@ struct pl_region *pl_region_new(struct pl_ctl *c, const struct hl_proto_conn *m,
 	return g;
 }
 
-struct pl_region *pl_region_get(uint32_t id)
+struct pl_region *pl_region_get(uint32_t id, uint32_t side)
 {
 	struct pl_region *g;
 
+	/* A process connected to itself mapped the region twice, once per
+	 * side: each side's eventfds are its own. */
 	pthread_mutex_lock(&pl_regions_lock);
 	for (g = pl_regions; g; g = g->next)
-		if (g->id == id) {
+		if (g->id == id && g->side == (side ? 1u : 0u)) {
 			g->conns++;
 			break;
 		}
