@@ -471,6 +471,15 @@ static int do_exec(enum how how, int fd, const char *path, char *const argv[], c
 		errno = ENOSYS;
 		return -1;
 	}
+	/* A vfork child runs on the parent's memory: it hands nothing over
+	 * and touches nothing (what it inherits is as after posix_spawn). */
+	if (pl_vfork_child()) {
+		if (how == HOW_EXECVE)
+			return real_execve(path, argv, envp);
+		if (how == HOW_EXECVPE)
+			return real_execvpe(path, argv, envp);
+		return real_fexecve(fd, argv, envp);
+	}
 	/* The new image takes no direct connections until its own HELLO:
 	 * announced ones are queued now and handed over with the listeners. */
 	pl_direct_quiet(true);

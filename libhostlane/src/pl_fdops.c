@@ -21,7 +21,7 @@ PL_EXPORT int close(int fd)
 	int rc;
 
 	if (!s) {
-		if (pl_fd_count() && pl_ep_get(fd))
+		if (pl_active() && pl_ep_get(fd))
 			pl_poll_epfd_closed(fd);
 		return pl_real.close(fd);
 	}

@@ -280,16 +280,57 @@ int pl_shref_alloc(void)
 
 void pl_shref_join(int slot)
 {
-	int me = (int)pl_pid();
+	pl_shref_join_pid(slot, pl_pid());
+}
 
-	if (slot < 0 || !shp)
+/* Puts @v (a pid, or a fork's token) in @slot unless it is there. */
+static void slot_add(int slot, int v)
+{
+	if (slot < 0 || !shp || !v)
 		return;
+	for (unsigned i = 0; i < SHREF_PIDS; i++)
+		if (atomic_load(&shp->pid[slot][i]) == v)
+			return;
 	for (unsigned i = 0; i < SHREF_PIDS; i++) {
 		int z = 0;
 
-		if (atomic_compare_exchange_strong(&shp->pid[slot][i], &z, me))
+		if (atomic_compare_exchange_strong(&shp->pid[slot][i], &z, v))
 			return;
 	}
+	/* Full: children that exited without closing (a forking server's
+	 * listener is held by every child it ever had) make room. */
+	for (unsigned i = 0; i < SHREF_PIDS; i++) {
+		int p = atomic_load(&shp->pid[slot][i]);
+
+		if (p && p != v && !pid_alive(p) &&
+		    atomic_compare_exchange_strong(&shp->pid[slot][i], &p, v))
+			return;
+	}
+}
+
+void pl_shref_join_pid(int slot, pid_t pid)
+{
+	if (pid > 0)
+		slot_add(slot, (int)pid);
+}
+
+void pl_shref_reserve(int slot, int token)
+{
+	if (token < 0)
+		slot_add(slot, token);
+}
+
+bool pl_shref_resolve(int slot, int token, pid_t pid)
+{
+	if (slot < 0 || !shp || token >= 0)
+		return false;
+	for (unsigned i = 0; i < SHREF_PIDS; i++) {
+		int t = token;
+
+		if (atomic_compare_exchange_strong(&shp->pid[slot][i], &t, (int)pid))
+			return true;
+	}
+	return false;
 }
 
 ssize_t pl_read_small(const char *path, char *buf, size_t len)
@@ -311,12 +352,15 @@ ssize_t pl_read_small(const char *path, char *buf, size_t len)
 	return n;
 }
 
-/* 1 if @pid runs (not a zombie). */
+/* 1 if @pid runs (not a zombie); a fork's token (< 0) holds until the
+ * fork resolves it. */
 static int pid_alive(int pid)
 {
 	char path[64], buf[256];
 	const char *p;
 
+	if (pid < 0)
+		return 1;
 	if (kill(pid, 0) < 0 && errno == ESRCH)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
@@ -332,12 +376,21 @@ int pl_shref_leave(int slot)
 
 	if (slot < 0 || !shp)
 		return 0;
+	/* First every entry of ours (a parent and its child may both have
+	 * written the child's pid), then the count: two holders leaving at
+	 * once each remove themselves before looking (sequentially consistent
+	 * stores and loads), so at least one sees the other gone. Counting
+	 * while removing let both see the other and neither end the ring. */
 	for (unsigned i = 0; i < SHREF_PIDS; i++) {
 		int p = atomic_load(&shp->pid[slot][i]);
 
 		if (p == me)
 			atomic_compare_exchange_strong(&shp->pid[slot][i], &p, 0);
-		else if (p && pid_alive(p))
+	}
+	for (unsigned i = 0; i < SHREF_PIDS; i++) {
+		int p = atomic_load(&shp->pid[slot][i]);
+
+		if (p && p != me && pid_alive(p))
 			others++;
 	}
 	return others;
@@ -351,3 +404,4 @@ void pl_shref_free(int slot)
 	atomic_fetch_and_explicit(&shp->used[(unsigned)slot / 32], ~(1u << ((unsigned)slot % 32)),
 				  memory_order_release);
 }
+

@@ -29,7 +29,7 @@
  * if pl_kwait_end() must follow. */
 bool pl_kwait_begin(int ms)
 {
-	if (!pl_fd_count())
+	if (!pl_active())
 		return false;  /* no listener of ours in this process */
 	if (!ms) {
 		pl_direct_serve();
@@ -64,7 +64,7 @@ static inline struct pl_sock *conn_of(int fd)
 {
 	struct pl_sock *s;
 
-	if (atomic_load_explicit(&pl_off, memory_order_relaxed) || !pl_fd_count())
+	if (!pl_active())
 		return NULL;
 	s = pl_fd_get(fd);
 	return s && (s->kind == PL_CONN || s->kind == PL_LISTEN) ? s : NULL;
@@ -218,7 +218,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 	bool any = false;
 	int ready, rc;
 
-	if (atomic_load_explicit(&pl_off, memory_order_relaxed) || !pl_fd_count())
+	if (!pl_active())
 		return real_poll(fds, n, timeout, mask);
 	ss = n <= 64 ? small : calloc(n, sizeof(*ss));
 	if (!ss)
@@ -298,7 +298,7 @@ PL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 {
 	if (__builtin_expect(!pl_real.poll, 0))
 		pl_libc_init();
-	if (!pl_fd_count())
+	if (!pl_active())
 		return pl_real.ppoll(fds, n, ts, mask);
 	return do_poll(fds, n, ts_to_ms(ts), mask);
 }
@@ -367,7 +367,7 @@ static int do_select(int nfds, fd_set *r, fd_set *w, fd_set *x, int ms, const si
 
 static bool sets_have_conn(int nfds, fd_set *r, fd_set *w)
 {
-	if (atomic_load_explicit(&pl_off, memory_order_relaxed) || !pl_fd_count())
+	if (!pl_active())
 		return false;
 	for (int fd = 0; fd < nfds && fd < FD_SETSIZE; fd++)
 		if (((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w))) && conn_of(fd))

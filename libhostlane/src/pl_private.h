@@ -240,6 +240,17 @@ int pl_ep_set(int epfd, struct pl_epset *e);
 #define PL_SHREF_SLOTS 16384
 int pl_shref_alloc(void);       /* a slot held by this process, or -1 */
 void pl_shref_join(int slot);   /* this process holds it too (after fork) */
+/* Process @pid holds @slot too. Idempotent; an entry of a process that
+ * exited is reused when the slot is full. */
+void pl_shref_join_pid(int slot, pid_t pid);
+/* fork(): before the fork, @token (< 0, unique to the forking thread)
+ * holds @slot for the child to come; the parent after the fork and the
+ * child in its first steps each resolve it to the child's pid (or 0: the
+ * fork failed), whoever comes first (a compare-and-swap): a child that
+ * already closed the socket is not made a holder again. Return: true if
+ * this call resolved it. */
+void pl_shref_reserve(int slot, int token);
+bool pl_shref_resolve(int slot, int token, pid_t pid);
 int pl_shref_leave(int slot);   /* drop ours; return: other live holders */
 void pl_shref_free(int slot);
 /* Other running processes holding @slot (this one not counted). */
@@ -512,14 +523,27 @@ int pl_exec_ctl_port(struct pl_ctl *c, uint16_t op, uint16_t port);
 
 /* ---- sockets (pl_sock.c and the files it names) ------------------------------ */
 
+/* fork and vfork (pl_fork.c). pl_vforked: this thread called vfork() (the
+ * child runs on the parent thread's memory); pl_vfork_child(): true in a
+ * vfork child, where every call goes straight to libc (it clears the mark
+ * once back in the parent). */
+extern __thread int pl_vforked __attribute__((tls_model("initial-exec")));
+bool pl_vfork_child_slow(void);
+static inline bool pl_vfork_child(void)
+{
+	return __builtin_expect(pl_vforked, 0) && pl_vfork_child_slow();
+}
+/* Resolves the real fork and vfork (pl_libc_init()). */
+void pl_fork_resolve(void);
+
 /* Where every socket call starts: true while the layer manages sockets
- * (not turned off, some fd tracked). */
+ * (not turned off, some fd tracked, not in a vfork child). */
 static inline bool pl_active(void)
 {
 	if (__builtin_expect(!pl_real.read, 0))
 		pl_libc_init();
 	return !atomic_load_explicit(&pl_off, memory_order_relaxed) &&
-	       pl_fd_count() != 0;
+	       pl_fd_count() != 0 && !pl_vfork_child();
 }
 
 /* The socket @fd names, or NULL (also while the layer is not active). */
@@ -570,6 +594,12 @@ int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, i
 void pl_sock_atfork_child(void);
 /* Control channel @c broke: listeners stop watching its fd. */
 void pl_sock_ctl_broken(struct pl_ctl *c);
+/* Around the real fork() (pl_fork.c): begin makes closes wait and holds
+ * every socket for the child to come (pl_shref_reserve()); end, in the
+ * parent (@child: the new pid, or -1 when fork failed), makes the child a
+ * holder (unless it was quicker), then lets closes go on. */
+void pl_sock_fork_begin(void);
+void pl_sock_fork_end(pid_t child);
 /* In the parent after fork: its connections are shared with the child. */
 void pl_sock_atfork_parent(void);
 /* Before fork: a process with listeners stops taking direct connections

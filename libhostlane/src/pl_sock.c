@@ -27,6 +27,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "hl_codec.h"
 #include "pl_private.h"
@@ -88,6 +90,27 @@ static void listener_unlink(struct pl_sock *s)
 }
 
 
+/* fork() holds this for writing from before the fork until the child is
+ * registered as a holder of every socket (pl_sock_fork_end()); whether a
+ * close is the last holder's is decided under it for reading. So a parent
+ * that closes its copy right after fork() never ends a connection the
+ * child holds. */
+static pthread_rwlock_t fork_lock = PTHREAD_RWLOCK_INITIALIZER;
+static __thread bool forking;  /* this thread holds fork_lock (fork()) */
+
+/* This process lets go of @s: true if no other running process holds it. */
+static bool sock_leave(struct pl_sock *s)
+{
+	bool last;
+
+	if (!forking)
+		pthread_rwlock_rdlock(&fork_lock);
+	last = pl_shref_leave(s->shref) == 0;
+	if (!forking)
+		pthread_rwlock_unlock(&fork_lock);
+	return last;
+}
+
 /* The last fd of @s in this process is gone: release what this process has. */
 void pl_sock_free(struct pl_sock *s)
 {
@@ -102,7 +125,7 @@ void pl_sock_free(struct pl_sock *s)
 		s->all_next->all_prev = s->all_prev;
 	pthread_mutex_unlock(&socks_lock);
 	if (s->kind == PL_CONN) {
-		bool last = pl_shref_leave(s->shref) == 0;
+		bool last = sock_leave(s);
 
 		pl_stats_conn_free(s->st);
 		if (last) {
@@ -136,7 +159,7 @@ void pl_sock_free(struct pl_sock *s)
 		listener_unlink(s);
 		if (s->published)
 			pl_direct_publish(s->port, false);
-		if (pl_shref_leave(s->shref) == 0) {
+		if (sock_leave(s)) {
 			hl_proto_init(&req, HL_POD_OP_UNLISTEN, 0);
 			req.u.listen.port = s->port;
 			if (s->ctl && pl_ctl_get() == s->ctl)
@@ -294,20 +317,54 @@ void pl_sock_ctl_broken(struct pl_ctl *c)
 
 /* ---- fork -------------------------------------------------------------------------- */
 
+/* The token of the fork this thread is in (a copy in the child). */
+static __thread int fork_token;
+
+void pl_sock_fork_begin(void)
+{
+	pthread_rwlock_wrlock(&fork_lock);
+	forking = true;
+	fork_token = -(int)syscall(SYS_gettid);
+	pthread_mutex_lock(&socks_lock);
+	for (struct pl_sock *s = socks; s; s = s->all_next)
+		if (s->kind != PL_PENDING)
+			pl_shref_reserve(s->shref, fork_token);
+	pthread_mutex_unlock(&socks_lock);
+}
+
+void pl_sock_fork_end(pid_t child)
+{
+	pthread_mutex_lock(&socks_lock);
+	for (struct pl_sock *s = socks; s; s = s->all_next)
+		if (s->kind != PL_PENDING)
+			pl_shref_resolve(s->shref, fork_token, child > 0 ? child : 0);
+	pthread_mutex_unlock(&socks_lock);
+	fork_token = 0;
+	forking = false;
+	pthread_rwlock_unlock(&fork_lock);
+}
+
 /* In the child: this process now holds every connection too. */
 void pl_sock_atfork_child(void)
 {
+	/* Held for writing by the thread that forked, which is this one
+	 * (or none, for a fork that did not go through our fork()). */
+	pthread_rwlock_init(&fork_lock, NULL);
+	forking = false;
 	pthread_mutex_init(&socks_lock, NULL);
 	pl_spare_atfork_child();
 	for (struct pl_sock *s = socks; s; s = s->all_next) {
 		pthread_mutex_init(&s->lock, NULL);
 		pthread_mutex_init(&s->rx_lock, NULL);
 		pthread_mutex_init(&s->tx_lock, NULL);
-		if (s->kind != PL_PENDING)
+		/* Our fork() held the slot for us; else (a fork that did not go
+		 * through it) this process adds itself now. */
+		if (s->kind != PL_PENDING && !pl_shref_resolve(s->shref, fork_token, pl_pid()))
 			pl_shref_join(s->shref);
 		if (s->kind == PL_CONN)
 			atomic_store(&s->forked, 1);
 	}
+	fork_token = 0;
 }
 
 void pl_sock_atfork_prepare(void)

@@ -26,6 +26,13 @@ pid_t pl_pid(void)
 	return getpid();
 }
 
+/* pl_fork.c is not linked: no vfork here. */
+__thread int pl_vforked;
+bool pl_vfork_child_slow(void)
+{
+	return false;
+}
+
 int64_t pl_now_ns(void)
 {
 	struct timespec ts;
@@ -98,6 +105,55 @@ START_TEST(shref_last_holder)
 
 	ck_assert_int_ge(slot, 0);
 	ck_assert_int_eq(pl_shref_leave(slot), 0);  /* only us */
+	pl_shref_free(slot);
+}
+END_TEST
+
+/* fork(): the token held before the fork is resolved once, by the parent
+ * or the child; a child that already resolved it and left is not made a
+ * holder again by the parent's late resolve. */
+START_TEST(shref_fork_token)
+{
+	int slot = pl_shref_alloc(), token = -123456;
+	pid_t self = getpid();
+
+	ck_assert_int_ge(slot, 0);
+	pl_shref_reserve(slot, token);
+	pl_shref_reserve(slot, token);            /* once only */
+	ck_assert(pl_shref_resolve(slot, token, self));  /* the "child" first */
+	ck_assert(!pl_shref_resolve(slot, token, 99999));  /* the parent: too late */
+	/* Both entries are ours now (the creator's and the resolved one):
+	 * leaving removes both. */
+	ck_assert_int_eq(pl_shref_leave(slot), 0);
+	/* A token counts as a holder until resolved (the child to come). */
+	pl_shref_join(slot);
+	pl_shref_reserve(slot, token);
+	ck_assert_int_eq(pl_shref_leave(slot), 1);
+	ck_assert(pl_shref_resolve(slot, token, 0));  /* the fork failed */
+	pl_shref_join(slot);
+	ck_assert_int_eq(pl_shref_leave(slot), 0);
+	ck_assert(!pl_shref_resolve(slot, 7, 1));     /* not a token */
+	pl_shref_free(slot);
+}
+END_TEST
+
+/* A slot full of processes that exited takes a new holder. */
+START_TEST(shref_full_of_dead)
+{
+	int slot = pl_shref_alloc(), st;
+
+	ck_assert_int_ge(slot, 0);
+	for (int i = 0; i < 8; i++) {
+		pid_t pid = fork();
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			_exit(0);
+		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		pl_shref_join_pid(slot, pid);  /* exited: reaped, gone */
+	}
+	pl_shref_join_pid(slot, getppid());      /* alive: takes a dead one's place */
+	ck_assert_int_eq(pl_shref_leave(slot), 1);
 	pl_shref_free(slot);
 }
 END_TEST
@@ -448,6 +504,8 @@ int main(void)
 	tcase_add_test(tc, epset_table);
 	tcase_add_test(tc, shref_last_holder);
 	tcase_add_test(tc, shref_fork);
+	tcase_add_test(tc, shref_fork_token);
+	tcase_add_test(tc, shref_full_of_dead);
 	tcase_add_test(tc, addr_v4_v6_mapped);
 	tcase_add_test(tc, addr_local_only);
 	tcase_add_test(tc, addr_copy_out_truncates);
