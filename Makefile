@@ -9,7 +9,7 @@
 #   make bench      run benchmarks             make demo    end-to-end demo
 #   make install    DESTDIR=… PREFIX=…         make deps    install build/test deps
 #   make fuzz       long fuzz runs             make check   cppcheck static analysis
-#   make clean
+#   make image      the OCI image archive      make clean
 #   SAN=1           ASan+UBSan build           V=1          show full commands
 
 BUILD   ?= build
@@ -58,6 +58,9 @@ INSTALL_BINS :=
 INSTALL_LIBS :=
 INSTALL_HEADERS :=
 INSTALL_CNI :=
+# What goes into the image: DIR=FILE (FILE copied into DIR, with the shared
+# libraries it loads; see hack/image.sh).
+IMAGE_FILES :=
 
 .DEFAULT_GOAL := all
 
@@ -137,6 +140,22 @@ soname_of = $(or $(SONAME_$(notdir $(1))),$(notdir $(1)))
 include $(sort $(wildcard */module.mk))
 
 all: $(LIBS) $(BINS)
+
+# The OCI image, FROM scratch, tagged with the project version (VERSION);
+# IMAGE names it (the manifests use the same name: kustomize `images:` or
+# `make image IMAGE=registry.example/hostlane` to change it).
+VERSION   := $(shell cat VERSION)
+IMAGE     ?= localhost/hostlane
+IMAGE_TAG ?= $(VERSION)
+IMAGE_TAR := $(BUILD)/image/hostlane-$(IMAGE_TAG).tar
+$(IMAGE_TAR): $(foreach f,$(IMAGE_FILES),$(lastword $(subst =, ,$(f)))) hack/image.sh Containerfile VERSION
+	@mkdir -p $(@D)
+	$(call msg,IMAGE,$(IMAGE):$(IMAGE_TAG))
+	$(Q)BUILD=$(BUILD) hack/image.sh $@ $(IMAGE):$(IMAGE_TAG) $(IMAGE_FILES) >/dev/null
+# Like test, it installs what is missing first (podman, musl-tools).
+image:
+	@hack/deps.sh
+	+@$(SUBMAKE) $(IMAGE_TAR)
 tests: $(UNIT_TESTS)
 fuzzers: $(FUZZERS)
 
@@ -151,8 +170,8 @@ SUBMAKE = $(MAKE) --no-print-directory BUILD=$(BUILD) SAN=$(SAN) V=$(V)
 
 test:
 	@hack/deps.sh
-	+@$(SUBMAKE) all tests fuzzers
-	@BUILD=$(BUILD) SAN=$(SAN) hack/run-tests.sh $(UNIT_TESTS)
+	+@$(SUBMAKE) all tests fuzzers $(IMAGE_TAR)
+	@BUILD=$(BUILD) SAN=$(SAN) IMAGE_TAR=$(IMAGE_TAR) IMAGE_REF=$(IMAGE):$(IMAGE_TAG) hack/run-tests.sh $(UNIT_TESTS)
 
 bench:
 	@hack/deps.sh
@@ -188,6 +207,6 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all tests fuzzers deps test bench demo fuzz check install clean
+.PHONY: all tests fuzzers deps test bench demo fuzz check install clean image
 
 -include $(shell find $(BUILD)/obj $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)

@@ -24,5 +24,17 @@ $(BUILD)/fuzz/fuzz_cni_config: LDLIBS += -lcjson
 BINS       += $(BUILD)/bin/hostlane
 UNIT_TESTS += $(foreach t,$(CNI_TESTS),$(BUILD)/test/test_cni_$(t))
 FUZZERS    += $(BUILD)/fuzz/fuzz_cni_config
-INSTALL_CNI += $(BUILD)/bin/hostlane
+INSTALL_CNI += $(BUILD)/static/bin/hostlane
 CPPCHECK_DIRS += cni-plugin
+
+# The self-contained (static) plugin.
+include cni-plugin/static/static.mk
+
+# The installer (hostlane-install).
+include cni-plugin/install/install.mk
+
+# hostlane-conf-check: network configs through the plugin's own parser
+# (test/integration/k8s-manifests.sh).
+$(BUILD)/test/hostlane-conf-check: $(call objs,cni-plugin/tests/conf_check.c $(CNI_CORE_SRCS)) $(BUILD)/lib/libhlutil.a
+$(BUILD)/test/hostlane-conf-check: LDLIBS += -lcjson
+tests: $(BUILD)/test/hostlane-conf-check

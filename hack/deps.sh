@@ -9,7 +9,7 @@ PKGS=(
 	libcjson-dev libcurl4-openssl-dev libyaml-dev python3
 	iproute2 procps psmisc jq curl openssl util-linux
 	containernetworking-plugins podman runc busybox-static
-	dpdk dpdk-dev libdpdk-dev openvswitch-switch-dpdk
+	dpdk dpdk-dev libdpdk-dev openvswitch-switch-dpdk musl-tools
 	sockperf iperf3 redis-server redis-tools nginx wrk hyperfine
 )
 missing=()
@@ -30,5 +30,26 @@ if [ ${#missing[@]} -gt 0 ]; then
 	for s in redis-server nginx openvswitch-switch; do
 		systemctl disable --now "$s" >/dev/null 2>&1 || service "$s" stop >/dev/null 2>&1 || true
 	done
+fi
+
+# The manifest check's npm modules (hack/k8s/package-lock.json), into a
+# cache dir that is never committed; reinstalled only when the lock changes.
+top=$(cd "$(dirname "$0")/.." && pwd)
+npm_dir=${HOSTLANE_NPM_DIR:-$top/build/npm}
+if ! cmp -s "$top/hack/k8s/package-lock.json" "$npm_dir/node_modules/.hostlane-lock" 2>/dev/null; then
+	if ! command -v npm >/dev/null; then
+		[ "$(id -u)" = 0 ] || { echo "deps: npm missing; run as root to install" >&2; exit 1; }
+		echo "deps: installing nodejs npm"
+		apt-get update -qq >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+	fi
+	echo "deps: npm modules for the manifest check -> $npm_dir"
+	mkdir -p "$npm_dir"
+	cp "$top/hack/k8s/package.json" "$top/hack/k8s/package-lock.json" "$npm_dir/"
+	if (cd "$npm_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+		cp "$top/hack/k8s/package-lock.json" "$npm_dir/node_modules/.hostlane-lock"
+	else
+		echo "deps: npm ci failed; the manifest check will fail" >&2
+	fi
 fi
 "$(dirname "$0")/hugepages.sh"

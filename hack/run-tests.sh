@@ -5,7 +5,9 @@
 # "ok N - what # SKIP why"). Unit tests are Check binaries (their TAP comes
 # through CK_TAP_LOG_FILE_NAME); integration tests are test/integration/*.sh;
 # the short fuzz runs are test/fuzz/run.sh. A test file that exits non-zero
-# without reporting a failure counts as one failure (a crash is never a pass).
+# without reporting a failure counts as one failure (a crash is never a pass),
+# and so does one that printed no TAP line at all (a test that ran nothing
+# proved nothing; one that cannot run says "ok N - what # SKIP why").
 # "not ok ... # TODO why" marks a known bug listed by the test: it is printed
 # and counted with the skipped, never with the passed.
 #
@@ -48,7 +50,10 @@ run_one() { # name, command...
 	t=$(grep -cE '^not ok .*# *TODO' "$tap" | tr -d ' ')
 	f=$(grep -cE '^not ok ' "$tap" | tr -d ' ')
 	p=$((p - s)) f=$((f - t)) s=$((s + t))
-	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+	if ! grep -qE '^(not )?ok ' "$tap"; then
+		f=1
+		echo "not ok - $name printed no TAP line (exit $rc)" >>"$tap"
+	elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		f=1
 		[ "$rc" = 124 ] && echo "not ok - $name timed out after ${TEST_TIMEOUT}s" >>"$tap" \
 			|| echo "not ok - $name exited $rc" >>"$tap"

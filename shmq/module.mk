@@ -3,7 +3,7 @@ SHMQ_SRCS := $(addprefix shmq/src/,ring.c ring_msg.c ring_stream.c ring_poll.c n
 SHMQ_OBJS := $(call objs,$(SHMQ_SRCS))
 CPPCHECK_DIRS += shmq
 
-# shmq sees its own headers and nothing else (test_build_layering proves it).
+# shmq sees its own headers and nothing else (integration/zz-quality proves it).
 $(eval $(call inc,shmq,-Ishmq/include))
 $(eval $(call inc,shmq/src,-DSHMQ_BUILDING -Ishmq/src))
 
@@ -24,7 +24,8 @@ $(foreach t,$(SHMQ_TESTS),$(eval \
 UNIT_TESTS += $(foreach t,$(SHMQ_TESTS),$(BUILD)/test/test_shmq_$(t))
 
 # Benchmark.
-$(BUILD)/bin/shmq-bench: $(call objs,shmq/bench/shmq_bench.c) $(BUILD)/lib/libshmq.a
+$(BUILD)/bin/shmq-bench: $(call objs,$(addprefix shmq/bench/,shmq_bench.c bench_util.c bench_setup.c \
+  bench_loop.c)) $(BUILD)/lib/libshmq.a
 $(BUILD)/bin/shmq-bench: LDLIBS += -lm
 BINS += $(BUILD)/bin/shmq-bench
 

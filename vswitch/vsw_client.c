@@ -174,6 +174,43 @@ EXPORT int hl_vsw_ping(struct hl_vsw_client *c)
 	return transact(c, &r, NULL, NULL);
 }
 
+struct info_reply {
+	struct hl_vsw_info *out;
+	int lines;
+};
+
+static int info_line(void *arg, const char *line, size_t len)
+{
+	struct info_reply *k = arg;
+
+	if (k->lines++)
+		return -EPROTO;  /* exactly one */
+	return vsw_proto_parse_info(line, len, k->out);
+}
+
+EXPORT int hl_vsw_get_info(struct hl_vsw_client *c, struct hl_vsw_info *out)
+{
+	struct vsw_req r = { .op = VSW_OP_INFO };
+	struct info_reply k = { out, 0 };
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	int rc;
+
+	if (!c || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	rc = transact(c, &r, info_line, &k);
+	if (rc == 0 && k.lines != 1)
+		rc = -EPROTO;
+	if (rc < 0)
+		return rc;
+	/* The kernel's word: who called listen() on the socket we reached. */
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0)
+		return -errno;
+	out->peer_pid = cred.pid;
+	return 0;
+}
+
 static int copy_str(char *dst, size_t cap, const char *s)
 {
 	if (!s || strlen(s) >= cap)

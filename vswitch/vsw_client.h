@@ -10,8 +10,9 @@
  *   - naming helpers: the pod's socket path (always < 108 bytes), the switch
  *     port name, the device-info JSON (network-plumbing-wg spec 1.1.0);
  *   - OVS-DPDK backend: the ovs-vsctl argv for a dpdkvhostuserclient port;
- *   - supervisor: spawns the switch, notices its exit through a pidfd,
- *     restarts it and re-creates the ports the agent registered.
+ *   - supervisor: adopts the running switch of its pid file or spawns one,
+ *     notices its exit through a pidfd, restarts it with a back-off and
+ *     re-creates the ports the agent registered.
  *
  * Role words: a port's mode names the SWITCH's role on the vhost-user socket.
  * HL_VSW_SWITCH_CLIENT (the default and the one that survives a switch
@@ -63,6 +64,14 @@ struct hl_vsw_mac {
 	uint64_t age_ms;        /* since the last frame from it */
 };
 
+/* What the switch says about itself (`info`), plus what the kernel says. */
+struct hl_vsw_info {
+	pid_t pid;                  /* the switch's own pid */
+	uint64_t start_time;        /* its start time: /proc/PID/stat field 22 */
+	char ctl[HL_VSW_PATH_MAX];  /* the control socket it was started with */
+	pid_t peer_pid;             /* the socket owner's pid (SO_PEERCRED) */
+};
+
 /* ---- control client ---------------------------------------------------- */
 
 struct hl_vsw_client;
@@ -85,6 +94,16 @@ void hl_vsw_client_close(struct hl_vsw_client *c);
  * -EPROTO (garbled reply).
  */
 int hl_vsw_ping(struct hl_vsw_client *c);
+
+/**
+ * hl_vsw_get_info() - who answers: the switch's pid, start time and control
+ * socket path, and the pid the kernel reports for the listening socket's
+ * owner. A switch is the one it claims to be when pid == peer_pid and the
+ * start time matches /proc/PID/stat.
+ * Return: 0, -EPROTO (garbled reply), or a transport error as for
+ * hl_vsw_ping().
+ */
+int hl_vsw_get_info(struct hl_vsw_client *c, struct hl_vsw_info *out);
 
 /**
  * hl_vsw_add_port() - create port @name on vhost-user socket @path.
@@ -187,52 +206,105 @@ int hl_vsw_ovs_run(int add, const char *bridge, const char *name,
 
 /* ---- supervisor ---------------------------------------------------------- */
 
+/*
+ * The supervisor keeps one switch running for one control socket and pid
+ * file: it adopts the switch a previous supervisor left running (an agent
+ * that crashed), or spawns one; it notices the switch's exit through a
+ * pidfd, restarts it after a back-off (base, doubling to cap; reset once a
+ * switch stayed up healthy_ms) and re-creates the registered ports. It owns
+ * no thread and no loop: the caller polls hl_vsw_sup_fd() and arms a timer
+ * from hl_vsw_sup_next_ms(), and calls hl_vsw_sup_handle_event() on either.
+ */
 struct hl_vsw_sup;
 
-/**
- * hl_vsw_sup_new() - prepare to run the switch.
- * @argv: the switch command line, NULL-terminated (copied), e.g.
- *   {"hostlane-vswitch", "-l", "1", "--file-prefix", "hostlane-vsw",
- *    "--", "--ctl", "/run/hostlane/vswitch.sock", NULL}.
- * @ctl_path: the control socket the command line names.
- * Return: a handle, or NULL with errno EINVAL/ENOMEM.
- */
-struct hl_vsw_sup *hl_vsw_sup_new(char *const argv[], const char *ctl_path);
+struct hl_vsw_sup_opts {
+	/* The switch command line, NULL-terminated (copied), e.g.
+	 * {"hostlane-vswitch", "-l", "1", "--no-pci", "--in-memory",
+	 *  "--file-prefix", "hlvsw", "--", "--ctl", CTL, "--pidfile", PID, NULL}. */
+	char *const *argv;
+	const char *ctl_path;       /* the --ctl the command line names */
+	const char *pidfile;        /* its --pidfile; NULL: never adopt */
+	unsigned backoff_base_ms;   /* first restart delay; 0: 1000 */
+	unsigned backoff_cap_ms;    /* largest delay; 0: 30000 */
+	unsigned healthy_ms;        /* up this long resets the delay; 0: 30000 */
+	/* Log callback (level 0 error, 1 warning, 2 info), NULL: silent. */
+	void (*log)(void *arg, int level, const char *msg);
+	void *log_arg;
+};
 
 /**
- * hl_vsw_sup_start() - spawn the switch, wait until it answers ping (up to
- * @timeout_ms), then re-create every registered port.
- * Return: 0; -ETIMEDOUT (never answered: the process is killed), -ECHILD (it
- * exited during start-up), spawn errors (-ENOENT, ...), or the first port
- * error.
+ * hl_vsw_sup_new() - prepare to run the switch; nothing is started.
+ * Return: a handle, or NULL with errno EINVAL (no argv, no or too long
+ * ctl_path/pidfile) or ENOMEM.
+ */
+struct hl_vsw_sup *hl_vsw_sup_new(const struct hl_vsw_sup_opts *o);
+
+/**
+ * hl_vsw_sup_start() - make the switch run: adopt the running switch of the
+ * pid file if it is ours, else spawn one; wait until it answers (up to
+ * @timeout_ms), then create every registered port in it.
+ *
+ * Ours means: the process the pid file names lives with the start time the
+ * file records, answers on ctl_path, and its `info` (pid, start time, ctl
+ * path) agrees with the kernel's peer pid, /proc and our ctl_path. An ours
+ * switch started with another command line (the configuration changed), or
+ * one that does not answer within @timeout_ms, is stopped (SIGTERM, SIGKILL
+ * after 5 s) and replaced. A process that merely reuses the pid is never
+ * signalled. The spawned switch starts in its own session with default
+ * signal dispositions and an empty signal mask.
+ *
+ * Return: 0; -EALREADY (running); -ETIMEDOUT (never answered: killed);
+ * -ECHILD (it exited during start-up); spawn errors (-ENOENT, ...); or the
+ * first port error. On an error the supervisor waits for its back-off
+ * before hl_vsw_sup_handle_event() tries again.
  */
 int hl_vsw_sup_start(struct hl_vsw_sup *s, int timeout_ms);
 
 /**
  * hl_vsw_sup_fd() - a pidfd that turns readable when the switch exits; put
- * it in the agent's epoll set. -1 when not running, or when the kernel has
- * no pidfd_open (< 5.3): then call hl_vsw_sup_handle_event() periodically.
+ * it in the caller's epoll set. -1 when not running, or when the kernel has
+ * no pidfd_open (< 5.3): then hl_vsw_sup_next_ms() asks for polling.
  */
 int hl_vsw_sup_fd(const struct hl_vsw_sup *s);
+
+/**
+ * hl_vsw_sup_next_ms() - when to call hl_vsw_sup_handle_event() without an
+ * event: ms until the pending restart is due (0: now), a polling period
+ * when the running switch has no pidfd, or -1 (nothing to wait for).
+ */
+int hl_vsw_sup_next_ms(const struct hl_vsw_sup *s);
+
+/**
+ * hl_vsw_sup_handle_event() - call when hl_vsw_sup_fd() is readable or the
+ * hl_vsw_sup_next_ms() timer fired: notices (and reaps) an exited switch and
+ * schedules its restart after the back-off; starts it when the restart is
+ * due (hl_vsw_sup_start()). Re-read hl_vsw_sup_fd() and
+ * hl_vsw_sup_next_ms() afterwards.
+ * Return: 0 (nothing to do, waiting, or restarted), or the start error.
+ */
+int hl_vsw_sup_handle_event(struct hl_vsw_sup *s, int timeout_ms);
 
 /** hl_vsw_sup_pid() - the switch's pid, or 0 when not running. */
 pid_t hl_vsw_sup_pid(const struct hl_vsw_sup *s);
 
-/** hl_vsw_sup_restarts() - how many times the switch was restarted. */
+/** hl_vsw_sup_adopted() - 1 when the running switch was adopted (started
+ * by an earlier supervisor), 0 when spawned by this one or not running. */
+int hl_vsw_sup_adopted(const struct hl_vsw_sup *s);
+
+/** hl_vsw_sup_restarts() - how many times the switch was started again
+ * after it had exited (attempts, successful or not). */
 unsigned hl_vsw_sup_restarts(const struct hl_vsw_sup *s);
 
 /**
- * hl_vsw_sup_handle_event() - call when hl_vsw_sup_fd() is readable: reaps
- * the switch and, unless stopped, starts it again (hl_vsw_sup_start()).
- * Return: 0 (nothing happened or restarted), or the start error.
- */
-int hl_vsw_sup_handle_event(struct hl_vsw_sup *s, int timeout_ms);
-
-/**
  * hl_vsw_sup_add_port() - register a port (kept across restarts) and create
- * it in the running switch. Return: as hl_vsw_add_port(); -ENOMEM. A port
- * that fails with a transport error stays registered (the restart creates
- * it); one the switch rejects is not kept.
+ * it in the running switch. Registering again with the same path and mode,
+ * or finding the same port (name, path, mode) already in the switch (an
+ * adopted switch), is success and leaves the port untouched; a switch port
+ * in the way that no registration owns (same name or path) is deleted first.
+ * Return: 0, -EINVAL, -EEXIST (@name registered with another path or mode,
+ * or @path registered under another name), -ENOMEM, or the switch's error.
+ * A port that fails with a transport error stays registered (the next start
+ * creates it); one the switch rejects is not kept.
  */
 int hl_vsw_sup_add_port(struct hl_vsw_sup *s, const char *name,
 			const char *path, enum hl_vsw_mode mode);
@@ -242,10 +314,27 @@ int hl_vsw_sup_add_port(struct hl_vsw_sup *s, const char *name,
 int hl_vsw_sup_del_port(struct hl_vsw_sup *s, const char *name);
 
 /**
- * hl_vsw_sup_free() - stop the switch (SIGTERM, then SIGKILL after 5 s,
- * reaped) and free @s (NULL is fine).
+ * hl_vsw_sup_reconcile() - make the running switch's ports exactly the
+ * registered ones: delete every port no registration owns (or whose path or
+ * mode differ), create every registered port it lacks. Ports that match are
+ * not touched, so their traffic goes on.
+ * @added/@removed: counts (may be NULL).
+ * Return: 0, or the first error (-ESRCH when no switch runs).
+ */
+int hl_vsw_sup_reconcile(struct hl_vsw_sup *s, size_t *added, size_t *removed);
+
+/**
+ * hl_vsw_sup_free() - stop the switch (SIGTERM; SIGKILL after 5 s; waits
+ * until it is gone, also when adopted) and free @s (NULL is fine).
  */
 void hl_vsw_sup_free(struct hl_vsw_sup *s);
+
+/**
+ * hl_vsw_sup_leave() - free @s but leave the switch running, for the next
+ * supervisor of the same pid file to adopt (NULL is fine). A switch this
+ * supervisor spawned is not reaped: when the caller exits it is re-parented.
+ */
+void hl_vsw_sup_leave(struct hl_vsw_sup *s);
 
 #ifdef __cplusplus
 }

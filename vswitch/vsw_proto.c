@@ -109,6 +109,8 @@ int vsw_proto_parse_req(const char *line, size_t len, struct vsw_req *req)
 		return -EINVAL;
 	if (tok_is(&t[0], "ping") && n == 1) {
 		req->op = VSW_OP_PING;
+	} else if (tok_is(&t[0], "info") && n == 1) {
+		req->op = VSW_OP_INFO;
 	} else if (tok_is(&t[0], "list") && n == 1) {
 		req->op = VSW_OP_LIST;
 	} else if (tok_is(&t[0], "macs") && n == 1) {
@@ -155,6 +157,7 @@ int vsw_proto_format_req(const struct vsw_req *req, char *buf, size_t len)
 
 	switch (req->op) {
 	case VSW_OP_PING: n = snprintf(buf, len, "ping\n"); break;
+	case VSW_OP_INFO: n = snprintf(buf, len, "info\n"); break;
 	case VSW_OP_LIST: n = snprintf(buf, len, "list\n"); break;
 	case VSW_OP_MACS: n = snprintf(buf, len, "macs\n"); break;
 	case VSW_OP_DEL:
@@ -352,5 +355,48 @@ int vsw_proto_format_mac(const struct hl_vsw_mac *m, char *buf, size_t len)
 			 "\n",
 			 m->addr[0], m->addr[1], m->addr[2], m->addr[3],
 			 m->addr[4], m->addr[5], m->port, m->age_ms);
+	return fmt_result(n, len);
+}
+
+int vsw_proto_parse_info(const char *line, size_t len, struct hl_vsw_info *out)
+{
+	struct tok t[MAX_TOKENS];
+	int n = tokenize(line, len, t, MAX_TOKENS);
+	uint64_t pid = 0;
+	unsigned seen = 0;
+	size_t o;
+
+	memset(out, 0, sizeof(*out));
+	if (n < 2 || !tok_is(&t[0], "info"))
+		return -EPROTO;
+	/* An identity is unambiguous: each key at most once. */
+	for (int i = 1; i < n; i++) {
+		if ((o = key_off(&t[i], "pid"))) {
+			if ((seen & 1) || parse_u64(&t[i], o, &pid) || pid == 0 || pid > INT32_MAX)
+				return -EPROTO;
+			seen |= 1;
+		} else if ((o = key_off(&t[i], "start"))) {
+			if ((seen & 2) || parse_u64(&t[i], o, &out->start_time))
+				return -EPROTO;
+			seen |= 2;
+		} else if ((o = key_off(&t[i], "ctl"))) {
+			struct tok v = { t[i].p + o, t[i].n - o };
+			if ((seen & 4) || tok_copy(&v, out->ctl, sizeof(out->ctl)))
+				return -EPROTO;
+			seen |= 4;
+		}
+	}
+	out->pid = (pid_t)pid;
+	return out->pid && out->ctl[0] ? 0 : -EPROTO;
+}
+
+int vsw_proto_format_info(const struct hl_vsw_info *i, char *buf, size_t len)
+{
+	int n;
+
+	if (i->pid <= 0 || !vsw_path_ok(i->ctl))
+		return -EINVAL;
+	n = snprintf(buf, len, "info pid=%d start=%" PRIu64 " ctl=%s\n", (int)i->pid,
+		     i->start_time, i->ctl);
 	return fmt_result(n, len);
 }

@@ -4,8 +4,9 @@
  * client (replies). Private to vswitch/.
  *
  * One request per line, '\n'-terminated, at most VSW_LINE_MAX bytes:
- *   ping | add-port NAME PATH [client|server] | del-port NAME | list | macs
+ *   ping | info | add-port NAME PATH [client|server] | del-port NAME | list | macs
  * The reply is zero or more data lines, then "ok" or "err ERRNO TEXT":
+ *   info pid=P start=T ctl=PATH
  *   port name=N path=P mode=client|server state=up|down rx_packets=.. ...
  *   mac 02:00:00:00:00:01 port=N age_ms=12
  */
@@ -17,7 +18,7 @@
 
 #define VSW_LINE_MAX 512
 
-enum vsw_op { VSW_OP_PING, VSW_OP_ADD, VSW_OP_DEL, VSW_OP_LIST, VSW_OP_MACS };
+enum vsw_op { VSW_OP_PING, VSW_OP_ADD, VSW_OP_DEL, VSW_OP_LIST, VSW_OP_MACS, VSW_OP_INFO };
 
 struct vsw_req {
 	enum vsw_op op;
@@ -42,8 +43,11 @@ int vsw_proto_parse_status(const char *line, size_t len, int *err);
 int vsw_proto_parse_port(const char *line, size_t len,
 			 struct hl_vsw_port_stats *out);
 int vsw_proto_parse_mac(const char *line, size_t len, struct hl_vsw_mac *out);
+/* "info pid=P start=T ctl=PATH" (peer_pid is not on the wire: left 0). */
+int vsw_proto_parse_info(const char *line, size_t len, struct hl_vsw_info *out);
 int vsw_proto_format_port(const struct hl_vsw_port_stats *p, char *buf,
 			  size_t len);
 int vsw_proto_format_mac(const struct hl_vsw_mac *m, char *buf, size_t len);
+int vsw_proto_format_info(const struct hl_vsw_info *i, char *buf, size_t len);
 
 #endif

@@ -61,6 +61,24 @@ static int cmd_ping(const char *ctl, int argc, char **argv)
 	return do_simple(ctl, argc, argv, 0);
 }
 
+static int cmd_info(const char *ctl, int argc, char **argv)
+{
+	struct hl_vsw_client *c = open_ctl(ctl);
+	struct hl_vsw_info in = { 0 };
+	int rc;
+
+	(void)argc;
+	if (!c)
+		return 1;
+	rc = hl_vsw_get_info(c, &in);
+	hl_vsw_client_close(c);
+	if (rc)
+		return fail(argv[0], rc);
+	printf("pid %d start %llu ctl %s peer %d\n", (int)in.pid,
+	       (unsigned long long)in.start_time, in.ctl, (int)in.peer_pid);
+	return 0;
+}
+
 static int cmd_add(const char *ctl, int argc, char **argv)
 {
 	return do_simple(ctl, argc, argv, 1);
@@ -160,21 +178,45 @@ static void on_sig(int sig)
 	g_stop = 1;
 }
 
-/* supervise PORTFILE -- SWITCH-ARGV...: PORTFILE lines "name path [mode]". */
+static void log_stderr(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "supervise: %s%s\n", level == 0 ? "error: " : "", msg);
+}
+
+/* The value of the switch's --pidfile in its argv, if any. */
+static const char *pidfile_of(char **argv)
+{
+	for (size_t i = 0; argv[i]; i++) {
+		if (!strcmp(argv[i], "--pidfile") && argv[i + 1])
+			return argv[i + 1];
+		if (!strncmp(argv[i], "--pidfile=", 10))
+			return argv[i] + 10;
+	}
+	return NULL;
+}
+
+/* supervise PORTFILE -- SWITCH-ARGV...: PORTFILE lines "name path [mode]".
+ * Prints "pid N" (and "adopted" when it took over a running switch) each
+ * time the switch changes. */
 static int cmd_supervise(const char *ctl, int argc, char **argv)
 {
+	struct hl_vsw_sup_opts o = { .ctl_path = ctl, .log = log_stderr };
 	struct hl_vsw_sup *s;
 	char line[256];
+	pid_t last = 0;
 	FILE *f;
-	int rc, i;
+	int rc;
 
 	if (argc < 4 || strcmp(argv[2], "--"))
 		return fail(argv[0], -EINVAL);
-	s = hl_vsw_sup_new(argv + 3, ctl);
+	o.argv = argv + 3;
+	o.pidfile = pidfile_of(argv + 3);
+	s = hl_vsw_sup_new(&o);
 	if (!s)
 		return fail(argv[0], -errno);
 	f = fopen(argv[1], "r");
-	for (i = 0; f && fgets(line, sizeof(line), f); i++) {
+	while (f && fgets(line, sizeof(line), f)) {
 		char name[64], path[128], mode[16] = "client";
 		if (sscanf(line, "%63s %127s %15s", name, path, mode) < 2)
 			continue;
@@ -191,17 +233,17 @@ static int cmd_supervise(const char *ctl, int argc, char **argv)
 	rc = hl_vsw_sup_start(s, 20000);
 	if (rc)
 		fprintf(stderr, "supervise: start: %s\n", strerror(-rc));
-	printf("pid %d\n", (int)hl_vsw_sup_pid(s));
-	fflush(stdout);
 	while (!g_stop) {
 		struct pollfd p = { .fd = hl_vsw_sup_fd(s), .events = POLLIN };
-		if (poll(&p, 1, 200) > 0) {
-			rc = hl_vsw_sup_handle_event(s, 20000);
-			fprintf(stderr, "supervise: switch exited, restart #%u: %s\n",
-				hl_vsw_sup_restarts(s), rc ? strerror(-rc) : "ok");
-			printf("pid %d\n", (int)hl_vsw_sup_pid(s));
+		int next = hl_vsw_sup_next_ms(s);
+
+		if (hl_vsw_sup_pid(s) != last) {
+			last = hl_vsw_sup_pid(s);
+			printf("pid %d%s\n", (int)last, hl_vsw_sup_adopted(s) ? " adopted" : "");
 			fflush(stdout);
 		}
+		if (poll(&p, 1, next >= 0 && next < 200 ? next : 200) > 0 || next >= 0)
+			hl_vsw_sup_handle_event(s, 20000);
 	}
 	hl_vsw_sup_free(s);
 	return 0;
@@ -209,6 +251,7 @@ static int cmd_supervise(const char *ctl, int argc, char **argv)
 
 static const struct cmd cmds[] = {
 	{ "ping", cmd_ping, "ping" },
+	{ "info", cmd_info, "info          pid, start time, control socket, peer pid" },
 	{ "add-port", cmd_add, "add-port NAME SOCKPATH [client|server]" },
 	{ "del-port", cmd_del, "del-port NAME" },
 	{ "list", cmd_list, "list          ports and counters" },

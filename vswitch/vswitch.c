@@ -6,16 +6,12 @@
  * thread, the vhost library's event thread) changes that state only by
  * posting a command to a one-slot mailbox that the forwarding loop runs
  * between bursts, so the fast path takes no locks and a port can come and go
- * without disturbing the others.
- *
- *   hostlane-vswitch [EAL options] -- --ctl PATH [--mbufs N]
- *       [--idle-max-us N] [--mac-age-s N]
+ * without disturbing the others. Process start-up, options, signals and the
+ * pid file are in vsw_main.c.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +20,6 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
-#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ether.h>
 #include <rte_lcore.h>
@@ -33,6 +28,7 @@
 
 #include "vsw_ctl.h"
 #include "vsw_mac.h"
+#include "vsw_main.h"
 
 #define MAX_PORTS 64
 #define BURST 32
@@ -79,6 +75,7 @@ struct sw {
 	uint64_t hz;
 	unsigned idle_max_us;
 
+	const struct vsw_opts *opts;
 	pthread_mutex_t post_lock;  /* one poster at a time */
 	_Atomic(struct cmd *) pending;
 	atomic_int loop_running;
@@ -86,6 +83,11 @@ struct sw {
 
 static struct sw g_sw;
 static atomic_int g_quit;
+
+void vsw_stop(void)
+{
+	atomic_store(&g_quit, 1);  /* lock-free: safe in a signal handler */
+}
 
 /* ---- commands: run on the forwarding lcore ------------------------------ */
 
@@ -402,12 +404,25 @@ static int req_macs(struct sw *sw, struct vsw_out *out)
 	return rc < 0 ? rc : 0;
 }
 
+/* Who we are, for a supervisor deciding whether to adopt us. */
+static int req_info(struct sw *sw, struct vsw_out *out)
+{
+	struct hl_vsw_info in = { .pid = getpid(), .start_time = sw->opts->start_time };
+	char line[VSW_LINE_MAX];
+	int rc;
+
+	memcpy(in.ctl, sw->opts->ctl, strlen(sw->opts->ctl) + 1);
+	rc = vsw_proto_format_info(&in, line, sizeof(line));
+	return rc < 0 ? rc : vsw_out_line(out, line);
+}
+
 static int handle_req(void *arg, const struct vsw_req *r, struct vsw_out *out)
 {
 	struct sw *sw = arg;
 
 	switch (r->op) {
 	case VSW_OP_PING: return 0;
+	case VSW_OP_INFO: return req_info(sw, out);
 	case VSW_OP_ADD: return req_add(sw, r);
 	case VSW_OP_DEL: return req_del(sw, r);
 	case VSW_OP_LIST: return req_list(sw, out);
@@ -525,68 +540,7 @@ static int fwd_loop(void *arg)
 	return 0;
 }
 
-/* ---- start-up ----------------------------------------------------------- */
-
-struct opts {
-	const char *ctl;
-	unsigned mbufs, idle_max_us, mac_age_s;
-};
-
-static void usage(void)
-{
-	fprintf(stderr,
-		"usage: hostlane-vswitch [EAL options] -- --ctl PATH\n"
-		"         [--mbufs N (8191)] [--idle-max-us N (1000; 0: never sleep)]\n"
-		"         [--mac-age-s N (300)]\n");
-}
-
-static int parse_uint(const char *s, unsigned *v)
-{
-	char *end;
-	unsigned long x;
-
-	errno = 0;
-	x = strtoul(s, &end, 10);
-	if (errno || *end || !*s || x > 100000000UL)
-		return -1;
-	*v = (unsigned)x;
-	return 0;
-}
-
-static int parse_opts(int argc, char **argv, struct opts *o)
-{
-	static const struct option lo[] = {
-		{ "ctl", required_argument, NULL, 'c' },
-		{ "mbufs", required_argument, NULL, 'm' },
-		{ "idle-max-us", required_argument, NULL, 'i' },
-		{ "mac-age-s", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int ch;
-
-	*o = (struct opts){ NULL, 8191, 1000, 300 };
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		int bad = 0;
-		switch (ch) {
-		case 'c': o->ctl = optarg; break;
-		case 'm': bad = parse_uint(optarg, &o->mbufs) || o->mbufs < 512; break;
-		case 'i': bad = parse_uint(optarg, &o->idle_max_us) || o->idle_max_us > 100000; break;
-		case 'a': bad = parse_uint(optarg, &o->mac_age_s) || !o->mac_age_s; break;
-		default: bad = 1; break;
-		}
-		if (bad)
-			return -1;
-	}
-	return o->ctl && optind == argc ? 0 : -1;
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	atomic_store(&g_quit, 1);
-}
+/* ---- life --------------------------------------------------------------- */
 
 static void detach_all(struct sw *sw)
 {
@@ -600,10 +554,11 @@ static void detach_all(struct sw *sw)
 	}
 }
 
-static int run(struct sw *sw, const struct opts *o)
+static int run(struct sw *sw, const struct vsw_opts *o)
 {
 	struct vsw_ctl *ctl;
 
+	sw->opts = o;
 	sw->hz = rte_get_tsc_hz();
 	sw->idle_max_us = o->idle_max_us;
 	sw->macs = vsw_mac_create(MAC_BUCKETS, (uint64_t)o->mac_age_s * sw->hz);
@@ -624,37 +579,25 @@ static int run(struct sw *sw, const struct opts *o)
 		atomic_store(&sw->loop_running, 0);
 		return 1;
 	}
-	fprintf(stderr, "vswitch: lcore %u, control %s\n", rte_lcore_id(), o->ctl);
+	fprintf(stderr, "vswitch: pid %d, lcore %u, control %s\n", (int)getpid(),
+		rte_lcore_id(), o->ctl);
 	fwd_loop(sw);
 	atomic_store(&sw->loop_running, 0);
+	/* Control socket first: a supervisor that finds it gone knows we are
+	 * on our way out and adopts nothing. */
 	vsw_ctl_stop(ctl);
 	detach_all(sw);
 	return 0;
 }
 
-int main(int argc, char **argv)
+int vsw_run(const struct vsw_opts *o)
 {
-	struct opts o;
-	int n, rc;
+	int rc;
 
-	n = rte_eal_init(argc, argv);
-	if (n < 0) {
-		fprintf(stderr, "vswitch: EAL init failed: %s\n",
-			rte_strerror(rte_errno));
-		return 1;
-	}
-	argv[n] = argv[0];
-	if (parse_opts(argc - n, argv + n, &o) < 0) {
-		usage();
-		rte_eal_cleanup();
-		return 2;
-	}
 	pthread_mutex_init(&g_sw.post_lock, NULL);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	rc = run(&g_sw, &o);
+	rc = run(&g_sw, o);
 	vsw_mac_free(g_sw.macs);
 	rte_mempool_free(g_sw.pool);
-	rte_eal_cleanup();
+	pthread_mutex_destroy(&g_sw.post_lock);
 	return rc;
 }

@@ -325,6 +325,24 @@ static int attachment_call(struct cni_ctx *x, const char *op, struct hlagent_rep
 	return hlagent_request(x->conf.agent_socket, op, &q.a, NULL, 0, AGENT_TIMEOUT_MS, rep);
 }
 
+/* The agent's run dir (the socket's directory) does not exist: hostlane was
+ * uninstalled (hostlane-install's uninstall removes it; while hostlane is
+ * installed the DaemonSet's hostPath volume keeps it, also across agent
+ * restarts), or the node rebooted and no agent has started since. No agent
+ * holds anything for this pod then, and a DEL that waited for one would
+ * keep the pod from ever being deleted. */
+static bool agent_removed(const char *sock)
+{
+	char dir[PATH_MAX];
+	const char *slash = sock ? strrchr(sock, '/') : NULL;
+	struct stat st;
+
+	if (!slash || slash == sock || (size_t)(slash - sock) >= sizeof(dir))
+		return false;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - sock), sock);
+	return stat(dir, &st) < 0 && errno == ENOENT;
+}
+
 int cni_agent_release(struct cni_ctx *x, struct cni_err *e)
 {
 	struct hlagent_reply rep;
@@ -333,8 +351,9 @@ int cni_agent_release(struct cni_ctx *x, struct cni_err *e)
 	if (agent_disabled(x))
 		return 0;
 	rc = attachment_call(x, "DEL", &rep);
-	/* With a fast path the agent holds resources: the runtime must retry. */
-	if (rc < 0 && cni_fastpath_select(x) != CNI_FP_NONE)
+	/* With a fast path the agent holds resources: the runtime must retry,
+	 * unless there is no agent any more to hold them. */
+	if (rc < 0 && cni_fastpath_select(x) != CNI_FP_NONE && !agent_removed(x->conf.agent_socket))
 		return unreachable(x, "DEL", rc, e);
 	if (rc < 0) {
 		char msg[256];

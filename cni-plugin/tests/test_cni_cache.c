@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Host veth naming, ifalias tags, cached state files and the lock. */
 #include "../src/cni.h"
+#include "hl_check.h"
 
 #include <check.h>
 #include <errno.h>
@@ -206,8 +207,6 @@ int main(void)
 {
 	Suite *s = suite_create("cni_cache");
 	TCase *tc = tcase_create("cache");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_veth_name);
@@ -217,9 +216,5 @@ int main(void)
 	tcase_add_test(tc, test_lock);
 	tcase_add_test(tc, test_find_plugin);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hl_check_run(s);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Network configuration parsing, version negotiation and the IPAM stdin. */
 #include "../src/cni.h"
+#include "hl_check.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -198,8 +199,6 @@ int main(void)
 {
 	Suite *s = suite_create("cni_config");
 	TCase *tc = tcase_create("config");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_conf_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_conf_values);
@@ -207,9 +206,5 @@ int main(void)
 	tcase_add_test(tc, test_ipam_stdin);
 	tcase_add_test(tc, test_version_negotiation);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hl_check_run(s);
 }

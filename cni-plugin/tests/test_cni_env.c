@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Environment validation: a table of CNI_* settings and the expected outcome. */
 #include "../src/cni.h"
+#include "hl_check.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -135,16 +136,10 @@ int main(void)
 {
 	Suite *s = suite_create("cni_env");
 	TCase *tc = tcase_create("env");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_env_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_env_fastpath_value);
 	tcase_add_test(tc, test_ifname_rules);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hl_check_run(s);
 }

@@ -2,6 +2,7 @@
 /* Results across versions (golden JSON compared structurally), error JSON,
  * and the VERSION answer. */
 #include "../src/cni.h"
+#include "hl_check.h"
 
 #include <check.h>
 #include <errno.h>
@@ -196,8 +197,6 @@ int main(void)
 {
 	Suite *s = suite_create("cni_result");
 	TCase *tc = tcase_create("result");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_result_convert, 0, (int)(sizeof(goldens) / sizeof(goldens[0])));
 	tcase_add_test(tc, test_result_roundtrip);
@@ -206,9 +205,5 @@ int main(void)
 	tcase_add_test(tc, test_version_json);
 	tcase_add_test(tc, test_cidr);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hl_check_run(s);
 }

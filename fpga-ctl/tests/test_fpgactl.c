@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "fpgactl.h"
+#include "hl_check.h"
 
 static void handler(void *arg, const struct fpgactl_cmd *cmd, struct fpgactl_cpl *cpl)
 {
@@ -96,16 +97,10 @@ int main(void)
 {
 	Suite *s = suite_create("fctl");
 	TCase *tc = tcase_create("sw");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, sw_batch_and_doorbell);
 	tcase_add_test(tc, sw_queue_full);
 	tcase_add_test(tc, open_errors);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_check_run(s);
 }

@@ -303,6 +303,19 @@ PL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 	return do_poll(fds, n, ts_to_ms(ts), mask);
 }
 
+/* ppoll of a program built with _FORTIFY_SOURCE when glibc cannot prove the
+ * array's size (fortified builds are the rule in distributions). */
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask,
+		size_t fdslen);
+
+PL_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+			  const sigset_t *mask, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		abort();
+	return ppoll(fds, n, ts, mask);
+}
+
 /* ---- select ------------------------------------------------------------------ */
 
 static int do_select(int nfds, fd_set *r, fd_set *w, fd_set *x, int ms, const sigset_t *mask)

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hl_check.h"
 #include "pl_private.h"
 
 /* pl_fdtab.c reads /proc through these when they are set; tests use libc. */
@@ -496,8 +497,6 @@ int main(void)
 {
 	Suite *s = suite_create("preload_logic");
 	TCase *tc = tcase_create("logic");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, fdtab_set_get_clear);
 	tcase_add_test(tc, fdtab_clear_only_own);
@@ -519,10 +518,7 @@ int main(void)
 	tcase_add_test(tc, ports_take);
 	tcase_add_test(tc, ports_process);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	/* The logic runs in this process (no fork per test). */
+	setenv("CK_FORK", "no", 1);
+	return hl_check_run(s);
 }

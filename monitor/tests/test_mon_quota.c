@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hl_check.h"
 #include "quota.h"
 
 #define MI (UINT64_C(1) << 20)
@@ -105,8 +106,6 @@ int main(void)
 {
 	Suite *s = suite_create("mon_quota");
 	TCase *tc = tcase_create("quota");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_round);
 	tcase_add_test(tc, test_charge);
@@ -114,9 +113,5 @@ int main(void)
 	tcase_add_test(tc, test_parse);
 	tcase_add_test(tc, test_reason);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_check_run(s);
 }

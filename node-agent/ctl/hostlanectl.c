@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CTL_VERSION "0.4.0"
@@ -84,6 +85,39 @@ static double num(const cJSON *o, const char *k)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/* "3s ago", "never". */
+static const char *ago(double t, char *buf, size_t n)
+{
+	double d = (double)time(NULL) - t;
+
+	if (t <= 0)
+		return "never";
+	snprintf(buf, n, "%.0fs ago", d < 0 ? 0 : d);
+	return buf;
+}
+
+/* The API connection as the agent finds it: state, last sync, last error. */
+static void k8s_line(const cJSON *k)
+{
+	const char *state = str(k, "state");
+	char a[32], b[32];
+
+	if (!*state || !strcmp(state, "off")) {
+		printf("k8s:       off (no API server configured)\n");
+		return;
+	}
+	if (!strcmp(state, "error")) {
+		printf("k8s:       error: %s\n", str(k, "lastError"));
+		return;
+	}
+	printf("k8s:       %s, %s; last sync %s; %.0f pods cached; %.0f errors\n", state,
+	       str(k, "server"), ago(num(k, "lastSync"), a, sizeof(a)), num(k, "cachedPods"),
+	       num(k, "errors"));
+	if (*str(k, "lastError"))
+		printf("           last error (%s): %s\n", ago(num(k, "lastErrorTime"), b, sizeof(b)),
+		       str(k, "lastError"));
+}
+
 static int cmd_status(struct ctl *c, int argc, char **argv)
 {
 	cJSON *o, *fp, *it;
@@ -104,8 +138,7 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 		}
 		printf(")\nhugepages: pool %.0f MiB, reserved %.0f MiB\n", num(o, "hugepagePoolBytes") / 1048576,
 		       num(o, "hugepageReservedBytes") / 1048576);
-		printf("k8s:       %s\n", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "kubernetes")) ?
-		       "connected" : "not configured");
+		k8s_line(cJSON_GetObjectItemCaseSensitive(o, "kubernetes"));
 	}
 	cJSON_Delete(o);
 	return 0;

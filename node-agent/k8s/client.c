@@ -108,9 +108,14 @@ int hlk8s__token_refresh(struct hlk8s_client *c, bool force)
 	pthread_mutex_lock(&c->tok_lock);
 	r = token_reload_locked(c, force);
 	pthread_mutex_unlock(&c->tok_lock);
-	if (r < 0)
+	if (r < 0 && !c->token) {
+		hlk8s__log(c, HLK8S_LOG_WARN, "k8s: no token: %s: %s; retrying before every request",
+			   c->cfg.token_file, strerror(-r));
+		hlk8s__note_error(c, "no token: %s: %s", c->cfg.token_file, strerror(-r));
+	} else if (r < 0) {
 		hlk8s__log(c, HLK8S_LOG_WARN, "k8s: cannot read token %s: %s; keeping the old one",
 			   c->cfg.token_file, strerror(-r));
+	}
 	else if (r > 0)
 		hlk8s__log(c, HLK8S_LOG_INFO, "k8s: reloaded rotated token from %s",
 			   c->cfg.token_file);
@@ -306,6 +311,8 @@ int hlk8s__perform(struct hlk8s_client *c, CURL *e, int stop_fd, const char *wha
 	if (r)
 		hlk8s__log(c, rc == CURLE_WRITE_ERROR ? HLK8S_LOG_DEBUG : HLK8S_LOG_WARN,
 			   "k8s: %s: %s", what, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	if (r && rc != CURLE_WRITE_ERROR)
+		hlk8s__note_error(c, "%s: %s", what, errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	return r;
 }
 
@@ -313,13 +320,22 @@ int hlk8s__http_error(struct hlk8s_client *c, long code, const struct hlk8s__buf
 		      const char *what)
 {
 	struct hlk8s__status st;
+	bool no_token = (code == 401 || code == 403) && c->cfg.token_file && !c->cfg.token;
+	char why[200] = "";
 
 	if (body->len && !hlk8s__status_parse(body->p, body->len, &st))
-		hlk8s__log(c, code == 404 ? HLK8S_LOG_DEBUG : HLK8S_LOG_WARN,
-			   "k8s: %s: HTTP %ld %s: %s", what, code, st.reason, st.message);
-	else
-		hlk8s__log(c, code == 404 ? HLK8S_LOG_DEBUG : HLK8S_LOG_WARN,
-			   "k8s: %s: HTTP %ld", what, code);
+		snprintf(why, sizeof(why), " %.60s: %.130s", st.reason, st.message);
+	if (no_token) {
+		pthread_mutex_lock(&c->tok_lock);
+		no_token = !c->token;
+		pthread_mutex_unlock(&c->tok_lock);
+	}
+	hlk8s__log(c, code == 404 ? HLK8S_LOG_DEBUG : HLK8S_LOG_WARN, "k8s: %s: HTTP %ld%s%s", what,
+		   code, why, no_token ? " (no token to send)" : "");
+	/* 404 is an answer, 410 the watch's normal relist: neither is a failure. */
+	if (code != 404 && code != 410)
+		hlk8s__note_error(c, "%s: HTTP %ld%s%s", what, code, why,
+				  no_token ? " (no token to send)" : "");
 	switch (code) {
 	case 401:
 	case 403:
@@ -371,12 +387,21 @@ static int client_init(struct hlk8s_client *c, const struct hlk8s_opts *o)
 	c->cache = hlk8s__cache_new();
 	if (!c->cache)
 		return -ENOMEM;
+	c->in_cluster = !o->kubeconfig;
 	if (c->cfg.token_file) {
-		/* The first read must work: a missing or empty token is a bad config. */
+		/* With a kubeconfig the first read must work: a missing or empty
+		 * token is a bad config. In a pod the projected token may come
+		 * after the container starts: wait for it, request by request. */
 		pthread_mutex_lock(&c->tok_lock);
 		r = token_reload_locked(c, true);
 		pthread_mutex_unlock(&c->tok_lock);
-		if (r < 0) {
+		if (r < 0 && c->in_cluster && r != -ENOMEM) {
+			hlk8s__log(c, HLK8S_LOG_WARN, "k8s: no token yet: %s: %s; retrying before "
+				   "every request", c->cfg.token_file,
+				   r == -EINVAL ? "empty or malformed" : strerror(-r));
+			hlk8s__note_error(c, "no token: %s: %s", c->cfg.token_file,
+					  r == -EINVAL ? "empty or malformed" : strerror(-r));
+		} else if (r < 0) {
 			hlk8s__log(c, HLK8S_LOG_ERR, "k8s: token %s: %s", c->cfg.token_file,
 				   r == -EINVAL ? "empty or malformed" : strerror(-r));
 			return r == -ENOENT || r == -ENOMEM ? r : -EINVAL;
@@ -469,62 +494,14 @@ static int copy_value(const char *v, char *buf, size_t len)
 	return 0;
 }
 
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-/* One GET attempt within @left_ms. 0 and the HTTP code, or -errno. */
-static int get_once(struct hlk8s_client *c, const char *url, long left_ms,
-		    struct hlk8s__buf *body, long *code)
-{
-	struct curl_slist *hdrs;
-	CURL *e = hlk8s__easy(c, url, left_ms, left_ms, body, &hdrs);
-	int r;
-
-	if (!e)
-		return -ENOMEM;
-	r = hlk8s__perform(c, e, -1, "GET pod");
-	if (!r)
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, code);
-	curl_easy_cleanup(e);
-	curl_slist_free_all(hdrs);
-	return r;
-}
-
 /* GETs a pod, re-reading the token and retrying once on 401. Body in @body. */
 static int get_pod(struct hlk8s_client *c, const char *ns, const char *name,
 		   struct hlk8s__buf *body)
 {
-	struct timespec t0;
-	long code = 0, left;
-	char *url;
-	int r;
+	char path[384];
 
-	if (asprintf(&url, "%s/api/v1/namespaces/%s/pods/%s", c->cfg.server, ns, name) < 0)
-		return -ENOMEM;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int attempt = 0;; attempt++) {
-		hlk8s__token_refresh(c, attempt > 0);
-		left = c->get_timeout_ms - ms_since(&t0);
-		if (left <= 0) {
-			r = -ETIMEDOUT;
-			break;
-		}
-		body->len = 0;
-		r = get_once(c, url, left, body, &code);
-		/* A bound token may have rotated without the file looking changed. */
-		if (!r && code == 401 && attempt == 0 && c->cfg.token_file)
-			continue;
-		if (!r && code != 200)
-			r = hlk8s__http_error(c, code, body, "GET pod");
-		break;
-	}
-	free(url);
-	return r == -ESTALE ? -EIO : r;
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", ns, name);
+	return hlk8s__get(c, path, body, "GET pod");
 }
 
 /* Caches a GET result for a pod of this node, unless the watch already has it. */

@@ -28,9 +28,11 @@ struct hlk8s_client {
 	void (*log)(void *arg, int level, const char *msg);
 	void *log_arg;
 
-	pthread_mutex_t lock; /* cache and stats */
+	pthread_mutex_t lock; /* cache, stats and health */
 	struct hlk8s__cache *cache;
 	struct hlk8s_stats st;
+	struct hlk8s_health health;
+	bool in_cluster;      /* a missing token file is waited for, not an error */
 
 	pthread_mutex_t tok_lock; /* token, tok_id */
 	char *token;
@@ -48,6 +50,14 @@ struct hlk8s__buf {
 
 __attribute__((format(printf, 3, 4)))
 void hlk8s__log(struct hlk8s_client *c, int level, const char *fmt, ...);
+
+/* Records a failed request as the last error (text and time); the state is
+ * the watch loop's to set (hlk8s__note_sync). */
+__attribute__((format(printf, 2, 3)))
+void hlk8s__note_error(struct hlk8s_client *c, const char *fmt, ...);
+/* The watch loop's verdict: @err 0 = in step (SYNCED, last_sync now), else
+ * UNAUTHORIZED for -EACCES, RETRYING otherwise. */
+void hlk8s__note_sync(struct hlk8s_client *c, int err);
 
 /* Re-reads the token file if it changed (or always, with @force). Returns 1
  * if a new token was loaded, 0 if not, -errno if it could not be read. */
@@ -69,6 +79,14 @@ int hlk8s__buf_append(struct hlk8s__buf *b, const char *p, size_t n);
 /* Logs the Status (or HTTP code) of a failed answer and maps it to -errno. */
 int hlk8s__http_error(struct hlk8s_client *c, long code, const struct hlk8s__buf *body,
 		      const char *what);
+/*
+ * GETs @path (e.g. "/api/v1/nodes/x") within the client's GET bound,
+ * re-reading the token and retrying once on 401. The body is in @body.
+ * Returns 0 (HTTP 200) or the -errno hlk8s__http_error() maps the answer to
+ * (-ENOENT for 404, -EACCES for 401/403, ...), -ETIMEDOUT, -ECONNREFUSED.
+ */
+int hlk8s__get(struct hlk8s_client *c, const char *path, struct hlk8s__buf *body,
+	       const char *what);
 /* "base/api/..." with @node URL-escaped in; NULL on ENOMEM. */
 char *hlk8s__escape(const char *s);
 

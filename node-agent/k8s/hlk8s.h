@@ -53,11 +53,14 @@ struct hlk8s_opts {
  * @opts: options; strings are copied, @opts need not outlive the call.
  *
  * With opts->kubeconfig NULL, uses $KUBERNETES_SERVICE_HOST/_PORT and the
- * token and ca.crt in opts->sa_dir. Does not contact the API server. The
- * reason for a failure is also passed to opts->log at level 0.
+ * token and ca.crt in opts->sa_dir; a token file that is not there (yet)
+ * is not an error: requests go without one (the state is "unauthorized")
+ * and the file is read again before every request until it appears. Does
+ * not contact the API server. The reason for a failure is also passed to
+ * opts->log at level 0.
  *
  * Return: the client, or NULL with errno ENOENT (no in-cluster environment,
- * or the kubeconfig / token file does not exist), EINVAL (bad or unsupported
+ * or the kubeconfig or its tokenFile does not exist), EINVAL (bad or unsupported
  * configuration, e.g. an exec credential plugin), ENOMEM.
  * Thread safety: may be called from any thread; the first call initialises
  * libcurl globally (curl_global_init), so make it before starting threads
@@ -115,6 +118,23 @@ int hlk8s_watch_run(struct hlk8s_client *c, int stop_fd);
 int hlk8s_pod_annotation(struct hlk8s_client *c, const char *ns, const char *name,
 			 const char *key, char *buf, size_t len);
 
+/**
+ * hlk8s_node_pod_cidr() - the pod CIDR the cluster gave node @node
+ * (spec.podCIDR, else the first of spec.podCIDRs).
+ * @c: client.
+ * @node: the node's name.
+ * @buf, @len: where the NUL-terminated CIDR goes.
+ *
+ * One GET /api/v1/nodes/<node>, bounded like hlk8s_pod_annotation()'s GET;
+ * needs RBAC "get" on nodes.
+ * Return: 0; -ENOENT the node has no pod CIDR (the controller manager does
+ * not allocate them: --allocate-node-cidrs) or does not exist; -ENOSPC;
+ * -EINVAL bad argument; -ETIMEDOUT, -ECONNREFUSED, -EIO, -EACCES as
+ * hlk8s_pod_annotation(); -ENOMEM.
+ * Thread safety: thread-safe.
+ */
+int hlk8s_node_pod_cidr(struct hlk8s_client *c, const char *node, char *buf, size_t len);
+
 /* Counters for metrics and tests; monotonic except cached_pods. */
 struct hlk8s_stats {
 	uint64_t watch_connects; /* watch requests answered with 200 */
@@ -124,6 +144,8 @@ struct hlk8s_stats {
 	uint64_t get_errors;     /* GETs the API server could not answer (not 404) */
 	uint64_t token_reloads;  /* token file re-reads after the first read */
 	uint64_t cached_pods;    /* pods in the cache now */
+	uint64_t list_errors;    /* LISTs that failed (transport, HTTP error, bad answer) */
+	uint64_t watch_errors;   /* WATCHes that failed (not a normal end, not 410 Gone) */
 };
 
 /**
@@ -134,6 +156,34 @@ struct hlk8s_stats {
  * Thread safety: thread-safe.
  */
 void hlk8s_get_stats(struct hlk8s_client *c, struct hlk8s_stats *out);
+
+/* The API connection as the watch loop last found it. */
+enum hlk8s_state {
+	HLK8S_STATE_STARTING,     /* no LIST has completed and none has failed yet */
+	HLK8S_STATE_SYNCED,       /* the last LIST or WATCH worked: the cache follows the server */
+	HLK8S_STATE_RETRYING,     /* the last LIST or WATCH failed; retrying with backoff */
+	HLK8S_STATE_UNAUTHORIZED, /* the last one got 401/403, or there is no token to send */
+};
+
+struct hlk8s_health {
+	enum hlk8s_state state;
+	int64_t last_sync;       /* unix time the cache was last known in step (LIST done,
+				  * watch (re)established, event received); 0: never */
+	int64_t last_error_time; /* unix time of the last failed request (any); 0: never */
+	char last_error[256];    /* what failed and why, e.g. "LIST pods: HTTP 403 Forbidden: ..." */
+};
+
+/**
+ * hlk8s_get_health() - the state of the API connection.
+ * @c: client.
+ * @out: filled in.
+ *
+ * Thread safety: thread-safe.
+ */
+void hlk8s_get_health(struct hlk8s_client *c, struct hlk8s_health *out);
+
+/** hlk8s_state_name() - "starting", "synced", "retrying" or "unauthorized". */
+const char *hlk8s_state_name(enum hlk8s_state s);
 
 /**
  * hlk8s_server() - the API server URL in use (e.g. "https://10.96.0.1:443").

@@ -126,6 +126,12 @@ int hlk8s__podlist_parse(const char *buf, size_t len,
 			 int (*fn)(void *arg, struct hlk8s__pod *pod), void *arg,
 			 char **rv, char **cont);
 
+/* ---- Node objects (pod.c; the GET is in get.c) ---- */
+
+/* spec.podCIDR (else podCIDRs[0]) of a Node JSON object into @out.
+ * -EINVAL (not an object), -ENOENT (none set), -ENOSPC. */
+int hlk8s__node_pod_cidr(const char *buf, size_t len, char *out, size_t outlen);
+
 /* ---- pod cache (cache.c); the caller holds the client lock ---- */
 
 struct hlk8s__cache;

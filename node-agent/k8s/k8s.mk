@@ -1,7 +1,8 @@
 # hlk8s: the node agent's Kubernetes client (libhlk8s.a), its tests, fuzz
 # harnesses, and the C driver of the fake-API-server integration test.
 HLK8S_SRCS    := node-agent/k8s/client.c node-agent/k8s/watch.c node-agent/k8s/pod.c \
-                 node-agent/k8s/cache.c node-agent/k8s/kubeconfig.c
+                 node-agent/k8s/cache.c node-agent/k8s/kubeconfig.c node-agent/k8s/get.c \
+                 node-agent/k8s/health.c
 HLK8S_PARSERS := node-agent/k8s/pod.c node-agent/k8s/cache.c node-agent/k8s/kubeconfig.c
 # What a user of libhlk8s.a links with (the agent: LDLIBS += $(HLK8S_LDLIBS)).
 HLK8S_LDLIBS  := -lcurl -lcjson -lyaml -lpthread
@@ -19,7 +20,8 @@ UNIT_TESTS += $(BUILD)/test/test_hlk8s_parse $(BUILD)/test/test_hlk8s_kubeconfig
 
 # Driver of test/integration/agent-k8s.sh (not a Check suite: the script runs
 # it once per scenario against test/tools/fake-apiserver). Built by `make tests`.
-$(BUILD)/test/hlk8s-itest: $(call objs,node-agent/k8s/tests/hlk8s_itest.c) $(BUILD)/lib/libhlk8s.a
+$(BUILD)/test/hlk8s-itest: $(call objs,$(addprefix node-agent/k8s/tests/,hlk8s_itest.c itest_watch.c \
+  itest_auth.c itest_faults.c)) $(BUILD)/lib/libhlk8s.a
 $(BUILD)/test/hlk8s-itest: LDLIBS += $(HLK8S_LDLIBS)
 tests: $(BUILD)/test/hlk8s-itest
 

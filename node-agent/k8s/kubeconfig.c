@@ -359,8 +359,10 @@ int hlk8s__incluster_load(const char *sa_dir, struct hlk8s__config *cfg,
 		r = -ENOMEM;
 		goto fail;
 	}
-	if (access(cfg->token_file, R_OK) < 0) {
-		r = errno == ENOENT ? -ENOENT : -EACCES;
+	/* A token that is not there yet is waited for (the client reads it
+	 * again before every request); one we may not read is a bad setup. */
+	if (access(cfg->token_file, R_OK) < 0 && errno != ENOENT) {
+		r = -EACCES;
 		snprintf(err, errlen, "service account token %s: %s", cfg->token_file,
 			 strerror(errno));
 		goto fail;

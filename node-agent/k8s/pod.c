@@ -5,6 +5,7 @@
  * anything unexpected is skipped or rejected, never trusted.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -279,4 +280,27 @@ int hlk8s__podlist_parse(const char *buf, size_t len,
 out:
 	cJSON_Delete(root);
 	return r;
+}
+
+/* ---- Node (the standalone install reads its pod CIDR) ---- */
+
+int hlk8s__node_pod_cidr(const char *buf, size_t len, char *out, size_t outlen)
+{
+	cJSON *root = cJSON_ParseWithLength(buf, len);
+	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(root, "spec");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(spec, "podCIDR");
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(spec, "podCIDRs");
+	int rc = -ENOENT;
+
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return -EINVAL;
+	}
+	/* podCIDRs[0] is podCIDR when both are set (API reference). */
+	if (!cJSON_IsString(v) && cJSON_IsArray(list))
+		v = cJSON_GetArrayItem(list, 0);
+	if (cJSON_IsString(v) && v->valuestring[0])
+		rc = (size_t)snprintf(out, outlen, "%s", v->valuestring) >= outlen ? -ENOSPC : 0;
+	cJSON_Delete(root);
+	return rc;
 }

@@ -153,6 +153,7 @@ struct watch {
 	struct hlk8s__buf line;   /* partial event line */
 	struct hlk8s__buf errbody;
 	long code;                /* HTTP status, once headers are in */
+	int err;                  /* why it failed (W_ERROR): -errno */
 	unsigned events;
 	bool gone, bad;
 };
@@ -193,6 +194,7 @@ static void apply(struct watch *w, struct hlk8s__event *ev)
 		break;
 	}
 	c->st.events++;
+	c->health.last_sync = (int64_t)time(NULL);
 	pthread_mutex_unlock(&c->lock);
 	if (!w->bad)
 		set_rv(w->rv, ev->rv);
@@ -219,6 +221,9 @@ static void handle_line(struct watch *w, const char *line, size_t len)
 		hlk8s__log(w->c, ev.status.code == 410 ? HLK8S_LOG_INFO : HLK8S_LOG_WARN,
 			   "k8s: watch: %d %s: %s", ev.status.code, ev.status.reason,
 			   ev.status.message);
+		if (ev.status.code != 410)
+			hlk8s__note_error(w->c, "WATCH pods: ERROR event %d %s: %s", ev.status.code,
+					  ev.status.reason, ev.status.message);
 	} else {
 		apply(w, &ev);
 	}
@@ -264,6 +269,8 @@ static size_t watch_header(char *ptr, size_t size, size_t n, void *ud)
 			pthread_mutex_lock(&w->c->lock);
 			w->c->st.watch_connects++;
 			pthread_mutex_unlock(&w->c->lock);
+			/* Resumed from the last version seen: in step again. */
+			hlk8s__note_sync(w->c, 0);
 		}
 	}
 	return total;
@@ -290,21 +297,25 @@ static enum wres watch_result(struct watch *w, int r)
 		return W_STOPPED;
 	if (w->gone)
 		return W_GONE;
-	if (w->bad)
+	if (w->bad) {
+		w->err = -EIO;
 		return W_ERROR;
+	}
 	if (!r && w->code != 200) {
 		r = hlk8s__http_error(w->c, w->code, &w->errbody, "WATCH pods");
 		if (r == -ESTALE)
 			return W_GONE;
 		if (r == -EACCES)
 			hlk8s__token_refresh(w->c, true);
+		w->err = r;
 		return W_ERROR;
 	}
+	w->err = r;
 	return r ? W_ERROR : W_EOF;
 }
 
 static enum wres do_watch(struct hlk8s_client *c, int stop_fd, char **rv, uint32_t *seed,
-			  unsigned *events)
+			  unsigned *events, int *err)
 {
 	int timeout_s = WATCH_TIMEOUT_MIN_S + (int)(rnd(seed) % WATCH_TIMEOUT_SPREAD_S);
 	struct watch w = { .c = c, .rv = rv, .line.max = EVENT_MAX, .errbody.max = ERRBODY_MAX };
@@ -334,6 +345,7 @@ static enum wres do_watch(struct hlk8s_client *c, int stop_fd, char **rv, uint32
 	free(w.line.p);
 	free(w.errbody.p);
 	*events = w.events;
+	*err = w.err;
 	return res;
 }
 
@@ -359,22 +371,24 @@ static bool back_off(struct hlk8s_client *c, struct loop *l, int stop_fd)
 	return stopped(stop_fd, ms);
 }
 
-/* One LIST; false if the loop must end. */
+/* One LIST; false if the loop must end. A failed LIST is an error, not a
+ * relist: relists are the LISTs that replaced a cache a LIST had filled. */
 static bool list_step(struct hlk8s_client *c, struct loop *l, int stop_fd)
 {
-	int r;
+	int r = do_list(c, stop_fd, &l->rv);
 
-	if (l->listed_once) {
-		pthread_mutex_lock(&c->lock);
-		c->st.relists++;
-		pthread_mutex_unlock(&c->lock);
-	}
-	l->listed_once = true;
-	r = do_list(c, stop_fd, &l->rv);
 	if (r == HLK8S__STOPPED)
 		return false;
+	pthread_mutex_lock(&c->lock);
+	if (r)
+		c->st.list_errors++;
+	else if (l->listed_once)
+		c->st.relists++;
+	pthread_mutex_unlock(&c->lock);
+	hlk8s__note_sync(c, r);
 	if (r)
 		return !back_off(c, l, stop_fd);
+	l->listed_once = true;
 	l->need_list = false;
 	return true;
 }
@@ -386,11 +400,18 @@ static bool watch_step(struct hlk8s_client *c, struct loop *l, int stop_fd)
 	unsigned events = 0;
 	enum wres res;
 	long ms;
+	int err = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	res = do_watch(c, stop_fd, &l->rv, &l->seed, &events);
+	res = do_watch(c, stop_fd, &l->rv, &l->seed, &events, &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	if (res == W_ERROR) {
+		pthread_mutex_lock(&c->lock);
+		c->st.watch_errors++;
+		pthread_mutex_unlock(&c->lock);
+		hlk8s__note_sync(c, err ? err : -EIO);
+	}
 	switch (res) {
 	case W_STOPPED:
 		return false;

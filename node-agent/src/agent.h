@@ -66,8 +66,10 @@ int hl_quantity_parse(const char *s, uint64_t *out);
 struct hl_vhost_cfg {
 	bool enabled;
 	bool ovs;                        /* backend "ovs-dpdk" (else "builtin") */
+	bool external;                   /* backend "external": a switch started elsewhere */
+	char switch_socket[108];         /* external: its control socket */
 	char socket_dir[64];             /* base of the pods' socket dirs (short: 108-byte paths) */
-	int lcore;                       /* the switch's core; -1: last online core */
+	int lcore;                       /* the switch's core; -1: last CPU of our affinity */
 	char args[HL_VSW_EXTRA_MAX][128];/* extra EAL args ("switchArgs") */
 	size_t n_args;
 	char ovs_bridge[64];
@@ -86,6 +88,7 @@ struct hl_vf_cfg {
 
 struct hl_config {
 	char config_file[PATH_MAX];
+	bool check_only;              /* --check-config: parse, report, exit */
 	char node_name[256];
 	char socket[108];
 	char state_dir[PATH_MAX - 64];

@@ -202,11 +202,13 @@ static int vhost_key(struct hl_vhost_cfg *v, const cJSON *it, char *err, size_t 
 
 	if (strcmp(k, "backend") == 0) {
 		if (!cJSON_IsString(it) || (strcmp(it->valuestring, "builtin") &&
-					    strcmp(it->valuestring, "ovs-dpdk"))) {
-			snprintf(err, errlen, "vhostUser.backend must be \"builtin\" or \"ovs-dpdk\"");
+					    strcmp(it->valuestring, "ovs-dpdk") &&
+					    strcmp(it->valuestring, "external"))) {
+			snprintf(err, errlen, "vhostUser.backend must be \"builtin\", \"external\" or \"ovs-dpdk\"");
 			return -EINVAL;
 		}
 		v->ovs = strcmp(it->valuestring, "ovs-dpdk") == 0;
+		v->external = strcmp(it->valuestring, "external") == 0;
 		return 0;
 	}
 	if (strcmp(k, "socketDir") == 0) {
@@ -229,6 +231,13 @@ static int vhost_key(struct hl_vhost_cfg *v, const cJSON *it, char *err, size_t 
 		return sect_str(it, "vhostUser", v->ovs_bridge, sizeof(v->ovs_bridge), err, errlen);
 	if (strcmp(k, "switchBinary") == 0)
 		return sect_str(it, "vhostUser", v->binary, sizeof(v->binary), err, errlen);
+	if (strcmp(k, "switchSocket") == 0) {
+		if (!cJSON_IsString(it) || it->valuestring[0] != '/') {
+			snprintf(err, errlen, "vhostUser.switchSocket must be an absolute path");
+			return -EINVAL;
+		}
+		return sect_str(it, "vhostUser", v->switch_socket, sizeof(v->switch_socket), err, errlen);
+	}
 	snprintf(err, errlen, "vhostUser.%s: unknown key", k);
 	return -EINVAL;
 }
@@ -381,6 +390,7 @@ static const struct option long_opts[] = {
 	{ "log-level", required_argument, NULL, 'l' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
+	{ "check-config", no_argument, NULL, 'K' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -396,6 +406,7 @@ static void usage(void)
 	       "                        KUBERNETES_SERVICE_HOST is set, else none)\n"
 	       "  --metrics-addr H:P    serve /metrics, /healthz, /readyz\n"
 	       "  --log-format text|json, --log-level error|warn|info|debug\n"
+	       "  --check-config        parse the config and flags, say what is wrong, exit\n"
 	       "  --version, --help\n", HLAGENT_DEFAULT_SOCKET);
 }
 
@@ -411,6 +422,7 @@ static int apply_flag(struct hl_config *c, int opt, const char *v, char *err, si
 	case 'm': return set_str(c->metrics_addr, sizeof(c->metrics_addr), v, "--metrics-addr", err, errlen);
 	case 'f': return set_format(&c->log_format, v, err, errlen);
 	case 'l': return set_level(&c->log_level, v, err, errlen);
+	case 'K': c->check_only = true; return 0;
 	}
 	snprintf(err, errlen, "unknown option (see --help)");
 	return -EINVAL;

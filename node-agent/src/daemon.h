@@ -11,6 +11,9 @@
 #include "agent.h"
 #include "hl_loop.h"
 
+#include <sys/types.h>
+#include <time.h>
+
 #define HL_HIST_N 12   /* latency buckets, +Inf implied */
 
 enum hl_err_kind { HL_ERR_PROTOCOL, HL_ERR_STATE, HL_ERR_ENDPOINT, HL_ERR_K8S, HL_ERR_POOL,
@@ -64,11 +67,18 @@ struct agent {
 	pthread_t k8s_tid;
 	int k8s_stop_fd;
 	bool k8s_running;
+	char k8s_error[256];          /* why the client could not be made ("" if it was) */
 
 	/* vhost-user: the supervised switch (handle used under vsw_lock). */
 	struct hl_vsw_sup *vsw;
 	pthread_mutex_t vsw_lock;
 	int vsw_fd;                    /* its pidfd in the loop, -1 none */
+	/* vhost-user, backend "external" (vsw_external.c; under vsw_lock). */
+	ino_t vsw_ext_ino;             /* the switch's control socket we registered with, 0 none */
+	dev_t vsw_ext_dev;
+	struct timespec vsw_ext_ctime;
+	int64_t vsw_ext_timer;         /* its watch timer in the loop */
+	unsigned vsw_ext_resyncs;      /* switches (re)found and given every port */
 	/* vf: the VF pool (thread safe on its own). */
 	struct hl_vf_pool *vf_pool;
 
@@ -93,7 +103,8 @@ size_t hl_count_pods(struct agent *a, size_t by_fp[HL_FP_COUNT]);
 struct hl_vsw_sup;
 struct hl_vf_pool;
 int hl_dev_start(struct agent *a);                  /* switch + VF pool, as configured */
-void hl_dev_stop(struct agent *a);
+/* @orderly: stop the switch too; else leave it running for the next agent. */
+void hl_dev_stop(struct agent *a, bool orderly);
 /* ADD: make @p's device; returns 0 or -errno; @code gets the CNI code. */
 int hl_dev_add(struct agent *a, struct hl_pod *p, const struct hl_request *q, int *code,
 	       char *why, size_t n);
@@ -101,10 +112,21 @@ int hl_dev_add(struct agent *a, struct hl_pod *p, const struct hl_request *q, in
 int hl_dev_release(struct agent *a, struct hl_pod *p, char *why, size_t n);
 /* Start-up: re-register a persisted vhost-user port with the switch. */
 void hl_dev_restore(struct agent *a, struct hl_pod *p);
+/* Start-up, after every record's hl_dev_restore(): the switch keeps exactly
+ * the pods' ports (an adopted switch may have ports no pod owns any more). */
+void hl_dev_restored(struct agent *a);
 /* The reply's device part (vhostUser/vf/deviceInfo) into @o. */
 void hl_dev_reply(const struct hl_pod *p, struct cJSON *o);
 /* STATUS: the switch's pid and restarts. */
 void hl_dev_status(struct agent *a, struct cJSON *o);
+/* The built-in switch for STATUS and /metrics. */
+struct hl_vsw_numbers {
+	bool enabled;                  /* vhostUser with the built-in switch */
+	bool adopted;                  /* running switch started by an earlier agent */
+	pid_t pid;                     /* 0: not running */
+	unsigned restarts;             /* restart attempts since this agent started */
+};
+void hl_dev_vsw_numbers(struct agent *a, struct hl_vsw_numbers *n);
 
 /* metrics.c */
 void hl_metrics_observe(struct hl_metrics *m, enum hl_agent_op op, bool ok, uint64_t us);

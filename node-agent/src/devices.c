@@ -10,9 +10,11 @@
 #include "daemon.h"
 #include "hlvf.h"
 #include "vsw_client.h"
+#include "vsw_external.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,53 +29,51 @@
 
 static void vsw_watch(struct agent *a);
 
-static void vsw_retry(struct hl_loop *loop, void *arg)
+/* The switch's pidfd turned readable, or the supervisor's timer fired. */
+static void vsw_event(struct agent *a)
 {
-	struct agent *a = arg;
 	int rc;
 
-	(void)loop;
-	pthread_mutex_lock(&a->vsw_lock);
-	rc = hl_vsw_sup_pid(a->vsw) ? 0 : hl_vsw_sup_start(a->vsw, VSW_START_MS);
-	pthread_mutex_unlock(&a->vsw_lock);
-	if (rc < 0)
-		hl_log(HL_LOG_ERROR, "vswitch: restart failed: %s", strerror(-rc));
-	vsw_watch(a);
-}
-
-static void on_vsw_exit(struct hl_loop *loop, int fd, uint32_t events, void *arg)
-{
-	struct agent *a = arg;
-	int rc;
-
-	(void)events;
-	/* The supervisor closes this pidfd when it reaps: forget it first. */
-	hl_loop_del(loop, fd);
-	a->vsw_fd = -1;
 	pthread_mutex_lock(&a->vsw_lock);
 	rc = hl_vsw_sup_handle_event(a->vsw, VSW_START_MS);
 	pthread_mutex_unlock(&a->vsw_lock);
 	if (rc < 0)
 		hl_log(HL_LOG_ERROR, "vswitch: restart failed: %s", strerror(-rc));
-	else
-		hl_log(HL_LOG_WARN, "vswitch exited; restarted (pid %d, %u restarts), ports re-created",
-		       (int)hl_vsw_sup_pid(a->vsw), hl_vsw_sup_restarts(a->vsw));
 	vsw_watch(a);
 }
 
-/* Watch the running switch's pidfd, or retry a start that failed. */
+static void vsw_timer(struct hl_loop *loop, void *arg)
+{
+	(void)loop;
+	vsw_event(arg);
+}
+
+static void on_vsw_exit(struct hl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct agent *a = arg;
+
+	(void)events;
+	/* The supervisor closes this pidfd when it notices the exit: forget it first. */
+	hl_loop_del(loop, fd);
+	a->vsw_fd = -1;
+	vsw_event(a);
+}
+
+/* Watch the running switch's pidfd; arm a timer for a restart that waits out
+ * its back-off (or for polling when there is no pidfd). */
 static void vsw_watch(struct agent *a)
 {
-	int fd;
+	int fd, ms;
 
 	pthread_mutex_lock(&a->vsw_lock);
 	fd = hl_vsw_sup_fd(a->vsw);
+	ms = hl_vsw_sup_next_ms(a->vsw);
 	pthread_mutex_unlock(&a->vsw_lock);
-	if (fd >= 0 && hl_loop_add(a->loop, fd, EPOLLIN, on_vsw_exit, a) == 0) {
+	if (fd >= 0 && hl_loop_add(a->loop, fd, EPOLLIN, on_vsw_exit, a) == 0)
 		a->vsw_fd = fd;
-		return;
-	}
-	if (hl_timer_add(a->loop, VSW_RETRY_MS, vsw_retry, a) < 0)
+	else if (fd >= 0 && ms < 0)
+		ms = VSW_RETRY_MS;  /* cannot watch the fd: look now and then */
+	if (ms >= 0 && hl_timer_add(a->loop, ms, vsw_timer, a) < 0)
 		hl_log(HL_LOG_ERROR, "vswitch: cannot schedule a restart");
 }
 
@@ -108,25 +108,46 @@ static void vsw_prefix(const char *run_dir, char *out, size_t len)
 	snprintf(out, len, "hlvsw%012llx", (unsigned long long)(h & 0xffffffffffffull));
 }
 
+/* The switch's default core: the last CPU this process may run on. In a
+ * container that is inside its cpuset (with the static CPU manager, the
+ * cores given to the container), not the node's last online core, which
+ * may belong to another pod or not be allowed at all. */
+static int last_allowed_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		for (int cpu = CPU_SETSIZE - 1; cpu >= 0; cpu--)
+			if (CPU_ISSET(cpu, &set))
+				return cpu;
+	return 0;
+}
+
 static int vsw_start(struct agent *a)
 {
 	const struct hl_vhost_cfg *v = &a->cfg.vhost;
-	char bin[PATH_MAX], core[16], prefix[32], ctl[PATH_MAX];
-	char *argv[16 + HL_VSW_EXTRA_MAX];
+	char bin[PATH_MAX], core[16], prefix[32], ctl[PATH_MAX], pidfile[PATH_MAX];
+	char *argv[20 + HL_VSW_EXTRA_MAX];
+	struct hl_vsw_sup_opts o = { .argv = argv, .ctl_path = ctl, .pidfile = pidfile,
+				     .log = hl_log_cb };
 	size_t n = 0;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int rc;
 
 	vsw_binary(v, bin, sizeof(bin));
-	snprintf(core, sizeof(core), "%d", v->lcore >= 0 ? v->lcore : (int)(ncpu > 1 ? ncpu - 1 : 0));
+	snprintf(core, sizeof(core), "%d", v->lcore >= 0 ? v->lcore : last_allowed_cpu());
 	vsw_prefix(a->cfg.run_dir, prefix, sizeof(prefix));
 	snprintf(ctl, sizeof(ctl), "%s/vswitch.sock", a->cfg.run_dir);
+	snprintf(pidfile, sizeof(pidfile), "%s/vswitch.pid", a->cfg.run_dir);
 	if (mkdir(a->cfg.run_dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	argv[n++] = bin;
 	argv[n++] = "-l";
 	argv[n++] = core;
 	argv[n++] = "--no-pci";
+	/* Hugepage memory the kernel frees when the switch dies, however it
+	 * dies: no file in a hugetlbfs mount outlives it. The pods' memory the
+	 * vhost library maps comes from their own fds, not from ours. */
+	argv[n++] = "--in-memory";
 	argv[n++] = "--file-prefix";
 	argv[n++] = prefix;
 	for (size_t i = 0; i < v->n_args; i++)
@@ -134,10 +155,13 @@ static int vsw_start(struct agent *a)
 	argv[n++] = "--";
 	argv[n++] = "--ctl";
 	argv[n++] = ctl;
+	argv[n++] = "--pidfile";
+	argv[n++] = pidfile;
 	argv[n] = NULL;
-	a->vsw = hl_vsw_sup_new(argv, ctl);
+	a->vsw = hl_vsw_sup_new(&o);
 	if (!a->vsw)
 		return -errno;
+	/* Adopts the switch a crashed agent left running, or starts one. */
 	rc = hl_vsw_sup_start(a->vsw, VSW_START_MS);
 	if (rc < 0) {
 		hl_log(HL_LOG_ERROR, "vswitch %s: %s", bin, strerror(-rc));
@@ -145,7 +169,8 @@ static int vsw_start(struct agent *a)
 		a->vsw = NULL;
 		return rc;
 	}
-	hl_log(HL_LOG_INFO, "vswitch %s running on core %s (pid %d, control %s)", bin, core,
+	hl_log(HL_LOG_INFO, "vswitch %s %s on core %s (pid %d, control %s)", bin,
+	       hl_vsw_sup_adopted(a->vsw) ? "adopted, running" : "running", core,
 	       (int)hl_vsw_sup_pid(a->vsw), ctl);
 	vsw_watch(a);
 	return 0;
@@ -179,20 +204,31 @@ int hl_dev_start(struct agent *a)
 {
 	int rc = 0;
 
-	if (a->cfg.vhost.enabled && !a->cfg.vhost.ovs)
+	if (a->cfg.vhost.enabled && a->cfg.vhost.external)
+		rc = hl_vsw_ext_start(a);
+	else if (a->cfg.vhost.enabled && !a->cfg.vhost.ovs)
 		rc = vsw_start(a);
 	if (rc == 0 && a->cfg.vf.enabled)
 		rc = vf_start(a);
 	return rc;
 }
 
-void hl_dev_stop(struct agent *a)
+void hl_dev_stop(struct agent *a, bool orderly)
 {
 	if (a->vsw_fd >= 0)
 		hl_loop_del(a->loop, a->vsw_fd);
 	a->vsw_fd = -1;
-	/* The switch goes; its ports come back from the records next start. */
-	hl_vsw_sup_free(a->vsw);
+	hl_vsw_ext_stop(a);
+	/* An orderly stop (SIGTERM/SIGINT after a good start) is the agent
+	 * going away (uninstall, node drain): the switch goes with it, SIGTERM
+	 * and waited for, so nothing is left polling; its ports come back from
+	 * the records at the next start. An agent that dies (a crash), or fails
+	 * to start after it found its switch, leaves the switch forwarding for
+	 * the next agent to adopt: the pods' data plane comes first. */
+	if (orderly)
+		hl_vsw_sup_free(a->vsw);
+	else
+		hl_vsw_sup_leave(a->vsw);
 	a->vsw = NULL;
 	hl_vf_pool_close(a->vf_pool);
 	a->vf_pool = NULL;
@@ -220,7 +256,9 @@ static int vsw_port(struct agent *a, int add, const struct hl_pod *p)
 	if (a->cfg.vhost.ovs)
 		return hl_vsw_ovs_run(add, a->cfg.vhost.ovs_bridge, p->port, p->sock_path);
 	pthread_mutex_lock(&a->vsw_lock);
-	if (!add) {
+	if (a->cfg.vhost.external) {
+		rc = hl_vsw_ext_port(a, add, p);
+	} else if (!add) {
 		rc = hl_vsw_sup_del_port(a->vsw, p->port);
 	} else {
 		rc = hl_vsw_sup_add_port(a->vsw, p->port, p->sock_path, HL_VSW_SWITCH_CLIENT);
@@ -418,6 +456,8 @@ int hl_dev_release(struct agent *a, struct hl_pod *p, char *why, size_t n)
 	return 0;
 }
 
+/* With the switch adopted, a port that is already right stays untouched
+ * (hl_vsw_sup_add_port() keeps it): its traffic never stopped. */
 void hl_dev_restore(struct agent *a, struct hl_pod *p)
 {
 	int rc;
@@ -428,6 +468,36 @@ void hl_dev_restore(struct agent *a, struct hl_pod *p)
 	if (rc < 0)
 		hl_log(HL_LOG_ERROR, "reconcile: %s: cannot re-create port %s: %s", p->key, p->port,
 		       strerror(-rc));
+}
+
+void hl_dev_restored(struct agent *a)
+{
+	size_t added = 0, removed = 0;
+	int rc;
+
+	if (!a->vsw)
+		return;
+	pthread_mutex_lock(&a->vsw_lock);
+	rc = hl_vsw_sup_reconcile(a->vsw, &added, &removed);
+	pthread_mutex_unlock(&a->vsw_lock);
+	if (rc < 0)
+		hl_log(HL_LOG_ERROR, "reconcile: vswitch ports: %s", strerror(-rc));
+	else if (added || removed)
+		hl_log(HL_LOG_INFO, "reconcile: vswitch: %zu ports added, %zu without a pod removed",
+		       added, removed);
+}
+
+void hl_dev_vsw_numbers(struct agent *a, struct hl_vsw_numbers *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->enabled = a->cfg.vhost.enabled && !a->cfg.vhost.ovs && !a->cfg.vhost.external;
+	if (!n->enabled)
+		return;
+	pthread_mutex_lock(&a->vsw_lock);
+	n->pid = hl_vsw_sup_pid(a->vsw);
+	n->restarts = hl_vsw_sup_restarts(a->vsw);
+	n->adopted = hl_vsw_sup_adopted(a->vsw);
+	pthread_mutex_unlock(&a->vsw_lock);
 }
 
 static void add_devinfo(cJSON *o, const char *json)
@@ -467,15 +537,22 @@ void hl_dev_reply(const struct hl_pod *p, cJSON *o)
 
 void hl_dev_status(struct agent *a, cJSON *o)
 {
+	const struct hl_vhost_cfg *v = &a->cfg.vhost;
 	cJSON *d;
 
-	if (a->cfg.vhost.enabled && (d = cJSON_AddObjectToObject(o, "vhostUser"))) {
-		cJSON_AddStringToObject(d, "backend", a->cfg.vhost.ovs ? "ovs-dpdk" : "builtin");
-		pthread_mutex_lock(&a->vsw_lock);
-		cJSON_AddNumberToObject(d, "switchPid", a->vsw ? (double)hl_vsw_sup_pid(a->vsw) : 0);
-		cJSON_AddNumberToObject(d, "switchRestarts",
-					a->vsw ? (double)hl_vsw_sup_restarts(a->vsw) : 0);
-		pthread_mutex_unlock(&a->vsw_lock);
+	if (v->enabled && (d = cJSON_AddObjectToObject(o, "vhostUser"))) {
+		cJSON_AddStringToObject(d, "backend", v->ovs ? "ovs-dpdk" : v->external ? "external"
+										   : "builtin");
+		if (v->external) {
+			hl_vsw_ext_status(a, d);
+		} else {
+			struct hl_vsw_numbers n;
+
+			hl_dev_vsw_numbers(a, &n);
+			cJSON_AddNumberToObject(d, "switchPid", (double)n.pid);
+			cJSON_AddNumberToObject(d, "switchRestarts", (double)n.restarts);
+			cJSON_AddBoolToObject(d, "switchAdopted", n.adopted);
+		}
 	}
 	if (a->vf_pool && (d = cJSON_AddObjectToObject(o, "vf")))
 		cJSON_AddNumberToObject(d, "vfs", (double)hl_vf_count(a->vf_pool));

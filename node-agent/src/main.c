@@ -119,8 +119,13 @@ static int start_k8s(struct agent *a)
 	}
 	a->k8s = hlk8s_client_new(&o);
 	if (!a->k8s) {
-		hl_log(HL_LOG_ERROR, "kubernetes client: %s", strerror(errno));
-		return -errno;
+		int rc = -errno;
+
+		/* The reason the client gave is in the log just before. */
+		snprintf(a->k8s_error, sizeof(a->k8s_error), "client not created: %s (%.180s)",
+			 strerror(-rc), a->cfg.kubeconfig[0] ? a->cfg.kubeconfig : "in-cluster config");
+		hl_log(HL_LOG_ERROR, "kubernetes %s", a->k8s_error);
+		return rc;
 	}
 	a->k8s_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (a->k8s_stop_fd < 0 || pthread_create(&a->k8s_tid, NULL, k8s_main, a) != 0)
@@ -192,7 +197,8 @@ static int setup_endpoints(struct agent *a)
 	return 0;
 }
 
-static void teardown(struct agent *a)
+/* @started: the agent ran (stopped by a signal), not a failed start. */
+static void teardown(struct agent *a, bool started)
 {
 	if (a->loop)
 		hl_server_stop(a);
@@ -200,7 +206,7 @@ static void teardown(struct agent *a)
 	if (a->loop)
 		hl_metrics_close(a);
 	hl_release_all_runtime(a);
-	hl_dev_stop(a);
+	hl_dev_stop(a, started);
 	hl_mon_free(a->ep_node);
 	if (a->sig_fd >= 0) {
 		hl_loop_del(a->loop, a->sig_fd);
@@ -241,6 +247,7 @@ static int start(struct agent *a)
 		hl_log(HL_LOG_ERROR, "reconcile %s: %s", a->cfg.state_dir, strerror(-rc));
 		return rc;
 	}
+	hl_dev_restored(a);
 	if (a->cfg.metrics_addr[0] && (rc = hl_metrics_listen(a, a->cfg.metrics_addr)) < 0) {
 		hl_log(HL_LOG_ERROR, "metrics on %s: %s", a->cfg.metrics_addr, strerror(-rc));
 		return rc;
@@ -282,6 +289,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "hostlaned: %s\n", err);
 		return rc < 0 ? 2 : 0;
 	}
+	if (a->cfg.check_only) {
+		printf("hostlaned: config %s is valid\n", a->cfg.config_file[0] ? a->cfg.config_file : "(none)");
+		return 0;
+	}
 	hl_log_setup(a->cfg.log_format, a->cfg.log_level);
 	a->crash_at = getenv("HOSTLANE_CRASH_AT");
 	if (a->crash_at && *a->crash_at)
@@ -290,7 +301,7 @@ int main(int argc, char **argv)
 	hl_loop_set_busy_poll(a->loop, a->cfg.busy_poll_us * 1000);
 	if (rc == 0)
 		rc = hl_loop_run(a->loop);
-	teardown(a);
+	teardown(a, rc == 0);
 	hl_log(HL_LOG_INFO, "hostlaned stopped");
 	return rc < 0 ? 1 : 0;
 }

@@ -112,6 +112,29 @@ static void put_requests(struct buf *b, struct hl_metrics *m)
 	}
 }
 
+/* The API connection: one gauge per state (1 for the current one), when
+ * the cache was last known in step, when a request last failed. */
+static void put_k8s_health(struct buf *b, struct agent *a)
+{
+	static const enum hlk8s_state states[] = { HLK8S_STATE_STARTING, HLK8S_STATE_SYNCED,
+						   HLK8S_STATE_RETRYING, HLK8S_STATE_UNAUTHORIZED };
+	struct hlk8s_health h;
+
+	hlk8s_get_health(a->k8s, &h);
+	put(b, "# HELP hostlane_agent_k8s_state API connection: starting, synced, retrying, unauthorized.\n"
+	       "# TYPE hostlane_agent_k8s_state gauge\n");
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		put(b, "hostlane_agent_k8s_state{state=\"%s\"} %d\n", hlk8s_state_name(states[i]),
+		    h.state == states[i]);
+	put(b, "# HELP hostlane_agent_k8s_last_sync_timestamp_seconds When the pod cache was last known in step (0: never).\n"
+	       "# TYPE hostlane_agent_k8s_last_sync_timestamp_seconds gauge\n"
+	       "hostlane_agent_k8s_last_sync_timestamp_seconds %lld\n"
+	       "# HELP hostlane_agent_k8s_last_error_timestamp_seconds When an API request last failed (0: never).\n"
+	       "# TYPE hostlane_agent_k8s_last_error_timestamp_seconds gauge\n"
+	       "hostlane_agent_k8s_last_error_timestamp_seconds %lld\n",
+	    (long long)h.last_sync, (long long)h.last_error_time);
+}
+
 static void put_k8s(struct buf *b, struct agent *a)
 {
 	struct hlk8s_stats s;
@@ -126,14 +149,37 @@ static void put_k8s(struct buf *b, struct agent *a)
 	       "hostlane_agent_k8s_events_total{kind=\"event\"} %llu\n"
 	       "hostlane_agent_k8s_events_total{kind=\"get\"} %llu\n"
 	       "hostlane_agent_k8s_events_total{kind=\"get_error\"} %llu\n"
+	       "hostlane_agent_k8s_events_total{kind=\"list_error\"} %llu\n"
+	       "hostlane_agent_k8s_events_total{kind=\"watch_error\"} %llu\n"
 	       "hostlane_agent_k8s_events_total{kind=\"token_reload\"} %llu\n"
 	       "# HELP hostlane_agent_k8s_cached_pods Pods in the watch cache.\n"
 	       "# TYPE hostlane_agent_k8s_cached_pods gauge\n"
 	       "hostlane_agent_k8s_cached_pods %llu\n",
 	    (unsigned long long)s.watch_connects, (unsigned long long)s.relists,
 	    (unsigned long long)s.events, (unsigned long long)s.gets,
-	    (unsigned long long)s.get_errors, (unsigned long long)s.token_reloads,
+	    (unsigned long long)s.get_errors, (unsigned long long)s.list_errors,
+	    (unsigned long long)s.watch_errors, (unsigned long long)s.token_reloads,
 	    (unsigned long long)s.cached_pods);
+	put_k8s_health(b, a);
+}
+
+static void put_vswitch(struct buf *b, struct agent *a)
+{
+	struct hl_vsw_numbers n;
+
+	hl_dev_vsw_numbers(a, &n);
+	if (!n.enabled)
+		return;
+	put(b, "# HELP hostlane_agent_vswitch_restarts_total Restarts of the vhost-user switch after it exited.\n"
+	       "# TYPE hostlane_agent_vswitch_restarts_total counter\n"
+	       "hostlane_agent_vswitch_restarts_total %u\n"
+	       "# HELP hostlane_agent_vswitch_up 1 when the vhost-user switch runs.\n"
+	       "# TYPE hostlane_agent_vswitch_up gauge\n"
+	       "hostlane_agent_vswitch_up %d\n"
+	       "# HELP hostlane_agent_vswitch_adopted 1 when the running switch was started by an earlier agent.\n"
+	       "# TYPE hostlane_agent_vswitch_adopted gauge\n"
+	       "hostlane_agent_vswitch_adopted %d\n",
+	    n.restarts, n.pid ? 1 : 0, n.adopted ? 1 : 0);
 }
 
 char *hl_metrics_text(struct agent *a)
@@ -159,9 +205,19 @@ char *hl_metrics_text(struct agent *a)
 	put_requests(&b, &a->m);
 	put(&b, "# HELP hostlane_agent_errors_total Errors by kind.\n"
 		"# TYPE hostlane_agent_errors_total counter\n");
-	for (int i = 0; i < HL_ERR_COUNT; i++)
-		put(&b, "hostlane_agent_errors_total{kind=\"%s\"} %llu\n", err_names[i],
-		    (unsigned long long)atomic_load(&a->m.errors[i]));
+	for (int i = 0; i < HL_ERR_COUNT; i++) {
+		unsigned long long n = atomic_load(&a->m.errors[i]);
+
+		/* The agent counts the annotation lookups that failed; the
+		 * client counts its LISTs and WATCHes that failed. */
+		if (i == HL_ERR_K8S && a->k8s) {
+			struct hlk8s_stats st;
+
+			hlk8s_get_stats(a->k8s, &st);
+			n += st.list_errors + st.watch_errors;
+		}
+		put(&b, "hostlane_agent_errors_total{kind=\"%s\"} %llu\n", err_names[i], n);
+	}
 	put(&b, "# HELP hostlane_agent_reloads_total Config reloads (SIGHUP) by result.\n"
 		"# TYPE hostlane_agent_reloads_total counter\n"
 		"hostlane_agent_reloads_total{result=\"ok\"} %llu\n"
@@ -177,6 +233,7 @@ char *hl_metrics_text(struct agent *a)
 	    (unsigned long long)atomic_load(&a->m.reconciled_restored),
 	    (unsigned long long)atomic_load(&a->m.reconciled_released), atomic_load(&a->ready) ? 1 : 0);
 	put_k8s(&b, a);
+	put_vswitch(&b, a);
 	if (b.oom) {
 		free(b.s);
 		return NULL;

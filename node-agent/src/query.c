@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "hlk8s.h"
 
 #define CONNS_MAX_LISTED 256  /* connections per reply; the rest are counted */
 
@@ -22,6 +23,34 @@ struct conns_walk {
 	size_t listed, skipped;
 	long next;
 };
+
+/* The API connection as it is, not as configured: "off" (no API server
+ * configured), "error" (configured, but the client could not be made),
+ * else the watch loop's state with the last error and the last sync. */
+static void k8s_status(struct agent *a, cJSON *o)
+{
+	cJSON *k = cJSON_AddObjectToObject(o, "kubernetes");
+	struct hlk8s_health h;
+	struct hlk8s_stats st;
+
+	if (!k)
+		return;
+	if (!a->k8s) {
+		cJSON_AddStringToObject(k, "state", a->k8s_error[0] ? "error" : "off");
+		if (a->k8s_error[0])
+			cJSON_AddStringToObject(k, "lastError", a->k8s_error);
+		return;
+	}
+	hlk8s_get_health(a->k8s, &h);
+	hlk8s_get_stats(a->k8s, &st);
+	cJSON_AddStringToObject(k, "state", hlk8s_state_name(h.state));
+	cJSON_AddStringToObject(k, "server", hlk8s_server(a->k8s));
+	cJSON_AddNumberToObject(k, "lastSync", (double)h.last_sync);
+	cJSON_AddStringToObject(k, "lastError", h.last_error);
+	cJSON_AddNumberToObject(k, "lastErrorTime", (double)h.last_error_time);
+	cJSON_AddNumberToObject(k, "errors", (double)(st.list_errors + st.watch_errors + st.get_errors));
+	cJSON_AddNumberToObject(k, "cachedPods", (double)st.cached_pods);
+}
 
 static void do_status(struct agent *a, struct hl_reply *r)
 {
@@ -47,7 +76,7 @@ static void do_status(struct agent *a, struct hl_reply *r)
 		cJSON_AddNumberToObject(fp, hl_fastpath_name((enum hl_fastpath)i), (double)by_fp[i]);
 	cJSON_AddNumberToObject(o, "hugepagePoolBytes", (double)pool);
 	cJSON_AddNumberToObject(o, "hugepageReservedBytes", (double)res);
-	cJSON_AddBoolToObject(o, "kubernetes", a->k8s != NULL);
+	k8s_status(a, o);
 	hl_dev_status(a, o);
 	cJSON_AddNumberToObject(o, "uptimeSeconds", (double)(time(NULL) - a->started));
 }

@@ -4,15 +4,48 @@
  * waiting forever. Liveness through a pidfd or through the unix socket the
  * fds came over. Also the orderly close (end-of-stream). */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "hl_check.h"
+#include "shmq_private.h"
 #include "shmq_testlib.h"
 
 enum how { DIE_AWAKE, DIE_WHILE_PEER_SLEEPS, CLOSE_ORDERLY };
+
+/*
+ * In the producer: waits until the consumer sleeps for data, as the shared
+ * ring says: it consumed everything we published (its index is ours) and
+ * its waiting flag is set. shmq_wait() sets the flag, then looks once more
+ * and sleeps; the flag is cleared after a wake-up, before the next read,
+ * so with nothing left to read a set flag means the consumer is in (or
+ * committed to) its last sleep. The deadline only turns a consumer that
+ * never sleeps into a failure instead of a spinning orphan.
+ */
+static void wait_consumer_sleeps(struct shmq_ep *ep)
+{
+	struct shmq_half *h = &ep->tx;
+	struct timespec t0, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		/* Acquire: pairs with the consumer's release store of `cons`. */
+		uint64_t cons = atomic_load_explicit(&h->hdr->cons, memory_order_acquire);
+
+		atomic_thread_fence(memory_order_seq_cst);
+		if (cons == h->head &&
+		    atomic_load_explicit(&h->hdr->cons_waiting, memory_order_relaxed))
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		CHILD_CHECK(now.tv_sec - t0.tv_sec < 50, "the consumer never went to sleep");
+		sched_yield();
+	}
+}
 
 /* Child: write a random amount, report it on the socket, then die or close. */
 static int producer(struct shmq_ep *ep, int sock, void *arg)
@@ -32,7 +65,7 @@ static int producer(struct shmq_ep *ep, int sock, void *arg)
 	if (how == CLOSE_ORDERLY)
 		return 0;  /* child_main closes the endpoint: end-of-stream */
 	if (how == DIE_WHILE_PEER_SLEEPS)
-		usleep(100000);  /* ordering only: let the consumer go to sleep */
+		wait_consumer_sleeps(ep);
 	raise(SIGKILL);
 	return 1;
 }
@@ -131,8 +164,6 @@ int main(void)
 {
 	Suite *s = suite_create("shmq_death");
 	TCase *tc = tcase_create("death");
-	SRunner *sr;
-	int failed;
 
 	/* The Check timeout is the bound: a missed death would hang here. */
 	tcase_set_timeout(tc, 60);
@@ -142,9 +173,5 @@ int main(void)
 	tcase_add_test(tc, test_orderly_close);
 	tcase_add_test(tc, test_killed_msg);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_check_run(s);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hl_check.h"
 #include "shmq_testlib.h"
 
 #define HOPS 1000000u  /* messages, each one a wake-up of the other side */
@@ -146,17 +147,11 @@ int main(void)
 {
 	Suite *s = suite_create("shmq_sleep");
 	TCase *tc = tcase_create("sleep");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_arm_protocol);
 	tcase_add_test(tc, test_pingpong_sleep);
 	tcase_add_test(tc, test_full_ring_sleep);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_check_run(s);
 }

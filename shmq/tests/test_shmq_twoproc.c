@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hl_check.h"
 #include "shmq_testlib.h"
 
 #define TOTAL  100000000ull
@@ -190,15 +191,9 @@ int main(void)
 {
 	Suite *s = suite_create("shmq_twoproc");
 	TCase *tc = tcase_create("twoproc");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_bulk, 0, 2);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_check_run(s);
 }

@@ -96,7 +96,11 @@ pod() { # NAME ANNOTATIONS-JSON
 }
 printf '{"k8sTimeoutMs": 1000, "hugepages": {"defaultQuota": "16Mi"}}' >"$AG_DIR/agent.json"
 agent_start --config "$AG_DIR/agent.json" --kubeconfig "$d/kubeconfig"
-tap_eq "agent with --kubeconfig is up" true "$(ctl --json status | jq -r .kubernetes)"
+for _ in $(seq 100); do
+	[ "$(ctl --json status | jq -r .kubernetes.state)" = synced ] && break
+	sleep 0.05
+done
+tap_eq "agent with --kubeconfig is up and synced" synced "$(ctl --json status | jq -r .kubernetes.state)"
 pod k1 '{"hostlane.io/fastpath":"shm","hostlane.io/hugepages":"32Mi"}'
 try k1 "$(agent_conf none)" "HOSTLANE_FASTPATH=none"
 tap_eq "annotation beats CNI_ARGS and config; hugepages annotation sets the quota" "shm annotation 32" "$TRY"

@@ -10,12 +10,8 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/cni.sh"
 . "$(dirname "$0")/../lib/agent.sh"
-need_root
-[ -x "$BUILD/bin/hostlane-vswitch" ] || tap_skip_all "hostlane-vswitch not built (needs libdpdk)"
-command -v dpdk-testpmd >/dev/null || tap_skip_all "dpdk-testpmd not installed"
-[ -x "$HOSTLANE_TOP/hack/hugepages.sh" ] && "$HOSTLANE_TOP/hack/hugepages.sh" >/dev/null 2>&1
-free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
-[ "${free:-0}" -ge 160 ] || tap_skip_all "needs 160 free 2 MiB hugepages (have ${free:-0}); run hack/hugepages.sh"
+. "$(dirname "$0")/../lib/vhost.sh"
+vhost_need 160
 cni_setup
 agent_setup
 
@@ -23,22 +19,13 @@ id=hfv$CNI_RUN
 sockdir=/tmp/hfv$CNI_RUN        # short: socket paths must stay < 108 bytes
 devinfo=$CNI_TMP/devinfo
 export HOSTLANE_DEVINFO_DIR=$devinfo
-declare -A podpid
-on_exit "rm -rf '$sockdir' /var/run/dpdk/${id}* /dev/hugepages/${id}*"
-stop_pods() {
-	local p
-	for p in "${podpid[@]}"; do kill -INT "$p" 2>/dev/null; done
-	sleep 1
-	for p in "${podpid[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	podpid=()
-}
-on_exit stop_pods
+on_exit "rm -rf '$sockdir'"
+vhost_setup "$id"
 
 jq -n --arg d "$sockdir" '{vhostUser: {backend: "builtin", socketDir: $d, lcore: 1,
 	switchArgs: ["-m", "64", "--log-level=lib.eal:warning", "--log-level=lib.vhost.config:warning"]}}' \
 	>"$AG_DIR/conf.json"
 agent_start --config "$AG_DIR/conf.json"; tap_eq "agent starts with its switch" 0 "$?"
-swpid() { ctl --json status 2>/dev/null | jq -r '.vhostUser.switchPid // 0' 2>/dev/null; }
 sw1=$(swpid)
 ok "the switch runs as the agent's child (pid $sw1)" \
 	sh -c "[ '${sw1:-0}' != 0 ] && [ \"\$(ps -o ppid= -p '$sw1' | tr -d ' ')\" = '$AG_PID' ]"
@@ -70,43 +57,6 @@ tap_eq "device-info file: vhost-user, pod is the server, A's socket" "vhost-user
 ok "socket directories exist" test -d "$(dirname "$sa")" -a -d "$(dirname "$sc")"
 
 # --- traffic: testpmd pods on the sockets ------------------------------------
-pod() { # NAME SOCK MODE MAC [args]
-	local name=$1 sock=$2 mode=$3 mac=$4; shift 4
-	dpdk-testpmd -l 0,1 --main-lcore 1 --no-pci --in-memory --single-file-segments \
-		--file-prefix "${id}$name" -m 64 --log-level=lib.eal:warning \
-		--vdev "net_virtio_user0,path=$sock,server=1,queues=1,mac=$mac" \
-		-- --forward-mode="$mode" --stats-period 1 --total-num-mbufs=2048 \
-		--txpkts=64 "$@" >"$CNI_TMP/$name.log" 2>&1 &
-	podpid[$name]=$!
-}
-vctl() { "$BUILD/bin/hostlane-vswctl" -s "$AG_DIR/run/vswitch.sock" "$@"; }
-# list lines: NAME up|down client|server PATH rx_packets=.. tx_packets=.. ...
-port_of() { vctl list 2>/dev/null | awk -v s="$1" '$4 == s {print $1}'; }
-counter() { # SOCK FIELD
-	vctl list 2>/dev/null | awk -v s="$1" -v k="$2" '$4 == s { for (i = 5; i <= NF; i++)
-		if (index($i, k "=") == 1) { sub(k "=", "", $i); print $i } }'
-}
-wait_up() { # SOCK...
-	local i s all
-	for i in $(seq 100); do
-		all=1
-		for s in "$@"; do
-			[ "$(vctl list 2>/dev/null | awk -v s="$s" '$4 == s {print $2}')" = up ] || all=0
-		done
-		[ $all = 1 ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
-wait_grow() { # SOCK FIELD FROM: until the counter exceeds FROM (bounded, not timed)
-	local i v
-	for i in $(seq 100); do
-		v=$(counter "$1" "$2")
-		[ "${v:-0}" -gt "$3" ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
 tap_eq "the switch has three ports, one per pod" 3 "$(vctl list 2>/dev/null | wc -l)"
 pod a "$sa" txonly 02:00:00:00:0f:0a --eth-peer=0,02:00:00:00:0f:0b
 pod b "$sb" rxonly 02:00:00:00:0f:0b

@@ -10,6 +10,11 @@
 #   iperf3 -t 2 (bytes received).
 # Correctness only; the speed comparison is make bench. The hostlane half
 # runs when HOSTLANE_PRELOAD_TESTS=1 or libhostlane.so exports socket().
+# Every hostlane run proves it went over hostlane: the clients' own counters
+# (HOSTLANE_STATS, written at exit) show connections made over hostlane, no
+# connect that fell back to the kernel and the layer on; the agent's view of
+# the server's processes (hostlanectl conns, read while they run) shows
+# connections accepted over hostlane.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pods.sh"
 need_root
@@ -26,7 +31,9 @@ hl_mode=1
 preload_ready || hl_mode=0
 
 # Per mode: SRV/CLI run a command in the server/client pod, SRVBG starts one
-# in the background (SRV_PID).
+# in the background (SRV_PID). In hostlane mode cli() appends the client's
+# counters to $CLI_ST (the readiness probe's are not counted: it may try
+# before the server listens).
 set_mode() {
 	MODE=$1
 	if [ "$MODE" = hostlane ]; then
@@ -37,7 +44,49 @@ set_mode() {
 		SRVBG=pod_bg
 	fi
 }
-cli() { timeout -k 5 120 "${CLI[@]}" "$@"; }
+CLI_ST=
+cli() {
+	if [ "$MODE" = hostlane ]; then
+		timeout -k 5 120 "${CLI[@]}" HOSTLANE_STATS="$CLI_ST" "$@"
+	else
+		timeout -k 5 120 "${CLI[@]}" "$@"
+	fi
+}
+
+# hl_begin NAME: the client counters of program test NAME start empty.
+hl_begin() { CLI_ST=$CNI_TMP/$1-cli.st; rm -f "$CLI_ST"; }
+
+# hl_path NAME: in hostlane mode, program test NAME went over hostlane: its
+# clients (every exited process in $CLI_ST) made connections over hostlane,
+# none fell back to the kernel, the layer was on in each; the server's
+# processes (SRV_PID and its children, still running) accepted connections
+# over hostlane, as the agent reads their counters.
+hl_path() {
+	local name=$1 sum pids json scon sfb why=
+	[ "$MODE" = hostlane ] || return 0
+	sum=$(awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] += kv[2] } n++ }
+		END { printf "%d %d %d %d\n", n, v["conns"], v["fallbacks"], v["off"] }' "$CLI_ST" 2>/dev/null)
+	read -r n ccon cfb coff <<<"${sum:-0 0 0 0}"
+	pids=$(printf '%s\n' "$SRV_PID" $(pgrep -P "$SRV_PID" 2>/dev/null) | jq -s -c .)
+	json=$(ctl --json conns 2>&1)
+	read -r scon sfb < <(jq -r --argjson pids "$pids" \
+		'[.[].processes[] | select(.pid as $p | $pids | index($p))] |
+		 "\(map(.conns) | add // 0) \(map(.fallbacks) | add // 0)"' <<<"$json" 2>/dev/null)
+	if [ "${n:-0}" = 0 ]; then why="no client wrote counters"
+	elif [ "$coff" != 0 ]; then why="the layer was off in $coff client(s)"
+	elif [ "$ccon" -lt 1 ]; then why="the clients made no connection over hostlane"
+	elif [ "$cfb" != 0 ]; then why="the clients sent $cfb connects to the kernel"
+	elif [ "${scon:-0}" -lt 1 ]; then why="the server's processes accepted none over hostlane (agent: ${scon:-not listed})"
+	elif [ "${sfb:-0}" != 0 ]; then why="the server's processes sent $sfb connects to the kernel"
+	fi
+	if [ -z "$why" ]; then
+		tap_ok "$name ($MODE): over hostlane (clients: $n processes, conns=$ccon, fallbacks=0; server conns=$scon)"
+	else
+		tap_fail "$name ($MODE): over hostlane" "$why
+clients: $(cat "$CLI_ST" 2>/dev/null)
+server pids $pids: $(head -c 1500 <<<"$json")"
+	fi
+}
 srv_bg() { $SRVBG srv "$@" >>"$CNI_TMP/servers-$MODE.log" 2>&1; SRV_PID=$POD_BG_PID; }
 # srv_wait_port PORT: the server accepts a connection from the client pod,
 # made in the mode under test (bounded readiness poll, not a timing check).
@@ -52,6 +101,7 @@ srv_wait_port() {
 
 t_redis() {
 	local p=$((port += 1)) key val got n
+	hl_begin redis
 	srv_bg redis-server --bind "$ip_s" --port "$p" --save '' --appendonly no \
 		--protected-mode no --dir "$CNI_TMP" --dbfilename "redis-$MODE.rdb" \
 		--logfile "$CNI_TMP/redis-$MODE.log"
@@ -74,6 +124,7 @@ t_redis() {
 	else tap_fail "redis ($MODE): redis-benchmark SET and GET complete" "$out"; fi
 	tap_eq "redis ($MODE): the benchmark's writes are there" 1 \
 		"$(cli redis-cli -h "$ip_s" -p "$p" exists key:__rand_int__ 2>&1)"
+	hl_path redis
 	pod_kill "$SRV_PID"
 }
 
@@ -125,6 +176,7 @@ nginx_curl() {
 
 t_nginx() {
 	local p=$((port += 1)) d=$CNI_TMP/nginx-$1 sum got out tx0 tx1
+	hl_begin nginx
 	mkdir -p "$d/www"
 	head -c 2097152 /dev/urandom >"$d/www/big.bin"
 	echo "hostlane $MODE" >"$d/www/index.html"
@@ -149,6 +201,7 @@ t_nginx() {
 		[ "$(awk '/ requests in/ { print $1 }' <<<"$out")" -gt 0 ]; then
 		tap_ok "nginx ($MODE): wrk requests all answered 2xx"
 	else tap_fail "nginx ($MODE): wrk requests all answered 2xx" "$out"; fi
+	hl_path nginx
 	# SIGTERM to the master (our pid) stops its worker too.
 	kill -TERM "$SRV_PID" 2>/dev/null
 	wait "$SRV_PID" 2>/dev/null
@@ -158,6 +211,7 @@ t_nginx() {
 
 t_sockperf() {
 	local p=$((port += 1)) out n
+	hl_begin sockperf
 	srv_bg sockperf server --tcp -i "$ip_s" -p "$p"
 	srv_wait_port "$p" || { tap_fail "sockperf ($MODE): server listens"; pod_kill "$SRV_PID"; return; }
 	# --mps: sockperf sizes its table of sent messages for that rate (its
@@ -174,11 +228,13 @@ t_sockperf() {
 	n=$(sed -n 's/.*Message Rate is \([0-9]*\).*/\1/p' <<<"$out")
 	if [ "${n:-0}" -gt 0 ]; then tap_ok "sockperf ($MODE): TCP throughput 64 B"
 	else tap_fail "sockperf ($MODE): TCP throughput 64 B" "$(tail -n 10 <<<"$out")"; fi
+	hl_path sockperf
 	pod_kill "$SRV_PID"
 }
 
 t_iperf3() {
 	local p=$((port += 1)) out bytes
+	hl_begin iperf3
 	# Not -1: the readiness probe is a connection of its own.
 	srv_bg iperf3 -s -B "$ip_s" -p "$p"
 	srv_wait_port "$p" || { tap_fail "iperf3 ($MODE): server listens"; pod_kill "$SRV_PID"; return; }
@@ -186,6 +242,7 @@ t_iperf3() {
 	bytes=$(jq -r '.end.sum_received.bytes // 0' <<<"$out" 2>/dev/null)
 	if [ "${bytes:-0}" -gt 0 ] 2>/dev/null; then tap_ok "iperf3 ($MODE): -t 2 transfers data ($bytes bytes)"
 	else tap_fail "iperf3 ($MODE): -t 2 transfers data" "$(tail -c 600 <<<"$out")"; fi
+	hl_path iperf3
 	pod_kill "$SRV_PID"
 }
 

@@ -2,6 +2,7 @@
 /* libhlnl against the real kernel. Check forks every test, and each test
  * unshares fresh network namespaces, so nothing outlives the test process
  * and nothing touches the host's links. */
+#include "hl_check.h"
 #include "hlnl.h"
 
 #include <arpa/inet.h>
@@ -423,8 +424,6 @@ int main(void)
 {
 	Suite *s = suite_create("hlnl");
 	TCase *tc = tcase_create("netlink");
-	SRunner *sr;
-	int failed;
 
 	if (geteuid() != 0) {
 		const char *tap = getenv("CK_TAP_LOG_FILE_NAME");
@@ -448,9 +447,5 @@ int main(void)
 	tcase_add_test(tc, test_big_reply);
 	tcase_add_test(tc, test_list_stop_then_reuse);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return hl_check_run(s);
 }

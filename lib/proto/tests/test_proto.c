@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hl_check.h"
 #include "hl_codec.h"
 
 typedef void (*mutate_fn)(struct hl_proto_msg *m);
@@ -373,17 +374,11 @@ int main(void)
 {
 	Suite *s = suite_create("ep_proto");
 	TCase *tc = tcase_create("codec");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_requests, 0, sizeof(requests) / sizeof(requests[0]));
 	tcase_add_loop_test(tc, test_replies, 0, sizeof(replies) / sizeof(replies[0]));
 	tcase_add_test(tc, test_addr);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hl_check_run(s);
 }

@@ -2,7 +2,7 @@
 /*
  * libFuzzer harness: the JSON an API server (or anything pretending to be
  * one) sends the agent: watch-event lines, PodLists, Status objects, Pods,
- * and the pod cache fed from them.
+ * the pod cache fed from them, and Nodes (spec.podCIDR).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,6 +52,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(cont);
 	}
 	hlk8s__status_parse(buf, size, &st);
+	{
+		/* A Node (the standalone install's spec.podCIDR); small buffers too. */
+		char cidr[64], tiny[4];
+
+		(void)hlk8s__node_pod_cidr(buf, size, cidr, sizeof(cidr));
+		(void)hlk8s__node_pod_cidr(buf, size, tiny, sizeof(tiny));
+	}
 	root = cJSON_ParseWithLength(buf, size);
 	if (root) {
 		struct hlk8s__pod pod;

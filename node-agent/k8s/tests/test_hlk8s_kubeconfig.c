@@ -255,9 +255,10 @@ START_TEST(incluster)
 	ck_assert_int_eq(hlk8s__incluster_load(tmpdir, &cfg, err, sizeof(err)), -ENOENT);
 	setenv("KUBERNETES_SERVICE_HOST", "fd00:10:96::1", 1);
 	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-	/* No token file yet. */
-	ck_assert_int_eq(hlk8s__incluster_load(tmpdir, &cfg, err, sizeof(err)), -ENOENT);
-	ck_assert_ptr_nonnull(strstr(err, "token"));
+	/* No token file yet: not an error (the client waits for it). */
+	ck_assert_int_eq(hlk8s__incluster_load(tmpdir, &cfg, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(cfg.token_file, "/token"));
+	hlk8s__config_clear(&cfg);
 	tok = put("token", "abc\n");
 	ck_assert_int_eq(hlk8s__incluster_load(tmpdir, &cfg, err, sizeof(err)), 0);
 	ck_assert_str_eq(cfg.server, "https://[fd00:10:96::1]:443"); /* IPv6 in brackets */
@@ -320,6 +321,31 @@ START_TEST(client_new_errors)
 }
 END_TEST
 
+/* In a pod, the projected token may come after the container starts: the
+ * client is made anyway, says why it cannot authenticate yet, and reads the
+ * token once it is there. */
+START_TEST(incluster_token_later)
+{
+	struct hlk8s_opts o = { .log = logfn, .sa_dir = tmpdir, .node_name = "n1" };
+	struct hlk8s_health h;
+	struct hlk8s_client *c;
+
+	setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", "1", 1);
+	c = hlk8s_client_new(&o);
+	ck_assert_ptr_nonnull(c);
+	hlk8s_get_health(c, &h);
+	ck_assert_int_eq(h.state, HLK8S_STATE_STARTING);
+	ck_assert_str_eq(hlk8s_state_name(h.state), "starting");
+	ck_assert_msg(strstr(h.last_error, "no token"), "last error: %s", h.last_error);
+	ck_assert_int_ne(h.last_error_time, 0);
+	ck_assert_int_eq(h.last_sync, 0);
+	hlk8s_client_free(c);
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	unsetenv("KUBERNETES_SERVICE_PORT");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("hlk8s_kubeconfig");
@@ -339,6 +365,7 @@ static Suite *suite(void)
 	tcase_add_test(t, load_relative_paths);
 	tcase_add_test(t, incluster);
 	tcase_add_test(t, client_new_errors);
+	tcase_add_test(t, incluster_token_later);
 	suite_add_tcase(s, t);
 	return s;
 }

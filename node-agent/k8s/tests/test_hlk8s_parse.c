@@ -291,6 +291,23 @@ START_TEST(cache_ops)
 }
 END_TEST
 
+START_TEST(node_pod_cidr)
+{
+	char out[64], tiny[8];
+	const char *both = "{\"spec\": {\"podCIDR\": \"10.244.3.0/24\", \"podCIDRs\": [\"10.244.3.0/24\", \"fd00::/64\"]}}";
+	const char *list = "{\"spec\": {\"podCIDRs\": [\"fd00:1::/64\"]}}";
+	const char *none = "{\"kind\": \"Node\", \"spec\": {\"unschedulable\": true}}";
+
+	ck_assert_int_eq(hlk8s__node_pod_cidr(both, strlen(both), out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "10.244.3.0/24");
+	ck_assert_int_eq(hlk8s__node_pod_cidr(list, strlen(list), out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "fd00:1::/64");
+	ck_assert_int_eq(hlk8s__node_pod_cidr(none, strlen(none), out, sizeof(out)), -ENOENT);
+	ck_assert_int_eq(hlk8s__node_pod_cidr("[1]", 3, out, sizeof(out)), -EINVAL);
+	ck_assert_int_eq(hlk8s__node_pod_cidr(both, strlen(both), tiny, sizeof(tiny)), -ENOSPC);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("hlk8s_parse");
@@ -312,6 +329,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, t);
 	t = tcase_create("cache");
 	tcase_add_test(t, cache_ops);
+	tcase_add_test(t, node_pod_cidr);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hl_check.h"
 #include "hlvf.h"
 
 static char basedir[128]; /* made and removed by main(): cleaned up even when a test fails */
@@ -584,18 +585,16 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
 	char cmd[256];
-	int failed;
+	int rc;
 
+	/* The fake sysfs trees of every test live under one scratch dir. */
 	snprintf(basedir, sizeof(basedir), "/tmp/hlvf-test.XXXXXX");
 	if (!mkdtemp(basedir))
 		return EXIT_FAILURE;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = hl_check_run(suite());
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", basedir);
 	if (system(cmd) != 0)
-		failed++;
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+		rc = EXIT_FAILURE;
+	return rc;
 }

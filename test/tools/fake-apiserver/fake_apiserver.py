@@ -8,6 +8,7 @@ uses, with the shapes the real API server sends:
   GET /api/v1/namespaces/{ns}/pods/{name}       Pod, or a 404 Status
   GET /api/v1/pods?fieldSelector=spec.nodeName=N[&limit=&continue=]
                                                 PodList (metadata.resourceVersion)
+  GET /api/v1/nodes/{name}                      Node (spec.podCIDR[s]), or a 404 Status
   GET /api/v1/pods?watch=1&resourceVersion=R&fieldSelector=...
                                                 chunked stream of WatchEvents,
                                                 ERROR + Status 410 "Expired" when
@@ -25,6 +26,7 @@ server (JSON bodies; every answer is JSON):
   POST /pods     {namespace, name, node, annotations?, uid?}
                                     create or update (ADDED / MODIFIED event)
   POST /delete   {namespace, name}  delete (DELETED event)
+  POST /nodes    {name, podCIDR?}   create or replace a Node
   POST /drop     {pods?:[...], deletes?:[...]}
                                     cut every open watch connection (no final
                                     chunk), then apply the changes, so that only
@@ -72,6 +74,7 @@ class State:
 
     def reset_locked(self):
         self.pods = {}          # (ns, name) -> Pod
+        self.nodes = {}         # name -> Node
         self.history = []       # (rv, type, Pod), in order
         self.compacted = 0      # watches from an rv below this get 410
         self.epoch = getattr(self, "epoch", 0) + 1  # bumping it ends watches
@@ -178,6 +181,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         parts = url.path.strip("/").split("/")
         if parts[:3] == ["api", "v1", "namespaces"] and len(parts) == 6 and parts[4] == "pods":
             return self.get_pod(st, parts[3], parts[5])
+        if parts[:3] == ["api", "v1", "nodes"] and len(parts) == 4:
+            return self.get_node(st, parts[3])
         if parts == ["api", "v1", "pods"]:
             node = self.node_of(q)
             if q.get("watch", ["0"])[0] in ("1", "true"):
@@ -202,6 +207,15 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
             return self.send_json(200, pod)
         self.send_json(404, status(404, "NotFound", 'pods "%s" not found' % name,
                                    {"name": name, "kind": "pods"}))
+
+    def get_node(self, st, name):
+        with st.cond:
+            st.gets += 1
+            node = json.loads(json.dumps(st.nodes.get(name))) if name in st.nodes else None
+        if node:
+            return self.send_json(200, node)
+        self.send_json(404, status(404, "NotFound", 'nodes "%s" not found' % name,
+                                   {"name": name, "kind": "nodes"}))
 
     def list(self, st, q, node):
         limit = int(q.get("limit", ["0"])[0] or 0)
@@ -353,6 +367,18 @@ class CtlHandler(http.server.BaseHTTPRequestHandler):
             elif ep == "/pods":
                 body = {"pods": [body]}
                 st.changes_locked(body)
+            elif ep == "/nodes":
+                spec = {}
+                if body.get("podCIDR"):
+                    spec = {"podCIDR": body["podCIDR"], "podCIDRs": [body["podCIDR"]]}
+                st.nodes[body["name"]] = {
+                    "kind": "Node", "apiVersion": "v1",
+                    "metadata": {"name": body["name"], "uid": "node-" + body["name"],
+                                 "resourceVersion": str(st.next_rv()),
+                                 "labels": {"kubernetes.io/os": "linux",
+                                            "hostlane.io/node": "true"}},
+                    "spec": spec,
+                    "status": {"addresses": [{"type": "InternalIP", "address": "127.0.0.1"}]}}
             elif ep == "/delete":
                 if st.delete_locked(body["namespace"], body["name"]) is None:
                     return self.reply({"error": "no such pod"}, 404)

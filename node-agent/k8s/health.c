@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The API connection's health: what the watch loop last found (state, last
+ * sync) and the last failed request of any kind (its text and time). */
+#include "client_private.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void hlk8s__note_error(struct hlk8s_client *c, const char *fmt, ...)
+{
+	char msg[sizeof(c->health.last_error)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&c->lock);
+	snprintf(c->health.last_error, sizeof(c->health.last_error), "%s", msg);
+	c->health.last_error_time = (int64_t)time(NULL);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void hlk8s__note_sync(struct hlk8s_client *c, int err)
+{
+	pthread_mutex_lock(&c->lock);
+	if (!err) {
+		c->health.state = HLK8S_STATE_SYNCED;
+		c->health.last_sync = (int64_t)time(NULL);
+	} else {
+		c->health.state = err == -EACCES ? HLK8S_STATE_UNAUTHORIZED : HLK8S_STATE_RETRYING;
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+void hlk8s_get_health(struct hlk8s_client *c, struct hlk8s_health *out)
+{
+	pthread_mutex_lock(&c->lock);
+	*out = c->health;
+	pthread_mutex_unlock(&c->lock);
+}
+
+const char *hlk8s_state_name(enum hlk8s_state s)
+{
+	switch (s) {
+	case HLK8S_STATE_STARTING: return "starting";
+	case HLK8S_STATE_SYNCED: return "synced";
+	case HLK8S_STATE_RETRYING: return "retrying";
+	case HLK8S_STATE_UNAUTHORIZED: return "unauthorized";
+	}
+	return "unknown";
+}
