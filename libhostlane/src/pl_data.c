@@ -88,11 +88,13 @@ static ssize_t conn_read(struct pl_sock *s, struct shmq_ep *ep, char *buf, size_
 
 		if (!ms)  /* nonblocking, or SO_RCVTIMEO ran out */
 			return done ? (ssize_t)done : -EAGAIN;
-		int w = shmq_wait(ep, SHMQ_POLLIN, ms);
+		int w = pl_sock_wait(s, ep, SHMQ_POLLIN, ms, atomic_load(&s->rcvtimeo_us) != 0);
 
 		count_wait(s);
 		if (w == -ECONNRESET)
 			atomic_store(&s->peer_dead, 1);
+		if (w == -EINTR)  /* a handler ran: what was read, or EINTR */
+			return done ? (ssize_t)done : -EINTR;
 	}
 }
 
@@ -185,11 +187,13 @@ static ssize_t conn_write(struct pl_sock *s, struct shmq_ep *ep, const char *buf
 			atomic_fetch_add_explicit(&s->tx_full, 1, memory_order_relaxed);
 			return done ? (ssize_t)done : -EAGAIN;
 		}
-		int rc = shmq_wait(ep, SHMQ_POLLOUT, ms);
+		int rc = pl_sock_wait(s, ep, SHMQ_POLLOUT, ms, atomic_load(&s->sndtimeo_us) != 0);
 
 		count_wait(s);
 		if (rc == -ECONNRESET)
 			atomic_store(&s->peer_dead, 1);
+		if (rc == -EINTR)  /* a handler ran: what was sent, or EINTR */
+			return done ? (ssize_t)done : -EINTR;
 	}
 	return (ssize_t)done;
 }

@@ -272,12 +272,17 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 				return accept_hostlane(s, p, addr, alen, flags);
 			}
 		}
-		n = pl_real.epoll_wait(fd, ev, 4, timeout);
-		if (timeout)
+		if (timeout) {
+			/* Signals as the kernel's accept takes them: EINTR after a
+			 * handler without SA_RESTART (or with SO_RCVTIMEO). */
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+			int r = pl_sleep(&pf, 1, timeout, atomic_load(&s->rcvtimeo_us) != 0);
+
 			pl_direct_wait_end();
-		/* A signal handler ran: the kernel's accept returns EINTR too
-		 * (it restarts only with SA_RESTART, which we cannot see;
-		 * callers loop on EINTR). */
+			if (r < 0)
+				return pl_fail(-r);
+		}
+		n = pl_real.epoll_wait(fd, ev, 4, 0);
 		if (n < 0)
 			return -1;
 		for (int i = 0; i < n; i++) {

@@ -700,6 +700,19 @@ void pl_kwait_end(bool began);
 /* Milliseconds left until @deadline (ns, CLOCK_MONOTONIC; -1: forever). */
 int pl_left_ms(int64_t deadline);
 
+/* Sleeping as the kernel's socket calls do with signals (pl_wait.c).
+ * pl_sleep(): poll() on @p (at most PL_SLEEP_MAX_FDS) for @ms, with the
+ * signals this thread takes held back and looked at: return the count of
+ * ready fds (0: timeout), -EINTR when a signal arrived whose handler makes
+ * the kernel's call return EINTR (no SA_RESTART, or any handler with
+ * @timeo: the socket has SO_RCVTIMEO/SO_SNDTIMEO), after the handlers ran;
+ * or -errno of poll. A signal without such a handler: 0 (look again).
+ * pl_sock_wait(): shmq_wait() for connection @s through pl_sleep(): the
+ * ready mask, -ETIMEDOUT, -ECONNRESET (the peer died), -EINTR. */
+#define PL_SLEEP_MAX_FDS 4
+int pl_sleep(struct pollfd *p, nfds_t n, int ms, bool timeo);
+int pl_sock_wait(struct pl_sock *s, struct shmq_ep *ep, int events, int ms, bool timeo);
+
 /* SO_RCVTIMEO / SO_SNDTIMEO (pl_opt.c): how long a blocking call with
  * timeout @us may still sleep, in ms for shmq_wait()/poll(): -1 no limit,
  * 0 the time is up. *@end_ns is the call's deadline (CLOCK_MONOTONIC), set
