@@ -165,7 +165,7 @@ static void ctl_other(struct pl_ctl *c, struct hl_proto_msg *m, int *fds, int n)
 	 * slot is closed here, where the connector can be woken. */
 	close_fds(fds, HL_PROTO_MAX_FDS);
 	if (g)
-		pl_region_slot_close(g, m->u.conn.pair, m->u.conn.side);
+		pl_region_slot_close(g, m->u.conn.pair, m->u.conn.side, true);
 	pl_region_put(g);
 	give_back_locked(c, &m->u.conn);
 }

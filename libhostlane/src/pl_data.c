@@ -163,12 +163,25 @@ static ssize_t conn_write(struct pl_sock *s, struct shmq_ep *ep, const char *buf
 	size_t done = 0;
 	int64_t end = 0;
 
+	int pf;
+
 	if (s->shut_wr)
 		return -EPIPE;
-	/* Writing after the peer's end-of-stream or death: was it a reset? */
-	if ((atomic_load(&s->eof_seen) || atomic_load(&s->peer_dead) || atomic_load(&s->reset)) &&
-	    pl_sock_peer_gone(s, ep) == 2)
+	/* Writing after the peer's end-of-stream, reset or death: was it a
+	 * reset? */
+	pf = shmq_peer_flags(ep);
+	if ((pf || atomic_load(&s->eof_seen) || atomic_load(&s->peer_dead) ||
+	     atomic_load(&s->reset)) && pl_sock_peer_gone(s, ep) == 2)
 		return pl_sock_take_error(s, -EPIPE);
+	/* The peer closed (nothing it is sent is read): as TCP, this send
+	 * goes out and the peer's stack answers it with a reset, which the
+	 * next call reports (EPIPE after the peer's FIN, ECONNRESET without
+	 * one). */
+	if ((pf & SHMQ_PF_GONE) && len) {
+		atomic_store(&s->pending_err, (pf & SHMQ_PF_SHUT) ? EPIPE : ECONNRESET);
+		atomic_store(&s->reset, 1);
+		return (ssize_t)len;
+	}
 	while (done < len) {
 		ssize_t w = shmq_write(ep, buf + done, len - done);
 

@@ -30,7 +30,6 @@ PL_EXPORT int close(int fd)
 	pl_sock_fd_gone(fd, s);
 	return rc;
 }
-static bool conn_closed(struct pl_sock *s);
 
 PL_EXPORT int shutdown(int fd, int how)
 {
@@ -44,7 +43,7 @@ PL_EXPORT int shutdown(int fd, int how)
 		return pl_real.shutdown(s->kfd, how);
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return pl_fail(EINVAL);
-	if (conn_closed(s))
+	if (pl_sock_conn_closed(s))
 		return pl_fail(ENOTCONN);
 	if (how != SHUT_WR)
 		s->shut_rd = true;
@@ -55,23 +54,6 @@ PL_EXPORT int shutdown(int fd, int how)
 		pthread_mutex_unlock(&s->tx_lock);
 	}
 	return 0;
-}
-
-/* Both directions ended (our FIN and the peer's, or a reset): the kernel's
- * socket is in CLOSE then, where shutdown() says ENOTCONN. */
-static bool conn_closed(struct pl_sock *s)
-{
-	struct shmq_ep *ep;
-	bool closed;
-
-	if (atomic_load(&s->reset))
-		return true;
-	if (!s->shut_wr)
-		return false;
-	ep = pl_sock_ep_get(s);
-	closed = (shmq_poll(ep) & SHMQ_POLLHUP) || atomic_load(&s->peer_dead);
-	pl_sock_ep_put(s, ep);
-	return closed;
 }
 
 /* @nfd now names what @ofd names (after a successful real dup). */

@@ -149,6 +149,7 @@ struct pl_sock {
 	/* remembered options (applied to the kernel socket while one exists) */
 	int opt_nodelay, opt_reuseaddr, opt_reuseport, opt_keepalive;
 	int opt_rcvbuf, opt_sndbuf;
+	int linger_on, linger_s;      /* SO_LINGER; {1, 0}: close resets */
 	int so_error;                 /* SO_ERROR, read once */
 	/* SO_RCVTIMEO / SO_SNDTIMEO as the kernel rounded them (to its tick):
 	 * 0 wait forever, > 0 microseconds, PL_TIMEO_NOW give up at once
@@ -453,11 +454,13 @@ int pl_region_pidfd(const struct pl_region *g);
 /* Slot @slot's eventfd of this side (@peer 0) or of the peer (1); -1. */
 int pl_region_efd(const struct pl_region *g, uint32_t slot, unsigned peer);
 void pl_region_atfork_child(void);
-/* Closes side @side of slot @slot of @g: the slot is free again once both
- * sides are closed. Closing our side (g->side) wakes the peer if it sleeps
- * on the ring, so a connector waiting in a read sees the end of a
- * connection nobody accepted (a listener closed with it queued, say). */
-void pl_region_slot_close(struct pl_region *g, uint32_t slot, unsigned side);
+/* Closes side @side of slot @slot of @g, by a reset if @reset (what a
+ * listener that closed with it queued, or that never was, does to a
+ * connection, as the kernel): the slot is free again once both sides are
+ * closed. Closing our side (g->side) wakes the peer if it sleeps on the
+ * ring, so a connector waiting in a read sees the end of a connection
+ * nobody accepted. */
+void pl_region_slot_close(struct pl_region *g, uint32_t slot, unsigned side, bool reset);
 /* True once the peer process of @g exited (a look at its pidfd). */
 bool pl_region_peer_gone(const struct pl_region *g);
 
@@ -658,6 +661,13 @@ void pl_sock_ep_spin(struct shmq_ep *ep);
 int pl_sock_peer_gone(struct pl_sock *s, struct shmq_ep *ep);
 /* The error a reset reports once (-errno), then @after. */
 int pl_sock_take_error(struct pl_sock *s, int after);
+/* Whether closing @s now is a reset for the peer, as TCP's close is with
+ * data left unread or SO_LINGER {1, 0}. */
+bool pl_sock_close_resets(struct pl_sock *s);
+/* Both directions of connection @s ended (a reset, or our FIN and the
+ * peer's): the kernel's socket is in CLOSE, where getpeername() and
+ * shutdown() say ENOTCONN. */
+bool pl_sock_conn_closed(struct pl_sock *s);
 
 /* Readiness (pl_ready.c). */
 /* Readiness of a CONN or LISTEN socket now (EPOLL* bits, same values as

@@ -51,6 +51,13 @@ int pl_sock_peer_gone(struct pl_sock *s, struct shmq_ep *ep)
 
 	if (atomic_load(&s->reset))
 		return 2;
+	/* The peer closed abortively (SO_LINGER {1, 0}, data left unread,
+	 * a listener that never accepted it): TCP's RST. */
+	if (shmq_peer_flags(ep) & SHMQ_PF_RESET) {
+		atomic_store(&s->pending_err, atomic_load(&s->eof_seen) ? EPIPE : ECONNRESET);
+		atomic_store(&s->reset, 1);
+		return 2;
+	}
 	if (s->shut_wr)  /* our tx is shut: the ring cannot tell */
 		return dead ? 1 : 0;
 	/* shmq_writable() says EPIPE once the consumer closed, whenever it
@@ -75,6 +82,29 @@ int pl_sock_take_error(struct pl_sock *s, int after)
 	int e = atomic_exchange(&s->pending_err, 0);
 
 	return e ? -e : after;
+}
+
+bool pl_sock_close_resets(struct pl_sock *s)
+{
+	struct shmq_ep *ep;
+	bool unread;
+
+	if (s->linger_on && s->linger_s == 0)
+		return true;
+	ep = pl_sock_ep_get(s);
+	unread = shmq_readable(ep) > 0;
+	pl_sock_ep_put(s, ep);
+	return unread;
+}
+
+bool pl_sock_conn_closed(struct pl_sock *s)
+{
+	struct shmq_ep *ep = pl_sock_ep_get(s);
+	bool closed = pl_sock_peer_gone(s, ep) == 2 ||
+		      (s->shut_wr && ((shmq_poll(ep) & SHMQ_POLLHUP) || atomic_load(&s->peer_dead)));
+
+	pl_sock_ep_put(s, ep);
+	return closed;
 }
 
 /* ---- readiness -------------------------------------------------------------- */
@@ -161,11 +191,16 @@ uint32_t pl_sock_ready_for(struct pl_sock *s, uint32_t events, int64_t *bytes)
 	} else {
 		r = shmq_to_epoll(shmq_poll_rx(ep, &avail));
 	}
-	if ((r & EPOLLRDHUP) || atomic_load_explicit(&s->peer_dead, memory_order_relaxed)) {
+	if ((r & EPOLLRDHUP) || atomic_load_explicit(&s->peer_dead, memory_order_relaxed) ||
+	    atomic_load_explicit(&s->reset, memory_order_relaxed) ||
+	    (shmq_peer_flags(ep) & SHMQ_PF_RESET)) {
 		int g = pl_sock_peer_gone(s, ep);
 
+		/* POLLERR while the error is still to be reported, as the
+		 * kernel's sk_err. */
 		if (g == 2)
-			r |= EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+			r |= EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP |
+			     (atomic_load(&s->pending_err) ? EPOLLERR : 0);
 		else if (g == 1)
 			r |= EPOLLIN | EPOLLRDHUP;
 	}

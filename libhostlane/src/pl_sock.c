@@ -69,8 +69,10 @@ struct pl_sock *pl_sock_new(enum pl_kind kind, int family)
 
 void pl_pending_free(struct pl_pending *p)
 {
-	if (p->g)  /* before the monitor hears of it: it cannot wake the peer */
-		pl_region_slot_close(p->g, p->c.pair, p->c.side);
+	/* Reset, as the kernel resets what a closing listener held; before
+	 * the monitor hears of it (it cannot wake the peer). */
+	if (p->g)
+		pl_region_slot_close(p->g, p->c.pair, p->c.side, true);
 	pl_ctl_give_back(p->ctl, &p->c);
 	for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
 		pl_close_quiet(p->fds[i]);
@@ -130,9 +132,14 @@ void pl_sock_free(struct pl_sock *s)
 		pl_stats_conn_free(s->st);
 		if (last) {
 			pl_port_put(s->own_port);
-			/* The peer reads the rest, then EOF. For a slot this is
-			 * also what gives it back: the monitor reads the ring. */
-			shmq_ep_close(s->ep);
+			/* The peer reads the rest, then EOF; or a reset, as TCP's
+			 * close with data left unread or SO_LINGER {1, 0}. For a
+			 * slot this is also what gives it back: the monitor reads
+			 * the ring. */
+			if (pl_sock_close_resets(s))
+				shmq_ep_abort(s->ep);
+			else
+				shmq_ep_close(s->ep);
 			pl_shref_free(s->shref);
 			if (!s->slot_region) {
 				struct hl_proto_conn m = { .region_id = s->region_id };
@@ -155,22 +162,34 @@ void pl_sock_free(struct pl_sock *s)
 	} else if (s->kind == PL_LISTEN) {
 		struct hl_proto_msg req, rep;
 		int fds[HL_PROTO_MAX_FDS];
+		bool last;
 
 		listener_unlink(s);
 		if (s->published)
 			pl_direct_publish(s->port, false);
-		if (sock_leave(s)) {
+		last = sock_leave(s);
+		if (last) {
 			hl_proto_init(&req, HL_POD_OP_UNLISTEN, 0);
 			req.u.listen.port = s->port;
 			if (s->ctl && pl_ctl_get() == s->ctl)
 				pl_ctl_call(s->ctl, &req, &rep, fds);
 			pl_shref_free(s->shref);
 		}
+		/* What is queued is reset, by the last holder only: a forked
+		 * child's copy of the queue is the parent's too (its rings,
+		 * its channel), and goes with the child's copies of the fds. */
 		while (s->q_head) {
 			struct pl_pending *p = s->q_head;
 
 			s->q_head = p->next;
-			pl_pending_free(p);
+			if (last) {
+				pl_pending_free(p);
+			} else {
+				for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
+					pl_close_quiet(p->fds[i]);
+				pl_region_put(p->g);
+				free(p);
+			}
 		}
 		pl_close_quiet(s->kfd);
 		pl_close_quiet(s->lefd);
