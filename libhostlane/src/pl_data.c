@@ -65,8 +65,14 @@ static ssize_t conn_read(struct pl_sock *s, struct shmq_ep *ep, char *buf, size_
 	if (s->shut_rd || !len)
 		return 0;
 	for (;;) {
-		ssize_t r = shmq_read(ep, buf + done, len - done,
-				      (flags & MSG_PEEK) ? SHMQ_PEEK : 0);
+		size_t want = len - done;
+		int u = pl_urg_before_read(s, ep, done, &want, flags);
+
+		if (u == 1)
+			return (ssize_t)done;  /* a read stops at the urgent mark */
+		if (u == 2)
+			return -EAGAIN;
+		ssize_t r = shmq_read(ep, buf + done, want, (flags & MSG_PEEK) ? SHMQ_PEEK : 0);
 
 		if (r > 0) {
 			done += (size_t)r;
@@ -136,6 +142,8 @@ static ssize_t conn_recv(struct pl_sock *s, void *buf, size_t len, int flags)
 {
 	struct iovec iov = { buf, len };
 
+	if (flags & MSG_OOB)
+		return pl_urg_recv(s, buf, len, flags);
 	if (!len)
 		return 0;
 	return conn_recvv(s, &iov, 1, flags);
@@ -251,6 +259,9 @@ static ssize_t conn_sendv(struct pl_sock *s, const struct iovec *iov, size_t n, 
 		if ((size_t)w < iov[i].iov_len)
 			break;
 	}
+	/* MSG_OOB: the last byte sent is urgent (TCP's urgent pointer). */
+	if ((flags & MSG_OOB) && total && !atomic_load(&s->reset))
+		shmq_urgent_mark(ep);
 	pl_sock_ep_put(s, ep);
 	pthread_mutex_unlock(&s->tx_lock);
 	if (total) {
@@ -361,12 +372,15 @@ PL_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 PL_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 {
 	CONN(fd) {
-		ssize_t r = conn_recvv(s, m->msg_iov, m->msg_iovlen, flags);
+		ssize_t r = (flags & MSG_OOB) ?
+			    pl_urg_recv(s, m->msg_iovlen ? m->msg_iov[0].iov_base : NULL,
+					m->msg_iovlen ? m->msg_iov[0].iov_len : 0, flags) :
+			    conn_recvv(s, m->msg_iov, m->msg_iovlen, flags);
 
 		if (r >= 0) {
 			m->msg_namelen = 0;  /* TCP: no source address */
 			m->msg_controllen = 0;
-			m->msg_flags = 0;
+			m->msg_flags = (flags & MSG_OOB) ? MSG_OOB : 0;
 		}
 		return r;
 	}

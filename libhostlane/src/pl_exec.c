@@ -120,7 +120,9 @@ static void rec_common(struct pl_exec_rec *r, int fd, struct pl_sock *s, uint32_
 	r->kind = kind;
 	r->fd = fd;
 	r->family = s->family;
-	r->flags = atomic_load(&s->nonblock) ? PL_XF_NONBLOCK : 0;
+	r->flags = (atomic_load(&s->nonblock) ? PL_XF_NONBLOCK : 0) |
+		   (s->oobinline ? PL_XF_OOBINLINE : 0) | (s->linger_on ? PL_XF_LINGER : 0);
+	r->linger_s = s->linger_s;
 	r->opt[0] = s->opt_nodelay;
 	r->opt[1] = s->opt_reuseaddr;
 	r->opt[2] = s->opt_reuseport;

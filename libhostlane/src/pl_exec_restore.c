@@ -53,6 +53,9 @@ static bool fds_open(const struct pl_exec_rec *r)
 static void sock_fill(struct pl_sock *s, const struct pl_exec_rec *r)
 {
 	atomic_store(&s->nonblock, !!(r->flags & PL_XF_NONBLOCK));
+	s->oobinline = !!(r->flags & PL_XF_OOBINLINE);
+	s->linger_on = !!(r->flags & PL_XF_LINGER);
+	s->linger_s = r->linger_s;
 	s->opt_nodelay = r->opt[0];
 	s->opt_reuseaddr = r->opt[1];
 	s->opt_reuseport = r->opt[2];

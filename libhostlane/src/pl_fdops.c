@@ -201,9 +201,15 @@ PL_EXPORT int ioctl(int fd, unsigned long req, ...)
 		if (req == FIONREAD && s->kind == PL_CONN) {
 			struct shmq_ep *ep = pl_sock_ep_get(s);
 			ssize_t n = shmq_readable(ep);
+			uint64_t nr = n > 0 ? (uint64_t)n : 0;
 
+			pl_urg_ready(s, ep, 0, &nr);  /* up to an urgent mark */
 			pl_sock_ep_put(s, ep);
-			*(int *)arg = n > 0 ? (int)n : 0;
+			*(int *)arg = (int)nr;
+			return 0;
+		}
+		if (req == SIOCATMARK && s->kind == PL_CONN) {
+			*(int *)arg = pl_urg_atmark(s);
 			return 0;
 		}
 		if (s->kind == PL_LISTEN)

@@ -198,6 +198,7 @@ static int accept_hostlane(struct pl_sock *l, struct pl_pending *p, struct socka
 	atomic_store(&s->sndtimeo_us, atomic_load(&l->sndtimeo_us));
 	s->linger_on = l->linger_on;
 	s->linger_s = l->linger_s;
+	s->oobinline = l->oobinline;
 	s->peer_len = pl_addr_to_sa(&c.peer, c.peer_port, l->family, &s->peer);
 	if (pl_ctl_pod_addr(l->ctl, c.peer.family, &me))
 		me = c.peer;

@@ -151,6 +151,7 @@ static int *opt_slot(struct pl_sock *s, int level, int name)
 	case SO_KEEPALIVE: return &s->opt_keepalive;
 	case SO_RCVBUF: return &s->opt_rcvbuf;
 	case SO_SNDBUF: return &s->opt_sndbuf;
+	case SO_OOBINLINE: return &s->oobinline;
 	default: return NULL;
 	}
 }

@@ -150,6 +150,11 @@ struct pl_sock {
 	int opt_nodelay, opt_reuseaddr, opt_reuseport, opt_keepalive;
 	int opt_rcvbuf, opt_sndbuf;
 	int linger_on, linger_s;      /* SO_LINGER; {1, 0}: close resets */
+	int oobinline;                /* SO_OOBINLINE */
+	/* CONN, under lock: urgent data (pl_urgent.c). The latest urgent
+	 * mark this process saw (position + 1), and a byte to drop (the
+	 * older urgent byte the reader stood at when a newer came; + 1). */
+	uint64_t urg_seen, urg_skip;
 	int so_error;                 /* SO_ERROR, read once */
 	/* SO_RCVTIMEO / SO_SNDTIMEO as the kernel rounded them (to its tick):
 	 * 0 wait forever, > 0 microseconds, PL_TIMEO_NOW give up at once
@@ -668,6 +673,31 @@ bool pl_sock_close_resets(struct pl_sock *s);
  * peer's): the kernel's socket is in CLOSE, where getpeername() and
  * shutdown() say ENOTCONN. */
 bool pl_sock_conn_closed(struct pl_sock *s);
+
+/* Urgent data (pl_urgent.c). pl_urg_look(): the peer's urgent byte not
+ * read yet, if any (false: none); SIGURG to the owner at a new mark. */
+struct pl_urg {
+	uint64_t pos, head;  /* the urgent byte's position, and ours */
+	uint8_t byte;
+	bool taken;          /* recv(MSG_OOB) took it */
+	bool skip;           /* the byte at our head is to be dropped */
+};
+bool pl_urg_look(struct pl_sock *s, struct shmq_ep *ep, struct pl_urg *v);
+/* Before a read of up to *@want bytes (@done read so far in this call,
+ * @flags the call's): shortens *@want to stop at the mark, skips (or
+ * drops) an urgent byte at the head. Return: 0 read on, 1 the read ends
+ * here (at the mark with data), 2 nothing to peek (at the mark). Under
+ * rx_lock. */
+int pl_urg_before_read(struct pl_sock *s, struct shmq_ep *ep, size_t done, size_t *want,
+		       int flags);
+/* recv(MSG_OOB): the urgent byte (1), or -1 EINVAL. */
+ssize_t pl_urg_recv(struct pl_sock *s, void *buf, size_t len, int flags);
+/* SIOCATMARK. */
+int pl_urg_atmark(struct pl_sock *s);
+/* Readiness @r with urgent data: EPOLLPRI, no EPOLLIN for a lone urgent
+ * byte at the mark; *@nread set to what FIONREAD says when there is a
+ * mark (else untouched). */
+uint32_t pl_urg_ready(struct pl_sock *s, struct shmq_ep *ep, uint32_t r, uint64_t *nread);
 
 /* Readiness (pl_ready.c). */
 /* Readiness of a CONN or LISTEN socket now (EPOLL* bits, same values as

@@ -206,6 +206,7 @@ uint32_t pl_sock_ready_for(struct pl_sock *s, uint32_t events, int64_t *bytes)
 	}
 	if ((r & EPOLLRDHUP) && s->shut_wr)
 		r |= EPOLLHUP;
+	r = pl_urg_ready(s, ep, r, &avail);
 	if (bytes)
 		*bytes = (int64_t)atomic_load_explicit(&s->st->rx_bytes, memory_order_relaxed) +
 			 (int64_t)avail;
@@ -221,12 +222,25 @@ uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events, bool edge)
 
 	if (s->kind != PL_CONN)
 		return 0;
-	if (events & (EPOLLIN | EPOLLRDHUP))
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLPRI))
 		ev |= SHMQ_POLLIN;
 	if (events & EPOLLOUT)
 		ev |= SHMQ_POLLOUT;
 	ep = pl_sock_ep_get(s);
 	ev = ev ? ev : SHMQ_POLLIN;
+	{
+		struct shmq_urgent u;
+
+		/* An urgent byte the ring counts as data may not be readable
+		 * for us: stay armed whatever the ring says, and say what is
+		 * ready as the application sees it. */
+		if (shmq_urgent(ep, &u) == 1) {
+			shmq_arm_edge(ep, ev);
+			pl_sock_ep_put(s, ep);
+			return pl_sock_ready_for(s, events, NULL) &
+			       (events | EPOLLERR | EPOLLHUP);
+		}
+	}
 	r = shmq_to_epoll(edge ? shmq_arm_edge(ep, ev) : shmq_arm(ep, ev));
 	pl_sock_ep_put(s, ep);
 	return r;
