@@ -175,6 +175,7 @@ unsigned pl_fd_count(void)
 
 struct shref_page {
 	atomic_uint used[SHREF_SLOTS / 32];
+	atomic_uint ended[SHREF_SLOTS / 32];  /* a last holder left (claimed once) */
 	atomic_int pid[SHREF_SLOTS][SHREF_PIDS];
 };
 
@@ -270,6 +271,7 @@ int pl_shref_alloc(void)
 				for (unsigned i = 0; i < SHREF_PIDS; i++)
 					atomic_store_explicit(&shp->pid[slot][i], 0,
 							      memory_order_relaxed);
+				atomic_fetch_and(&shp->ended[w], ~(1u << bit));
 				pl_shref_join(slot);
 				return slot;
 			}
@@ -372,6 +374,7 @@ static int pid_alive(int pid)
 
 int pl_shref_leave(int slot)
 {
+	/* Return: 0 for exactly one caller per slot, the last holder. */
 	int me = (int)pl_pid(), others = 0;
 
 	if (slot < 0 || !shp)
@@ -393,6 +396,11 @@ int pl_shref_leave(int slot)
 		if (p && p != me && pid_alive(p))
 			others++;
 	}
+	/* Two leaving at once may both find nobody left: one of them is the
+	 * last (it ends the ring and frees the slot), the other not. */
+	if (!others && (atomic_fetch_or(&shp->ended[(unsigned)slot / 32], 1u << ((unsigned)slot % 32)) &
+			(1u << ((unsigned)slot % 32))))
+		others = 1;
 	return others;
 }
 

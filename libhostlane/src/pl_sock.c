@@ -336,18 +336,34 @@ void pl_sock_ctl_broken(struct pl_ctl *c)
 
 /* ---- fork -------------------------------------------------------------------------- */
 
-/* The token of the fork this thread is in (a copy in the child). */
+/* The token of the fork this thread is in (a copy in the child), and the
+ * slots it holds (under fork_lock). */
 static __thread int fork_token;
+static int *fork_slots;
+static unsigned n_fork_slots, cap_fork_slots;
 
 void pl_sock_fork_begin(void)
 {
 	pthread_rwlock_wrlock(&fork_lock);
 	forking = true;
 	fork_token = -(int)syscall(SYS_gettid);
+	n_fork_slots = 0;
 	pthread_mutex_lock(&socks_lock);
-	for (struct pl_sock *s = socks; s; s = s->all_next)
-		if (s->kind != PL_PENDING)
-			pl_shref_reserve(s->shref, fork_token);
+	for (struct pl_sock *s = socks; s; s = s->all_next) {
+		if (s->kind == PL_PENDING || s->shref < 0)
+			continue;
+		if (n_fork_slots == cap_fork_slots) {
+			unsigned c = cap_fork_slots ? 2 * cap_fork_slots : 64;
+			int *a = realloc(fork_slots, c * sizeof(*a));
+
+			if (!a)
+				continue;  /* the child adds itself (atfork) */
+			fork_slots = a;
+			cap_fork_slots = c;
+		}
+		fork_slots[n_fork_slots++] = s->shref;
+		pl_shref_reserve(s->shref, fork_token);
+	}
 	pthread_mutex_unlock(&socks_lock);
 }
 
@@ -358,6 +374,12 @@ void pl_sock_fork_end(pid_t child)
 		if (s->kind != PL_PENDING)
 			pl_shref_resolve(s->shref, fork_token, child > 0 ? child : 0);
 	pthread_mutex_unlock(&socks_lock);
+	/* A socket another thread closed meanwhile is gone from the list:
+	 * its slot must not keep the token (the child, if it has it, added
+	 * itself). */
+	for (unsigned i = 0; i < n_fork_slots; i++)
+		pl_shref_resolve(fork_slots[i], fork_token, 0);
+	n_fork_slots = 0;
 	fork_token = 0;
 	forking = false;
 	pthread_rwlock_unlock(&fork_lock);
