@@ -237,11 +237,17 @@ t_sockperf() {
 }
 
 t_iperf3() {
-	local p=$((port += 1)) out bytes
+	local p=$((port += 1)) out bytes log
 	hl_begin iperf3
-	# Not -1: the readiness probe is a connection of its own.
-	srv_bg iperf3 -s -B "$ip_s" -p "$p"
+	# Not -1: the readiness probe is a connection of its own. The server
+	# takes it as a test that failed; a client that comes while it ends
+	# that test is reset, so the client waits for the server's next
+	# "Server listening (test #2)".
+	log=$CNI_TMP/iperf3-$MODE.log
+	srv_bg iperf3 -s -B "$ip_s" -p "$p" --logfile "$log" --forceflush
 	srv_wait_port "$p" || { tap_fail "iperf3 ($MODE): server listens"; pod_kill "$SRV_PID"; return; }
+	wait_line "$log" 'Server listening on [0-9]+ \(test #2\)' "$SRV_PID" ||
+		{ tap_fail "iperf3 ($MODE): server ready after the probe" "$(tail -n 5 "$log")"; pod_kill "$SRV_PID"; return; }
 	out=$(cli iperf3 -c "$ip_s" -p "$p" -t 2 -J 2>&1)
 	bytes=$(jq -r '.end.sum_received.bytes // 0' <<<"$out" 2>/dev/null)
 	if [ "${bytes:-0}" -gt 0 ] 2>/dev/null; then tap_ok "iperf3 ($MODE): -t 2 transfers data ($bytes bytes)"

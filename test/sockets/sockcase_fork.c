@@ -121,7 +121,7 @@ void c_fork_conn(void)
 
 	for (int i = 0; i < FORK_CONNS; i++) {
 		int fd = cli_connect();
-		char q[8], a[8];
+		char q[16], a[8];
 		long r;
 
 		snprintf(q, sizeof(q), "%04d", i);
