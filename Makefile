@@ -10,6 +10,7 @@
 #   make install    DESTDIR=… PREFIX=…         make deps    install build/test deps
 #   make fuzz       long fuzz runs             make check   cppcheck static analysis
 #   make image      the OCI image archive      make clean
+#   make fpga       RTL testbenches + synthesis reports (docs/fpga.md)
 #   SAN=1           ASan+UBSan build           V=1          show full commands
 
 BUILD   ?= build
@@ -189,7 +190,7 @@ fuzz: fuzzers
 check:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem \
-	  $(foreach d,$(wildcard */include lib/*),-I$(d)) $(CPPCHECK_DIRS)
+	  $(foreach d,$(wildcard */include lib/*/),-I$(d)) $(CPPCHECK_DIRS)
 
 # Installs what users run: the daemons and CLIs, the plugin, libhostlane
 # (for LD_PRELOAD and the native API) and libshmq with their headers. A
