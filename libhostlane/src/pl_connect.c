@@ -185,10 +185,8 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	req.u.connect.local_port = lport;
 	if (pl_ctl_version(s->ctl) >= 2)
 		req.u.connect.flags = HL_CONNECT_F_SLOT;
-	if (pl_ctl_call(s->ctl, &req, &rep, fds))
+	if (pl_ctl_connect(s->ctl, &req, &rep, fds, &g))
 		goto kernel;  /* not a hostlane listener: the kernel decides */
-	if (pl_ctl_take_conn(s->ctl, &rep.u.conn, fds, (int)rep.hdr.nfds, &g))
-		goto kernel;
 	rc = pl_sock_conn_setup(s, s->ctl, &rep.u.conn, fds, g, fd,
 				fdflags >= 0 && (fdflags & FD_CLOEXEC));
 	if (rc < 0)
