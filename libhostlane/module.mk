@@ -19,7 +19,9 @@ HL_PL_SRCS := $(addprefix libhostlane/src/,pl_libc.c pl_fdtab.c pl_addr.c pl_eps
 # loads into old app images too): the calls that would need newer versions
 # go through pl_glibc_compat.c (--wrap), and libdl/libpthread are named
 # (they held dlsym and the pthread functions before glibc 2.34).
-HL_GLIBC_WRAP := dlsym pthread_once pthread_mutex_trylock memfd_create fstat
+HL_GLIBC_WRAP := dlsym pthread_once pthread_mutex_trylock pthread_rwlock_init \
+  pthread_rwlock_rdlock pthread_rwlock_wrlock pthread_rwlock_unlock pthread_key_create \
+  pthread_setspecific pthread_sigmask memfd_create fstat
 $(BUILD)/lib/libhostlane.so: $(HL_LIB_OBJS) $(call objs,$(HL_PL_SRCS) libhostlane/src/pl_glibc_compat.c) \
   $(BUILD)/lib/libhlproto.a $(BUILD)/lib/libshmq.a libhostlane/libhostlane.map
 $(BUILD)/lib/libhostlane.so: VERSION_SCRIPT := libhostlane/libhostlane.map

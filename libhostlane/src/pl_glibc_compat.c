@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -26,35 +27,32 @@
 #error "the glibc baseline versions are known for x86_64 and aarch64"
 #endif
 
-/* (Hidden, as everything not exported by the version script.) */
-void *hl_old_dlsym(void *h, const char *name);
-int hl_old_pthread_once(pthread_once_t *o, void (*fn)(void));
-int hl_old_pthread_mutex_trylock(pthread_mutex_t *m);
-__asm__(".symver hl_old_dlsym, dlsym@" OLD_VER);
-__asm__(".symver hl_old_pthread_once, pthread_once@" OLD_VER);
-__asm__(".symver hl_old_pthread_mutex_trylock, pthread_mutex_trylock@" OLD_VER);
-
-void *__wrap_dlsym(void *h, const char *name);
-int __wrap_pthread_once(pthread_once_t *o, void (*fn)(void));
-int __wrap_pthread_mutex_trylock(pthread_mutex_t *m);
-int __wrap_memfd_create(const char *name, unsigned flags);
-int __wrap_fstat(int fd, struct stat *st);
+/* (Hidden, as everything not exported by the version script.) OLD(ret,
+ * name, params, args) declares hl_old_NAME bound to NAME's old version and
+ * __wrap_NAME calling it. */
+#define OLD(ret, name, params, args)                                        \
+	ret hl_old_##name params;                                           \
+	__asm__(".symver hl_old_" #name ", " #name "@" OLD_VER);            \
+	ret __wrap_##name params;                                           \
+	ret __wrap_##name params                                            \
+	{                                                                   \
+		return hl_old_##name args;                                  \
+	}
 
 /* RTLD_NEXT is relative to the caller's object: this one is libhostlane too. */
-void *__wrap_dlsym(void *h, const char *name)
-{
-	return hl_old_dlsym(h, name);
-}
+OLD(void *, dlsym, (void *h, const char *name), (h, name))
+OLD(int, pthread_once, (pthread_once_t *o, void (*fn)(void)), (o, fn))
+OLD(int, pthread_mutex_trylock, (pthread_mutex_t *m), (m))
+OLD(int, pthread_rwlock_init, (pthread_rwlock_t *l, const pthread_rwlockattr_t *a), (l, a))
+OLD(int, pthread_rwlock_rdlock, (pthread_rwlock_t *l), (l))
+OLD(int, pthread_rwlock_wrlock, (pthread_rwlock_t *l), (l))
+OLD(int, pthread_rwlock_unlock, (pthread_rwlock_t *l), (l))
+OLD(int, pthread_key_create, (pthread_key_t *k, void (*d)(void *)), (k, d))
+OLD(int, pthread_setspecific, (pthread_key_t k, const void *v), (k, v))
+OLD(int, pthread_sigmask, (int how, const sigset_t *set, sigset_t *old), (how, set, old))
 
-int __wrap_pthread_once(pthread_once_t *o, void (*fn)(void))
-{
-	return hl_old_pthread_once(o, fn);
-}
-
-int __wrap_pthread_mutex_trylock(pthread_mutex_t *m)
-{
-	return hl_old_pthread_mutex_trylock(m);
-}
+int __wrap_memfd_create(const char *name, unsigned flags);
+int __wrap_fstat(int fd, struct stat *st);
 
 int __wrap_memfd_create(const char *name, unsigned flags)
 {
