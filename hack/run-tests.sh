@@ -12,12 +12,14 @@
 # and counted with the skipped, never with the passed.
 #
 # Arguments: the unit test binaries. Environment: BUILD (default build),
-# TESTS (a glob on test names to run only some), TEST_TIMEOUT (seconds per
-# test file, default 900).
+# TESTS (globs on test names, separated by spaces, to run only some),
+# TEST_TIMEOUT (seconds per test file, default 900).
 set -u
 BUILD=${BUILD:-build}
 TEST_TIMEOUT=${TEST_TIMEOUT:-900}
 TESTS=${TESTS:-*}
+# The globs match test names, never the files here.
+read -r -a test_globs <<<"$TESTS"
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 export BUILD HOSTLANE_TOP="$top"
@@ -32,8 +34,12 @@ failed_names=()
 
 run_one() { # name, command...
 	local name=$1; shift
-	# shellcheck disable=SC2053
-	[[ $name == $TESTS ]] || return 0
+	local g hit=0
+	for g in "${test_globs[@]}"; do
+		# shellcheck disable=SC2053
+		[[ $name == $g ]] && { hit=1; break; }
+	done
+	[ "$hit" = 1 ] || return 0
 	local log=$logs/${name//\//_}.log tap=$logs/${name//\//_}.tap
 	local t0=$SECONDS rc
 	rm -f "$tap"

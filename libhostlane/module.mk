@@ -15,11 +15,19 @@ HL_PL_SRCS := $(addprefix libhostlane/src/,pl_libc.c pl_fdtab.c pl_addr.c pl_eps
   pl_region.c pl_direct.c pl_stats.c pl_poll.c pl_epoll.c \
   pl_exec.c pl_exec_restore.c pl_exec_state.c pl_direct_blk.c pl_port.c pl_fork.c \
   pl_wait.c pl_urgent.c pl_fault.c)
-$(BUILD)/lib/libhostlane.so: $(HL_LIB_OBJS) $(call objs,$(HL_PL_SRCS)) $(BUILD)/lib/libhlproto.a \
-  $(BUILD)/lib/libshmq.a libhostlane/libhostlane.map
+# The glibc build holds to an old symbol baseline (GLIBC_2.17 at most: it
+# loads into old app images too): the calls that would need newer versions
+# go through pl_glibc_compat.c (--wrap), and libdl/libpthread are named
+# (they held dlsym and the pthread functions before glibc 2.34).
+HL_GLIBC_WRAP := dlsym pthread_once pthread_mutex_trylock pthread_rwlock_init \
+  pthread_rwlock_rdlock pthread_rwlock_wrlock pthread_rwlock_unlock pthread_key_create \
+  pthread_setspecific pthread_sigmask memfd_create fstat
+$(BUILD)/lib/libhostlane.so: $(HL_LIB_OBJS) $(call objs,$(HL_PL_SRCS) libhostlane/src/pl_glibc_compat.c) \
+  $(BUILD)/lib/libhlproto.a $(BUILD)/lib/libshmq.a libhostlane/libhostlane.map
 $(BUILD)/lib/libhostlane.so: VERSION_SCRIPT := libhostlane/libhostlane.map
 $(BUILD)/lib/libhostlane.so: SONAME := libhostlane.so.1
-$(BUILD)/lib/libhostlane.so: LDLIBS += -ldl -lpthread
+$(BUILD)/lib/libhostlane.so: LDLIBS += $(foreach f,$(HL_GLIBC_WRAP),-Wl,--wrap=$(f)) \
+  -Wl,--no-as-needed -l:libdl.so.2 -l:libpthread.so.0 -Wl,--as-needed
 SONAME_libhostlane.so := libhostlane.so.1
 LIBS += $(BUILD)/lib/libhostlane.a $(BUILD)/lib/libhostlane.so
 INSTALL_LIBS += $(BUILD)/lib/libhostlane.so
@@ -51,3 +59,4 @@ FUZZERS += $(BUILD)/fuzz/fuzz_pl_exec_state $(BUILD)/fuzz/fuzz_pl_direct_blk
 $(BUILD)/bin/hostlane-example: $(call objs,libhostlane/example/hostlane_example.c) \
   $(BUILD)/lib/libhostlane.a $(BUILD)/lib/libhlproto.a $(BUILD)/lib/libshmq.a
 BINS += $(BUILD)/bin/hostlane-example
+include libhostlane/musl.mk

@@ -3,10 +3,13 @@
  * The plugin's calls to the node agent (hostlaned) over libhlagent: ADD
  * records every pod (fast path or not) and extends the result with the
  * fast-path endpoint; DEL, CHECK, STATUS and GC follow. When the agent is
- * unreachable: ADD and DEL fail with 11 (try again later) unless the fast
- * path selected by CNI_ARGS/config is none; STATUS reports 50, so that the
- * runtime holds ADDs back until the agent is there to read the pod's
- * annotation and record the pod; GC goes on with a warning (the agent
+ * unreachable: ADD fails with 11 (try again later) whatever CNI_ARGS and
+ * the config select, since the pod's annotation (which only the agent
+ * reads) may ask for a fast path: a pod created while the agent is down
+ * is retried by the runtime and gets its fast path once the agent is back,
+ * never silently none; DEL fails with 11 unless the fast path selected by
+ * CNI_ARGS/config is none; STATUS reports 50, so that the runtime holds
+ * ADDs back until the agent is there; GC goes on with a warning (the agent
  * releases what it holds for a vanished netns when it starts again).
  * A network with "agentSocket": "" does not use the agent at all.
  */
@@ -67,6 +70,10 @@ static void build(struct cni_ctx *x, const struct cni_result *r, struct agent_re
 	q->a.k8s_namespace = cni_arg(x->env.args, "K8S_POD_NAMESPACE", q->ns, sizeof(q->ns));
 	q->a.k8s_name = cni_arg(x->env.args, "K8S_POD_NAME", q->name, sizeof(q->name));
 	q->a.k8s_uid = cni_arg(x->env.args, "K8S_POD_UID", q->uid, sizeof(q->uid));
+	/* A pod has both; podman passes K8S_POD_NAME alone (the container's
+	 * name): no Kubernetes pod, no annotations to read. */
+	if (!q->ns[0] || !q->name[0])
+		q->ns[0] = q->name[0] = q->uid[0] = '\0';
 	if (x->env.fastpath != CNI_FP_UNSET)
 		q->a.fastpath_args = cni_fastpath_str(x->env.fastpath);
 	if (x->conf.fastpath != CNI_FP_UNSET)
@@ -99,12 +106,16 @@ static int refused(const struct hlagent_reply *rep, const char *op, struct cni_e
 	return cni_err_set(e, rep->code, rep->msg, "agent %s: %s", op, rep->details);
 }
 
-/* Describe the pod's shm endpoint in the result (CNI 1.1.0 socketPath). */
+/* Describe the pod's shm endpoint in the result (CNI 1.1.0 socketPath).
+ * Older result versions cannot say it, and an interface with neither a
+ * MAC nor a socket breaks runtimes that parse every entry's MAC (podman
+ * 4.3): no entry then. */
 static void add_endpoint(struct cni_ctx *x, struct cni_result *r, const char *json)
 {
 	struct cni_iface *f;
 
-	if (!strstr(json, "\"endpoint\":{\"type\":\"shm\"") || r->n_ifaces >= CNI_MAX_IFACES)
+	if (!strstr(json, "\"endpoint\":{\"type\":\"shm\"") || r->n_ifaces >= CNI_MAX_IFACES ||
+	    x->conf.version < CNI_V110)
 		return;
 	f = &r->ifaces[r->n_ifaces++];
 	memset(f, 0, sizeof(*f));
@@ -177,7 +188,7 @@ static char *add_request(struct cni_ctx *x, const struct cni_result *r)
 		rc |= add_str(o, "op", "ADD") | add_str(o, "network", q->a.network);
 		rc |= add_str(o, "containerID", q->a.container_id) | add_str(o, "ifname", q->a.ifname);
 		rc |= add_str(o, "netns", q->a.netns);
-		if (q->ns[0] || q->name[0]) {
+		if (q->ns[0]) {
 			pod = cJSON_AddObjectToObject(o, "pod");
 			rc |= pod ? add_str(pod, "namespace", q->ns) | add_str(pod, "name", q->name) |
 				    add_str(pod, "uid", q->uid) : -ENOMEM;
@@ -243,25 +254,16 @@ static int add_vhost(struct cni_ctx *x, struct cni_result *r, const cJSON *reply
 	return cJSON_IsObject(di) ? devinfo_write(x, di, e) : 0;
 }
 
-int cni_agent_notify(struct cni_ctx *x, enum cni_fastpath fp, struct cni_result *r,
-		     struct cni_err *e)
+int cni_agent_notify(struct cni_ctx *x, struct cni_result *r, struct cni_err *e)
 {
 	struct hlagent_reply rep;
 	cJSON *o;
 	int rc;
 
-	if (add_call(x, r, &rep, &rc, e) != 0) {
-		char msg[256];
-
-		if (rc == 0)
-			return -1;
-		if (fp == CNI_FP_NONE) {
-			cni_warn("ADD without the agent (fast path none): %s",
-				 hlagent_strerror(rc, x->conf.agent_socket, msg, sizeof(msg)));
-			return 0;
-		}
-		return unreachable(x, "ADD", rc, e);
-	}
+	if (agent_disabled(x))
+		return 0;
+	if (add_call(x, r, &rep, &rc, e) != 0)
+		return rc == 0 ? -1 : unreachable(x, "ADD", rc, e);
 	rc = rep.ok ? 0 : refused(&rep, "ADD", e);
 	if (rc == 0) {
 		add_endpoint(x, r, rep.json);

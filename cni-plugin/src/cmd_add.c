@@ -284,7 +284,7 @@ static int add_steps(struct add_state *s, struct cni_err *e)
 	build_result(s);
 	if (addrs_routes_apply(s, e) < 0 || (x->conf.is_gateway && gateway_setup(s, e) < 0))
 		return -1;
-	if (cache_save(s, e) < 0 || cni_agent_notify(x, cni_fastpath_select(x), &s->res, e) < 0)
+	if (cache_save(s, e) < 0 || cni_agent_notify(x, &s->res, e) < 0)
 		return -1;
 	return 0;
 }
@@ -333,7 +333,7 @@ static int add_chained(struct cni_ctx *x, struct cni_err *e)
 		return cni_err_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
 	*r = x->conf.prev;
 	r->dns = x->conf.prev.dns ? cJSON_Duplicate(x->conf.prev.dns, 1) : NULL;
-	rc = cni_agent_notify(x, cni_fastpath_select(x), r, e);
+	rc = cni_agent_notify(x, r, e);
 	if (rc == 0) {
 		o = cni_result_to_json(r, x->conf.version);
 		x->out = cJSON_PrintUnformatted(o);

@@ -374,11 +374,13 @@ enum cni_fastpath cni_fastpath_select(const struct cni_ctx *x);
 
 /**
  * cni_agent_notify() - the one place the plugin tells the node agent about
- * a wired attachment (and may extend @r with fast-path interfaces). Today a
- * no-op that logs the selection; the agent client replaces its body.
+ * a wired attachment (ADD), and extends @r with the fast-path interfaces
+ * the agent granted.
+ * Return: 0, or -1 with @e set: the agent refused (its code), or it could
+ * not be reached (11, whatever fast path CNI_ARGS and the config select:
+ * the pod's annotation, which only the agent reads, may ask for one).
  */
-int cni_agent_notify(struct cni_ctx *x, enum cni_fastpath fp, struct cni_result *r,
-		     struct cni_err *e);
+int cni_agent_notify(struct cni_ctx *x, struct cni_result *r, struct cni_err *e);
 /* The agent's part of DEL, CHECK, STATUS (50 when unreachable) and GC (agent.c). */
 int cni_agent_release(struct cni_ctx *x, struct cni_err *e);
 

@@ -51,7 +51,7 @@ conf() { # TYPE NAME BRIDGE SUBNET
 	jq -nc --arg type "$1" --arg name "$2" --arg br "$3" --arg subnet "$4" --arg dir "$tmp/ipam" '
 		{cniVersion: "1.0.0", name: $name, type: $type, bridge: $br, isGateway: true,
 		 ipam: {type: "host-local", subnet: $subnet, dataDir: $dir}}
-		| if $type == "bridge" then . + {isDefaultGateway: true} else . end'
+		| if $type == "bridge" then . + {isDefaultGateway: true} else . + {agentSocket: ""} end'
 }
 mkdir -p "$tmp/ipam" "$HOSTLANE_CACHE_DIR"
 conf hostlane "hlbench-$run-h" "$brh" "10.$a.$b.0/24" >"$tmp/hostlane.json"

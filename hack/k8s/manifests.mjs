@@ -52,6 +52,7 @@ const groups = {
 	'rbac.authorization.k8s.io/v1': 'kubernetes-models/rbac.authorization.k8s.io/v1',
 	'batch/v1': 'kubernetes-models/batch/v1',
 	'policy/v1': 'kubernetes-models/policy/v1',
+	'admissionregistration.k8s.io/v1': 'kubernetes-models/admissionregistration.k8s.io/v1',
 };
 
 function schemaErrors(doc) {

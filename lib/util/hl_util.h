@@ -11,6 +11,7 @@
 #define HOSTLANE_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /**
@@ -72,6 +73,17 @@ int hl_lock_fd(int fd);
  * Return: the fd holding the lock (close it to unlock), or -errno.
  */
 int hl_lock_path(const char *path);
+
+/**
+ * hl_quantity_parse() - parse a Kubernetes-style quantity of bytes:
+ * "2097152", "64Mi", "1Gi", "512Ki", "1Ti", "100M", "1G" (decimal suffixes
+ * k, M, G, T). No sign, no fraction, no exponent.
+ * @s:   the text (NULL is -EINVAL).
+ * @out: the bytes, set only on success.
+ *
+ * Return: 0, -EINVAL (syntax) or -ERANGE (above UINT64_MAX).
+ */
+int hl_quantity_parse(const char *s, uint64_t *out);
 
 /**
  * hl_netns_open() - open the network namespace file @path (a bind mount

@@ -10,6 +10,14 @@
  * through it are freed on it. Requests hold the channel's lock until their
  * reply; replies nobody waits for (the REGION_FREE sent at close) are
  * dropped wherever they are read.
+ *
+ * A channel breaks when the agent goes away (restart, crash, OOM kill);
+ * connections already made do not need it (their rings are shared with
+ * the peer alone) and go on. The process opens a new channel when the
+ * endpoint is back, with back-off, and registers its listeners again
+ * there; a process that only waits (a server in epoll_wait or accept)
+ * looks at least every 200 ms while it has lost its channel
+ * (pl_ctl_lost_wait_ms()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +44,18 @@ struct pl_ctl {
 static pthread_mutex_t ctls_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pl_ctl *ctls;
 
+/* Reconnection: when this process's channel breaks (the agent restarted,
+ * crashed, was killed), the next pl_ctl_get() opens a new one, at most
+ * once per back-off interval (10 ms doubling to 200 ms) while the
+ * endpoint is not there, so a process making connections meanwhile pays
+ * one failed connect() per interval, not one per connection. Listeners
+ * registered on the broken channel are registered on the new one
+ * (pl_sock_relisten()). Under ctls_lock. */
+#define RETRY_MIN_NS (10 * 1000000LL)
+#define RETRY_MAX_NS (200 * 1000000LL)
+static int64_t retry_at, retry_ns;
+atomic_int pl_ctl_lost;
+
 static void close_fds(int *fds, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -54,6 +74,9 @@ static void ctl_break(struct pl_ctl *c)
 		return;
 	c->broken = true;
 	pl_sock_ctl_broken(c);
+	/* The waits of this process look for a new one from now on. */
+	if (c->owner == pl_pid())
+		atomic_store(&pl_ctl_lost, 1);
 }
 
 static int ctl_send(struct pl_ctl *c, struct hl_proto_msg *m)
@@ -359,9 +382,19 @@ static struct pl_ctl *ctl_open(void)
 	return c;
 }
 
+/* Did this process have a channel that broke? (ctls_lock held) */
+static bool lost_one(pid_t me)
+{
+	for (struct pl_ctl *c = ctls; c; c = c->next)
+		if (c->owner == me && c->broken)
+			return true;
+	return false;
+}
+
 struct pl_ctl *pl_ctl_get(void)
 {
 	struct pl_ctl *c;
+	bool again = false;
 	pid_t me;
 
 	if (atomic_load_explicit(&pl_off, memory_order_relaxed))
@@ -375,24 +408,64 @@ struct pl_ctl *pl_ctl_get(void)
 		if (c->owner == me && !c->broken)
 			break;
 	if (!c) {
+		int64_t now = pl_now_ns();
+
+		again = lost_one(me);
+		if (again && now < retry_at) {
+			pthread_mutex_unlock(&ctls_lock);
+			return NULL;  /* the endpoint was not there a moment ago */
+		}
 		c = ctl_open();
 		if (c) {
 			c->next = ctls;
+			retry_ns = 0;
 			/* Release: pairs with the acquire load above. */
 			__atomic_store_n(&ctls, c, __ATOMIC_RELEASE);
+		} else if (again) {
+			retry_ns = retry_ns ? retry_ns * 2 : RETRY_MIN_NS;
+			if (retry_ns > RETRY_MAX_NS)
+				retry_ns = RETRY_MAX_NS;
+			retry_at = now + retry_ns;
 		} else if (!ctls) {
 			/* No endpoint in this pod: pass everything through. */
 			atomic_store(&pl_off, 1);
 		}
 	}
 	pthread_mutex_unlock(&ctls_lock);
+	if (c && again) {
+		/* Outside ctls_lock: registering takes the channel's lock. */
+		atomic_store(&pl_ctl_lost, 0);
+		pl_sock_relisten(c);
+	}
 	return c;
+}
+
+void pl_ctl_retry(void)
+{
+	bool due;
+
+	pthread_mutex_lock(&ctls_lock);
+	due = pl_now_ns() >= retry_at;
+	pthread_mutex_unlock(&ctls_lock);
+	if (due)
+		pl_ctl_get();
+}
+
+int pl_ctl_lost_wait_ms(int ms)
+{
+	int cap = (int)(RETRY_MAX_NS / 1000000);
+
+	if (!atomic_load_explicit(&pl_ctl_lost, memory_order_relaxed))
+		return ms;
+	return ms < 0 || ms > cap ? cap : ms;
 }
 
 void pl_ctl_atfork_child(void)
 {
 	/* The locks may have been held by a thread that does not exist here. */
 	pthread_mutex_init(&ctls_lock, NULL);
+	retry_at = retry_ns = 0;
+	atomic_store(&pl_ctl_lost, 0);
 	for (struct pl_ctl *c = ctls; c; c = c->next) {
 		pthread_mutex_init(&c->lock, NULL);
 		pl_close_quiet(c->life);  /* the parent's liveness, not ours */

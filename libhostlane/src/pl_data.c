@@ -430,7 +430,9 @@ PL_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
 	return (ssize_t)done;
 }
 
+#if PL_LFS64
 PL_EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t count)
 {
 	return sendfile(out, in, off, count);
 }
+#endif

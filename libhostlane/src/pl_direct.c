@@ -197,7 +197,7 @@ static bool ring(int fd)
 		return true;  /* EAGAIN: full, the listener is awake anyway */
 	if (errno != ENOTSOCK)
 		return false;
-	return pwritev2(fd, &iov, 1, -1, 0) >= 0 || errno == EAGAIN;
+	return pl_pwritev2(fd, &iov, 1, -1, 0) >= 0 || errno == EAGAIN;
 }
 
 int pl_direct_announce(struct pl_region *g, uint32_t slot, uint16_t port, uint16_t cport)
@@ -311,7 +311,7 @@ void pl_direct_bell_clear(void)
 	for (int i = 0; i < 64; i++)
 		if (pl_real.recv(bell, v, sizeof(v), MSG_DONTWAIT) < 0)
 			break;
-	if (errno == ENOTSOCK && preadv2(bell, &iov, 1, -1, RWF_NOWAIT) < 0) {
+	if (errno == ENOTSOCK && pl_preadv2(bell, &iov, 1, -1, RWF_NOWAIT) < 0) {
 		/* already zero */
 	}
 }

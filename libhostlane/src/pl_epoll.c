@@ -395,10 +395,31 @@ static int do_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout
 	}
 }
 
+/* While this process has lost its control channel (the agent went away), a
+ * wait comes back at least every retry interval to look for the endpoint
+ * again, so that a server that only waits registers its listeners as soon
+ * as a new agent is there; the caller sees one wait of its own timeout. */
+static int lost_wait(int epfd, struct epoll_event *out, int max, int timeout, const sigset_t *mask)
+{
+	int64_t deadline = timeout < 0 ? -1 : pl_now_ns() + (int64_t)timeout * 1000000;
+
+	for (;;) {
+		int left = pl_left_ms(deadline), n;
+
+		pl_ctl_retry();
+		n = do_epoll_wait(epfd, out, max, pl_ctl_lost_wait_ms(left), mask);
+		if (n != 0 || left == 0 || pl_left_ms(deadline) == 0 ||
+		    !atomic_load_explicit(&pl_ctl_lost, memory_order_relaxed))
+			return n;
+	}
+}
+
 PL_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 {
 	if (__builtin_expect(!pl_real.epoll_wait, 0))
 		pl_libc_init();
+	if (__builtin_expect(atomic_load_explicit(&pl_ctl_lost, memory_order_relaxed), 0))
+		return lost_wait(epfd, ev, max, timeout, NULL);
 	return do_epoll_wait(epfd, ev, max, timeout, NULL);
 }
 
@@ -407,5 +428,7 @@ PL_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout
 {
 	if (__builtin_expect(!pl_real.epoll_pwait, 0))
 		pl_libc_init();
+	if (__builtin_expect(atomic_load_explicit(&pl_ctl_lost, memory_order_relaxed), 0))
+		return lost_wait(epfd, ev, max, timeout, mask);
 	return do_epoll_wait(epfd, ev, max, timeout, mask);
 }

@@ -160,6 +160,7 @@ PL_EXPORT int fcntl(int fd, int cmd, ...)
 	return do_fcntl(fd, cmd, arg);
 }
 
+#if PL_LFS64
 PL_EXPORT int fcntl64(int fd, int cmd, ...)
 {
 	va_list ap;
@@ -170,8 +171,9 @@ PL_EXPORT int fcntl64(int fd, int cmd, ...)
 	va_end(ap);
 	return do_fcntl(fd, cmd, arg);
 }
+#endif
 
-PL_EXPORT int ioctl(int fd, unsigned long req, ...)
+PL_EXPORT int ioctl(int fd, PL_IOCTL_REQ req, ...)
 {
 	struct pl_sock *s;
 	va_list ap;

@@ -274,6 +274,10 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 		bool kernel = false, ctl = false, peer = false;
 		int n, timeout = 0;
 
+		/* The agent went away: a new one is looked for from here too
+		 * (the listener is registered again on the new channel). */
+		if (atomic_load_explicit(&pl_ctl_lost, memory_order_relaxed))
+			pl_ctl_retry();
 		accept_serve(s);
 		p = queue_pop(s);
 		if (p)
@@ -312,9 +316,12 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 		}
 		if (timeout) {
 			/* Signals as the kernel's accept takes them: EINTR after a
-			 * handler without SA_RESTART (or with SO_RCVTIMEO). */
+			 * handler without SA_RESTART (or with SO_RCVTIMEO). A
+			 * process that lost its agent comes back every so often
+			 * to look for a new one. */
 			struct pollfd pf = { .fd = fd, .events = POLLIN };
-			int r = pl_sleep(&pf, 1, timeout, atomic_load(&s->rcvtimeo_us) != 0);
+			int r = pl_sleep(&pf, 1, pl_ctl_lost_wait_ms(timeout),
+					 atomic_load(&s->rcvtimeo_us) != 0);
 
 			pl_direct_wait_end();
 			if (r < 0)

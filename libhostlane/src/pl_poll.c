@@ -274,9 +274,24 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 
 PL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
+	int64_t deadline;
+
 	if (__builtin_expect(!pl_real.poll, 0))
 		pl_libc_init();
-	return do_poll(fds, n, timeout, NULL);
+	if (__builtin_expect(!atomic_load_explicit(&pl_ctl_lost, memory_order_relaxed), 1))
+		return do_poll(fds, n, timeout, NULL);
+	/* The channel is lost: come back every retry interval to look for
+	 * the endpoint (as epoll_wait does), one wait for the caller. */
+	deadline = timeout < 0 ? -1 : pl_now_ns() + (int64_t)timeout * 1000000;
+	for (;;) {
+		int left = pl_left_ms(deadline), r;
+
+		pl_ctl_retry();
+		r = do_poll(fds, n, pl_ctl_lost_wait_ms(left), NULL);
+		if (r != 0 || left == 0 || pl_left_ms(deadline) == 0 ||
+		    !atomic_load_explicit(&pl_ctl_lost, memory_order_relaxed))
+			return r;
+	}
 }
 
 int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);

@@ -24,8 +24,10 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "hostlane_direct.h"
 #include "hostlane_proto.h"
@@ -35,6 +37,42 @@
 
 /* What the layer interposes is exported; everything else is hidden. */
 #define PL_EXPORT __attribute__((visibility("default")))
+
+/* glibc and musl (the two builds of the .so) differ in a few prototypes
+ * and names: ioctl's request type; glibc's 64-bit-offset aliases
+ * (fcntl64, sendfile64), which musl programs never call (its headers map
+ * them to the plain names); the old/new layouts of the timeout options,
+ * which musl's headers name only as SO_RCVTIMEO/SO_SNDTIMEO (the values
+ * are the kernel's). */
+#ifdef __GLIBC__
+#define PL_IOCTL_REQ unsigned long
+#define PL_LFS64 1
+#else
+#define PL_IOCTL_REQ int
+#define PL_LFS64 0
+#endif
+/* preadv2/pwritev2 by system call: glibc has them from 2.26 only (the
+ * glibc build holds to 2.17) and musl 1.2.3 not at all. 64-bit: the
+ * offset is the low word, the high one is ignored. */
+#ifndef RWF_NOWAIT
+#define RWF_NOWAIT 0x00000008
+#endif
+static inline ssize_t pl_preadv2(int fd, const struct iovec *iov, int n, off_t off, int flags)
+{
+	return syscall(SYS_preadv2, fd, iov, n, (unsigned long)off, 0UL, flags);
+}
+static inline ssize_t pl_pwritev2(int fd, const struct iovec *iov, int n, off_t off, int flags)
+{
+	return syscall(SYS_pwritev2, fd, iov, n, (unsigned long)off, 0UL, flags);
+}
+#ifndef SO_RCVTIMEO_OLD
+#define SO_RCVTIMEO_OLD 20
+#define SO_SNDTIMEO_OLD 21
+#endif
+#ifndef SO_RCVTIMEO_NEW
+#define SO_RCVTIMEO_NEW 66
+#define SO_SNDTIMEO_NEW 67
+#endif
 
 /* ---- the real libc functions (pl_libc.c) ---------------------------------- */
 
@@ -62,7 +100,7 @@ struct pl_libc {
 	int (*dup2)(int, int);
 	int (*dup3)(int, int, int);
 	int (*fcntl)(int, int, ...);
-	int (*ioctl)(int, unsigned long, ...);
+	int (*ioctl)(int, PL_IOCTL_REQ, ...);
 	int (*getsockopt)(int, int, int, void *, socklen_t *);
 	int (*setsockopt)(int, int, int, const void *, socklen_t);
 	int (*getsockname)(int, struct sockaddr *, socklen_t *);
@@ -417,6 +455,15 @@ bool pl_ctl_own(const struct pl_ctl *c);
 /* True if @c was opened by this process (working or not: direct regions
  * it brought need no monitor). */
 bool pl_ctl_mine(const struct pl_ctl *c);
+/* Set while this process has lost its channel (the agent went away) and
+ * has not opened a new one: its waits then come back to pl_ctl_retry(). */
+extern atomic_int pl_ctl_lost;
+/* Opens a new channel if the back-off allows (and registers the listeners
+ * again). Cheap to call; do it only while pl_ctl_lost is set. */
+void pl_ctl_retry(void);
+/* @ms as a wait's timeout, capped at the retry interval while the channel
+ * is lost (-1: forever becomes the cap). */
+int pl_ctl_lost_wait_ms(int ms);
 
 /* ---- slot regions (pl_region.c) ---------------------------------------------- */
 
@@ -618,6 +665,10 @@ int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, i
 void pl_sock_atfork_child(void);
 /* Control channel @c broke: listeners stop watching its fd. */
 void pl_sock_ctl_broken(struct pl_ctl *c);
+/* A new channel @c after this process lost its own: its listeners that were
+ * registered on a broken channel are registered on @c (LISTEN) and watch
+ * it; one the endpoint refuses stays a kernel listener. */
+void pl_sock_relisten(struct pl_ctl *c);
 /* Around the real fork() (pl_fork.c): begin makes closes wait and holds
  * every socket for the child to come (pl_shref_reserve()); end, in the
  * parent (@child: the new pid, or -1 when fork failed), makes the child a

@@ -334,6 +334,41 @@ void pl_sock_ctl_broken(struct pl_ctl *c)
 	pthread_mutex_unlock(&socks_lock);
 }
 
+void pl_sock_relisten(struct pl_ctl *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = LISTEN_EV_CTL };
+	struct { uint16_t port; int kfd; } l[256];
+	size_t n = 0;
+
+	/* The listeners first: the calls below must not hold socks_lock (an
+	 * accept event read meanwhile is delivered under it). LISTEN names
+	 * the bound address, read from the kernel listener. */
+	pthread_mutex_lock(&socks_lock);
+	for (struct pl_sock *s = listeners; s && n < sizeof(l) / sizeof(l[0]); s = s->next_listener)
+		if (s->ctl && s->ctl != c && pl_ctl_mine(s->ctl) && !pl_ctl_own(s->ctl)) {
+			l[n].port = s->port;
+			l[n++].kfd = s->kfd;
+		}
+	pthread_mutex_unlock(&socks_lock);
+	for (size_t i = 0; i < n; i++) {
+		struct pl_sock *s;
+
+		if (pl_exec_ctl_port(c, HL_POD_OP_LISTEN, l[i].port, l[i].kfd))
+			continue;  /* refused: it goes on as a kernel listener */
+		s = pl_sock_listener_lock(l[i].port);
+		if (s && s->ctl != c && s->lep >= 0 &&
+		    pl_real.epoll_ctl(s->lep, EPOLL_CTL_ADD, pl_ctl_fd(c), &ev) == 0) {
+			s->ctl = c;
+			pthread_mutex_unlock(&s->lock);
+			continue;
+		}
+		if (s)
+			pthread_mutex_unlock(&s->lock);
+		/* Closed meanwhile, or it cannot watch the channel. */
+		pl_exec_ctl_port(c, HL_POD_OP_UNLISTEN, l[i].port, -1);
+	}
+}
+
 /* ---- fork -------------------------------------------------------------------------- */
 
 /* The token of the fork this thread is in (a copy in the child), and the

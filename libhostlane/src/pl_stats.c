@@ -55,10 +55,11 @@ int pl_stats_attach(int fd, pid_t owner)
 		munmap(p, HL_STATS_SIZE);
 		return -EPROTO;
 	}
-	/* The counts made before the region came move with us; a forked
+	/* The counts made before the region came move with us, also from the
+	 * region of a channel that broke (the agent restarted); a forked
 	 * child's first region starts from zero (the rest is its parent's). */
-	if (pl_stats == &own)
-		copy_proc(&((struct hl_stats_hdr *)p)->proc, &own);
+	if (pl_stats == &own || (region && region_owner == owner))
+		copy_proc(&((struct hl_stats_hdr *)p)->proc, pl_stats);
 	region = p;
 	region_owner = owner;
 	pl_stats = &region->proc;

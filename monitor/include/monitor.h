@@ -70,6 +70,14 @@ struct hl_monitor *hl_mon_new(const struct hl_mon_opts *o);
 void hl_mon_free(struct hl_monitor *n);
 
 /*
+ * The agent goes (SIGTERM): from now on a region released with its
+ * endpoint keeps its memory, so that connections in it go on across the
+ * restart (as they do after a SIGKILL); its charge ends with the agent.
+ * Call before removing the endpoints. NULL is a no-op.
+ */
+void hl_mon_stop(struct hl_monitor *n);
+
+/*
  * Binds `@hostlane` inside network namespace @netns_fd and serves it.
  * @pod_key:    "<namespace>/<name>" (or the container id); < 256 bytes.
  * @ips:        the pod's addresses without prefix ("10.1.2.3", "fd00::5"),

@@ -121,6 +121,7 @@ struct hl_monitor {
 	unsigned msg_cost;             /* socket buffer bytes one queued message takes */
 	int64_t tick;                  /* the once-a-second timer, or 0 */
 	uint64_t ticks;                /* how many it ran */
+	bool stopping;                 /* hl_mon_free(): the agent goes, regions stay whole */
 };
 
 /* Doubly linked lists with next/prev members. */

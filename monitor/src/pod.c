@@ -243,10 +243,17 @@ struct hl_monitor *hl_mon_new(const struct hl_mon_opts *o)
 	return n;
 }
 
+void hl_mon_stop(struct hl_monitor *n)
+{
+	if (n)
+		n->stopping = true;
+}
+
 void hl_mon_free(struct hl_monitor *n)
 {
 	if (!n)
 		return;
+	n->stopping = true;
 	while (n->eps)
 		hl_mon_pod_del(n->eps);
 	while (n->regions) {  /* none can be held any more; defensive */

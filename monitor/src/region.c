@@ -9,6 +9,7 @@
 #include "mon_private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,8 +30,11 @@ void mon_region_release(struct hl_monitor *n, struct mon_region *g)
 	/* Its charge ends here, so must its memory, from every mapping: a
 	 * client that freed it but kept it mapped (or a child it gave it to)
 	 * would hold pages nobody pays for. One that touches it afterwards
-	 * faults fresh pages in, charged to its own cgroup by the kernel. */
-	shmq_region_discard(g->r);
+	 * faults fresh pages in, charged to its own cgroup by the kernel.
+	 * Not when the agent itself goes (SIGTERM: a rolling update): the
+	 * connections in it go on across the restart, as after a SIGKILL. */
+	if (!n->stopping)
+		shmq_region_discard(g->r);
 	shmq_region_close(g->r);
 	free(g);
 }
@@ -211,6 +215,19 @@ int mon_region_new(struct hl_mon_pod *ep, uint64_t bytes, struct mon_region **ou
 	g = calloc(1, sizeof(*g));
 	if (g)
 		g->r = shmq_region_create((size_t)charge, 0, mon_shmq_log, n);
+	/* Every hugepage now, by the agent: a page is charged to the hugetlb
+	 * cgroup of the process that first faults it, and a pod that asked
+	 * kubelet for no hugepages has a limit of 0 there (SIGBUS on its
+	 * first touch of a ring). Allocated here, the pages are the agent's
+	 * (its DaemonSet requests the pool); a pool without free pages is an
+	 * error now rather than a signal in a pod later. */
+	if (g && g->r && shmq_region_is_hugetlb(g->r) &&
+	    fallocate(shmq_region_fd(g->r), 0, 0, (off_t)shmq_region_size(g->r)) < 0) {
+		err = errno;
+		shmq_region_close(g->r);
+		g->r = NULL;
+		errno = err == ENOSPC ? ENOMEM : err;
+	}
 	if (!g || !g->r) {
 		err = errno ? errno : ENOMEM;
 		free(g);

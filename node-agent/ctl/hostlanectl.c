@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* hostlanectl: asks the running hostlaned about itself and its pods. */
+#include "ctl.h"
 #include "hlagent.h"
 
 #include <cjson/cJSON.h>
@@ -10,14 +11,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define CTL_VERSION "0.4.0"
-
-struct ctl {
-	const char *socket;
-	bool json;
-	long timeout_ms;
-};
 
 struct command {
 	const char *name;
@@ -146,7 +139,7 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 
 static void pod_row(const cJSON *p)
 {
-	char name[512], ips[256] = "";
+	char name[512], ips[256] = "", procs[16] = "-";
 	const cJSON *ip, *arr = cJSON_GetObjectItemCaseSensitive(p, "ips");
 	size_t n = 0;
 
@@ -158,10 +151,12 @@ static void pod_row(const cJSON *p)
 		if (cJSON_IsString(ip) && n < sizeof(ips))
 			n += (size_t)snprintf(ips + n, sizeof(ips) - n, "%s%s", n ? "," : "", ip->valuestring);
 	}
-	printf("%-32s %-14.12s %-6s %-18s %-22s %-10s %8.0f %s\n", name, str(p, "containerID"),
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(p, "processes")))
+		snprintf(procs, sizeof(procs), "%.0f", num(p, "processes"));
+	printf("%-32s %-14.12s %-6s %-18s %-22s %-10s %8.0f %-8s %s\n", name, str(p, "containerID"),
 	       str(p, "ifname"), str(p, "network"), n ? ips : "-", str(p, "fastpath"),
 	       num(p, "quotaBytes") / 1048576,
-	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "endpoint")) ? "yes" : "-");
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "endpoint")) ? "yes" : "-", procs);
 }
 
 /* All pages of LIST, as one array. */
@@ -199,8 +194,8 @@ static int cmd_pods(struct ctl *c, int argc, char **argv)
 	if (rc == 0 && c->json) {
 		print_json(all);
 	} else if (rc == 0) {
-		printf("%-32s %-14s %-6s %-18s %-22s %-10s %8s %s\n", "POD", "CONTAINER", "IF", "NETWORK",
-		       "IPS", "FASTPATH", "QUOTA_MI", "ENDPOINT");
+		printf("%-32s %-14s %-6s %-18s %-22s %-10s %8s %-8s %s\n", "POD", "CONTAINER", "IF", "NETWORK",
+		       "IPS", "FASTPATH", "QUOTA_MI", "ENDPOINT", "PROCS");
 		cJSON_ArrayForEach(p, all) {
 			pod_row(p);
 		}
@@ -354,12 +349,14 @@ static int cmd_help(struct ctl *c, int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "status",  cmd_status,  "",   "agent health, pod counts, hugepage pool" },
-	{ "pods",    cmd_pods,    "",   "every pod attachment the agent knows" },
+	{ "pods",    cmd_pods,    "",   "every pod attachment the agent knows; PROCS: processes attached to shm" },
 	{ "pod",     cmd_pod,     "ID", "one pod (container id or prefix, or namespace/name)" },
 	{ "metrics", cmd_metrics, "",   "the Prometheus metrics text" },
 	{ "conns",   cmd_conns,   "[POD]", "preloaded processes and their hostlane connections, counters" },
 	{ "version", cmd_version, "",   "client and agent versions" },
 	{ "raw",     cmd_raw,     "",   "send stdin as one raw request, print the reply" },
+	{ "inject",  ctl_inject,  "-f FILE", "give pods annotated hostlane.io/fastpath: shm the layer (no agent needed)" },
+	{ "install-lib", ctl_install_lib, "DEST", "lay the layer out in DEST (the injected init container)" },
 	{ "help",    cmd_help,    "",   "this text" },
 	{ NULL, NULL, NULL, NULL },
 };
@@ -370,7 +367,7 @@ static void usage(FILE *f)
 		   "  --socket PATH  the agent's socket (default %s)\n"
 		   "  --json         machine-readable output\n\ncommands:\n", HLAGENT_DEFAULT_SOCKET);
 	for (const struct command *c = commands; c->name; c++)
-		fprintf(f, "  %-8s %-4s %s\n", c->name, c->args, c->help);
+		fprintf(f, "  %-11s %-8s %s\n", c->name, c->args, c->help);
 	fprintf(f, "\nexit status: 0 ok, 1 the agent answered with an error, 2 usage, 3 agent unreachable\n");
 }
 

@@ -135,6 +135,26 @@ int hlk8s_pod_annotation(struct hlk8s_client *c, const char *ns, const char *nam
  */
 int hlk8s_node_pod_cidr(struct hlk8s_client *c, const char *node, char *buf, size_t len);
 
+/**
+ * hlk8s_node_set_resource() - advertise an extended resource of node @node
+ * (e.g. hostlane.io/shm = the bytes of its hugepage pool), so that the
+ * scheduler counts pods' requests of it against the node.
+ * @c: client.
+ * @node: the node's name.
+ * @resource: <domain>/<name>, e.g. "hostlane.io/shm".
+ * @value: the node's capacity (and allocatable) of it.
+ *
+ * One PATCH (JSON merge patch) of /api/v1/nodes/<node>/status setting
+ * status.capacity and status.allocatable; bounded like the GETs; needs RBAC
+ * "patch" on nodes/status. The kubelet keeps a resource it does not manage
+ * itself; call again after the value changes (and at start).
+ * Return: 0; -EINVAL bad argument; -ENOENT no such node; -ETIMEDOUT,
+ * -ECONNREFUSED, -EIO, -EACCES as hlk8s_pod_annotation(); -ENOMEM.
+ * Thread safety: thread-safe.
+ */
+int hlk8s_node_set_resource(struct hlk8s_client *c, const char *node, const char *resource,
+			    unsigned long long value);
+
 /* Counters for metrics and tests; monotonic except cached_pods. */
 struct hlk8s_stats {
 	uint64_t watch_connects; /* watch requests answered with 200 */

@@ -2,7 +2,7 @@
 # harnesses, and the C driver of the fake-API-server integration test.
 HLK8S_SRCS    := node-agent/k8s/client.c node-agent/k8s/watch.c node-agent/k8s/pod.c \
                  node-agent/k8s/cache.c node-agent/k8s/kubeconfig.c node-agent/k8s/get.c \
-                 node-agent/k8s/health.c
+                 node-agent/k8s/health.c node-agent/k8s/patch.c
 HLK8S_PARSERS := node-agent/k8s/pod.c node-agent/k8s/cache.c node-agent/k8s/kubeconfig.c
 # What a user of libhlk8s.a links with (the agent: LDLIBS += $(HLK8S_LDLIBS)).
 HLK8S_LDLIBS  := -lcurl -lcjson -lyaml -lpthread

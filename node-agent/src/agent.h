@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "hlagent.h"
+#include "hl_util.h"
 
 #define HL_AGENT_VERSION "0.4.0"
 
@@ -51,12 +52,7 @@ int hl_fastpath_select(const char *annotation, const char *cni_args, const char 
 		       enum hl_fastpath agent_default, enum hl_fastpath *out,
 		       enum hl_fp_source *src, char *bad, size_t badlen);
 
-/*
- * Parses a Kubernetes-style quantity of bytes: "2097152", "64Mi", "1Gi",
- * "512Ki", "1Ti", "100M", "1G" (decimal suffixes k/M/G/T). 0 or -EINVAL
- * (syntax) / -ERANGE (overflow).
- */
-int hl_quantity_parse(const char *s, uint64_t *out);
+/* Quantities of bytes: hl_quantity_parse() in lib/util (hl_util.h). */
 
 /* ---- configuration (config.c) ------------------------------------------- */
 #define HL_VSW_EXTRA_MAX 16
@@ -86,6 +82,13 @@ struct hl_vf_cfg {
 	char state_dir[PATH_MAX - 64];   /* "" : <stateDir>/vf */
 };
 
+/* hugepages.namespaceQuota: a namespace's default quota. */
+#define HL_NS_QUOTA_MAX 64
+struct hl_ns_quota {
+	char ns[64];
+	uint64_t bytes;
+};
+
 struct hl_config {
 	char config_file[PATH_MAX];
 	bool check_only;              /* --check-config: parse, report, exit */
@@ -101,6 +104,9 @@ struct hl_config {
 	enum hl_fastpath fastpath;    /* node default */
 	uint64_t pool_bytes;          /* 0: all of HugePages_Total */
 	uint64_t default_quota;       /* per pod */
+	struct hl_ns_quota ns_quota[HL_NS_QUOTA_MAX];   /* per namespace, over default_quota */
+	size_t n_ns_quota;
+	char node_resource[128];      /* extended resource advertised on the node, "" none */
 	uint64_t max_quota;           /* cap of the hostlane.io/hugepages annotation */
 	unsigned workers;             /* concurrent requests */
 	long k8s_timeout_ms;          /* bounded annotation GET */
@@ -124,6 +130,8 @@ int hl_config_load_file(struct hl_config *c, const char *path, char *err, size_t
  * or --version (already printed), or -EINVAL (message in @err).
  */
 int hl_config_parse_args(struct hl_config *c, int argc, char **argv, char *err, size_t errlen);
+/* The quota of a pod of namespace @ns without its own annotation. */
+uint64_t hl_config_default_quota(const struct hl_config *c, const char *ns);
 /* Builds the effective config: defaults, then the file (--config), then the flags. */
 int hl_config_build(struct hl_config *c, int argc, char **argv, char *err, size_t errlen);
 

@@ -64,7 +64,7 @@ static int choose(struct agent *a, const struct hl_request *q, struct hl_pod *p,
 	annotation(a, q, "hostlane.io/fastpath", ann_fp, sizeof(ann_fp));
 	pthread_mutex_lock(&a->cfg_lock);
 	def = a->cfg.fastpath;
-	quota = a->cfg.default_quota;
+	quota = hl_config_default_quota(&a->cfg, q->pod_ns);
 	max = a->cfg.max_quota;
 	pthread_mutex_unlock(&a->cfg_lock);
 	if (hl_fastpath_select(ann_fp, q->fp_args, q->fp_config, def, &p->fastpath, &p->source,

@@ -25,6 +25,7 @@ void hl_config_defaults(struct hl_config *c)
 	c->log_level = HL_LOG_INFO;
 	c->fastpath = HL_FP_NONE;
 	c->default_quota = 64ull << 20;
+	snprintf(c->node_resource, sizeof(c->node_resource), "%s", "hostlane.io/shm");
 	c->max_quota = 256ull << 20;
 	c->workers = 8;
 	c->k8s_timeout_ms = 2000;
@@ -109,7 +110,7 @@ struct str_key {
 static const struct str_key str_keys[] = {
 	SK("nodeName", node_name), SK("socket", socket), SK("stateDir", state_dir),
 	SK("runDir", run_dir), SK("kubeconfig", kubeconfig), SK("serviceAccountDir", sa_dir),
-	SK("metricsAddr", metrics_addr),
+	SK("metricsAddr", metrics_addr), SK("nodeResource", node_resource),
 };
 
 static int apply_string(struct hl_config *c, const char *k, const char *s, char *err, size_t errlen)
@@ -124,6 +125,43 @@ static int apply_string(struct hl_config *c, const char *k, const char *s, char 
 	if (strcmp(k, "fastpath") == 0)
 		return set_fastpath(&c->fastpath, s, err, errlen);
 	return 1;
+}
+
+/* hugepages.namespaceQuota: {"namespace": quantity}, a namespace's default
+ * over defaultQuota (a pod's hostlane.io/hugepages still wins). */
+static int apply_ns_quota(struct hl_config *c, const cJSON *o, char *err, size_t errlen)
+{
+	const cJSON *it;
+
+	if (!cJSON_IsObject(o)) {
+		snprintf(err, errlen, "hugepages.namespaceQuota must be an object {\"namespace\": \"64Mi\"}");
+		return -EINVAL;
+	}
+	c->n_ns_quota = 0;
+	cJSON_ArrayForEach(it, o) {
+		struct hl_ns_quota *q = &c->ns_quota[c->n_ns_quota];
+		char what[128];
+
+		snprintf(what, sizeof(what), "hugepages.namespaceQuota.%.64s", it->string);
+		if (c->n_ns_quota == HL_NS_QUOTA_MAX || !it->string[0] || strlen(it->string) >= sizeof(q->ns)) {
+			snprintf(err, errlen, "%s: at most %d namespaces, names of 1 to %zu bytes", what,
+				 HL_NS_QUOTA_MAX, sizeof(q->ns) - 1);
+			return -EINVAL;
+		}
+		if (set_quantity(&q->bytes, cJSON_IsString(it) ? it->valuestring : "?", what, err, errlen) < 0)
+			return -EINVAL;
+		snprintf(q->ns, sizeof(q->ns), "%s", it->string);
+		c->n_ns_quota++;
+	}
+	return 0;
+}
+
+uint64_t hl_config_default_quota(const struct hl_config *c, const char *ns)
+{
+	for (size_t i = 0; ns && i < c->n_ns_quota; i++)
+		if (strcmp(c->ns_quota[i].ns, ns) == 0)
+			return c->ns_quota[i].bytes;
+	return c->default_quota;
 }
 
 static int apply_hugepages(struct hl_config *c, const cJSON *o, char *err, size_t errlen)
@@ -142,6 +180,11 @@ static int apply_hugepages(struct hl_config *c, const cJSON *o, char *err, size_
 		char num[32];
 		const char *v = num;
 
+		if (strcmp(it->string, "namespaceQuota") == 0) {
+			if (apply_ns_quota(c, it, err, errlen) < 0)
+				return -EINVAL;
+			continue;
+		}
 		if (!dst) {
 			snprintf(err, errlen, "hugepages.%s: unknown key", it->string);
 			return -EINVAL;
@@ -159,6 +202,13 @@ static int apply_hugepages(struct hl_config *c, const cJSON *o, char *err, size_
 	if (c->default_quota > c->max_quota) {
 		snprintf(err, errlen, "hugepages.defaultQuota is above hugepages.maxQuota");
 		return -EINVAL;
+	}
+	for (size_t i = 0; i < c->n_ns_quota; i++) {
+		if (c->ns_quota[i].bytes > c->max_quota) {
+			snprintf(err, errlen, "hugepages.namespaceQuota.%s is above hugepages.maxQuota",
+				 c->ns_quota[i].ns);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

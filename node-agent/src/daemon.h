@@ -31,6 +31,7 @@ struct hl_task;
 struct hl_monitor;
 struct hlk8s_client;
 struct hl_metrics_srv;
+struct hl_noderes;
 
 struct agent {
 	struct hl_config cfg;          /* reloadable fields under cfg_lock */
@@ -68,6 +69,7 @@ struct agent {
 	int k8s_stop_fd;
 	bool k8s_running;
 	char k8s_error[256];          /* why the client could not be made ("" if it was) */
+	struct hl_noderes *noderes;   /* publishes the node's shm capacity (noderes.c) */
 
 	/* vhost-user: the supervised switch (handle used under vsw_lock). */
 	struct hl_vsw_sup *vsw;
@@ -87,6 +89,13 @@ struct agent {
 	_Atomic bool ready;
 	int64_t started;
 };
+
+/* noderes.c: the node's shm capacity as an extended resource (a thread). */
+int hl_noderes_start(struct agent *a);              /* 0 also without Kubernetes */
+void hl_noderes_kick(struct agent *a);              /* publish again now (SIGHUP) */
+void hl_noderes_stop(struct agent *a);
+struct cJSON;
+void hl_noderes_status(struct agent *a, struct cJSON *o);   /* STATUS "nodeResource" */
 
 /* server.c */
 int hl_server_start(struct agent *a);               /* socket + workers */

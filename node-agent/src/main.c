@@ -65,6 +65,9 @@ static void reload(struct agent *a)
 	pthread_mutex_lock(&a->cfg_lock);
 	a->cfg.fastpath = nc.fastpath;
 	a->cfg.default_quota = nc.default_quota;
+	memcpy(a->cfg.ns_quota, nc.ns_quota, sizeof(nc.ns_quota));
+	a->cfg.n_ns_quota = nc.n_ns_quota;
+	memcpy(a->cfg.node_resource, nc.node_resource, sizeof(nc.node_resource));
 	a->cfg.max_quota = nc.max_quota;
 	a->cfg.k8s_timeout_ms = nc.k8s_timeout_ms;
 	a->cfg.log_format = nc.log_format;
@@ -75,6 +78,7 @@ static void reload(struct agent *a)
 	a->pool_bytes = pool_for(&nc);
 	pthread_mutex_unlock(&a->lock);
 	hl_log_setup(nc.log_format, nc.log_level);
+	hl_noderes_kick(a);
 	atomic_fetch_add(&a->m.reloads, 1);
 	hl_log(HL_LOG_INFO, "SIGHUP: config reloaded (fastpath %s, default quota %llu, pool %llu)",
 	       hl_fastpath_name(nc.fastpath), (unsigned long long)nc.default_quota,
@@ -237,9 +241,12 @@ static void teardown(struct agent *a, bool started)
 {
 	if (a->loop)
 		hl_server_stop(a);
+	hl_noderes_stop(a);
 	stop_k8s(a);
 	if (a->loop)
 		hl_metrics_close(a);
+	/* Regions stay whole: preloaded processes keep their connections. */
+	hl_mon_stop(a->ep_node);
 	hl_release_all_runtime(a);
 	hl_dev_stop(a, started);
 	hl_mon_free(a->ep_node);
@@ -304,6 +311,8 @@ static int start(struct agent *a)
 		return rc;
 	}
 	start_k8s(a);   /* no API server is not fatal: ADD falls back */
+	if (hl_noderes_start(a) < 0)
+		hl_log(HL_LOG_WARN, "the node's shm capacity is not published: out of memory");
 	atomic_store(&a->ready, true);
 	if ((rc = hl_server_start(a)) < 0) {
 		atomic_store(&a->ready, false);

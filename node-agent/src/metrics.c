@@ -8,6 +8,7 @@
  * a new connection that finds every slot taken closes the oldest one.
  */
 #include "daemon.h"
+#include "monitor.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -186,6 +187,41 @@ static void put_vswitch(struct buf *b, struct agent *a)
 	    n.restarts, n.pid ? 1 : 0, n.adopted ? 1 : 0);
 }
 
+/* A label value as the exposition format wants it (\\, \", \n escaped). */
+static void label(char *out, size_t len, const char *v)
+{
+	size_t n = 0;
+
+	for (; *v && n + 3 < len; v++) {
+		if (*v == '\\' || *v == '"' || *v == '\n')
+			out[n++] = '\\';
+		out[n++] = *v == '\n' ? 'n' : *v;
+	}
+	out[n] = '\0';
+}
+
+/* Per shm pod, the processes attached to the fast path: 0 while its
+ * programs run without the layer (static binaries, Go, no LD_PRELOAD). */
+static void put_pod_processes(struct buf *b, struct agent *a)
+{
+	put(b, "# HELP hostlane_agent_pod_processes Processes of a shm pod attached to the fast path "
+	       "(connected to its @hostlane).\n# TYPE hostlane_agent_pod_processes gauge\n");
+	pthread_mutex_lock(&a->lock);
+	for (size_t i = 0; i < a->n_pods; i++) {
+		const struct hl_pod *p = a->pods[i];
+		char ns[2 * HL_NAME_MAX], name[2 * HL_NAME_MAX];
+		struct hl_mon_pod_usage u;
+
+		if (!p->ep)
+			continue;
+		hl_mon_pod_get_usage(p->ep, &u);
+		label(ns, sizeof(ns), p->pod_ns);
+		label(name, sizeof(name), p->pod_name[0] ? p->pod_name : p->container_id);
+		put(b, "hostlane_agent_pod_processes{namespace=\"%s\",pod=\"%s\"} %u\n", ns, name, u.clients);
+	}
+	pthread_mutex_unlock(&a->lock);
+}
+
 char *hl_metrics_text(struct agent *a)
 {
 	struct buf b = { 0 };
@@ -238,6 +274,7 @@ char *hl_metrics_text(struct agent *a)
 	    (unsigned long long)atomic_load(&a->m.reconciled_released), atomic_load(&a->ready) ? 1 : 0);
 	put_k8s(&b, a);
 	put_vswitch(&b, a);
+	put_pod_processes(&b, a);
 	if (b.oom) {
 		free(b.s);
 		return NULL;

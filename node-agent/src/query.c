@@ -77,16 +77,28 @@ static void do_status(struct agent *a, struct hl_reply *r)
 	cJSON_AddNumberToObject(o, "hugepagePoolBytes", (double)pool);
 	cJSON_AddNumberToObject(o, "hugepageReservedBytes", (double)res);
 	k8s_status(a, o);
+	hl_noderes_status(a, o);
 	hl_dev_status(a, o);
 	cJSON_AddNumberToObject(o, "uptimeSeconds", (double)(time(NULL) - a->started));
 }
 
-static cJSON *pod_entry(const struct hl_pod *p)
+/* @on_loop: the monitor may be asked (it is the loop's alone). */
+static cJSON *pod_entry(const struct hl_pod *p, bool on_loop)
 {
 	cJSON *o = hl_pod_to_cjson(p);
 
-	if (o)
-		cJSON_AddBoolToObject(o, "endpoint", p->ep != NULL);
+	if (!o)
+		return NULL;
+	cJSON_AddBoolToObject(o, "endpoint", p->ep != NULL);
+	/* Processes attached to the fast path (connected to @hostlane): 0
+	 * while the pod's programs run without the layer (static binaries,
+	 * Go's own syscalls, no LD_PRELOAD), so that it shows at once. */
+	if (on_loop && p->ep) {
+		struct hl_mon_pod_usage u;
+
+		hl_mon_pod_get_usage(p->ep, &u);
+		cJSON_AddNumberToObject(o, "processes", u.clients);
+	}
 	return o;
 }
 
@@ -97,9 +109,17 @@ static int cmp_pod(const void *x, const void *y)
 	return strcmp(a->key, b->key);
 }
 
-/* Pages so that a reply always fits one message. */
-static void do_list(struct agent *a, const struct hl_request *q, struct hl_reply *r)
+struct list_walk {
+	const struct hl_request *q;
+	struct hl_reply *r;
+};
+
+/* Pages so that a reply always fits one message. On the loop thread: the
+ * attached processes are the monitor's to count. */
+static void list_task(struct agent *a, void *arg)
 {
+	const struct hl_request *q = ((struct list_walk *)arg)->q;
+	struct hl_reply *r = ((struct list_walk *)arg)->r;
 	cJSON *o = cJSON_CreateObject(), *arr = o ? cJSON_AddArrayToObject(o, "pods") : NULL;
 	size_t budget = HLAGENT_MAX_REPLY - 1024, used = 0, i;
 
@@ -112,7 +132,7 @@ static void do_list(struct agent *a, const struct hl_request *q, struct hl_reply
 	if (a->n_pods > 1)
 		qsort(a->pods, a->n_pods, sizeof(*a->pods), cmp_pod);
 	for (i = (size_t)q->offset; i < a->n_pods; i++) {
-		cJSON *e = pod_entry(a->pods[i]);
+		cJSON *e = pod_entry(a->pods[i], true);
 		char *s = e ? cJSON_PrintUnformatted(e) : NULL;
 		size_t l = s ? strlen(s) + 1 : budget;
 
@@ -151,7 +171,7 @@ static void do_get(struct agent *a, const struct hl_request *q, struct hl_reply 
 		if (!matches(a->pods[i], q->id))
 			continue;
 		if (n++ == 0)
-			found = pod_entry(a->pods[i]);
+			found = pod_entry(a->pods[i], false);
 	}
 	pthread_mutex_unlock(&a->lock);
 	if (n == 1 && (r->obj = cJSON_CreateObject())) {
@@ -268,7 +288,12 @@ void hl_query(struct agent *a, const struct hl_request *q, struct hl_reply *r)
 
 	switch (q->op) {
 	case HL_AGENT_OP_STATUS: do_status(a, r); return;
-	case HL_AGENT_OP_LIST: do_list(a, q, r); return;
+	case HL_AGENT_OP_LIST: {
+		struct list_walk w = { q, r };
+
+		hl_run_on_loop(a, list_task, &w);
+		return;
+	}
 	case HL_AGENT_OP_GET: do_get(a, q, r); return;
 	case HL_AGENT_OP_CONNS: {
 		struct conns_walk w = { .offset = q->offset };

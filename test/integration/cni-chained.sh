@@ -15,7 +15,7 @@ conflist() { # VERSION
 		{cniVersion: $ver, name: $name, plugins: [
 		  {type: "bridge", bridge: $br, isGateway: true, isDefaultGateway: true,
 		   ipam: {type: "host-local", subnet: $subnet, dataDir: $dir}},
-		  {type: "hostlane", fastpath: "none"}]}'
+		  {type: "hostlane", fastpath: "none", agentSocket: ""}]}'
 }
 # plugin_conf LIST INDEX [PREV]: what libcni hands plugin INDEX.
 plugin_conf() {

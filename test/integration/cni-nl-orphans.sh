@@ -27,7 +27,7 @@ on_exit cleanup_links
 
 conf() { # [extra jq filter]
 	jq -nc --arg n "$net" --arg b "$br" --arg s "$pfx.0/24" --arg d "$tmp/ipam" \
-		'{cniVersion: "1.1.0", name: $n, type: "hostlane", bridge: $b, isGateway: true,
+		'{cniVersion: "1.1.0", name: $n, type: "hostlane", bridge: $b, isGateway: true, agentSocket: "",
 		  ipam: {type: "host-local", subnet: $s, dataDir: $d}}' | jq -c "${1:-.}"
 }
 hl() { # COMMAND CID NETNS CONFIG -> $out, $rc

@@ -33,7 +33,7 @@ printf '#!/bin/sh\nHOSTLANE_CACHE_DIR=%s exec %s "$@"\n' "$HOSTLANE_CACHE_DIR" "
 chmod +x "$T/plugins/hostlane"
 jq -n --arg name "$CNI_NET" --arg br "$CNI_BR" --arg subnet "$CNI_SUBNET" --arg dir "$CNI_IPAM_DIR" '
 	{cniVersion: "1.0.0", name: $name, plugins: [
-	  {type: "hostlane", bridge: $br, isGateway: true,
+	  {type: "hostlane", bridge: $br, isGateway: true, agentSocket: "",
 	   ipam: {type: "host-local", subnet: $subnet, dataDir: $dir}}]}' >"$T/net.d/$CNI_NET.conflist"
 cat >"$T/containers.conf" <<CONF
 [network]

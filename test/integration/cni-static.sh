@@ -59,7 +59,7 @@ prev=$(jq -nc --arg ns /netns --arg ip "$CNI_PFX.5/24" --arg gw "$CNI_PFX.1" \
 	'{cniVersion: "1.0.0", interfaces: [{name: "eth0", sandbox: $ns}],
 	  ips: [{interface: 0, address: $ip, gateway: $gw}]}')
 conf=$(jq -nc --arg n "$CNI_NET" --argjson p "$prev" \
-	'{cniVersion: "1.0.0", name: $n, type: "hostlane", fastpath: "none", prevResult: $p}')
+	'{cniVersion: "1.0.0", name: $n, type: "hostlane", fastpath: "none", agentSocket: "", prevResult: $p}')
 run_in "$A" ADD "$conf"
 cni_ok_rc "chained ADD in an empty root"
 tap_eq "chained ADD passes the primary's address through" "$CNI_PFX.5/24" \
@@ -81,7 +81,7 @@ for lib in $(ldd "$CNI_SYS_DIR/host-local" | awk '$2 == "=>" && $3 ~ /^\// { pri
 done
 conf=$(jq -nc --arg n "$CNI_NET" --arg br "$CNI_BR" --arg s "$CNI_SUBNET" \
 	'{cniVersion: "1.0.0", name: $n, type: "hostlane", bridge: $br, isGateway: true,
-	  fastpath: "none", ipam: {type: "host-local", subnet: $s, dataDir: "/var/lib/cni/networks"}}')
+	  fastpath: "none", agentSocket: "", ipam: {type: "host-local", subnet: $s, dataDir: "/var/lib/cni/networks"}}')
 run_in "$B" ADD "$conf"
 cni_ok_rc "standalone ADD in a root with the plugin and host-local"
 res=$CNI_STDOUT

@@ -48,7 +48,9 @@ for _ in $(seq 20); do
 	[ "$st" = R ] && running=$((running + 1))
 	sleep 0.05
 done
-tap_eq "agent gone: the idle server sleeps (state R in 0 of 20 samples)" 0 "$running"
+# (It wakes every 200 ms to look for a new agent: on a busy machine a
+# sample can find it runnable; spinning would be 20 of 20.)
+ok "agent gone: the idle server sleeps (state R in $running of 20 samples, at most 3)" test "$running" -le 3
 out=$(pod_exec a env "${HL_ENV[@]}" HOSTLANE_STATS="$stats.2" python3 -c "$cli" "$ip_b" $port 2>&1)
 tap_eq "agent gone: a preloaded client falls back to the kernel" "ping conns=0" \
 	"$out $(grep -o 'conns=[0-9]*' "$stats.2" | sort | tail -1)"

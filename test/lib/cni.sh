@@ -95,7 +95,9 @@ cni_pod() { echo "hlt-$CNI_RUN-$1"; }
 
 # cni_conf [JQ-FILTER [ARGS...]]: the standalone network config of the run,
 # in version $CNI_VERSION (default 1.1.0 for hostlane, 1.0.0 for bridge),
-# modified by an optional jq filter.
+# modified by an optional jq filter. It runs without the agent ("agentSocket":
+# ""): a network that names an agent fails ADD with 11 while it is away
+# (agent_conf in test/lib/agent.sh names the run's agent).
 cni_conf() {
 	local filter=${1:-.}
 	[ $# -gt 0 ] && shift
@@ -105,7 +107,7 @@ cni_conf() {
 		--arg br "$CNI_BR" --arg subnet "$CNI_SUBNET" --arg dir "$CNI_IPAM_DIR" \
 		'{cniVersion: $ver, name: $name, type: $type, bridge: $br, isGateway: true,
 		  ipam: {type: "host-local", subnet: $subnet, dataDir: $dir}}
-		 | if $type == "bridge" then . + {isDefaultGateway: true} else . end' |
+		 | if $type == "bridge" then . + {isDefaultGateway: true} else . + {agentSocket: ""} end' |
 		jq -c "$@" "$filter"
 }
 

@@ -9,6 +9,9 @@ uses, with the shapes the real API server sends:
   GET /api/v1/pods?fieldSelector=spec.nodeName=N[&limit=&continue=]
                                                 PodList (metadata.resourceVersion)
   GET /api/v1/nodes/{name}                      Node (spec.podCIDR[s]), or a 404 Status
+  PATCH /api/v1/nodes/{name}/status             JSON merge patch (application/
+                                                merge-patch+json) of the Node's
+                                                status; the Node, 404, or 415
   GET /api/v1/pods?watch=1&resourceVersion=R&fieldSelector=...
                                                 chunked stream of WatchEvents,
                                                 ERROR + Status 410 "Expired" when
@@ -37,7 +40,7 @@ server (JSON bodies; every answer is JSON):
   POST /bookmark                    send a BOOKMARK to every open watch
   POST /stall    {on: bool}         hold every API request until turned off
   GET  /log                         {watches:[{rv, last_sent, dropped}],
-                                     gets, lists, unauthorized, held, rv}
+                                     gets, lists, patches, unauthorized, held, rv}
 
 On start it writes "<api_port> <control_port>\\n" to --port-file.
 """
@@ -53,6 +56,19 @@ import time
 import urllib.parse
 
 STALL_MAX_S = 60
+
+
+def merge_patch(target, patch):
+    """RFC 7386: objects merge key by key, null deletes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = merge_patch(out.get(k), v)
+    return out
 
 
 def status(code, reason, message, details=None):
@@ -80,7 +96,7 @@ class State:
         self.epoch = getattr(self, "epoch", 0) + 1  # bumping it ends watches
         self.stall = False
         self.watches = []
-        self.gets = self.lists = self.unauthorized = 0
+        self.gets = self.lists = self.patches = self.unauthorized = 0
         self.uid_seq = 0
 
     def next_rv(self):
@@ -189,6 +205,36 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
                 return self.watch(st, q, node)
             return self.list(st, q, node)
         self.send_json(404, status(404, "NotFound", "the server could not find the requested resource"))
+
+    def do_PATCH(self):
+        st = self.server.state
+        self.wait_stall(st)
+        parts = urllib.parse.urlsplit(self.path).path.strip("/").split("/")
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n)
+        if not self.authorized(st):
+            with st.cond:
+                st.unauthorized += 1
+            return self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
+        if parts[:3] != ["api", "v1", "nodes"] or len(parts) != 5 or parts[4] != "status":
+            return self.send_json(404, status(404, "NotFound", "the server could not find the requested resource"))
+        if self.headers.get("Content-Type") != "application/merge-patch+json":
+            return self.send_json(415, status(415, "UnsupportedMediaType", "the body of the request was in an unknown format"))
+        try:
+            patch = json.loads(body)
+        except ValueError:
+            return self.send_json(400, status(400, "BadRequest", "invalid JSON"))
+        with st.cond:
+            node = st.nodes.get(parts[3])
+            if node is None:
+                return self.send_json(404, status(404, "NotFound", 'nodes "%s" not found' % parts[3],
+                                                  {"name": parts[3], "kind": "nodes"}))
+            # The status subresource takes the patch's status and nothing else.
+            node["status"] = merge_patch(node.get("status", {}), patch.get("status", {}))
+            node["metadata"]["resourceVersion"] = str(st.next_rv())
+            st.patches += 1
+            node = json.loads(json.dumps(node))
+        self.send_json(200, node)
 
     @staticmethod
     def node_of(q):
@@ -350,6 +396,7 @@ class CtlHandler(http.server.BaseHTTPRequestHandler):
             return self.reply({"error": "no such endpoint"}, 404)
         with st.cond:
             self.reply({"watches": st.watches, "gets": st.gets, "lists": st.lists,
+                        "patches": st.patches,
                         "unauthorized": st.unauthorized, "held": st.held,
                         "rv": str(st.rv)})
 
