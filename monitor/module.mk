@@ -2,7 +2,7 @@
 # its loop: each shm pod's @hostlane endpoint, the pod protocol's requests,
 # regions, slots and direct regions (docs/monitor.md). Public header:
 # monitor/include/monitor.h.
-MON_SRCS := $(addprefix monitor/src/,pod.c client.c request.c connect.c region.c stats.c quota.c)
+MON_SRCS := $(addprefix monitor/src/,pod.c client.c request.c connect.c region.c stats.c quota.c netfilter.c)
 MON_DEPS := $(BUILD)/lib/libhlproto.a $(BUILD)/lib/libhlutil.a $(BUILD)/lib/libshmq.a
 $(eval $(call inc,monitor,-Imonitor/include))
 $(eval $(call inc,monitor/src,-Imonitor/src -Ilib/proto -Ilib/util -Ishmq/include))
@@ -19,6 +19,7 @@ UNIT_TESTS += $(BUILD)/test/test_mon_quota
 # pods created and inspected through stdin.
 $(BUILD)/test/mon-harness: $(call objs,monitor/tests/mon_harness.c) $(BUILD)/lib/libhlmonitor.a \
   $(MON_DEPS)
+$(BUILD)/test/mon-harness: LDLIBS += -lmnl
 tests: $(BUILD)/test/mon-harness
 
 # The stats-region reader reads memory a pod writes.
@@ -26,3 +27,8 @@ $(eval $(call inc,monitor/fuzz,-Imonitor/src -Ilib/proto -Ishmq/include))
 $(BUILD)/fuzz/fuzz_mon_stats: $(call fuzzobjs,monitor/fuzz/fuzz_mon_stats.c monitor/src/stats.c \
   lib/proto/hl_codec.c)
 FUZZERS += $(BUILD)/fuzz/fuzz_mon_stats
+
+# The nftables dump reader reads names and values a pod chose.
+$(BUILD)/fuzz/fuzz_mon_nft: $(call fuzzobjs,monitor/fuzz/fuzz_mon_nft.c monitor/src/netfilter.c)
+$(BUILD)/fuzz/fuzz_mon_nft: LDLIBS += -lmnl
+FUZZERS += $(BUILD)/fuzz/fuzz_mon_nft

@@ -79,7 +79,14 @@ char *cni_err_json(const struct cni_err *e, const char *version);
 enum cni_log_level { CNI_LOG_ERROR, CNI_LOG_WARN, CNI_LOG_INFO, CNI_LOG_DEBUG };
 /** cni_log_level_parse() - "error|warn|info|debug" to the level, -1 if unknown. */
 int cni_log_level_parse(const char *s);
-/** cni_log_setup() - log to @file (append; NULL: stderr) at @level. */
+/* Where logFile may be: the runtime's HOSTLANE_CNI_LOG_DIR, else this. */
+#define CNI_LOG_DIR_DEFAULT "/var/log/hostlane"
+/**
+ * cni_log_setup() - log to @file (append; NULL: stderr) at @level. @file
+ * must name a regular file in the log directory (a bare name, or a path in
+ * that directory); anything else, or a symlink, is not opened (stderr then,
+ * with a warning).
+ */
 void cni_log_setup(const char *file, int level);
 /** cni_log_close() - close a log file opened by cni_log_setup(). */
 void cni_log_close(void);

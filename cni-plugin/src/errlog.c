@@ -2,10 +2,13 @@
 /* Versions, the spec's error object, and logging. */
 #include "cni.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,15 +131,73 @@ int cni_log_level_parse(const char *s)
 	return -1;
 }
 
+/*
+ * The network config names logFile, and whoever writes network configs
+ * (a NetworkAttachmentDefinition, say) need not be trusted with a root
+ * process that creates files: the file must be in the log directory the
+ * runtime's environment names (HOSTLANE_CNI_LOG_DIR, default
+ * CNI_LOG_DIR_DEFAULT), given as a bare name or as a path in that very
+ * directory. It is opened under the directory with O_NOFOLLOW and must be
+ * a regular file with one link. Returns the fd or -errno.
+ */
+static int log_open(const char *file)
+{
+	const char *dir = getenv("HOSTLANE_CNI_LOG_DIR"), *name = file, *slash;
+	struct stat st;
+	int dfd, fd;
+
+	if (!dir || !*dir)
+		dir = CNI_LOG_DIR_DEFAULT;
+	slash = strrchr(file, '/');
+	if (slash) {
+		size_t dl = strlen(dir);
+
+		while (dl > 1 && dir[dl - 1] == '/')
+			dl--;
+		if ((size_t)(slash - file) != dl || strncmp(file, dir, dl))
+			return -EPERM;
+		name = slash + 1;
+	}
+	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	/* O_NONBLOCK: a FIFO put there must not hang the plugin. */
+	fd = openat(dfd, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+		    O_CLOEXEC, 0640);
+	close(dfd);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
 void cni_log_setup(const char *file, int level)
 {
+	int fd;
+
 	cni_log_close();
 	log_level = level;
-	if (file && *file) {
-		log_fp = fopen(file, "ae");
-		if (!log_fp)
-			fprintf(stderr, "hostlane: cannot open logFile %s, logging to stderr\n", file);
+	if (!file || !*file)
+		return;
+	fd = log_open(file);
+	if (fd >= 0 && !(log_fp = fdopen(fd, "a"))) {
+		int e = errno;
+
+		close(fd);
+		fd = -e;
 	}
+	if (!log_fp)
+		fprintf(stderr, "hostlane: logFile %s not used (%s; it must be in %s), logging to stderr\n",
+			file, strerror(fd < 0 ? -fd : EIO),
+			getenv("HOSTLANE_CNI_LOG_DIR") && *getenv("HOSTLANE_CNI_LOG_DIR") ?
+			getenv("HOSTLANE_CNI_LOG_DIR") : CNI_LOG_DIR_DEFAULT);
 }
 
 void cni_log_close(void)

@@ -14,6 +14,7 @@
 #include <libmnl/libmnl.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -192,7 +193,9 @@ static int control(const struct nlmsghdr *nlh)
 		err = mnl_nlmsg_get_payload(nlh);
 		if (err->error == 0)
 			return MNL_CB_STOP;
-		errno = err->error < 0 ? -err->error : err->error;
+		/* INT_MIN has no positive twin (negating it overflows); hlnl
+		 * turns any error out of errno's range into -EIO anyway. */
+		errno = err->error == INT_MIN ? EIO : err->error < 0 ? -err->error : err->error;
 		return MNL_CB_ERROR;
 	}
 	return MNL_CB_OK;

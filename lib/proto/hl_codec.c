@@ -48,7 +48,8 @@ unsigned hl_proto_reply_fds(const struct hl_proto_msg *m)
 	switch (m->hdr.op) {
 	case HL_POD_OP_HELLO:
 		return (m->u.hello_rep.flags & HL_HELLO_F_STATS ? 1 : 0) +
-		       (m->u.hello_rep.flags & HL_HELLO_F_BELL ? 1 : 0);
+		       (m->u.hello_rep.flags & HL_HELLO_F_BELL ? 1 : 0) +
+		       (m->u.hello_rep.flags & HL_HELLO_F_LIFE ? 1 : 0);
 	case HL_POD_OP_REGION_ALLOC: return 1;
 	case HL_POD_OP_CONNECT:
 	case HL_POD_OP_EV_ACCEPT:
@@ -164,8 +165,13 @@ static int check_request_body(const struct hl_proto_msg *m)
 		return m->u.region_free.region_id && !m->u.region_free.reserved ? 0 : -EINVAL;
 	case HL_POD_OP_LISTEN:
 	case HL_POD_OP_UNLISTEN:
-		return m->u.listen.port &&
-		       all_zero(m->u.listen.reserved, sizeof(m->u.listen.reserved)) ? 0 : -EINVAL;
+		if (!m->u.listen.port || m->u.listen.reserved || (m->u.listen.flags & ~HL_LISTEN_F_V6ONLY))
+			return -EINVAL;
+		/* family 0 (older clients): all zero; else a well-formed one */
+		if (m->u.listen.addr.family == 0)
+			return all_zero(&m->u.listen.addr, sizeof(m->u.listen.addr)) &&
+			       !m->u.listen.flags ? 0 : -EINVAL;
+		return hl_proto_addr_valid(&m->u.listen.addr) ? 0 : -EINVAL;
 	case HL_POD_OP_CONNECT: {
 		const struct hl_proto_connect_req *c = &m->u.connect;
 
@@ -226,7 +232,8 @@ static int check_reply_body(const struct hl_proto_msg *m)
 		const struct hl_proto_hello_rep *r = &m->u.hello_rep;
 
 		if (r->version < HL_PROTO_VERSION_MIN || r->version > HL_PROTO_VERSION ||
-		    r->n_ips > HL_PROTO_MAX_IPS || (r->flags & ~(HL_HELLO_F_STATS | HL_HELLO_F_BELL)) ||
+		    r->n_ips > HL_PROTO_MAX_IPS ||
+		    (r->flags & ~(HL_HELLO_F_STATS | HL_HELLO_F_BELL | HL_HELLO_F_LIFE)) ||
 		    !str_ok(r->pod_key, sizeof(r->pod_key)))
 			return -EINVAL;
 		for (unsigned i = 0; i < r->n_ips; i++)
@@ -246,6 +253,9 @@ static int check_reply_body(const struct hl_proto_msg *m)
 		if (c->flags & HL_CONN_F_REGION ?
 		    !c->slots || c->slots > HL_PROTO_MAX_SLOTS || c->pair >= c->slots :
 		    c->slots || (c->flags && c->pair >= HL_PROTO_MAX_SLOTS))
+			return -EINVAL;
+		if (c->local.family ? !hl_proto_addr_valid(&c->local) :
+		    !all_zero(&c->local, sizeof(c->local)))
 			return -EINVAL;
 		return c->region_id && c->side <= 1 && c->size &&
 		       hl_proto_addr_valid(&c->peer) ? 0 : -EINVAL;

@@ -33,7 +33,7 @@
  * lie harms only connections between the two.
  */
 #define HL_DIRECT_MAGIC   UINT32_C(0x52444c48)  /* "HLDR" */
-#define HL_DIRECT_VERSION 1u
+#define HL_DIRECT_VERSION 2u
 #define HL_DIRECT_BLK   4096u
 #define HL_DIRECT_PORTS 1000u
 #define HL_DIRECT_MAX_SLOTS 8u  /* ring pairs a direct region can have */
@@ -59,7 +59,10 @@ struct hl_direct_blk {
 	_Atomic uint32_t n_ports;  /* side 1: entries of ports[] in use at most */
 	_Atomic uint32_t wake;     /* side 1: HL_WAKE_* */
 	uint32_t version;          /* HL_DIRECT_VERSION (written by the monitor) */
-	uint32_t reserved[3];
+	_Atomic uint32_t off;      /* v2, the monitor: non-zero once direct
+				    * connections must stop (a pod's netfilter
+				    * rules appeared): connectors ask the monitor */
+	uint32_t reserved[2];
 	_Atomic uint64_t ann[HL_DIRECT_MAX_SLOTS];
 	_Atomic uint16_t ports[HL_DIRECT_PORTS];  /* side 1 listens; 0: free entry */
 };
@@ -68,5 +71,6 @@ struct hl_direct_blk {
 _Static_assert(sizeof(struct hl_direct_blk) <= HL_DIRECT_BLK, "direct control block");
 _Static_assert(offsetof(struct hl_direct_blk, ann) == 32, "direct announcements");
 _Static_assert(offsetof(struct hl_direct_blk, version) == 16, "direct version");
+_Static_assert(offsetof(struct hl_direct_blk, off) == 20, "direct off");
 
 #endif /* HOSTLANE_DIRECT_H */

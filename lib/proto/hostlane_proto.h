@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define HL_PROTO_MAGIC    UINT32_C(0x314e4c48)  /* "HLN1" little-endian */
-#define HL_PROTO_VERSION  3u  /* newest; endpoints also speak the older ones */
+#define HL_PROTO_VERSION  4u  /* newest; endpoints also speak the older ones */
 #define HL_PROTO_VERSION_MIN 1u
 #define HL_PROTO_MSG_SIZE 512u
 #define HL_PROTO_ENDPOINT "hostlane"            /* abstract name, no leading NUL */
@@ -72,7 +72,12 @@ struct hl_proto_hello_req {
 
 /* hl_proto_hello_rep.flags */
 #define HL_HELLO_F_STATS 0x1u  /* v2: the reply carries the stats memfd */
-#define HL_HELLO_F_BELL  0x2u  /* v3: and then the process's doorbell eventfd */
+#define HL_HELLO_F_BELL  0x2u  /* v3: and then the process's doorbell (v4: its
+				* end of a datagram socketpair) */
+#define HL_HELLO_F_LIFE  0x4u  /* v4: and then the write end of the process's
+				* liveness pipe: keep it open (not close-on-exec)
+				* for as long as the process lives; peers see it
+				* gone when it closes */
 
 struct hl_proto_hello_rep {
 	uint16_t version;          /* chosen */
@@ -106,10 +111,17 @@ struct hl_proto_region_free_req {
 	uint32_t reserved;
 };
 
+/* LISTEN / UNLISTEN. v4: the address the listener is bound to; a wildcard
+ * (all zeroes, family 4 or 6) is reached at every address of the pod (a v6
+ * one at v4 addresses too, unless HL_LISTEN_F_V6ONLY), another only at
+ * that address. v1-v3 clients send family 0 (taken as a wildcard). */
 struct hl_proto_listen_req {
 	uint16_t port;
-	uint16_t reserved[3];
+	uint16_t flags;            /* v4: HL_LISTEN_F_* */
+	uint32_t reserved;
+	struct hl_proto_addr addr; /* v4 */
 };
+#define HL_LISTEN_F_V6ONLY 0x1u
 
 struct hl_proto_connect_req {
 	struct hl_proto_addr addr;
@@ -127,15 +139,21 @@ struct hl_proto_connect_req {
 
 /*
  * CONNECT reply and EV_ACCEPT event. Fds, in this order: the region memfd
- * (one byte-stream ring pair, index `pair`), this side's eventfd (sleep on
- * it), the peer's eventfd (write it to wake the peer), the peer process's
- * pidfd (liveness). The connector is side 0, the listener side 1.
+ * (one byte-stream ring pair, index `pair`), this side's wake fd (sleep on
+ * it: readable when woken), the wake fd to write to wake the peer, and the
+ * peer's liveness fd (it hangs up, POLLHUP, when the peer process is gone).
+ * The wake fds are this side's end of a datagram socketpair whose other end
+ * only the peer holds (the same fd twice: what is written to it wakes the
+ * peer); the liveness fd is the read end of a pipe only the peer process
+ * writes to. Neither reaches into the peer, nor shares an open file
+ * description with it (docs/security.md). The connector is side 0, the
+ * listener side 1.
  *
  * A slot connection (flags HL_CONN_F_SLOT) is ring pair `pair` of a region
  * shared by the two processes. The first connection of that region has
  * HL_CONN_F_REGION and `slots` (the region's ring pairs) and carries
- * 2 + 2 * slots fds: the region memfd, the peer process's pidfd, then per
- * slot this side's eventfd and the peer's. The receiver maps the region once
+ * 2 + 2 * slots fds: the region memfd, the peer's liveness fd, then per
+ * slot this side's two wake fds. The receiver maps the region once
  * and keeps all of them; later connections in it carry no fd at all. A side
  * gives a slot back by closing its ring endpoint (shmq_ep_close: the
  * monitor reads that in the ring) or, for a connection it never set up,
@@ -151,6 +169,8 @@ struct hl_proto_conn {
 	uint64_t size;
 	uint32_t flags;            /* HL_CONN_F_* (v1: zero) */
 	uint32_t slots;            /* with HL_CONN_F_REGION: ring pairs; else 0 */
+	struct hl_proto_addr local;/* v4: the listener's address the connector
+				    * asked for (v1-v3: zero) */
 };
 
 #define HL_CONN_F_SLOT   0x1u
@@ -200,7 +220,10 @@ _Static_assert(sizeof(struct hl_proto_addr) == 20, "addr size");
 _Static_assert(sizeof(struct hl_proto_hello_rep) <= HL_PROTO_BODY_SIZE, "hello reply fits");
 _Static_assert(offsetof(struct hl_proto_hello_rep, pod_key) == 24, "hello pod_key");
 _Static_assert(sizeof(struct hl_proto_region_req) == 24, "region req");
-_Static_assert(sizeof(struct hl_proto_conn) == 56, "conn body");
+_Static_assert(sizeof(struct hl_proto_listen_req) == 28, "listen req");
+_Static_assert(offsetof(struct hl_proto_listen_req, addr) == 8, "listen addr");
+_Static_assert(sizeof(struct hl_proto_conn) == 80, "conn body");
+_Static_assert(offsetof(struct hl_proto_conn, local) == 56, "conn local");
 _Static_assert(sizeof(struct hl_proto_connect_req) == 32, "connect body");
 _Static_assert(offsetof(struct hl_proto_conn, peer) == 16, "conn peer");
 _Static_assert(sizeof(struct hl_proto_msg) == HL_PROTO_MSG_SIZE, "message size");

@@ -7,7 +7,11 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/nsfs.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,6 +161,42 @@ int hl_lock_path(const char *path)
 	if (rc) {
 		close(fd);
 		return rc;
+	}
+	return fd;
+}
+
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+int hl_netns_open(const char *path)
+{
+	struct stat st, fst;
+	struct statfs sf;
+	int fd, type;
+
+	if (!path || !*path)
+		return -EINVAL;
+	if (strlen(path) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	if (stat(path, &st) < 0)
+		return -errno;
+	/* Devices can act on open; FIFOs wait in it. nsfs files are plain. */
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &fst) < 0 || fstatfs(fd, &sf) < 0 || fst.st_dev != st.st_dev ||
+	    fst.st_ino != st.st_ino || (unsigned long)sf.f_type != NSFS_MAGIC) {
+		close(fd);
+		return -EINVAL;
+	}
+	/* And a network namespace, not another kind. */
+	type = ioctl(fd, NS_GET_NSTYPE);
+	if (type >= 0 && type != CLONE_NEWNET) {
+		close(fd);
+		return -EINVAL;
 	}
 	return fd;
 }

@@ -73,4 +73,15 @@ int hl_lock_fd(int fd);
  */
 int hl_lock_path(const char *path);
 
+/**
+ * hl_netns_open() - open the network namespace file @path (a bind mount
+ * under /var/run/netns, or /proc/PID/ns/net) without ever blocking: what a
+ * CNI request names may be anything, a FIFO for one, whose open would
+ * wait for a writer. @path must name a regular file (nsfs files are), is
+ * opened O_RDONLY | O_NONBLOCK and must then be on nsfs.
+ * Return: the fd (close-on-exec), or -EINVAL (not a network namespace
+ * file), or the -errno of stat/open (-ENOENT: gone).
+ */
+int hl_netns_open(const char *path);
+
 #endif /* HOSTLANE_UTIL_H */

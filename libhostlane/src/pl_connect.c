@@ -44,7 +44,7 @@ int pl_sock_conn_setup(struct pl_sock *s, struct pl_ctl *ctl, const struct hl_pr
 			fds[i] = pl_fd_hide(fds[i]);
 		own = fds[1];
 		peer = fds[2];
-		s->r = shmq_region_map(fds[0]);
+		s->r = pl_region_map(fds[0]);
 	}
 	if (!s->r)
 		goto fail;

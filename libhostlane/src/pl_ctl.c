@@ -12,6 +12,7 @@
  * dropped wherever they are read.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,6 +28,7 @@ struct pl_ctl {
 	pid_t owner;
 	uint32_t seq;
 	bool broken;
+	int life;      /* v4: the write end of this process's liveness pipe */
 	pthread_mutex_t lock;
 	struct hl_proto_hello_rep id;
 };
@@ -285,6 +287,20 @@ static int connect_endpoint(void)
 	return pl_fd_hide(fd);
 }
 
+/*
+ * The write end of this process's liveness pipe: its peers hold the read
+ * end and see the process gone (a hang-up) once no write end is left. Kept
+ * high and across exec (not close-on-exec): the process lives on in the
+ * new image, and so do its connections; a forked child closes it
+ * (pl_ctl_atfork_child()), as the process it names is not the child.
+ */
+static void life_keep(struct pl_ctl *c, int fd)
+{
+	c->life = pl_fd_hide(fd);
+	if (c->life >= 0)
+		pl_real.fcntl(c->life, F_SETFD, 0);
+}
+
 static struct pl_ctl *ctl_open(void)
 {
 	struct pl_ctl *c = calloc(1, sizeof(*c));
@@ -295,6 +311,7 @@ static struct pl_ctl *ctl_open(void)
 		return NULL;
 	pthread_mutex_init(&c->lock, NULL);
 	c->owner = getpid();
+	c->life = -1;
 	c->fd = connect_endpoint();
 	if (c->fd < 0) {
 		free(c);
@@ -313,6 +330,8 @@ static struct pl_ctl *ctl_open(void)
 	if (k && pl_stats_attach(fds[0], c->owner) < 0) {
 		/* the counters stay private: only hostlanectl conns misses them */
 	}
+	if (c->id.flags & HL_HELLO_F_LIFE)
+		life_keep(c, fds[k + (c->id.flags & HL_HELLO_F_BELL ? 1 : 0)]);
 	if ((c->id.flags & HL_HELLO_F_BELL) && !pl_direct_bell_take(fds[k])) {
 		hl_proto_init(&req, HL_POD_OP_DIRECT_OFF, 0);
 		pl_ctl_call(c, &req, &rep, fds);
@@ -354,9 +373,13 @@ void pl_ctl_atfork_child(void)
 {
 	/* The locks may have been held by a thread that does not exist here. */
 	pthread_mutex_init(&ctls_lock, NULL);
-	for (struct pl_ctl *c = ctls; c; c = c->next)
+	for (struct pl_ctl *c = ctls; c; c = c->next) {
 		pthread_mutex_init(&c->lock, NULL);
+		pl_close_quiet(c->life);  /* the parent's liveness, not ours */
+		c->life = -1;
+	}
 	pl_region_atfork_child();
+	pl_fault_atfork_child();
 }
 
 bool pl_ctl_own(const struct pl_ctl *c)

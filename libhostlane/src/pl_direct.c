@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Direct connections (protocol v3, docs/monitor.md): after the first
+ * Direct connections (protocol v4, docs/monitor.md): after the first
  * connection between two processes the connector sets up the next ones in
  * their slot region itself, with no message to the monitor: it takes a slot
  * both sides closed, announces it in the region's control block (struct
@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "hl_codec.h"
 #include "pl_private.h"
@@ -28,18 +30,47 @@ static bool quiet;                 /* exec under way: tables emptied */
 static bool bell_seen;             /* a HELLO brought one (the first counts) */
 static uint16_t pub_port[HL_DIRECT_PORTS];
 static unsigned pub_refs[HL_DIRECT_PORTS];
+static struct hl_proto_addr pub_addr[HL_DIRECT_PORTS];  /* where it is bound */
+static bool pub_v6only[HL_DIRECT_PORTS];
 static atomic_int n_served;        /* direct regions of side 1: worth a scan */
 static atomic_uint sleepers;       /* threads between pl_direct_wait_begin/end */
 
-/* Writes this process's published ports into @b (pl_regions_lock held). */
-static void table_write(struct hl_direct_blk *b)
+static bool addr_any(const struct hl_proto_addr *a)
 {
+	for (size_t i = 0; i < sizeof(a->addr); i++)
+		if (a->addr[i])
+			return false;
+	return true;
+}
+
+/* Whether published entry @i is reached at @local, the address the
+ * region's connector asked for (as the kernel would reach the listener:
+ * a wildcard of its family, a v6 one for v4 too unless V6ONLY, else that
+ * very address). An older endpoint says nothing (family 0): wildcards
+ * only then. */
+static bool reaches(unsigned i, const struct hl_proto_addr *local)
+{
+	const struct hl_proto_addr *a = &pub_addr[i];
+
+	if (addr_any(a))
+		return local->family == 0 || a->family == local->family ||
+		       (a->family == 6 && local->family == 4 && !pub_v6only[i]);
+	return local->family != 0 && hl_proto_addr_eq(a, local);
+}
+
+/* Writes this process's published ports into region @g's table: those
+ * reached at the address the region was made for (pl_regions_lock held). */
+static void table_write(struct pl_region *g)
+{
+	struct hl_direct_blk *b = g->blk;
 	bool on = serving && !quiet;
 	unsigned used = 0;
 
 	for (unsigned i = 0; i < HL_DIRECT_PORTS; i++) {
-		atomic_store_explicit(&b->ports[i], on ? pub_port[i] : 0, memory_order_relaxed);
-		if (on && pub_refs[i])
+		bool pub = on && pub_refs[i] && reaches(i, &g->local);
+
+		atomic_store_explicit(&b->ports[i], pub ? pub_port[i] : 0, memory_order_relaxed);
+		if (pub)
 			used = i + 1;
 	}
 	atomic_store_explicit(&b->n_ports, used, memory_order_relaxed);
@@ -71,6 +102,7 @@ void pl_direct_attach(struct pl_region *g, struct pl_ctl *c, const struct hl_pro
 	g->ctl = c;
 	g->side = m->side ? 1 : 0;
 	g->addr = m->peer;
+	g->local = m->local;
 	if (!(m->flags & HL_CONN_F_DIRECT) || (g->side == 0 && g->bell < 0))
 		return;
 	b = shmq_region_tail(g->r, HL_DIRECT_BLK);
@@ -86,7 +118,7 @@ void pl_direct_attach(struct pl_region *g, struct pl_ctl *c, const struct hl_pro
 		 * one of the two sees the other (pl_direct_wait_begin()). */
 		atomic_fetch_add(&n_served, 1);
 		wake_write(b);
-		table_write(b);
+		table_write(g);
 	}
 }
 
@@ -116,6 +148,7 @@ int pl_direct_connect(const struct hl_proto_addr *a, uint16_t port, struct hl_pr
 	pthread_mutex_lock(&pl_regions_lock);
 	for (g = pl_regions; g; g = g->next) {
 		if (!g->blk || g->side != 0 || !pl_ctl_mine(g->ctl) || atomic_load(&g->gone) ||
+		    shmq_region_faulted(g->r) || pl_blk_off(g->blk) ||
 		    !hl_proto_addr_eq(&g->addr, a) || !pl_blk_published(g->blk, port))
 			continue;
 		k = slot_take(g);
@@ -151,24 +184,43 @@ static bool withdraw(struct pl_region *g, uint32_t slot, uint64_t v)
 	return true;
 }
 
+/* Rings the listener process's doorbell: our end of its socketpair, which
+ * every connector of that process holds (an eventfd from a v3 endpoint).
+ * Never blocks, whatever another holder did to the shared file's flags.
+ * Return: false if the doorbell cannot be rung (shut down by a peer). */
+static bool ring(int fd)
+{
+	uint64_t one = 1;
+	struct iovec iov = { &one, sizeof(one) };
+
+	if (pl_real.send(fd, &one, sizeof(one), MSG_DONTWAIT | MSG_NOSIGNAL) >= 0 || errno == EAGAIN)
+		return true;  /* EAGAIN: full, the listener is awake anyway */
+	if (errno != ENOTSOCK)
+		return false;
+	return pwritev2(fd, &iov, 1, -1, 0) >= 0 || errno == EAGAIN;
+}
+
 int pl_direct_announce(struct pl_region *g, uint32_t slot, uint16_t port, uint16_t cport)
 {
-	uint64_t v = HL_ANN(HL_ANN_OFFERED, cport, port), one = 1;
+	uint64_t v = HL_ANN(HL_ANN_OFFERED, cport, port);
 
 	atomic_store(&g->blk->ann[slot], v);
 	/* Announce, then look at the table once more: a listener that
 	 * unpublished the port meanwhile empties its table before it looks
-	 * at announcements, so one of the two sees the other. */
+	 * at announcements, so one of the two sees the other. The monitor's
+	 * `off` is looked at the same way. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (!pl_blk_published(g->blk, port) && withdraw(g, slot, v))
+	if ((!pl_blk_published(g->blk, port) || pl_blk_off(g->blk)) && withdraw(g, slot, v))
 		return -ECONNREFUSED;
 	/* The same fence orders the announcement before the look at `wake`:
 	 * a listener thread about to sleep says so before its last look at
 	 * the announcements (pl_direct_wait_begin()), so either it sees ours
-	 * or we see it sleeps. */
+	 * or we see it sleeps. A doorbell that cannot be rung: the monitor
+	 * sets the connection up instead. */
 	if (atomic_load_explicit(&g->blk->wake, memory_order_relaxed) != HL_WAKE_AWAKE &&
-	    pl_real.write(g->bell, &one, sizeof(one)) < 0) {
-		/* the counter is full: the listener is awake anyway */
+	    !ring(g->bell) && withdraw(g, slot, v)) {
+		atomic_store(&g->gone, true);
+		return -ECONNREFUSED;
 	}
 	/* A listener process that died cannot take it (nor say so). Asked
 	 * after announcing, so the listener is at work meanwhile: if it took
@@ -248,9 +300,18 @@ int pl_direct_bell_fd(void)
 
 void pl_direct_bell_clear(void)
 {
-	uint64_t v;
+	uint64_t v[8];
+	struct iovec iov = { v, sizeof(v) };
 
-	if (bell >= 0 && pl_real.read(bell, &v, sizeof(v)) < 0) {
+	if (bell < 0)
+		return;
+	/* Every connector rings with its own datagram: take what is there,
+	 * never waiting (an eventfd from a v3 endpoint: RWF_NOWAIT, whatever
+	 * its shared flags say). */
+	for (int i = 0; i < 64; i++)
+		if (pl_real.recv(bell, v, sizeof(v), MSG_DONTWAIT) < 0)
+			break;
+	if (errno == ENOTSOCK && preadv2(bell, &iov, 1, -1, RWF_NOWAIT) < 0) {
 		/* already zero */
 	}
 }
@@ -260,17 +321,17 @@ static void tables_write(void)
 {
 	for (struct pl_region *g = pl_regions; g; g = g->next)
 		if (served(g))
-			table_write(g->blk);
+			table_write(g);
 }
 
-bool pl_direct_publish(uint16_t port, bool on)
+bool pl_direct_publish(uint16_t port, const struct hl_proto_addr *addr, bool v6only, bool on)
 {
 	unsigned i, fr = HL_DIRECT_PORTS;
 	bool done = false;
 
 	pthread_mutex_lock(&pl_regions_lock);
 	for (i = 0; i < HL_DIRECT_PORTS; i++) {
-		if (pub_refs[i] && pub_port[i] == port)
+		if (pub_refs[i] && pub_port[i] == port && hl_proto_addr_eq(&pub_addr[i], addr))
 			break;
 		if (!pub_refs[i] && fr == HL_DIRECT_PORTS)
 			fr = i;
@@ -279,6 +340,8 @@ bool pl_direct_publish(uint16_t port, bool on)
 		if (i == HL_DIRECT_PORTS && fr < HL_DIRECT_PORTS) {
 			i = fr;
 			pub_port[i] = port;
+			pub_addr[i] = *addr;
+			pub_v6only[i] = v6only;
 		}
 		if (i < HL_DIRECT_PORTS) {
 			pub_refs[i]++;
@@ -330,12 +393,17 @@ void pl_direct_serve(void)
 		return;
 	pthread_mutex_lock(&pl_regions_lock);
 	for (struct pl_region *g = pl_regions; g && n < SERVE_BATCH; g = g->next) {
-		if (!served(g))
+		/* A region whose page was replaced (shmq_fault_contain) is
+		 * left alone: nothing in it is real any more. */
+		if (!served(g) || shmq_region_faulted(g->r))
 			continue;
 		for (uint32_t k = 0; k < g->slots && n < SERVE_BATCH; k++) {
 			uint16_t port, cport;
 
-			if (!pl_blk_take(g->blk, k, &port, &cport))
+			/* At most one connection per slot of the region: a
+			 * connector that offers slots again and again (taken
+			 * ones too) never gets more than that out of us. */
+			if (g->conns >= (int)g->slots || !pl_blk_take(g->blk, k, &port, &cport))
 				continue;
 			g->conns++;
 			t[n].g = g;
@@ -343,7 +411,10 @@ void pl_direct_serve(void)
 			t[n].c.region_id = g->id;
 			t[n].c.side = 1;
 			t[n].c.pair = k;
-			t[n].c.local_port = port;
+			/* Turned off by the monitor (a pod's netfilter
+			 * rules): reset, as to a port not listened on, so a
+			 * connector that missed `off` is not left waiting. */
+			t[n].c.local_port = pl_blk_off(g->blk) ? 0 : port;
 			t[n].c.peer_port = cport;
 			t[n].c.peer = g->addr;
 			t[n].c.size = shmq_region_size(g->r);
@@ -382,6 +453,7 @@ void pl_direct_atfork_child(void)
 	atomic_store(&sleepers, 0);  /* only the forking thread is here */
 	memset(pub_port, 0, sizeof(pub_port));
 	memset(pub_refs, 0, sizeof(pub_refs));
+	memset(pub_addr, 0, sizeof(pub_addr));
 	atomic_store(&n_served, 0);
 	for (struct pl_region *g = pl_regions; g; g = g->next)
 		g->counted = false;

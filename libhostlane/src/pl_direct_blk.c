@@ -35,3 +35,8 @@ bool pl_blk_take(struct hl_direct_blk *b, uint32_t slot, uint16_t *port, uint16_
 	*cport = HL_ANN_CPORT(v);
 	return true;
 }
+
+bool pl_blk_off(const struct hl_direct_blk *b)
+{
+	return atomic_load_explicit(&b->off, memory_order_relaxed) != 0;
+}

@@ -162,13 +162,15 @@ static int rec_conn(struct prep *p, int fd, struct pl_sock *s)
 	return 0;
 }
 
-int pl_exec_ctl_port(struct pl_ctl *c, uint16_t op, uint16_t port)
+int pl_exec_ctl_port(struct pl_ctl *c, uint16_t op, uint16_t port, int kfd)
 {
 	struct hl_proto_msg req, rep;
 	int fds[HL_PROTO_MAX_FDS];
 
 	hl_proto_init(&req, op, 0);
 	req.u.listen.port = port;
+	if (op == HL_POD_OP_LISTEN)
+		pl_listen_addr(&req, kfd);
 	return pl_ctl_call(c, &req, &rep, fds);
 }
 
@@ -197,7 +199,7 @@ static int rec_listen(struct prep *p, int fd, struct pl_sock *s)
 	p->relisten = rl;
 	/* Accept events sent before the agent saw this are read (and queued)
 	 * while waiting for its reply; none come after it. */
-	if (pl_exec_ctl_port(s->ctl, HL_POD_OP_UNLISTEN, s->port)) {
+	if (pl_exec_ctl_port(s->ctl, HL_POD_OP_UNLISTEN, s->port, -1)) {
 		r->flags |= PL_XF_KERNEL_ONLY;
 		return 0;
 	}
@@ -317,7 +319,8 @@ static void prep_undo(struct prep *p)
 	/* Registered again; should that fail, the listener keeps taking
 	 * kernel connections only. */
 	for (unsigned i = 0; i < p->n_relisten; i++)
-		pl_exec_ctl_port(p->relisten[i]->ctl, HL_POD_OP_LISTEN, p->relisten[i]->port);
+		pl_exec_ctl_port(p->relisten[i]->ctl, HL_POD_OP_LISTEN, p->relisten[i]->port,
+				 p->relisten[i]->kfd);
 	pl_close_quiet(p->memfd);
 	pl_close_quiet(p->shref_fd);
 	if (p->envp)

@@ -89,7 +89,7 @@ static int restore_conn(const struct pl_exec_rec *r)
 
 	if (!s)
 		return -ENOMEM;
-	s->r = shmq_region_map(r->fds[0]);  /* checks the region's header */
+	s->r = pl_region_map(r->fds[0]);  /* checks the region's header */
 	if (s->r)
 		s->ep = shmq_ep_attach(s->r, r->pair, r->side);
 	if (!s->ep) {
@@ -151,7 +151,7 @@ static void restore_listen(const struct pl_exec_rec *r)
 
 	if (!(r->flags & PL_XF_KERNEL_ONLY))
 		ctl = pl_ctl_get();
-	if (!ctl || pl_exec_ctl_port(ctl, HL_POD_OP_LISTEN, r->port)) {
+	if (!ctl || pl_exec_ctl_port(ctl, HL_POD_OP_LISTEN, r->port, r->fds[0])) {
 		listen_kernel_only(r);
 		return;
 	}
@@ -161,7 +161,7 @@ static void restore_listen(const struct pl_exec_rec *r)
 	ev.data.u32 = LISTEN_EV_CTL;
 	if (pl_real.epoll_ctl(r->fd, EPOLL_CTL_ADD, pl_ctl_fd(ctl), &ev) < 0 ||
 	    !(s = pl_sock_new(PL_PENDING, r->family))) {
-		pl_exec_ctl_port(ctl, HL_POD_OP_UNLISTEN, r->port);
+		pl_exec_ctl_port(ctl, HL_POD_OP_UNLISTEN, r->port, -1);
 		listen_kernel_only(r);
 		return;
 	}
@@ -181,7 +181,7 @@ static void restore_listen(const struct pl_exec_rec *r)
 /* Nobody will accept it: end the connection for the peer (end-of-stream). */
 static void refuse_queued(const struct pl_exec_rec *r)
 {
-	struct shmq_region *g = shmq_region_map(r->fds[0]);
+	struct shmq_region *g = pl_region_map(r->fds[0]);
 	struct shmq_ep *ep = g ? shmq_ep_attach(g, r->pair, r->side) : NULL;
 
 	if (ep) {

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/eventfd.h>
 
 #include "hl_codec.h"
@@ -18,6 +19,29 @@
 #include "shmq.h"
 
 #define MAX_ACCEPT_QUEUE 4096u
+
+static bool v6only(int fd)
+{
+	int on = 0;
+	socklen_t l = sizeof(on);
+
+	return pl_real.getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &l) == 0 && on;
+}
+
+void pl_listen_addr(struct hl_proto_msg *req, int kfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	uint16_t port;
+
+	if (kfd < 0 || pl_real.getsockname(kfd, (struct sockaddr *)&ss, &sl) < 0 ||
+	    pl_addr_from_sa((struct sockaddr *)&ss, sl, &req->u.listen.addr, &port)) {
+		memset(&req->u.listen.addr, 0, sizeof(req->u.listen.addr));
+		return;
+	}
+	if (req->u.listen.addr.family == 6 && v6only(kfd))
+		req->u.listen.flags = HL_LISTEN_F_V6ONLY;
+}
 
 /* Turns the fd number into an epoll fd holding the kernel listener (moved
  * to a private fd), the control channel and the accept-queue eventfd. */
@@ -87,14 +111,22 @@ PL_EXPORT int listen(int fd, int backlog)
 	s->ctl = pl_ctl_get();
 	hl_proto_init(&req, HL_POD_OP_LISTEN, 0);
 	req.u.listen.port = port;
+	/* Where it is bound: the monitor sends it only connections to that
+	 * address (a wildcard: any of the pod's), as the kernel would. */
+	pl_listen_addr(&req, fd);
 	if (!s->ctl || pl_ctl_call(s->ctl, &req, &rep, fds) || listener_swap(fd, s)) {
-		pl_sock_untrack(fd, s);  /* a kernel-only listener then */		return 0;
+		pl_sock_untrack(fd, s);  /* a kernel-only listener then */
+		return 0;
 	}
 	s->port = port;
 	s->backlog = backlog;
 	s->shref = pl_shref_alloc();
-	/* Published, or the doorbell goes (nobody here would reset it). */
-	if (s->published && !(s->published = pl_direct_publish(port, true)))
+	/* Published, or the doorbell goes (nobody here would reset it). In
+	 * each direct region only if reached at the address that region was
+	 * made for (pl_direct.c). */
+	s->pub_addr = req.u.listen.addr;
+	s->pub_v6only = req.u.listen.flags & HL_LISTEN_F_V6ONLY;
+	if (s->published && !(s->published = pl_direct_publish(port, &s->pub_addr, s->pub_v6only, true)))
 		pl_real.epoll_ctl(s->lep, EPOLL_CTL_DEL, pl_direct_bell_fd(), NULL);
 	s->local = ss;
 	s->local_len = sl;
@@ -117,7 +149,10 @@ int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, i
 	s = pl_sock_listener_lock(conn->local_port);
 	if (!s)
 		return -1;
-	if (s->q_len >= MAX_ACCEPT_QUEUE || !(p = calloc(1, sizeof(*p)))) {
+	/* Bounded by the listener's backlog, as the kernel's queue is: a
+	 * peer that offers connection after connection finds it full. */
+	if (s->q_len >= MAX_ACCEPT_QUEUE || s->q_len > (unsigned)(s->backlog > 0 ? s->backlog : 0) ||
+	    !(p = calloc(1, sizeof(*p)))) {
 		pthread_mutex_unlock(&s->lock);
 		return -1;
 	}

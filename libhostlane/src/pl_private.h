@@ -195,6 +195,8 @@ struct pl_sock {
 	unsigned q_len;
 	bool lefd_set;                /* lefd's counter is non-zero */
 	bool published;               /* its port is in direct regions' tables */
+	struct hl_proto_addr pub_addr;/* ... as bound to this address */
+	bool pub_v6only;
 	int backlog;
 	struct pl_sock *next_listener;
 	/* epoll sets holding this socket (application epoll fds) */
@@ -403,6 +405,7 @@ struct pl_region {
 	struct hl_direct_blk *blk;   /* its control block; NULL: not direct */
 	int bell;                    /* side 0: the listener process's doorbell */
 	struct hl_proto_addr addr;   /* side 0: the listener's address; 1: the connector's */
+	struct hl_proto_addr local;  /* side 1, v4: our address the connector asked for */
 	bool counted;                /* in n_served */
 	atomic_bool gone;            /* side 0: the listener process died */
 };
@@ -445,6 +448,16 @@ void pl_direct_atfork_child(void);
 /* The control block (pl_direct_blk.c; untrusted shared memory): is @port
  * (non-zero) in the listener side's table; take slot @slot's announcement
  * (compare-and-swap OFFERED -> TAKEN; false: none, or @slot out of range). */
+/* ---- pl_fault.c: SIGBUS in region mappings contained ---- */
+
+/* Makes sure the layer's SIGBUS handler is in front of the application's. */
+void pl_fault_guard(void);
+/* shmq_region_map() behind pl_fault_guard(): every region the layer maps. */
+struct shmq_region *pl_region_map(int fd);
+void pl_fault_atfork_child(void);
+
+/* Whether the monitor turned direct connections off in @b. */
+bool pl_blk_off(const struct hl_direct_blk *b);
 bool pl_blk_published(const struct hl_direct_blk *b, uint16_t port);
 bool pl_blk_take(struct hl_direct_blk *b, uint32_t slot, uint16_t *port, uint16_t *cport);
 /* Connector side: takes a free slot of a direct region to @a whose listener
@@ -468,7 +481,7 @@ int pl_direct_bell_fd(void);
 void pl_direct_bell_clear(void);
 /* Publishes (@on) or withdraws one listener of @port in the tables of the
  * regions we serve. Return (@on): true if it is published. */
-bool pl_direct_publish(uint16_t port, bool on);
+bool pl_direct_publish(uint16_t port, const struct hl_proto_addr *addr, bool v6only, bool on);
 /* Takes the connections announced to us and queues them on their
  * listeners (pl_sock_deliver_accept()); those of no listener are reset. */
 void pl_direct_serve(void);
@@ -493,7 +506,10 @@ void pl_direct_wait_end(void);
  * (pl_exec_restore.c). */
 void pl_exec_restore(void);
 /* Sends LISTEN or UNLISTEN (@op) of @port on @c; the reply's status. */
-int pl_exec_ctl_port(struct pl_ctl *c, uint16_t op, uint16_t port);
+int pl_exec_ctl_port(struct pl_ctl *c, uint16_t op, uint16_t port, int kfd);
+/* Fills LISTEN request @req's address and flags from where kernel
+ * listener @kfd is bound (nothing if it cannot tell: a wildcard then). */
+void pl_listen_addr(struct hl_proto_msg *req, int kfd);
 
 /* ---- sockets (pl_sock.c and the files it names) ------------------------------ */
 

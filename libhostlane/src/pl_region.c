@@ -88,7 +88,7 @@ struct pl_region *pl_region_new(struct pl_ctl *c, const struct hl_proto_conn *m,
 	if (g && slots && slots <= HL_PROTO_MAX_SLOTS) {
 		for (int i = 0; i < n; i++)
 			fds[i] = pl_fd_hide(fds[i]);
-		g->r = shmq_region_map(fds[0]);
+		g->r = pl_region_map(fds[0]);
 		if (g->r && shmq_region_pairs(g->r) != (int)slots) {
 			shmq_region_close(g->r);
 			g->r = NULL;
@@ -168,7 +168,7 @@ void pl_region_slot_close(struct pl_region *g, uint32_t slot, unsigned side)
 	if (!e)
 		return;
 	if (side == g->side && slot < g->slots)
-		shmq_ep_set_fds(e, g->efd[2 * slot], g->efd[2 * slot + 1], -1, SHMQ_PEER_PIDFD);
+		shmq_ep_set_fds(e, g->efd[2 * slot], g->efd[2 * slot + 1], -1, SHMQ_PEER_NONE);
 	shmq_ep_close(e);
 }
 

@@ -135,7 +135,7 @@ void pl_sock_free(struct pl_sock *s)
 
 		listener_unlink(s);
 		if (s->published)
-			pl_direct_publish(s->port, false);
+			pl_direct_publish(s->port, &s->pub_addr, s->pub_v6only, false);
 		if (pl_shref_leave(s->shref) == 0) {
 			hl_proto_init(&req, HL_POD_OP_UNLISTEN, 0);
 			req.u.listen.port = s->port;

@@ -38,9 +38,24 @@ struct hl_monitor;
 /* One per pod with fastpath shm. */
 struct hl_mon_pod;
 
+/*
+ * What one pod can make the monitor hold (0: the default named). Each is a
+ * cap per pod; a pod at one gets refusals (its new clients closed at once,
+ * its requests -EMFILE/-ENOSPC), other pods are not affected.
+ */
+struct hl_mon_limits {
+	unsigned clients;   /* processes connected to @hostlane (256) */
+	unsigned fds;       /* fds the monitor keeps for the pod: its clients'
+			     * sockets, pidfds, doorbells, liveness pipes and the
+			     * regions charged to it (1024) */
+	unsigned regions;   /* regions charged to it (256; the quota bounds them too) */
+	unsigned events;    /* accept events queued unread per client (64) */
+};
+
 struct hl_mon_opts {
 	struct hl_loop *loop;   /* endpoint fds are served from this loop */
 	uint64_t pool_bytes;    /* node hugepage pool for fast-path regions */
+	struct hl_mon_limits limits;
 	void (*log)(void *arg, int level, const char *msg);  /* may be NULL */
 	void *log_arg;
 };
@@ -55,21 +70,23 @@ struct hl_monitor *hl_mon_new(const struct hl_mon_opts *o);
 void hl_mon_free(struct hl_monitor *n);
 
 /*
- * Binds `@hostlane` inside the netns at @netns_path and serves it.
+ * Binds `@hostlane` inside network namespace @netns_fd and serves it.
  * @pod_key:    "<namespace>/<name>" (or the container id); < 256 bytes.
  * @ips:        the pod's addresses without prefix ("10.1.2.3", "fd00::5"),
  *              at most 8; the registry maps them to this endpoint.
  * @quota_bytes: the pod's hugepage quota.
+ * @netns_fd:  an fd of the pod's network namespace (hl_netns_open(): the
+ *              caller opens it off the loop and keeps it; it is only used
+ *              for the bind).
  * Return: the endpoint, or NULL with errno EEXIST (the pod already has one,
- * or one of @ips belongs to another endpoint), ENOENT (netns gone),
- * EADDRINUSE (something in that netns already holds @hostlane), EINVAL (bad
- * argument, @netns_path is not a netns, or it is the agent's own netns:
- * a host-network pod cannot get a private endpoint), ENOMEM, EMFILE, or the
- * errno of setns/socket/bind.
+ * or one of @ips belongs to another endpoint), EADDRINUSE (something in
+ * that netns already holds @hostlane), EINVAL (bad argument, @netns_fd is
+ * not a netns, or it is the agent's own netns: a host-network pod cannot
+ * get a private endpoint), ENOMEM, EMFILE, or the errno of
+ * setns/socket/bind.
  */
-struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key,
-				 const char *netns_path, const char *const *ips,
-				 size_t n_ips, uint64_t quota_bytes);
+struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key, int netns_fd,
+				  const char *const *ips, size_t n_ips, uint64_t quota_bytes);
 
 /* Closes the socket and every client, releases the pod's regions and quota.
  * Regions still held by clients of other pods (connections) stay charged
@@ -122,8 +139,11 @@ const char *hl_mon_pod_key(const struct hl_mon_pod *ep);
  */
 int hl_mon_pod_set_quota(struct hl_mon_pod *ep, uint64_t quota_bytes);
 
-/* Limits that bound what one hostile pod can make the agent hold. */
+/* Defaults of struct hl_mon_limits, and the fixed cap on listen ports. */
 #define HL_MON_MAX_CLIENTS   256u   /* connected clients per pod */
+#define HL_MON_MAX_FDS       1024u  /* fds kept per pod */
+#define HL_MON_MAX_REGIONS   256u   /* regions charged per pod */
+#define HL_MON_MAX_EVENTS    64u    /* unread accept events per client */
 #define HL_MON_MAX_LISTENERS 1024u  /* listen ports per pod */
 
 #endif

@@ -16,8 +16,11 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -74,6 +77,111 @@ void mon_set_error(struct hl_proto_msg *rep, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
+unsigned mon_msg_cost(void)
+{
+	struct hl_proto_msg m;
+	int sv[2], q = 0;
+
+	memset(&m, 0, sizeof(m));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return 2048;
+	if (send(sv[0], &m, sizeof(m), MSG_DONTWAIT) != (ssize_t)sizeof(m) ||
+	    ioctl(sv[0], SIOCOUTQ, &q) < 0 || q < (int)sizeof(m))
+		q = 2048;
+	close(sv[0]);
+	close(sv[1]);
+	return (unsigned)q;
+}
+
+bool mon_event_room(const struct mon_client *c)
+{
+	int q = 0;
+
+	if (ioctl(c->fd, SIOCOUTQ, &q) < 0)
+		return true;
+	return (unsigned)q + c->ep->node->msg_cost <= c->ev_budget;
+}
+
+/* The event budget of a new client: limits.events messages, at most half
+ * its socket buffer. */
+static unsigned ev_budget(const struct hl_mon_pod *ep, int fd)
+{
+	const struct hl_monitor *n = ep->node;
+	int sb = 0;
+	socklen_t l = sizeof(sb);
+	unsigned b = n->o.limits.events * n->msg_cost;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, &l) == 0 && sb > 0 && (unsigned)sb / 2 < b)
+		b = (unsigned)sb / 2;
+	return b;
+}
+
+static void linger_cb(struct hl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct mon_linger *lg = arg, **pp;
+
+	(void)fd; (void)events;
+	for (pp = &lg->ep->lingers; *pp && *pp != lg; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = lg->next;
+	hl_loop_del(loop, lg->pidfd);
+	close(lg->pidfd);
+	close(lg->wr);
+	lg->ep->n_lingers--;
+	lg->ep->n_fds -= 2;
+	free(lg);
+}
+
+void mon_lingers_free(struct hl_mon_pod *ep)
+{
+	while (ep->lingers)
+		linger_cb(ep->node->o.loop, ep->lingers->pidfd, 0, ep->lingers);
+}
+
+static bool process_gone(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&p, 1, 0) != 0;
+}
+
+/*
+ * The client's channel closed. If we hold its liveness pipe's write end
+ * and the process lives on (it exec'd: its connections live on in the new
+ * image), the write end stays open until the process exits, else its
+ * peers would see it die. Return: true if @c's pidfd went with it.
+ */
+static bool life_close(struct mon_client *c)
+{
+	struct hl_mon_pod *ep = c->ep;
+	struct mon_linger *lg;
+
+	if (c->life_rd >= 0) {
+		close(c->life_rd);
+		ep->n_fds--;
+	}
+	if (c->life_wr < 0)
+		return false;
+	if (c->pidfd >= 0 && ep->n_lingers < ep->node->o.limits.clients && !process_gone(c->pidfd) &&
+	    (lg = calloc(1, sizeof(*lg)))) {
+		hl_loop_del(ep->node->o.loop, c->pidfd);
+		lg->ep = ep;
+		lg->pidfd = c->pidfd;
+		lg->wr = c->life_wr;
+		if (hl_loop_add(ep->node->o.loop, lg->pidfd, EPOLLIN, linger_cb, lg) == 0) {
+			lg->next = ep->lingers;
+			ep->lingers = lg;
+			ep->n_lingers++;
+			return true;  /* the pidfd and the write end stay counted */
+		}
+		free(lg);
+	}
+	close(c->life_wr);
+	ep->n_fds--;
+	return false;
+}
+
 void mon_client_free(struct mon_client *c)
 {
 	struct hl_mon_pod *ep = c->ep;
@@ -101,18 +209,63 @@ void mon_client_free(struct mon_client *c)
 	mon_slot_gc(n);
 	if (c->stats)
 		munmap(c->stats, HL_STATS_SIZE);
-	if (c->bell >= 0)
+	if (c->bell >= 0) {
 		close(c->bell);
+		ep->n_fds--;
+	}
 	hl_loop_del(n->o.loop, c->fd);
 	close(c->fd);
-	if (c->pidfd >= 0) {
-		hl_loop_del(n->o.loop, c->pidfd);
-		close(c->pidfd);
+	if (life_close(c)) {
+		ep->n_fds--;  /* the socket; the pidfd went to the linger */
+	} else {
+		if (c->pidfd >= 0) {
+			hl_loop_del(n->o.loop, c->pidfd);
+			close(c->pidfd);
+		}
+		ep->n_fds -= 2;
 	}
 	LIST_DEL(ep->clients, c);
 	ep->n_clients--;
 	mon_log(n, LOG_DEBUG, "endpoint %s: client pid %d gone", ep->key, (int)c->pid);
 	free(c);
+}
+
+/*
+ * What a HELLO reply carries: the stats region (v2); v4: the process's
+ * doorbell, its end of a datagram socketpair whose other end we keep and
+ * hand to its direct connectors (each may write it, none can read it or
+ * change its flags), and the write end of its liveness pipe, which it
+ * keeps from then on (ours is closed: its liveness no longer depends on
+ * the agent). Returns the number of fds put in @fds; @cl gets the ones to
+ * close once the reply is sent.
+ */
+static unsigned hello_fds(struct mon_client *c, struct hl_proto_msg *rep, int *fds, int *cl)
+{
+	struct hl_mon_pod *ep = c->ep;
+	unsigned n = 0;
+	int sv[2];
+
+	if (c->version >= 2 && !c->stats && (fds[n] = cl[n] = mon_stats_new(c)) >= 0) {
+		rep->u.hello_rep.flags |= HL_HELLO_F_STATS;
+		n++;
+	}
+	if (c->version >= 4 && c->bell < 0 && ep->n_fds < ep->node->o.limits.fds &&
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0) {
+		rep->u.hello_rep.flags |= HL_HELLO_F_BELL;
+		fds[n] = cl[n] = sv[0];
+		n++;
+		c->bell = sv[1];
+		c->direct = true;
+		ep->n_fds++;
+	}
+	if (c->version >= 4 && c->life_wr >= 0) {
+		rep->u.hello_rep.flags |= HL_HELLO_F_LIFE;
+		fds[n] = cl[n] = c->life_wr;
+		n++;
+		c->life_wr = -1;
+		ep->n_fds--;
+	}
+	return n;
 }
 
 /* Serves one valid request. Returns false if the client must be dropped. */
@@ -132,17 +285,8 @@ static bool serve(struct mon_client *c, const struct hl_proto_msg *req)
 		switch (req->hdr.op) {
 		case HL_POD_OP_HELLO:
 			mon_hello(c, req, &rep);
-			if (!rep.hdr.status && c->version >= 2 && !c->stats &&
-			    (fds[0] = efd_close[0] = mon_stats_new(c)) >= 0) {
-				rep.u.hello_rep.flags |= HL_HELLO_F_STATS;
-				nfds = 1;
-			}
-			if (!rep.hdr.status && c->version >= 3 && c->bell < 0 &&
-			    (c->bell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) >= 0) {
-				rep.u.hello_rep.flags |= HL_HELLO_F_BELL;
-				fds[nfds++] = c->bell;
-				c->direct = true;
-			}
+			if (!rep.hdr.status)
+				nfds = hello_fds(c, &rep, fds, efd_close);
 			break;
 		case HL_POD_OP_REGION_ALLOC:
 			fds[0] = mon_region_alloc(c, req, &rep);
@@ -253,16 +397,23 @@ static int peer_pidfd(int fd, pid_t pid)
 	return pfd;
 }
 
+/* Fds a new client costs the pod: its socket and pidfd, its liveness
+ * pipe, a doorbell. */
+#define CLIENT_FDS 5u
+
 static void client_new(struct hl_mon_pod *ep, int fd)
 {
 	struct hl_monitor *n = ep->node;
 	struct ucred cr;
 	socklen_t l = sizeof(cr);
 	struct mon_client *c;
+	int life[2] = { -1, -1 };
 
-	if (ep->n_clients >= HL_MON_MAX_CLIENTS) {
-		mon_log(n, LOG_WARNING, "endpoint %s: client limit %u reached", ep->key,
-		      HL_MON_MAX_CLIENTS);
+	if (ep->n_clients >= n->o.limits.clients || ep->n_fds + CLIENT_FDS > n->o.limits.fds) {
+		/* The process sees its connection closed: it goes on with the
+		 * kernel's sockets. */
+		mon_log_limited(ep, ep->n_clients >= n->o.limits.clients ?
+				"client limit reached, refusing" : "fd limit reached, refusing a client");
 		close(fd);
 		return;
 	}
@@ -275,44 +426,95 @@ static void client_new(struct hl_mon_pod *ep, int fd)
 	c->ep = ep;
 	c->fd = fd;
 	c->bell = -1;
+	c->life_rd = c->life_wr = -1;
+	c->ev_budget = ev_budget(ep, fd);
 	c->pid = cr.pid;
 	c->uid = cr.uid;
 	c->pidfd = peer_pidfd(fd, cr.pid);
-	if (c->pidfd < 0 || hl_loop_add(n->o.loop, fd, EPOLLIN, client_cb, c) < 0) {
-		mon_log(n, LOG_WARNING, "endpoint %s: cannot serve client pid %d", ep->key, (int)cr.pid);
-		if (c->pidfd >= 0)
-			close(c->pidfd);
-		close(fd);
-		free(c);
-		return;
+	if (c->pidfd < 0 || pipe2(life, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    hl_loop_add(n->o.loop, fd, EPOLLIN, client_cb, c) < 0) {
+		mon_log_limited(ep, "cannot serve a client (out of fds or memory)");
+		goto fail;
 	}
 	if (hl_loop_add(n->o.loop, c->pidfd, EPOLLIN, client_pid_cb, c) < 0) {
 		hl_loop_del(n->o.loop, fd);
-		close(c->pidfd);
-		close(fd);
-		free(c);
-		return;
+		goto fail;
 	}
+	c->life_rd = life[0];
+	c->life_wr = life[1];
 	LIST_ADD(ep->clients, c);
 	ep->n_clients++;
+	ep->n_fds += 4;
 	mon_log(n, LOG_DEBUG, "endpoint %s: client pid %d uid %u", ep->key, (int)cr.pid,
 	      (unsigned)cr.uid);
+	return;
+fail:
+	if (life[0] >= 0) {
+		close(life[0]);
+		close(life[1]);
+	}
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	close(fd);
+	free(c);
+}
+
+#define PAUSE_MS 250  /* out of fds: accept again after this */
+
+static void accept_resume(struct hl_loop *loop, void *arg)
+{
+	struct hl_mon_pod *ep = arg;
+
+	ep->resume = 0;
+	hl_loop_mod(loop, ep->fd, EPOLLIN);
+}
+
+/*
+ * Out of fds: a connection that cannot be accepted keeps the socket
+ * readable, and the loop would spin on it. The reserve fd is given up to
+ * accept it and close it at once (the process sees its connection closed
+ * and goes on with kernel sockets, instead of waiting); if even that fails
+ * (another thread took the fd), accepting pauses for PAUSE_MS.
+ * Return: true when the caller may accept again.
+ */
+static bool accept_refuse(struct hl_loop *loop, struct hl_mon_pod *ep, int fd)
+{
+	struct hl_monitor *n = ep->node;
+	int cfd = -1;
+
+	if (n->reserve >= 0) {
+		close(n->reserve);
+		n->reserve = -1;
+		cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (cfd >= 0)
+			close(cfd);
+		n->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	mon_log_limited(ep, "the agent is out of fds: refusing clients");
+	if (cfd >= 0 && n->reserve >= 0)
+		return true;
+	if (!ep->resume && hl_loop_mod(loop, fd, 0) == 0)
+		ep->resume = hl_timer_add(loop, PAUSE_MS, accept_resume, ep);
+	return false;
 }
 
 void mon_accept_cb(struct hl_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct hl_mon_pod *ep = arg;
 
-	(void)loop; (void)events;
+	(void)events;
 	for (int i = 0; i < BATCH; i++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				mon_log(ep->node, LOG_WARNING, "endpoint %s: accept: %s", ep->key,
-				      strerror(errno));
-			return;
+		if (cfd >= 0) {
+			client_new(ep, cfd);
+			continue;
 		}
-		client_new(ep, cfd);
+		if ((errno == EMFILE || errno == ENFILE) && accept_refuse(loop, ep, fd))
+			continue;
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED &&
+		    errno != EMFILE && errno != ENFILE)
+			mon_log_limited(ep, "accept failed");
+		return;
 	}
 }

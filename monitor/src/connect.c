@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <syslog.h>
 
 #include "hl_codec.h"
@@ -51,15 +51,22 @@ void mon_close_fds(int *fds, unsigned n)
 		}
 }
 
-/* @n eventfds into @efd, or -errno with none left open. */
-static int make_efds(int *efd, unsigned n)
+/*
+ * The wake fds of @n ring pairs into @efd ([2 * pair + side]): per pair a
+ * SOCK_DGRAM socketpair, one end to each side. A side sleeps on its end and
+ * wakes the other by sending on it. Nothing is shared between the two
+ * processes: each end is one open file description held by one side, so
+ * neither can change the other's flags (O_NONBLOCK), and a datagram socket
+ * does not hang up when its peer closes. Return: 0, or -errno with none
+ * left open.
+ */
+static int make_wakes(int *efd, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (efd[i] < 0) {
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, efd + 2 * i) < 0) {
 			int err = -errno;
 
-			mon_close_fds(efd, i);
+			mon_close_fds(efd, 2 * i);
 			return err;
 		}
 	}
@@ -68,10 +75,15 @@ static int make_efds(int *efd, unsigned n)
 
 /*
  * The fds a side gets with a connection (see struct hl_proto_conn): @efd
- * holds an eventfd per side and ring pair ([2 * pair + side]).
+ * holds a wake socket per side and ring pair ([2 * pair + side]). Where the
+ * protocol has "this side's eventfd" and "the peer's", a side gets its own
+ * wake socket twice: it reads it to sleep, and what it writes to it wakes
+ * the peer. Where it has the peer's pidfd, it gets @peer_life, the read end
+ * of a pipe whose only writer is the peer process: it hangs up when the
+ * peer is gone, and reaches into nothing.
  */
 static unsigned conn_fds(int *fds, const struct mon_region *g, bool slot, bool fresh,
-			 unsigned side, int peer_pidfd, const int *efd)
+			 unsigned side, int peer_life, const int *efd)
 {
 	unsigned n = 0;
 
@@ -80,14 +92,14 @@ static unsigned conn_fds(int *fds, const struct mon_region *g, bool slot, bool f
 	fds[n++] = shmq_region_fd(g->r);
 	if (!slot) {
 		fds[n++] = efd[side];
-		fds[n++] = efd[!side];
-		fds[n++] = peer_pidfd;
+		fds[n++] = efd[side];
+		fds[n++] = peer_life;
 		return n;
 	}
-	fds[n++] = peer_pidfd;
+	fds[n++] = peer_life;
 	for (uint32_t i = 0; i < g->n_slots; i++) {
 		fds[n++] = efd[2 * i + side];
-		fds[n++] = efd[2 * i + !side];
+		fds[n++] = efd[2 * i + side];
 	}
 	if (g->direct && side == 0)
 		fds[n++] = g->holder[1]->bell;  /* where to announce */
@@ -118,9 +130,14 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	struct mon_region *g;
 	uint32_t pair = 0;
 	int rc = 0, evfds[HL_PROTO_MAX_FDS];
-	unsigned nfds;
+	unsigned nfds, in = 0, out = 0;
 
 	hl_proto_addr_format(&q->addr, ip, sizeof(ip));
+	/* Reached only at the address it is bound to, as in the kernel: a
+	 * port bound to an address inside the pod (or loopback) is not at
+	 * the pod's IP. */
+	if (l && !mon_listener_reaches(l, &q->addr))
+		l = NULL;
 	if (slot && c->version < 2) {
 		mon_set_error(rep, -EINVAL, "slot connections need protocol version 2");
 		return 0;
@@ -131,6 +148,23 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	}
 	if (!l) {
 		mon_set_error(rep, -ECONNREFUSED, "nothing listens on %s:%u over hostlane", ip, q->port);
+		return 0;
+	}
+	/* A pod's own netfilter rules decide over its connections: with rules
+	 * on the way in (the listener's) or out (the connector's), the kernel
+	 * carries the connection and applies them. */
+	if (mon_nf_hooks(dst->nf, &in) || (in & MON_NF_IN) || mon_nf_hooks(c->ep->nf, &out) ||
+	    (out & MON_NF_OUT)) {
+		mon_set_error(rep, -EHOSTUNREACH, "%s has netfilter rules: the kernel carries this connection",
+			      (in & MON_NF_IN) || !(out & MON_NF_OUT) ? dst->key : c->ep->key);
+		return 0;
+	}
+	/* Backpressure: a listener that does not read its events gets no
+	 * more (the connector falls back to the kernel), so its own
+	 * requests' replies always find room. */
+	if (!mon_event_room(l->c)) {
+		mon_set_error(rep, -EAGAIN, "cannot connect to %s:%u: listener busy (%u accept events unread)",
+			      ip, q->port, n->o.limits.events);
 		return 0;
 	}
 	slot = slot && l->c->version >= 2;  /* a v1 listener gets a region */
@@ -154,7 +188,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 		rc = mon_region_layout(g, np, cap, SHMQ_MODE_STREAM);
 		g->n_slots = slot ? np : 0;
 		if (!rc)
-			rc = make_efds(efd, 2 * np);
+			rc = make_wakes(efd, np);
 		if (!rc && slot) {
 			/* holder[1] names the doorbell in conn_fds() */
 			g->holder[1] = l->c;
@@ -171,11 +205,13 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	ev.u.conn.local_port = q->port;
 	ev.u.conn.peer_port = q->local_port;
 	ev.u.conn.peer = peer_addr(c->ep, q->addr.family);
+	if (l->c->version >= 4)
+		ev.u.conn.local = q->addr;
 	ev.u.conn.size = g->bytes;
 	ev.u.conn.flags = slot ? HL_CONN_F_SLOT | (fresh ? HL_CONN_F_REGION : 0) : 0;
 	ev.u.conn.flags |= g->direct ? HL_CONN_F_DIRECT : 0;
 	ev.u.conn.slots = slot && fresh ? g->n_slots : 0;
-	nfds = conn_fds(evfds, g, slot, fresh, 1, c->pidfd, efd);
+	nfds = conn_fds(evfds, g, slot, fresh, 1, c->life_rd, efd);
 	rc = mon_send(l->c->fd, &ev, evfds, nfds);
 	if (rc) {
 		mon_log(n, LOG_INFO, "endpoint %s: listener on port %u not reachable: %s",
@@ -192,12 +228,13 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 		g->used[1] |= UINT64_C(1) << pair;
 	}
 	rep->u.conn = ev.u.conn;
+	memset(&rep->u.conn.local, 0, sizeof(rep->u.conn.local));
 	rep->u.conn.side = 0;
 	rep->u.conn.local_port = 0;
 	rep->u.conn.peer_port = q->port;
 	rep->u.conn.peer = q->addr;
 	/* The caller closes our copies of the eventfds once this is sent. */
-	return conn_fds(fds, g, slot, fresh, 0, l->c->pidfd, efd);
+	return conn_fds(fds, g, slot, fresh, 0, l->c->life_rd, efd);
 fail:
 	if (fresh)
 		mon_region_release(n, g);

@@ -50,6 +50,7 @@ struct mon_region {
 	 * connection after the first itself; the monitor never hands out a
 	 * slot of it again and reads the rings to see which are in use. */
 	bool direct;
+	struct hl_direct_blk *blk;     /* direct: its control block (pod memory) */
 };
 
 struct mon_client {
@@ -63,16 +64,34 @@ struct mon_client {
 	struct hl_stats_hdr *stats;    /* its stats region (v2), or NULL */
 	int bell;                      /* v3: its doorbell eventfd, or -1 */
 	bool direct;                   /* v3: takes direct connections */
+	unsigned ev_budget;            /* socket buffer bytes accept events may fill */
+	/* Its liveness pipe: peers get the read end (it hangs up once every
+	 * write end is closed); the write end is the process's to hold (v4)
+	 * or ours until the process exits (older clients). */
+	int life_rd, life_wr;
+};
+
+/* The write end of the liveness pipe of a process whose channel closed
+ * (an exec) while it lives on: closed when its pidfd says it exited. */
+struct mon_linger {
+	struct mon_linger *next;
+	struct hl_mon_pod *ep;
+	int pidfd, wr;
 };
 
 struct mon_listener {
 	struct mon_listener *next;
 	uint16_t port;
+	uint16_t flags;                /* HL_LISTEN_F_* */
+	struct hl_proto_addr addr;     /* bound to (family 0: older client, any) */
 	struct mon_client *c;
 };
 
+struct mon_nf;
+
 struct hl_mon_pod {
 	struct hl_mon_pod *next, *prev;
+	struct mon_nf *nf;             /* its netns's nftables, or NULL */
 	struct hl_monitor *node;
 	char key[HL_PROTO_KEY_MAX];
 	struct hl_proto_addr ips[HL_PROTO_MAX_IPS];
@@ -81,7 +100,15 @@ struct hl_mon_pod {
 	struct hl_quota quota;
 	struct mon_client *clients;
 	unsigned n_clients, n_regions, n_listeners;
+	unsigned n_fds;                /* fds kept for it (limits.fds) */
+	struct mon_linger *lingers;
+	unsigned n_lingers;
+	uint64_t police_tick;          /* the tick its netfilter hooks were read at */
+	unsigned police_hooks;         /* then (an error: all) */
 	struct mon_listener *listeners;
+	int64_t resume;                /* accepting paused (out of fds): its timer */
+	unsigned refused;              /* clients refused since the last log line */
+	uint64_t logged_ms;            /* when that line was written */
 };
 
 struct hl_monitor {
@@ -90,6 +117,10 @@ struct hl_monitor {
 	struct hl_mon_pod *eps;
 	struct mon_region *regions;
 	uint32_t next_id;
+	int reserve;                   /* an fd given up to refuse a client when out of fds */
+	unsigned msg_cost;             /* socket buffer bytes one queued message takes */
+	int64_t tick;                  /* the once-a-second timer, or 0 */
+	uint64_t ticks;                /* how many it ran */
 };
 
 /* Doubly linked lists with next/prev members. */
@@ -116,6 +147,8 @@ __attribute__((format(printf, 3, 4)))
 void mon_log(const struct hl_monitor *n, int level, const char *fmt, ...);
 /* shmq's log callback, @arg the node. */
 void mon_shmq_log(void *arg, int level, const char *msg);
+/* Logs about pod @ep at most once a second; @what gets "(N more)". */
+void mon_log_limited(struct hl_mon_pod *ep, const char *what);
 /* The pod that has address @a, or NULL. */
 struct hl_mon_pod *mon_pod_by_addr(struct hl_monitor *n, const struct hl_proto_addr *a);
 
@@ -127,6 +160,14 @@ int mon_send(int fd, struct hl_proto_msg *m, const int *fds, unsigned nfds);
 /* Makes @rep an error reply with status @err and a formatted reason. */
 __attribute__((format(printf, 3, 4)))
 void mon_set_error(struct hl_proto_msg *rep, int err, const char *fmt, ...);
+/* Whether one more event fits in what @c's unread events may take: they
+ * never fill more than half its socket buffer (replies keep the rest) nor
+ * more than limits.events messages. */
+bool mon_event_room(const struct mon_client *c);
+/* Bytes a queued message takes in a unix socket's buffer (measured). */
+unsigned mon_msg_cost(void);
+/* Closes every liveness pipe end @ep keeps for exited channels. */
+void mon_lingers_free(struct hl_mon_pod *ep);
 /* Frees @c and everything it held (listeners, regions, stats, doorbell). */
 void mon_client_free(struct mon_client *c);
 /* The loop callback of a pod's @hostlane socket (@arg the pod). */
@@ -141,6 +182,8 @@ void mon_hello(struct mon_client *c, const struct hl_proto_msg *req, struct hl_p
 int mon_region_alloc(struct mon_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep);
 void mon_region_free(struct mon_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep);
 struct mon_listener *mon_listener_find(struct hl_mon_pod *ep, uint16_t port);
+/* Whether listener @l is reached at address @dst (as the kernel would). */
+bool mon_listener_reaches(const struct mon_listener *l, const struct hl_proto_addr *dst);
 void mon_listen(struct mon_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep);
 void mon_unlisten(struct mon_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep);
 
@@ -167,6 +210,45 @@ int mon_region_new(struct hl_mon_pod *ep, uint64_t bytes, struct mon_region **ou
 int mon_region_layout(struct mon_region *g, uint32_t n_pairs, uint32_t cap, enum shmq_mode mode);
 void mon_direct_setup(struct mon_region *g, const struct mon_client *c,
 		  const struct mon_client *l, uint32_t pair);
+/* Turns direct connections off (the control block's `off`) in regions
+ * whose listener's pod now filters its input, or whose connector's pod its
+ * output (netfilter rules added after the region was made). */
+void mon_direct_police(struct hl_monitor *n);
+
+/* ---- netfilter.c ---- */
+
+/* Hooks a pod's rules may sit on. */
+#define MON_NF_IN  1u   /* prerouting, input, netdev ingress */
+#define MON_NF_OUT 2u   /* output, postrouting */
+#define MON_NF_BASES 64u
+
+struct nlmsghdr;
+
+/* What a chain and rule dump said: the base chains at those hooks and
+ * which hooks filter (a rule in such a chain, or a policy other than
+ * accept). */
+struct mon_nf_base {
+	uint8_t family;
+	unsigned bit;
+	char table[256], chain[256];
+};
+struct mon_nf_scan {
+	struct mon_nf_base base[MON_NF_BASES];
+	unsigned n;
+	unsigned hooks;
+};
+/* One NFT_MSG_NEWCHAIN / NEWRULE message of a dump (the pod's data: every
+ * attribute checked). 0 or -EINVAL (too short). */
+int mon_nf_scan_chain(struct mon_nf_scan *s, const struct nlmsghdr *nlh);
+int mon_nf_scan_rule(struct mon_nf_scan *s, const struct nlmsghdr *nlh);
+
+/* A NETLINK_NETFILTER socket in the calling thread's netns, or NULL. */
+struct mon_nf *mon_nf_open(void);
+void mon_nf_close(struct mon_nf *nf);
+/* Which hooks of that netns filter (MON_NF_*), re-read at most once a
+ * second and only when the rule set changed. @nf NULL: none. 0 or -errno
+ * (then the caller treats the pod as filtering). */
+int mon_nf_hooks(struct mon_nf *nf, unsigned *hooks);
 
 /* ---- stats.c ---- */
 

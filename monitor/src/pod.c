@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "hl_codec.h"
 #include "hl_loop.h"
@@ -37,6 +38,27 @@ void mon_log(const struct hl_monitor *n, int level, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	n->o.log(n->o.log_arg, level, buf);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void mon_log_limited(struct hl_mon_pod *ep, const char *what)
+{
+	uint64_t now = mono_ms();
+
+	ep->refused++;
+	if (now - ep->logged_ms < 1000)
+		return;
+	mon_log(ep->node, LOG_WARNING, "endpoint %s: %s (%u times since the last such line)", ep->key,
+		what, ep->refused);
+	ep->refused = 0;
+	ep->logged_ms = now;
 }
 
 void mon_shmq_log(void *arg, int level, const char *msg)
@@ -72,17 +94,15 @@ static int bind_here(void)
 	return fd;
 }
 
-/* Returns the listening socket bound in @path's netns, or -errno. */
-static int bind_in_netns(const char *path)
+/* Returns the listening socket bound in netns @target, or -errno; *@nf
+ * gets a netfilter socket of that netns (NULL if it has none). */
+static int bind_in_netns(int target, struct mon_nf **nf)
 {
 	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	int target = open(path, O_RDONLY | O_CLOEXEC);
 	int fd, same;
 
-	if (self < 0 || target < 0) {
-		fd = -errno;
-		goto out;
-	}
+	if (self < 0)
+		return -errno;
 	same = same_ns(self, target);
 	if (same) {
 		fd = same > 0 ? -EINVAL : same;
@@ -93,13 +113,11 @@ static int bind_in_netns(const char *path)
 		goto out;
 	}
 	fd = bind_here();
+	*nf = fd >= 0 ? mon_nf_open() : NULL;
 	if (setns(self, CLONE_NEWNET) < 0)
 		abort();  /* never serve on from a pod's netns */
 out:
-	if (self >= 0)
-		close(self);
-	if (target >= 0)
-		close(target);
+	close(self);
 	return fd;
 }
 
@@ -114,14 +132,13 @@ static int parse_ips(struct hl_mon_pod *ep, const char *const *ips, size_t n_ips
 	return 0;
 }
 
-struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key,
-				 const char *netns_path, const char *const *ips,
-				 size_t n_ips, uint64_t quota_bytes)
+struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key, int netns_fd,
+				  const char *const *ips, size_t n_ips, uint64_t quota_bytes)
 {
 	struct hl_mon_pod *ep;
 	int rc;
 
-	if (!n || !pod_key || !*pod_key || strlen(pod_key) >= HL_PROTO_KEY_MAX || !netns_path) {
+	if (!n || !pod_key || !*pod_key || strlen(pod_key) >= HL_PROTO_KEY_MAX || netns_fd < 0) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -143,19 +160,20 @@ struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key,
 		if (mon_pod_by_addr(n, &ep->ips[i]))
 			rc = -EEXIST;
 	if (!rc)
-		rc = ep->fd = bind_in_netns(netns_path);
+		rc = ep->fd = bind_in_netns(netns_fd, &ep->nf);
 	if (rc >= 0)
 		rc = hl_loop_add(n->o.loop, ep->fd, EPOLLIN, mon_accept_cb, ep);
 	if (rc < 0) {
 		if (ep->fd >= 0)
 			close(ep->fd);
+		mon_nf_close(ep->nf);
 		free(ep);
 		errno = -rc;
 		return NULL;
 	}
 	LIST_ADD(n->eps, ep);
-	mon_log(n, LOG_INFO, "endpoint %s: @%s bound in %s, quota %llu bytes", pod_key,
-	      HL_PROTO_ENDPOINT, netns_path, (unsigned long long)quota_bytes);
+	mon_log(n, LOG_INFO, "endpoint %s: @%s bound in its netns, quota %llu bytes", pod_key,
+	      HL_PROTO_ENDPOINT, (unsigned long long)quota_bytes);
 	return ep;
 }
 
@@ -168,6 +186,7 @@ void hl_mon_pod_del(struct hl_mon_pod *ep)
 	n = ep->node;
 	while (ep->clients)
 		mon_client_free(ep->clients);
+	mon_lingers_free(ep);
 	/* Connections this pod opened to listeners elsewhere: the other side
 	 * may still use them, so they stay on the node pool only. */
 	for (struct mon_region *g = n->regions; g; g = g->next)
@@ -175,11 +194,24 @@ void hl_mon_pod_del(struct hl_mon_pod *ep)
 			hl_quota_release(&ep->quota, g->bytes);
 			g->charged = NULL;
 		}
+	if (ep->resume > 0)
+		hl_timer_cancel(n->o.loop, ep->resume);
 	hl_loop_del(n->o.loop, ep->fd);
 	close(ep->fd);
+	mon_nf_close(ep->nf);
 	LIST_DEL(n->eps, ep);
 	mon_log(n, LOG_INFO, "endpoint %s: destroyed", ep->key);
 	free(ep);
+}
+
+#define TICK_MS 1000
+
+static void tick(struct hl_loop *loop, void *arg)
+{
+	struct hl_monitor *n = arg;
+
+	mon_direct_police(n);
+	n->tick = hl_timer_add(loop, TICK_MS, tick, n);
 }
 
 struct hl_monitor *hl_mon_new(const struct hl_mon_opts *o)
@@ -197,6 +229,17 @@ struct hl_monitor *hl_mon_new(const struct hl_mon_opts *o)
 	}
 	n->o = *o;
 	n->pool.limit = o->pool_bytes;
+	n->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	n->msg_cost = mon_msg_cost();
+	n->tick = hl_timer_add(n->o.loop, TICK_MS, tick, n);
+	if (!n->o.limits.clients)
+		n->o.limits.clients = HL_MON_MAX_CLIENTS;
+	if (!n->o.limits.fds)
+		n->o.limits.fds = HL_MON_MAX_FDS;
+	if (!n->o.limits.regions)
+		n->o.limits.regions = HL_MON_MAX_REGIONS;
+	if (!n->o.limits.events)
+		n->o.limits.events = HL_MON_MAX_EVENTS;
 	return n;
 }
 
@@ -210,6 +253,10 @@ void hl_mon_free(struct hl_monitor *n)
 		n->regions->charged = NULL;
 		mon_region_release(n, n->regions);
 	}
+	if (n->reserve >= 0)
+		close(n->reserve);
+	if (n->tick > 0)
+		hl_timer_cancel(n->o.loop, n->tick);
 	free(n);
 }
 

@@ -13,16 +13,24 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <syslog.h>
 
 void mon_region_release(struct hl_monitor *n, struct mon_region *g)
 {
 	if (g->charged) {
 		hl_quota_release(&g->charged->quota, g->bytes);
 		g->charged->n_regions--;
+		g->charged->n_fds--;
 	}
 	hl_quota_release(&n->pool, g->bytes);
 	LIST_DEL(n->regions, g);
+	/* Its charge ends here, so must its memory, from every mapping: a
+	 * client that freed it but kept it mapped (or a child it gave it to)
+	 * would hold pages nobody pays for. One that touches it afterwards
+	 * faults fresh pages in, charged to its own cgroup by the kernel. */
+	shmq_region_discard(g->r);
 	shmq_region_close(g->r);
 	free(g);
 }
@@ -63,9 +71,44 @@ static uint64_t slots_busy(struct mon_region *g)
 	return g->used[0] | g->used[1];
 }
 
+/*
+ * The charge of @g follows the holder left: a pod pays for a region while a
+ * process of it holds it. The connecting pod pays first; if its process
+ * went and the listener's holds on (connections it has not closed), the
+ * listener's pod pays from then on, so no pod's behaviour can keep another
+ * pod's quota taken. If the listener's pod cannot take it (quota or
+ * limits), the region ends now: its memory is punched and whatever the
+ * listener still had in it (connections to a process that is gone) breaks.
+ * Return: false if @g was released.
+ */
+static bool charge_follows(struct hl_monitor *n, struct mon_region *g)
+{
+	struct mon_client *s = g->holder[0] ? g->holder[0] : g->holder[1];
+	struct hl_mon_pod *to = s->ep, *from = g->charged;
+
+	if (from == to)
+		return true;
+	if (to->n_regions >= n->o.limits.regions || to->n_fds >= n->o.limits.fds ||
+	    hl_quota_charge(&to->quota, g->bytes)) {
+		mon_log(n, LOG_INFO, "endpoint %s: region %u ends: its connector is gone and the pod "
+			"cannot take its charge", to->key, g->id);
+		mon_region_release(n, g);
+		return false;
+	}
+	if (from) {
+		hl_quota_release(&from->quota, g->bytes);
+		from->n_regions--;
+		from->n_fds--;
+	}
+	g->charged = to;
+	to->n_regions++;
+	to->n_fds++;
+	return true;
+}
+
 /* Drops @c's hold on @g (one hold; a self-connection holds twice), with
  * the slots it held. A slot region goes as soon as the remaining holder has
- * no slot in it left. */
+ * no slot in it left; otherwise its charge follows the remaining holder. */
 void mon_region_unhold(struct hl_monitor *n, struct mon_region *g, struct mon_client *c)
 {
 	int side = g->holder[0] == c ? 0 : g->holder[1] == c ? 1 : -1;
@@ -77,6 +120,8 @@ void mon_region_unhold(struct hl_monitor *n, struct mon_region *g, struct mon_cl
 	if ((!g->holder[0] && !g->holder[1]) ||
 	    (side >= 0 && g->n_slots && g->holder[!side] != c && !slots_busy(g)))
 		mon_region_release(n, g);
+	else if (side >= 0)
+		charge_follows(n, g);
 }
 
 /* Releases slot regions that lost a holder and whose other holder closed
@@ -113,7 +158,8 @@ struct mon_region *mon_slot_find(struct hl_monitor *n, const struct mon_client *
 	for (struct mon_region *g = n->regions; g; g = g->next) {
 		uint64_t all = (UINT64_C(1) << g->n_slots) - 1, busy;
 
-		if (!g->n_slots || g->direct || g->holder[0] != c || g->holder[1] != l)
+		if (!g->n_slots || g->direct || g->holder[0] != c || g->holder[1] != l ||
+		    shmq_region_faulted(g->r))
 			continue;
 		busy = slots_busy(g);
 		if (busy != all) {
@@ -148,6 +194,11 @@ int mon_region_new(struct hl_mon_pod *ep, uint64_t bytes, struct mon_region **ou
 		snprintf(reason, rlen, "region size out of range");
 		return -EINVAL;
 	}
+	if (ep->n_regions >= n->o.limits.regions || ep->n_fds >= n->o.limits.fds) {
+		snprintf(reason, rlen, "this pod holds %u regions and %u fds of the agent (limits %u, %u)",
+			 ep->n_regions, ep->n_fds, n->o.limits.regions, n->o.limits.fds);
+		return -EMFILE;
+	}
 	if (hl_quota_charge(&ep->quota, charge)) {
 		hl_quota_reason("quota", &ep->quota, charge, reason, rlen);
 		return -ENOSPC;
@@ -174,6 +225,7 @@ int mon_region_new(struct hl_mon_pod *ep, uint64_t bytes, struct mon_region **ou
 		g->id = ++n->next_id;
 	while (!g->id || mon_region_find(n, g->id));
 	ep->n_regions++;
+	ep->n_fds++;  /* the memfd */
 	LIST_ADD(n->regions, g);
 	*out = g;
 	return 0;
@@ -190,7 +242,7 @@ int mon_region_layout(struct mon_region *g, uint32_t n_pairs, uint32_t cap,
 }
 
 /*
- * Makes fresh slot region @g a direct one if both processes speak v3 and
+ * Makes fresh slot region @g a direct one if both processes speak v4 and
  * the listener's takes direct connections: the control block goes at the
  * region's end, and every slot but @pair (the first connection's) starts
  * closed on both sides, free for the connector to take.
@@ -200,7 +252,7 @@ void mon_direct_setup(struct mon_region *g, const struct mon_client *c,
 {
 	struct hl_direct_blk *b;
 
-	if (c->version < 3 || l->version < 3 || !l->direct || l->bell < 0 ||
+	if (c->version < 4 || l->version < 4 || !l->direct || l->bell < 0 ||
 	    !(b = shmq_region_tail(g->r, HL_DIRECT_BLK)))
 		return;
 	memset(b, 0, sizeof(*b));
@@ -223,4 +275,33 @@ void mon_direct_setup(struct mon_region *g, const struct mon_client *c,
 	b->version = HL_DIRECT_VERSION;
 	b->magic = HL_DIRECT_MAGIC;
 	g->direct = true;
+	g->blk = b;
+}
+
+/* Whether pod @ep filters on @hooks now (an error counts as filtering);
+ * read once per tick per pod. */
+static bool filters(struct hl_monitor *n, struct hl_mon_pod *ep, unsigned hooks)
+{
+	if (!ep)
+		return false;
+	if (ep->police_tick != n->ticks) {
+		ep->police_tick = n->ticks;
+		if (mon_nf_hooks(ep->nf, &ep->police_hooks))
+			ep->police_hooks = MON_NF_IN | MON_NF_OUT;
+	}
+	return (ep->police_hooks & hooks) != 0;
+}
+
+void mon_direct_police(struct hl_monitor *n)
+{
+	n->ticks++;
+	for (struct mon_region *g = n->regions; g; g = g->next) {
+		const struct mon_client *c = g->holder[0], *l = g->holder[1];
+
+		if (!g->blk || atomic_load_explicit(&g->blk->off, memory_order_relaxed) ||
+		    shmq_region_faulted(g->r))
+			continue;
+		if ((l && filters(n, l->ep, MON_NF_IN)) || (c && filters(n, c->ep, MON_NF_OUT)))
+			atomic_store(&g->blk->off, 1);
+	}
 }

@@ -129,6 +129,25 @@ struct mon_listener *mon_listener_find(struct hl_mon_pod *ep, uint16_t port)
 	return NULL;
 }
 
+static bool addr_any(const struct hl_proto_addr *a)
+{
+	for (size_t i = 0; i < sizeof(a->addr); i++)
+		if (a->addr[i])
+			return false;
+	return true;
+}
+
+bool mon_listener_reaches(const struct mon_listener *l, const struct hl_proto_addr *dst)
+{
+	if (l->addr.family == 0)
+		return true;  /* a v1-v3 client: its address is not known */
+	if (!addr_any(&l->addr))
+		return hl_proto_addr_eq(&l->addr, dst);
+	/* A wildcard: its family, and v4 too for a v6 one without V6ONLY. */
+	return l->addr.family == dst->family ||
+	       (l->addr.family == 6 && dst->family == 4 && !(l->flags & HL_LISTEN_F_V6ONLY));
+}
+
 void mon_listen(struct mon_client *c, const struct hl_proto_msg *req,
 		      struct hl_proto_msg *rep)
 {
@@ -150,6 +169,8 @@ void mon_listen(struct mon_client *c, const struct hl_proto_msg *req,
 		return;
 	}
 	l->port = port;
+	l->flags = req->u.listen.flags;
+	l->addr = req->u.listen.addr;
 	l->c = c;
 	l->next = ep->listeners;
 	ep->listeners = l;

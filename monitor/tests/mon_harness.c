@@ -14,7 +14,7 @@
  *       if any failed.
  *   mon-harness direct IP      direct regions (protocol v3): the control block,
  *       slots pre-closed, the doorbell, no slot of a direct region handed
- *       out again, CONN_CLOSE, v2 connectors, DIRECT_OFF
+ *       out again, CONN_CLOSE, v3 connectors, DIRECT_OFF
  *   mon-harness slots IP       slot connections (protocol v2) between two
  *       clients of @hostlane in this netns, IP being the pod's address: one
  *       region per process pair, fds only with the first connection, slots
@@ -28,9 +28,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "hl_util.h"
 #include "monitor.h"
 #include "quota.h"
 #include "hl_loop.h"
@@ -68,9 +70,16 @@ static void cmd(struct harness *h, char *line)
 		if (hl_size_parse(argv[3], &quota)) {
 			reply_err(EINVAL);
 		} else {
-			ep = hl_mon_pod_add(h->node, argv[1], argv[2], (const char *const *)argv + 4,
-					  (size_t)argc - 4, quota);
+			int nsfd = hl_netns_open(argv[2]);
+
+			ep = nsfd < 0 ? NULL : hl_mon_pod_add(h->node, argv[1], nsfd,
+							    (const char *const *)argv + 4,
+							    (size_t)argc - 4, quota);
+			if (nsfd < 0)
+				errno = -nsfd;
 			ep ? (void)printf("ok\n") : reply_err(errno);
+			if (nsfd >= 0)
+				close(nsfd);
 		}
 	} else if (!strcmp(argv[0], "destroy") && argc == 2) {
 		ep = hl_mon_pod_find(h->node, argv[1]);
@@ -334,15 +343,16 @@ static int hostile(void)
 struct sclient {
 	int fd;
 	uint32_t seq;
-	int bell;   /* v3: the doorbell from HELLO, or -1 */
+	int bell;   /* v4: the doorbell from HELLO, or -1 */
+	int life;   /* v4: the write end of its liveness pipe, or -1 */
 };
 
 static struct sclient sdial(uint16_t version)
 {
-	struct sclient c = { .fd = dial(), .bell = -1 };
+	struct sclient c = { .fd = dial(), .bell = -1, .life = -1 };
 	struct hl_proto_msg m, r;
 	int fds[HL_PROTO_MAX_FDS];
-	int want = (version >= 2) + (version >= 3);
+	int want = (version >= 2) + 2 * (version >= 4);
 
 	hl_proto_init(&m, HL_POD_OP_HELLO, ++c.seq);
 	m.u.hello_req.min_version = 1;
@@ -352,13 +362,15 @@ static struct sclient sdial(uint16_t version)
 	    hl_proto_recv_reply(c.fd, 0, recvmsg, close, &r, fds) != want ||
 	    r.hdr.status || r.u.hello_rep.version != version ||
 	    !(r.u.hello_rep.flags & HL_HELLO_F_STATS) != (version < 2) ||
-	    !(r.u.hello_rep.flags & HL_HELLO_F_BELL) != (version < 3)) {
+	    !(r.u.hello_rep.flags & HL_HELLO_F_BELL) != (version < 4) ||
+	    !(r.u.hello_rep.flags & HL_HELLO_F_LIFE) != (version < 4)) {
 		fprintf(stderr, "mon-harness: HELLO v%u failed\n", version);
 		exit(1);
 	}
 	if (fds[0] >= 0)
 		close(fds[0]);  /* the stats region: not used here */
-	c.bell = version >= 3 ? fds[1] : -1;
+	c.bell = version >= 4 ? fds[1] : -1;
+	c.life = version >= 4 ? fds[2] : -1;
 	return c;
 }
 
@@ -390,7 +402,33 @@ struct sconn {
 	int st;
 	struct hl_proto_conn a, l;
 	int na, nl;
+	bool fds_ok;   /* a region's fds: a pipe, then per slot one socket twice */
 };
+
+/* Whether @fds (a slot region's, @n of them) are what a peer may hold:
+ * the peer's liveness as a pipe (no pidfd), this side's own wake socket
+ * twice per slot (no open file description of the peer's). */
+static bool region_fds_ok(const int *fds, int n)
+{
+	char path[64], link[64];
+	struct stat a, b;
+
+	for (int i = 1; i < n; i++) {
+		ssize_t k;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[i]);
+		k = readlink(path, link, sizeof(link) - 1);
+		if (k < 0)
+			return false;
+		link[k] = '\0';
+		if (strncmp(link, i == 1 ? "pipe:" : "socket:", i == 1 ? 5 : 7))
+			return false;
+		if (i >= 2 && !(i & 1) && (fstat(fds[i], &a) || fstat(fds[i + 1], &b) ||
+					  a.st_ino != b.st_ino))
+			return false;
+	}
+	return true;
+}
 
 static struct sconn sconnect(struct sclient *a, struct sclient *l, const char *ip, uint16_t port)
 {
@@ -405,11 +443,13 @@ static struct sconn sconnect(struct sclient *a, struct sclient *l, const char *i
 	m.u.connect.flags = HL_CONNECT_F_SLOT;
 	s.na = scall(a, &m, &r, fds);
 	s.st = s.na < 0 ? s.na : r.hdr.status;
+	s.fds_ok = s.na > 0 && region_fds_ok(fds, s.na);
 	close_fds(fds, s.na);
 	if (s.st)
 		return s;
 	s.a = r.u.conn;
 	s.nl = srecv(l, &ev, fds);  /* the accept event came first */
+	s.fds_ok = s.fds_ok && s.nl > 0 && region_fds_ok(fds, s.nl);
 	close_fds(fds, s.nl);
 	if (s.nl < 0 || ev.hdr.op != HL_POD_OP_EV_ACCEPT)
 		s.st = -EPROTO;
@@ -433,16 +473,18 @@ static int slots(const char *ip)
 	n = scall(&l, &m, &r, fds);
 	check(n == 0 && r.hdr.status == 0, "LISTEN 5000", n < 0 ? n : r.hdr.status);
 
-	/* The first connection brings the region, its pidfd and every slot's
-	 * eventfds, to both sides. */
+	/* The first connection brings the region, the peer's liveness and
+	 * every slot's wake fds, to both sides. */
 	c[0] = sconnect(&a, &l, ip, 5000);
 	ns = c[0].a.slots;
 	check(c[0].st == 0 && (c[0].a.flags & HL_CONN_F_REGION) && ns >= 2 &&
 	      ns <= HL_PROTO_MAX_SLOTS && c[0].na == (int)(2 + 2 * ns) &&
 	      c[0].nl == c[0].na && c[0].l.region_id == c[0].a.region_id &&
 	      c[0].a.side == 0 && c[0].l.side == 1 && c[0].l.pair == c[0].a.pair,
-	      "first slot connection: region, pidfd and 2 eventfds per slot to both sides",
+	      "first slot connection: region, liveness and 2 wake fds per slot to both sides",
 	      c[0].st ? c[0].st : c[0].na);
+	check(c[0].fds_ok, "no pidfd, no fd of the peer: its liveness a pipe, each side its own "
+	      "wake socket", 0);
 	for (unsigned i = 1; i < ns; i++) {
 		c[i] = sconnect(&a, &l, ip, 5000);
 		for (unsigned j = 0; j < i; j++)
@@ -543,7 +585,7 @@ static int slots(const char *ip)
 	return failures ? 1 : 0;
 }
 
-/* ---- direct regions (v3) ------------------------------------------------------ */
+/* ---- direct regions (v4) ------------------------------------------------------ */
 
 /* CONNECT @a -> @l:5000 keeping the connector's fds in @fds (n in *@na)
  * and the listener's event in @ev (fds closed). Return: status. */
@@ -568,7 +610,7 @@ static int dconnect(struct sclient *a, struct sclient *l, const char *ip, int *f
 
 static int direct(const char *ip)
 {
-	struct sclient l = sdial(3), a = sdial(3), v2 = sdial(2);
+	struct sclient l = sdial(4), a = sdial(4), v3 = sdial(3);
 	struct hl_proto_msg m, r, ev;
 	int fds[HL_PROTO_MAX_FDS], na = 0, nl = 0, st, n;
 	struct shmq_region *reg = NULL;
@@ -586,7 +628,7 @@ static int direct(const char *ip)
 	check(st == 0 && r.u.conn.flags == (HL_CONN_F_SLOT | HL_CONN_F_REGION | HL_CONN_F_DIRECT) &&
 	      ev.u.conn.flags == r.u.conn.flags && ns >= 2 && ns <= HL_PROTO_MAX_SLOTS &&
 	      na == (int)(3 + 2 * ns) && nl == (int)(2 + 2 * ns),
-	      "v3 pair: a direct region; the connector also gets a doorbell", st ? st : na);
+	      "v4 pair: a direct region; the connector also gets a doorbell", st ? st : na);
 	if (st || na != (int)(3 + 2 * ns))
 		return 1;
 	id0 = r.u.conn.region_id;
@@ -618,9 +660,9 @@ static int direct(const char *ip)
 	check(n == 0 && r.hdr.status == 0 && (shmq_pair_closed(reg, 0) & 1),
 	      "CONN_CLOSE of a direct slot closes that side's ring", r.hdr.status);
 
-	st = dconnect(&v2, &l, ip, fds, &na, &r, &ev, &nl);
+	st = dconnect(&v3, &l, ip, fds, &na, &r, &ev, &nl);
 	check(st == 0 && r.u.conn.flags == (HL_CONN_F_SLOT | HL_CONN_F_REGION) &&
-	      na == (int)(2 + 2 * ns), "a v2 connector: a plain slot region", st ? st : na);
+	      na == (int)(2 + 2 * ns), "a v3 connector: a plain slot region", st ? st : na);
 	close_fds(fds, na);
 
 	hl_proto_init(&m, HL_POD_OP_DIRECT_OFF, 0);
@@ -637,7 +679,9 @@ static int direct(const char *ip)
 	shmq_region_close(reg);
 	close(l.bell);
 	close(a.bell);
-	close(v2.fd);
+	close(l.life);
+	close(a.life);
+	close(v3.fd);
 	close(a.fd);
 	close(l.fd);
 	return failures ? 1 : 0;

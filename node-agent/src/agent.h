@@ -101,11 +101,15 @@ struct hl_config {
 	enum hl_fastpath fastpath;    /* node default */
 	uint64_t pool_bytes;          /* 0: all of HugePages_Total */
 	uint64_t default_quota;       /* per pod */
+	uint64_t max_quota;           /* cap of the hostlane.io/hugepages annotation */
 	unsigned workers;             /* concurrent requests */
 	long k8s_timeout_ms;          /* bounded annotation GET */
 	long request_timeout_ms;      /* per-connection recv/send bound */
 	long sweep_ms;                /* release pods whose netns vanished; 0 off */
 	long busy_poll_us;            /* the loop polls this long after work; 0 off */
+	/* "podLimits": what one pod can make the agent hold (0: the monitor's
+	 * defaults). Start-up only. */
+	unsigned pod_clients, pod_fds, pod_regions, pod_events;
 	struct hl_vhost_cfg vhost;    /* start-up only (SIGHUP: restart needed) */
 	struct hl_vf_cfg vf;          /* start-up only */
 };

@@ -9,7 +9,7 @@ AGENT_LIBS := $(BUILD)/lib/libhlmonitor.a $(BUILD)/lib/libhlk8s.a $(BUILD)/lib/l
               $(BUILD)/lib/libhlutil.a $(BUILD)/lib/libshmq.a
 AGENT_LDLIBS := $(HLK8S_LDLIBS) -lcjson -lmnl -lpthread
 $(eval $(call inc,node-agent/src,-Inode-agent/src -Imonitor/include -Inode-agent/k8s \
-  -Inode-agent/vf -Ivswitch -Ilib/agent -Ilib/util))
+  -Inode-agent/vf -Ivswitch -Ilib/agent -Ilib/util -Ishmq/include))
 
 $(BUILD)/bin/hostlaned: $(call objs,$(AGENT_SRCS)) $(AGENT_LIBS)
 $(BUILD)/bin/hostlaned: LDLIBS += $(AGENT_LDLIBS)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hl_util.h"
 #include "hlk8s.h"
 
 /* Reads one annotation; on an API failure falls back (returns "") and warns. */
@@ -38,16 +39,33 @@ static void annotation(struct agent *a, const struct hl_request *q, const char *
 	       q->pod_ns, q->pod_name, key, strerror(-rc));
 }
 
+/* The netns the request names must be one (nsfs), opened without blocking,
+ * before any fast path goes near it. */
+static int netns_check(struct agent *a, const struct hl_pod *p, struct hl_reply *r)
+{
+	int fd = hl_netns_open(p->netns);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	hl_metrics_error(&a->m, HL_ERR_PROTOCOL);
+	hl_reply_fail(r, fd == -ENOENT ? HLAGENT_CNI_INTERNAL : HLAGENT_CNI_INVALID_CONFIG, strerror(-fd),
+		      "netns %s is not a network namespace", p->netns);
+	return fd;
+}
+
 static int choose(struct agent *a, const struct hl_request *q, struct hl_pod *p, struct hl_reply *r)
 {
 	char ann_fp[64], ann_quota[64], bad[64];
 	enum hl_fastpath def;
-	uint64_t quota;
+	uint64_t quota, max;
 
 	annotation(a, q, "hostlane.io/fastpath", ann_fp, sizeof(ann_fp));
 	pthread_mutex_lock(&a->cfg_lock);
 	def = a->cfg.fastpath;
 	quota = a->cfg.default_quota;
+	max = a->cfg.max_quota;
 	pthread_mutex_unlock(&a->cfg_lock);
 	if (hl_fastpath_select(ann_fp, q->fp_args, q->fp_config, def, &p->fastpath, &p->source,
 			       bad, sizeof(bad)) < 0) {
@@ -61,6 +79,15 @@ static int choose(struct agent *a, const struct hl_request *q, struct hl_pod *p,
 	if (ann_quota[0] && hl_quantity_parse(ann_quota, &quota) < 0) {
 		hl_reply_fail(r, HLAGENT_CNI_INVALID_CONFIG, "e.g. 64Mi, 1Gi, 2097152",
 		     "invalid hostlane.io/hugepages annotation \"%s\"", ann_quota);
+		return -EINVAL;
+	}
+	/* A pod's annotation is the pod's wish: one pod must not take the
+	 * node's pool (the next shm pod's ADD would fail). */
+	if (quota > max) {
+		snprintf(bad, sizeof(bad), "%llu bytes", (unsigned long long)max);
+		hl_reply_fail(r, HLAGENT_CNI_INVALID_CONFIG, bad,
+			      "hostlane.io/hugepages \"%s\" is above this node's per-pod maximum "
+			      "(hugepages.maxQuota)", ann_quota);
 		return -EINVAL;
 	}
 	p->quota_bytes = quota;
@@ -161,7 +188,7 @@ void hl_cni_add(struct agent *a, const struct hl_request *q, struct hl_reply *r)
 	}
 	if (old && hl_cni_del_key(a, p->key, r) < 0)
 		goto out;
-	if (choose(a, q, p, r) < 0 || allocate(a, q, p, r) < 0)
+	if (netns_check(a, p, r) < 0 || choose(a, q, p, r) < 0 || allocate(a, q, p, r) < 0)
 		goto out;
 	hl_crash_point("add-after-alloc");
 	rc = hl_state_save(a->cfg.state_dir, p, hl_crash_mid_persist);

@@ -25,6 +25,7 @@ void hl_config_defaults(struct hl_config *c)
 	c->log_level = HL_LOG_INFO;
 	c->fastpath = HL_FP_NONE;
 	c->default_quota = 64ull << 20;
+	c->max_quota = 256ull << 20;
 	c->workers = 8;
 	c->k8s_timeout_ms = 2000;
 	c->request_timeout_ms = 10000;
@@ -130,12 +131,14 @@ static int apply_hugepages(struct hl_config *c, const cJSON *o, char *err, size_
 	const cJSON *it;
 
 	if (!cJSON_IsObject(o)) {
-		snprintf(err, errlen, "hugepages must be an object {\"pool\": ..., \"defaultQuota\": ...}");
+		snprintf(err, errlen, "hugepages must be an object {\"pool\": ..., \"defaultQuota\": ..., "
+			 "\"maxQuota\": ...}");
 		return -EINVAL;
 	}
 	cJSON_ArrayForEach(it, o) {
 		uint64_t *dst = strcmp(it->string, "pool") == 0 ? &c->pool_bytes :
-				strcmp(it->string, "defaultQuota") == 0 ? &c->default_quota : NULL;
+				strcmp(it->string, "defaultQuota") == 0 ? &c->default_quota :
+				strcmp(it->string, "maxQuota") == 0 ? &c->max_quota : NULL;
 		char num[32];
 		const char *v = num;
 
@@ -152,6 +155,10 @@ static int apply_hugepages(struct hl_config *c, const cJSON *o, char *err, size_
 			v = "?";
 		if (set_quantity(dst, v, it->string, err, errlen) < 0)
 			return -EINVAL;
+	}
+	if (c->default_quota > c->max_quota) {
+		snprintf(err, errlen, "hugepages.defaultQuota is above hugepages.maxQuota");
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -291,6 +298,39 @@ static int apply_section(struct hl_config *c, const cJSON *o, char *err, size_t 
 	return 0;
 }
 
+static int apply_pod_limits(struct hl_config *c, const cJSON *o, char *err, size_t errlen)
+{
+	static const struct { const char *name; size_t off; } keys[] = {
+		{ "clients", offsetof(struct hl_config, pod_clients) },
+		{ "fds", offsetof(struct hl_config, pod_fds) },
+		{ "regions", offsetof(struct hl_config, pod_regions) },
+		{ "events", offsetof(struct hl_config, pod_events) },
+	};
+	const cJSON *it;
+
+	if (!cJSON_IsObject(o)) {
+		snprintf(err, errlen, "podLimits must be an object {\"clients\", \"fds\", \"regions\", \"events\"}");
+		return -EINVAL;
+	}
+	cJSON_ArrayForEach(it, o) {
+		size_t i = 0;
+		char what[64];
+		long v;
+
+		while (i < sizeof(keys) / sizeof(keys[0]) && strcmp(keys[i].name, it->string))
+			i++;
+		if (i == sizeof(keys) / sizeof(keys[0])) {
+			snprintf(err, errlen, "podLimits.%s: unknown key", it->string);
+			return -EINVAL;
+		}
+		snprintf(what, sizeof(what), "podLimits.%s", it->string);
+		if (set_long(&v, it, 1, 1 << 20, what, err, errlen) < 0)
+			return -EINVAL;
+		*(unsigned *)((char *)c + keys[i].off) = (unsigned)v;
+	}
+	return 0;
+}
+
 static int apply_key(struct hl_config *c, const cJSON *it, char *err, size_t errlen)
 {
 	const char *k = it->string;
@@ -304,6 +344,8 @@ static int apply_key(struct hl_config *c, const cJSON *it, char *err, size_t err
 	}
 	if (strcmp(k, "hugepages") == 0)
 		return apply_hugepages(c, it, err, errlen);
+	if (strcmp(k, "podLimits") == 0)
+		return apply_pod_limits(c, it, err, errlen);
 	if (strcmp(k, "vhostUser") == 0 || strcmp(k, "vf") == 0)
 		return apply_section(c, it, err, errlen);
 	if (strcmp(k, "workers") == 0) {

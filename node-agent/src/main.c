@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "monitor.h"
+#include "shmq.h"
 #include "hlk8s.h"
 
 /* HugePages_Total x Hugepagesize: the default pool is every reserved page. */
@@ -63,6 +65,7 @@ static void reload(struct agent *a)
 	pthread_mutex_lock(&a->cfg_lock);
 	a->cfg.fastpath = nc.fastpath;
 	a->cfg.default_quota = nc.default_quota;
+	a->cfg.max_quota = nc.max_quota;
 	a->cfg.k8s_timeout_ms = nc.k8s_timeout_ms;
 	a->cfg.log_format = nc.log_format;
 	a->cfg.log_level = nc.log_level;
@@ -151,6 +154,32 @@ static void stop_k8s(struct agent *a)
 	a->k8s_stop_fd = -1;
 }
 
+/*
+ * The monitor reads and writes memory pods share (rings, control blocks):
+ * a pod that punches a hole in it makes the monitor's next access fault a
+ * page in from the agent's own hugetlb allowance, which a pod can fill
+ * first: SIGBUS. A fault in a region is contained (the page replaced, the
+ * region marked broken: shmq_fault_contain); any other is a bug and kills
+ * as before.
+ */
+static void on_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+	(void)ctx;
+	if (shmq_fault_contain(si->si_addr) > 0)
+		return;
+	signal(sig, SIG_DFL);  /* the access faults again, and kills */
+}
+
+static int setup_sigbus(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	return sigaction(SIGBUS, &sa, NULL) < 0 ? -errno : 0;
+}
+
 static int setup_signals(struct agent *a)
 {
 	sigset_t set;
@@ -160,6 +189,8 @@ static int setup_signals(struct agent *a)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGPIPE);
+	if (setup_sigbus() < 0)
+		return -errno;
 	/* Blocked before any thread starts, so every thread inherits the mask. */
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
 		return -EINVAL;
@@ -189,7 +220,11 @@ static int setup_loop(struct agent *a)
 
 static int setup_endpoints(struct agent *a)
 {
-	struct hl_mon_opts o = { .loop = a->loop, .pool_bytes = a->pool_bytes, .log = hl_log_syslog_cb };
+	struct hl_mon_opts o = {
+		.loop = a->loop, .pool_bytes = a->pool_bytes, .log = hl_log_syslog_cb,
+		.limits = { .clients = a->cfg.pod_clients, .fds = a->cfg.pod_fds,
+			    .regions = a->cfg.pod_regions, .events = a->cfg.pod_events },
+	};
 
 	a->ep_node = hl_mon_new(&o);
 	if (!a->ep_node)
@@ -225,10 +260,26 @@ static void teardown(struct agent *a, bool started)
 	pthread_mutex_destroy(&a->vsw_lock);
 }
 
+/* Every pod costs the agent fds (its endpoint, its processes, its regions):
+ * take all the fds the hard limit allows. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			hl_log(HL_LOG_WARN, "cannot raise the fd limit: %s", strerror(errno));
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		hl_log(HL_LOG_INFO, "fd limit %llu", (unsigned long long)rl.rlim_cur);
+}
+
 static int start(struct agent *a)
 {
 	int rc;
 
+	raise_nofile();
 	if ((rc = hl_state_init(a->cfg.state_dir)) < 0) {
 		hl_log(HL_LOG_ERROR, "state dir %s: %s", a->cfg.state_dir, strerror(-rc));
 		return rc;

@@ -3,6 +3,9 @@
  * Prometheus text metrics and a tiny HTTP/1.1 server on the agent's loop:
  * GET /metrics, /healthz, /readyz; one request per connection, bounded
  * connections, each closed after its answer or after an idle timeout.
+ * Idle clients cannot starve the probes: a request that is there when the
+ * connection is accepted is answered at once, without taking a slot, and
+ * a new connection that finds every slot taken closes the oldest one.
  */
 #include "daemon.h"
 
@@ -21,7 +24,8 @@
 
 #define MAX_CONNS 32
 #define REQ_MAX 4096
-#define IDLE_MS 5000
+#define IDLE_MS 2000
+#define PAUSE_MS 250  /* out of fds: accept again after this */
 
 static const double bucket_s[HL_HIST_N] = {
 	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5,
@@ -247,6 +251,7 @@ struct conn {
 	struct hl_metrics_srv *srv;
 	int fd;
 	int64_t timer;
+	uint64_t seq;            /* accept order: the oldest goes first */
 	size_t len;
 	char req[REQ_MAX];
 };
@@ -255,6 +260,8 @@ struct hl_metrics_srv {
 	struct agent *a;
 	int fd;
 	unsigned n_conns;
+	uint64_t seq;
+	int64_t resume;          /* timer of an accept paused for fds, or 0 */
 	struct conn *conns[MAX_CONNS];
 };
 
@@ -319,28 +326,33 @@ static void route(struct conn *c)
 	}
 }
 
-static void on_conn(struct hl_loop *loop, int fd, uint32_t events, void *arg)
+/* Reads what is there. Returns true when @c is done (answered, or gone). */
+static bool conn_read(struct conn *c)
 {
-	struct conn *c = arg;
-	ssize_t n;
+	ssize_t n = recv(c->fd, c->req + c->len, sizeof(c->req) - 1 - c->len, MSG_DONTWAIT);
 
-	(void)loop; (void)events;
-	n = recv(fd, c->req + c->len, sizeof(c->req) - 1 - c->len, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		conn_close(c);
-		return;
-	}
+		return false;
+	if (n <= 0)
+		return true;
 	c->len += (size_t)n;
 	c->req[c->len] = '\0';
 	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
 		route(c);
 	else if (c->len < sizeof(c->req) - 1)
-		return;
+		return false;
 	else
 		respond(c, 400, "text/plain", "request too large\n");
-	conn_close(c);
+	return true;
+}
+
+static void on_conn(struct hl_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)loop; (void)fd; (void)events;
+	if (conn_read(c))
+		conn_close(c);
 }
 
 static void on_idle(struct hl_loop *loop, void *arg)
@@ -352,6 +364,30 @@ static void on_idle(struct hl_loop *loop, void *arg)
 	conn_close(c);
 }
 
+/* A free slot, made by closing the oldest connection if need be. */
+static unsigned slot_take(struct hl_metrics_srv *s)
+{
+	unsigned slot = 0, old = 0;
+
+	while (slot < MAX_CONNS && s->conns[slot])
+		slot++;
+	if (slot < MAX_CONNS)
+		return slot;
+	for (unsigned i = 1; i < MAX_CONNS; i++)
+		if (s->conns[i]->seq < s->conns[old]->seq)
+			old = i;
+	conn_close(s->conns[old]);
+	return old;
+}
+
+static void on_resume(struct hl_loop *loop, void *arg)
+{
+	struct hl_metrics_srv *s = arg;
+
+	s->resume = 0;
+	hl_loop_mod(loop, s->fd, EPOLLIN);
+}
+
 static void on_accept(struct hl_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct hl_metrics_srv *s = arg;
@@ -360,21 +396,38 @@ static void on_accept(struct hl_loop *loop, int fd, uint32_t events, void *arg)
 
 	(void)events;
 	while ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-		unsigned slot = 0;
+		unsigned slot;
 
-		while (slot < MAX_CONNS && s->conns[slot])
-			slot++;
-		c = slot < MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
-		if (!c || hl_loop_add(loop, cfd, EPOLLIN, on_conn, c) < 0) {
-			free(c);
+		c = calloc(1, sizeof(*c));
+		if (!c) {
 			close(cfd);
 			continue;
 		}
 		c->srv = s;
 		c->fd = cfd;
+		c->seq = ++s->seq;
+		/* A probe's request is usually here already. */
+		if (conn_read(c)) {
+			close(cfd);
+			free(c);
+			continue;
+		}
+		slot = slot_take(s);
+		if (hl_loop_add(loop, cfd, EPOLLIN, on_conn, c) < 0) {
+			free(c);
+			close(cfd);
+			continue;
+		}
 		s->conns[slot] = c;
 		s->n_conns++;
 		c->timer = hl_timer_add(loop, IDLE_MS, on_idle, c);
+	}
+	if (errno == EMFILE || errno == ENFILE) {
+		/* Out of fds: level-triggered, the backlog would wake us
+		 * at once again. Pause, look again later. */
+		hl_log(HL_LOG_WARN, "metrics: accept: %s; pausing %d ms", strerror(errno), PAUSE_MS);
+		if (!s->resume && hl_loop_mod(loop, fd, 0) == 0)
+			s->resume = hl_timer_add(loop, PAUSE_MS, on_resume, s);
 	}
 }
 
@@ -439,6 +492,8 @@ void hl_metrics_close(struct agent *a)
 	for (unsigned i = 0; i < MAX_CONNS; i++)
 		if (s->conns[i])
 			conn_close(s->conns[i]);
+	if (s->resume > 0)
+		hl_timer_cancel(a->loop, s->resume);
 	hl_loop_del(a->loop, s->fd);
 	close(s->fd);
 	free(s);

@@ -15,12 +15,14 @@
 #include <unistd.h>
 #include <signal.h>
 
+#include "hl_util.h"
 #include "monitor.h"
 
 #define EP_MAX_IPS 8  /* addresses per pod the monitor takes */
 
 struct ep_job {
 	struct hl_pod *pod;
+	int netns_fd;
 	int err;
 };
 
@@ -226,7 +228,7 @@ static void ep_create_task(struct agent *a, void *arg)
 		plain[i][strcspn(plain[i], "/")] = '\0';
 		ips[i] = plain[i];
 	}
-	j->pod->ep = hl_mon_pod_add(a->ep_node, name, j->pod->netns, ips, n_ips, j->pod->quota_bytes);
+	j->pod->ep = hl_mon_pod_add(a->ep_node, name, j->netns_fd, ips, n_ips, j->pod->quota_bytes);
 	j->err = j->pod->ep ? 0 : -errno;
 }
 
@@ -242,9 +244,14 @@ void hl_pod_ep_destroy_task(struct agent *a, void *arg)
 
 int hl_pod_ep_create(struct agent *a, struct hl_pod *p)
 {
-	struct ep_job j = { .pod = p };
+	/* Opened here, on the worker: the loop never opens what a request
+	 * names (a FIFO would stop it for every pod). */
+	struct ep_job j = { .pod = p, .netns_fd = hl_netns_open(p->netns) };
 
+	if (j.netns_fd < 0)
+		return j.netns_fd;
 	hl_run_on_loop(a, ep_create_task, &j);
+	close(j.netns_fd);
 	return j.err;
 }
 

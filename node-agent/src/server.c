@@ -136,6 +136,17 @@ static void set_timeouts(int fd, long ms)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/* Logs running out of fds at most once a second, for all workers. */
+static void accept_failed(struct agent *a)
+{
+	static _Atomic uint64_t last;
+	uint64_t now = now_us(), t = atomic_load(&last);
+
+	(void)a;
+	if (now - t >= 1000000 && atomic_compare_exchange_strong(&last, &t, now))
+		hl_log(HL_LOG_WARN, "plugin socket: accept: %s; waiting", strerror(EMFILE));
+}
+
 static void *worker_main(void *arg)
 {
 	struct agent *a = arg;
@@ -167,6 +178,13 @@ static void *worker_main(void *arg)
 		if (!(p[0].revents & POLLIN))
 			continue;
 		fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			/* Out of fds: the pending connection stays readable;
+			 * wait (or stop) rather than spin on it. */
+			accept_failed(a);
+			poll(&p[1], 1, 250);
+			continue;
+		}
 		if (fd < 0)
 			continue;  /* another worker took it (EAGAIN), or the peer left */
 		set_timeouts(fd, a->cfg.request_timeout_ms);

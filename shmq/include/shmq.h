@@ -104,6 +104,42 @@ SHMQ_API size_t shmq_region_size(const struct shmq_region *r);
  * Thread safety: any thread.
  */
 SHMQ_API void *shmq_region_tail(struct shmq_region *r, size_t len);
+/**
+ * shmq_region_discard() - free the region's memory for everyone who maps
+ * it: punch the whole memfd. A process that touches its mapping afterwards
+ * faults fresh zeroed pages in, charged to itself by the kernel (or gets
+ * SIGBUS, see shmq_fault_contain()). For the creator that lets a region
+ * go while a peer may still map it: no memory outlives its accounting.
+ * Return: 0 or the -errno of fallocate.
+ * Thread safety: any thread.
+ */
+SHMQ_API int shmq_region_discard(struct shmq_region *r);
+
+/**
+ * shmq_region_faulted() - 1 once a page of @r's mapping was replaced by
+ * shmq_fault_contain(): the rings in it are broken for good.
+ * Thread safety: any thread.
+ */
+SHMQ_API int shmq_region_faulted(const struct shmq_region *r);
+
+/**
+ * shmq_fault_contain() - contain a fault at @addr in a region mapping.
+ * @addr: the faulting address (siginfo's si_addr of a SIGBUS).
+ *
+ * A peer that holds a region's memfd open for writing (both sides write
+ * their rings) can punch a hole in it; this process's next access then
+ * faults a page in from its own hugetlb allowance, which may be zero:
+ * SIGBUS. Called from the application's SIGBUS handler, this replaces the
+ * faulting page of a mapping of any shmq region of this process with
+ * private memory in which every ring reads as closed and corrupt, marks the
+ * region (shmq_region_faulted()) and returns 1: the handler returns, the
+ * access is retried and succeeds, and only the connections in that page
+ * break. Returns 0 when @addr is in no region (the handler should then do
+ * what it would without shmq), -1 if the page could not be replaced.
+ * Async-signal-safe; lock-free (a fixed table of the mappings).
+ */
+SHMQ_API int shmq_fault_contain(const void *addr);
+
 /** shmq_region_is_hugetlb() - 1 if backed by hugepages, 0 if not. */
 SHMQ_API int shmq_region_is_hugetlb(const struct shmq_region *r);
 /** shmq_region_is_sealed() - 1 if the memfd size is sealed, 0 if not. */

@@ -7,6 +7,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/falloc.h>
+#include <linux/magic.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "shmq_private.h"
@@ -23,6 +27,8 @@ struct shmq_region {
 	size_t size;
 	int hugetlb;
 	int sealed;
+	int fault_slot;        /* its entry in fault.c's table, or -1 */
+	atomic_int faulted;    /* a page was replaced (shmq_fault_contain) */
 };
 
 static void say(shmq_log_fn log, void *arg, int level, const char *msg)
@@ -65,6 +71,20 @@ static uint8_t *map_fd(int fd, size_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* The page size of @fd's mapping: a hugetlbfs file's, else the system's. */
+static size_t page_of(int fd)
+{
+	struct statfs sf;
+	struct stat st;
+
+	if (fstatfs(fd, &sf) == 0 && (unsigned long)sf.f_type == HUGETLBFS_MAGIC &&
+	    fstat(fd, &st) == 0 && st.st_blksize > 0)
+		return (size_t)st.st_blksize;
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* A region for mapping @base of @fd, registered for fault containment
+ * before anything in it is read or written. */
 static struct shmq_region *region_new(int fd, uint8_t *base, size_t size, int huge)
 {
 	struct shmq_region *r = calloc(1, sizeof(*r));
@@ -75,6 +95,11 @@ static struct shmq_region *region_new(int fd, uint8_t *base, size_t size, int hu
 	r->base = base;
 	r->size = size;
 	r->hugetlb = huge;
+	r->fault_slot = shmq__fault_register(base, size, page_of(fd), &r->faulted);
+	if (r->fault_slot < 0) {
+		free(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -153,6 +178,13 @@ struct shmq_region *shmq_region_create(size_t size, unsigned flags, shmq_log_fn 
 	if (!r->sealed)
 		say(log, log_arg, SHMQ_LOG_WARN, "shmq: cannot seal the region size");
 	header_init((struct shmq_abi_region *)base, sz, huge);
+	if (atomic_load(&r->faulted)) {
+		/* The page could not be had (a hugetlb cgroup at its limit):
+		 * contained by the caller's SIGBUS handler. */
+		shmq_region_close(r);
+		errno = ENOMEM;
+		return NULL;
+	}
 	if (log) {
 		char msg[96];
 
@@ -194,21 +226,21 @@ struct shmq_region *shmq_region_map(int fd)
 		errno = e;
 		return NULL;
 	}
-	memcpy(&h, base, sizeof(h));
-	if (h.magic != SHMQ_REGION_MAGIC || h.major != SHMQ_ABI_MAJOR ||
-	    h.size != (uint64_t)st.st_size) {
-		munmap(base, (size_t)st.st_size);
-		close(dfd);
-		errno = EPROTO;
-		return NULL;
-	}
-	r = region_new(dfd, base, (size_t)st.st_size, !!(h.flags & SHMQ_REGION_F_HUGETLB));
+	r = region_new(dfd, base, (size_t)st.st_size, 0);
 	if (!r) {
 		munmap(base, (size_t)st.st_size);
 		close(dfd);
 		errno = ENOMEM;
 		return NULL;
 	}
+	memcpy(&h, base, sizeof(h));
+	if (h.magic != SHMQ_REGION_MAGIC || h.major != SHMQ_ABI_MAJOR ||
+	    h.size != (uint64_t)st.st_size) {
+		shmq_region_close(r);
+		errno = EPROTO;
+		return NULL;
+	}
+	r->hugetlb = !!(h.flags & SHMQ_REGION_F_HUGETLB);
 	seals = fcntl(dfd, F_GET_SEALS);
 	r->sealed = seals >= 0 && (seals & F_SEAL_SHRINK);
 	return r;
@@ -218,6 +250,7 @@ void shmq_region_close(struct shmq_region *r)
 {
 	if (!r)
 		return;
+	shmq__fault_unregister(r->fault_slot);
 	munmap(r->base, r->size);
 	close(r->fd);
 	free(r);
@@ -226,6 +259,18 @@ void shmq_region_close(struct shmq_region *r)
 int shmq_region_fd(const struct shmq_region *r)
 {
 	return r->fd;
+}
+
+int shmq_region_faulted(const struct shmq_region *r)
+{
+	return atomic_load(&((struct shmq_region *)r)->faulted);
+}
+
+int shmq_region_discard(struct shmq_region *r)
+{
+	if (fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)r->size) < 0)
+		return -errno;
+	return 0;
 }
 
 size_t shmq_region_size(const struct shmq_region *r)

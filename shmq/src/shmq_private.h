@@ -280,4 +280,11 @@ static inline int64_t shmq__stream_avail(struct shmq_ep *ep, uint64_t want)
 	return (int64_t)avail;
 }
 
+/* fault.c: registers mapping @base (@len bytes, pages of @page) for
+ * shmq_fault_contain(), which sets *@faulted. Return: a slot >= 0, or
+ * -ENOMEM / -ENOSPC. */
+int shmq__fault_register(void *base, size_t len, size_t page, atomic_int *faulted);
+/* fault.c: forgets @slot (before the mapping goes); -1 is ignored. */
+void shmq__fault_unregister(int slot);
+
 #endif /* SHMQ_PRIVATE_H */

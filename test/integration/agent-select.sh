@@ -7,6 +7,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/cni.sh"
 . "$(dirname "$0")/../lib/agent.sh"
+. "$(dirname "$0")/../lib/k8s.sh"
 cni_setup
 agent_setup
 n=0
@@ -49,53 +50,18 @@ tap_eq "agent config fastpath applies last" "shm default 8" "$TRY"
 agent_stop
 
 # ---- the annotation, from a fake API server ----
-srv=$HOSTLANE_TOP/test/tools/fake-apiserver/fake_apiserver.py
-if [ ! -f "$srv" ] || ! command -v openssl >/dev/null || ! command -v python3 >/dev/null; then
-	tap_skip "annotation selection" "needs test/tools/fake-apiserver, python3 and openssl"
+if ! k8s_setup; then
+	tap_skip "annotation selection" "$K8S_WHY"
 	tap_done; exit
 fi
 if ! "$HL_AGENTD" --help | grep -q kubeconfig; then
 	tap_fail "agent has --kubeconfig"; tap_done; exit 1
 fi
-d=$CNI_TMP/k8s
-mkdir -p "$d"
-if ! (cd "$d" && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=hl-ca" -keyout ca.key -out ca.pem &&
-	openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" -keyout srv.key -out srv.csr &&
-	printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >srv.ext &&
-	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile srv.ext -out srv.pem) \
-	>"$d/openssl.log" 2>&1; then
-	tap_fail "test certificates" "$(tail -5 "$d/openssl.log")"; tap_done; exit 1
-fi
-echo "tok-$CNI_RUN" >"$d/token"
-python3 "$srv" --cert "$d/srv.pem" --key "$d/srv.key" --token-file "$d/token" --port-file "$d/ports" \
-	2>"$d/server.log" &
-srv_pid=$!
-on_exit "kill $srv_pid; wait $srv_pid"
-for _ in $(seq 100); do [ -s "$d/ports" ] && break; sleep 0.1; done
-read -r api_port ctl_port <"$d/ports" || { tap_fail "fake API server starts" "$(cat "$d/server.log")"; tap_done; exit 1; }
-cat >"$d/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-current-context: t
-clusters:
-- name: fake
-  cluster:
-    server: https://127.0.0.1:$api_port
-    certificate-authority: $d/ca.pem
-contexts:
-- name: t
-  context: {cluster: fake, user: u}
-users:
-- name: u
-  user:
-    token: tok-$CNI_RUN
-KC
-fake() { curl -sf -X POST -d "$2" "http://127.0.0.1:$ctl_port/$1" >/dev/null; }
-pod() { # NAME ANNOTATIONS-JSON
-	fake pods "{\"namespace\":\"ns-$CNI_RUN\",\"name\":\"$1\",\"node\":\"node-$CNI_RUN\",\"annotations\":$2}"
-}
+srv_pid=$K8S_PID
+fake() { k8s_fake "$@"; }
+pod() { k8s_pod "$@"; }
 printf '{"k8sTimeoutMs": 1000, "hugepages": {"defaultQuota": "16Mi"}}' >"$AG_DIR/agent.json"
-agent_start --config "$AG_DIR/agent.json" --kubeconfig "$d/kubeconfig"
+agent_start --config "$AG_DIR/agent.json" --kubeconfig "$K8S_KUBECONFIG"
 for _ in $(seq 100); do
 	[ "$(ctl --json status | jq -r .kubernetes.state)" = synced ] && break
 	sleep 0.05

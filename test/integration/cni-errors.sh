@@ -78,14 +78,17 @@ else
 	cni_err_code "ipMasq refused as unsupported field -> 2 naming it" 2 ipMasq
 fi
 
-# Logging: with logFile and logLevel debug the log goes to the file.
-log=$CNI_TMP/hostlane.log
+# Logging: with logFile (in the log directory the runtime's environment
+# names) and logLevel debug the log goes to the file.
+log=$CNI_TMP/log/hostlane.log
 lconf=$(cni_conf '. + {logFile: $f, logLevel: "debug"}' --arg f "$log")
+CNI_EXTRA_ENV=("HOSTLANE_CNI_LOG_DIR=$CNI_TMP/log")
 cni_add "$cid" "$pa" eth0 "$lconf"
 cni_ok_rc "ADD with logFile and logLevel debug"
 ok "logFile received the debug log" test -s "$log"
 cni_del "$cid" "$pa" eth0 "$lconf"
 cni_ok_rc "DEL with logFile"
+CNI_EXTRA_ENV=()
 cni_add "$cid" "$pa" eth0 "$(cni_conf '.logLevel = "chatty"')"
 cni_err_code "unknown logLevel -> 7" 7
 

@@ -70,11 +70,26 @@ static void m_listen(struct hl_proto_msg *m)
 	m->u.listen.port = 6379;
 }
 static void m_listen_zero(struct hl_proto_msg *m) { m_listen(m); m->u.listen.port = 0; }
+static void m_listen_addr(struct hl_proto_msg *m)
+{
+	m_listen(m);
+	hl_proto_addr_parse("10.1.2.3", &m->u.listen.addr);
+}
+static void m_listen_any6(struct hl_proto_msg *m)
+{
+	m_listen(m);
+	m->u.listen.addr.family = 6;
+	m->u.listen.flags = HL_LISTEN_F_V6ONLY;
+}
+static void m_listen_badfam(struct hl_proto_msg *m) { m_listen_addr(m); m->u.listen.addr.family = 5; }
+static void m_listen_flag_noaddr(struct hl_proto_msg *m) { m_listen(m); m->u.listen.flags = HL_LISTEN_F_V6ONLY; }
+static void m_listen_badflag(struct hl_proto_msg *m) { m_listen_addr(m); m->u.listen.flags = 2; }
+static void m_listen_v4junk(struct hl_proto_msg *m) { m_listen_addr(m); m->u.listen.addr.addr[9] = 1; }
 static void m_unlisten_resv(struct hl_proto_msg *m)
 {
 	m_listen(m);
 	m->hdr.op = HL_POD_OP_UNLISTEN;
-	m->u.listen.reserved[2] = 1;
+	m->u.listen.reserved = 1;
 }
 static void m_connect(struct hl_proto_msg *m)
 {
@@ -151,6 +166,12 @@ static const struct {
 	{ "listen", m_listen, 0, 0 },
 	{ "listen port 0", m_listen_zero, 0, -EINVAL },
 	{ "unlisten reserved", m_unlisten_resv, 0, -EINVAL },
+	{ "listen on an address (v4)", m_listen_addr, 0, 0 },
+	{ "listen on the v6 wildcard, v6 only", m_listen_any6, 0, 0 },
+	{ "listen address of family 5", m_listen_badfam, 0, -EINVAL },
+	{ "listen flags without an address", m_listen_flag_noaddr, 0, -EINVAL },
+	{ "listen unknown flag", m_listen_badflag, 0, -EINVAL },
+	{ "listen v4 address with bytes past it", m_listen_v4junk, 0, -EINVAL },
 	{ "connect v4", m_connect, 0, 0 },
 	{ "connect v6 with capacity", m_connect6, 0, 0 },
 	{ "connect family 5", m_connect_fam, 0, -EINVAL },
@@ -230,7 +251,14 @@ static void r_hello_stats(struct hl_proto_msg *m)
 	m->u.hello_rep.flags = HL_HELLO_F_STATS;
 	m->hdr.nfds = 1;
 }
-static void r_hello_flag4(struct hl_proto_msg *m) { r_hello(m); m->u.hello_rep.flags = 4; }
+static void r_hello_flag4(struct hl_proto_msg *m) { r_hello(m); m->u.hello_rep.flags = 8; }
+static void r_hello_life(struct hl_proto_msg *m)
+{
+	r_hello_stats(m);
+	m->u.hello_rep.version = 4;
+	m->u.hello_rep.flags |= HL_HELLO_F_BELL | HL_HELLO_F_LIFE;
+	m->hdr.nfds = 3;
+}
 static void r_hello_bell(struct hl_proto_msg *m)
 {
 	r_hello_stats(m);
@@ -295,6 +323,8 @@ static const struct {
 	{ "hello unknown flag", r_hello_flag4, 0, -EINVAL },
 	{ "hello with stats and doorbell", r_hello_bell, 2, 0 },
 	{ "hello says doorbell, 1 fd", r_hello_bell, 1, -EINVAL },
+	{ "hello with stats, doorbell and liveness (v4)", r_hello_life, 3, 0 },
+	{ "hello says liveness, 2 fds", r_hello_life, 2, -EINVAL },
 	{ "first direct connect reply, 17 fds", r_direct_first, 17, 0 },
 	{ "first direct connect reply, 16 fds", r_direct_first, 16, -EINVAL },
 	{ "first direct accept event, 16 fds", r_direct_event, 16, 0 },
