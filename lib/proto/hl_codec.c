@@ -78,6 +78,22 @@ static bool all_zero(const void *p, size_t n)
 	return true;
 }
 
+/* The candidate list of a redirect: bounded, every entry an address and a
+ * port, nothing set that is not defined. */
+static bool redirect_ok(const struct hl_proto_redirect *r)
+{
+	if (r->ttl_ms > HL_PROTO_REDIRECT_TTL_MAX || r->n_eps > HL_PROTO_REDIRECT_EPS ||
+	    (!r->ttl_ms && r->n_eps))
+		return false;
+	for (uint32_t i = 0; i < r->n_eps; i++) {
+		const struct hl_proto_svc_ep *e = &r->eps[i];
+
+		if (!hl_proto_addr_valid(&e->addr) || !e->port || e->hostlane > 1 || e->reserved)
+			return false;
+	}
+	return true;
+}
+
 static bool is_pow2(uint32_t v)
 {
 	return v && !(v & (v - 1));
@@ -249,10 +265,10 @@ static int check_reply_body(const struct hl_proto_msg *m)
 	case HL_POD_OP_EV_ACCEPT: {
 		const struct hl_proto_conn *c = &m->u.conn;
 
-		/* A redirect names the endpoint, nothing else. */
+		/* A redirect names the endpoint and maybe the candidates. */
 		if (m->hdr.op == HL_POD_OP_CONNECT && c->flags == HL_CONN_F_REDIRECT)
 			return hl_proto_addr_valid(&c->peer) && c->peer_port && !c->region_id &&
-			       !c->size && !c->slots ? 0 : -EINVAL;
+			       !c->size && !c->slots && redirect_ok(&m->u.redirect) ? 0 : -EINVAL;
 		if ((c->flags & ~(HL_CONN_F_SLOT | HL_CONN_F_REGION | HL_CONN_F_DIRECT)) ||
 		    (c->flags && !(c->flags & HL_CONN_F_SLOT)))
 			return -EINVAL;

@@ -184,6 +184,33 @@ struct hl_proto_conn {
 #define HL_CONN_F_DIRECT 0x4u
 #define HL_CONN_F_REDIRECT 0x8u  /* CONNECT reply: go to peer:peer_port (no fds) */
 
+/*
+ * A redirect (CONNECT reply with HL_CONN_F_REDIRECT) may also carry the
+ * Service's candidate endpoints for this client (kube-proxy's set: ready,
+ * topology applied), each marked whether a hostlane listener serves it:
+ * for `ttl_ms` the connector may choose among them itself, uniformly, for
+ * later connects to the same ClusterIP:port (a hostlane one: connect to it;
+ * another: the kernel connects to the ClusterIP) without asking. None is
+ * sent for a Service with session affinity or with more candidates than
+ * fit; `ttl_ms` 0 and `n_eps` 0 then.
+ */
+#define HL_PROTO_REDIRECT_EPS 16u
+#define HL_PROTO_REDIRECT_TTL_MAX 1000u  /* ms */
+
+struct hl_proto_svc_ep {
+	struct hl_proto_addr addr;
+	uint16_t port;
+	uint8_t hostlane;          /* 1: a hostlane listener; 0: not here */
+	uint8_t reserved;
+};
+
+struct hl_proto_redirect {
+	struct hl_proto_conn conn; /* flags HL_CONN_F_REDIRECT, peer, peer_port */
+	uint32_t ttl_ms;
+	uint32_t n_eps;
+	struct hl_proto_svc_ep eps[HL_PROTO_REDIRECT_EPS];
+};
+
 /* CONN_CLOSE (v2): side `side` of slot `pair` of region `region_id`. */
 struct hl_proto_conn_close_req {
 	uint32_t region_id;
@@ -215,6 +242,7 @@ struct hl_proto_msg {
 		struct hl_proto_listen_req listen;
 		struct hl_proto_connect_req connect;
 		struct hl_proto_conn conn;
+		struct hl_proto_redirect redirect;
 		struct hl_proto_conn_close_req conn_close;
 		struct hl_proto_direct_off_req direct_off;
 		struct hl_proto_error error;
@@ -234,5 +262,8 @@ _Static_assert(offsetof(struct hl_proto_conn, local) == 56, "conn local");
 _Static_assert(sizeof(struct hl_proto_connect_req) == 32, "connect body");
 _Static_assert(offsetof(struct hl_proto_conn, peer) == 16, "conn peer");
 _Static_assert(sizeof(struct hl_proto_msg) == HL_PROTO_MSG_SIZE, "message size");
+_Static_assert(sizeof(struct hl_proto_svc_ep) == 24, "service endpoint size");
+_Static_assert(sizeof(struct hl_proto_redirect) <= HL_PROTO_BODY_SIZE, "redirect fits");
+_Static_assert(offsetof(struct hl_proto_redirect, ttl_ms) == 80, "redirect ttl");
 
 #endif /* HOSTLANE_PROTO_H */

@@ -311,6 +311,24 @@ static void r_redirect_region(struct hl_proto_msg *m) { r_redirect(m); m->u.conn
 static void r_redirect_port0(struct hl_proto_msg *m) { r_redirect(m); m->u.conn.peer_port = 0; }
 static void r_redirect_event(struct hl_proto_msg *m) { r_redirect(m); m->hdr.op = HL_POD_OP_EV_ACCEPT; m->hdr.seq = 0; }
 static void r_redirect_slot(struct hl_proto_msg *m) { r_redirect(m); m->u.conn.flags |= HL_CONN_F_SLOT; }
+static void r_redirect_list(struct hl_proto_msg *m)
+{
+	r_redirect(m);
+	m->u.redirect.ttl_ms = 250;
+	m->u.redirect.n_eps = HL_PROTO_REDIRECT_EPS;
+	for (unsigned i = 0; i < HL_PROTO_REDIRECT_EPS; i++) {
+		hl_proto_addr_parse("10.0.0.9", &m->u.redirect.eps[i].addr);
+		m->u.redirect.eps[i].addr.addr[3] = (uint8_t)i;
+		m->u.redirect.eps[i].port = 8080;
+		m->u.redirect.eps[i].hostlane = i & 1;
+	}
+}
+static void r_redirect_many(struct hl_proto_msg *m) { r_redirect_list(m); m->u.redirect.n_eps++; }
+static void r_redirect_ttl(struct hl_proto_msg *m) { r_redirect_list(m); m->u.redirect.ttl_ms = 1001; }
+static void r_redirect_nottl(struct hl_proto_msg *m) { r_redirect_list(m); m->u.redirect.ttl_ms = 0; }
+static void r_redirect_ep0(struct hl_proto_msg *m) { r_redirect_list(m); m->u.redirect.eps[3].port = 0; }
+static void r_redirect_hl2(struct hl_proto_msg *m) { r_redirect_list(m); m->u.redirect.eps[0].hostlane = 2; }
+static void r_redirect_epfam(struct hl_proto_msg *m) { r_redirect_list(m); m->u.redirect.eps[15].addr.family = 0; }
 
 static const struct {
 	const char *name;
@@ -359,6 +377,13 @@ static const struct {
 	{ "redirect to port 0", r_redirect_port0, 0, -EINVAL },
 	{ "redirect as an accept event", r_redirect_event, 0, -EINVAL },
 	{ "redirect with the slot flag", r_redirect_slot, 0, -EINVAL },
+	{ "redirect with 16 candidates for 250 ms", r_redirect_list, 0, 0 },
+	{ "redirect with 17 candidates", r_redirect_many, 0, -EINVAL },
+	{ "redirect lease over 1 s", r_redirect_ttl, 0, -EINVAL },
+	{ "redirect candidates without a lease", r_redirect_nottl, 0, -EINVAL },
+	{ "redirect candidate port 0", r_redirect_ep0, 0, -EINVAL },
+	{ "redirect candidate hostlane 2", r_redirect_hl2, 0, -EINVAL },
+	{ "redirect candidate family 0", r_redirect_epfam, 0, -EINVAL },
 };
 
 START_TEST(test_replies)
