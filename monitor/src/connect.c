@@ -161,11 +161,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	 * process shares with the listener's when there is one (as fast as
 	 * a connect to the pod IP), else with a CONNECT to the pod IP. */
 	if (t.svc && (q->flags & HL_CONNECT_F_REDIRECT)) {
-		rep->hdr.status = 0;
-		memset(&rep->u, 0, sizeof(rep->u));
-		rep->u.conn.flags = HL_CONN_F_REDIRECT;
-		rep->u.conn.peer = t.addr;
-		rep->u.conn.peer_port = t.port;
+		mon_svc_redirect(n, &t, rep);
 		mon_count(n, &t);
 		return 0;
 	}

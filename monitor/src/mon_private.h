@@ -221,6 +221,9 @@ struct mon_target {
  */
 int mon_resolve(struct mon_client *c, const struct hl_proto_addr *addr, uint16_t port,
 		struct mon_target *t, struct hl_proto_msg *rep);
+/* Makes @rep the redirect to Service endpoint @t, with the Service's
+ * candidates for the connector to choose from itself for a while. */
+void mon_svc_redirect(struct hl_monitor *n, const struct mon_target *t, struct hl_proto_msg *rep);
 /* Counts a connection made to @t (Service and loopback counters). */
 void mon_count(struct hl_monitor *n, const struct mon_target *t);
 

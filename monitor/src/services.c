@@ -130,3 +130,37 @@ void mon_count(struct hl_monitor *n, const struct mon_target *t)
 	else if (t->loopback)
 		n->svc_st.loopback++;
 }
+
+/* How long a connector may choose among a Service's endpoints itself: well
+ * within the second in which a not-ready endpoint must stop getting new
+ * connections. */
+#define LEASE_MS 250u
+
+void mon_svc_redirect(struct hl_monitor *n, const struct mon_target *t, struct hl_proto_msg *rep)
+{
+	struct hl_proto_redirect *r = &rep->u.redirect;
+	const struct mon_svc *s = t->svc;
+	size_t idx[HL_PROTO_REDIRECT_EPS], k;
+
+	rep->hdr.status = 0;
+	memset(&rep->u, 0, sizeof(rep->u));
+	r->conn.flags = HL_CONN_F_REDIRECT;
+	r->conn.peer = t->addr;
+	r->conn.peer_port = t->port;
+	/* Sessions need the client's history: those keep asking. */
+	if (s->affinity || s->n_eps > HL_PROTO_REDIRECT_EPS)
+		return;
+	k = mon_svc_candidates(s, idx);
+	for (size_t i = 0; i < k; i++) {
+		const struct mon_svc_ep *e = &s->eps[idx[i]];
+		struct hl_mon_pod *pod = mon_pod_by_addr(n, &e->addr);
+		struct mon_listener *l = pod ? mon_listener_find(pod, e->port) : NULL;
+
+		r->eps[i].addr = e->addr;
+		r->eps[i].port = e->port;
+		/* Only a hint: the connection to it is checked like any other. */
+		r->eps[i].hostlane = l && mon_listener_reaches(l, &e->addr);
+	}
+	r->n_eps = (uint32_t)k;
+	r->ttl_ms = k ? LEASE_MS : 0;
+}

@@ -187,9 +187,7 @@ static bool usable(const struct mon_svc_ep *e, bool any_ready)
 	return any_ready ? e->ready : e->serving && e->terminating;
 }
 
-/* The candidates: the topology first, then readiness. Fills @idx (size
- * s->n_eps) and returns how many. */
-static size_t candidates(const struct mon_svc *s, size_t *idx)
+size_t mon_svc_candidates(const struct mon_svc *s, size_t *idx)
 {
 	bool locals = s->topology == HL_MON_SVC_LOCAL, any_ready = false, any_local = false;
 	size_t n = 0;
@@ -263,7 +261,7 @@ enum mon_svc_res mon_svc_pick(struct hl_mon_svcmap *m, const struct hl_proto_add
 	idx = malloc(s->n_eps * sizeof(*idx));
 	if (!idx)
 		return MON_SVC_EMPTY;  /* the kernel (kube-proxy) still serves it */
-	n = candidates(s, idx);
+	n = mon_svc_candidates(s, idx);
 	if (!n) {
 		free(idx);
 		return MON_SVC_EMPTY;

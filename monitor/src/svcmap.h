@@ -71,6 +71,11 @@ enum mon_svc_res mon_svc_pick(struct hl_mon_svcmap *m, const struct hl_proto_add
 			      uint16_t port, const struct hl_proto_addr *client, uint64_t now_ms,
 			      struct hl_proto_addr *ep, uint16_t *ep_port, const struct mon_svc **svc);
 
+/* The endpoints a connection to @s may use now (the topology first, then
+ * readiness), as indexes into s->eps: fills @idx (s->n_eps entries) and
+ * returns how many. */
+size_t mon_svc_candidates(const struct mon_svc *s, size_t *idx);
+
 /* The Service at @vip:@port, or NULL. */
 const struct mon_svc *mon_svc_find(const struct hl_mon_svcmap *m, const struct hl_proto_addr *vip,
 				   uint16_t port);
