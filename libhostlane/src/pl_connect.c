@@ -141,13 +141,13 @@ static uint16_t local_port(struct pl_sock *s, int fd, int family)
  * (the kernel connects).
  */
 static int conn_open(struct pl_sock *s, int fd, struct hl_proto_addr to, uint16_t tport,
-		     uint16_t lport, bool cloexec)
+		     uint16_t lport, bool cloexec, bool redirect)
 {
 	struct hl_proto_msg req, rep;
 	int fds[HL_PROTO_MAX_FDS];
 	struct pl_region *g;
 
-	for (int hop = 0; hop < 2; hop++) {
+	for (int hop = redirect ? 0 : 1; hop < 2; hop++) {
 		if (pl_direct_connect(&to, tport, &rep.u.conn, &g) == 0) {
 			/* Set up with the listener process alone (docs/monitor.md). */
 			uint32_t slot = rep.u.conn.pair;
@@ -175,6 +175,7 @@ static int conn_open(struct pl_sock *s, int fd, struct hl_proto_addr to, uint16_
 		if (pl_ctl_call(s->ctl, &req, &rep, fds))
 			return -1;  /* not a hostlane listener: the kernel decides */
 		if (rep.u.conn.flags & HL_CONN_F_REDIRECT) {
+			pl_svc_learn(&to, tport, &rep.u.redirect);
 			to = rep.u.conn.peer;
 			tport = rep.u.conn.peer_port;
 			continue;
@@ -189,9 +190,9 @@ static int conn_open(struct pl_sock *s, int fd, struct hl_proto_addr to, uint16_
 PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct pl_sock *s = pl_sock_lookup(fd);
-	struct hl_proto_addr a, me;
-	int fdflags, keep = -1;
-	uint16_t port, lport;
+	struct hl_proto_addr a, me, ep;
+	int fdflags, keep = -1, rc;
+	uint16_t port, lport, ep_port;
 
 	if (!s)
 		return pl_real.connect(fd, addr, len);
@@ -216,7 +217,17 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	 * the connection goes over hostlane. */
 	if (!s->pooled && !s->kdirty && pl_spare_missing(s->family))
 		keep = pl_fd_dup_hidden(fd);
-	if (conn_open(s, fd, a, port, lport, fdflags >= 0 && (fdflags & FD_CLOEXEC)) < 0)
+	/* A Service with a live lease: its endpoint is chosen here. */
+	switch (pl_svc_choose(&a, port, &ep, &ep_port)) {
+	case 0:
+		goto kernel;
+	case 1:
+		rc = conn_open(s, fd, ep, ep_port, lport, fdflags >= 0 && (fdflags & FD_CLOEXEC), false);
+		break;
+	default:
+		rc = conn_open(s, fd, a, port, lport, fdflags >= 0 && (fdflags & FD_CLOEXEC), true);
+	}
+	if (rc < 0)
 		goto kernel;
 	if (keep >= 0 && s->knonblock)
 		pl_real.fcntl(keep, F_SETFL, 0);  /* as socket() makes them */

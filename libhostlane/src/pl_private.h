@@ -257,6 +257,13 @@ socklen_t pl_addr_to_sa(const struct hl_proto_addr *a, uint16_t port, int family
 /* True for addresses the layer never routes over hostlane (loopback,
  * unspecified, multicast). */
 bool pl_addr_local_only(const struct hl_proto_addr *a);
+/* pl_svc.c: Service leases. Keeps the candidates of redirect @r for
+ * ClusterIP @vip:@port. */
+void pl_svc_learn(const struct hl_proto_addr *vip, uint16_t port, const struct hl_proto_redirect *r);
+/* Chooses an endpoint of @vip:@port from a live lease: 1 a hostlane one
+ * (*@ep, *@ep_port), 0 one that is not (the kernel connects), -1 no lease. */
+int pl_svc_choose(const struct hl_proto_addr *vip, uint16_t port, struct hl_proto_addr *ep,
+		  uint16_t *ep_port);
 /* 127.0.0.0/8 or ::1: connected inside the pod over hostlane. */
 bool pl_addr_loopback(const struct hl_proto_addr *a);
 /* Copies @src (@slen) into the caller's @dst/@dlen as the kernel does
