@@ -32,7 +32,6 @@ metric() { # LABELS-REGEX: the value of hostlane_monitor_* matching it
 	curl -s "http://$AG_METRICS/metrics" | grep -E "^hostlane_monitor_$1 " | awk '{print $2}'
 }
 svc_hl() { metric 'connects_total\{to="service",path="hostlane"\}'; }
-svc_kernel() { metric 'connects_total\{to="service",path="kernel"\}'; }
 # The hostlane accepts of the server process in pod $1 (its layer's counter).
 accepts() {
 	ctl --json conns | jq --arg p "cid-$1-$CNI_RUN" \
@@ -136,8 +135,12 @@ h0=$(svc_hl) a0=$(accepts b)
 out=$(client "$vip" 80 50)
 echo "# $out"
 ok "1 endpoint: 50 connects to the ClusterIP all reach b" jq -e '.got.b == 50' <<<"$out"
-tap_eq "1 endpoint: all 50 over hostlane (monitor counter)" 50 $(($(svc_hl) - h0))
 tap_eq "1 endpoint: b's process accepted 50 hostlane connections" 50 $(($(accepts b) - a0))
+# The monitor chose for the first (and after each lease ran out), the
+# client's layer from its lease for the others.
+h1=$(svc_hl)
+echo "# the monitor resolved $((h1 - h0)) of the 50 connects; the client's lease the rest"
+ok "1 endpoint: the monitor resolved the ClusterIP (Service connects counted)" test $((h1 - h0)) -ge 1
 ok "client getpeername() is the ClusterIP:80 on every connection" jq -e '.peer_ok' <<<"$out"
 ok "server's peer is the client pod's IP" jq -e --arg a "$ip_a" '.seen == [$a]' <<<"$out"
 out=$(client "$vip" 9090 10)
@@ -165,16 +168,14 @@ b0=$(builds)
 slice "$(ep "$ip_b" "$node" true b)" "$(ep "$ip_c" "$node" true c)" "$(ep "$ip_d" other-node true d)"
 kube_proxy "$ip_b:8080" "$ip_c:8080" "$ip_d:8080"
 wait_build "$b0" >/dev/null
-h0=$(svc_hl) k0=$(svc_kernel) ab=$(accepts b) ac=$(accepts c)
+ab=$(accepts b) ac=$(accepts c)
 n=3000
 out=$(client "$vip" 80 $n)
 echo "# $out"
-hb=$(($(accepts b) - ab)) hc=$(($(accepts c) - ac)) kern=$(($(svc_kernel) - k0))
-echo "# monitor's choice: b $hb c $hc (hostlane), kernel $kern; where they landed: $(jq -c .got <<<"$out")"
+hb=$(($(accepts b) - ab)) hc=$(($(accepts c) - ac)) kern=$((n - hb - hc))
+echo "# choices: b $hb c $hc (hostlane), kernel $kern; where they landed: $(jq -c .got <<<"$out")"
 tap_eq "3 endpoints: every connection answered" $n "$(jq '[.got[]] | add' <<<"$out")"
-tap_eq "3 endpoints: hostlane connects counted by the monitor = accepts at b and c" \
-	$((hb + hc)) $(($(svc_hl) - h0))
-ok "3 endpoints: b, c and the kernel each got 1/3 of the monitor's choices (+-10%)" \
+ok "3 endpoints: b, c and the kernel each got 1/3 of the choices (+-10%)" \
 	test $hb -gt 900 -a $hb -lt 1100 -a $hc -gt 900 -a $hc -lt 1100 -a $kern -gt 900 -a $kern -lt 1100
 ok "3 endpoints: the remote endpoint d was reached (through the kernel)" jq -e '.got.d > 0' <<<"$out"
 
@@ -202,12 +203,13 @@ b0=$(builds)
 slice "$(ep "$ip_b" "$node" true b)"
 kube_proxy "$ip_b:8080"
 wait_build "$b0" >/dev/null
+sleep 0.3  # a lease the client took before lives 250 ms at most
 ac=$(accepts c)
 wait $cpid
 out=$(cat "$CNI_TMP/churn.json")
 echo "# $out"
 tap_eq "churn: every connection of the run answered" 2000 "$(jq '[.got[]] | add' <<<"$out")"
-tap_eq "churn: c got no hostlane connection once it left the slice" 0 $(($(accepts c) - ac))
+tap_eq "churn: c got no hostlane connection 0.3 s after it left the slice" 0 $(($(accepts c) - ac))
 
 # ---- session affinity ----
 service ',"sessionAffinity":"ClientIP","sessionAffinityConfig":{"clientIP":{"timeoutSeconds":60}}'
