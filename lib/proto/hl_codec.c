@@ -83,7 +83,7 @@ static bool all_zero(const void *p, size_t n)
 static bool redirect_ok(const struct hl_proto_redirect *r)
 {
 	if (r->ttl_ms > HL_PROTO_REDIRECT_TTL_MAX || r->n_eps > HL_PROTO_REDIRECT_EPS ||
-	    (!r->ttl_ms && r->n_eps))
+	    (!r->ttl_ms && r->n_eps) || r->kernel > 1)
 		return false;
 	for (uint32_t i = 0; i < r->n_eps; i++) {
 		const struct hl_proto_svc_ep *e = &r->eps[i];

@@ -190,7 +190,8 @@ struct hl_proto_conn {
  * topology applied), each marked whether a hostlane listener serves it:
  * for `ttl_ms` the connector may choose among them itself, uniformly, for
  * later connects to the same ClusterIP:port (a hostlane one: connect to it;
- * another: the kernel connects to the ClusterIP) without asking. None is
+ * another: the kernel socket connects to that endpoint, as kube-proxy's
+ * DNAT would, the ClusterIP still shown as the peer) without asking. None is
  * sent for a Service with session affinity or with more candidates than
  * fit; `ttl_ms` 0 and `n_eps` 0 then.
  */
@@ -208,6 +209,8 @@ struct hl_proto_redirect {
 	struct hl_proto_conn conn; /* flags HL_CONN_F_REDIRECT, peer, peer_port */
 	uint32_t ttl_ms;
 	uint32_t n_eps;
+	uint32_t kernel;           /* 1: peer is no hostlane listener: the
+				    * kernel socket connects to it */
 	struct hl_proto_svc_ep eps[HL_PROTO_REDIRECT_EPS];
 };
 

@@ -329,6 +329,8 @@ static void r_redirect_nottl(struct hl_proto_msg *m) { r_redirect_list(m); m->u.
 static void r_redirect_ep0(struct hl_proto_msg *m) { r_redirect_list(m); m->u.redirect.eps[3].port = 0; }
 static void r_redirect_hl2(struct hl_proto_msg *m) { r_redirect_list(m); m->u.redirect.eps[0].hostlane = 2; }
 static void r_redirect_epfam(struct hl_proto_msg *m) { r_redirect_list(m); m->u.redirect.eps[15].addr.family = 0; }
+static void r_redirect_kernel(struct hl_proto_msg *m) { r_redirect_list(m); m->u.redirect.kernel = 1; }
+static void r_redirect_kernel2(struct hl_proto_msg *m) { r_redirect_list(m); m->u.redirect.kernel = 2; }
 
 static const struct {
 	const char *name;
@@ -384,6 +386,8 @@ static const struct {
 	{ "redirect candidate port 0", r_redirect_ep0, 0, -EINVAL },
 	{ "redirect candidate hostlane 2", r_redirect_hl2, 0, -EINVAL },
 	{ "redirect candidate family 0", r_redirect_epfam, 0, -EINVAL },
+	{ "redirect to an endpoint the kernel connects to", r_redirect_kernel, 0, 0 },
+	{ "redirect kernel 2", r_redirect_kernel2, 0, -EINVAL },
 };
 
 START_TEST(test_replies)
