@@ -209,16 +209,16 @@ void hl_mon_svcmap_free(struct hl_mon_svcmap *m);
  * Replaces the monitor's Service map with @m (taken, NULL = empty). From now
  * on a CONNECT to one of its ClusterIP:ports chooses an endpoint as
  * kube-proxy would; one that is a hostlane pod's listener gets a hostlane
- * connection, anything else is refused so the layer connects the kernel
- * socket to the ClusterIP. ClientIP sessions of Service ports still in the
- * map are kept.
+ * connection; another is connected to by the layer's kernel socket (a
+ * connector that takes redirects) or the kernel socket connects to the
+ * ClusterIP. ClientIP sessions of Service ports still in the map are kept.
  */
 void hl_mon_set_services(struct hl_monitor *n, struct hl_mon_svcmap *m);
 
 /* What Service connects came to (monotonic). */
 struct hl_mon_svc_stats {
 	uint64_t fastpath;        /* to an endpoint that is a hostlane listener */
-	uint64_t kernel;          /* endpoint elsewhere: the kernel connects */
+	uint64_t kernel;          /* endpoint elsewhere: the kernel connects to it */
 	uint64_t no_endpoint;     /* no endpoint to choose: the kernel connects */
 	uint64_t loopback;        /* loopback connects inside a pod over hostlane */
 	size_t services;          /* Service ports in the map now */

@@ -144,25 +144,31 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 		return 0;
 	dst = t.pod;
 	hl_proto_addr_format(&t.addr, ip, sizeof(ip));
-	l = mon_listener_find(dst, t.port);
+	l = dst ? mon_listener_find(dst, t.port) : NULL;
 	/* Reached only at the address it is bound to, as in the kernel: a
 	 * port bound to an address inside the pod (or loopback) is not at
 	 * the pod's IP. */
 	if (l && !mon_listener_reaches(l, &t.addr))
 		l = NULL;
+	/* A Service endpoint, to a connector that takes redirects: it
+	 * connects to the endpoint itself — a hostlane one directly over the
+	 * region its process shares with the listener's when there is one
+	 * (as fast as a connect to the pod IP), else with a CONNECT to the pod
+	 * IP; any other with its kernel socket, so the spread over the
+	 * endpoints is the one chosen here. */
+	if (t.svc && (q->flags & HL_CONNECT_F_REDIRECT)) {
+		mon_svc_redirect(n, &t, l == NULL, rep);
+		if (l)
+			mon_count(n, &t);
+		else
+			n->svc_st.kernel++;
+		return 0;
+	}
 	if (!l) {
 		if (t.svc)
 			n->svc_st.kernel++;
-		mon_set_error(rep, -ECONNREFUSED, "nothing listens on %s:%u over hostlane", ip, t.port);
-		return 0;
-	}
-	/* A Service endpoint, to a connector that takes redirects: it
-	 * connects to the endpoint itself, directly over the region its
-	 * process shares with the listener's when there is one (as fast as
-	 * a connect to the pod IP), else with a CONNECT to the pod IP. */
-	if (t.svc && (q->flags & HL_CONNECT_F_REDIRECT)) {
-		mon_svc_redirect(n, &t, rep);
-		mon_count(n, &t);
+		mon_set_error(rep, dst ? -ECONNREFUSED : -EHOSTUNREACH,
+			      "nothing listens on %s:%u over hostlane", ip, t.port);
 		return 0;
 	}
 	/* A pod's own netfilter rules decide over its connections: with rules

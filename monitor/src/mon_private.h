@@ -203,7 +203,8 @@ void mon_conn_close(struct mon_client *c, const struct hl_proto_msg *req, struct
 
 /* Where a CONNECT goes. */
 struct mon_target {
-	struct hl_mon_pod *pod;        /* the pod that has the listener */
+	struct hl_mon_pod *pod;        /* the pod that has the listener; NULL: a
+					* Service endpoint that is no pod here */
 	struct hl_proto_addr addr;     /* its address connected to (the endpoint's
 					* for a Service, the loopback address) */
 	uint16_t port;                 /* its port (a Service's target port) */
@@ -215,15 +216,17 @@ struct mon_target {
 /*
  * Resolves @addr:@port of a CONNECT from @c: loopback (127.0.0.0/8, ::1)
  * is the connector's own pod; a local pod's IP is that pod; a Service's
- * ClusterIP:port is the endpoint chosen as kube-proxy would. Return: 0
- * (@t filled); -EHOSTUNREACH with @rep set (not a hostlane pod, no usable
- * endpoint, an endpoint elsewhere: the kernel connects).
+ * ClusterIP:port is the endpoint chosen as kube-proxy would (t->pod NULL
+ * when it is no pod here). Return: 0 (@t filled); -EHOSTUNREACH with @rep
+ * set (not a hostlane pod, no usable endpoint: the kernel connects).
  */
 int mon_resolve(struct mon_client *c, const struct hl_proto_addr *addr, uint16_t port,
 		struct mon_target *t, struct hl_proto_msg *rep);
-/* Makes @rep the redirect to Service endpoint @t, with the Service's
- * candidates for the connector to choose from itself for a while. */
-void mon_svc_redirect(struct hl_monitor *n, const struct mon_target *t, struct hl_proto_msg *rep);
+/* Makes @rep the redirect to Service endpoint @t (@kernel: not a hostlane
+ * listener, the connector's kernel socket connects to it), with the
+ * Service's candidates for the connector to choose from itself a while. */
+void mon_svc_redirect(struct hl_monitor *n, const struct mon_target *t, bool kernel,
+		      struct hl_proto_msg *rep);
 /* Counts a connection made to @t (Service and loopback counters). */
 void mon_count(struct hl_monitor *n, const struct mon_target *t);
 

@@ -112,14 +112,8 @@ int mon_resolve(struct mon_client *c, const struct hl_proto_addr *addr, uint16_t
 	case MON_SVC_PICKED:
 		break;
 	}
+	/* NULL: the endpoint is not a hostlane pod here (the caller decides). */
 	t->pod = mon_pod_by_addr(n, &t->addr);
-	if (!t->pod) {
-		n->svc_st.kernel++;
-		hl_proto_addr_format(&t->addr, ip, sizeof(ip));
-		mon_set_error(rep, -EHOSTUNREACH, "service %s: endpoint %s:%u is not a hostlane pod here",
-			      t->svc->name, ip, t->port);
-		return -EHOSTUNREACH;
-	}
 	return 0;
 }
 
@@ -136,7 +130,8 @@ void mon_count(struct hl_monitor *n, const struct mon_target *t)
  * connections. */
 #define LEASE_MS 250u
 
-void mon_svc_redirect(struct hl_monitor *n, const struct mon_target *t, struct hl_proto_msg *rep)
+void mon_svc_redirect(struct hl_monitor *n, const struct mon_target *t, bool kernel,
+		      struct hl_proto_msg *rep)
 {
 	struct hl_proto_redirect *r = &rep->u.redirect;
 	const struct mon_svc *s = t->svc;
@@ -147,6 +142,7 @@ void mon_svc_redirect(struct hl_monitor *n, const struct mon_target *t, struct h
 	r->conn.flags = HL_CONN_F_REDIRECT;
 	r->conn.peer = t->addr;
 	r->conn.peer_port = t->port;
+	r->kernel = kernel;
 	/* Sessions need the client's history: those keep asking. */
 	if (s->affinity || s->n_eps > HL_PROTO_REDIRECT_EPS)
 		return;
