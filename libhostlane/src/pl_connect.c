@@ -137,11 +137,13 @@ static uint16_t local_port(struct pl_sock *s, int fd, int family)
  * Sets up connection @s to @to:@tport: directly when a direct region to
  * that address publishes the port, else with a CONNECT. A Service's
  * ClusterIP comes back as a redirect to the endpoint the monitor chose
- * (once: an endpoint is never a ClusterIP). Return: the fd number, or < 0
- * (the kernel connects).
+ * (once: an endpoint is never a ClusterIP). Return: the fd number, -1 (the
+ * kernel connects to what the application asked), -2 (the kernel connects
+ * to the Service endpoint *@kto:*@kport).
  */
 static int conn_open(struct pl_sock *s, int fd, struct hl_proto_addr to, uint16_t tport,
-		     uint16_t lport, bool cloexec, bool redirect)
+		     uint16_t lport, bool cloexec, bool redirect, struct hl_proto_addr *kto,
+		     uint16_t *kport)
 {
 	struct hl_proto_msg req, rep;
 	int fds[HL_PROTO_MAX_FDS];
@@ -178,6 +180,12 @@ static int conn_open(struct pl_sock *s, int fd, struct hl_proto_addr to, uint16_
 			pl_svc_learn(&to, tport, &rep.u.redirect);
 			to = rep.u.conn.peer;
 			tport = rep.u.conn.peer_port;
+			if (rep.u.redirect.kernel) {
+				/* An endpoint elsewhere: the kernel connects to it. */
+				*kto = to;
+				*kport = tport;
+				return -2;
+			}
 			continue;
 		}
 		if (pl_ctl_take_conn(s->ctl, &rep.u.conn, fds, (int)rep.hdr.nfds, &g))
@@ -193,9 +201,14 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct hl_proto_addr a, me, ep;
 	int fdflags, keep = -1, rc;
 	uint16_t port, lport, ep_port;
+	bool steer = false;
 
 	if (!s)
 		return pl_real.connect(fd, addr, len);
+	/* Connected to a Service endpoint by the kernel already: asking again
+	 * (a nonblocking connect's progress) asks that connect. */
+	if (s->kind == PL_PENDING && s->steer_len)
+		return pl_real.connect(fd, (struct sockaddr *)&s->steer, s->steer_len);
 	if (s->kind == PL_CONN) {
 		/* The kernel reports a completed nonblocking connect once with 0. */
 		if (atomic_exchange(&s->connecting, 0))
@@ -220,12 +233,19 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	/* A Service with a live lease: its endpoint is chosen here. */
 	switch (pl_svc_choose(&a, port, &ep, &ep_port)) {
 	case 0:
-		goto kernel;
+		rc = -2;
+		break;
 	case 1:
-		rc = conn_open(s, fd, ep, ep_port, lport, fdflags >= 0 && (fdflags & FD_CLOEXEC), false);
+		rc = conn_open(s, fd, ep, ep_port, lport, fdflags >= 0 && (fdflags & FD_CLOEXEC), false,
+			       &ep, &ep_port);
 		break;
 	default:
-		rc = conn_open(s, fd, a, port, lport, fdflags >= 0 && (fdflags & FD_CLOEXEC), true);
+		rc = conn_open(s, fd, a, port, lport, fdflags >= 0 && (fdflags & FD_CLOEXEC), true,
+			       &ep, &ep_port);
+	}
+	if (rc == -2) {
+		steer = true;
+		goto kernel;
 	}
 	if (rc < 0)
 		goto kernel;
@@ -263,6 +283,15 @@ kernel:
 		pl_real.close(keep);
 	pl_port_put(s->own_port);  /* the kernel picks its own */
 	s->own_port = 0;
+	if (steer && s->kind == PL_PENDING) {
+		/* To the endpoint chosen here, as kube-proxy's DNAT would; the
+		 * socket stays tracked so that getpeername() shows the
+		 * ClusterIP (pl_opt.c). Everything else is the kernel's. */
+		pl_sock_pending_touch(s, fd);
+		s->vpeer_len = pl_addr_to_sa(&a, port, s->family, &s->vpeer);
+		s->steer_len = pl_addr_to_sa(&ep, ep_port, s->family, &s->steer);
+		return pl_real.connect(fd, (struct sockaddr *)&s->steer, s->steer_len);
+	}
 	if (s->kind == PL_PENDING)
 		pl_sock_untrack(fd, s);
 	return pl_real.connect(fd, addr, len);

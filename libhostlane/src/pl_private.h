@@ -179,6 +179,10 @@ struct pl_sock {
 	bool knonblock;               /* PENDING, not pooled: O_NONBLOCK is set on it */
 	uint16_t own_port;            /* CONN we connected: the local port we
 				       * picked (pl_port_put() at the end) */
+	/* PENDING whose kernel socket connected to a Service endpoint chosen
+	 * here (steer): getpeername() shows the ClusterIP (vpeer). */
+	struct sockaddr_storage vpeer, steer;
+	socklen_t vpeer_len, steer_len;
 	/* LISTEN */
 	int kfd;                      /* the kernel listener (private fd) */
 	/* what the listener's own epoll set reports, in data.u32 */
@@ -261,7 +265,8 @@ bool pl_addr_local_only(const struct hl_proto_addr *a);
  * ClusterIP @vip:@port. */
 void pl_svc_learn(const struct hl_proto_addr *vip, uint16_t port, const struct hl_proto_redirect *r);
 /* Chooses an endpoint of @vip:@port from a live lease: 1 a hostlane one
- * (*@ep, *@ep_port), 0 one that is not (the kernel connects), -1 no lease. */
+ * (*@ep, *@ep_port), 0 one that is not (the kernel socket connects to
+ * it), -1 no lease. */
 int pl_svc_choose(const struct hl_proto_addr *vip, uint16_t port, struct hl_proto_addr *ep,
 		  uint16_t *ep_port);
 /* 127.0.0.0/8 or ::1: connected inside the pod over hostlane. */

@@ -5,9 +5,9 @@
  * lifetime so that later connects to the ClusterIP choose an endpoint here,
  * uniformly as kube-proxy does, without a round trip to the monitor. A
  * hostlane endpoint is connected to like its pod IP (checked there as any
- * connection is); any other choice goes to the kernel, which connects to
- * the ClusterIP. What the monitor sent is bounded by the codec; nothing
- * here outlives the lease.
+ * connection is); any other choice is connected to by the kernel socket.
+ * What the monitor sent is bounded by the codec; nothing here outlives the
+ * lease.
  */
 #include <pthread.h>
 #include <stdatomic.h>
