@@ -4,9 +4,9 @@
 # (test/tools/fake-apiserver) that serves v1 Services, discovery.k8s.io/v1
 # EndpointSlices and Pods with status.podIPs. Pods b and c (shm, this node)
 # and d (no fast path, "another node") serve; a preloaded client in pod a
-# connects to the ClusterIP. kube-proxy is emulated in a's netns by DNAT
-# rules (iptables, statistic mode random), so what the monitor sends to
-# the kernel reaches an endpoint too.
+# connects to the ClusterIP. kube-proxy is emulated by DNAT
+# rules on the node (iptables, statistic mode random) for programs without
+# the layer; the layer's kernel connections go to the endpoint chosen.
 #
 # Proved from counters: the monitor's Service connects by outcome
 # (/metrics), each server process's hostlane accepts (hostlanectl conns),
@@ -177,6 +177,9 @@ echo "# choices: b $hb c $hc (hostlane), kernel $kern; where they landed: $(jq -
 tap_eq "3 endpoints: every connection answered" $n "$(jq '[.got[]] | add' <<<"$out")"
 ok "3 endpoints: b, c and the kernel each got 1/3 of the choices (+-10%)" \
 	test $hb -gt 900 -a $hb -lt 1100 -a $hc -gt 900 -a $hc -lt 1100 -a $kern -gt 900 -a $kern -lt 1100
+# The kernel's third went to d, the endpoint chosen, as kube-proxy spreads.
+ok "3 endpoints: where they landed is kube-proxy's spread, 1/3 each (+-10%)" \
+	jq -e '[.got.b, .got.c, .got.d] | all(. > 900 and . < 1100)' <<<"$out"
 ok "3 endpoints: the remote endpoint d was reached (through the kernel)" jq -e '.got.d > 0' <<<"$out"
 
 # ---- not ready: b stops getting new connections ----
