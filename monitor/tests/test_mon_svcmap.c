@@ -217,6 +217,30 @@ START_TEST(test_affinity)
 }
 END_TEST
 
+/* An IPv6 ClusterIP: its IPv6 endpoints only; ::ffff:-mapped or IPv4
+ * endpoints are another family's. */
+START_TEST(test_ipv6)
+{
+	static const struct hl_mon_svc_endpoint eps[] = { EP("fd00:10::5", 8080, true, true),
+							   EP("10.1.1.1", 8080, true, true),
+							   EP("fd00:10::6", 8080, true, false) };
+	struct hl_mon_svcmap *m = hl_mon_svcmap_new();
+	struct hl_mon_svc s = { .name = "ns/v6:http", .vip = "fd00:96::a", .port = 80,
+				.topology = HL_MON_SVC_LOCAL, .eps = eps, .n_eps = 3 };
+	struct hl_proto_addr vip = A("fd00:96::a"), cl = A("fd00:10::99"), ep, want = A("fd00:10::5");
+	const struct mon_svc *sv;
+	uint16_t port;
+
+	ck_assert_int_eq(hl_mon_svcmap_add(m, &s), 0);
+	ck_assert_uint_eq(mon_svc_find(m, &vip, 80)->n_eps, 2);
+	for (int i = 0; i < 100; i++) {
+		ck_assert_int_eq(mon_svc_pick(m, &vip, 80, &cl, 0, &ep, &port, &sv), MON_SVC_PICKED);
+		ck_assert(hl_proto_addr_eq(&ep, &want) && port == 8080);
+	}
+	hl_mon_svcmap_free(m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("mon_svcmap");
@@ -227,6 +251,7 @@ int main(void)
 	tcase_add_test(tc, test_readiness);
 	tcase_add_test(tc, test_topology);
 	tcase_add_test(tc, test_affinity);
+	tcase_add_test(tc, test_ipv6);
 	suite_add_tcase(s, tc);
 	return hl_check_run(s);
 }
