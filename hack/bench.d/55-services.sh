@@ -5,7 +5,10 @@
 #   kernel (kube-proxy emulated by DNAT rules on the node, as in
 #   test/integration/k8s-services.sh)
 # for redis GET (-c 1, -c 50, requests/s) and connect/accept/close
-# (test/sockets/connrate, connections/s). The agent follows a local fake
+# (test/sockets/connrate, connections/s). And the sidecar hop: wrk against
+# nginx as a reverse proxy (default proxying: a new upstream connection per
+# request) in front of an nginx app on 127.0.0.1 in the same pod, all
+# preloaded vs none (bar: 2x). The agent follows a local fake
 # API server (test/tools/fake-apiserver) that serves the Service and its
 # EndpointSlice. Bars: ClusterIP >= 0.9x the pod IP over hostlane.
 #   SECS=N seconds per timed run (default 3); ROUNDS=N (default 3)
@@ -24,7 +27,7 @@ bail() {
 	exit 0
 }
 [ "$(id -u)" = 0 ] || bail "needs root (network namespaces)"
-for p in redis-server redis-benchmark jq curl iptables python3 openssl; do
+for p in redis-server redis-benchmark jq curl iptables python3 openssl nginx wrk; do
 	command -v "$p" >/dev/null || bail "$p missing (make deps)"
 done
 connrate=$BUILD/test/connrate
@@ -76,6 +79,38 @@ cni_bg $(pin "$SRV_CPU") ip netns exec "$(pod_ns srv)" env "${HL_ENV[@]}" "$conn
 for _ in $(seq 200); do pod_exec cli redis-cli -h "$vip" -p 6379 ping >/dev/null 2>&1 && break; sleep 0.05; done
 pod_exec cli redis-cli -h "$ip_s" -p $RPORT set key:__rand_int__ x >/dev/null 2>&1
 
+# The sidecar pair of a mode: app on 127.0.0.1:APP, proxy on the pod IP.
+sidecar_start() { # MODE APP-PORT PROXY-PORT
+	local d=$tmp/sidecar-$1 e=() w
+	mkdir -p "$d/www"
+	printf 'hostlane bench %0100d\n' 0 >"$d/www/small.html"
+	for w in app proxy; do
+		{
+			echo "daemon off; user root; master_process on; worker_processes 1;"
+			echo "pid $d/$w.pid; error_log $d/$w.err warn; events { worker_connections 1024; }"
+			echo "http { access_log off; keepalive_requests 1000000; open_file_cache max=64;"
+			for t in client_body proxy fastcgi uwsgi scgi; do echo "${t}_temp_path $d/$w-$t;"; done
+			if [ $w = app ]; then echo "server { listen 127.0.0.1:$2; root $d/www; } }"
+			else echo "server { listen $ip_s:$3; location / { proxy_pass http://127.0.0.1:$2; } } }"; fi
+		} >"$d/$w.conf"
+		e=()
+		[ "$1" = hostlane ] && e=(env "${HL_ENV[@]}")
+		# shellcheck disable=SC2046
+		cni_bg $(pin "$SRV_CPU") ip netns exec "$(pod_ns srv)" "${e[@]}" nginx -p "$d" -c "$d/$w.conf" \
+			-e "$d/$w.err" >>"$tmp/srv.log" 2>&1
+	done
+	for _ in $(seq 200); do pod_exec cli curl -sf -o /dev/null "http://$ip_s:$3/small.html" && return 0; sleep 0.05; done
+	return 1
+}
+sidecar() { # MODE PROXY-PORT
+	local out
+	out=$(cli "$1" wrk -t 1 -c "${WRK_C:-16}" -d "${secs}s" "http://$ip_s:$2/small.html" 2>&1)
+	grep -qE 'Non-2xx|Socket errors' <<<"$out" && return 0
+	awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' <<<"$out"
+}
+sidecar_start hostlane 8190 8191 || echo "sidecar (hostlane) did not start" >&2
+sidecar_start kernel 8290 8291 || echo "sidecar (kernel) did not start" >&2
+
 cli() { # MODE CMD...: hostlane (preloaded) or kernel
 	local m=$1; shift
 	# shellcheck disable=SC2046
@@ -108,6 +143,8 @@ for ((r = 0; r < rounds; r++)); do
 			fig[$b.$m]="${fig[$b.$m]:-} ${v:-x}"
 		done
 	done
+	fig[side.hl]="${fig[side.hl]:-} $(sidecar hostlane 8191)"
+	fig[side.k]="${fig[side.k]:-} $(sidecar kernel 8291)"
 done
 
 row() { # NAME UNIT KEY
@@ -130,4 +167,14 @@ row() { # NAME UNIT KEY
 row "redis GET -c 1" req/s redis1
 row "redis GET -c 50" req/s redis50
 row "connect/accept/close" conn/s conn
+hl=$(median <<<"${fig[side.hl]}") k=$(median <<<"${fig[side.k]}")
+r=$(awk -v a="$hl" -v b="$k" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "null" }')
+if [ $json = 1 ]; then
+	jq -nc --arg h "$hl" --arg k "$k" --arg r "$r" '{bench: "sidecar hop: nginx proxy -> 127.0.0.1 app, wrk",
+		unit: "req/s", hostlane: ($h | tonumber? // null), kernel: ($k | tonumber? // null),
+		ratio: ($r | tonumber? // null), target_ratio: 2}' >&3
+else
+	printf '%-22s %12s %12s %8s %s\n' "sidecar hop (wrk)" "kernel $k" "hostlane $hl" "${r}x" \
+		"$(awk -v r="$r" 'BEGIN { print (r + 0 >= 2) ? ">= 2x yes" : ">= 2x NO" }')" >&3
+fi
 [ $json = 1 ] || echo "($rounds rounds interleaved, medians, ${secs}s each; 2 shared vCPUs: figures move between runs)" >&3
