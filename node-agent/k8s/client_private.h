@@ -114,4 +114,25 @@ struct hlk8s_informer *hlk8s__informer_make(struct hlk8s_client *c,
 /* "base/api/..." with @node URL-escaped in; NULL on ENOMEM. */
 char *hlk8s__escape(const char *s);
 
+
+/* ---- informer.c / informer_watch.c ---- */
+
+/* How a WATCH ended. */
+enum hlk8s__wres {
+	W_STOPPED,   /* stop_fd readable */
+	W_GONE,      /* 410: relist */
+	W_EOF,       /* server closed the stream normally */
+	W_ERROR,     /* anything else: back off, resume */
+};
+
+/* "&fieldSelector=<escaped>" or "" (malloc'd), NULL on ENOMEM. */
+char *hlk8s__selector_arg(const struct hlk8s_informer *inf);
+/*
+ * One WATCH of @inf from *@rv (moved forward by every event), ended by the
+ * server after @timeout_s: each event to the cache and the handler.
+ * *@events: how many were applied; *@err: why it failed (W_ERROR).
+ */
+enum hlk8s__wres hlk8s__watch(struct hlk8s_informer *inf, int stop_fd, char **rv, int timeout_s,
+			      unsigned *events, int *err);
+
 #endif /* HLK8S_CLIENT_PRIVATE_H */

@@ -2,7 +2,7 @@
 # harnesses, and the C driver of the fake-API-server integration test.
 HLK8S_PARSERS := $(addprefix node-agent/k8s/,object.c pod.c service.c endpointslice.c kinds.c \
                  cache.c kubeconfig.c)
-HLK8S_SRCS    := $(addprefix node-agent/k8s/,client.c informer.c get.c health.c) $(HLK8S_PARSERS)
+HLK8S_SRCS    := $(addprefix node-agent/k8s/,client.c informer.c informer_watch.c get.c health.c) $(HLK8S_PARSERS)
 # What a user of libhlk8s.a links with (the agent: LDLIBS += $(HLK8S_LDLIBS)).
 HLK8S_LDLIBS  := -lcurl -lcjson -lyaml -lpthread
 $(eval $(call inc,node-agent/k8s,-Inode-agent/k8s))
