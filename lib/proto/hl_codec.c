@@ -53,6 +53,8 @@ unsigned hl_proto_reply_fds(const struct hl_proto_msg *m)
 	case HL_POD_OP_REGION_ALLOC: return 1;
 	case HL_POD_OP_CONNECT:
 	case HL_POD_OP_EV_ACCEPT:
+		if (m->hdr.op == HL_POD_OP_CONNECT && (m->u.conn.flags & HL_CONN_F_REDIRECT))
+			return 0;
 		if (!(m->u.conn.flags & HL_CONN_F_SLOT))
 			return 4;
 		/* The region's fds come once, with its first connection; the
@@ -73,6 +75,22 @@ static bool all_zero(const void *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (b[i])
 			return false;
+	return true;
+}
+
+/* The candidate list of a redirect: bounded, every entry an address and a
+ * port, nothing set that is not defined. */
+static bool redirect_ok(const struct hl_proto_redirect *r)
+{
+	if (r->ttl_ms > HL_PROTO_REDIRECT_TTL_MAX || r->n_eps > HL_PROTO_REDIRECT_EPS ||
+	    (!r->ttl_ms && r->n_eps) || r->kernel > 1)
+		return false;
+	for (uint32_t i = 0; i < r->n_eps; i++) {
+		const struct hl_proto_svc_ep *e = &r->eps[i];
+
+		if (!hl_proto_addr_valid(&e->addr) || !e->port || e->hostlane > 1 || e->reserved)
+			return false;
+	}
 	return true;
 }
 
@@ -175,7 +193,7 @@ static int check_request_body(const struct hl_proto_msg *m)
 	case HL_POD_OP_CONNECT: {
 		const struct hl_proto_connect_req *c = &m->u.connect;
 
-		if (!hl_proto_addr_valid(&c->addr) || !c->port || (c->flags & ~HL_CONNECT_F_SLOT))
+		if (!hl_proto_addr_valid(&c->addr) || !c->port || (c->flags & ~(HL_CONNECT_F_SLOT | HL_CONNECT_F_REDIRECT)))
 			return -EINVAL;
 		if (c->flags & HL_CONNECT_F_SLOT)
 			return c->capacity ? -EINVAL : 0;
@@ -247,6 +265,10 @@ static int check_reply_body(const struct hl_proto_msg *m)
 	case HL_POD_OP_EV_ACCEPT: {
 		const struct hl_proto_conn *c = &m->u.conn;
 
+		/* A redirect names the endpoint and maybe the candidates. */
+		if (m->hdr.op == HL_POD_OP_CONNECT && c->flags == HL_CONN_F_REDIRECT)
+			return hl_proto_addr_valid(&c->peer) && c->peer_port && !c->region_id &&
+			       !c->size && !c->slots && redirect_ok(&m->u.redirect) ? 0 : -EINVAL;
 		if ((c->flags & ~(HL_CONN_F_SLOT | HL_CONN_F_REGION | HL_CONN_F_DIRECT)) ||
 		    (c->flags && !(c->flags & HL_CONN_F_SLOT)))
 			return -EINVAL;

@@ -136,6 +136,12 @@ struct hl_proto_connect_req {
  * listener's process (made on the first connection of that pair), instead
  * of a region of its own. Needs capacity 0 (slots have the node's size). */
 #define HL_CONNECT_F_SLOT 0x1u
+/* The connector takes a redirect: when the address is a Service's
+ * ClusterIP, the monitor chooses the endpoint and answers with
+ * HL_CONN_F_REDIRECT and the endpoint in peer/peer_port (no fds); the
+ * connector then connects to the endpoint (directly, or with a CONNECT of
+ * its own) and keeps showing the ClusterIP as the peer. */
+#define HL_CONNECT_F_REDIRECT 0x2u
 
 /*
  * CONNECT reply and EV_ACCEPT event. Fds, in this order: the region memfd
@@ -176,6 +182,37 @@ struct hl_proto_conn {
 #define HL_CONN_F_SLOT   0x1u
 #define HL_CONN_F_REGION 0x2u
 #define HL_CONN_F_DIRECT 0x4u
+#define HL_CONN_F_REDIRECT 0x8u  /* CONNECT reply: go to peer:peer_port (no fds) */
+
+/*
+ * A redirect (CONNECT reply with HL_CONN_F_REDIRECT) may also carry the
+ * Service's candidate endpoints for this client (kube-proxy's set: ready,
+ * topology applied), each marked whether a hostlane listener serves it:
+ * for `ttl_ms` the connector may choose among them itself, uniformly, for
+ * later connects to the same ClusterIP:port (a hostlane one: connect to it;
+ * another: the kernel socket connects to that endpoint, as kube-proxy's
+ * DNAT would, the ClusterIP still shown as the peer) without asking. None is
+ * sent for a Service with session affinity or with more candidates than
+ * fit; `ttl_ms` 0 and `n_eps` 0 then.
+ */
+#define HL_PROTO_REDIRECT_EPS 16u
+#define HL_PROTO_REDIRECT_TTL_MAX 1000u  /* ms */
+
+struct hl_proto_svc_ep {
+	struct hl_proto_addr addr;
+	uint16_t port;
+	uint8_t hostlane;          /* 1: a hostlane listener; 0: not here */
+	uint8_t reserved;
+};
+
+struct hl_proto_redirect {
+	struct hl_proto_conn conn; /* flags HL_CONN_F_REDIRECT, peer, peer_port */
+	uint32_t ttl_ms;
+	uint32_t n_eps;
+	uint32_t kernel;           /* 1: peer is no hostlane listener: the
+				    * kernel socket connects to it */
+	struct hl_proto_svc_ep eps[HL_PROTO_REDIRECT_EPS];
+};
 
 /* CONN_CLOSE (v2): side `side` of slot `pair` of region `region_id`. */
 struct hl_proto_conn_close_req {
@@ -208,6 +245,7 @@ struct hl_proto_msg {
 		struct hl_proto_listen_req listen;
 		struct hl_proto_connect_req connect;
 		struct hl_proto_conn conn;
+		struct hl_proto_redirect redirect;
 		struct hl_proto_conn_close_req conn_close;
 		struct hl_proto_direct_off_req direct_off;
 		struct hl_proto_error error;
@@ -227,5 +265,8 @@ _Static_assert(offsetof(struct hl_proto_conn, local) == 56, "conn local");
 _Static_assert(sizeof(struct hl_proto_connect_req) == 32, "connect body");
 _Static_assert(offsetof(struct hl_proto_conn, peer) == 16, "conn peer");
 _Static_assert(sizeof(struct hl_proto_msg) == HL_PROTO_MSG_SIZE, "message size");
+_Static_assert(sizeof(struct hl_proto_svc_ep) == 24, "service endpoint size");
+_Static_assert(sizeof(struct hl_proto_redirect) <= HL_PROTO_BODY_SIZE, "redirect fits");
+_Static_assert(offsetof(struct hl_proto_redirect, ttl_ms) == 80, "redirect ttl");
 
 #endif /* HOSTLANE_PROTO_H */

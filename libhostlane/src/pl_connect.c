@@ -133,17 +133,80 @@ static uint16_t local_port(struct pl_sock *s, int fd, int family)
 	return port;
 }
 
+/*
+ * Sets up connection @s to @to:@tport: directly when a direct region to
+ * that address publishes the port, else with a CONNECT. A Service's
+ * ClusterIP comes back as a redirect to the endpoint the monitor chose
+ * (once: an endpoint is never a ClusterIP). Return: the fd number, -1 (the
+ * kernel connects to what the application asked), -2 (the kernel connects
+ * to the Service endpoint *@kto:*@kport).
+ */
+static int conn_open(struct pl_sock *s, int fd, struct hl_proto_addr to, uint16_t tport,
+		     uint16_t lport, bool cloexec, bool redirect, struct hl_proto_addr *kto,
+		     uint16_t *kport)
+{
+	struct hl_proto_msg req, rep;
+	int fds[HL_PROTO_MAX_FDS];
+	struct pl_region *g;
+
+	for (int hop = redirect ? 0 : 1; hop < 2; hop++) {
+		if (pl_direct_connect(&to, tport, &rep.u.conn, &g) == 0) {
+			/* Set up with the listener process alone (docs/monitor.md). */
+			uint32_t slot = rep.u.conn.pair;
+
+			if (pl_direct_announce(g, slot, tport, lport) == 0) {
+				int rc;
+
+				for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
+					fds[i] = -1;
+				rc = pl_sock_conn_setup(s, s->ctl, &rep.u.conn, fds, g, fd, cloexec);
+				if (rc >= 0)
+					atomic_fetch_add_explicit(&pl_stats->direct, 1, memory_order_relaxed);
+				return rc;  /* < 0: the listener reads end-of-stream */
+			}
+			/* The port went away meanwhile: the monitor knows the rest. */
+		}
+		hl_proto_init(&req, HL_POD_OP_CONNECT, 0);
+		req.u.connect.addr = to;
+		req.u.connect.port = tport;
+		req.u.connect.local_port = lport;
+		if (pl_ctl_version(s->ctl) >= 2)
+			req.u.connect.flags = HL_CONNECT_F_SLOT;
+		if (hop == 0)
+			req.u.connect.flags |= HL_CONNECT_F_REDIRECT;
+		if (pl_ctl_connect(s->ctl, &req, &rep, fds, &g))
+			return -1;  /* not a hostlane listener: the kernel decides */
+		if (rep.u.conn.flags & HL_CONN_F_REDIRECT) {
+			pl_svc_learn(&to, tport, &rep.u.redirect);
+			to = rep.u.conn.peer;
+			tport = rep.u.conn.peer_port;
+			if (rep.u.redirect.kernel) {
+				/* An endpoint elsewhere: the kernel connects to it. */
+				*kto = to;
+				*kport = tport;
+				return -2;
+			}
+			continue;
+		}
+		return pl_sock_conn_setup(s, s->ctl, &rep.u.conn, fds, g, fd, cloexec);
+	}
+	return -1;
+}
+
 PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct pl_sock *s = pl_sock_lookup(fd);
-	struct hl_proto_msg req, rep;
-	struct hl_proto_addr a, me;
-	int fds[HL_PROTO_MAX_FDS], rc, fdflags, keep = -1;
-	struct pl_region *g;
-	uint16_t port, lport;
+	struct hl_proto_addr a, me, ep;
+	int fdflags, keep = -1, rc;
+	uint16_t port, lport, ep_port;
+	bool steer = false;
 
 	if (!s)
 		return pl_real.connect(fd, addr, len);
+	/* Connected to a Service endpoint by the kernel already: asking again
+	 * (a nonblocking connect's progress) asks that connect. */
+	if (s->kind == PL_PENDING && s->steer_len)
+		return pl_real.connect(fd, (struct sockaddr *)&s->steer, s->steer_len);
 	if (s->kind == PL_CONN) {
 		/* The kernel reports a completed nonblocking connect once with 0. */
 		if (atomic_exchange(&s->connecting, 0))
@@ -152,7 +215,9 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	if (s->kind == PL_LISTEN)
 		return pl_fail(EINVAL);
-	if (pl_addr_from_sa(addr, len, &a, &port) || pl_addr_local_only(&a) || !port)
+	/* Loopback asks too: the monitor connects it inside this pod. */
+	if (pl_addr_from_sa(addr, len, &a, &port) || !port ||
+	    (pl_addr_local_only(&a) && !pl_addr_loopback(&a)))
 		goto kernel;
 	s->ctl = pl_ctl_get();
 	lport = local_port(s, fd, s->family);
@@ -163,41 +228,44 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	 * the connection goes over hostlane. */
 	if (!s->pooled && !s->kdirty && pl_spare_missing(s->family))
 		keep = pl_fd_dup_hidden(fd);
-	if (pl_direct_connect(&a, port, &rep.u.conn, &g) == 0) {
-		/* Set up with the listener process alone (docs/monitor.md). */
-		uint32_t slot = rep.u.conn.pair;
-
-		if (pl_direct_announce(g, slot, port, lport) == 0) {
-			for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
-				fds[i] = -1;
-			rc = pl_sock_conn_setup(s, s->ctl, &rep.u.conn, fds, g, fd,
-					fdflags >= 0 && (fdflags & FD_CLOEXEC));
-			if (rc < 0)
-				goto kernel;  /* the listener reads end-of-stream */
-			atomic_fetch_add_explicit(&pl_stats->direct, 1, memory_order_relaxed);
-			goto connected;
-		}
-		/* The port went away meanwhile: the monitor knows the rest. */
+	/* A Service with a live lease: its endpoint is chosen here. */
+	switch (pl_svc_choose(&a, port, &ep, &ep_port)) {
+	case 0:
+		rc = -2;
+		break;
+	case 1:
+		rc = conn_open(s, fd, ep, ep_port, lport, fdflags >= 0 && (fdflags & FD_CLOEXEC), false,
+			       &ep, &ep_port);
+		break;
+	default:
+		rc = conn_open(s, fd, a, port, lport, fdflags >= 0 && (fdflags & FD_CLOEXEC), true,
+			       &ep, &ep_port);
 	}
-	hl_proto_init(&req, HL_POD_OP_CONNECT, 0);
-	req.u.connect.addr = a;
-	req.u.connect.port = port;
-	req.u.connect.local_port = lport;
-	if (pl_ctl_version(s->ctl) >= 2)
-		req.u.connect.flags = HL_CONNECT_F_SLOT;
-	if (pl_ctl_connect(s->ctl, &req, &rep, fds, &g))
-		goto kernel;  /* not a hostlane listener: the kernel decides */
-	rc = pl_sock_conn_setup(s, s->ctl, &rep.u.conn, fds, g, fd,
-				fdflags >= 0 && (fdflags & FD_CLOEXEC));
+	if (rc == -2) {
+		steer = true;
+		goto kernel;
+	}
 	if (rc < 0)
 		goto kernel;
-connected:
 	if (keep >= 0 && s->knonblock)
 		pl_real.fcntl(keep, F_SETFL, 0);  /* as socket() makes them */
 	pl_spare_back(s, keep);
+	/* The address asked for (a ClusterIP stays the peer, as with
+	 * kube-proxy's DNAT). */
 	s->peer_len = pl_addr_to_sa(&a, port, s->family, &s->peer);
-	if (pl_ctl_pod_addr(s->ctl, a.family, &me))
+	if (pl_addr_loopback(&a)) {
+		/* The kernel's source on lo: 127.0.0.1 (::1). */
+		memset(&me, 0, sizeof(me));
+		me.family = a.family;
+		if (a.family == 4) {
+			me.addr[0] = 127;
+			me.addr[3] = 1;
+		} else {
+			me.addr[15] = 1;
+		}
+	} else if (pl_ctl_pod_addr(s->ctl, a.family, &me)) {
 		me = a;
+	}
 	s->local_len = pl_addr_to_sa(&me, lport, s->family, &s->local);
 	pl_sock_stats_describe(s);
 	/* The epoll sets that hold the fd lost the kernel socket with it. */
@@ -213,6 +281,15 @@ kernel:
 		pl_real.close(keep);
 	pl_port_put(s->own_port);  /* the kernel picks its own */
 	s->own_port = 0;
+	if (steer && s->kind == PL_PENDING) {
+		/* To the endpoint chosen here, as kube-proxy's DNAT would; the
+		 * socket stays tracked so that getpeername() shows the
+		 * ClusterIP (pl_opt.c). Everything else is the kernel's. */
+		pl_sock_pending_touch(s, fd);
+		s->vpeer_len = pl_addr_to_sa(&a, port, s->family, &s->vpeer);
+		s->steer_len = pl_addr_to_sa(&ep, ep_port, s->family, &s->steer);
+		return pl_real.connect(fd, (struct sockaddr *)&s->steer, s->steer_len);
+	}
 	if (s->kind == PL_PENDING)
 		pl_sock_untrack(fd, s);
 	return pl_real.connect(fd, addr, len);

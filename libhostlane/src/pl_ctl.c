@@ -249,8 +249,11 @@ int pl_ctl_connect(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_m
 	rc = call_locked(c, req, rep, fds);
 	/* The region a first connection brings is mapped before the next
 	 * request can go out: a reply to another thread's CONNECT may name
-	 * it already (a later slot of it, with no fds). */
-	if (!rc) {
+	 * it already (a later slot of it, with no fds). A redirect to a
+	 * Service endpoint brings nothing: the caller connects there. */
+	if (!rc && (rep->u.conn.flags & HL_CONN_F_REDIRECT)) {
+		/* no connection yet */
+	} else if (!rc) {
 		rc = take_conn_fds(c, &rep->u.conn, fds, (int)rep->hdr.nfds, g);
 		if (rc) {
 			close_fds(fds, HL_PROTO_MAX_FDS);

@@ -283,6 +283,14 @@ PL_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 {
 	struct pl_sock *s = pl_sock_lookup(fd);
 
+	if (s && s->kind == PL_PENDING && s->vpeer_len) {
+		/* Steered to a Service endpoint: the kernel says whether it is
+		 * connected, the ClusterIP is the answer. */
+		if (pl_real.getpeername(fd, addr, len) < 0)
+			return -1;
+		pl_addr_copy_out(&s->vpeer, s->vpeer_len, addr, len);
+		return 0;
+	}
 	if (!s || s->kind == PL_PENDING)
 		return pl_real.getpeername(fd, addr, len);
 	if (s->kind == PL_LISTEN || pl_sock_conn_closed(s))

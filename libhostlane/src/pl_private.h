@@ -223,6 +223,10 @@ struct pl_sock {
 	bool knonblock;               /* PENDING, not pooled: O_NONBLOCK is set on it */
 	uint16_t own_port;            /* CONN we connected: the local port we
 				       * picked (pl_port_put() at the end) */
+	/* PENDING whose kernel socket connected to a Service endpoint chosen
+	 * here (steer): getpeername() shows the ClusterIP (vpeer). */
+	struct sockaddr_storage vpeer, steer;
+	socklen_t vpeer_len, steer_len;
 	/* LISTEN */
 	int kfd;                      /* the kernel listener (private fd) */
 	/* what the listener's own epoll set reports, in data.u32 */
@@ -322,6 +326,16 @@ socklen_t pl_addr_to_sa(const struct hl_proto_addr *a, uint16_t port, int family
 /* True for addresses the layer never routes over hostlane (loopback,
  * unspecified, multicast). */
 bool pl_addr_local_only(const struct hl_proto_addr *a);
+/* pl_svc.c: Service leases. Keeps the candidates of redirect @r for
+ * ClusterIP @vip:@port. */
+void pl_svc_learn(const struct hl_proto_addr *vip, uint16_t port, const struct hl_proto_redirect *r);
+/* Chooses an endpoint of @vip:@port from a live lease: 1 a hostlane one
+ * (*@ep, *@ep_port), 0 one that is not (the kernel socket connects to
+ * it), -1 no lease. */
+int pl_svc_choose(const struct hl_proto_addr *vip, uint16_t port, struct hl_proto_addr *ep,
+		  uint16_t *ep_port);
+/* 127.0.0.0/8 or ::1: connected inside the pod over hostlane. */
+bool pl_addr_loopback(const struct hl_proto_addr *a);
 /* Copies @src (@slen) into the caller's @dst/@dlen as the kernel does
  * (truncating, *@dlen set to the full length). */
 void pl_addr_copy_out(const struct sockaddr_storage *src, socklen_t slen,
@@ -436,7 +450,8 @@ int pl_ctl_call(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg 
  * pl_pending order and, for a slot connection, maps or finds its region
  * (*@g), under the channel's lock (a region is mapped before another
  * thread's reply can name it). Return: the reply's status, or -errno of
- * the take (then every fd is closed and the connection given back). */
+ * the take (then every fd is closed and the connection given back). A
+ * redirect (HL_CONN_F_REDIRECT) is returned as it is: 0, *@g NULL. */
 int pl_ctl_connect(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg *rep,
 		   int *fds, struct pl_region **g);
 /* Gives what connection @m held back without waiting for the reply: its

@@ -123,8 +123,9 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	const struct hl_proto_connect_req *q = &req->u.connect;
 	struct hl_monitor *n = c->ep->node;
 	char reason[HL_PROTO_REASON_MAX], ip[64] = "?";
-	struct hl_mon_pod *dst = mon_pod_by_addr(n, &q->addr);
-	struct mon_listener *l = dst ? mon_listener_find(dst, q->port) : NULL;
+	struct mon_target t;
+	struct mon_listener *l;
+	struct hl_mon_pod *dst;
 	bool slot = (q->flags & HL_CONNECT_F_SLOT) != 0, fresh = true;
 	struct hl_proto_msg ev;
 	struct mon_region *g;
@@ -132,22 +133,42 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	int rc = 0, evfds[HL_PROTO_MAX_FDS];
 	unsigned nfds, in = 0, out = 0;
 
-	hl_proto_addr_format(&q->addr, ip, sizeof(ip));
-	/* Reached only at the address it is bound to, as in the kernel: a
-	 * port bound to an address inside the pod (or loopback) is not at
-	 * the pod's IP. */
-	if (l && !mon_listener_reaches(l, &q->addr))
-		l = NULL;
 	if (slot && c->version < 2) {
 		mon_set_error(rep, -EINVAL, "slot connections need protocol version 2");
 		return 0;
 	}
-	if (!dst) {
-		mon_set_error(rep, -EHOSTUNREACH, "no hostlane pod on this node has %s", ip);
+	/* A pod IP, loopback inside the pod, or a Service's ClusterIP
+	 * resolved to one endpoint (services.c); refused otherwise, and the
+	 * layer connects the kernel socket to what the application asked. */
+	if (mon_resolve(c, &q->addr, q->port, &t, rep))
+		return 0;
+	dst = t.pod;
+	hl_proto_addr_format(&t.addr, ip, sizeof(ip));
+	l = dst ? mon_listener_find(dst, t.port) : NULL;
+	/* Reached only at the address it is bound to, as in the kernel: a
+	 * port bound to an address inside the pod (or loopback) is not at
+	 * the pod's IP. */
+	if (l && !mon_listener_reaches(l, &t.addr))
+		l = NULL;
+	/* A Service endpoint, to a connector that takes redirects: it
+	 * connects to the endpoint itself — a hostlane one directly over the
+	 * region its process shares with the listener's when there is one
+	 * (as fast as a connect to the pod IP), else with a CONNECT to the pod
+	 * IP; any other with its kernel socket, so the spread over the
+	 * endpoints is the one chosen here. */
+	if (t.svc && (q->flags & HL_CONNECT_F_REDIRECT)) {
+		mon_svc_redirect(n, &t, l == NULL, rep);
+		if (l)
+			mon_count(n, &t);
+		else
+			n->svc_st.kernel++;
 		return 0;
 	}
 	if (!l) {
-		mon_set_error(rep, -ECONNREFUSED, "nothing listens on %s:%u over hostlane", ip, q->port);
+		if (t.svc)
+			n->svc_st.kernel++;
+		mon_set_error(rep, dst ? -ECONNREFUSED : -EHOSTUNREACH,
+			      "nothing listens on %s:%u over hostlane", ip, t.port);
 		return 0;
 	}
 	/* A pod's own netfilter rules decide over its connections: with rules
@@ -164,7 +185,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	 * requests' replies always find room. */
 	if (!mon_event_room(l->c)) {
 		mon_set_error(rep, -EAGAIN, "cannot connect to %s:%u: listener busy (%u accept events unread)",
-			      ip, q->port, n->o.limits.events);
+			      ip, t.port, n->o.limits.events);
 		return 0;
 	}
 	slot = slot && l->c->version >= 2;  /* a v1 listener gets a region */
@@ -202,11 +223,11 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	ev.u.conn.region_id = g->id;
 	ev.u.conn.side = 1;
 	ev.u.conn.pair = pair;
-	ev.u.conn.local_port = q->port;
+	ev.u.conn.local_port = t.port;
 	ev.u.conn.peer_port = q->local_port;
-	ev.u.conn.peer = peer_addr(c->ep, q->addr.family);
+	ev.u.conn.peer = t.loopback ? t.addr_from : peer_addr(c->ep, q->addr.family);
 	if (l->c->version >= 4)
-		ev.u.conn.local = q->addr;
+		ev.u.conn.local = t.addr;
 	ev.u.conn.size = g->bytes;
 	ev.u.conn.flags = slot ? HL_CONN_F_SLOT | (fresh ? HL_CONN_F_REGION : 0) : 0;
 	ev.u.conn.flags |= g->direct ? HL_CONN_F_DIRECT : 0;
@@ -215,7 +236,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	rc = mon_send(l->c->fd, &ev, evfds, nfds);
 	if (rc) {
 		mon_log(n, LOG_INFO, "endpoint %s: listener on port %u not reachable: %s",
-		      dst->key, q->port, strerror(-rc));
+		      dst->key, t.port, strerror(-rc));
 		rc = rc == -EAGAIN ? -EAGAIN : -ECONNREFUSED;
 		goto fail;
 	}
@@ -231,15 +252,19 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	memset(&rep->u.conn.local, 0, sizeof(rep->u.conn.local));
 	rep->u.conn.side = 0;
 	rep->u.conn.local_port = 0;
-	rep->u.conn.peer_port = q->port;
-	rep->u.conn.peer = q->addr;
+	/* The endpoint, not a ClusterIP: a direct region made by this
+	 * connection is for the endpoint's address, so later connects to the
+	 * Service keep coming here to be balanced. */
+	rep->u.conn.peer_port = t.port;
+	rep->u.conn.peer = t.addr;
+	mon_count(n, &t);
 	/* The caller closes our copies of the eventfds once this is sent. */
 	return conn_fds(fds, g, slot, fresh, 0, l->c->life_rd, efd);
 fail:
 	if (fresh)
 		mon_region_release(n, g);
 	mon_close_fds(efd, 2 * HL_PROTO_MAX_SLOTS);
-	mon_set_error(rep, rc, "cannot connect to %s:%u: %s", ip, q->port,
+	mon_set_error(rep, rc, "cannot connect to %s:%u: %s", ip, t.port,
 		  rc == -EAGAIN ? "listener backlog full" : strerror(-rc));
 	return 0;
 }

@@ -119,6 +119,7 @@ static int start_k8s(struct agent *a)
 		.node_name = a->cfg.node_name, .sa_dir = a->cfg.sa_dir,
 		.get_timeout_ms = a->cfg.k8s_timeout_ms, .log = hl_log_cb,
 	};
+	int rc;
 
 	if (!a->cfg.kubeconfig[0] && !getenv("KUBERNETES_SERVICE_HOST")) {
 		hl_log(HL_LOG_INFO, "no kubeconfig and not in a cluster: annotations are not read");
@@ -126,7 +127,7 @@ static int start_k8s(struct agent *a)
 	}
 	a->k8s = hlk8s_client_new(&o);
 	if (!a->k8s) {
-		int rc = -errno;
+		rc = -errno;
 
 		/* The reason the client gave is in the log just before. */
 		snprintf(a->k8s_error, sizeof(a->k8s_error), "client not created: %s (%.180s)",
@@ -135,7 +136,13 @@ static int start_k8s(struct agent *a)
 		return rc;
 	}
 	a->k8s_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (a->k8s_stop_fd < 0 || pthread_create(&a->k8s_tid, NULL, k8s_main, a) != 0)
+	if (a->k8s_stop_fd < 0)
+		return -ENOMEM;
+	/* Before the pod watch starts: it hooks the pod informer. */
+	rc = hl_kube_start(a);
+	if (rc < 0)
+		hl_log(HL_LOG_ERROR, "kubernetes: Services are not followed: %s", strerror(-rc));
+	if (pthread_create(&a->k8s_tid, NULL, k8s_main, a) != 0)
 		return -ENOMEM;
 	a->k8s_running = true;
 	hl_log(HL_LOG_INFO, "kubernetes client: watching pods on node %s", a->cfg.node_name);
@@ -151,6 +158,7 @@ static void stop_k8s(struct agent *a)
 			hl_log(HL_LOG_ERROR, "k8s stop: %s", strerror(errno));
 		pthread_join(a->k8s_tid, NULL);
 	}
+	hl_kube_stop(a);
 	hlk8s_client_free(a->k8s);
 	a->k8s = NULL;
 	if (a->k8s_stop_fd >= 0)

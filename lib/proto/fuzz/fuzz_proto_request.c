@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case HL_POD_OP_CONNECT:
 			assert(m.u.connect.port && hl_proto_addr_valid(&m.u.connect.addr));
 			assert(hl_proto_addr_format(&m.u.connect.addr, buf, sizeof(buf)) == 0);
-			assert(!(m.u.connect.flags & ~HL_CONNECT_F_SLOT));
+			assert(!(m.u.connect.flags & ~(HL_CONNECT_F_SLOT | HL_CONNECT_F_REDIRECT)));
 			assert(!(m.u.connect.flags & HL_CONNECT_F_SLOT) || !m.u.connect.capacity);
 			break;
 		case HL_POD_OP_CONN_CLOSE:
@@ -55,6 +55,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned nfds = 0; nfds <= HL_PROTO_MAX_FDS; nfds++)
 		if (hl_proto_parse_reply(data, size, nfds, &m) == 0) {
 			assert(m.hdr.nfds == nfds && nfds == hl_proto_reply_fds(&m));
+			/* A redirect: an endpoint, no fds, a bounded candidate list. */
+			if (!m.hdr.status && m.hdr.op == HL_POD_OP_CONNECT &&
+			    (m.u.conn.flags & HL_CONN_F_REDIRECT)) {
+				assert(m.u.conn.flags == HL_CONN_F_REDIRECT && !nfds && m.u.conn.peer_port);
+				assert(m.u.redirect.n_eps <= HL_PROTO_REDIRECT_EPS &&
+				       m.u.redirect.ttl_ms <= HL_PROTO_REDIRECT_TTL_MAX &&
+				       m.u.redirect.kernel <= 1);
+				for (uint32_t i = 0; i < m.u.redirect.n_eps; i++)
+					assert(m.u.redirect.eps[i].port &&
+					       hl_proto_addr_valid(&m.u.redirect.eps[i].addr));
+			}
 			if (!m.hdr.status && (m.hdr.op == HL_POD_OP_CONNECT || m.hdr.op == HL_POD_OP_EV_ACCEPT) &&
 			    (m.u.conn.flags & HL_CONN_F_REGION))
 				assert(m.u.conn.slots && m.u.conn.pair < m.u.conn.slots);
