@@ -3,7 +3,7 @@
 # regions, slots and direct regions (docs/monitor.md). Public header:
 # monitor/include/monitor.h.
 MON_SRCS := $(addprefix monitor/src/,pod.c client.c request.c connect.c region.c stats.c quota.c netfilter.c \
-              policy.c policy_match.c)
+              admit.c policy.c policy_match.c)
 MON_DEPS := $(BUILD)/lib/libhlproto.a $(BUILD)/lib/libhlutil.a $(BUILD)/lib/libshmq.a
 $(eval $(call inc,monitor,-Imonitor/include))
 $(eval $(call inc,monitor/src,-Imonitor/src -Ilib/proto -Ilib/util -Ishmq/include))

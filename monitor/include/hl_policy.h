@@ -170,8 +170,8 @@ int hl_pol_table_add_ns(struct hl_pol_table *t, char *name, struct hl_pol_label 
 /**
  * hl_pol_table_add_pod() - adds @p (its fields then owned by the table,
  * also on failure; @p itself is copied).
- * Return: 0, -EINVAL (no namespace or name), -EEXIST (the pod or one of
- * its IPs twice), -ENOMEM.
+ * Return: 0, -EINVAL (no namespace or name), -EEXIST (the pod twice),
+ * -ENOMEM.
  */
 int hl_pol_table_add_pod(struct hl_pol_table *t, struct hl_pol_pod *p);
 

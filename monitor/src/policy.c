@@ -138,16 +138,6 @@ static struct pol_pod *pod_find(const struct hl_pol_table *t, const char *ns, co
 	return NULL;
 }
 
-static bool ip_taken(const struct hl_pol_table *t, const struct hl_pol_addr *a)
-{
-	for (size_t i = 0; i < t->n_pods; i++)
-		for (size_t j = 0; j < t->pods[i].p.n_ips; j++)
-			if (t->pods[i].p.ips[j].family == a->family &&
-			    !memcmp(t->pods[i].p.ips[j].a, a->a, sizeof(a->a)))
-				return true;
-	return false;
-}
-
 int hl_pol_table_add_pod(struct hl_pol_table *t, struct hl_pol_pod *p)
 {
 	struct pol_pod *a;
@@ -155,12 +145,12 @@ int hl_pol_table_add_pod(struct hl_pol_table *t, struct hl_pol_pod *p)
 
 	if (!t || !p || !p->ns || !p->name || p->n_ips > HL_POL_MAX_IPS)
 		goto fail;
+	/* Its addresses are not checked against other pods': verdicts go by
+	 * the addresses of the connection, and an ended pod may still show
+	 * the address a new one has. */
 	err = -EEXIST;
 	if (pod_find(t, p->ns, p->name))
 		goto fail;
-	for (size_t i = 0; i < p->n_ips; i++)
-		if (ip_taken(t, &p->ips[i]))
-			goto fail;
 	err = -ENOMEM;
 	a = grow(t->pods, t->n_pods, sizeof(*a));
 	if (!a)

@@ -80,4 +80,66 @@ int hlnp_ns_decode(const cJSON *obj, char **name, struct hl_pol_label **labels, 
  */
 int hlnp_addr_parse(const char *s, struct hl_pol_addr *a);
 
+/*
+ * The store: the latest state of every object that decides admission on
+ * this node (NetworkPolicies and Namespaces of the cluster, the node's
+ * Pods), kept as the API server sent it, and built into a fresh admission
+ * table on demand. A policy the decoder refuses is kept and stands in as
+ * hlnp_policy_deny_all() for its namespace: never ignored. Thread-safe
+ * (one mutex): informer threads put, another thread builds.
+ */
+enum hlnp_kind {
+	HLNP_POLICY,
+	HLNP_NAMESPACE,
+	HLNP_POD,
+	HLNP_KINDS
+};
+
+struct hlnp_store;
+
+/* Counts of the last build (hlnp_store_build()). */
+struct hlnp_build_stats {
+	size_t policies;        /* in the table */
+	size_t refused;         /* of those, stand-ins for refused policies */
+	size_t namespaces, pods;
+	size_t pods_skipped;    /* not usable (ended, or a bad object) */
+	char last_refused[256]; /* "ns/name: why" of one refused policy, or "" */
+};
+
+/** hlnp_store_new() - an empty store. Return: it, or NULL (ENOMEM). */
+struct hlnp_store *hlnp_store_new(void);
+/** hlnp_store_free() - NULL is a no-op. */
+void hlnp_store_free(struct hlnp_store *s);
+
+/**
+ * hlnp_store_put() - records object @obj of @kind (added or modified),
+ * replacing the one of the same namespace and name.
+ * Return: 0; -EINVAL (no metadata.name, or no namespace for a namespaced
+ * kind); -ENOMEM.
+ */
+int hlnp_store_put(struct hlnp_store *s, enum hlnp_kind kind, const cJSON *obj);
+
+/**
+ * hlnp_store_del() - forgets object @ns/@name of @kind (@ns NULL for a
+ * Namespace). Return: 0, or -ENOENT (not there).
+ */
+int hlnp_store_del(struct hlnp_store *s, enum hlnp_kind kind, const char *ns, const char *name);
+
+/**
+ * hlnp_store_clear() - forgets every object of @kind (before a relist
+ * puts them again).
+ */
+void hlnp_store_clear(struct hlnp_store *s, enum hlnp_kind kind);
+
+/**
+ * hlnp_store_build() - a compiled admission table of what the store holds.
+ * @st: the build's counts (may be NULL).
+ * Return: the table (hl_mon_policy_set() takes it), or NULL with errno
+ * ENOMEM.
+ */
+struct hl_pol_table *hlnp_store_build(struct hlnp_store *s, struct hlnp_build_stats *st);
+
+/** hlnp_store_count() - objects of @kind held. */
+size_t hlnp_store_count(struct hlnp_store *s, enum hlnp_kind kind);
+
 #endif

@@ -180,7 +180,8 @@ START_TEST(test_unknown_pod)
 }
 END_TEST
 
-/* Duplicates are refused: a pod twice, an IP of two pods, a namespace twice. */
+/* Duplicates are refused: a pod twice, a namespace twice; not an address
+ * two pods show (an ended pod keeps its address in the API). */
 START_TEST(test_table_dups)
 {
 	struct hl_pol_table *t = hl_pol_table_new();
@@ -198,7 +199,7 @@ START_TEST(test_table_dups)
 	p.name = strdup("b");
 	p.n_ips = 1;
 	hlnp_addr_parse("10.0.0.1", &p.ips[0]);
-	ck_assert_int_eq(hl_pol_table_add_pod(t, &p), -EEXIST);
+	ck_assert_int_eq(hl_pol_table_add_pod(t, &p), 0);
 	p.ns = strdup("x");
 	p.name = strdup("a");
 	p.n_ips = 0;
@@ -285,6 +286,83 @@ START_TEST(test_defaults)
 }
 END_TEST
 
+#define POLICY_FROM(team) \
+	"{'metadata':{'namespace':'x','name':'p'},'spec':{'podSelector':{},'ingress':[{'from':" \
+	"[{'namespaceSelector':{'matchLabels':{'team':'" team "'}}}]}]}}"
+#define POLICY_BLUE POLICY_FROM("blue")
+#define POLICY_RED POLICY_FROM("red")
+
+static void put(struct hlnp_store *st, enum hlnp_kind k, const char *json)
+{
+	cJSON *j = parse(json);
+
+	ck_assert_int_eq(hlnp_store_put(st, k, j), 0);
+	cJSON_Delete(j);
+}
+
+/* y/b -> x/a:80 through a table the store builds. */
+static enum hl_pol_verdict store_verdict(struct hlnp_store *st, struct hlnp_build_stats *bs)
+{
+	struct hl_pol_table *t = hlnp_store_build(st, bs);
+	struct hl_pol_addr a, b;
+	enum hl_pol_verdict v;
+
+	ck_assert_ptr_nonnull(t);
+	hlnp_addr_parse("10.0.1.1", &a);
+	hlnp_addr_parse("10.0.2.2", &b);
+	v = hl_pol_admit(t, "y", "b", &b, "x", "a", &a, 80);
+	hl_pol_table_free(t);
+	return v;
+}
+
+/* Changes as the watch delivers them: add, modify, label change, delete,
+ * a refused policy, an ended pod. */
+START_TEST(test_store)
+{
+	struct hlnp_store *st = hlnp_store_new();
+	struct hlnp_build_stats bs;
+
+	put(st, HLNP_NAMESPACE, "{'metadata':{'name':'x'}}");
+	put(st, HLNP_NAMESPACE, "{'metadata':{'name':'y','labels':{'team':'blue'}}}");
+	put(st, HLNP_POD, "{'metadata':{'namespace':'x','name':'a','labels':{'pod':'a'}},"
+	    "'status':{'podIP':'10.0.1.1'}}");
+	/* Not in the store yet: unknown, never admitted. */
+	ck_assert_int_eq(store_verdict(st, &bs), HL_POL_UNKNOWN);
+	put(st, HLNP_POD, "{'metadata':{'namespace':'y','name':'b','labels':{'pod':'b'}},"
+	    "'status':{'podIP':'10.0.2.2'}}");
+	ck_assert_int_eq(store_verdict(st, &bs), HL_POL_ADMIT);
+	ck_assert_uint_eq(bs.pods, 2);
+	ck_assert_uint_eq(bs.namespaces, 2);
+	put(st, HLNP_POLICY, POLICY_BLUE);
+	ck_assert_int_eq(store_verdict(st, &bs), HL_POL_ADMIT);
+	/* Modified: now only from team red. */
+	put(st, HLNP_POLICY, POLICY_RED);
+	ck_assert_int_eq(store_verdict(st, &bs), HL_POL_DENY_INGRESS);
+	ck_assert_uint_eq(hlnp_store_count(st, HLNP_POLICY), 1);
+	/* The namespace's labels change. */
+	put(st, HLNP_NAMESPACE, "{'metadata':{'name':'y','labels':{'team':'red'}}}");
+	ck_assert_int_eq(store_verdict(st, &bs), HL_POL_ADMIT);
+	ck_assert_int_eq(hlnp_store_del(st, HLNP_POLICY, "x", "p"), 0);
+	ck_assert_int_eq(hlnp_store_del(st, HLNP_POLICY, "x", "p"), -ENOENT);
+	ck_assert_int_eq(store_verdict(st, &bs), HL_POL_ADMIT);
+	/* A policy the decoder refuses isolates its namespace. */
+	put(st, HLNP_POLICY, "{'metadata':{'namespace':'x','name':'odd'},'spec':{'podSelector':{},"
+	    "'ingress':[{'ports':[{'protocol':'QUIC'}]}]}}");
+	ck_assert_int_eq(store_verdict(st, &bs), HL_POL_DENY_INGRESS);
+	ck_assert_uint_eq(bs.refused, 1);
+	ck_assert_ptr_nonnull(strstr(bs.last_refused, "x/odd"));
+	hlnp_store_clear(st, HLNP_POLICY);
+	ck_assert_int_eq(store_verdict(st, &bs), HL_POL_ADMIT);
+	/* An ended pod is not one: its IP may be another's already. */
+	put(st, HLNP_POD, "{'metadata':{'namespace':'y','name':'b','labels':{'pod':'b'}},"
+	    "'status':{'podIP':'10.0.2.2','phase':'Succeeded'}}");
+	ck_assert_int_eq(store_verdict(st, &bs), HL_POL_UNKNOWN);
+	ck_assert_uint_eq(bs.pods_skipped, 1);
+	ck_assert_int_eq(hlnp_store_put(st, HLNP_POD, NULL), -EINVAL);
+	hlnp_store_free(st);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("netpol");
@@ -295,6 +373,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_table_dups);
 	tcase_add_loop_test(tc, test_refused, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_store);
 	suite_add_tcase(s, tc);
 	return s;
 }
