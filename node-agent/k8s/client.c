@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hlk8s client: configuration, credentials, HTTP plumbing, and the
- * cache-then-GET annotation lookup. The list+watch loop is in watch.c.
+ * cache-then-GET annotation lookup. The list + watch loops are in
+ * informer.c.
  */
 #include <errno.h>
 #include <poll.h>
@@ -382,11 +383,19 @@ static int client_init(struct hlk8s_client *c, const struct hlk8s_opts *o)
 	if (c->cfg.tls_server_name)
 		hlk8s__log(c, HLK8S_LOG_WARN, "k8s: tls-server-name is not supported; "
 			   "verifying the server's name against %s", c->cfg.server);
-	if (o->node_name && !(c->node = strdup(o->node_name)))
-		return -ENOMEM;
-	c->cache = hlk8s__cache_new();
-	if (!c->cache)
-		return -ENOMEM;
+	if (o->node_name) {
+		struct hlk8s_informer_opts po = { .kind = HLK8S_PODS };
+		char *sel = NULL;
+
+		c->node = strdup(o->node_name);
+		if (!c->node || asprintf(&sel, "spec.nodeName=%s", c->node) < 0)
+			return -ENOMEM;
+		po.field_selector = sel;
+		c->pods = hlk8s__informer_make(c, &po, c->node);
+		free(sel);
+		if (!c->pods)
+			return -ENOMEM;
+	}
 	c->in_cluster = !o->kubeconfig;
 	if (c->cfg.token_file) {
 		/* With a kubeconfig the first read must work: a missing or empty
@@ -449,7 +458,8 @@ void hlk8s_client_free(struct hlk8s_client *c)
 {
 	if (!c)
 		return;
-	hlk8s__cache_free(c->cache);
+	while (c->informers)
+		hlk8s_informer_free(c->informers);
 	hlk8s__config_clear(&c->cfg);
 	free(c->node);
 	free(c->token);
@@ -467,7 +477,14 @@ void hlk8s_get_stats(struct hlk8s_client *c, struct hlk8s_stats *out)
 {
 	pthread_mutex_lock(&c->lock);
 	*out = c->st;
-	out->cached_pods = hlk8s__cache_count(c->cache);
+	for (const struct hlk8s_informer *i = c->informers; i; i = i->next) {
+		out->watch_connects += i->st.watch_connects;
+		out->relists += i->st.relists;
+		out->events += i->st.events;
+		out->list_errors += i->st.list_errors;
+		out->watch_errors += i->st.watch_errors;
+	}
+	out->cached_pods = c->pods ? hlk8s__cache_count(c->pods->cache) : 0;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -504,19 +521,24 @@ static int get_pod(struct hlk8s_client *c, const char *ns, const char *name,
 	return hlk8s__get(c, path, body, "GET pod");
 }
 
-/* Caches a GET result for a pod of this node, unless the watch already has it. */
+/* Caches a GET result for a pod of this node, unless the watch already has
+ * it (the handler hears of it from the watch). */
 static void cache_from_get(struct hlk8s_client *c, const cJSON *obj)
 {
-	struct hlk8s__pod pod;
+	const struct hlk8s__kind *k = hlk8s__kind_of(HLK8S_PODS);
+	struct hlk8s_pod *pod;
+	int r;
 
-	if (!c->node || hlk8s__pod_from_json(obj, &pod))
+	if (!c->pods || !(pod = hlk8s__obj_parse(k, obj, &r)))
 		return;
 	pthread_mutex_lock(&c->lock);
-	if (pod.node && !strcmp(pod.node, c->node) &&
-	    !hlk8s__cache_get(c->cache, pod.ns, pod.name))
-		hlk8s__cache_put(c->cache, &pod);
+	if (pod->node && !strcmp(pod->node, c->node) &&
+	    !hlk8s__cache_get(c->pods->cache, pod->meta.ns, pod->meta.name)) {
+		hlk8s__cache_put(c->pods->cache, pod, NULL);
+		pod = NULL;
+	}
 	pthread_mutex_unlock(&c->lock);
-	hlk8s__pod_clear(&pod);
+	hlk8s__obj_free(k, pod);
 }
 
 static int lookup_get(struct hlk8s_client *c, const char *ns, const char *name,
@@ -551,14 +573,14 @@ static int lookup_get(struct hlk8s_client *c, const char *ns, const char *name,
 int hlk8s_pod_annotation(struct hlk8s_client *c, const char *ns, const char *name,
 			 const char *key, char *buf, size_t len)
 {
-	const struct hlk8s__pod *p;
+	const struct hlk8s_pod *p;
 	int r = 1;
 
 	if (!c || !valid_name(ns, 63) || !valid_name(name, 253) || !key || !*key || !buf || !len)
 		return -EINVAL;
-	if (!strncmp(key, HLK8S_ANN_PREFIX, strlen(HLK8S_ANN_PREFIX))) {
+	if (c->pods && !strncmp(key, HLK8S_ANN_PREFIX, strlen(HLK8S_ANN_PREFIX))) {
 		pthread_mutex_lock(&c->lock);
-		p = hlk8s__cache_get(c->cache, ns, name);
+		p = hlk8s__cache_get(c->pods->cache, ns, name);
 		if (p)
 			r = copy_value(hlk8s__pod_ann(p, key), buf, len);
 		pthread_mutex_unlock(&c->lock);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* hlk8s internals shared by client.c (requests, GET) and watch.c (list+watch). */
+/* hlk8s internals shared by client.c (requests, GET), informer.c (list +
+ * watch), get.c and health.c. */
 #ifndef HLK8S_CLIENT_PRIVATE_H
 #define HLK8S_CLIENT_PRIVATE_H
 
@@ -28,15 +29,34 @@ struct hlk8s_client {
 	void (*log)(void *arg, int level, const char *msg);
 	void *log_arg;
 
-	pthread_mutex_t lock; /* cache, stats and health */
-	struct hlk8s__cache *cache;
-	struct hlk8s_stats st;
-	struct hlk8s_health health;
+	pthread_mutex_t lock; /* informers' caches, counters and health; the list */
+	struct hlk8s_informer *informers;
+	struct hlk8s_informer *pods;  /* the pods of this node (node set), or NULL */
+	struct hlk8s_stats st;        /* GETs; the informers count the rest */
+	struct hlk8s_health health;   /* last error; the informers have the state */
 	bool in_cluster;      /* a missing token file is waited for, not an error */
 
 	pthread_mutex_t tok_lock; /* token, tok_id */
 	char *token;
 	struct tok_id tok_id;
+};
+
+/* One kind followed by list + watch (informer.c). */
+struct hlk8s_informer {
+	struct hlk8s_client *c;
+	struct hlk8s_informer *next;      /* in c->informers, under c->lock */
+	const struct hlk8s__kind *k;
+	char *field_selector;             /* unescaped, or NULL */
+	const char *node;                 /* pods of this node only (c->node), or NULL */
+	hlk8s_handler fn;
+	void (*synced)(void *arg);
+	void *arg;
+	bool running;
+	/* Under c->lock: */
+	struct hlk8s__cache *cache;
+	struct hlk8s_stats st;
+	enum hlk8s_state state;
+	int64_t last_sync;
 };
 
 /* A growable response buffer that refuses to grow past max. */
@@ -52,12 +72,12 @@ __attribute__((format(printf, 3, 4)))
 void hlk8s__log(struct hlk8s_client *c, int level, const char *fmt, ...);
 
 /* Records a failed request as the last error (text and time); the state is
- * the watch loop's to set (hlk8s__note_sync). */
+ * the informers' to set (hlk8s__note_sync). */
 __attribute__((format(printf, 2, 3)))
 void hlk8s__note_error(struct hlk8s_client *c, const char *fmt, ...);
-/* The watch loop's verdict: @err 0 = in step (SYNCED, last_sync now), else
+/* An informer's verdict: @err 0 = in step (SYNCED, last_sync now), else
  * UNAUTHORIZED for -EACCES, RETRYING otherwise. */
-void hlk8s__note_sync(struct hlk8s_client *c, int err);
+void hlk8s__note_sync(struct hlk8s_informer *inf, int err);
 
 /* Re-reads the token file if it changed (or always, with @force). Returns 1
  * if a new token was loaded, 0 if not, -errno if it could not be read. */
@@ -87,6 +107,10 @@ int hlk8s__http_error(struct hlk8s_client *c, long code, const struct hlk8s__buf
  */
 int hlk8s__get(struct hlk8s_client *c, const char *path, struct hlk8s__buf *body,
 	       const char *what);
+/* An informer of @c; @node: keep only pods of that node (the client's own
+ * pod informer). NULL with errno EINVAL or ENOMEM. */
+struct hlk8s_informer *hlk8s__informer_make(struct hlk8s_client *c,
+					    const struct hlk8s_informer_opts *o, const char *node);
 /* "base/api/..." with @node URL-escaped in; NULL on ENOMEM. */
 char *hlk8s__escape(const char *s);
 

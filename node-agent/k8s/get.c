@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* One bounded GET of an API object (the pod lookups on a cache miss, the
- * node's spec.podCIDR for the standalone install). */
+ * node's spec.podCIDR for the standalone install, its labels for the
+ * agent's topology). */
 #include "client_private.h"
 
 #include <errno.h>
@@ -68,6 +69,27 @@ int hlk8s__get(struct hlk8s_client *c, const char *path, struct hlk8s__buf *body
 	return r == -ESTALE ? -EIO : r;
 }
 
+
+int hlk8s_node_label(struct hlk8s_client *c, const char *node, const char *key,
+		     char *buf, size_t len)
+{
+	struct hlk8s__buf body = { .max = NODE_BODY_MAX };
+	char path[320];
+	int r;
+
+	if (!c || !node || !*node || strlen(node) > 253 || strpbrk(node, "/?#%") || !key ||
+	    !buf || !len)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/api/v1/nodes/%s", node);
+	r = hlk8s__get(c, path, &body, "GET node");
+	if (r == 0) {
+		r = hlk8s__node_label(body.p, body.len, key, buf, len);
+		if (r == -EINVAL)
+			hlk8s__log(c, HLK8S_LOG_WARN, "k8s: GET node %s: malformed answer", node);
+	}
+	free(body.p);
+	return r;
+}
 
 int hlk8s_node_pod_cidr(struct hlk8s_client *c, const char *node, char *buf, size_t len)
 {

@@ -2,11 +2,14 @@
 /*
  * hlk8s — the node agent's Kubernetes client.
  *
- * Keeps a cache of the pods scheduled on this node (list + watch, resumed
- * from the last resourceVersion, relisted on 410 Gone) and answers "what is
- * annotation K of pod ns/name" from that cache, falling back to a bounded GET
- * on a miss. The library owns no thread: the caller runs hlk8s_watch_run()
- * in a thread of its own and calls hlk8s_pod_annotation() from any thread.
+ * Informers: one list + watch loop per kind of object (resumed from the
+ * last resourceVersion, relisted on 410 Gone), each with a cache of typed
+ * objects and a callback per change. The client has one built in, the pods
+ * of this node, which answers "what is annotation K of pod ns/name" from
+ * its cache, falling back to a bounded GET on a miss; more kinds (Services,
+ * EndpointSlices) get informers of their own (hlk8s_informer_new()). The
+ * library owns no thread: the caller runs each informer's loop in a thread
+ * of its own and calls the lookups from any thread.
  *
  * Credentials come from the in-cluster service account (token re-read
  * whenever the file changes, since bound tokens expire) or a kubeconfig file
@@ -18,6 +21,7 @@
 #ifndef HLK8S_H
 #define HLK8S_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -135,7 +139,8 @@ int hlk8s_pod_annotation(struct hlk8s_client *c, const char *ns, const char *nam
  */
 int hlk8s_node_pod_cidr(struct hlk8s_client *c, const char *node, char *buf, size_t len);
 
-/* Counters for metrics and tests; monotonic except cached_pods. */
+/* Counters for metrics and tests; monotonic except cached_pods. The
+ * client's are the sums over its informers (cached_pods: its pod cache). */
 struct hlk8s_stats {
 	uint64_t watch_connects; /* watch requests answered with 200 */
 	uint64_t relists;        /* LISTs after the first (410 Gone, list errors) */
@@ -193,6 +198,228 @@ const char *hlk8s_state_name(enum hlk8s_state s);
  * Thread safety: thread-safe.
  */
 const char *hlk8s_server(const struct hlk8s_client *c);
+
+/* ---- objects ------------------------------------------------------------ */
+
+/*
+ * The typed objects informers hand out: what the agent needs of each kind,
+ * parsed and checked (every address is a valid IPv4/IPv6 literal, every
+ * number in range); the rest of the object is not kept. Strings are
+ * NUL-terminated and owned by the informer's cache.
+ */
+
+/* A label or annotation. */
+struct hlk8s_kv {
+	char *key, *value;
+};
+
+/* What every object has (the first member of each typed object). */
+struct hlk8s_meta {
+	char *ns;                 /* namespace; NULL for cluster-scoped kinds */
+	char *name, *uid, *rv;    /* uid and rv may be NULL */
+	struct hlk8s_kv *labels;
+	size_t n_labels;
+	bool deleting;            /* metadata.deletionTimestamp is set */
+};
+
+#define HLK8S_IP_MAX 46          /* an IPv6 literal with its NUL */
+#define HLK8S_POD_IPS 8          /* addresses of a pod kept (dual stack uses 2) */
+
+/* A Pod. */
+struct hlk8s_pod {
+	struct hlk8s_meta meta;
+	char *node;                        /* spec.nodeName, or NULL */
+	struct hlk8s_kv *anns;             /* only "hostlane.io/" keys */
+	size_t n_anns;
+	char ips[HLK8S_POD_IPS][HLK8S_IP_MAX]; /* status.podIPs[].ip, else status.podIP */
+	size_t n_ips;
+	bool host_network;                 /* spec.hostNetwork */
+	bool ready;                        /* status condition Ready is "True" */
+	char phase[16];                    /* status.phase, "" when absent */
+};
+
+/* One port of a Service (spec.ports[]). */
+struct hlk8s_service_port {
+	char name[64];            /* "" for a Service's single unnamed port */
+	char protocol[8];         /* "TCP" (default), "UDP", "SCTP" */
+	uint16_t port;
+	uint16_t target_port;     /* 0 when the target is named */
+	char target_name[64];     /* named targetPort ("" when numeric) */
+};
+
+#define HLK8S_SVC_PORTS 64       /* ports of a Service kept */
+
+/* A Service. */
+struct hlk8s_service {
+	struct hlk8s_meta meta;
+	char type[16];                      /* "ClusterIP", "NodePort", ... */
+	char cluster_ips[2][HLK8S_IP_MAX];  /* spec.clusterIPs (else clusterIP) */
+	size_t n_cluster_ips;               /* 0: headless or ExternalName */
+	bool headless;                      /* clusterIP "None" */
+	bool has_selector;                  /* spec.selector is not empty */
+	struct hlk8s_service_port *ports;
+	size_t n_ports;
+	bool affinity;                      /* sessionAffinity "ClientIP" */
+	uint32_t affinity_timeout;          /* seconds (default 10800) */
+	bool itp_local;                     /* internalTrafficPolicy "Local" */
+	char traffic_distribution[24];      /* "PreferClose", ... or "" */
+};
+
+#define HLK8S_HINTS 8            /* zone or node hints of an endpoint kept */
+
+/* One endpoint of an EndpointSlice (its first address, as kube-proxy uses). */
+struct hlk8s_endpoint {
+	char addr[HLK8S_IP_MAX];
+	bool ready, serving, terminating;   /* conditions, absent = API defaults */
+	char *node;                         /* nodeName, or NULL */
+	char *zone;                         /* zone, or NULL */
+	char *for_zones[HLK8S_HINTS];       /* hints.forZones[].name */
+	size_t n_for_zones;
+	char *for_nodes[HLK8S_HINTS];       /* hints.forNodes[].name */
+	size_t n_for_nodes;
+	char *pod;                          /* targetRef name when it is a Pod */
+};
+
+/* One port of an EndpointSlice. */
+struct hlk8s_slice_port {
+	char name[64];
+	char protocol[8];
+	int32_t port;             /* -1 when absent */
+};
+
+/* A discovery.k8s.io/v1 EndpointSlice. */
+struct hlk8s_endpointslice {
+	struct hlk8s_meta meta;
+	char *service;            /* label kubernetes.io/service-name, or NULL */
+	int family;               /* 4 (IPv4), 6 (IPv6), 0 (FQDN: not used) */
+	struct hlk8s_endpoint *eps;
+	size_t n_eps;
+	struct hlk8s_slice_port *ports;
+	size_t n_ports;
+};
+
+/* Label of an object, or NULL. */
+const char *hlk8s_label(const struct hlk8s_meta *m, const char *key);
+
+/* ---- informers ---------------------------------------------------------- */
+
+/* The kinds an informer can follow. */
+enum hlk8s_kind {
+	HLK8S_PODS,               /* struct hlk8s_pod */
+	HLK8S_SERVICES,           /* struct hlk8s_service */
+	HLK8S_ENDPOINTSLICES,     /* struct hlk8s_endpointslice */
+	HLK8S_KIND_COUNT
+};
+
+/* "pods", "services", "endpointslices". */
+const char *hlk8s_kind_name(enum hlk8s_kind k);
+
+enum hlk8s_change {
+	HLK8S_UPSERT,             /* added or modified: @obj is the new state */
+	HLK8S_DELETE,             /* deleted (or gone from a relist): its last state */
+};
+
+/*
+ * A change of a followed object. @obj is the typed object of the informer's
+ * kind (cast it), valid during the call only. Called from the thread that
+ * runs the informer, one change at a time, never with a lock of the client
+ * held: it may call the client's lookups.
+ */
+typedef void (*hlk8s_handler)(void *arg, enum hlk8s_change ch, const void *obj);
+
+struct hlk8s_informer;
+
+struct hlk8s_informer_opts {
+	enum hlk8s_kind kind;
+	const char *field_selector;  /* e.g. "spec.nodeName=n1"; NULL = none */
+	hlk8s_handler fn;            /* may be NULL: the cache only */
+	void (*synced)(void *arg);   /* after each complete LIST was applied; may be NULL */
+	void *arg;
+};
+
+/**
+ * hlk8s_informer_new() - an informer of @c for one kind of object.
+ * @c: the client; it must outlive the informer.
+ * @o: what to follow and whom to tell; copied.
+ *
+ * Does not contact the API server (hlk8s_informer_run() does). The client's
+ * health and counters include the informer's from now on.
+ * Return: the informer, or NULL with errno EINVAL (bad kind) or ENOMEM.
+ * Thread safety: thread-safe.
+ */
+struct hlk8s_informer *hlk8s_informer_new(struct hlk8s_client *c,
+					  const struct hlk8s_informer_opts *o);
+
+/**
+ * hlk8s_informer_free() - frees an informer and its cache. NULL is a no-op.
+ * @inf: informer whose hlk8s_informer_run() has returned (or never ran).
+ */
+void hlk8s_informer_free(struct hlk8s_informer *inf);
+
+/**
+ * hlk8s_informer_run() - list + watch until stopped.
+ * @inf: informer.
+ * @stop_fd: fd that becomes readable when the loop must end; only polled.
+ *
+ * Blocks, as hlk8s_watch_run() describes: LIST (paged) into a fresh cache,
+ * which is swapped in, telling the handler what the list added, changed
+ * and no longer has; WATCH from the list's resourceVersion, each event to
+ * the cache and the handler; a dropped watch is resumed from the last
+ * version seen, a 410 Gone relists; errors back off (200 ms .. 30 s,
+ * jittered).
+ * Return: 0 once @stop_fd is readable; -EINVAL (@stop_fd < 0).
+ * Thread safety: one run per informer at a time, in a thread the caller owns.
+ */
+int hlk8s_informer_run(struct hlk8s_informer *inf, int stop_fd);
+
+/**
+ * hlk8s_informer_get() - calls @fn with the cached object @ns/@name.
+ * @inf: informer.
+ * @ns: namespace (NULL for cluster-scoped kinds); @name: name.
+ * @fn: called with the typed object under the informer's lock: it must not
+ *      call into the client.
+ * Return: 0 (@fn was called) or -ENOENT (not in the cache).
+ * Thread safety: thread-safe.
+ */
+int hlk8s_informer_get(struct hlk8s_informer *inf, const char *ns, const char *name,
+		       void (*fn)(void *arg, const void *obj), void *arg);
+
+/**
+ * hlk8s_informer_each() - calls @fn for every cached object, under the
+ * informer's lock (as hlk8s_informer_get()). Return: how many.
+ */
+size_t hlk8s_informer_each(struct hlk8s_informer *inf,
+			   void (*fn)(void *arg, const void *obj), void *arg);
+
+/**
+ * hlk8s_informer_set_handler() - sets the handler of an informer that does
+ * not run yet (e.g. the client's built-in pod informer).
+ * Return: 0, -EBUSY (it runs).
+ */
+int hlk8s_informer_set_handler(struct hlk8s_informer *inf, hlk8s_handler fn,
+			       void (*synced)(void *arg), void *arg);
+
+/**
+ * hlk8s_client_pods() - the client's own informer of the pods of its node
+ * (the one hlk8s_watch_run() runs), or NULL when the client has no node name.
+ */
+struct hlk8s_informer *hlk8s_client_pods(struct hlk8s_client *c);
+
+/**
+ * hlk8s_informer_stats() - the counters of one informer (as hlk8s_stats;
+ * cached_pods is the number of cached objects of its kind).
+ */
+void hlk8s_informer_stats(struct hlk8s_informer *inf, struct hlk8s_stats *out);
+
+/**
+ * hlk8s_node_label() - value of label @key of node @node (e.g.
+ * "topology.kubernetes.io/zone"), by one GET bounded like
+ * hlk8s_pod_annotation()'s.
+ * Return: 0; -ENOENT (no such label, or no such node); -ENOSPC; -EINVAL;
+ * -ETIMEDOUT, -ECONNREFUSED, -EIO, -EACCES; -ENOMEM.
+ */
+int hlk8s_node_label(struct hlk8s_client *c, const char *node, const char *key,
+		     char *buf, size_t len);
 
 #ifdef __cplusplus
 }

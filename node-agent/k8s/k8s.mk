@@ -1,9 +1,8 @@
 # hlk8s: the node agent's Kubernetes client (libhlk8s.a), its tests, fuzz
 # harnesses, and the C driver of the fake-API-server integration test.
-HLK8S_SRCS    := node-agent/k8s/client.c node-agent/k8s/watch.c node-agent/k8s/pod.c \
-                 node-agent/k8s/cache.c node-agent/k8s/kubeconfig.c node-agent/k8s/get.c \
-                 node-agent/k8s/health.c
-HLK8S_PARSERS := node-agent/k8s/pod.c node-agent/k8s/cache.c node-agent/k8s/kubeconfig.c
+HLK8S_PARSERS := $(addprefix node-agent/k8s/,object.c pod.c service.c endpointslice.c kinds.c \
+                 cache.c kubeconfig.c)
+HLK8S_SRCS    := $(addprefix node-agent/k8s/,client.c informer.c get.c health.c) $(HLK8S_PARSERS)
 # What a user of libhlk8s.a links with (the agent: LDLIBS += $(HLK8S_LDLIBS)).
 HLK8S_LDLIBS  := -lcurl -lcjson -lyaml -lpthread
 $(eval $(call inc,node-agent/k8s,-Inode-agent/k8s))
@@ -16,12 +15,15 @@ $(BUILD)/test/test_hlk8s_parse: $(call objs,node-agent/k8s/tests/test_hlk8s_pars
 $(BUILD)/test/test_hlk8s_parse: LDLIBS += $(HLK8S_LDLIBS)
 $(BUILD)/test/test_hlk8s_kubeconfig: $(call objs,node-agent/k8s/tests/test_hlk8s_kubeconfig.c) $(BUILD)/lib/libhlk8s.a
 $(BUILD)/test/test_hlk8s_kubeconfig: LDLIBS += $(HLK8S_LDLIBS)
-UNIT_TESTS += $(BUILD)/test/test_hlk8s_parse $(BUILD)/test/test_hlk8s_kubeconfig
+$(BUILD)/test/test_hlk8s_objects: $(call objs,node-agent/k8s/tests/test_hlk8s_objects.c) $(BUILD)/lib/libhlk8s.a
+$(BUILD)/test/test_hlk8s_objects: LDLIBS += $(HLK8S_LDLIBS)
+UNIT_TESTS += $(BUILD)/test/test_hlk8s_parse $(BUILD)/test/test_hlk8s_kubeconfig \
+  $(BUILD)/test/test_hlk8s_objects
 
 # Driver of test/integration/agent-k8s.sh (not a Check suite: the script runs
 # it once per scenario against test/tools/fake-apiserver). Built by `make tests`.
 $(BUILD)/test/hlk8s-itest: $(call objs,$(addprefix node-agent/k8s/tests/,hlk8s_itest.c itest_watch.c \
-  itest_auth.c itest_faults.c)) $(BUILD)/lib/libhlk8s.a
+  itest_auth.c itest_faults.c itest_kinds.c)) $(BUILD)/lib/libhlk8s.a
 $(BUILD)/test/hlk8s-itest: LDLIBS += $(HLK8S_LDLIBS)
 tests: $(BUILD)/test/hlk8s-itest
 

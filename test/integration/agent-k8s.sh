@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The node agent's Kubernetes client (node-agent/k8s, libhlk8s) against a
 # local HTTPS fake API server (test/tools/fake-apiserver) that serves
-# real-shaped Pod, PodList, WatchEvent and Status objects. Certificates are
+# real-shaped Pods, Services, EndpointSlices, their lists, WatchEvents and
+# Status objects. Certificates are
 # made here with openssl; every scenario is one run of the C driver
 # $BUILD/test/hlk8s-itest (see node-agent/k8s/tests/hlk8s_itest.c).
 # HLK8S_IT_WRAP runs the driver under a wrapper (valgrind).
@@ -100,4 +101,6 @@ run down      "API down: GET fails with ECONNREFUSED within the bound; watch bac
 run stall     "API stalled: GET fails with ETIMEDOUT within the bound; stop_fd ends a held LIST"
 run mtls      "client certificate from -data blobs; anonymous -> EACCES; wrong CA -> EIO"
 run concurrent "lookups from 4 threads while events and a relist are applied"
+run kinds     "Service and EndpointSlice informers: LIST, watch events and a 410 relist told to the handler as differences"
+run podips    "pods of the node: status.podIPs (IPv4 and IPv6) and readiness told to the handler"
 tap_done

@@ -275,7 +275,7 @@ static const struct {
 	{ "get", sc_get },         { "watch", sc_watch },   { "rotate", sc_rotate },
 	{ "rotate401", sc_rotate401 }, { "gone", sc_gone },  { "resume", sc_resume },
 	{ "down", sc_down },       { "stall", sc_stall },   { "mtls", sc_mtls },
-	{ "concurrent", sc_concurrent },
+	{ "concurrent", sc_concurrent }, { "kinds", sc_kinds }, { "podips", sc_podips },
 };
 
 static int env_int(const char *n)

@@ -122,5 +122,7 @@ int sc_mtls(void);
 int sc_down(void);       /* itest_faults.c */
 int sc_stall(void);
 int sc_concurrent(void);
+int sc_kinds(void);      /* itest_kinds.c */
+int sc_podips(void);
 
 #endif

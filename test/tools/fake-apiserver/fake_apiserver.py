@@ -2,17 +2,23 @@
 # SPDX-License-Identifier: Apache-2.0
 """A fake Kubernetes API server for hostlane's tests.
 
-Serves, over HTTPS on 127.0.0.1, the part of the core/v1 API the node agent
-uses, with the shapes the real API server sends:
+Serves, over HTTPS on 127.0.0.1, the part of the API the node agent uses,
+with the shapes the real API server sends:
 
   GET /api/v1/namespaces/{ns}/pods/{name}       Pod, or a 404 Status
   GET /api/v1/pods?fieldSelector=spec.nodeName=N[&limit=&continue=]
                                                 PodList (metadata.resourceVersion)
-  GET /api/v1/nodes/{name}                      Node (spec.podCIDR[s]), or a 404 Status
-  GET /api/v1/pods?watch=1&resourceVersion=R&fieldSelector=...
-                                                chunked stream of WatchEvents,
-                                                ERROR + Status 410 "Expired" when
-                                                R is older than the compaction point
+  GET /api/v1/services[?limit=&continue=]       ServiceList
+  GET /apis/discovery.k8s.io/v1/endpointslices[?limit=&continue=]
+                                                EndpointSliceList
+  GET /api/v1/nodes/{name}                      Node (spec.podCIDR[s], labels), or 404
+  GET <any list path>?watch=1&resourceVersion=R[&fieldSelector=...]
+                                                chunked stream of WatchEvents of
+                                                that kind, ERROR + Status 410
+                                                "Expired" when R is older than the
+                                                compaction point
+
+One resourceVersion sequence for every kind, as etcd has.
 
 Authentication: "Authorization: Bearer <token>" where <token> is the content
 of --token-file, re-read on every request (so a test rotates the token by
@@ -22,21 +28,30 @@ signed by --client-ca.
 A second, plain-HTTP control listener on 127.0.0.1 lets the test script the
 server (JSON bodies; every answer is JSON):
 
-  POST /reset                       forget pods, history, log; end watches
-  POST /pods     {namespace, name, node, annotations?, uid?}
-                                    create or update (ADDED / MODIFIED event)
-  POST /delete   {namespace, name}  delete (DELETED event)
-  POST /nodes    {name, podCIDR?}   create or replace a Node
-  POST /drop     {pods?:[...], deletes?:[...]}
-                                    cut every open watch connection (no final
+  POST /reset                       forget objects, history, log; end watches
+  POST /pods     {namespace, name, node, annotations?, uid?, ips?: [..],
+                  ready?: bool, phase?, labels?}
+                                    create or update a Pod (ADDED / MODIFIED);
+                                    ips become status.podIP and status.podIPs
+  POST /delete   {namespace, name, kind?}
+                                    delete (DELETED event); kind "pods"
+                                    (default), "services" or "endpointslices"
+  POST /services {object}           create or update a Service: the object as
+                                    a client would send it (metadata.name,
+                                    namespace; spec); the server fills uid,
+                                    resourceVersion, creationTimestamp
+  POST /endpointslices {object}     the same for an EndpointSlice
+  POST /nodes    {name, podCIDR?, labels?}
+                                    create or replace a Node
+  POST /drop     {pods?:[...], services?:[...], endpointslices?:[...],
+                  deletes?:[...]}   cut every open watch connection (no final
                                     chunk), then apply the changes, so that only
                                     a resumed watch can deliver them
-  POST /compact  {pods?:[...], deletes?:[...]}
-                                    like /drop, then compact: any watch from an
+  POST /compact  (the same)         like /drop, then compact: any watch from an
                                     older resourceVersion gets 410
   POST /bookmark                    send a BOOKMARK to every open watch
   POST /stall    {on: bool}         hold every API request until turned off
-  GET  /log                         {watches:[{rv, last_sent, dropped}],
+  GET  /log                         {watches:[{kind, rv, last_sent, dropped}],
                                      gets, lists, unauthorized, held, rv}
 
 On start it writes "<api_port> <control_port>\\n" to --port-file.
@@ -64,6 +79,15 @@ def status(code, reason, message, details=None):
     return st
 
 
+KINDS = {
+    # name: (path parts, kind, list kind, apiVersion)
+    "pods": (["api", "v1", "pods"], "Pod", "PodList", "v1"),
+    "services": (["api", "v1", "services"], "Service", "ServiceList", "v1"),
+    "endpointslices": (["apis", "discovery.k8s.io", "v1", "endpointslices"],
+                       "EndpointSlice", "EndpointSliceList", "discovery.k8s.io/v1"),
+}
+
+
 class State:
     def __init__(self, token_file):
         self.cond = threading.Condition()
@@ -73,9 +97,9 @@ class State:
         self.reset_locked()
 
     def reset_locked(self):
-        self.pods = {}          # (ns, name) -> Pod
+        self.objs = {k: {} for k in KINDS}   # kind -> (ns, name) -> object
         self.nodes = {}         # name -> Node
-        self.history = []       # (rv, type, Pod), in order
+        self.history = []       # (rv, kind, type, object), in order
         self.compacted = 0      # watches from an rv below this get 410
         self.epoch = getattr(self, "epoch", 0) + 1  # bumping it ends watches
         self.stall = False
@@ -83,51 +107,77 @@ class State:
         self.gets = self.lists = self.unauthorized = 0
         self.uid_seq = 0
 
+    @property
+    def pods(self):
+        return self.objs["pods"]
+
     def next_rv(self):
         self.rv += 1
         return self.rv
 
-    def upsert_locked(self, spec):
-        key = (spec["namespace"], spec["name"])
-        old = self.pods.get(key)
+    def next_uid(self):
+        self.uid_seq += 1
+        return "6f1c2b3a-0000-4000-8000-%012d" % self.uid_seq
+
+    def store_locked(self, kind, obj):
+        """Creates or replaces an object; records the event."""
+        md = obj["metadata"]
+        key = (md["namespace"], md["name"])
+        old = self.objs[kind].get(key)
         rv = self.next_rv()
-        if old:
-            uid = old["metadata"]["uid"]
-        else:
-            self.uid_seq += 1
-            uid = spec.get("uid") or "6f1c2b3a-0000-4000-8000-%012d" % self.uid_seq
+        md["uid"] = old["metadata"]["uid"] if old else (md.get("uid") or self.next_uid())
+        md["resourceVersion"] = str(rv)
+        md.setdefault("creationTimestamp", "2024-05-01T10:00:00Z")
+        obj["kind"], obj["apiVersion"] = KINDS[kind][1], KINDS[kind][3]
+        self.objs[kind][key] = obj
+        self.history.append((rv, kind, "MODIFIED" if old else "ADDED", obj))
+        return rv
+
+    def pod_locked(self, spec):
+        ips = spec.get("ips")
+        if ips is None:
+            ips = ["10.244.0.7"]
+        status = {"phase": spec.get("phase", "Running")}
+        if ips:
+            status["podIP"] = ips[0]
+            status["podIPs"] = [{"ip": ip} for ip in ips]
+        ready = "True" if spec.get("ready", True) else "False"
+        status["conditions"] = [
+            {"type": "Initialized", "status": "True"},
+            {"type": "Ready", "status": ready},
+            {"type": "ContainersReady", "status": ready},
+            {"type": "PodScheduled", "status": "True"}]
         pod = {
-            "apiVersion": "v1", "kind": "Pod",
             "metadata": {
                 "name": spec["name"], "namespace": spec["namespace"],
-                "uid": uid, "resourceVersion": str(rv),
-                "creationTimestamp": "2024-05-01T10:00:00Z",
-                "labels": {"app": spec["name"]},
+                "uid": spec.get("uid"),
+                "labels": dict(spec.get("labels") or {"app": spec["name"]}),
                 "annotations": dict(spec.get("annotations") or {}),
             },
             "spec": {"nodeName": spec["node"],
                      "containers": [{"name": "app", "image": "busybox:1.36"}]},
-            "status": {"phase": "Running", "podIP": "10.244.0.7"},
+            "status": status,
         }
-        self.pods[key] = pod
-        self.history.append((rv, "MODIFIED" if old else "ADDED", pod))
-        return rv
+        return self.store_locked("pods", pod)
 
-    def delete_locked(self, ns, name):
-        pod = self.pods.pop((ns, name), None)
-        if not pod:
+    def delete_locked(self, ns, name, kind="pods"):
+        obj = self.objs[kind].pop((ns, name), None)
+        if not obj:
             return None
         rv = self.next_rv()
-        pod = json.loads(json.dumps(pod))
-        pod["metadata"]["resourceVersion"] = str(rv)
-        self.history.append((rv, "DELETED", pod))
+        obj = json.loads(json.dumps(obj))
+        obj["metadata"]["resourceVersion"] = str(rv)
+        self.history.append((rv, kind, "DELETED", obj))
         return rv
 
     def changes_locked(self, body):
         for spec in body.get("pods") or []:
-            self.upsert_locked(spec)
+            self.pod_locked(spec)
+        for kind in ("services", "endpointslices"):
+            for obj in body.get(kind) or []:
+                self.store_locked(kind, json.loads(json.dumps(obj)))
         for d in body.get("deletes") or []:
-            self.delete_locked(d["namespace"], d["name"])
+            self.delete_locked(d["namespace"], d["name"], d.get("kind", "pods"))
 
 
 class ApiHandler(http.server.BaseHTTPRequestHandler):
@@ -183,11 +233,12 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
             return self.get_pod(st, parts[3], parts[5])
         if parts[:3] == ["api", "v1", "nodes"] and len(parts) == 4:
             return self.get_node(st, parts[3])
-        if parts == ["api", "v1", "pods"]:
-            node = self.node_of(q)
-            if q.get("watch", ["0"])[0] in ("1", "true"):
-                return self.watch(st, q, node)
-            return self.list(st, q, node)
+        for kind, (path, _, _, _) in KINDS.items():
+            if parts == path:
+                node = self.node_of(q) if kind == "pods" else None
+                if q.get("watch", ["0"])[0] in ("1", "true"):
+                    return self.watch(st, q, kind, node)
+                return self.list(st, q, kind, node)
         self.send_json(404, status(404, "NotFound", "the server could not find the requested resource"))
 
     @staticmethod
@@ -217,30 +268,33 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         self.send_json(404, status(404, "NotFound", 'nodes "%s" not found' % name,
                                    {"name": name, "kind": "nodes"}))
 
-    def list(self, st, q, node):
+    @staticmethod
+    def mine(kind, obj, node):
+        return node is None or kind != "pods" or obj["spec"]["nodeName"] == node
+
+    def list(self, st, q, kind, node):
         limit = int(q.get("limit", ["0"])[0] or 0)
         start = int(q.get("continue", ["0"])[0] or 0)
         with st.cond:
             st.lists += 1
-            pods = [p for _, p in sorted(st.pods.items())
-                    if node is None or p["spec"]["nodeName"] == node]
+            objs = [o for _, o in sorted(st.objs[kind].items()) if self.mine(kind, o, node)]
             rv = str(st.rv)
         md = {"resourceVersion": rv}
-        if limit and start + limit < len(pods):
+        if limit and start + limit < len(objs):
             md["continue"] = str(start + limit)
-        pods = pods[start:start + limit] if limit else pods[start:]
-        self.send_json(200, {"kind": "PodList", "apiVersion": "v1",
-                             "metadata": md, "items": pods})
+        objs = objs[start:start + limit] if limit else objs[start:]
+        self.send_json(200, {"kind": KINDS[kind][2], "apiVersion": KINDS[kind][3],
+                             "metadata": md, "items": objs})
 
     def chunk(self, obj):
         data = (json.dumps(obj) + "\n").encode()
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
-    def watch(self, st, q, node):
+    def watch(self, st, q, kind, node):
         rv_s = q.get("resourceVersion", [""])[0]
         rv = int(rv_s) if rv_s.isdigit() else 0
-        rec = {"rv": rv_s, "last_sent": rv_s, "dropped": False}
+        rec = {"kind": kind, "rv": rv_s, "last_sent": rv_s, "dropped": False}
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
@@ -255,8 +309,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
             else:
                 gone = None
                 # "" / "0": start with the current state as synthetic ADDED events.
-                pending = ([(int(p["metadata"]["resourceVersion"]), "ADDED", p)
-                            for p in st.pods.values()] if not rv else
+                pending = ([(int(o["metadata"]["resourceVersion"]), kind, "ADDED", o)
+                            for o in st.objs[kind].values()] if not rv else
                            [e for e in st.history if e[0] > rv])
                 sent_to = st.rv if not rv else (pending[-1][0] if pending else rv)
         if gone:
@@ -264,16 +318,16 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
             return
         try:
-            self.stream(st, node, epoch, pending, sent_to, rec)
+            self.stream(st, kind, node, epoch, pending, sent_to, rec)
         except OSError:
             pass
 
-    def stream(self, st, node, epoch, pending, sent_to, rec):
+    def stream(self, st, kind, node, epoch, pending, sent_to, rec):
         bookmarks = self.server.bookmarks
         while True:
-            for ev_rv, typ, pod in pending:
-                if node is None or pod["spec"]["nodeName"] == node:
-                    self.chunk({"type": typ, "object": pod})
+            for ev_rv, ev_kind, typ, obj in pending:
+                if ev_kind == kind and self.mine(kind, obj, node):
+                    self.chunk({"type": typ, "object": obj})
                     rec["last_sent"] = str(ev_rv)
             with st.cond:
                 while True:
@@ -294,7 +348,7 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
                 bm = bookmarks.pop(id(rec), None)
             if bm:
                 self.chunk({"type": "BOOKMARK", "object": {
-                    "kind": "Pod", "apiVersion": "v1",
+                    "kind": KINDS[kind][1], "apiVersion": KINDS[kind][3],
                     "metadata": {"resourceVersion": bm}}})
                 rec["last_sent"] = bm
 
@@ -365,23 +419,31 @@ class CtlHandler(http.server.BaseHTTPRequestHandler):
             if ep == "/reset":
                 st.reset_locked()
             elif ep == "/pods":
-                body = {"pods": [body]}
-                st.changes_locked(body)
+                st.pod_locked(body)
+            elif ep in ("/services", "/endpointslices"):
+                md = body.get("metadata") or {}
+                if not md.get("name") or not md.get("namespace"):
+                    return self.reply({"error": "metadata.name and namespace"}, 400)
+                st.store_locked(ep[1:], body)
             elif ep == "/nodes":
                 spec = {}
                 if body.get("podCIDR"):
                     spec = {"podCIDR": body["podCIDR"], "podCIDRs": [body["podCIDR"]]}
+                labels = {"kubernetes.io/os": "linux", "hostlane.io/node": "true"}
+                labels.update(body.get("labels") or {})
                 st.nodes[body["name"]] = {
                     "kind": "Node", "apiVersion": "v1",
                     "metadata": {"name": body["name"], "uid": "node-" + body["name"],
                                  "resourceVersion": str(st.next_rv()),
-                                 "labels": {"kubernetes.io/os": "linux",
-                                            "hostlane.io/node": "true"}},
+                                 "labels": labels},
                     "spec": spec,
                     "status": {"addresses": [{"type": "InternalIP", "address": "127.0.0.1"}]}}
             elif ep == "/delete":
-                if st.delete_locked(body["namespace"], body["name"]) is None:
-                    return self.reply({"error": "no such pod"}, 404)
+                kind = body.get("kind", "pods")
+                if kind not in KINDS:
+                    return self.reply({"error": "no such kind"}, 400)
+                if st.delete_locked(body["namespace"], body["name"], kind) is None:
+                    return self.reply({"error": "no such object"}, 404)
             elif ep in ("/drop", "/compact"):
                 st.epoch += 1
                 st.changes_locked(body)
