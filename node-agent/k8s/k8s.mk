@@ -1,6 +1,6 @@
 # hlk8s: the node agent's Kubernetes client (libhlk8s.a), its tests, fuzz
 # harnesses, and the C driver of the fake-API-server integration test.
-HLK8S_PARSERS := $(addprefix node-agent/k8s/,object.c pod.c service.c endpointslice.c kinds.c \
+HLK8S_PARSERS := $(addprefix node-agent/k8s/,object.c pod.c service.c endpointslice.c raw.c kinds.c \
                  cache.c kubeconfig.c)
 HLK8S_SRCS    := $(addprefix node-agent/k8s/,client.c informer.c get.c health.c) $(HLK8S_PARSERS)
 # What a user of libhlk8s.a links with (the agent: LDLIBS += $(HLK8S_LDLIBS)).

@@ -68,6 +68,7 @@ struct agent {
 	int k8s_stop_fd;
 	bool k8s_running;
 	char k8s_error[256];          /* why the client could not be made ("" if it was) */
+	struct hl_netpol *netpol;     /* NetworkPolicy admission (netpol.c), or NULL */
 
 	/* vhost-user: the supervised switch (handle used under vsw_lock). */
 	struct hl_vsw_sup *vsw;
