@@ -42,12 +42,21 @@ struct hl_netpol {
 	struct hl_pol_table *pending;         /* under lock */
 	uint64_t builds;
 	struct hlnp_build_stats bs;           /* of the last build, under lock */
+	/* The newest resourceVersion among the changes seen, the one of the
+	 * pending table and the one of the table the monitor has (a number
+	 * for display and tests: Kubernetes only promises an opaque string,
+	 * so an unparsable one counts as 0). */
+	uint64_t seen_rv, pending_rv, applied_rv;
 	int64_t last_build;
 };
 
-static void changed(struct hl_netpol *np)
+static void changed(struct hl_netpol *np, const struct hlk8s_meta *m)
 {
+	uint64_t rv = m && m->rv ? strtoull(m->rv, NULL, 10) : 0;
+
 	pthread_mutex_lock(&np->lock);
+	if (rv > np->seen_rv)
+		np->seen_rv = rv;
 	np->dirty = true;
 	pthread_cond_signal(&np->cond);
 	pthread_mutex_unlock(&np->lock);
@@ -74,7 +83,7 @@ static void raw_handler(struct hl_netpol *np, enum hlnp_kind k, enum hlk8s_chang
 	if (rc && rc != -ENOENT)
 		hl_log(HL_LOG_WARN, "networkpolicy: %s %s%s%s: %s", ch == HLK8S_DELETE ? "delete" : "store",
 		       r->meta.ns ? r->meta.ns : "", r->meta.ns ? "/" : "", r->meta.name, strerror(-rc));
-	changed(np);
+	changed(np, &r->meta);
 }
 
 static void policy_cb(void *arg, enum hlk8s_change ch, const void *obj)
@@ -141,7 +150,7 @@ static void pod_cb(void *arg, enum hlk8s_change ch, const void *obj)
 	} else {
 		cJSON_Delete(j);
 	}
-	changed(np);
+	changed(np, &p->meta);
 }
 
 static void policies_synced(void *arg) { synced(arg, SRC_POLICIES); }
@@ -153,17 +162,22 @@ static void on_table(struct hl_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct hl_netpol *np = arg;
 	struct hl_pol_table *t;
-	uint64_t v;
+	uint64_t v, rv;
 
 	(void)loop; (void)events;
 	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		hl_log(HL_LOG_ERROR, "networkpolicy eventfd: %s", strerror(errno));
 	pthread_mutex_lock(&np->lock);
 	t = np->pending;
+	rv = np->pending_rv;
 	np->pending = NULL;
 	pthread_mutex_unlock(&np->lock);
-	if (t)
-		hl_mon_policy_set(np->a->ep_node, t);
+	if (!t)
+		return;
+	hl_mon_policy_set(np->a->ep_node, t);
+	pthread_mutex_lock(&np->lock);
+	np->applied_rv = rv;
+	pthread_mutex_unlock(&np->lock);
 }
 
 static bool all_synced(const struct hl_netpol *np)
@@ -182,12 +196,14 @@ static void *builder_main(void *arg)
 	for (;;) {
 		struct hlnp_build_stats bs;
 		struct hl_pol_table *t;
+		uint64_t rv;
 
 		while (!np->stop && !(np->dirty && all_synced(np)))
 			pthread_cond_wait(&np->cond, &np->lock);
 		if (np->stop)
 			break;
 		np->dirty = false;
+		rv = np->seen_rv;
 		pthread_mutex_unlock(&np->lock);
 		t = hlnp_store_build(np->store, &bs);
 		pthread_mutex_lock(&np->lock);
@@ -201,6 +217,7 @@ static void *builder_main(void *arg)
 			       "get no fast path (%s)", bs.refused, bs.last_refused);
 		hl_pol_table_free(np->pending);  /* superseded before the loop took it */
 		np->pending = t;
+		np->pending_rv = rv;
 		np->bs = bs;
 		np->builds++;
 		np->last_build = (int64_t)time(NULL);
@@ -366,6 +383,7 @@ void hl_netpol_status(struct agent *a, cJSON *o)
 	cJSON_AddNumberToObject(k, "pods", (double)np->bs.pods);
 	cJSON_AddNumberToObject(k, "builds", (double)np->builds);
 	cJSON_AddNumberToObject(k, "lastBuild", (double)np->last_build);
+	cJSON_AddNumberToObject(k, "resourceVersion", (double)np->applied_rv);
 	pthread_mutex_unlock(&np->lock);
 	cJSON_AddNumberToObject(k, "tables", (double)m.st.generation);
 	cJSON_AddNumberToObject(k, "admitted", (double)m.st.admitted);
