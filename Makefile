@@ -189,7 +189,7 @@ fuzz: fuzzers
 check:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 	  --inline-suppr --suppress=missingIncludeSystem \
-	  $(foreach d,$(wildcard */include lib/*),-I$(d)) $(CPPCHECK_DIRS)
+	  $(foreach d,$(wildcard */include lib/*/),-I$(d)) $(CPPCHECK_DIRS)
 
 # Installs what users run: the daemons and CLIs, the plugin, libhostlane
 # (for LD_PRELOAD and the native API) and libshmq with their headers. A

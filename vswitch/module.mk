@@ -25,6 +25,10 @@ $(BUILD)/test/test_vsw: $(call objs,$(VSW_DIR)/tests/test_vsw.c $(VSW_DIR)/vsw_m
 $(BUILD)/test/test_vsw: LDLIBS += $(HLVSW_LDLIBS)
 UNIT_TESTS   += $(BUILD)/test/test_vsw
 
+$(BUILD)/test/test_vsw_life: $(call objs,$(VSW_DIR)/tests/test_vsw_life.c) $(BUILD)/lib/libhlvsw.a
+$(BUILD)/test/test_vsw_life: LDLIBS += $(HLVSW_LDLIBS)
+UNIT_TESTS   += $(BUILD)/test/test_vsw_life
+
 $(BUILD)/fuzz/fuzz_vsw_ctl: $(call fuzzobjs,$(VSW_DIR)/fuzz/fuzz_vsw_ctl.c $(VSW_DIR)/vsw_proto.c \
                               $(VSW_DIR)/vsw_pidfile.c)
 FUZZERS      += $(BUILD)/fuzz/fuzz_vsw_ctl

@@ -53,4 +53,24 @@ const char *hs_fd_kind(int fd);
 /* Writes one wake-up to @fd whatever it is (8 bytes). */
 void hs_poke(int fd);
 
+/* The protocol versions HELLO offers (-V MIN:MAX). */
+extern unsigned hs_vmin, hs_vmax;
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t hs_now_ms(void);
+/* Sleeps @ms, whatever signals come. */
+void hs_hold(unsigned ms);
+/* hs_open() with hs_vmin..hs_vmax, or exit 2 with the reason printed. */
+int hs_open_or_die(struct hs_ep *e);
+/* CONNECT to @ip:@port, or exit 2 with the reason printed. */
+void hs_connect_or_die(struct hs_ep *e, const char *ip, const char *port, struct hs_reply *r);
+
+/* Commands in hostile_mem.c: ARGC/ARGV after the command's name; 0 when the
+ * attack ran (its outcome printed), -1 for a usage error; a failed set-up
+ * step exits 2. */
+int cmd_steal(int argc, char **argv);
+int cmd_punch(int argc, char **argv);
+int cmd_punch_agent(int argc, char **argv);
+int cmd_flagflip(int argc, char **argv);
+int cmd_dflood(int argc, char **argv);
+
 #endif

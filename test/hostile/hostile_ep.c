@@ -6,9 +6,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hl_codec.h"
@@ -164,5 +166,47 @@ void hs_poke(int fd)
 			/* full, or not writable: nothing to do */
 		}
 		fcntl(fd, F_SETFL, fl);
+	}
+}
+
+/* ---- the commands' common steps ------------------------------------------ */
+
+unsigned hs_vmin = 1, hs_vmax = HL_PROTO_VERSION;
+
+uint64_t hs_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void hs_hold(unsigned ms)
+{
+	uint64_t end = hs_now_ms() + ms;
+
+	while (hs_now_ms() < end)
+		poll(NULL, 0, (int)(end - hs_now_ms()));
+}
+
+int hs_open_or_die(struct hs_ep *e)
+{
+	int rc = hs_open(e, hs_vmin, hs_vmax);
+
+	if (rc) {
+		printf("hello %s\n", strerror(-rc));
+		exit(2);
+	}
+	return 0;
+}
+
+void hs_connect_or_die(struct hs_ep *e, const char *ip, const char *port, struct hs_reply *r)
+{
+	int rc = hs_connect(e, ip, (uint16_t)atoi(port), r);
+
+	if (rc || r->m.hdr.status) {
+		printf("connect %s (%s)\n", strerror(rc ? -rc : -r->m.hdr.status),
+		       rc ? "" : r->m.u.error.reason);
+		exit(2);
 	}
 }
