@@ -3,7 +3,7 @@
 # regions, slots and direct regions (docs/monitor.md). Public header:
 # monitor/include/monitor.h.
 MON_SRCS := $(addprefix monitor/src/,pod.c client.c request.c connect.c region.c stats.c quota.c netfilter.c \
-              admit.c policy.c policy_match.c)
+              svcmap.c services.c admit.c policy.c policy_match.c)
 MON_DEPS := $(BUILD)/lib/libhlproto.a $(BUILD)/lib/libhlutil.a $(BUILD)/lib/libshmq.a
 $(eval $(call inc,monitor,-Imonitor/include))
 $(eval $(call inc,monitor/src,-Imonitor/src -Ilib/proto -Ilib/util -Ishmq/include))
@@ -15,6 +15,9 @@ CPPCHECK_DIRS += monitor
 $(eval $(call inc,monitor/tests,-Imonitor/src -Ilib/proto -Ilib/util -Ishmq/include -Itest/lib))
 $(BUILD)/test/test_mon_quota: $(call objs,monitor/tests/test_mon_quota.c monitor/src/quota.c)
 UNIT_TESTS += $(BUILD)/test/test_mon_quota
+$(BUILD)/test/test_mon_svcmap: $(call objs,monitor/tests/test_mon_svcmap.c monitor/src/svcmap.c) \
+  $(BUILD)/lib/libhlproto.a
+UNIT_TESTS += $(BUILD)/test/test_mon_svcmap
 
 # The harness test/integration/monitor.sh drives: a monitor on a loop,
 # pods created and inspected through stdin.

@@ -53,6 +53,8 @@ unsigned hl_proto_reply_fds(const struct hl_proto_msg *m)
 	case HL_POD_OP_REGION_ALLOC: return 1;
 	case HL_POD_OP_CONNECT:
 	case HL_POD_OP_EV_ACCEPT:
+		if (m->hdr.op == HL_POD_OP_CONNECT && (m->u.conn.flags & HL_CONN_F_REDIRECT))
+			return 0;
 		if (!(m->u.conn.flags & HL_CONN_F_SLOT))
 			return 4;
 		/* The region's fds come once, with its first connection; the
@@ -175,7 +177,7 @@ static int check_request_body(const struct hl_proto_msg *m)
 	case HL_POD_OP_CONNECT: {
 		const struct hl_proto_connect_req *c = &m->u.connect;
 
-		if (!hl_proto_addr_valid(&c->addr) || !c->port || (c->flags & ~HL_CONNECT_F_SLOT))
+		if (!hl_proto_addr_valid(&c->addr) || !c->port || (c->flags & ~(HL_CONNECT_F_SLOT | HL_CONNECT_F_REDIRECT)))
 			return -EINVAL;
 		if (c->flags & HL_CONNECT_F_SLOT)
 			return c->capacity ? -EINVAL : 0;
@@ -247,6 +249,10 @@ static int check_reply_body(const struct hl_proto_msg *m)
 	case HL_POD_OP_EV_ACCEPT: {
 		const struct hl_proto_conn *c = &m->u.conn;
 
+		/* A redirect names the endpoint, nothing else. */
+		if (m->hdr.op == HL_POD_OP_CONNECT && c->flags == HL_CONN_F_REDIRECT)
+			return hl_proto_addr_valid(&c->peer) && c->peer_port && !c->region_id &&
+			       !c->size && !c->slots ? 0 : -EINVAL;
 		if ((c->flags & ~(HL_CONN_F_SLOT | HL_CONN_F_REGION | HL_CONN_F_DIRECT)) ||
 		    (c->flags && !(c->flags & HL_CONN_F_SLOT)))
 			return -EINVAL;

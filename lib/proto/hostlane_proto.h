@@ -136,6 +136,12 @@ struct hl_proto_connect_req {
  * listener's process (made on the first connection of that pair), instead
  * of a region of its own. Needs capacity 0 (slots have the node's size). */
 #define HL_CONNECT_F_SLOT 0x1u
+/* The connector takes a redirect: when the address is a Service's
+ * ClusterIP, the monitor chooses the endpoint and answers with
+ * HL_CONN_F_REDIRECT and the endpoint in peer/peer_port (no fds); the
+ * connector then connects to the endpoint (directly, or with a CONNECT of
+ * its own) and keeps showing the ClusterIP as the peer. */
+#define HL_CONNECT_F_REDIRECT 0x2u
 
 /*
  * CONNECT reply and EV_ACCEPT event. Fds, in this order: the region memfd
@@ -176,6 +182,7 @@ struct hl_proto_conn {
 #define HL_CONN_F_SLOT   0x1u
 #define HL_CONN_F_REGION 0x2u
 #define HL_CONN_F_DIRECT 0x4u
+#define HL_CONN_F_REDIRECT 0x8u  /* CONNECT reply: go to peer:peer_port (no fds) */
 
 /* CONN_CLOSE (v2): side `side` of slot `pair` of region `region_id`. */
 struct hl_proto_conn_close_req {

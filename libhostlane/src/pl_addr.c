@@ -70,6 +70,14 @@ socklen_t pl_addr_to_sa(const struct hl_proto_addr *a, uint16_t port, int family
 	return sizeof(*in);
 }
 
+bool pl_addr_loopback(const struct hl_proto_addr *a)
+{
+	static const uint8_t lo6[16] = { [15] = 1 };
+
+	return (a->family == 4 && a->addr[0] == 127) ||
+	       (a->family == 6 && !memcmp(a->addr, lo6, 16));
+}
+
 bool pl_addr_local_only(const struct hl_proto_addr *a)
 {
 	static const uint8_t zero[16], lo6[16] = { [15] = 1 };

@@ -133,13 +133,64 @@ static uint16_t local_port(struct pl_sock *s, int fd, int family)
 	return port;
 }
 
+/*
+ * Sets up connection @s to @to:@tport: directly when a direct region to
+ * that address publishes the port, else with a CONNECT. A Service's
+ * ClusterIP comes back as a redirect to the endpoint the monitor chose
+ * (once: an endpoint is never a ClusterIP). Return: the fd number, or < 0
+ * (the kernel connects).
+ */
+static int conn_open(struct pl_sock *s, int fd, struct hl_proto_addr to, uint16_t tport,
+		     uint16_t lport, bool cloexec)
+{
+	struct hl_proto_msg req, rep;
+	int fds[HL_PROTO_MAX_FDS];
+	struct pl_region *g;
+
+	for (int hop = 0; hop < 2; hop++) {
+		if (pl_direct_connect(&to, tport, &rep.u.conn, &g) == 0) {
+			/* Set up with the listener process alone (docs/monitor.md). */
+			uint32_t slot = rep.u.conn.pair;
+
+			if (pl_direct_announce(g, slot, tport, lport) == 0) {
+				int rc;
+
+				for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
+					fds[i] = -1;
+				rc = pl_sock_conn_setup(s, s->ctl, &rep.u.conn, fds, g, fd, cloexec);
+				if (rc >= 0)
+					atomic_fetch_add_explicit(&pl_stats->direct, 1, memory_order_relaxed);
+				return rc;  /* < 0: the listener reads end-of-stream */
+			}
+			/* The port went away meanwhile: the monitor knows the rest. */
+		}
+		hl_proto_init(&req, HL_POD_OP_CONNECT, 0);
+		req.u.connect.addr = to;
+		req.u.connect.port = tport;
+		req.u.connect.local_port = lport;
+		if (pl_ctl_version(s->ctl) >= 2)
+			req.u.connect.flags = HL_CONNECT_F_SLOT;
+		if (hop == 0)
+			req.u.connect.flags |= HL_CONNECT_F_REDIRECT;
+		if (pl_ctl_call(s->ctl, &req, &rep, fds))
+			return -1;  /* not a hostlane listener: the kernel decides */
+		if (rep.u.conn.flags & HL_CONN_F_REDIRECT) {
+			to = rep.u.conn.peer;
+			tport = rep.u.conn.peer_port;
+			continue;
+		}
+		if (pl_ctl_take_conn(s->ctl, &rep.u.conn, fds, (int)rep.hdr.nfds, &g))
+			return -1;
+		return pl_sock_conn_setup(s, s->ctl, &rep.u.conn, fds, g, fd, cloexec);
+	}
+	return -1;
+}
+
 PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct pl_sock *s = pl_sock_lookup(fd);
-	struct hl_proto_msg req, rep;
 	struct hl_proto_addr a, me;
-	int fds[HL_PROTO_MAX_FDS], rc, fdflags, keep = -1;
-	struct pl_region *g;
+	int fdflags, keep = -1;
 	uint16_t port, lport;
 
 	if (!s)
@@ -152,7 +203,9 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	if (s->kind == PL_LISTEN)
 		return pl_fail(EINVAL);
-	if (pl_addr_from_sa(addr, len, &a, &port) || pl_addr_local_only(&a) || !port)
+	/* Loopback asks too: the monitor connects it inside this pod. */
+	if (pl_addr_from_sa(addr, len, &a, &port) || !port ||
+	    (pl_addr_local_only(&a) && !pl_addr_loopback(&a)))
 		goto kernel;
 	s->ctl = pl_ctl_get();
 	lport = local_port(s, fd, s->family);
@@ -163,43 +216,27 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	 * the connection goes over hostlane. */
 	if (!s->pooled && !s->kdirty && pl_spare_missing(s->family))
 		keep = pl_fd_dup_hidden(fd);
-	if (pl_direct_connect(&a, port, &rep.u.conn, &g) == 0) {
-		/* Set up with the listener process alone (docs/monitor.md). */
-		uint32_t slot = rep.u.conn.pair;
-
-		if (pl_direct_announce(g, slot, port, lport) == 0) {
-			for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
-				fds[i] = -1;
-			rc = pl_sock_conn_setup(s, s->ctl, &rep.u.conn, fds, g, fd,
-					fdflags >= 0 && (fdflags & FD_CLOEXEC));
-			if (rc < 0)
-				goto kernel;  /* the listener reads end-of-stream */
-			atomic_fetch_add_explicit(&pl_stats->direct, 1, memory_order_relaxed);
-			goto connected;
-		}
-		/* The port went away meanwhile: the monitor knows the rest. */
-	}
-	hl_proto_init(&req, HL_POD_OP_CONNECT, 0);
-	req.u.connect.addr = a;
-	req.u.connect.port = port;
-	req.u.connect.local_port = lport;
-	if (pl_ctl_version(s->ctl) >= 2)
-		req.u.connect.flags = HL_CONNECT_F_SLOT;
-	if (pl_ctl_call(s->ctl, &req, &rep, fds))
-		goto kernel;  /* not a hostlane listener: the kernel decides */
-	if (pl_ctl_take_conn(s->ctl, &rep.u.conn, fds, (int)rep.hdr.nfds, &g))
+	if (conn_open(s, fd, a, port, lport, fdflags >= 0 && (fdflags & FD_CLOEXEC)) < 0)
 		goto kernel;
-	rc = pl_sock_conn_setup(s, s->ctl, &rep.u.conn, fds, g, fd,
-				fdflags >= 0 && (fdflags & FD_CLOEXEC));
-	if (rc < 0)
-		goto kernel;
-connected:
 	if (keep >= 0 && s->knonblock)
 		pl_real.fcntl(keep, F_SETFL, 0);  /* as socket() makes them */
 	pl_spare_back(s, keep);
+	/* The address asked for (a ClusterIP stays the peer, as with
+	 * kube-proxy's DNAT). */
 	s->peer_len = pl_addr_to_sa(&a, port, s->family, &s->peer);
-	if (pl_ctl_pod_addr(s->ctl, a.family, &me))
+	if (pl_addr_loopback(&a)) {
+		/* The kernel's source on lo: 127.0.0.1 (::1). */
+		memset(&me, 0, sizeof(me));
+		me.family = a.family;
+		if (a.family == 4) {
+			me.addr[0] = 127;
+			me.addr[3] = 1;
+		} else {
+			me.addr[15] = 1;
+		}
+	} else if (pl_ctl_pod_addr(s->ctl, a.family, &me)) {
 		me = a;
+	}
 	s->local_len = pl_addr_to_sa(&me, lport, s->family, &s->local);
 	pl_sock_stats_describe(s);
 	/* The epoll sets that hold the fd lost the kernel socket with it. */

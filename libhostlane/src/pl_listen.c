@@ -100,11 +100,10 @@ PL_EXPORT int listen(int fd, int backlog)
 	pl_sock_pending_touch(s, fd);
 	if (pl_real.listen(fd, backlog) < 0)
 		return -1;
-	/* Listening on loopback only: not reachable from other pods. */
+	/* Listening on loopback too: the monitor sends it only connections
+	 * from processes of this pod to a loopback address (the sidecar hop). */
 	if (pl_real.getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
-	    pl_addr_from_sa((struct sockaddr *)&ss, sl, &a, &port) ||
-	    (a.family == 4 && a.addr[0] == 127) ||
-	    (a.family == 6 && pl_addr_local_only(&a) && a.addr[15] == 1)) {
+	    pl_addr_from_sa((struct sockaddr *)&ss, sl, &a, &port)) {
 		pl_sock_untrack(fd, s);
 		return 0;
 	}

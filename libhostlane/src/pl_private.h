@@ -257,6 +257,8 @@ socklen_t pl_addr_to_sa(const struct hl_proto_addr *a, uint16_t port, int family
 /* True for addresses the layer never routes over hostlane (loopback,
  * unspecified, multicast). */
 bool pl_addr_local_only(const struct hl_proto_addr *a);
+/* 127.0.0.0/8 or ::1: connected inside the pod over hostlane. */
+bool pl_addr_loopback(const struct hl_proto_addr *a);
 /* Copies @src (@slen) into the caller's @dst/@dlen as the kernel does
  * (truncating, *@dlen set to the full length). */
 void pl_addr_copy_out(const struct sockaddr_storage *src, socklen_t slen,

@@ -173,6 +173,31 @@ START_TEST(addr_local_only)
 }
 END_TEST
 
+/* Loopback (127.0.0.0/8, ::1) is connected inside the pod; the rest of
+ * the local-only addresses stay with the kernel. */
+START_TEST(addr_loopback)
+{
+	struct hl_proto_addr a = { .family = 4, .addr = { 127, 0, 0, 1 } };
+
+	ck_assert(pl_addr_loopback(&a));
+	a.addr[3] = 9;
+	ck_assert(pl_addr_loopback(&a));     /* 127.0.0.9 */
+	a.addr[0] = 0;
+	ck_assert(!pl_addr_loopback(&a));    /* 0.0.0.9 */
+	a.addr[0] = 10;
+	ck_assert(!pl_addr_loopback(&a));
+	memset(&a, 0, sizeof(a));
+	a.family = 6;
+	a.addr[15] = 1;
+	ck_assert(pl_addr_loopback(&a));     /* ::1 */
+	a.addr[15] = 0;
+	ck_assert(!pl_addr_loopback(&a));    /* :: */
+	a.addr[0] = 0xff;
+	a.addr[15] = 1;
+	ck_assert(!pl_addr_loopback(&a));    /* ff00::1 */
+}
+END_TEST
+
 START_TEST(addr_copy_out_truncates)
 {
 	struct sockaddr_storage src;
@@ -428,6 +453,7 @@ int main(void)
 	tcase_add_test(tc, shref_fork);
 	tcase_add_test(tc, addr_v4_v6_mapped);
 	tcase_add_test(tc, addr_local_only);
+	tcase_add_test(tc, addr_loopback);
 	tcase_add_test(tc, addr_copy_out_truncates);
 	tcase_add_test(tc, epset_add_mod_del);
 	tcase_add_test(tc, epset_level_triggered);

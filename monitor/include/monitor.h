@@ -169,6 +169,98 @@ struct hl_mon_policy_stats {
 };
 void hl_mon_policy_get_stats(const struct hl_monitor *n, struct hl_mon_policy_stats *s);
 
+/*
+ * Sets the addresses of a live endpoint: every IP the pod has (its
+ * hostlane interface's, the chained prevResult's, the primary network's
+ * from the pod's status.podIPs), IPv4 and IPv6. A connect() to any of them
+ * from a hostlane pod reaches the pod's listeners.
+ * @ips: IP literals without prefix, at most 8.
+ * Return: 0; -EINVAL (a bad address, too many); -EEXIST (an address
+ * belongs to another endpoint: nothing is changed).
+ */
+int hl_mon_pod_set_ips(struct hl_mon_pod *ep, const char *const *ips, size_t n_ips);
+
+/* ---- Services ----------------------------------------------------------- */
+
+/* Which endpoints a Service port's connections may use (kube-proxy's
+ * internalTrafficPolicy and trafficDistribution). */
+enum hl_mon_svc_topology {
+	HL_MON_SVC_ANY,           /* all of them (Cluster) */
+	HL_MON_SVC_PREFER_LOCAL,  /* this node's first, if it has any (PreferClose) */
+	HL_MON_SVC_LOCAL,         /* this node's only; none: no endpoint (Local) */
+};
+
+/* One endpoint of a Service port, resolved by the agent from the
+ * EndpointSlices (a named targetPort is resolved there). */
+struct hl_mon_svc_endpoint {
+	const char *addr;         /* IP literal */
+	uint16_t port;            /* the port on the endpoint */
+	bool ready, serving, terminating;
+	bool local;               /* on this node */
+};
+
+#define HL_MON_SVC_NAME_MAX 128   /* "namespace/name:port" */
+#define HL_MON_SVC_EPS_MAX 1024u  /* endpoints kept per Service port */
+
+/* One ClusterIP:port of a Service (TCP). */
+struct hl_mon_svc {
+	const char *name;         /* "namespace/name:port", for logs and conns */
+	const char *vip;          /* the ClusterIP */
+	uint16_t port;            /* the Service port */
+	enum hl_mon_svc_topology topology;
+	bool affinity;            /* sessionAffinity ClientIP */
+	uint32_t affinity_timeout_s;
+	const struct hl_mon_svc_endpoint *eps;
+	size_t n_eps;             /* more than HL_MON_SVC_EPS_MAX: the rest dropped */
+};
+
+/* A Service map the agent builds, then hands to the monitor whole. */
+struct hl_mon_svcmap;
+
+/* An empty map. Return: the map, or NULL with errno ENOMEM. */
+struct hl_mon_svcmap *hl_mon_svcmap_new(void);
+
+/*
+ * Adds Service port @s (copied). Endpoints whose address is not an IP
+ * literal of the ClusterIP's family, or whose port is 0, are skipped.
+ * Return: 0; -EINVAL (bad vip, port 0, no name); -EEXIST (that vip:port is
+ * in the map); -ENOMEM.
+ */
+int hl_mon_svcmap_add(struct hl_mon_svcmap *m, const struct hl_mon_svc *s);
+
+/* How many Service ports @m holds. */
+size_t hl_mon_svcmap_count(const struct hl_mon_svcmap *m);
+
+/* Frees a map not handed to the monitor. NULL is a no-op. */
+void hl_mon_svcmap_free(struct hl_mon_svcmap *m);
+
+/*
+ * Replaces the monitor's Service map with @m (taken, NULL = empty). From now
+ * on a CONNECT to one of its ClusterIP:ports chooses an endpoint as
+ * kube-proxy would; one that is a hostlane pod's listener gets a hostlane
+ * connection, anything else is refused so the layer connects the kernel
+ * socket to the ClusterIP. ClientIP sessions of Service ports still in the
+ * map are kept.
+ */
+void hl_mon_set_services(struct hl_monitor *n, struct hl_mon_svcmap *m);
+
+/* What Service connects came to (monotonic). */
+struct hl_mon_svc_stats {
+	uint64_t fastpath;        /* to an endpoint that is a hostlane listener */
+	uint64_t kernel;          /* endpoint elsewhere: the kernel connects */
+	uint64_t no_endpoint;     /* no endpoint to choose: the kernel connects */
+	uint64_t loopback;        /* loopback connects inside a pod over hostlane */
+	size_t services;          /* Service ports in the map now */
+};
+void hl_mon_get_svc_stats(const struct hl_monitor *n, struct hl_mon_svc_stats *st);
+
+/*
+ * The Service port at address @vip:@port ("10.96.0.10"), for `hostlanectl
+ * conns`. Return: its name (owned by the monitor, valid until the map is
+ * replaced), or NULL.
+ */
+const char *hl_mon_svc_name(const struct hl_monitor *n, const char *vip, uint16_t port);
+
 /* Defaults of struct hl_mon_limits, and the fixed cap on listen ports. */
 #define HL_MON_MAX_CLIENTS   256u   /* connected clients per pod */
 #define HL_MON_MAX_FDS       1024u  /* fds kept per pod */

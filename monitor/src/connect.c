@@ -123,8 +123,9 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	const struct hl_proto_connect_req *q = &req->u.connect;
 	struct hl_monitor *n = c->ep->node;
 	char reason[HL_PROTO_REASON_MAX], ip[64] = "?";
-	struct hl_mon_pod *dst = mon_pod_by_addr(n, &q->addr);
-	struct mon_listener *l = dst ? mon_listener_find(dst, q->port) : NULL;
+	struct mon_target t;
+	struct mon_listener *l;
+	struct hl_mon_pod *dst;
 	bool slot = (q->flags & HL_CONNECT_F_SLOT) != 0, fresh = true;
 	struct hl_proto_msg ev;
 	struct mon_region *g;
@@ -132,35 +133,56 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	int rc = 0, evfds[HL_PROTO_MAX_FDS];
 	unsigned nfds, in = 0, out = 0;
 
-	hl_proto_addr_format(&q->addr, ip, sizeof(ip));
-	/* Reached only at the address it is bound to, as in the kernel: a
-	 * port bound to an address inside the pod (or loopback) is not at
-	 * the pod's IP. */
-	if (l && !mon_listener_reaches(l, &q->addr))
-		l = NULL;
 	if (slot && c->version < 2) {
 		mon_set_error(rep, -EINVAL, "slot connections need protocol version 2");
 		return 0;
 	}
-	if (!dst) {
-		mon_set_error(rep, -EHOSTUNREACH, "no hostlane pod on this node has %s", ip);
+	/* A pod IP, loopback inside the pod, or a Service's ClusterIP
+	 * resolved to one endpoint (services.c); refused otherwise, and the
+	 * layer connects the kernel socket to what the application asked. */
+	if (mon_resolve(c, &q->addr, q->port, &t, rep))
+		return 0;
+	dst = t.pod;
+	hl_proto_addr_format(&t.addr, ip, sizeof(ip));
+	l = mon_listener_find(dst, t.port);
+	/* Reached only at the address it is bound to, as in the kernel: a
+	 * port bound to an address inside the pod (or loopback) is not at
+	 * the pod's IP. */
+	if (l && !mon_listener_reaches(l, &t.addr))
+		l = NULL;
+	if (!l) {
+		if (t.svc)
+			n->svc_st.kernel++;
+		mon_set_error(rep, -ECONNREFUSED, "nothing listens on %s:%u over hostlane", ip, t.port);
 		return 0;
 	}
-	if (!l) {
-		mon_set_error(rep, -ECONNREFUSED, "nothing listens on %s:%u over hostlane", ip, q->port);
+	/* A Service endpoint, to a connector that takes redirects: it
+	 * connects to the endpoint itself, directly over the region its
+	 * process shares with the listener's when there is one (as fast as
+	 * a connect to the pod IP), else with a CONNECT to the pod IP. */
+	if (t.svc && (q->flags & HL_CONNECT_F_REDIRECT)) {
+		rep->hdr.status = 0;
+		memset(&rep->u, 0, sizeof(rep->u));
+		rep->u.conn.flags = HL_CONN_F_REDIRECT;
+		rep->u.conn.peer = t.addr;
+		rep->u.conn.peer_port = t.port;
+		mon_count(n, &t);
 		return 0;
 	}
 	/* NetworkPolicy: the verdict of the cluster's policies for the two
-	 * pods (as the listener would see the source: peer_addr()); denied,
-	 * the kernel carries the connection and the policy engine acts. */
-	{
-		struct hl_proto_addr src = peer_addr(c->ep, q->addr.family);
+	 * pods, at the endpoint's address and port for a Service (as the
+	 * kernel path sees it after DNAT), with the source as the listener
+	 * would see it (peer_addr()); denied, the kernel carries the
+	 * connection and the policy engine acts. Loopback never leaves the
+	 * pod, on the kernel path neither: no policy applies. */
+	if (!t.loopback) {
+		struct hl_proto_addr src = peer_addr(c->ep, t.addr.family);
 		const char *why = NULL;
 
-		rc = mon_admit(n, c->ep, dst, &src, &q->addr, q->port, &why);
+		rc = mon_admit(n, c->ep, dst, &src, &t.addr, t.port, &why);
 		if (rc) {
 			mon_set_error(rep, rc, "%s -> %s:%u: %s: the kernel carries this connection",
-				      c->ep->key, ip, q->port, why);
+				      c->ep->key, ip, t.port, why);
 			return 0;
 		}
 	}
@@ -178,7 +200,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	 * requests' replies always find room. */
 	if (!mon_event_room(l->c)) {
 		mon_set_error(rep, -EAGAIN, "cannot connect to %s:%u: listener busy (%u accept events unread)",
-			      ip, q->port, n->o.limits.events);
+			      ip, t.port, n->o.limits.events);
 		return 0;
 	}
 	slot = slot && l->c->version >= 2;  /* a v1 listener gets a region */
@@ -217,11 +239,11 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	ev.u.conn.region_id = g->id;
 	ev.u.conn.side = 1;
 	ev.u.conn.pair = pair;
-	ev.u.conn.local_port = q->port;
+	ev.u.conn.local_port = t.port;
 	ev.u.conn.peer_port = q->local_port;
-	ev.u.conn.peer = peer_addr(c->ep, q->addr.family);
+	ev.u.conn.peer = t.loopback ? t.addr_from : peer_addr(c->ep, q->addr.family);
 	if (l->c->version >= 4)
-		ev.u.conn.local = q->addr;
+		ev.u.conn.local = t.addr;
 	ev.u.conn.size = g->bytes;
 	ev.u.conn.flags = slot ? HL_CONN_F_SLOT | (fresh ? HL_CONN_F_REGION : 0) : 0;
 	ev.u.conn.flags |= g->direct ? HL_CONN_F_DIRECT : 0;
@@ -230,7 +252,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	rc = mon_send(l->c->fd, &ev, evfds, nfds);
 	if (rc) {
 		mon_log(n, LOG_INFO, "endpoint %s: listener on port %u not reachable: %s",
-		      dst->key, q->port, strerror(-rc));
+		      dst->key, t.port, strerror(-rc));
 		rc = rc == -EAGAIN ? -EAGAIN : -ECONNREFUSED;
 		goto fail;
 	}
@@ -246,15 +268,19 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	memset(&rep->u.conn.local, 0, sizeof(rep->u.conn.local));
 	rep->u.conn.side = 0;
 	rep->u.conn.local_port = 0;
-	rep->u.conn.peer_port = q->port;
-	rep->u.conn.peer = q->addr;
+	/* The endpoint, not a ClusterIP: a direct region made by this
+	 * connection is for the endpoint's address, so later connects to the
+	 * Service keep coming here to be balanced. */
+	rep->u.conn.peer_port = t.port;
+	rep->u.conn.peer = t.addr;
+	mon_count(n, &t);
 	/* The caller closes our copies of the eventfds once this is sent. */
 	return conn_fds(fds, g, slot, fresh, 0, l->c->life_rd, efd);
 fail:
 	if (fresh)
 		mon_region_release(n, g);
 	mon_close_fds(efd, 2 * HL_PROTO_MAX_SLOTS);
-	mon_set_error(rep, rc, "cannot connect to %s:%u: %s", ip, q->port,
+	mon_set_error(rep, rc, "cannot connect to %s:%u: %s", ip, t.port,
 		  rc == -EAGAIN ? "listener backlog full" : strerror(-rc));
 	return 0;
 }

@@ -35,6 +35,7 @@ struct hl_pol_table;
 #define SLOT_CAPACITY (128u << 10)
 
 struct mon_client;
+struct mon_svc;
 
 /* A region handed out: charged to one pod, held by one or two clients. */
 struct mon_region {
@@ -127,6 +128,8 @@ struct hl_monitor {
 	bool pol_enforce;
 	struct hl_pol_table *pol;      /* NULL: not synced (nothing admitted) */
 	uint64_t pol_generation, pol_admitted, pol_denied, pol_direct_off;
+	struct hl_mon_svcmap *svcs;    /* the Service map, or NULL */
+	struct hl_mon_svc_stats svc_st;
 };
 
 /* Doubly linked lists with next/prev members. */
@@ -201,6 +204,31 @@ void mon_close_fds(int *fds, unsigned n);
 unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 		    struct hl_proto_msg *rep, int *fds, int *efd);
 void mon_conn_close(struct mon_client *c, const struct hl_proto_msg *req, struct hl_proto_msg *rep);
+
+/* ---- services.c ---- */
+
+/* Where a CONNECT goes. */
+struct mon_target {
+	struct hl_mon_pod *pod;        /* the pod that has the listener */
+	struct hl_proto_addr addr;     /* its address connected to (the endpoint's
+					* for a Service, the loopback address) */
+	uint16_t port;                 /* its port (a Service's target port) */
+	const struct mon_svc *svc;     /* the Service resolved, or NULL */
+	bool loopback;                 /* inside the connector's pod */
+	struct hl_proto_addr addr_from; /* loopback: the connector's address */
+};
+
+/*
+ * Resolves @addr:@port of a CONNECT from @c: loopback (127.0.0.0/8, ::1)
+ * is the connector's own pod; a local pod's IP is that pod; a Service's
+ * ClusterIP:port is the endpoint chosen as kube-proxy would. Return: 0
+ * (@t filled); -EHOSTUNREACH with @rep set (not a hostlane pod, no usable
+ * endpoint, an endpoint elsewhere: the kernel connects).
+ */
+int mon_resolve(struct mon_client *c, const struct hl_proto_addr *addr, uint16_t port,
+		struct mon_target *t, struct hl_proto_msg *rep);
+/* Counts a connection made to @t (Service and loopback counters). */
+void mon_count(struct hl_monitor *n, const struct mon_target *t);
 
 /* ---- region.c ---- */
 

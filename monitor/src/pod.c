@@ -177,6 +177,26 @@ struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key, int
 	return ep;
 }
 
+int hl_mon_pod_set_ips(struct hl_mon_pod *ep, const char *const *ips, size_t n_ips)
+{
+	struct hl_mon_pod tmp = { .n_ips = 0 };
+	int rc = ep ? parse_ips(&tmp, ips, n_ips) : -EINVAL;
+
+	for (size_t i = 0; !rc && i < tmp.n_ips; i++) {
+		struct hl_mon_pod *o = mon_pod_by_addr(ep->node, &tmp.ips[i]);
+
+		if (o && o != ep)
+			rc = -EEXIST;
+	}
+	if (rc)
+		return rc;
+	/* Clients that said HELLO keep the addresses they were told; new
+	 * connections are matched against these at once. */
+	memcpy(ep->ips, tmp.ips, sizeof(ep->ips));
+	ep->n_ips = tmp.n_ips;
+	return 0;
+}
+
 void hl_mon_pod_del(struct hl_mon_pod *ep)
 {
 	struct hl_monitor *n;
@@ -258,6 +278,7 @@ void hl_mon_free(struct hl_monitor *n)
 	if (n->tick > 0)
 		hl_timer_cancel(n->o.loop, n->tick);
 	mon_policy_free(n);
+	hl_mon_svcmap_free(n->svcs);
 	free(n);
 }
 

@@ -250,10 +250,13 @@ static void conn_rows(const cJSON *proc)
 	const cJSON *k;
 
 	cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(proc, "connections")) {
-		printf("    fd %-5.0f %-9s %-22s -> %-22s %12.0f %12.0f %10.0f %10.0f %8.0f\n",
+		const char *to = str(k, "to"), *svc = str(k, "service");
+
+		/* What the peer was: a pod IP, a Service (named), loopback. */
+		printf("    fd %-5.0f %-9s %-22s -> %-22s %12.0f %12.0f %10.0f %10.0f %8.0f  %s%s%s\n",
 		       num(k, "fd"), str(k, "side"), str(k, "local"), str(k, "peer"),
 		       num(k, "tx_bytes"), num(k, "rx_bytes"), num(k, "tx_calls"),
-		       num(k, "rx_calls"), num(k, "wakeups"));
+		       num(k, "rx_calls"), num(k, "wakeups"), to, *svc ? " " : "", svc);
 	}
 }
 

@@ -69,6 +69,7 @@ struct agent {
 	bool k8s_running;
 	char k8s_error[256];          /* why the client could not be made ("" if it was) */
 	struct hl_netpol *netpol;     /* NetworkPolicy admission (netpol.c), or NULL */
+	struct hl_kube *kube;         /* Services and pod addresses into the monitor, or NULL */
 
 	/* vhost-user: the supervised switch (handle used under vsw_lock). */
 	struct hl_vsw_sup *vsw;
@@ -128,6 +129,22 @@ struct hl_vsw_numbers {
 	unsigned restarts;             /* restart attempts since this agent started */
 };
 void hl_dev_vsw_numbers(struct agent *a, struct hl_vsw_numbers *n);
+
+/* kube.c: the Service map and the pods' addresses from the API server. */
+struct hl_kube;
+/* Starts the Service and EndpointSlice informers (threads) and hooks the
+ * pod informer; before the pod watch runs. 0 or -errno. */
+int hl_kube_start(struct agent *a);
+/* After k8s_stop_fd fired: joins the informer threads, frees them. */
+void hl_kube_stop(struct agent *a);
+/* A pod of the node changed: for whoever holds the pod informer's handler
+ * after hl_kube_start() (NetworkPolicy admission, netpol.c) to pass on. */
+void hl_kube_pod_changed(struct agent *a);
+/* Loop thread: gives @p's endpoint every address of the pod (its record's
+ * and status.podIPs). */
+void hl_kube_pod_ips(struct agent *a, struct hl_pod *p);
+/* How many times the Service map was rebuilt. */
+void hl_kube_counts(struct agent *a, uint64_t *rebuilds);
 
 /* metrics.c */
 void hl_metrics_observe(struct hl_metrics *m, enum hl_agent_op op, bool ok, uint64_t us);

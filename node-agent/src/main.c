@@ -138,6 +138,10 @@ static int start_k8s(struct agent *a)
 	a->k8s_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (a->k8s_stop_fd < 0)
 		return -ENOMEM;
+	/* Before the pod watch starts: it hooks the pod informer. */
+	rc = hl_kube_start(a);
+	if (rc < 0)
+		hl_log(HL_LOG_ERROR, "kubernetes: Services are not followed: %s", strerror(-rc));
 	/* Before the pod watch runs: it calls the policy code's handler. A
 	 * failure leaves enforcement on with no table: nothing is admitted. */
 	rc = hl_netpol_start(a);
@@ -163,6 +167,7 @@ static void stop_k8s(struct agent *a)
 		pthread_join(a->k8s_tid, NULL);
 	}
 	hl_netpol_stop(a);
+	hl_kube_stop(a);
 	hlk8s_client_free(a->k8s);
 	a->k8s = NULL;
 	if (a->k8s_stop_fd >= 0)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "hlk8s.h"
+#include "monitor.h"
 #include "netpol.h"
 
 #define MAX_CONNS 32
@@ -198,6 +199,34 @@ static void put_k8s(struct buf *b, struct agent *a)
 	put_k8s_health(b, a);
 }
 
+/* The monitor's Service map and where Service and loopback connects went
+ * (loop thread: the monitor is read there). */
+static void put_services(struct buf *b, struct agent *a)
+{
+	struct hl_mon_svc_stats st;
+	uint64_t rebuilds;
+
+	if (!a->ep_node)
+		return;
+	hl_mon_get_svc_stats(a->ep_node, &st);
+	hl_kube_counts(a, &rebuilds);
+	put(b, "# HELP hostlane_monitor_service_ports Service ClusterIP:ports in the monitor's map.\n"
+	       "# TYPE hostlane_monitor_service_ports gauge\n"
+	       "hostlane_monitor_service_ports %zu\n"
+	       "# HELP hostlane_monitor_service_map_builds_total Service map rebuilds from the API server's objects.\n"
+	       "# TYPE hostlane_monitor_service_map_builds_total counter\n"
+	       "hostlane_monitor_service_map_builds_total %llu\n"
+	       "# HELP hostlane_monitor_connects_total Service and loopback connects by outcome.\n"
+	       "# TYPE hostlane_monitor_connects_total counter\n"
+	       "hostlane_monitor_connects_total{to=\"service\",path=\"hostlane\"} %llu\n"
+	       "hostlane_monitor_connects_total{to=\"service\",path=\"kernel\"} %llu\n"
+	       "hostlane_monitor_connects_total{to=\"service\",path=\"no_endpoint\"} %llu\n"
+	       "hostlane_monitor_connects_total{to=\"loopback\",path=\"hostlane\"} %llu\n",
+	    st.services, (unsigned long long)rebuilds, (unsigned long long)st.fastpath,
+	    (unsigned long long)st.kernel, (unsigned long long)st.no_endpoint,
+	    (unsigned long long)st.loopback);
+}
+
 static void put_vswitch(struct buf *b, struct agent *a)
 {
 	struct hl_vsw_numbers n;
@@ -268,6 +297,7 @@ char *hl_metrics_text(struct agent *a)
 	    (unsigned long long)atomic_load(&a->m.reconciled_restored),
 	    (unsigned long long)atomic_load(&a->m.reconciled_released), atomic_load(&a->ready) ? 1 : 0);
 	put_k8s(&b, a);
+	put_services(&b, a);
 	put_netpol(&b, a);
 	put_vswitch(&b, a);
 	if (b.oom) {

@@ -151,6 +151,9 @@ static void pod_cb(void *arg, enum hlk8s_change ch, const void *obj)
 		cJSON_Delete(j);
 	}
 	changed(np, &p->meta);
+	/* This handler took the pod informer's over from the Services code
+	 * (hl_kube_start() ran first): it is told too. */
+	hl_kube_pod_changed(np->a);
 }
 
 static void policies_synced(void *arg) { synced(arg, SRC_POLICIES); }

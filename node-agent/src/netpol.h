@@ -14,9 +14,11 @@ struct agent;
 struct cJSON;
 struct hl_netpol;
 
-/* Sets up enforcement for client a->k8s (before its pod watch runs): the
- * monitor admits nothing until the first table. 0 or -errno. With the
- * config's networkPolicy "off": nothing, 0. Main thread, loop not running. */
+/* Sets up enforcement for client a->k8s (before its pod watch runs, after
+ * hl_kube_start(): the pod informer's handler becomes ours, which passes
+ * changes on to hl_kube_pod_changed()): the monitor admits nothing until
+ * the first table. 0 or -errno. With the config's networkPolicy "off":
+ * nothing, 0. Main thread, loop not running. */
 int hl_netpol_start(struct agent *a);
 /* Starts the informer and builder threads (after hl_netpol_start()). */
 int hl_netpol_run(struct agent *a);

@@ -230,6 +230,8 @@ static void ep_create_task(struct agent *a, void *arg)
 	}
 	j->pod->ep = hl_mon_pod_add(a->ep_node, name, j->netns_fd, ips, n_ips, j->pod->quota_bytes);
 	j->err = j->pod->ep ? 0 : -errno;
+	if (j->pod->ep)
+		hl_kube_pod_ips(a, j->pod);  /* and the addresses the pod watch knows */
 }
 
 void hl_pod_ep_destroy_task(struct agent *a, void *arg)

@@ -19,6 +19,7 @@
 #define CONNS_MAX_LISTED 256  /* connections per reply; the rest are counted */
 
 struct conns_walk {
+	struct agent *a;
 	long offset;
 	cJSON *out, *pods, *procs, *conns;
 	size_t listed, skipped;
@@ -191,6 +192,22 @@ static void conns_proc(void *arg, const struct hl_mon_proc_info *p)
 	w->conns = cJSON_AddArrayToObject(o, "connections");
 }
 
+/* What the connection went to, as the application asked: "loopback"
+ * (inside the pod), "service" (with its name: the peer is a ClusterIP:port
+ * of the monitor's map) or "pod". The addresses are what the pod's layer
+ * wrote: reported, never acted on. */
+static void conn_to(struct agent *a, const struct hl_mon_conn_info *c, cJSON *o)
+{
+	const char *svc = NULL;
+	bool lo = !strncmp(c->peer, "127.", 4) || !strcmp(c->peer, "::1");
+
+	if (!lo && !c->side)
+		svc = hl_mon_svc_name(a->ep_node, c->peer, c->peer_port);
+	cJSON_AddStringToObject(o, "to", lo ? "loopback" : svc ? "service" : "pod");
+	if (svc)
+		cJSON_AddStringToObject(o, "service", svc);
+}
+
 static void conns_conn(void *arg, const struct hl_mon_conn_info *c)
 {
 	struct conns_walk *w = arg;
@@ -220,6 +237,7 @@ static void conns_conn(void *arg, const struct hl_mon_conn_info *c)
 	cJSON_AddNumberToObject(o, "tx_calls", (double)c->tx_calls);
 	cJSON_AddNumberToObject(o, "rx_calls", (double)c->rx_calls);
 	cJSON_AddNumberToObject(o, "wakeups", (double)c->wakeups);
+	conn_to(w->a, c, o);
 }
 
 /* Pages by pod, like LIST; a page stops after the pod that reached the
@@ -273,7 +291,7 @@ void hl_query(struct agent *a, const struct hl_request *q, struct hl_reply *r)
 	case HL_AGENT_OP_LIST: do_list(a, q, r); return;
 	case HL_AGENT_OP_GET: do_get(a, q, r); return;
 	case HL_AGENT_OP_CONNS: {
-		struct conns_walk w = { .offset = q->offset };
+		struct conns_walk w = { .a = a, .offset = q->offset };
 
 		hl_run_on_loop(a, conns_task, &w);
 		if (!w.out)

@@ -33,11 +33,15 @@ declare -A _pod_ip=()
 declare -A _pod_cid=()
 _pod_names=()
 POD_CONF_SHM='' POD_CONF_NONE=''
+PODS_AGENT_ARGS=()
 
 pods_setup() {
 	cni_setup
 	agent_setup
-	if ! agent_start; then
+	# A test that defines pods_pre_agent gets it called here (e.g. to start
+	# the fake API server) and may fill PODS_AGENT_ARGS for the agent.
+	[ "$(type -t pods_pre_agent)" = function ] && pods_pre_agent
+	if ! agent_start "${PODS_AGENT_ARGS[@]}"; then
 		tap_fail "agent of the run starts" "$(tail -n 20 "$AG_DIR/agent.log" 2>/dev/null)"
 		tap_done
 		exit 1

@@ -111,7 +111,8 @@ static void m_connect_cap(struct hl_proto_msg *m) { m_connect(m); m->u.connect.c
 static void m_connect_cap_big(struct hl_proto_msg *m) { m_connect(m); m->u.connect.capacity = 1u << 31; }
 static void m_connect_slot(struct hl_proto_msg *m) { m_connect(m); m->u.connect.flags = HL_CONNECT_F_SLOT; }
 static void m_connect_slot_cap(struct hl_proto_msg *m) { m_connect_slot(m); m->u.connect.capacity = 1 << 20; }
-static void m_connect_flag2(struct hl_proto_msg *m) { m_connect(m); m->u.connect.flags = 2; }
+static void m_connect_flag4(struct hl_proto_msg *m) { m_connect(m); m->u.connect.flags = 4; }
+static void m_connect_redirect(struct hl_proto_msg *m) { m_connect_slot(m); m->u.connect.flags |= HL_CONNECT_F_REDIRECT; }
 static void m_cclose(struct hl_proto_msg *m)
 {
 	hl_proto_init(m, HL_POD_OP_CONN_CLOSE, 6);
@@ -182,7 +183,8 @@ static const struct {
 	{ "connect capacity 2 GiB", m_connect_cap_big, 0, -EINVAL },
 	{ "connect to a slot", m_connect_slot, 0, 0 },
 	{ "connect to a slot with a capacity", m_connect_slot_cap, 0, -EINVAL },
-	{ "connect unknown flag", m_connect_flag2, 0, -EINVAL },
+	{ "connect unknown flag", m_connect_flag4, 0, -EINVAL },
+	{ "connect to a slot, taking a redirect", m_connect_redirect, 0, 0 },
 	{ "conn close", m_cclose, 0, 0 },
 	{ "conn close region 0", m_cclose_id0, 0, -EINVAL },
 	{ "conn close side 2", m_cclose_side, 0, -EINVAL },
@@ -296,6 +298,19 @@ static void r_direct_first(struct hl_proto_msg *m)
 }
 static void r_direct_event(struct hl_proto_msg *m) { r_slot_first(m); m->u.conn.flags |= HL_CONN_F_DIRECT; }
 static void r_direct_no_slot(struct hl_proto_msg *m) { r_conn(m); m->u.conn.flags = HL_CONN_F_DIRECT; }
+static void r_redirect(struct hl_proto_msg *m)
+{
+	r_conn(m);
+	memset(&m->u.conn, 0, sizeof(m->u.conn));
+	m->hdr.nfds = 0;
+	m->u.conn.flags = HL_CONN_F_REDIRECT;
+	m->u.conn.peer_port = 8080;
+	hl_proto_addr_parse("10.0.0.9", &m->u.conn.peer);
+}
+static void r_redirect_region(struct hl_proto_msg *m) { r_redirect(m); m->u.conn.region_id = 3; }
+static void r_redirect_port0(struct hl_proto_msg *m) { r_redirect(m); m->u.conn.peer_port = 0; }
+static void r_redirect_event(struct hl_proto_msg *m) { r_redirect(m); m->hdr.op = HL_POD_OP_EV_ACCEPT; m->hdr.seq = 0; }
+static void r_redirect_slot(struct hl_proto_msg *m) { r_redirect(m); m->u.conn.flags |= HL_CONN_F_SLOT; }
 
 static const struct {
 	const char *name;
@@ -338,6 +353,12 @@ static const struct {
 	{ "region flag without slot", r_region_no_slot, 4, -EINVAL },
 	{ "slot 64", r_slot_pair, 0, -EINVAL },
 	{ "slots without a region", r_conn_slots, 4, -EINVAL },
+	{ "redirect to an endpoint, no fds", r_redirect, 0, 0 },
+	{ "redirect with fds", r_redirect, 4, -EINVAL },
+	{ "redirect naming a region", r_redirect_region, 0, -EINVAL },
+	{ "redirect to port 0", r_redirect_port0, 0, -EINVAL },
+	{ "redirect as an accept event", r_redirect_event, 0, -EINVAL },
+	{ "redirect with the slot flag", r_redirect_slot, 0, -EINVAL },
 };
 
 START_TEST(test_replies)

@@ -56,7 +56,8 @@ server (JSON bodies; every answer is JSON):
   POST /nodes    {name, podCIDR?, labels?}
                                     create or replace a Node
   POST /drop     {pods?:[...], services?:[...], endpointslices?:[...],
-                  networkpolicies?:[...], namespaces?:[...], deletes?:[...]}   cut every open watch connection (no final
+                  networkpolicies?:[...], namespaces?:[...], deletes?:[...]}
+                                    cut every open watch connection (no final
                                     chunk), then apply the changes, so that only
                                     a resumed watch can deliver them
   POST /compact  (the same)         like /drop, then compact: any watch from an
