@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case HL_POD_OP_CONNECT:
 			assert(m.u.connect.port && hl_proto_addr_valid(&m.u.connect.addr));
 			assert(hl_proto_addr_format(&m.u.connect.addr, buf, sizeof(buf)) == 0);
-			assert(!(m.u.connect.flags & ~HL_CONNECT_F_SLOT));
+			assert(!(m.u.connect.flags & ~(HL_CONNECT_F_SLOT | HL_CONNECT_F_REDIRECT)));
 			assert(!(m.u.connect.flags & HL_CONNECT_F_SLOT) || !m.u.connect.capacity);
 			break;
 		case HL_POD_OP_CONN_CLOSE:
