@@ -10,6 +10,7 @@
 #   make install    DESTDIR=… PREFIX=…         make deps    install build/test deps
 #   make fuzz       long fuzz runs             make check   cppcheck static analysis
 #   make image      the OCI image archive      make clean
+#   make fpga       RTL testbenches + synthesis reports (docs/fpga.md)
 #   SAN=1           ASan+UBSan build           V=1          show full commands
 
 BUILD   ?= build

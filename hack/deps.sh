@@ -11,6 +11,7 @@ PKGS=(
 	containernetworking-plugins podman runc busybox-static
 	dpdk dpdk-dev libdpdk-dev openvswitch-switch-dpdk musl-tools
 	sockperf iperf3 redis-server redis-tools nginx wrk hyperfine
+	verilator yosys nextpnr-ice40 fpga-icestorm
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fpga-ctl's device driver against hostlane-fpga-model (the RTL under
+ * Verilator, behind its socket): the same driver code a board gets over
+ * vfio. Register map and geometry, DMA mappings of a hugepage memfd,
+ * queue set-up and read-back, doorbells (and those the device drops),
+ * counters, reset; a model that is not there; a PCI device that is not
+ * there (the vfio path up to where this machine stops).
+ */
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fctl_rig.h"
+#include "hl_check.h"
+
+static pid_t model = -1;
+static char sock[108], dev[120];
+
+static void start_model(void)
+{
+	const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
+	char bin[256];
+	struct fpgactl_opts o = { .device = dev };
+
+	snprintf(bin, sizeof(bin), "%s/bin/hostlane-fpga-model", build);
+	snprintf(sock, sizeof(sock), "/tmp/hl-fpga-model-%d.sock", (int)getpid());
+	snprintf(dev, sizeof(dev), "model:%s", sock);
+	model = fork();
+	ck_assert_int_ge(model, 0);
+	if (model == 0) {
+		execl(bin, bin, sock, (char *)NULL);
+		_exit(127);
+	}
+	/* until it listens (a driver that connects is served at once) */
+	for (int i = 0; i < 500; i++) {
+		struct fpgactl *f = fpgactl_open(&o);
+
+		if (f) {
+			fpgactl_close(f);
+			return;
+		}
+		usleep(10000);
+	}
+	ck_abort_msg("%s did not come up", bin);
+}
+
+static void stop_model(void)
+{
+	int st;
+
+	if (model > 0) {
+		kill(model, SIGTERM);
+		waitpid(model, &st, 0);
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	model = -1;
+	unlink(sock);
+}
+
+START_TEST(model_registers)
+{
+	struct fpgactl_opts o = { .device = dev };
+	struct fpgactl *f = fpgactl_open(&o);
+	struct fpgactl_caps c;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(fpgactl_name(f), "model");
+	ck_assert_int_eq(fpgactl_caps(f, &c), 0);
+	ck_assert_uint_eq(c.version, FPGACTL_ABI_MAJOR << 16 | FPGACTL_ABI_MINOR);
+	ck_assert_uint_eq(c.nq, 64);
+	ck_assert_uint_eq(c.pod_log2, 8);
+	ck_assert_uint_eq(c.svc_log2, 6);
+	ck_assert_uint_eq(c.n_pods, 4096);
+	ck_assert_int_eq(fpgactl_wait_idle(f, 1000), 0);
+	fpgactl_close(f);
+}
+END_TEST
+
+START_TEST(model_queues)
+{
+	struct rig r;
+	struct fpgactl_req q[5];
+	struct fpgactl_qstate st;
+	uint64_t cnt[FPGACTL_CNT_N];
+
+	rig_open(&r, dev);  /* maps the memfd for DMA, enables queue 0, runs */
+	rig_queue(&r, 1, 1, RIG_LOG2);
+	memset(q, 0, sizeof(q));
+	ck_assert_uint_eq(fpgactl_rq_push(rig_rq(&r, 1), RIG_LOG2, q, 5), 5);
+	ck_assert_int_eq(fpgactl_run(r.f, false), 0);
+	ck_assert_int_eq(fpgactl_doorbell(r.f, 1, 2), 0);
+	ck_assert_int_eq(fpgactl_doorbell(r.f, 1, fpgactl_rq_tail(rig_rq(&r, 1))), 0);
+	ck_assert_int_eq(fpgactl_queue_read(r.f, 1, &st), 0);
+	ck_assert_uint_eq(st.tail, 5);
+	ck_assert_uint_eq(st.head, 0);
+	ck_assert_uint_eq(st.state, FPGACTL_QS_ENABLED);
+	ck_assert_int_eq(fpgactl_queue_read(r.f, 0, &st), 0);
+	ck_assert_uint_eq(st.state, FPGACTL_QS_ENABLED | FPGACTL_QS_ADMIN);
+	/* stopped with work queued: not idle */
+	ck_assert_int_eq(fpgactl_wait_idle(r.f, 50), -ETIMEDOUT);
+	/* a doorbell past the engine: refused, dropped and counted by the device */
+	ck_assert_int_eq(fpgactl_doorbell(r.f, 100, 1), -EINVAL);
+	ck_assert_int_eq(fpgactl_counters(r.f, cnt), 0);
+	ck_assert_uint_eq(cnt[FPGACTL_CNT_DROPS], 1);
+	ck_assert_uint_gt(cnt[FPGACTL_CNT_CYCLES], 0);
+	ck_assert_int_eq(fpgactl_queue_disable(r.f, 1), 0);
+	ck_assert_int_eq(fpgactl_queue_read(r.f, 1, &st), 0);
+	ck_assert_uint_eq(st.state, 0);
+	ck_assert_int_eq(fpgactl_reset(r.f), 0);
+	ck_assert_int_eq(fpgactl_queue_read(r.f, 0, &st), 0);
+	ck_assert_uint_eq(st.state, 0);
+	ck_assert_int_eq(fpgactl_counters(r.f, cnt), 0);
+	ck_assert_uint_eq(cnt[FPGACTL_CNT_DROPS], 0);
+	ck_assert_int_eq(fpgactl_wait_idle(r.f, 1000), 0);
+	/* memory the device may reach: mapped, unmapped, unknown */
+	ck_assert_int_eq(fpgactl_mem_unmap(r.f, r.iova), 0);
+	ck_assert_int_eq(fpgactl_mem_unmap(r.f, r.iova), -ENOENT);
+	ck_assert_int_eq(fpgactl_mem_map(r.f, r.fd, r.mem, RIG_MEM, &r.iova), 0);
+	rig_close(&r);
+}
+END_TEST
+
+START_TEST(no_device)
+{
+	struct fpgactl_opts o = { .device = "model:/nonexistent/hl-fpga.sock" };
+
+	ck_assert_ptr_null(fpgactl_open(&o));
+	ck_assert_int_eq(errno, ENODEV);
+	/* vfio: a PCI address with no device (or no IOMMU group) behind it */
+	o.device = "0000:ff:1f.7";
+	ck_assert_ptr_null(fpgactl_open(&o));
+	ck_assert_int_eq(errno, ENODEV);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("fctl_model");
+	TCase *tc = tcase_create("model");
+
+	tcase_add_checked_fixture(tc, start_model, stop_model);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, model_registers);
+	tcase_add_test(tc, model_queues);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("absent");
+	tcase_add_test(tc, no_device);
+	suite_add_tcase(s, tc);
+	return hl_check_run(s);
+}
