@@ -13,7 +13,8 @@ $(BUILD)/lib/libhostlane.a: $(HL_LIB_OBJS)
 HL_PL_SRCS := $(addprefix libhostlane/src/,pl_libc.c pl_fdtab.c pl_addr.c pl_epset.c pl_ctl.c \
   pl_sock.c pl_spare.c pl_listen.c pl_connect.c pl_data.c pl_fdops.c pl_opt.c pl_ready.c \
   pl_region.c pl_direct.c pl_stats.c pl_poll.c pl_epoll.c \
-  pl_exec.c pl_exec_restore.c pl_exec_state.c pl_direct_blk.c pl_port.c pl_fault.c)
+  pl_exec.c pl_exec_restore.c pl_exec_state.c pl_direct_blk.c pl_port.c pl_fork.c \
+  pl_wait.c pl_urgent.c pl_fault.c)
 $(BUILD)/lib/libhostlane.so: $(HL_LIB_OBJS) $(call objs,$(HL_PL_SRCS)) $(BUILD)/lib/libhlproto.a \
   $(BUILD)/lib/libshmq.a libhostlane/libhostlane.map
 $(BUILD)/lib/libhostlane.so: VERSION_SCRIPT := libhostlane/libhostlane.map

@@ -17,7 +17,7 @@ INSTALL_LIBS += $(BUILD)/lib/libshmq.a $(BUILD)/lib/libshmq.so
 INSTALL_HEADERS += shmq/include/shmq.h shmq/include/shmq_abi.h
 
 # Unit tests (Check): one binary per concern, sharing a small helper.
-SHMQ_TESTS := func twoproc hostile sleep death fault
+SHMQ_TESTS := func twoproc hostile sleep death ends fault
 SHMQ_TESTLIB := $(call objs,shmq/tests/shmq_testlib.c)
 $(foreach t,$(SHMQ_TESTS),$(eval \
   $(BUILD)/test/test_shmq_$(t): $(call objs,shmq/tests/test_shmq_$(t).c) $(SHMQ_TESTLIB) $(BUILD)/lib/libshmq.a))

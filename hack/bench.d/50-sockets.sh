@@ -3,7 +3,8 @@
 # shm) vs the kernel path (veth + Linux bridge), same pods, same run:
 #   sockperf ping-pong 64 B over TCP (p50, p99 latency, us)
 #   sockperf throughput 64 B over TCP (msgs/s)
-#   redis-benchmark GET with 1 and 50 connections (requests/s)
+#   redis-benchmark GET with 1 and 50 connections (requests/s), and with 50
+#   while a BGSAVE forks the server a third of the way in
 #   nginx + wrk, small file (requests/s)
 #   connect/accept/close loop (test/sockets/connrate, connections/s)
 #   idle CPU of a server with one idle connection (% of a core)
@@ -106,14 +107,22 @@ b_sockperf_tp() {
 	[ -n "$r" ] || { echo "$out" >>"$tmp/errors.log"; return 1; }
 	echo "$r"
 }
-b_redis() { # MODE CONNS
-	local p=$((port += 1)) out r n=$((secs * 20000))
+b_redis() { # MODE CONNS [bgsave]
+	local p=$((port += 1)) out r n=$((secs * 20000)) bg=
 	[ "$2" -gt 1 ] && n=$((secs * 60000))
 	srv_start "$1" redis-server --bind "$ip_s" --port "$p" --save '' --appendonly no \
 		--protected-mode no --dir "$tmp" --dbfilename "bench-$p.rdb"
 	srv_ready "$1" "$p" || { pod_kill "$SPID"; return 1; }
 	cli_run "$1" redis-cli -h "$ip_s" -p "$p" set key:__rand_int__ x >/dev/null 2>&1
+	# bgsave: a snapshot (fork, the child closes its copies of the listener
+	# and connections) a third of the way into the run.
+	if [ "${3:-}" = bgsave ]; then
+		(sleep "$(awk -v s="$secs" 'BEGIN { print s / 3 }')"
+		 cli_run "$1" redis-cli -h "$ip_s" -p "$p" bgsave >>"$tmp/errors.log" 2>&1) &
+		bg=$!
+	fi
 	out=$(cli_run "$1" redis-benchmark -h "$ip_s" -p "$p" -t get -n "$n" -c "$2" -q --csv 2>&1)
+	[ -n "$bg" ] && wait "$bg"
 	pod_kill "$SPID"
 	r=$(awk -F'"' '$2 == "GET" { print $4 }' <<<"$out")
 	[ -n "$r" ] || { echo "$out" >>"$tmp/errors.log"; return 1; }
@@ -246,6 +255,8 @@ measure b_redis 1; note_fail "redis GET -c 1"
 row "redis GET -c 1" rate req/s high 3 "$(fig "$FIG_K" 0)" "$(fig "$FIG_H" 0)"
 measure b_redis 50; note_fail "redis GET -c 50"
 row "redis GET -c 50" rate req/s high 2 "$(fig "$FIG_K" 0)" "$(fig "$FIG_H" 0)"
+measure b_redis 50 bgsave; note_fail "redis GET -c 50 +BGSAVE"
+row "redis GET -c 50 +BGSAVE" rate req/s high - "$(fig "$FIG_K" 0)" "$(fig "$FIG_H" 0)"
 measure b_nginx; note_fail "nginx+wrk"
 row "nginx+wrk small file" rate req/s high 2 "$(fig "$FIG_K" 0)" "$(fig "$FIG_H" 0)"
 measure b_connrate; note_fail "connrate"

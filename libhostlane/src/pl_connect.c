@@ -172,15 +172,13 @@ static int conn_open(struct pl_sock *s, int fd, struct hl_proto_addr to, uint16_
 			req.u.connect.flags = HL_CONNECT_F_SLOT;
 		if (hop == 0)
 			req.u.connect.flags |= HL_CONNECT_F_REDIRECT;
-		if (pl_ctl_call(s->ctl, &req, &rep, fds))
+		if (pl_ctl_connect(s->ctl, &req, &rep, fds, &g))
 			return -1;  /* not a hostlane listener: the kernel decides */
 		if (rep.u.conn.flags & HL_CONN_F_REDIRECT) {
 			to = rep.u.conn.peer;
 			tport = rep.u.conn.peer_port;
 			continue;
 		}
-		if (pl_ctl_take_conn(s->ctl, &rep.u.conn, fds, (int)rep.hdr.nfds, &g))
-			return -1;
 		return pl_sock_conn_setup(s, s->ctl, &rep.u.conn, fds, g, fd, cloexec);
 	}
 	return -1;

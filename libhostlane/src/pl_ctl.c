@@ -127,24 +127,9 @@ static int take_conn_fds(struct pl_ctl *c, const struct hl_proto_conn *m, int *f
 	} else {
 		if (n != 0)
 			return -EPROTO;
-		*g = pl_region_get(m->region_id);
+		*g = pl_region_get(m->region_id, m->side);
 	}
 	return *g ? 0 : -EPROTO;
-}
-
-int pl_ctl_take_conn(struct pl_ctl *c, const struct hl_proto_conn *m, int *fds, int n,
-		     struct pl_region **g)
-{
-	int rc;
-
-	pthread_mutex_lock(&c->lock);
-	rc = take_conn_fds(c, m, fds, n, g);
-	if (rc) {
-		close_fds(fds, HL_PROTO_MAX_FDS);
-		give_back_locked(c, m);
-	}
-	pthread_mutex_unlock(&c->lock);
-	return rc;
 }
 
 /* Like ctl_recv() blocking, but polls for the spin budget first: the
@@ -182,18 +167,20 @@ static void ctl_other(struct pl_ctl *c, struct hl_proto_msg *m, int *fds, int n)
 	 * slot is closed here, where the connector can be woken. */
 	close_fds(fds, HL_PROTO_MAX_FDS);
 	if (g)
-		pl_region_slot_close(g, m->u.conn.pair, m->u.conn.side);
+		pl_region_slot_close(g, m->u.conn.pair, m->u.conn.side, true);
 	pl_region_put(g);
 	give_back_locked(c, &m->u.conn);
 }
 
-int pl_ctl_call(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg *rep, int *fds)
+/* Sends @req and waits for its reply (c->lock held): the reply's status,
+ * fds filled (-1 when none). */
+static int call_locked(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg *rep,
+		       int *fds)
 {
 	int rc;
 
 	for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
 		fds[i] = -1;
-	pthread_mutex_lock(&c->lock);
 	req->hdr.seq = ++c->seq ? c->seq : ++c->seq;
 	rc = ctl_send(c, req);
 	while (!rc) {
@@ -215,8 +202,44 @@ int pl_ctl_call(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg 
 		rc = rep->hdr.status;
 		break;
 	}
-	pthread_mutex_unlock(&c->lock);
 	atomic_fetch_add_explicit(&pl_stats->ctl_calls, 1, memory_order_relaxed);
+	return rc;
+}
+
+int pl_ctl_call(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg *rep, int *fds)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	rc = call_locked(c, req, rep, fds);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+int pl_ctl_connect(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg *rep,
+		   int *fds, struct pl_region **g)
+{
+	int rc;
+
+	*g = NULL;
+	pthread_mutex_lock(&c->lock);
+	rc = call_locked(c, req, rep, fds);
+	/* The region a first connection brings is mapped before the next
+	 * request can go out: a reply to another thread's CONNECT may name
+	 * it already (a later slot of it, with no fds). A redirect (a
+	 * ClusterIP's endpoint) carries no connection to take. */
+	if (!rc && (rep->u.conn.flags & HL_CONN_F_REDIRECT)) {
+		close_fds(fds, HL_PROTO_MAX_FDS);
+	} else if (!rc) {
+		rc = take_conn_fds(c, &rep->u.conn, fds, (int)rep->hdr.nfds, g);
+		if (rc) {
+			close_fds(fds, HL_PROTO_MAX_FDS);
+			give_back_locked(c, &rep->u.conn);
+		}
+	} else {
+		close_fds(fds, HL_PROTO_MAX_FDS);
+	}
+	pthread_mutex_unlock(&c->lock);
 	return rc;
 }
 

@@ -65,8 +65,14 @@ static ssize_t conn_read(struct pl_sock *s, struct shmq_ep *ep, char *buf, size_
 	if (s->shut_rd || !len)
 		return 0;
 	for (;;) {
-		ssize_t r = shmq_read(ep, buf + done, len - done,
-				      (flags & MSG_PEEK) ? SHMQ_PEEK : 0);
+		size_t want = len - done;
+		int u = pl_urg_before_read(s, ep, done, &want, flags);
+
+		if (u == 1)
+			return (ssize_t)done;  /* a read stops at the urgent mark */
+		if (u == 2)
+			return -EAGAIN;
+		ssize_t r = shmq_read(ep, buf + done, want, (flags & MSG_PEEK) ? SHMQ_PEEK : 0);
 
 		if (r > 0) {
 			done += (size_t)r;
@@ -88,11 +94,13 @@ static ssize_t conn_read(struct pl_sock *s, struct shmq_ep *ep, char *buf, size_
 
 		if (!ms)  /* nonblocking, or SO_RCVTIMEO ran out */
 			return done ? (ssize_t)done : -EAGAIN;
-		int w = shmq_wait(ep, SHMQ_POLLIN, ms);
+		int w = pl_sock_wait(s, ep, SHMQ_POLLIN, ms, atomic_load(&s->rcvtimeo_us) != 0);
 
 		count_wait(s);
 		if (w == -ECONNRESET)
 			atomic_store(&s->peer_dead, 1);
+		if (w == -EINTR)  /* a handler ran: what was read, or EINTR */
+			return done ? (ssize_t)done : -EINTR;
 	}
 }
 
@@ -134,6 +142,8 @@ static ssize_t conn_recv(struct pl_sock *s, void *buf, size_t len, int flags)
 {
 	struct iovec iov = { buf, len };
 
+	if (flags & MSG_OOB)
+		return pl_urg_recv(s, buf, len, flags);
 	if (!len)
 		return 0;
 	return conn_recvv(s, &iov, 1, flags);
@@ -161,12 +171,25 @@ static ssize_t conn_write(struct pl_sock *s, struct shmq_ep *ep, const char *buf
 	size_t done = 0;
 	int64_t end = 0;
 
+	int pf;
+
 	if (s->shut_wr)
 		return -EPIPE;
-	/* Writing after the peer's end-of-stream or death: was it a reset? */
-	if ((atomic_load(&s->eof_seen) || atomic_load(&s->peer_dead) || atomic_load(&s->reset)) &&
-	    pl_sock_peer_gone(s, ep) == 2)
+	/* Writing after the peer's end-of-stream, reset or death: was it a
+	 * reset? */
+	pf = shmq_peer_flags(ep);
+	if ((pf || atomic_load(&s->eof_seen) || atomic_load(&s->peer_dead) ||
+	     atomic_load(&s->reset)) && pl_sock_peer_gone(s, ep) == 2)
 		return pl_sock_take_error(s, -EPIPE);
+	/* The peer closed (nothing it is sent is read): as TCP, this send
+	 * goes out and the peer's stack answers it with a reset, which the
+	 * next call reports (EPIPE after the peer's FIN, ECONNRESET without
+	 * one). */
+	if ((pf & SHMQ_PF_GONE) && len) {
+		atomic_store(&s->pending_err, (pf & SHMQ_PF_SHUT) ? EPIPE : ECONNRESET);
+		atomic_store(&s->reset, 1);
+		return (ssize_t)len;
+	}
 	while (done < len) {
 		ssize_t w = shmq_write(ep, buf + done, len - done);
 
@@ -185,11 +208,13 @@ static ssize_t conn_write(struct pl_sock *s, struct shmq_ep *ep, const char *buf
 			atomic_fetch_add_explicit(&s->tx_full, 1, memory_order_relaxed);
 			return done ? (ssize_t)done : -EAGAIN;
 		}
-		int rc = shmq_wait(ep, SHMQ_POLLOUT, ms);
+		int rc = pl_sock_wait(s, ep, SHMQ_POLLOUT, ms, atomic_load(&s->sndtimeo_us) != 0);
 
 		count_wait(s);
 		if (rc == -ECONNRESET)
 			atomic_store(&s->peer_dead, 1);
+		if (rc == -EINTR)  /* a handler ran: what was sent, or EINTR */
+			return done ? (ssize_t)done : -EINTR;
 	}
 	return (ssize_t)done;
 }
@@ -234,6 +259,9 @@ static ssize_t conn_sendv(struct pl_sock *s, const struct iovec *iov, size_t n, 
 		if ((size_t)w < iov[i].iov_len)
 			break;
 	}
+	/* MSG_OOB: the last byte sent is urgent (TCP's urgent pointer). */
+	if ((flags & MSG_OOB) && total && !atomic_load(&s->reset))
+		shmq_urgent_mark(ep);
 	pl_sock_ep_put(s, ep);
 	pthread_mutex_unlock(&s->tx_lock);
 	if (total) {
@@ -344,12 +372,15 @@ PL_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 PL_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 {
 	CONN(fd) {
-		ssize_t r = conn_recvv(s, m->msg_iov, m->msg_iovlen, flags);
+		ssize_t r = (flags & MSG_OOB) ?
+			    pl_urg_recv(s, m->msg_iovlen ? m->msg_iov[0].iov_base : NULL,
+					m->msg_iovlen ? m->msg_iov[0].iov_len : 0, flags) :
+			    conn_recvv(s, m->msg_iov, m->msg_iovlen, flags);
 
 		if (r >= 0) {
 			m->msg_namelen = 0;  /* TCP: no source address */
 			m->msg_controllen = 0;
-			m->msg_flags = 0;
+			m->msg_flags = (flags & MSG_OOB) ? MSG_OOB : 0;
 		}
 		return r;
 	}

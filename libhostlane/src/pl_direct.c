@@ -178,8 +178,8 @@ static bool withdraw(struct pl_region *g, uint32_t slot, uint64_t v)
 	if (!atomic_compare_exchange_strong(&g->blk->ann[slot], &v,
 					    HL_ANN(HL_ANN_WITHDRAWN, HL_ANN_CPORT(v), HL_ANN_PORT(v))))
 		return false;
-	pl_region_slot_close(g, slot, 0);
-	pl_region_slot_close(g, slot, 1);
+	pl_region_slot_close(g, slot, 0, false);
+	pl_region_slot_close(g, slot, 1, false);
 	pl_region_put(g);
 	return true;
 }
@@ -434,8 +434,8 @@ void pl_direct_serve(void)
 			continue;
 		}
 		/* No such listener (any more), or its queue is full: the
-		 * connector reads end-of-stream, as after a reset. */
-		pl_region_slot_close(t[i].g, t[i].c.pair, 1);
+		 * connector reads a reset. */
+		pl_region_slot_close(t[i].g, t[i].c.pair, 1, true);
 		pl_region_put(t[i].g);
 	}
 	if (n == SERVE_BATCH)

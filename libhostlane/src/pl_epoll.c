@@ -137,8 +137,7 @@ PL_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 
 	if (__builtin_expect(!pl_real.epoll_ctl, 0))
 		pl_libc_init();
-	s = atomic_load_explicit(&pl_off, memory_order_relaxed) || !pl_fd_count() ? NULL :
-	    pl_fd_get(fd);
+	s = pl_active() ? pl_fd_get(fd) : NULL;
 	if (!s)
 		return pl_real.epoll_ctl(epfd, op, fd, ev);
 	if (s->kind == PL_PENDING) {
@@ -360,7 +359,7 @@ static int look(struct pl_epset *e, struct epoll_event *out, int max, bool arm)
 static int do_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout,
 			 const sigset_t *mask)
 {
-	struct pl_epset *e = pl_ep_get(epfd);
+	struct pl_epset *e = pl_active() ? pl_ep_get(epfd) : NULL;
 	int64_t deadline, spin_end;
 	bool began;
 	int n, k, ms;

@@ -19,6 +19,7 @@ struct pl_epset *pl_epset_new(void)
 		return NULL;
 	}
 	pthread_mutex_init(&e->lock, NULL);
+	e->gen = pl_fork_gen();
 	return e;
 }
 

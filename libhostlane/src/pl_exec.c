@@ -120,7 +120,9 @@ static void rec_common(struct pl_exec_rec *r, int fd, struct pl_sock *s, uint32_
 	r->kind = kind;
 	r->fd = fd;
 	r->family = s->family;
-	r->flags = atomic_load(&s->nonblock) ? PL_XF_NONBLOCK : 0;
+	r->flags = (atomic_load(&s->nonblock) ? PL_XF_NONBLOCK : 0) |
+		   (s->oobinline ? PL_XF_OOBINLINE : 0) | (s->linger_on ? PL_XF_LINGER : 0);
+	r->linger_s = s->linger_s;
 	r->opt[0] = s->opt_nodelay;
 	r->opt[1] = s->opt_reuseaddr;
 	r->opt[2] = s->opt_reuseport;
@@ -473,6 +475,15 @@ static int do_exec(enum how how, int fd, const char *path, char *const argv[], c
 	    (how == HOW_FEXECVE && !real_fexecve)) {
 		errno = ENOSYS;
 		return -1;
+	}
+	/* A vfork child runs on the parent's memory: it hands nothing over
+	 * and touches nothing (what it inherits is as after posix_spawn). */
+	if (pl_vfork_child()) {
+		if (how == HOW_EXECVE)
+			return real_execve(path, argv, envp);
+		if (how == HOW_EXECVPE)
+			return real_execvpe(path, argv, envp);
+		return real_fexecve(fd, argv, envp);
 	}
 	/* The new image takes no direct connections until its own HELLO:
 	 * announced ones are queued now and handed over with the listeners. */

@@ -53,6 +53,9 @@ static bool fds_open(const struct pl_exec_rec *r)
 static void sock_fill(struct pl_sock *s, const struct pl_exec_rec *r)
 {
 	atomic_store(&s->nonblock, !!(r->flags & PL_XF_NONBLOCK));
+	s->oobinline = !!(r->flags & PL_XF_OOBINLINE);
+	s->linger_on = !!(r->flags & PL_XF_LINGER);
+	s->linger_s = r->linger_s;
 	s->opt_nodelay = r->opt[0];
 	s->opt_reuseaddr = r->opt[1];
 	s->opt_reuseport = r->opt[2];
@@ -178,15 +181,20 @@ static void restore_listen(const struct pl_exec_rec *r)
 	pl_sock_track(r->fd, s);
 }
 
-/* Nobody will accept it: end the connection for the peer (end-of-stream). */
-static void refuse_queued(const struct pl_exec_rec *r)
+/* Ends the connection for the peer: a queued one nobody will accept is
+ * reset (@reset), as the kernel resets what a closed listener held; a
+ * closed one ends as a close does (a reset with data left unread). */
+static void refuse_queued(const struct pl_exec_rec *r, bool reset)
 {
 	struct shmq_region *g = pl_region_map(r->fds[0]);
 	struct shmq_ep *ep = g ? shmq_ep_attach(g, r->pair, r->side) : NULL;
 
 	if (ep) {
 		shmq_ep_set_fds(ep, -1, r->fds[2], -1, SHMQ_PEER_NONE);
-		shmq_ep_close(ep);
+		if (reset || shmq_readable(ep) > 0)
+			shmq_ep_abort(ep);
+		else
+			shmq_ep_close(ep);
 	}
 	shmq_region_close(g);
 	close_fds(r);
@@ -204,7 +212,7 @@ static void restore_closed(const struct pl_exec_rec *r)
 	if (others)
 		close_fds(r);
 	else
-		refuse_queued(r);
+		refuse_queued(r, false);
 }
 
 static void restore_queued(const struct pl_exec_rec *r)
@@ -222,7 +230,7 @@ static void restore_queued(const struct pl_exec_rec *r)
 	/* A whole-region connection here (no slot: the new image has no
 	 * region cache), whatever it was in the old image. */
 	if (pl_sock_deliver_accept(NULL, &c, fds, NULL))
-		refuse_queued(r);
+		refuse_queued(r, true);
 }
 
 static void *state_load(int fd, size_t *len)

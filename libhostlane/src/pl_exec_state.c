@@ -56,10 +56,12 @@ static unsigned fds_wanted(uint32_t kind)
 	}
 }
 
-static int rec_check(const struct pl_exec_rec *r)
+static int rec_check(const struct pl_exec_rec *r, uint32_t version)
 {
 	unsigned want = fds_wanted(r->kind);
 
+	if (version == 1 && ((r->flags & ~PL_XF_ALL_V1) || r->linger_s))
+		return -EPROTO;
 	if (r->kind < PL_X_PENDING || r->kind > PL_X_CLOSED || (r->flags & ~PL_XF_ALL) ||
 	    (r->kind == PL_X_CLOSED ? r->fd != -1 : !fd_ok(r->fd)) ||
 	    (r->family != AF_INET && r->family != AF_INET6))
@@ -135,7 +137,7 @@ int pl_exec_state_check(const void *buf, size_t len, int pid, const struct pl_ex
 
 	if (!buf || len < sizeof(*h) || ((uintptr_t)buf & 7u))
 		return -EPROTO;
-	if (h->magic != PL_EXEC_MAGIC || h->version != PL_EXEC_VERSION ||
+	if (h->magic != PL_EXEC_MAGIC || (h->version != PL_EXEC_VERSION && h->version != 1) ||
 	    h->rec_size != sizeof(*r) || h->n_recs > PL_EXEC_MAX_RECS ||
 	    len != sizeof(*h) + (size_t)h->n_recs * sizeof(*r) ||
 	    (h->shref_fd != -1 && !fd_ok(h->shref_fd)) || h->reserved[0] || h->reserved[1])
@@ -147,14 +149,14 @@ int pl_exec_state_check(const void *buf, size_t len, int pid, const struct pl_ex
 	/* The application's fds first, strictly increasing; queued
 	 * connections after them, each naming a listener of the state. */
 	while (n_own < n && r[n_own].kind != PL_X_QUEUED && r[n_own].kind != PL_X_CLOSED) {
-		if (rec_check(&r[n_own]) || (n_own && r[n_own].fd <= r[n_own - 1].fd))
+		if (rec_check(&r[n_own], h->version) || (n_own && r[n_own].fd <= r[n_own - 1].fd))
 			return -EPROTO;
 		n_own++;
 	}
 	for (uint32_t i = n_own; i < n; i++) {
 		const struct pl_exec_rec *l;
 
-		if ((r[i].kind != PL_X_QUEUED && r[i].kind != PL_X_CLOSED) || rec_check(&r[i]))
+		if ((r[i].kind != PL_X_QUEUED && r[i].kind != PL_X_CLOSED) || rec_check(&r[i], h->version))
 			return -EPROTO;
 		if (r[i].kind == PL_X_CLOSED)
 			continue;

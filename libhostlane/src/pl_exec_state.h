@@ -25,7 +25,7 @@
  */
 #define PL_EXEC_ENV "HOSTLANE_EXEC_STATE"
 #define PL_EXEC_MAGIC 0x58454c48u   /* "HLEX" */
-#define PL_EXEC_VERSION 1u
+#define PL_EXEC_VERSION 2u   /* 2: PL_XF_OOBINLINE, PL_XF_LINGER, linger_s; 1 still read */
 #define PL_EXEC_MAX_RECS 65536u
 
 enum pl_exec_kind {
@@ -46,7 +46,10 @@ enum pl_exec_kind {
 #define PL_XF_SHUT_WR     0x040u
 #define PL_XF_CONNECTING  0x080u
 #define PL_XF_KERNEL_ONLY 0x100u   /* LISTEN: keep it a plain kernel listener */
-#define PL_XF_ALL         0x1ffu
+#define PL_XF_OOBINLINE   0x200u   /* SO_OOBINLINE (version 2) */
+#define PL_XF_LINGER      0x400u   /* SO_LINGER on, for linger_s seconds (version 2) */
+#define PL_XF_ALL_V1      0x1ffu
+#define PL_XF_ALL         0x7ffu
 
 struct pl_exec_hdr {
 	uint32_t magic, version, rec_size, n_recs;
@@ -65,8 +68,8 @@ struct pl_exec_rec {
 	int32_t pending_err, so_error;
 	int32_t backlog;
 	uint16_t port, peer_port;  /* LISTEN: its port; QUEUED: local and peer port */
-	int32_t opt[6];
-	uint32_t pad0;      /* nodelay reuseaddr reuseport keepalive rcvbuf sndbuf */
+	int32_t opt[6];      /* nodelay reuseaddr reuseport keepalive rcvbuf sndbuf */
+	int32_t linger_s;    /* SO_LINGER's l_linger (version 2; 0 in 1) */
 	int64_t rcvtimeo_us, sndtimeo_us;
 	uint32_t local_len, peer_len;
 	uint8_t local[128], peer[128];  /* sockaddrs (CONN, LISTEN) */

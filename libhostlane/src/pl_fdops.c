@@ -21,7 +21,7 @@ PL_EXPORT int close(int fd)
 	int rc;
 
 	if (!s) {
-		if (pl_fd_count() && pl_ep_get(fd))
+		if (pl_active() && pl_ep_get(fd))
 			pl_poll_epfd_closed(fd);
 		return pl_real.close(fd);
 	}
@@ -30,7 +30,6 @@ PL_EXPORT int close(int fd)
 	pl_sock_fd_gone(fd, s);
 	return rc;
 }
-static bool conn_closed(struct pl_sock *s);
 
 PL_EXPORT int shutdown(int fd, int how)
 {
@@ -44,7 +43,7 @@ PL_EXPORT int shutdown(int fd, int how)
 		return pl_real.shutdown(s->kfd, how);
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return pl_fail(EINVAL);
-	if (conn_closed(s))
+	if (pl_sock_conn_closed(s))
 		return pl_fail(ENOTCONN);
 	if (how != SHUT_WR)
 		s->shut_rd = true;
@@ -55,23 +54,6 @@ PL_EXPORT int shutdown(int fd, int how)
 		pthread_mutex_unlock(&s->tx_lock);
 	}
 	return 0;
-}
-
-/* Both directions ended (our FIN and the peer's, or a reset): the kernel's
- * socket is in CLOSE then, where shutdown() says ENOTCONN. */
-static bool conn_closed(struct pl_sock *s)
-{
-	struct shmq_ep *ep;
-	bool closed;
-
-	if (atomic_load(&s->reset))
-		return true;
-	if (!s->shut_wr)
-		return false;
-	ep = pl_sock_ep_get(s);
-	closed = (shmq_poll(ep) & SHMQ_POLLHUP) || atomic_load(&s->peer_dead);
-	pl_sock_ep_put(s, ep);
-	return closed;
 }
 
 /* @nfd now names what @ofd names (after a successful real dup). */
@@ -219,9 +201,15 @@ PL_EXPORT int ioctl(int fd, unsigned long req, ...)
 		if (req == FIONREAD && s->kind == PL_CONN) {
 			struct shmq_ep *ep = pl_sock_ep_get(s);
 			ssize_t n = shmq_readable(ep);
+			uint64_t nr = n > 0 ? (uint64_t)n : 0;
 
+			pl_urg_ready(s, ep, 0, &nr);  /* up to an urgent mark */
 			pl_sock_ep_put(s, ep);
-			*(int *)arg = n > 0 ? (int)n : 0;
+			*(int *)arg = (int)nr;
+			return 0;
+		}
+		if (req == SIOCATMARK && s->kind == PL_CONN) {
+			*(int *)arg = pl_urg_atmark(s);
 			return 0;
 		}
 		if (s->kind == PL_LISTEN)

@@ -94,6 +94,23 @@ int pl_fd_set(int fd, struct pl_sock *s)
 	return rc < -1 ? rc : 0;
 }
 
+bool pl_fd_clear(int fd, struct pl_sock *s)
+{
+	struct chunk *c;
+	void *old = s;
+
+	if (fd < 0 || fd >= PL_FD_MAX || !s)
+		return false;
+	c = atomic_load_explicit(&chunks[(unsigned)fd >> CHUNK_BITS], memory_order_acquire);
+	/* Acq_rel: as the exchange in tab_set(). */
+	if (!c || !atomic_compare_exchange_strong_explicit(&c->s[(unsigned)fd & (CHUNK - 1)], &old,
+							   NULL, memory_order_acq_rel,
+							   memory_order_acquire))
+		return false;
+	atomic_fetch_sub_explicit(&n_fds, 1, memory_order_relaxed);
+	return true;
+}
+
 struct pl_epset *pl_ep_get(int epfd)
 {
 	return tab_get(ep_chunks, epfd);
@@ -124,6 +141,19 @@ int pl_fd_next(int from, struct pl_sock **s)
 	return -1;
 }
 
+/* Forks this process went through (as parent or child). */
+static atomic_uint fork_gen;
+
+unsigned pl_fork_gen(void)
+{
+	return atomic_load_explicit(&fork_gen, memory_order_relaxed);
+}
+
+void pl_fork_gen_bump(void)
+{
+	atomic_fetch_add_explicit(&fork_gen, 1, memory_order_relaxed);
+}
+
 unsigned pl_fd_count(void)
 {
 	return atomic_load_explicit(&n_fds, memory_order_relaxed);
@@ -145,6 +175,7 @@ unsigned pl_fd_count(void)
 
 struct shref_page {
 	atomic_uint used[SHREF_SLOTS / 32];
+	atomic_uint ended[SHREF_SLOTS / 32];  /* a last holder left (claimed once) */
 	atomic_int pid[SHREF_SLOTS][SHREF_PIDS];
 };
 
@@ -240,6 +271,7 @@ int pl_shref_alloc(void)
 				for (unsigned i = 0; i < SHREF_PIDS; i++)
 					atomic_store_explicit(&shp->pid[slot][i], 0,
 							      memory_order_relaxed);
+				atomic_fetch_and(&shp->ended[w], ~(1u << bit));
 				pl_shref_join(slot);
 				return slot;
 			}
@@ -250,16 +282,57 @@ int pl_shref_alloc(void)
 
 void pl_shref_join(int slot)
 {
-	int me = (int)pl_pid();
+	pl_shref_join_pid(slot, pl_pid());
+}
 
-	if (slot < 0 || !shp)
+/* Puts @v (a pid, or a fork's token) in @slot unless it is there. */
+static void slot_add(int slot, int v)
+{
+	if (slot < 0 || !shp || !v)
 		return;
+	for (unsigned i = 0; i < SHREF_PIDS; i++)
+		if (atomic_load(&shp->pid[slot][i]) == v)
+			return;
 	for (unsigned i = 0; i < SHREF_PIDS; i++) {
 		int z = 0;
 
-		if (atomic_compare_exchange_strong(&shp->pid[slot][i], &z, me))
+		if (atomic_compare_exchange_strong(&shp->pid[slot][i], &z, v))
 			return;
 	}
+	/* Full: children that exited without closing (a forking server's
+	 * listener is held by every child it ever had) make room. */
+	for (unsigned i = 0; i < SHREF_PIDS; i++) {
+		int p = atomic_load(&shp->pid[slot][i]);
+
+		if (p && p != v && !pid_alive(p) &&
+		    atomic_compare_exchange_strong(&shp->pid[slot][i], &p, v))
+			return;
+	}
+}
+
+void pl_shref_join_pid(int slot, pid_t pid)
+{
+	if (pid > 0)
+		slot_add(slot, (int)pid);
+}
+
+void pl_shref_reserve(int slot, int token)
+{
+	if (token < 0)
+		slot_add(slot, token);
+}
+
+bool pl_shref_resolve(int slot, int token, pid_t pid)
+{
+	if (slot < 0 || !shp || token >= 0)
+		return false;
+	for (unsigned i = 0; i < SHREF_PIDS; i++) {
+		int t = token;
+
+		if (atomic_compare_exchange_strong(&shp->pid[slot][i], &t, (int)pid))
+			return true;
+	}
+	return false;
 }
 
 ssize_t pl_read_small(const char *path, char *buf, size_t len)
@@ -281,12 +354,15 @@ ssize_t pl_read_small(const char *path, char *buf, size_t len)
 	return n;
 }
 
-/* 1 if @pid runs (not a zombie). */
+/* 1 if @pid runs (not a zombie); a fork's token (< 0) holds until the
+ * fork resolves it. */
 static int pid_alive(int pid)
 {
 	char path[64], buf[256];
 	const char *p;
 
+	if (pid < 0)
+		return 1;
 	if (kill(pid, 0) < 0 && errno == ESRCH)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
@@ -298,18 +374,33 @@ static int pid_alive(int pid)
 
 int pl_shref_leave(int slot)
 {
+	/* Return: 0 for exactly one caller per slot, the last holder. */
 	int me = (int)pl_pid(), others = 0;
 
 	if (slot < 0 || !shp)
 		return 0;
+	/* First every entry of ours (a parent and its child may both have
+	 * written the child's pid), then the count: two holders leaving at
+	 * once each remove themselves before looking (sequentially consistent
+	 * stores and loads), so at least one sees the other gone. Counting
+	 * while removing let both see the other and neither end the ring. */
 	for (unsigned i = 0; i < SHREF_PIDS; i++) {
 		int p = atomic_load(&shp->pid[slot][i]);
 
 		if (p == me)
 			atomic_compare_exchange_strong(&shp->pid[slot][i], &p, 0);
-		else if (p && pid_alive(p))
+	}
+	for (unsigned i = 0; i < SHREF_PIDS; i++) {
+		int p = atomic_load(&shp->pid[slot][i]);
+
+		if (p && p != me && pid_alive(p))
 			others++;
 	}
+	/* Two leaving at once may both find nobody left: one of them is the
+	 * last (it ends the ring and frees the slot), the other not. */
+	if (!others && (atomic_fetch_or(&shp->ended[(unsigned)slot / 32], 1u << ((unsigned)slot % 32)) &
+			(1u << ((unsigned)slot % 32))))
+		others = 1;
 	return others;
 }
 
@@ -321,3 +412,4 @@ void pl_shref_free(int slot)
 	atomic_fetch_and_explicit(&shp->used[(unsigned)slot / 32], ~(1u << ((unsigned)slot % 32)),
 				  memory_order_release);
 }
+

@@ -52,7 +52,10 @@ pid_t pl_pid(void)
 
 static void atfork_child(void)
 {
-	atomic_store_explicit(&cached_pid, 0, memory_order_relaxed);
+	/* Set, never left 0: a vfork child must find the parent's pid here
+	 * (pl_vfork_child_slow()), and pl_pid() would cache its own. */
+	atomic_store_explicit(&cached_pid, getpid(), memory_order_relaxed);
+	pl_fork_gen_bump();
 	pl_ctl_atfork_child();
 	pl_sock_atfork_child();
 	pl_port_atfork_child();
@@ -65,6 +68,7 @@ static void atfork_prepare(void)
 
 static void atfork_parent(void)
 {
+	pl_fork_gen_bump();
 	pl_sock_atfork_parent();
 }
 
@@ -132,6 +136,8 @@ static void init_once(void)
 	const char *spin = getenv("HOSTLANE_SPIN_NS");
 
 	resolve();
+	pl_fork_resolve();
+	atomic_store_explicit(&cached_pid, getpid(), memory_order_relaxed);
 	hide_init();
 	if (!pl_real.socket || !pl_real.close || !pl_real.epoll_wait || !pl_real.fcntl)
 		atomic_store(&pl_off, 1);

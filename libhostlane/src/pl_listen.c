@@ -230,6 +230,9 @@ static int accept_hostlane(struct pl_sock *l, struct pl_pending *p, struct socka
 	/* An accepted socket inherits the listener's options, timeouts too. */
 	atomic_store(&s->rcvtimeo_us, atomic_load(&l->rcvtimeo_us));
 	atomic_store(&s->sndtimeo_us, atomic_load(&l->sndtimeo_us));
+	s->linger_on = l->linger_on;
+	s->linger_s = l->linger_s;
+	s->oobinline = l->oobinline;
 	s->peer_len = pl_addr_to_sa(&c.peer, c.peer_port, l->family, &s->peer);
 	if (pl_ctl_pod_addr(l->ctl, c.peer.family, &me))
 		me = c.peer;
@@ -306,12 +309,17 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 				return accept_hostlane(s, p, addr, alen, flags);
 			}
 		}
-		n = pl_real.epoll_wait(fd, ev, 4, timeout);
-		if (timeout)
+		if (timeout) {
+			/* Signals as the kernel's accept takes them: EINTR after a
+			 * handler without SA_RESTART (or with SO_RCVTIMEO). */
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+			int r = pl_sleep(&pf, 1, timeout, atomic_load(&s->rcvtimeo_us) != 0);
+
 			pl_direct_wait_end();
-		/* A signal handler ran: the kernel's accept returns EINTR too
-		 * (it restarts only with SA_RESTART, which we cannot see;
-		 * callers loop on EINTR). */
+			if (r < 0)
+				return pl_fail(-r);
+		}
+		n = pl_real.epoll_wait(fd, ev, 4, 0);
 		if (n < 0)
 			return -1;
 		for (int i = 0; i < n; i++) {

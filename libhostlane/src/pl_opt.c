@@ -151,8 +151,52 @@ static int *opt_slot(struct pl_sock *s, int level, int name)
 	case SO_KEEPALIVE: return &s->opt_keepalive;
 	case SO_RCVBUF: return &s->opt_rcvbuf;
 	case SO_SNDBUF: return &s->opt_sndbuf;
+	case SO_OOBINLINE: return &s->oobinline;
 	default: return NULL;
 	}
+}
+
+/* SO_LINGER as the kernel takes it (a connection remembers it, and its
+ * {1, 0} makes close() a reset; accepted sockets inherit it). */
+static int linger_set(struct pl_sock *s, int fd, const void *val, socklen_t len)
+{
+	struct linger lg;
+	int rc = 0;
+
+	if (s->kind == PL_CONN) {
+		if (len < (socklen_t)sizeof(lg))
+			return pl_fail(EINVAL);
+		if (!val)
+			return pl_fail(EFAULT);
+	} else {
+		if (s->kind == PL_PENDING)
+			pl_sock_pending_touch(s, fd);
+		rc = pl_real.setsockopt(s->kind == PL_LISTEN ? s->kfd : fd, SOL_SOCKET, SO_LINGER,
+					val, len);
+		if (rc < 0)
+			return rc;
+	}
+	memcpy(&lg, val, sizeof(lg));
+	s->linger_on = lg.l_onoff != 0;
+	s->linger_s = lg.l_linger;
+	return rc;
+}
+
+static int linger_get(struct pl_sock *s, void *val, socklen_t *len)
+{
+	struct linger lg = { s->linger_on, s->linger_s };
+	socklen_t l;
+
+	if (!len)
+		return pl_fail(EFAULT);
+	if ((int)*len < 0)
+		return pl_fail(EINVAL);
+	l = *len < (socklen_t)sizeof(lg) ? *len : (socklen_t)sizeof(lg);
+	if (l && !val)
+		return pl_fail(EFAULT);
+	memcpy(val, &lg, l);
+	*len = l;
+	return 0;
 }
 
 PL_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -164,6 +208,8 @@ PL_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 		return pl_real.setsockopt(fd, level, name, val, len);
 	if (is_timeo(level, name))
 		return timeo_set(s, fd, name, val, len);
+	if (level == SOL_SOCKET && name == SO_LINGER)
+		return linger_set(s, fd, val, len);
 	slot = opt_slot(s, level, name);
 	if (slot && val && len >= (socklen_t)sizeof(int))
 		*slot = *(const int *)val;
@@ -189,12 +235,18 @@ PL_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		return pl_real.getsockopt(s->kfd, level, name, val, len);
 	if (is_timeo(level, name))
 		return timeo_get(s, name, val, len);
+	if (level == SOL_SOCKET && name == SO_LINGER)
+		return linger_get(s, val, len);
 	if (!val || !len || *len < (socklen_t)sizeof(int))
 		return pl_fail(EINVAL);
 	slot = opt_slot(s, level, name);
 	if (slot) {
 		v = *slot;
 	} else if (level == SOL_SOCKET && name == SO_ERROR) {
+		struct shmq_ep *ep = pl_sock_ep_get(s);
+
+		pl_sock_peer_gone(s, ep);  /* a reset nothing looked at yet */
+		pl_sock_ep_put(s, ep);
 		v = s->so_error ? s->so_error : -pl_sock_take_error(s, 0);
 		s->so_error = 0;
 	} else if (level == SOL_SOCKET && name == SO_TYPE) {
@@ -233,8 +285,8 @@ PL_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 
 	if (!s || s->kind == PL_PENDING)
 		return pl_real.getpeername(fd, addr, len);
-	if (s->kind == PL_LISTEN)
-		return pl_fail(ENOTCONN);
+	if (s->kind == PL_LISTEN || pl_sock_conn_closed(s))
+		return pl_fail(ENOTCONN);  /* the kernel's socket is in CLOSE */
 	if (!addr || !len)
 		return pl_fail(EFAULT);
 	pl_addr_copy_out(&s->peer, s->peer_len, addr, len);

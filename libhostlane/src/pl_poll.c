@@ -29,7 +29,7 @@
  * if pl_kwait_end() must follow. */
 bool pl_kwait_begin(int ms)
 {
-	if (!pl_fd_count())
+	if (!pl_active())
 		return false;  /* no listener of ours in this process */
 	if (!ms) {
 		pl_direct_serve();
@@ -64,7 +64,7 @@ static inline struct pl_sock *conn_of(int fd)
 {
 	struct pl_sock *s;
 
-	if (atomic_load_explicit(&pl_off, memory_order_relaxed) || !pl_fd_count())
+	if (!pl_active())
 		return NULL;
 	s = pl_fd_get(fd);
 	return s && (s->kind == PL_CONN || s->kind == PL_LISTEN) ? s : NULL;
@@ -80,6 +80,8 @@ static short epoll_to_poll(uint32_t r, short events)
 		m |= POLLOUT | POLLWRNORM;
 	if (r & EPOLLRDHUP)
 		m |= POLLRDHUP;
+	if (r & EPOLLPRI)
+		m |= POLLPRI;
 	m &= events;
 	if (r & EPOLLERR)
 		m |= POLLERR;
@@ -98,6 +100,8 @@ static uint32_t poll_to_epoll(short ev)
 		e |= EPOLLOUT;
 	if (ev & POLLRDHUP)
 		e |= EPOLLRDHUP;
+	if (ev & POLLPRI)
+		e |= EPOLLPRI;
 	return e;
 }
 
@@ -218,7 +222,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 	bool any = false;
 	int ready, rc;
 
-	if (atomic_load_explicit(&pl_off, memory_order_relaxed) || !pl_fd_count())
+	if (!pl_active())
 		return real_poll(fds, n, timeout, mask);
 	ss = n <= 64 ? small : calloc(n, sizeof(*ss));
 	if (!ss)
@@ -298,7 +302,7 @@ PL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 {
 	if (__builtin_expect(!pl_real.poll, 0))
 		pl_libc_init();
-	if (!pl_fd_count())
+	if (!pl_active())
 		return pl_real.ppoll(fds, n, ts, mask);
 	return do_poll(fds, n, ts_to_ms(ts), mask);
 }
@@ -378,12 +382,13 @@ static int do_select(int nfds, fd_set *r, fd_set *w, fd_set *x, int ms, const si
 	return rc < 0 ? rc : total;
 }
 
-static bool sets_have_conn(int nfds, fd_set *r, fd_set *w)
+static bool sets_have_conn(int nfds, fd_set *r, fd_set *w, fd_set *x)
 {
-	if (atomic_load_explicit(&pl_off, memory_order_relaxed) || !pl_fd_count())
+	if (!pl_active())
 		return false;
 	for (int fd = 0; fd < nfds && fd < FD_SETSIZE; fd++)
-		if (((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w))) && conn_of(fd))
+		if (((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) || (x && FD_ISSET(fd, x))) &&
+		    conn_of(fd))
 			return true;
 	return false;
 }
@@ -395,7 +400,7 @@ PL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *
 
 	if (__builtin_expect(!pl_real.select, 0))
 		pl_libc_init();
-	if (!sets_have_conn(nfds, r, w)) {
+	if (!sets_have_conn(nfds, r, w, x)) {
 		bool began = pl_kwait_begin(tv && !tv->tv_sec && !tv->tv_usec ? 0 : -1);
 
 		rc = pl_real.select(nfds, r, w, x, tv);
@@ -422,7 +427,7 @@ PL_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct ti
 {
 	if (__builtin_expect(!pl_real.pselect, 0))
 		pl_libc_init();
-	if (!sets_have_conn(nfds, r, w)) {
+	if (!sets_have_conn(nfds, r, w, x)) {
 		bool began = pl_kwait_begin(ts && !ts->tv_sec && !ts->tv_nsec ? 0 : -1);
 		int rc = pl_real.pselect(nfds, r, w, x, ts, mask);
 

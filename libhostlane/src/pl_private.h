@@ -149,6 +149,12 @@ struct pl_sock {
 	/* remembered options (applied to the kernel socket while one exists) */
 	int opt_nodelay, opt_reuseaddr, opt_reuseport, opt_keepalive;
 	int opt_rcvbuf, opt_sndbuf;
+	int linger_on, linger_s;      /* SO_LINGER; {1, 0}: close resets */
+	int oobinline;                /* SO_OOBINLINE */
+	/* CONN, under lock: urgent data (pl_urgent.c). The latest urgent
+	 * mark this process saw (position + 1), and a byte to drop (the
+	 * older urgent byte the reader stood at when a newer came; + 1). */
+	uint64_t urg_seen, urg_skip;
 	int so_error;                 /* SO_ERROR, read once */
 	/* SO_RCVTIMEO / SO_SNDTIMEO as the kernel rounded them (to its tick):
 	 * 0 wait forever, > 0 microseconds, PL_TIMEO_NOW give up at once
@@ -219,8 +225,18 @@ struct pl_sock {
 struct pl_sock *pl_fd_get(int fd);
 /* Sets @fd -> @s (NULL clears). 0, -EBADF (fd out of range), -ENOMEM. */
 int pl_fd_set(int fd, struct pl_sock *s);
+/* Clears @fd if it still names @s, and only then: once the real close()
+ * returned, the kernel may already have given the number to a new socket
+ * that another thread tracked. Return: true if cleared. Lock-free. */
+bool pl_fd_clear(int fd, struct pl_sock *s);
 /* Number of fds in the table (0: a fast path for poll and friends). */
 unsigned pl_fd_count(void);
+
+/* Forks this process went through, as parent or child (bumped by both
+ * after each): an object made at an older count is shared with another
+ * process. */
+unsigned pl_fork_gen(void);
+void pl_fork_gen_bump(void);
 
 /* Epoll sets of application epoll fds (same shape of table). */
 struct pl_epset *pl_ep_get(int epfd);
@@ -232,6 +248,17 @@ int pl_ep_set(int epfd, struct pl_epset *e);
 #define PL_SHREF_SLOTS 16384
 int pl_shref_alloc(void);       /* a slot held by this process, or -1 */
 void pl_shref_join(int slot);   /* this process holds it too (after fork) */
+/* Process @pid holds @slot too. Idempotent; an entry of a process that
+ * exited is reused when the slot is full. */
+void pl_shref_join_pid(int slot, pid_t pid);
+/* fork(): before the fork, @token (< 0, unique to the forking thread)
+ * holds @slot for the child to come; the parent after the fork and the
+ * child in its first steps each resolve it to the child's pid (or 0: the
+ * fork failed), whoever comes first (a compare-and-swap): a child that
+ * already closed the socket is not made a holder again. Return: true if
+ * this call resolved it. */
+void pl_shref_reserve(int slot, int token);
+bool pl_shref_resolve(int slot, int token, pid_t pid);
 int pl_shref_leave(int slot);   /* drop ours; return: other live holders */
 void pl_shref_free(int slot);
 /* Other running processes holding @slot (this one not counted). */
@@ -312,6 +339,9 @@ struct pl_epmember {
 
 struct pl_epset {
 	int epfd;                     /* the application's epoll fd */
+	unsigned gen;                 /* pl_fork_gen() when it was made: an
+				       * older one is shared with another
+				       * process (same kernel epoll set) */
 	pthread_mutex_t lock;
 	struct pl_epmember *m;
 	unsigned n, cap;
@@ -366,17 +396,19 @@ struct pl_ctl *pl_ctl_get(void);
 int pl_ctl_fd(const struct pl_ctl *c);
 /* Request/reply. Return: the reply's status; fds filled (-1 when none). */
 int pl_ctl_call(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg *rep, int *fds);
+/* CONNECT: sends @req and takes what the reply carries: puts its fds in
+ * pl_pending order and, for a slot connection, maps or finds its region
+ * (*@g), under the channel's lock (a region is mapped before another
+ * thread's reply can name it); a redirect reply (HL_CONN_F_REDIRECT) is
+ * returned as is, nothing taken. Return: the reply's status, or -errno of
+ * the take (then every fd is closed and the connection given back). */
+int pl_ctl_connect(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_msg *rep,
+		   int *fds, struct pl_region **g);
 /* Gives what connection @m held back without waiting for the reply: its
  * slot (CONN_CLOSE) or its whole region (REGION_FREE). */
 void pl_ctl_give_back(struct pl_ctl *c, const struct hl_proto_conn *m);
 /* The protocol version agreed with the endpoint. */
 unsigned pl_ctl_version(const struct pl_ctl *c);
-/* Takes what a CONNECT reply or EV_ACCEPT @m carried: puts @fds (@n of them)
- * in pl_pending order and, for a slot connection, maps or finds its region
- * (*@g). Return: 0, or -errno with every fd closed and the connection given
- * back to the endpoint. */
-int pl_ctl_take_conn(struct pl_ctl *c, const struct hl_proto_conn *m, int *fds, int n,
-		     struct pl_region **g);
 /* Reads what is queued on @c without blocking: accept events go to their
  * listener, stray replies are dropped. */
 void pl_ctl_drain(struct pl_ctl *c);
@@ -422,8 +454,9 @@ extern struct pl_region *pl_regions;
  * closed). */
 struct pl_region *pl_region_new(struct pl_ctl *c, const struct hl_proto_conn *m, int *fds,
 				int n);
-/* Region @id, mapped before, with one more connection counted; or NULL. */
-struct pl_region *pl_region_get(uint32_t id);
+/* Region @id as side @side mapped it before (a process connected to
+ * itself has both), with one more connection counted; or NULL. */
+struct pl_region *pl_region_get(uint32_t id, uint32_t side);
 /* One connection fewer (regions of exited peers are unmapped when the next
  * new region arrives). */
 void pl_region_put(struct pl_region *g);
@@ -432,11 +465,13 @@ int pl_region_pidfd(const struct pl_region *g);
 /* Slot @slot's eventfd of this side (@peer 0) or of the peer (1); -1. */
 int pl_region_efd(const struct pl_region *g, uint32_t slot, unsigned peer);
 void pl_region_atfork_child(void);
-/* Closes side @side of slot @slot of @g: the slot is free again once both
- * sides are closed. Closing our side (g->side) wakes the peer if it sleeps
- * on the ring, so a connector waiting in a read sees the end of a
- * connection nobody accepted (a listener closed with it queued, say). */
-void pl_region_slot_close(struct pl_region *g, uint32_t slot, unsigned side);
+/* Closes side @side of slot @slot of @g, by a reset if @reset (what a
+ * listener that closed with it queued, or that never was, does to a
+ * connection, as the kernel): the slot is free again once both sides are
+ * closed. Closing our side (g->side) wakes the peer if it sleeps on the
+ * ring, so a connector waiting in a read sees the end of a connection
+ * nobody accepted. */
+void pl_region_slot_close(struct pl_region *g, uint32_t slot, unsigned side, bool reset);
 /* True once the peer process of @g exited (a look at its pidfd). */
 bool pl_region_peer_gone(const struct pl_region *g);
 
@@ -515,14 +550,27 @@ void pl_listen_addr(struct hl_proto_msg *req, int kfd);
 
 /* ---- sockets (pl_sock.c and the files it names) ------------------------------ */
 
+/* fork and vfork (pl_fork.c). pl_vforked: this thread called vfork() (the
+ * child runs on the parent thread's memory); pl_vfork_child(): true in a
+ * vfork child, where every call goes straight to libc (it clears the mark
+ * once back in the parent). */
+extern __thread int pl_vforked __attribute__((tls_model("initial-exec")));
+bool pl_vfork_child_slow(void);
+static inline bool pl_vfork_child(void)
+{
+	return __builtin_expect(pl_vforked, 0) && pl_vfork_child_slow();
+}
+/* Resolves the real fork and vfork (pl_libc_init()). */
+void pl_fork_resolve(void);
+
 /* Where every socket call starts: true while the layer manages sockets
- * (not turned off, some fd tracked). */
+ * (not turned off, some fd tracked, not in a vfork child). */
 static inline bool pl_active(void)
 {
 	if (__builtin_expect(!pl_real.read, 0))
 		pl_libc_init();
 	return !atomic_load_explicit(&pl_off, memory_order_relaxed) &&
-	       pl_fd_count() != 0;
+	       pl_fd_count() != 0 && !pl_vfork_child();
 }
 
 /* The socket @fd names, or NULL (also while the layer is not active). */
@@ -573,6 +621,12 @@ int pl_sock_deliver_accept(struct pl_ctl *c, const struct hl_proto_conn *conn, i
 void pl_sock_atfork_child(void);
 /* Control channel @c broke: listeners stop watching its fd. */
 void pl_sock_ctl_broken(struct pl_ctl *c);
+/* Around the real fork() (pl_fork.c): begin makes closes wait and holds
+ * every socket for the child to come (pl_shref_reserve()); end, in the
+ * parent (@child: the new pid, or -1 when fork failed), makes the child a
+ * holder (unless it was quicker), then lets closes go on. */
+void pl_sock_fork_begin(void);
+void pl_sock_fork_end(pid_t child);
 /* In the parent after fork: its connections are shared with the child. */
 void pl_sock_atfork_parent(void);
 /* Before fork: a process with listeners stops taking direct connections
@@ -631,6 +685,38 @@ void pl_sock_ep_spin(struct shmq_ep *ep);
 int pl_sock_peer_gone(struct pl_sock *s, struct shmq_ep *ep);
 /* The error a reset reports once (-errno), then @after. */
 int pl_sock_take_error(struct pl_sock *s, int after);
+/* Whether closing @s now is a reset for the peer, as TCP's close is with
+ * data left unread or SO_LINGER {1, 0}. */
+bool pl_sock_close_resets(struct pl_sock *s);
+/* Both directions of connection @s ended (a reset, or our FIN and the
+ * peer's): the kernel's socket is in CLOSE, where getpeername() and
+ * shutdown() say ENOTCONN. */
+bool pl_sock_conn_closed(struct pl_sock *s);
+
+/* Urgent data (pl_urgent.c). pl_urg_look(): the peer's urgent byte not
+ * read yet, if any (false: none); SIGURG to the owner at a new mark. */
+struct pl_urg {
+	uint64_t pos, head;  /* the urgent byte's position, and ours */
+	uint8_t byte;
+	bool taken;          /* recv(MSG_OOB) took it */
+	bool skip;           /* the byte at our head is to be dropped */
+};
+bool pl_urg_look(struct pl_sock *s, struct shmq_ep *ep, struct pl_urg *v);
+/* Before a read of up to *@want bytes (@done read so far in this call,
+ * @flags the call's): shortens *@want to stop at the mark, skips (or
+ * drops) an urgent byte at the head. Return: 0 read on, 1 the read ends
+ * here (at the mark with data), 2 nothing to peek (at the mark). Under
+ * rx_lock. */
+int pl_urg_before_read(struct pl_sock *s, struct shmq_ep *ep, size_t done, size_t *want,
+		       int flags);
+/* recv(MSG_OOB): the urgent byte (1), or -1 EINVAL. */
+ssize_t pl_urg_recv(struct pl_sock *s, void *buf, size_t len, int flags);
+/* SIOCATMARK. */
+int pl_urg_atmark(struct pl_sock *s);
+/* Readiness @r with urgent data: EPOLLPRI, no EPOLLIN for a lone urgent
+ * byte at the mark; *@nread set to what FIONREAD says when there is a
+ * mark (else untouched). */
+uint32_t pl_urg_ready(struct pl_sock *s, struct shmq_ep *ep, uint32_t r, uint64_t *nread);
 
 /* Readiness (pl_ready.c). */
 /* Readiness of a CONN or LISTEN socket now (EPOLL* bits, same values as
@@ -672,6 +758,19 @@ bool pl_kwait_begin(int ms);
 void pl_kwait_end(bool began);
 /* Milliseconds left until @deadline (ns, CLOCK_MONOTONIC; -1: forever). */
 int pl_left_ms(int64_t deadline);
+
+/* Sleeping as the kernel's socket calls do with signals (pl_wait.c).
+ * pl_sleep(): poll() on @p (at most PL_SLEEP_MAX_FDS) for @ms, with the
+ * signals this thread takes held back and looked at: return the count of
+ * ready fds (0: timeout), -EINTR when a signal arrived whose handler makes
+ * the kernel's call return EINTR (no SA_RESTART, or any handler with
+ * @timeo: the socket has SO_RCVTIMEO/SO_SNDTIMEO), after the handlers ran;
+ * or -errno of poll. A signal without such a handler: 0 (look again).
+ * pl_sock_wait(): shmq_wait() for connection @s through pl_sleep(): the
+ * ready mask, -ETIMEDOUT, -ECONNRESET (the peer died), -EINTR. */
+#define PL_SLEEP_MAX_FDS 4
+int pl_sleep(struct pollfd *p, nfds_t n, int ms, bool timeo);
+int pl_sock_wait(struct pl_sock *s, struct shmq_ep *ep, int events, int ms, bool timeo);
 
 /* SO_RCVTIMEO / SO_SNDTIMEO (pl_opt.c): how long a blocking call with
  * timeout @us may still sleep, in ms for shmq_wait()/poll(): -1 no limit,

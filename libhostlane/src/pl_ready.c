@@ -51,6 +51,13 @@ int pl_sock_peer_gone(struct pl_sock *s, struct shmq_ep *ep)
 
 	if (atomic_load(&s->reset))
 		return 2;
+	/* The peer closed abortively (SO_LINGER {1, 0}, data left unread,
+	 * a listener that never accepted it): TCP's RST. */
+	if (shmq_peer_flags(ep) & SHMQ_PF_RESET) {
+		atomic_store(&s->pending_err, atomic_load(&s->eof_seen) ? EPIPE : ECONNRESET);
+		atomic_store(&s->reset, 1);
+		return 2;
+	}
 	if (s->shut_wr)  /* our tx is shut: the ring cannot tell */
 		return dead ? 1 : 0;
 	/* shmq_writable() says EPIPE once the consumer closed, whenever it
@@ -75,6 +82,29 @@ int pl_sock_take_error(struct pl_sock *s, int after)
 	int e = atomic_exchange(&s->pending_err, 0);
 
 	return e ? -e : after;
+}
+
+bool pl_sock_close_resets(struct pl_sock *s)
+{
+	struct shmq_ep *ep;
+	bool unread;
+
+	if (s->linger_on && s->linger_s == 0)
+		return true;
+	ep = pl_sock_ep_get(s);
+	unread = shmq_readable(ep) > 0;
+	pl_sock_ep_put(s, ep);
+	return unread;
+}
+
+bool pl_sock_conn_closed(struct pl_sock *s)
+{
+	struct shmq_ep *ep = pl_sock_ep_get(s);
+	bool closed = pl_sock_peer_gone(s, ep) == 2 ||
+		      (s->shut_wr && ((shmq_poll(ep) & SHMQ_POLLHUP) || atomic_load(&s->peer_dead)));
+
+	pl_sock_ep_put(s, ep);
+	return closed;
 }
 
 /* ---- readiness -------------------------------------------------------------- */
@@ -161,16 +191,22 @@ uint32_t pl_sock_ready_for(struct pl_sock *s, uint32_t events, int64_t *bytes)
 	} else {
 		r = shmq_to_epoll(shmq_poll_rx(ep, &avail));
 	}
-	if ((r & EPOLLRDHUP) || atomic_load_explicit(&s->peer_dead, memory_order_relaxed)) {
+	if ((r & EPOLLRDHUP) || atomic_load_explicit(&s->peer_dead, memory_order_relaxed) ||
+	    atomic_load_explicit(&s->reset, memory_order_relaxed) ||
+	    (shmq_peer_flags(ep) & SHMQ_PF_RESET)) {
 		int g = pl_sock_peer_gone(s, ep);
 
+		/* POLLERR while the error is still to be reported, as the
+		 * kernel's sk_err. */
 		if (g == 2)
-			r |= EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+			r |= EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP |
+			     (atomic_load(&s->pending_err) ? EPOLLERR : 0);
 		else if (g == 1)
 			r |= EPOLLIN | EPOLLRDHUP;
 	}
 	if ((r & EPOLLRDHUP) && s->shut_wr)
 		r |= EPOLLHUP;
+	r = pl_urg_ready(s, ep, r, &avail);
 	if (bytes)
 		*bytes = (int64_t)atomic_load_explicit(&s->st->rx_bytes, memory_order_relaxed) +
 			 (int64_t)avail;
@@ -186,12 +222,25 @@ uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events, bool edge)
 
 	if (s->kind != PL_CONN)
 		return 0;
-	if (events & (EPOLLIN | EPOLLRDHUP))
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLPRI))
 		ev |= SHMQ_POLLIN;
 	if (events & EPOLLOUT)
 		ev |= SHMQ_POLLOUT;
 	ep = pl_sock_ep_get(s);
 	ev = ev ? ev : SHMQ_POLLIN;
+	{
+		struct shmq_urgent u;
+
+		/* An urgent byte the ring counts as data may not be readable
+		 * for us: stay armed whatever the ring says, and say what is
+		 * ready as the application sees it. */
+		if (shmq_urgent(ep, &u) == 1) {
+			shmq_arm_edge(ep, ev);
+			pl_sock_ep_put(s, ep);
+			return pl_sock_ready_for(s, events, NULL) &
+			       (events | EPOLLERR | EPOLLHUP);
+		}
+	}
 	r = shmq_to_epoll(edge ? shmq_arm_edge(ep, ev) : shmq_arm(ep, ev));
 	pl_sock_ep_put(s, ep);
 	return r;

@@ -119,13 +119,15 @@ struct pl_region *pl_region_new(struct pl_ctl *c, const struct hl_proto_conn *m,
 	return g;
 }
 
-struct pl_region *pl_region_get(uint32_t id)
+struct pl_region *pl_region_get(uint32_t id, uint32_t side)
 {
 	struct pl_region *g;
 
+	/* A process connected to itself mapped the region twice, once per
+	 * side: each side's eventfds are its own. */
 	pthread_mutex_lock(&pl_regions_lock);
 	for (g = pl_regions; g; g = g->next)
-		if (g->id == id) {
+		if (g->id == id && g->side == (side ? 1u : 0u)) {
 			g->conns++;
 			break;
 		}
@@ -157,11 +159,11 @@ int pl_region_efd(const struct pl_region *g, uint32_t slot, unsigned peer)
 	return slot < g->slots ? g->efd[2 * slot + (peer ? 1 : 0)] : -1;
 }
 
-/* Closes side @side of slot @slot of @g: the slot is free again once both
- * sides are closed. Closing our side (g->side) wakes the peer if it sleeps
- * on the ring, so a connector waiting in a read sees the end of a
- * connection nobody accepted. */
-void pl_region_slot_close(struct pl_region *g, uint32_t slot, unsigned side)
+/* Closes side @side of slot @slot of @g (@reset: by a reset): the slot is
+ * free again once both sides are closed. Closing our side (g->side) wakes
+ * the peer if it sleeps on the ring, so a connector waiting in a read sees
+ * the end of a connection nobody accepted. */
+void pl_region_slot_close(struct pl_region *g, uint32_t slot, unsigned side, bool reset)
 {
 	struct shmq_ep *e = shmq_ep_attach(g->r, slot, side);
 
@@ -169,7 +171,10 @@ void pl_region_slot_close(struct pl_region *g, uint32_t slot, unsigned side)
 		return;
 	if (side == g->side && slot < g->slots)
 		shmq_ep_set_fds(e, g->efd[2 * slot], g->efd[2 * slot + 1], -1, SHMQ_PEER_NONE);
-	shmq_ep_close(e);
+	if (reset)
+		shmq_ep_abort(e);
+	else
+		shmq_ep_close(e);
 }
 
 void pl_region_atfork_child(void)

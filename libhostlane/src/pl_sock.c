@@ -27,6 +27,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "hl_codec.h"
 #include "pl_private.h"
@@ -67,8 +69,10 @@ struct pl_sock *pl_sock_new(enum pl_kind kind, int family)
 
 void pl_pending_free(struct pl_pending *p)
 {
-	if (p->g)  /* before the monitor hears of it: it cannot wake the peer */
-		pl_region_slot_close(p->g, p->c.pair, p->c.side);
+	/* Reset, as the kernel resets what a closing listener held; before
+	 * the monitor hears of it (it cannot wake the peer). */
+	if (p->g)
+		pl_region_slot_close(p->g, p->c.pair, p->c.side, true);
 	pl_ctl_give_back(p->ctl, &p->c);
 	for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
 		pl_close_quiet(p->fds[i]);
@@ -88,6 +92,27 @@ static void listener_unlink(struct pl_sock *s)
 }
 
 
+/* fork() holds this for writing from before the fork until the child is
+ * registered as a holder of every socket (pl_sock_fork_end()); whether a
+ * close is the last holder's is decided under it for reading. So a parent
+ * that closes its copy right after fork() never ends a connection the
+ * child holds. */
+static pthread_rwlock_t fork_lock = PTHREAD_RWLOCK_INITIALIZER;
+static __thread bool forking;  /* this thread holds fork_lock (fork()) */
+
+/* This process lets go of @s: true if no other running process holds it. */
+static bool sock_leave(struct pl_sock *s)
+{
+	bool last;
+
+	if (!forking)
+		pthread_rwlock_rdlock(&fork_lock);
+	last = pl_shref_leave(s->shref) == 0;
+	if (!forking)
+		pthread_rwlock_unlock(&fork_lock);
+	return last;
+}
+
 /* The last fd of @s in this process is gone: release what this process has. */
 void pl_sock_free(struct pl_sock *s)
 {
@@ -102,14 +127,19 @@ void pl_sock_free(struct pl_sock *s)
 		s->all_next->all_prev = s->all_prev;
 	pthread_mutex_unlock(&socks_lock);
 	if (s->kind == PL_CONN) {
-		bool last = pl_shref_leave(s->shref) == 0;
+		bool last = sock_leave(s);
 
 		pl_stats_conn_free(s->st);
 		if (last) {
 			pl_port_put(s->own_port);
-			/* The peer reads the rest, then EOF. For a slot this is
-			 * also what gives it back: the monitor reads the ring. */
-			shmq_ep_close(s->ep);
+			/* The peer reads the rest, then EOF; or a reset, as TCP's
+			 * close with data left unread or SO_LINGER {1, 0}. For a
+			 * slot this is also what gives it back: the monitor reads
+			 * the ring. */
+			if (pl_sock_close_resets(s))
+				shmq_ep_abort(s->ep);
+			else
+				shmq_ep_close(s->ep);
 			pl_shref_free(s->shref);
 			if (!s->slot_region) {
 				struct hl_proto_conn m = { .region_id = s->region_id };
@@ -132,22 +162,34 @@ void pl_sock_free(struct pl_sock *s)
 	} else if (s->kind == PL_LISTEN) {
 		struct hl_proto_msg req, rep;
 		int fds[HL_PROTO_MAX_FDS];
+		bool last;
 
 		listener_unlink(s);
 		if (s->published)
 			pl_direct_publish(s->port, &s->pub_addr, s->pub_v6only, false);
-		if (pl_shref_leave(s->shref) == 0) {
+		last = sock_leave(s);
+		if (last) {
 			hl_proto_init(&req, HL_POD_OP_UNLISTEN, 0);
 			req.u.listen.port = s->port;
 			if (s->ctl && pl_ctl_get() == s->ctl)
 				pl_ctl_call(s->ctl, &req, &rep, fds);
 			pl_shref_free(s->shref);
 		}
+		/* What is queued is reset, by the last holder only: a forked
+		 * child's copy of the queue is the parent's too (its rings,
+		 * its channel), and goes with the child's copies of the fds. */
 		while (s->q_head) {
 			struct pl_pending *p = s->q_head;
 
 			s->q_head = p->next;
-			pl_pending_free(p);
+			if (last) {
+				pl_pending_free(p);
+			} else {
+				for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
+					pl_close_quiet(p->fds[i]);
+				pl_region_put(p->g);
+				free(p);
+			}
 		}
 		pl_close_quiet(s->kfd);
 		pl_close_quiet(s->lefd);
@@ -168,7 +210,7 @@ void pl_sock_fd_gone(int fd, struct pl_sock *s)
 	bool last;
 
 	pl_sock_epsets_forget_fd(s, fd);
-	pl_fd_set(fd, NULL);
+	pl_fd_clear(fd, s);
 	pthread_mutex_lock(&s->lock);
 	last = --s->local_refs == 0;
 	pthread_mutex_unlock(&s->lock);
@@ -233,17 +275,22 @@ void pl_sock_epsets_forget_fd(struct pl_sock *s, int fd)
 	pthread_mutex_unlock(&s->lock);
 	for (unsigned i = 0; i < n; i++) {
 		struct pl_epset *e = pl_ep_get(sets[i]);
-		bool gone = false;
+		bool gone = false, keep;
 
 		if (!e)
 			continue;
+		/* A set made before a fork is the other process's too, and
+		 * the kernel keeps a registration while any process holds the
+		 * file: a forked child closing its copy of a listener leaves
+		 * the parent's set as it was. */
+		keep = e->gen != pl_fork_gen() && pl_shref_others(s->shref) > 0;
 		pthread_mutex_lock(&e->lock);
 		if (pl_epset_del(e, fd) == 0) {
 			/* A PENDING socket's registration is the application's own
 			 * kernel one: it stays (or goes with the file). */
-			if (s->kind != PL_PENDING)
+			if (s->kind != PL_PENDING && !keep)
 				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, fd, NULL);
-			if (s->kind == PL_CONN && pl_sock_live_epfd_peek(s) >= 0)
+			if (s->kind == PL_CONN && !keep && pl_sock_live_epfd_peek(s) >= 0)
 				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, pl_sock_live_epfd_peek(s),
 						  NULL);
 			gone = true;
@@ -289,20 +336,76 @@ void pl_sock_ctl_broken(struct pl_ctl *c)
 
 /* ---- fork -------------------------------------------------------------------------- */
 
+/* The token of the fork this thread is in (a copy in the child), and the
+ * slots it holds (under fork_lock). */
+static __thread int fork_token;
+static int *fork_slots;
+static unsigned n_fork_slots, cap_fork_slots;
+
+void pl_sock_fork_begin(void)
+{
+	pthread_rwlock_wrlock(&fork_lock);
+	forking = true;
+	fork_token = -(int)syscall(SYS_gettid);
+	n_fork_slots = 0;
+	pthread_mutex_lock(&socks_lock);
+	for (struct pl_sock *s = socks; s; s = s->all_next) {
+		if (s->kind == PL_PENDING || s->shref < 0)
+			continue;
+		if (n_fork_slots == cap_fork_slots) {
+			unsigned c = cap_fork_slots ? 2 * cap_fork_slots : 64;
+			int *a = realloc(fork_slots, c * sizeof(*a));
+
+			if (!a)
+				continue;  /* the child adds itself (atfork) */
+			fork_slots = a;
+			cap_fork_slots = c;
+		}
+		fork_slots[n_fork_slots++] = s->shref;
+		pl_shref_reserve(s->shref, fork_token);
+	}
+	pthread_mutex_unlock(&socks_lock);
+}
+
+void pl_sock_fork_end(pid_t child)
+{
+	pthread_mutex_lock(&socks_lock);
+	for (struct pl_sock *s = socks; s; s = s->all_next)
+		if (s->kind != PL_PENDING)
+			pl_shref_resolve(s->shref, fork_token, child > 0 ? child : 0);
+	pthread_mutex_unlock(&socks_lock);
+	/* A socket another thread closed meanwhile is gone from the list:
+	 * its slot must not keep the token (the child, if it has it, added
+	 * itself). */
+	for (unsigned i = 0; i < n_fork_slots; i++)
+		pl_shref_resolve(fork_slots[i], fork_token, 0);
+	n_fork_slots = 0;
+	fork_token = 0;
+	forking = false;
+	pthread_rwlock_unlock(&fork_lock);
+}
+
 /* In the child: this process now holds every connection too. */
 void pl_sock_atfork_child(void)
 {
+	/* Held for writing by the thread that forked, which is this one
+	 * (or none, for a fork that did not go through our fork()). */
+	pthread_rwlock_init(&fork_lock, NULL);
+	forking = false;
 	pthread_mutex_init(&socks_lock, NULL);
 	pl_spare_atfork_child();
 	for (struct pl_sock *s = socks; s; s = s->all_next) {
 		pthread_mutex_init(&s->lock, NULL);
 		pthread_mutex_init(&s->rx_lock, NULL);
 		pthread_mutex_init(&s->tx_lock, NULL);
-		if (s->kind != PL_PENDING)
+		/* Our fork() held the slot for us; else (a fork that did not go
+		 * through it) this process adds itself now. */
+		if (s->kind != PL_PENDING && !pl_shref_resolve(s->shref, fork_token, pl_pid()))
 			pl_shref_join(s->shref);
 		if (s->kind == PL_CONN)
 			atomic_store(&s->forked, 1);
 	}
+	fork_token = 0;
 }
 
 void pl_sock_atfork_prepare(void)

@@ -147,7 +147,8 @@ PL_EXPORT int socket(int domain, int type, int protocol)
 	int fd;
 
 	pl_libc_init();
-	mine = !atomic_load(&pl_off) && (domain == AF_INET || domain == AF_INET6) &&
+	mine = !atomic_load(&pl_off) && !pl_vfork_child() &&
+	       (domain == AF_INET || domain == AF_INET6) &&
 	       (type & 0xf) == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP);
 	if (!mine || !pl_ctl_get())  /* no endpoint: the kernel it is */
 		return pl_real.socket(domain, type, protocol);

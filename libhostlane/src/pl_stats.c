@@ -120,7 +120,7 @@ void pl_stats_dump(void)
 	char line[512];
 	int fd, n;
 
-	if (!path || !*path || !pl_real.write)
+	if (!path || !*path || !pl_real.write || pl_vfork_child())
 		return;
 	n = snprintf(line, sizeof(line),
 		     "pid=%d conns=%" PRIu64 " fallbacks=%" PRIu64

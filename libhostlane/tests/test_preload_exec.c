@@ -108,13 +108,34 @@ START_TEST(rejects_header)
 }
 END_TEST
 
+/* A version 1 state (an older image) is read, without version 2's
+ * fields. */
+START_TEST(reads_version_1)
+{
+	make_state();
+	rec(0)->flags |= PL_XF_OOBINLINE | PL_XF_LINGER;
+	rec(0)->linger_s = 5;
+	ck_assert_int_eq(check_state(), 5);
+	hdr()->version = 1;
+	ck_assert_int_eq(check_state(), -EPROTO);
+	make_state();
+	hdr()->version = 1;
+	ck_assert_int_eq(check_state(), 5);
+	rec(1)->linger_s = 1;
+	ck_assert_int_eq(check_state(), -EPROTO);
+	make_state();
+	hdr()->version = 3;
+	ck_assert_int_eq(check_state(), -EPROTO);
+}
+END_TEST
+
 /* Each mutation of one field of a valid state must be refused. */
 START_TEST(rejects_records)
 {
 	struct { unsigned i; size_t off; int64_t v; size_t sz; } m[] = {
 		{ 0, offsetof(struct pl_exec_rec, kind), 0, 4 },
 		{ 0, offsetof(struct pl_exec_rec, kind), 6, 4 },
-		{ 0, offsetof(struct pl_exec_rec, flags), 0x200, 4 },
+		{ 0, offsetof(struct pl_exec_rec, flags), 0x800, 4 },
 		{ 1, offsetof(struct pl_exec_rec, fd), -1, 4 },
 		{ 1, offsetof(struct pl_exec_rec, fd), PL_FD_MAX, 4 },
 		{ 1, offsetof(struct pl_exec_rec, fd), 3, 4 },                 /* not increasing */
@@ -161,6 +182,7 @@ int main(void)
 	tcase_add_test(tc, accepts_well_formed);
 	tcase_add_test(tc, rejects_header);
 	tcase_add_test(tc, rejects_records);
+	tcase_add_test(tc, reads_version_1);
 	suite_add_tcase(s, tc);
 	return hl_check_run(s);
 }

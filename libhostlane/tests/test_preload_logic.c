@@ -27,6 +27,13 @@ pid_t pl_pid(void)
 	return getpid();
 }
 
+/* pl_fork.c is not linked: no vfork here. */
+__thread int pl_vforked;
+bool pl_vfork_child_slow(void)
+{
+	return false;
+}
+
 int64_t pl_now_ns(void)
 {
 	struct timespec ts;
@@ -60,6 +67,26 @@ START_TEST(fdtab_set_get_clear)
 }
 END_TEST
 
+/* A close clears its entry only if the number still names its socket: a
+ * new socket tracked there meanwhile stays. */
+START_TEST(fdtab_clear_only_own)
+{
+	struct pl_sock a, b;
+	unsigned n0 = pl_fd_count();
+
+	ck_assert_int_eq(pl_fd_set(7, &b), 0);
+	ck_assert(!pl_fd_clear(7, &a));
+	ck_assert_ptr_eq(pl_fd_get(7), &b);
+	ck_assert_uint_eq(pl_fd_count(), n0 + 1);
+	ck_assert(pl_fd_clear(7, &b));
+	ck_assert_ptr_null(pl_fd_get(7));
+	ck_assert_uint_eq(pl_fd_count(), n0);
+	ck_assert(!pl_fd_clear(7, &b));
+	ck_assert(!pl_fd_clear(99999, &b));  /* no chunk there */
+	ck_assert(!pl_fd_clear(-1, &b));
+}
+END_TEST
+
 START_TEST(epset_table)
 {
 	struct pl_epset *e = pl_epset_new();
@@ -79,6 +106,57 @@ START_TEST(shref_last_holder)
 
 	ck_assert_int_ge(slot, 0);
 	ck_assert_int_eq(pl_shref_leave(slot), 0);  /* only us */
+	pl_shref_free(slot);
+}
+END_TEST
+
+/* fork(): the token held before the fork is resolved once, by the parent
+ * or the child; a child that already resolved it and left is not made a
+ * holder again by the parent's late resolve. */
+START_TEST(shref_fork_token)
+{
+	int slot = pl_shref_alloc(), token = -123456;
+	pid_t self = getpid();
+
+	ck_assert_int_ge(slot, 0);
+	pl_shref_reserve(slot, token);
+	pl_shref_reserve(slot, token);            /* once only */
+	ck_assert(pl_shref_resolve(slot, token, self));  /* the "child" first */
+	ck_assert(!pl_shref_resolve(slot, token, 99999));  /* the parent: too late */
+	/* Both entries are ours now (the creator's and the resolved one):
+	 * leaving removes both. */
+	ck_assert_int_eq(pl_shref_leave(slot), 0);
+	ck_assert_int_eq(pl_shref_leave(slot), 1);  /* one last holder only */
+	pl_shref_free(slot);
+	/* A token counts as a holder until resolved (the child to come). */
+	slot = pl_shref_alloc();
+	ck_assert_int_ge(slot, 0);
+	pl_shref_reserve(slot, token);
+	ck_assert_int_eq(pl_shref_leave(slot), 1);
+	ck_assert(pl_shref_resolve(slot, token, 0));  /* the fork failed */
+	ck_assert_int_eq(pl_shref_leave(slot), 0);
+	ck_assert(!pl_shref_resolve(slot, 7, 1));     /* not a token */
+	pl_shref_free(slot);
+}
+END_TEST
+
+/* A slot full of processes that exited takes a new holder. */
+START_TEST(shref_full_of_dead)
+{
+	int slot = pl_shref_alloc(), st;
+
+	ck_assert_int_ge(slot, 0);
+	for (int i = 0; i < 8; i++) {
+		pid_t pid = fork();
+
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			_exit(0);
+		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		pl_shref_join_pid(slot, pid);  /* exited: reaped, gone */
+	}
+	pl_shref_join_pid(slot, getppid());      /* alive: takes a dead one's place */
+	ck_assert_int_eq(pl_shref_leave(slot), 1);
 	pl_shref_free(slot);
 }
 END_TEST
@@ -448,9 +526,12 @@ int main(void)
 	TCase *tc = tcase_create("logic");
 
 	tcase_add_test(tc, fdtab_set_get_clear);
+	tcase_add_test(tc, fdtab_clear_only_own);
 	tcase_add_test(tc, epset_table);
 	tcase_add_test(tc, shref_last_holder);
 	tcase_add_test(tc, shref_fork);
+	tcase_add_test(tc, shref_fork_token);
+	tcase_add_test(tc, shref_full_of_dead);
 	tcase_add_test(tc, addr_v4_v6_mapped);
 	tcase_add_test(tc, addr_local_only);
 	tcase_add_test(tc, addr_loopback);

@@ -58,10 +58,23 @@ static void drive(struct shmq_ep *ep, int step)
 			shmq_commit(ep, (size_t)n);
 		}
 		break;
-	default:
+	default: {
+		struct shmq_urgent u;
+
 		n = shmq_poll(ep);
 		n += shmq_writable(ep);
+		n += shmq_peer_flags(ep);
+		/* the peer's urgent mark: a byte it sent and we did not read,
+		 * or nothing */
+		if (shmq_urgent(ep, &u) == 1) {
+			buf[0] = u.byte;
+			if (step & 8)
+				shmq_urgent_take(ep, u.pos);
+		}
+		if (step & 16)
+			shmq_urgent_mark(ep);
 		break;
+	}
 	}
 	(void)n;
 }

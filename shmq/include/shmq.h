@@ -236,6 +236,26 @@ SHMQ_API struct shmq_ep *shmq_ep_attach(struct shmq_region *r, uint32_t idx, uns
 SHMQ_API void shmq_ep_close(struct shmq_ep *ep);
 
 /**
+ * shmq_ep_abort() - like shmq_ep_close(), but the peer's side is reset
+ * (an abortive close, TCP's RST): shmq_peer_flags() says SHMQ_PF_RESET
+ * there. The data already queued stays readable. Does not close the fds
+ * given to shmq_ep_set_fds().
+ */
+SHMQ_API void shmq_ep_abort(struct shmq_ep *ep);
+
+/* shmq_peer_flags() bits. */
+#define SHMQ_PF_SHUT  0x1  /* the peer's direction to us ended (shut down or closed) */
+#define SHMQ_PF_RESET 0x2  /* ... by a reset (shmq_ep_abort()) */
+#define SHMQ_PF_GONE  0x4  /* the peer closed its endpoint: nothing it is sent is read */
+
+/**
+ * shmq_peer_flags() - how the peer ended the pair so far (SHMQ_PF_*; 0: it
+ * did not). The flags are the peer's to write: a hostile peer can say
+ * anything here, as with any close. Lock-free reads; no system call.
+ */
+SHMQ_API int shmq_peer_flags(struct shmq_ep *ep);
+
+/**
  * shmq_ep_detach() - free @ep without telling the peer anything: the ring
  * stays open, and another endpoint of this side (in this or another
  * process, e.g. after fork) may attach to it and carry on from the shared
@@ -412,6 +432,38 @@ SHMQ_API int shmq_poll_rx(struct shmq_ep *ep, uint64_t *avail);
 /** shmq_writable() - bytes (STREAM) or largest message (MSG) that can be
  *  written now without blocking, or -EPROTO. (tx) */
 SHMQ_API ssize_t shmq_writable(struct shmq_ep *ep);
+
+/* ---- Urgent data (STREAM) ------------------------------------------------ */
+
+/**
+ * shmq_urgent_mark() - the last byte written is urgent (TCP's MSG_OOB):
+ * the peer's shmq_urgent() reports it from now on, until a later mark
+ * replaces it. Wakes the peer if it sleeps for data. (tx)
+ * Return: 0, -EINVAL (not STREAM, or nothing written yet), -EPROTO.
+ */
+SHMQ_API int shmq_urgent_mark(struct shmq_ep *ep);
+
+/* What shmq_urgent() reports. Stream positions count bytes ever sent. */
+struct shmq_urgent {
+	uint64_t pos;    /* the urgent byte's position */
+	uint64_t head;   /* ours: the next byte to read */
+	uint8_t byte;    /* its value */
+	int taken;       /* shmq_urgent_take() was called for it */
+};
+
+/**
+ * shmq_urgent() - the latest urgent byte the peer marked, if it is not
+ * read yet (its position is at or after ours). (rx)
+ * Return: 1 (@u filled), 0 (none), -EPROTO (the peer's mark is not a
+ * position it sent: ignore it; the endpoint stays usable).
+ */
+SHMQ_API int shmq_urgent(struct shmq_ep *ep, struct shmq_urgent *u);
+
+/**
+ * shmq_urgent_take() - record that the urgent byte at @pos was taken out of
+ * band (shared with other endpoints of this side, e.g. after fork). (rx)
+ */
+SHMQ_API void shmq_urgent_take(struct shmq_ep *ep, uint64_t pos);
 
 /* ---- Zero copy (both modes) --------------------------------------------- */
 

@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 #define SHMQ_ABI_MAJOR 1
-#define SHMQ_ABI_MINOR 0
+#define SHMQ_ABI_MINOR 1  /* 1: prod_closed 2 (reset), urg_ptr, urg_done */
 
 /* "SMQRING1" and "SMQREGN1" read as little-endian 64-bit words. */
 #define SHMQ_RING_MAGIC   UINT64_C(0x31474e4952514d53)
@@ -41,6 +41,13 @@
 #define SHMQ_REGION_HDR_SIZE 4096u
 #define SHMQ_RING_MIN        4096u         /* smallest ring capacity (bytes) */
 #define SHMQ_RING_MAX        (1u << 30)    /* largest ring capacity (bytes) */
+
+/* prod_closed: the producer ended its direction normally (end-of-stream
+ * after the data) or by a reset (an abortive close: the connection is
+ * broken). A reader of minor 0 sees any non-zero value as closed. */
+#define SHMQ_ABI_CLOSED_NONE  0u
+#define SHMQ_ABI_CLOSED_SHUT  1u
+#define SHMQ_ABI_CLOSED_RESET 2u
 
 /* Ring modes (shmq_abi_ring.mode). */
 #define SHMQ_ABI_MODE_MSG    1u  /* length-prefixed records */
@@ -79,9 +86,11 @@ struct shmq_abi_ring {
 	uint8_t pad1[SHMQ_BLOCK - 8];
 
 	/* Block 2: producer flags, written by the producer only, rarely. */
-	_Atomic uint32_t prod_closed;   /* producer shut down (no more data) */
+	_Atomic uint32_t prod_closed;   /* SHMQ_ABI_CLOSED_*: no more data */
 	_Atomic uint32_t prod_waiting;  /* producer sleeps, waiting for space */
-	uint8_t pad2[SHMQ_BLOCK - 8];
+	_Atomic uint64_t urg_ptr;       /* STREAM: `prod` just past the latest
+					 * urgent byte (0: none); minor 1 */
+	uint8_t pad2[SHMQ_BLOCK - 16];
 
 	/* Block 3: written by the consumer only. */
 	_Atomic uint64_t cons;          /* bytes ever consumed */
@@ -90,7 +99,9 @@ struct shmq_abi_ring {
 	/* Block 4: consumer flags, written by the consumer only, rarely. */
 	_Atomic uint32_t cons_closed;   /* consumer gone (writes are pointless) */
 	_Atomic uint32_t cons_waiting;  /* consumer sleeps, waiting for data */
-	uint8_t pad4[SHMQ_BLOCK - 8];
+	_Atomic uint64_t urg_done;      /* STREAM: the urg_ptr whose byte the
+					 * consumer took out of band; minor 1 */
+	uint8_t pad4[SHMQ_BLOCK - 16];
 
 	uint8_t reserved[SHMQ_RING_HDR_SIZE - 5 * SHMQ_BLOCK];
 };
@@ -118,7 +129,9 @@ _Static_assert(offsetof(struct shmq_abi_ring, cfg_reserved) == 28, "ring config"
 _Static_assert(offsetof(struct shmq_abi_ring, prod) == 1 * SHMQ_BLOCK, "prod block");
 _Static_assert(offsetof(struct shmq_abi_ring, prod_closed) == 2 * SHMQ_BLOCK, "prod flags");
 _Static_assert(offsetof(struct shmq_abi_ring, prod_waiting) == 2 * SHMQ_BLOCK + 4, "prod flags");
+_Static_assert(offsetof(struct shmq_abi_ring, urg_ptr) == 2 * SHMQ_BLOCK + 8, "prod flags");
 _Static_assert(offsetof(struct shmq_abi_ring, cons) == 3 * SHMQ_BLOCK, "cons block");
+_Static_assert(offsetof(struct shmq_abi_ring, urg_done) == 4 * SHMQ_BLOCK + 8, "cons flags");
 _Static_assert(offsetof(struct shmq_abi_ring, cons_closed) == 4 * SHMQ_BLOCK, "cons flags");
 _Static_assert(offsetof(struct shmq_abi_ring, cons_waiting) == 4 * SHMQ_BLOCK + 4, "cons flags");
 _Static_assert(sizeof(struct shmq_abi_ring) == SHMQ_RING_HDR_SIZE, "ring header size");

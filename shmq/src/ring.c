@@ -41,6 +41,8 @@ static void ring_format(struct shmq_abi_ring *r, uint32_t capacity, uint32_t mod
 	atomic_store_explicit(&r->prod_waiting, 0, memory_order_relaxed);
 	atomic_store_explicit(&r->cons_closed, 0, memory_order_relaxed);
 	atomic_store_explicit(&r->cons_waiting, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->urg_ptr, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->urg_done, 0, memory_order_relaxed);
 }
 
 int shmq_pair_format(void *mem, size_t len, uint32_t capacity, enum shmq_mode mode)
@@ -130,12 +132,20 @@ struct shmq_ep *shmq_ep_open(void *mem, size_t len, unsigned side)
 	return ep;
 }
 
-void shmq_ep_close(struct shmq_ep *ep)
+/* Ends both directions for the peer: @how (SHMQ_ABI_CLOSED_*) our
+ * producer flag, which a normal close never lowers from a reset. */
+static void ep_end(struct shmq_ep *ep, uint32_t how)
 {
-	if (!ep)
-		return;
-	/* Release: pairs with the acquire load in shmq__rx_empty() of the peer. */
-	atomic_store_explicit(&ep->tx.hdr->prod_closed, 1, memory_order_release);
+	uint32_t was = SHMQ_ABI_CLOSED_NONE;
+
+	/* Release (both): pairs with the acquire load in shmq__rx_empty() of
+	 * the peer. A shutdown's SHUT may be there already: a reset still
+	 * replaces it. */
+	if (how == SHMQ_ABI_CLOSED_RESET)
+		atomic_store_explicit(&ep->tx.hdr->prod_closed, how, memory_order_release);
+	else
+		atomic_compare_exchange_strong_explicit(&ep->tx.hdr->prod_closed, &was, how,
+							memory_order_release, memory_order_relaxed);
 	atomic_store_explicit(&ep->rx.hdr->cons_closed, 1, memory_order_release);
 	/* Wake the peer only if it sleeps on either ring (it sets its flag
 	 * before its last look, and the fence in shmq__kick orders our
@@ -145,7 +155,38 @@ void shmq_ep_close(struct shmq_ep *ep)
 		shmq__kick(ep, &ep->tx.hdr->cons_waiting);
 		shmq__kick(ep, &ep->rx.hdr->prod_waiting);
 	}
+}
+
+void shmq_ep_close(struct shmq_ep *ep)
+{
+	if (!ep)
+		return;
+	ep_end(ep, SHMQ_ABI_CLOSED_SHUT);
 	free(ep);
+}
+
+void shmq_ep_abort(struct shmq_ep *ep)
+{
+	if (!ep)
+		return;
+	ep_end(ep, SHMQ_ABI_CLOSED_RESET);
+	free(ep);
+}
+
+int shmq_peer_flags(struct shmq_ep *ep)
+{
+	/* Acquire: pairs with the release stores in ep_end()/shmq_shutdown()
+	 * of the peer. Untrusted: any value but RESET reads as a plain close. */
+	uint32_t pc = atomic_load_explicit(&ep->rx.hdr->prod_closed, memory_order_acquire);
+	int f = 0;
+
+	if (pc != SHMQ_ABI_CLOSED_NONE)
+		f |= SHMQ_PF_SHUT;
+	if (pc == SHMQ_ABI_CLOSED_RESET)
+		f |= SHMQ_PF_RESET;
+	if (atomic_load_explicit(&ep->tx.hdr->cons_closed, memory_order_acquire))
+		f |= SHMQ_PF_GONE;
+	return f;
 }
 
 void shmq_ep_detach(struct shmq_ep *ep)

@@ -97,10 +97,15 @@ void shmq__set_waiting(struct shmq_ep *ep, int events, uint32_t v)
 int shmq_shutdown(struct shmq_ep *ep)
 {
 	if (!ep->shut) {
+		uint32_t was = SHMQ_ABI_CLOSED_NONE;
+
 		ep->shut = 1;
 		/* Release: pairs with the acquire load in shmq__rx_empty() of the peer;
-		 * it orders our last `prod` store before the flag. */
-		atomic_store_explicit(&ep->tx.hdr->prod_closed, 1, memory_order_release);
+		 * it orders our last `prod` store before the flag. (A reset
+		 * another endpoint of this side wrote stays.) */
+		atomic_compare_exchange_strong_explicit(&ep->tx.hdr->prod_closed, &was,
+							SHMQ_ABI_CLOSED_SHUT, memory_order_release,
+							memory_order_relaxed);
 		shmq__wake(ep);
 	}
 	return 0;

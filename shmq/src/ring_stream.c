@@ -102,6 +102,52 @@ ssize_t shmq_writable(struct shmq_ep *ep)
 	return (ssize_t)(best < h->max_rec ? best : h->max_rec);
 }
 
+/* ---- Urgent data -------------------------------------------------------- */
+
+int shmq_urgent_mark(struct shmq_ep *ep)
+{
+	struct shmq_half *h = &ep->tx;
+
+	if (ep->mode != SHMQ_ABI_MODE_STREAM || !h->published)
+		return -EINVAL;
+	if (ep->broken)
+		return -EPROTO;
+	/* Release: pairs with the acquire load in shmq_urgent() of the peer;
+	 * the byte (published before) is there when the mark is. */
+	atomic_store_explicit(&h->hdr->urg_ptr, h->published, memory_order_release);
+	if (ep->peer_efd >= 0)
+		shmq__kick(ep, &h->hdr->cons_waiting);
+	return 0;
+}
+
+int shmq_urgent(struct shmq_ep *ep, struct shmq_urgent *u)
+{
+	struct shmq_half *h = &ep->rx;
+	uint64_t p;
+
+	if (ep->mode != SHMQ_ABI_MODE_STREAM || ep->broken)
+		return 0;
+	/* Acquire: pairs with the release store in shmq_urgent_mark(). */
+	p = atomic_load_explicit(&h->hdr->urg_ptr, memory_order_acquire);
+	if (!p || p - 1 < h->head)
+		return 0;  /* none, or read (or skipped) already */
+	/* Untrusted: a byte the peer sent and we did not consume, else no
+	 * mark at all. */
+	if (p - 1 - h->head >= h->peer - h->head &&
+	    (shmq__rx_refresh(ep) || p - 1 - h->head >= h->peer - h->head))
+		return -EPROTO;
+	u->pos = p - 1;
+	u->head = h->head;
+	u->byte = h->data[(p - 1) & h->mask];
+	u->taken = atomic_load_explicit(&h->hdr->urg_done, memory_order_relaxed) == p;
+	return 1;
+}
+
+void shmq_urgent_take(struct shmq_ep *ep, uint64_t pos)
+{
+	atomic_store_explicit(&ep->rx.hdr->urg_done, pos + 1, memory_order_relaxed);
+}
+
 /* ---- Zero copy ---------------------------------------------------------- */
 
 ssize_t shmq_reserve(struct shmq_ep *ep, size_t len, void **ptr)

@@ -255,6 +255,11 @@ int cmd_flagflip(int argc, char **argv)
 		poll(NULL, 0, 1);
 	}
 	printf("rounds %u\n", rounds);
+	/* Leave the ring as it is for the victim: detach, not close. */
+	if (ep)
+		shmq_ep_detach(ep);
+	if (g)
+		shmq_region_close(g);
 	return 0;
 }
 

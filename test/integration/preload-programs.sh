@@ -7,7 +7,11 @@
 #   nginx (private prefix, master + worker, listens on the pod IP) + curl (a
 #   2 MiB file fetched, sha256 compared) and wrk (requests done, no errors);
 #   sockperf ping-pong and throughput over TCP (messages received);
-#   iperf3 -t 2 (bytes received).
+#   iperf3 -t 2 (bytes received);
+#   redis with snapshots on and a BGSAVE in the middle of a redis-benchmark
+#   run; a fork-per-connection server (Python's ForkingTCPServer) and 1,000
+#   connections; a server that starts children (vfork+exec, posix_spawn,
+#   system, popen) between connections (test/sockets/progs.py).
 # Correctness only; the speed comparison is make bench. The hostlane half
 # runs when HOSTLANE_PRELOAD_TESTS=1 or libhostlane.so exports socket().
 # Every hostlane run proves it went over hostlane: the clients' own counters
@@ -18,7 +22,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pods.sh"
 need_root
-for p in redis-server redis-cli redis-benchmark nginx curl wrk sockperf iperf3; do
+for p in redis-server redis-cli redis-benchmark nginx curl wrk sockperf iperf3 python3 jq; do
 	command -v "$p" >/dev/null || tap_skip_all "$p is not installed (hack/deps.sh installs it)"
 done
 
@@ -233,11 +237,17 @@ t_sockperf() {
 }
 
 t_iperf3() {
-	local p=$((port += 1)) out bytes
+	local p=$((port += 1)) out bytes log
 	hl_begin iperf3
-	# Not -1: the readiness probe is a connection of its own.
-	srv_bg iperf3 -s -B "$ip_s" -p "$p"
+	# Not -1: the readiness probe is a connection of its own. The server
+	# takes it as a test that failed; a client that comes while it ends
+	# that test is reset, so the client waits for the server's next
+	# "Server listening (test #2)".
+	log=$CNI_TMP/iperf3-$MODE.log
+	srv_bg iperf3 -s -B "$ip_s" -p "$p" --logfile "$log" --forceflush
 	srv_wait_port "$p" || { tap_fail "iperf3 ($MODE): server listens"; pod_kill "$SRV_PID"; return; }
+	wait_line "$log" 'Server listening on [0-9]+ \(test #2\)' "$SRV_PID" ||
+		{ tap_fail "iperf3 ($MODE): server ready after the probe" "$(tail -n 5 "$log")"; pod_kill "$SRV_PID"; return; }
 	out=$(cli iperf3 -c "$ip_s" -p "$p" -t 2 -J 2>&1)
 	bytes=$(jq -r '.end.sum_received.bytes // 0' <<<"$out" 2>/dev/null)
 	if [ "${bytes:-0}" -gt 0 ] 2>/dev/null; then tap_ok "iperf3 ($MODE): -t 2 transfers data ($bytes bytes)"
@@ -246,9 +256,170 @@ t_iperf3() {
 	pod_kill "$SRV_PID"
 }
 
+# ---- programs that fork and spawn (test/sockets/progs.py) ----------------
+
+progs=$HOSTLANE_TOP/test/sockets/progs.py
+# cli_t SECS CMD...: cli with a shorter bound (a server that stopped
+# answering must fail the check, not stall the test).
+cli_t() {
+	local t=$1; shift
+	if [ "$MODE" = hostlane ]; then
+		timeout -k 2 "$t" "${CLI[@]}" HOSTLANE_STATS="$CLI_ST" "$@"
+	else
+		timeout -k 2 "$t" "${CLI[@]}" "$@"
+	fi
+}
+# wait_line FILE REGEX PID: bounded wait until FILE has a line REGEX (while
+# PID runs).
+wait_line() {
+	local i
+	for ((i = 0; i < 400; i++)); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || { grep -qE "$2" "$1" 2>/dev/null; return; }
+		sleep 0.05
+	done
+	return 1
+}
+# Hugepage bytes the agent's regions hold (node pool, "used").
+used_bytes() { ctl metrics | awk '$1 == "hostlane_agent_hugepages_bytes{state=\"used\"}" { print $2 }'; }
+# field FILE KEY: KEY=value summed over the HOSTLANE_STATS lines of FILE.
+st_field() { awk -v k="$2" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) v += kv[2] } } END { print v + 0 }' "$1" 2>/dev/null; }
+# The agent's view of one running process: its counter KEY.
+agent_field() { ctl --json conns | jq -r --argjson p "$1" --arg k "$2" '[.[].processes[] | select(.pid == $p) | .[$k]] | add // 0'; }
+
+# redis with snapshots on: a BGSAVE in the middle of a redis-benchmark run.
+# The snapshot child shares the listener and closes its copy: every request
+# of the run is answered, the save completes, and the server still takes
+# new connections after it (over hostlane in hostlane mode). The speed
+# comparison with a run without BGSAVE is a row of make bench (50-sockets).
+t_redis_bgsave() {
+	local p=$((port += 1)) nreq=60000 c0 c1 c2 bpid brc running st out i ok1
+	rcli() { cli_t 10 redis-cli -h "$ip_s" -p "$p" "$@" 2>&1; }
+	done_cmds() { rcli info stats | tr -d '\r' | sed -n 's/^total_commands_processed:\([0-9]*\)$/\1/p'; }
+	hl_begin redis-bgsave
+	srv_bg redis-server --bind "$ip_s" --port "$p" --save "3600 1" --appendonly no \
+		--protected-mode no --dir "$CNI_TMP" --dbfilename "redis-bgsave-$MODE.rdb" \
+		--logfile "$CNI_TMP/redis-bgsave-$MODE.log"
+	if ! srv_wait_port "$p"; then
+		tap_fail "redis BGSAVE ($MODE): server listens" "$(tail -n 5 "$CNI_TMP/redis-bgsave-$MODE.log")"
+		pod_kill "$SRV_PID"; return
+	fi
+	c0=$(done_cmds)
+	cli redis-benchmark -h "$ip_s" -p "$p" -n $nreq -c 50 -t set,get -q --csv \
+		>"$CNI_TMP/bgsave-bench-$MODE.out" 2>&1 &
+	bpid=$!
+	# Once a third of its requests are done, while it runs.
+	for ((i = 0; i < 600; i++)); do
+		c1=$(done_cmds)
+		[ $((${c1:-0} - ${c0:-0})) -ge $((2 * nreq / 3)) ] && break
+		kill -0 "$bpid" 2>/dev/null || break
+		sleep 0.02
+	done
+	running=0
+	kill -0 "$bpid" 2>/dev/null && running=1
+	st=$(rcli bgsave)
+	tap_eq "redis BGSAVE ($MODE): BGSAVE while redis-benchmark runs" "1 Background saving started" "$running $st"
+	wait "$bpid"
+	brc=$?
+	out=$(cat "$CNI_TMP/bgsave-bench-$MODE.out")
+	if [ "$brc" = 0 ] && [ "$(grep -cE '^"(SET|GET)","[0-9.]+"' <<<"$out")" = 2 ]; then
+		tap_ok "redis BGSAVE ($MODE): redis-benchmark completes"
+	else tap_fail "redis BGSAVE ($MODE): redis-benchmark completes" "exit $brc: $out"; fi
+	c2=$(done_cmds)
+	ok "redis BGSAVE ($MODE): the server answered all $((2 * nreq)) requests ($((${c2:-0} - ${c0:-0})) commands)" \
+		test $((${c2:-0} - ${c0:-0})) -ge $((2 * nreq))
+	ok1=0
+	for ((i = 0; i < 200; i++)); do
+		out=$(rcli info persistence | tr -d '\r')
+		grep -q '^rdb_bgsave_in_progress:0$' <<<"$out" && { ok1=1; break; }
+		sleep 0.05
+	done
+	tap_eq "redis BGSAVE ($MODE): the snapshot child saved and exited" "1 rdb_last_bgsave_status:ok" \
+		"$ok1 $(grep '^rdb_last_bgsave_status:' <<<"$out")"
+	tap_eq "redis BGSAVE ($MODE): a new connection after the BGSAVE: PING" PONG "$(rcli ping)"
+	tap_eq "redis BGSAVE ($MODE): and a write read back" "OK v-$p" \
+		"$(rcli set "k-$p" "v-$p") $(rcli get "k-$p")"
+	hl_path "redis BGSAVE"
+	pod_kill "$SRV_PID"
+}
+
+# A fork-per-connection server (Python's socketserver.ForkingTCPServer: the
+# parent closes its copy right after fork) and 1,000 connections: every one
+# answered, none reset or cut short.
+t_forking() {
+	local p=$((port += 1)) nconn=1000 go=$CNI_TMP/forking-go-$MODE out
+	hl_begin forking
+	rm -f "$go"
+	$SRVBG srv python3 "$progs" fork-server "$ip_s" "$p" $nconn "$go" >"$CNI_TMP/forking-$MODE.out" 2>&1
+	SRV_PID=$POD_BG_PID
+	if ! wait_line "$CNI_TMP/forking-$MODE.out" '^ready' "$SRV_PID"; then
+		tap_fail "forking server ($MODE): listens" "$(cat "$CNI_TMP/forking-$MODE.out")"
+		pod_kill "$SRV_PID"; return
+	fi
+	out=$(cli python3 "$progs" client "$ip_s" "$p" $nconn 2>&1)
+	tap_eq "forking server ($MODE): $nconn connections answered, none reset or cut short" \
+		"answered $nconn resets 0 eofs 0 other 0" "$out"
+	wait_line "$CNI_TMP/forking-$MODE.out" '^served' "$SRV_PID"
+	tap_eq "forking server ($MODE): a child served each" "served $nconn" \
+		"$(grep '^served' "$CNI_TMP/forking-$MODE.out")"
+	hl_path "forking server"
+	touch "$go"
+	pod_kill "$SRV_PID"
+}
+
+# A server that starts children between connections: subprocess.run
+# (vfork+exec), os.system (posix_spawn), os.popen, os.posix_spawn. Every
+# connection is answered; in hostlane mode the counters show that direct
+# connections kept working all along (all but the first, on both sides),
+# that the two processes hold at most one region while the server runs,
+# and the agent's regions are back where they were after both exited (no
+# more than before: regions of the tests before may still go meanwhile).
+t_spawn() {
+	local p=$((port += 1)) nconn=40 go=$CNI_TMP/spawn-go-$MODE out u0 u1 u2 i d
+	hl_begin spawn
+	rm -f "$go"
+	[ "$MODE" = hostlane ] && u0=$(used_bytes)
+	$SRVBG srv python3 "$progs" spawn-server "$ip_s" "$p" $nconn "$go" >"$CNI_TMP/spawn-$MODE.out" 2>&1
+	SRV_PID=$POD_BG_PID
+	if ! wait_line "$CNI_TMP/spawn-$MODE.out" '^ready' "$SRV_PID"; then
+		tap_fail "spawning server ($MODE): listens" "$(cat "$CNI_TMP/spawn-$MODE.out")"
+		pod_kill "$SRV_PID"; return
+	fi
+	out=$(cli python3 "$progs" client "$ip_s" "$p" $nconn 2>&1)
+	tap_eq "spawning server ($MODE): $nconn connections answered" "answered $nconn resets 0 eofs 0 other 0" "$out"
+	wait_line "$CNI_TMP/spawn-$MODE.out" '^served' "$SRV_PID"
+	tap_eq "spawning server ($MODE): every child ran" "served $nconn spawned $nconn" \
+		"$(grep '^served' "$CNI_TMP/spawn-$MODE.out")"
+	if [ "$MODE" = hostlane ]; then
+		hl_path "spawning server"
+		d=$(agent_field "$SRV_PID" direct)
+		tap_eq "spawning server ($MODE): direct connections after the children (server: all but the first)" \
+			$((nconn - 1)) "$d"
+		tap_eq "spawning server ($MODE): direct connections (client: all but the first)" \
+			$((nconn - 1)) "$(st_field "$CLI_ST" direct)"
+		u1=$(used_bytes)
+		ok "spawning server ($MODE): one pair region at most while it runs (used $((u1 - u0)) B more)" \
+			test $((u1 - u0)) -le 2097152
+	fi
+	touch "$go"
+	for ((i = 0; i < 100; i++)); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.05; done
+	pod_kill "$SRV_PID"
+	if [ "$MODE" = hostlane ]; then
+		for ((i = 0; i < 100; i++)); do
+			u2=$(used_bytes)
+			[ "$u2" -le "$u0" ] && break
+			sleep 0.05
+		done
+		ok "spawning server ($MODE): the regions' hugepages are back where they were ($u2 <= $u0)" \
+			test "$u2" -le "$u0"
+	fi
+}
+
 for mode in kernel hostlane; do
 	if [ $mode = hostlane ] && [ $hl_mode = 0 ]; then
-		for t in redis nginx sockperf iperf3; do tap_skip "$t (hostlane)" "$PRELOAD_WHY"; done
+		for t in redis nginx sockperf iperf3 "redis BGSAVE" "forking server" "spawning server"; do
+			tap_skip "$t (hostlane)" "$PRELOAD_WHY"
+		done
 		continue
 	fi
 	set_mode $mode
@@ -256,5 +427,8 @@ for mode in kernel hostlane; do
 	t_nginx $mode
 	t_sockperf
 	t_iperf3
+	t_redis_bgsave
+	t_forking
+	t_spawn
 done
 tap_done

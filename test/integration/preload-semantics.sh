@@ -12,10 +12,13 @@
 # (HL_FALLBACKS below).
 # The hostlane half runs when HOSTLANE_PRELOAD_TESTS=1 or libhostlane.so
 # exports socket(); otherwise it reports SKIP with the reason.
-# SOCKCASES='glob' runs only some cases. The cases in NOSPIN_CASES run a third
-# time with HOSTLANE_SPIN_NS=0: the layer never busy-polls, so every wait
-# sleeps and every wake-up must be written (a lost one is a hang, ended by
-# sockcase's alarm and reported).
+# SOCKCASES='glob' runs only some cases. Every case runs a third time with
+# both parts in the server's pod (a process connecting to another of its
+# own pod, over hostlane too), compared with the kernel's transcript (the
+# kernel's own transcripts are the same within one pod and between two). The
+# cases in NOSPIN_CASES run once more with HOSTLANE_SPIN_NS=0: the layer
+# never busy-polls, so every wait sleeps and every wake-up must be written
+# (a lost one is a hang, ended by sockcase's alarm and reported).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/pods.sh"
 need_root
@@ -48,9 +51,9 @@ HL_SRV_KILLED=" peer-killed "
 # a pair region takes 2 MiB of it and has 7 slots (docs/monitor.md), so
 # 7 x quota / 2 MiB of them; the rest are fallbacks, and any other fallback
 # changes the count.
-hl_many_fallbacks() {
+hl_many_fallbacks() { # POD: the client's pod
 	local q cap
-	q=$(ctl --json pods | jq '[.. | objects | select(.name? == "cli" and has("quotaBytes"))][0].quotaBytes')
+	q=$(ctl --json pods | jq --arg p "$1" '[.. | objects | select(.name? == $p and has("quotaBytes"))][0].quotaBytes')
 	cap=$((7 * ${q:-0} / 2097152))
 	echo $((cap >= 1000 ? 0 : 1000 - cap))
 }
@@ -58,8 +61,9 @@ hl_many_fallbacks() {
 # run_case MODE CASE -> transcript in $CNI_TMP/MODE-CASE.txt; 0 when both
 # parts ended as the case expects. Ports are fresh per run (never printed).
 run_case() {
-	local mode=$1 c=$2 out=$CNI_TMP/$1-$2 spid i src crc srv_ok=0
-	local bg=pod_bg pre=(ip netns exec "$(pod_ns cli)") senv=()
+	local mode=$1 c=$2 out=$CNI_TMP/$1-$2 spid i src crc srv_ok=0 cpod=cli
+	[ "$mode" = pod ] && cpod=srv
+	local bg=pod_bg pre=(ip netns exec "$(pod_ns $cpod)") senv=()
 	if [ "$mode" != kernel ]; then
 		bg=pod_bg_hl
 		rm -f "$out.sst" "$out.cst"
@@ -100,8 +104,9 @@ st_sum() {
 
 # hl_path MODE CASE: the run went over hostlane (see the top of this file).
 hl_path() {
-	local mode=$1 c=$2 out=$CNI_TMP/$1-$2 cs ss want=${HL_FALLBACKS[$2]:-0} why=
-	[ "$c" = many-conns ] && want=$(hl_many_fallbacks)
+	local mode=$1 c=$2 out=$CNI_TMP/$1-$2 cs ss want=${HL_FALLBACKS[$2]:-0} why= cpod=cli
+	[ "$mode" = pod ] && cpod=srv
+	[ "$c" = many-conns ] && want=$(hl_many_fallbacks $cpod)
 	cs=$(st_sum "$out.cst") ss=$(st_sum "$out.sst")
 	read -r ccon cfb coff <<<"$cs"
 	read -r scon _ soff <<<"$ss"
@@ -125,6 +130,10 @@ server: $(cat "$out.sst" 2>/dev/null)"
 }
 
 cases=$("$sc" list)
+nospin_default="connect-block half-close close-queued refused epoll-et threads \
+fork-listener fork-conn fork-wakeup spawn accept-race signal-intr signal-restart \
+peer-closed peer-closed-sigpipe peer-closed-nb linger-abort linger-abort-nb \
+abort-queued close-queued-idle oob oob-inline oob-nb"
 for c in $cases; do
 	# shellcheck disable=SC2053
 	[[ $c == ${SOCKCASES:-*} ]] || continue
@@ -144,8 +153,14 @@ for c in $cases; do
 		preload_fail "$c" "$c: hostlane transcript = kernel transcript" "diff kernel hostlane:
 $d"
 	fi
-	[[ " ${NOSPIN_CASES:-connect-block half-close close-queued refused epoll-et threads} " == *" $c "* ]] ||
-		continue
+	if run_case pod "$c" && d=$(diff "$CNI_TMP/kernel-$c.txt" "$CNI_TMP/pod-$c.txt"); then
+		tap_ok "$c: within one pod, the kernel's transcript"
+	else
+		preload_fail "$c" "$c: within one pod, the kernel's transcript" "$d
+$(cat "$CNI_TMP/pod-$c.txt" "$CNI_TMP/pod-$c".*err 2>/dev/null | tail -n 30)"
+	fi
+	hl_path pod "$c"
+	[[ " ${NOSPIN_CASES:-$nospin_default} " == *" $c "* ]] || continue
 	if run_case nospin "$c" && d=$(diff "$CNI_TMP/kernel-$c.txt" "$CNI_TMP/nospin-$c.txt"); then
 		tap_ok "$c: without busy-polling, the kernel's transcript"
 	else

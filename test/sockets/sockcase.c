@@ -259,6 +259,23 @@ static const struct sockcase {
 	{ "options", s_options, c_options },
 	{ "timeouts", s_timeouts, c_timeouts },
 	{ "exec", s_exec, c_exec },
+	{ "fork-listener", s_fork_listener, c_fork_listener },
+	{ "fork-conn", s_fork_conn, c_fork_conn },
+	{ "fork-wakeup", s_fork_wakeup, c_fork_wakeup },
+	{ "spawn", s_spawn, c_spawn },
+	{ "accept-race", s_accept_race, c_accept_race },
+	{ "signal-intr", s_signal_intr, c_signal_intr },
+	{ "signal-restart", s_signal_restart, c_signal_restart },
+	{ "peer-closed", s_peer_closed_nosig, c_peer_closed_nosig },
+	{ "peer-closed-sigpipe", s_peer_closed_sigpipe, c_peer_closed_sigpipe },
+	{ "peer-closed-nb", s_peer_closed_nb, c_peer_closed_nb },
+	{ "linger-abort", s_linger_abort, c_linger_abort },
+	{ "linger-abort-nb", s_linger_abort_nb, c_linger_abort_nb },
+	{ "abort-queued", s_abort_queued, c_abort_queued },
+	{ "close-queued-idle", s_close_queued_idle, c_close_queued_idle },
+	{ "oob", s_oob_plain, c_oob_plain },
+	{ "oob-inline", s_oob_inline, c_oob_inline },
+	{ "oob-nb", s_oob_nb, c_oob_nb },
 };
 
 static int usage(void)

@@ -24,6 +24,8 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -116,6 +118,27 @@ void s_exec_child(int c, int l);
 /* sockcase_opt.c */
 SOCKCASE(options);
 SOCKCASE(timeouts);
+/* sockcase_fork.c */
+SOCKCASE(fork_listener);
+SOCKCASE(fork_conn);
+SOCKCASE(fork_wakeup);
+SOCKCASE(spawn);
+SOCKCASE(accept_race);
+/* sockcase_sig.c */
+SOCKCASE(signal_intr);
+SOCKCASE(signal_restart);
+/* sockcase_close.c */
+SOCKCASE(peer_closed_nosig);
+SOCKCASE(peer_closed_sigpipe);
+SOCKCASE(peer_closed_nb);
+SOCKCASE(linger_abort);
+SOCKCASE(linger_abort_nb);
+SOCKCASE(abort_queued);
+SOCKCASE(close_queued_idle);
+/* sockcase_oob.c */
+SOCKCASE(oob_plain);
+SOCKCASE(oob_inline);
+SOCKCASE(oob_nb);
 #undef SOCKCASE
 
 #endif

@@ -3,7 +3,8 @@
 # connrate, the connect/accept/close loop of hack/bench.d/50-sockets.sh.
 # Plain POSIX programs: they never link libhostlane; the tests LD_PRELOAD it.
 $(BUILD)/test/sockcase: $(call objs,$(addprefix test/sockets/,sockcase.c sockcase_connect.c \
-  sockcase_io.c sockcase_poll.c sockcase_proc.c sockcase_opt.c))
+  sockcase_io.c sockcase_poll.c sockcase_proc.c sockcase_opt.c sockcase_fork.c \
+  sockcase_sig.c sockcase_close.c sockcase_oob.c))
 $(BUILD)/test/sockcase: LDLIBS += -lpthread
 $(BUILD)/test/connrate: $(call objs,test/sockets/connrate.c)
 # Built by `make all` (the tests and the benchmark need them), not run as
