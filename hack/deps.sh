@@ -7,7 +7,7 @@ PKGS=(
 	build-essential pkg-config clang libclang-rt-14-dev cppcheck valgrind
 	check libsubunit-dev libmnl-dev libnl-3-dev libnl-route-3-dev
 	libcjson-dev libcurl4-openssl-dev libyaml-dev libmicrohttpd-dev python3
-	iproute2 procps psmisc jq curl openssl util-linux
+	iproute2 procps psmisc jq curl openssl util-linux nftables
 	containernetworking-plugins podman runc busybox-static
 	dpdk dpdk-dev libdpdk-dev openvswitch-switch-dpdk musl-tools
 	sockperf iperf3 redis-server redis-tools nginx wrk hyperfine

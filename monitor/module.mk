@@ -2,7 +2,8 @@
 # its loop: each shm pod's @hostlane endpoint, the pod protocol's requests,
 # regions, slots and direct regions (docs/monitor.md). Public header:
 # monitor/include/monitor.h.
-MON_SRCS := $(addprefix monitor/src/,pod.c client.c request.c connect.c region.c stats.c quota.c netfilter.c svcmap.c services.c)
+MON_SRCS := $(addprefix monitor/src/,pod.c client.c request.c connect.c region.c stats.c quota.c netfilter.c \
+              svcmap.c services.c admit.c policy.c policy_match.c)
 MON_DEPS := $(BUILD)/lib/libhlproto.a $(BUILD)/lib/libhlutil.a $(BUILD)/lib/libshmq.a
 $(eval $(call inc,monitor,-Imonitor/include))
 $(eval $(call inc,monitor/src,-Imonitor/src -Ilib/proto -Ilib/util -Ishmq/include))

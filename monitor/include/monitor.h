@@ -149,6 +149,35 @@ const char *hl_mon_pod_key(const struct hl_mon_pod *ep);
 int hl_mon_pod_set_quota(struct hl_mon_pod *ep, uint64_t quota_bytes);
 
 /*
+ * NetworkPolicy admission (hl_policy.h, docs/monitor.md). With enforcement
+ * on, every CONNECT is checked against the table: a connection the
+ * cluster's policies deny gets an error reply, and the layer takes it to
+ * the kernel, where the cluster's policy engine acts on it. Until a table
+ * is set nothing is admitted (fail closed). Direct regions are only made
+ * between pods no policy isolates (connector's egress, listener's ingress),
+ * and a new table turns them off where that no longer holds.
+ */
+struct hl_pol_table;
+
+/* Turns enforcement on or off (off, the default: everything admitted, for
+ * an agent without a Kubernetes API). */
+void hl_mon_policy_enforce(struct hl_monitor *n, bool on);
+
+/* Replaces the table with @t (compiled; the monitor owns it from now on;
+ * NULL: none, nothing admitted while enforcing). New connections see it at
+ * once. */
+void hl_mon_policy_set(struct hl_monitor *n, struct hl_pol_table *t);
+
+struct hl_mon_policy_stats {
+	bool enforce, synced;          /* synced: a table is set */
+	size_t policies;
+	uint64_t generation;           /* tables set */
+	uint64_t admitted, denied;     /* CONNECTs to a hostlane listener */
+	uint64_t direct_off;           /* direct regions turned off by a table */
+};
+void hl_mon_policy_get_stats(const struct hl_monitor *n, struct hl_mon_policy_stats *s);
+
+/*
  * Sets the addresses of a live endpoint: every IP the pod has (its
  * hostlane interface's, the chained prevResult's, the primary network's
  * from the pod's status.podIPs), IPv4 and IPv6. A connect() to any of them

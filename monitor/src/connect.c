@@ -171,6 +171,23 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 			      "nothing listens on %s:%u over hostlane", ip, t.port);
 		return 0;
 	}
+	/* NetworkPolicy: the verdict of the cluster's policies for the two
+	 * pods, at the endpoint's address and port for a Service (as the
+	 * kernel path sees it after DNAT), with the source as the listener
+	 * would see it (peer_addr()); denied, the kernel carries the
+	 * connection and the policy engine acts. Loopback never leaves the
+	 * pod, on the kernel path neither: no policy applies. */
+	if (!t.loopback) {
+		struct hl_proto_addr src = peer_addr(c->ep, t.addr.family);
+		const char *why = NULL;
+
+		rc = mon_admit(n, c->ep, dst, &src, &t.addr, t.port, &why);
+		if (rc) {
+			mon_set_error(rep, rc, "%s -> %s:%u: %s: the kernel carries this connection",
+				      c->ep->key, ip, t.port, why);
+			return 0;
+		}
+	}
 	/* A pod's own netfilter rules decide over its connections: with rules
 	 * on the way in (the listener's) or out (the connector's), the kernel
 	 * carries the connection and applies them. */
@@ -213,7 +230,8 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 		if (!rc && slot) {
 			/* holder[1] names the doorbell in conn_fds() */
 			g->holder[1] = l->c;
-			mon_direct_setup(g, c, l->c, pair);
+			if (mon_direct_allowed(n, c->ep, dst))
+				mon_direct_setup(g, c, l->c, pair);
 		}
 	}
 	if (rc)

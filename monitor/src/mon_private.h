@@ -9,6 +9,7 @@
  *   region.c   regions, slot regions, direct regions
  *   stats.c    the processes' stats regions
  *   quota.c    quota arithmetic
+ *   admit.c    NetworkPolicy admission (the table: policy.c, policy_match.c)
  * Everything runs on the agent's loop thread; no locks.
  */
 #ifndef HOSTLANE_MON_PRIVATE_H
@@ -27,6 +28,7 @@
 #include "shmq.h"
 
 struct hl_loop;
+struct hl_pol_table;
 
 /* Slot connections (v2): ring pairs of this size per direction (the
  * kernel's default TCP receive buffer), as many as fit in one 2 MiB page. */
@@ -123,6 +125,10 @@ struct hl_monitor {
 	int64_t tick;                  /* the once-a-second timer, or 0 */
 	uint64_t ticks;                /* how many it ran */
 	bool stopping;                 /* hl_mon_free(): the agent goes, regions stay whole */
+	/* NetworkPolicy admission (admit.c) */
+	bool pol_enforce;
+	struct hl_pol_table *pol;      /* NULL: not synced (nothing admitted) */
+	uint64_t pol_generation, pol_admitted, pol_denied, pol_direct_off;
 	struct hl_mon_svcmap *svcs;    /* the Service map, or NULL */
 	struct hl_mon_svc_stats svc_st;
 };
@@ -249,6 +255,19 @@ void mon_direct_setup(struct mon_region *g, const struct mon_client *c,
  * whose listener's pod now filters its input, or whose connector's pod its
  * output (netfilter rules added after the region was made). */
 void mon_direct_police(struct hl_monitor *n);
+
+/* ---- admit.c ---- */
+
+/* Whether NetworkPolicy admits @src (at @src_ip) connecting to @dst at
+ * @dst_ip, @port: 0, or -EACCES with @why set (counted). Admits all when
+ * enforcement is off. */
+int mon_admit(struct hl_monitor *n, const struct hl_mon_pod *src, const struct hl_mon_pod *dst,
+	      const struct hl_proto_addr *src_ip, const struct hl_proto_addr *dst_ip,
+	      uint16_t port, const char **why);
+/* Whether a direct region may join connector pod @c to listener pod @l. */
+bool mon_direct_allowed(const struct hl_monitor *n, const struct hl_mon_pod *c,
+			const struct hl_mon_pod *l);
+void mon_policy_free(struct hl_monitor *n);
 
 /* ---- netfilter.c ---- */
 

@@ -284,6 +284,7 @@ void hl_mon_free(struct hl_monitor *n)
 		close(n->reserve);
 	if (n->tick > 0)
 		hl_timer_cancel(n->o.loop, n->tick);
+	mon_policy_free(n);
 	hl_mon_svcmap_free(n->svcs);
 	free(n);
 }

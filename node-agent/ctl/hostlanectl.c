@@ -111,6 +111,25 @@ static void k8s_line(const cJSON *k)
 		       str(k, "lastError"));
 }
 
+/* NetworkPolicy admission: sync state, the table, the monitor's verdicts. */
+static void netpol_line(const cJSON *k)
+{
+	const char *state = str(k, "state");
+
+	if (!*state)
+		return;
+	if (!strcmp(state, "off")) {
+		printf("netpol:    off (%s)\n", str(k, "reason"));
+		return;
+	}
+	printf("netpol:    %s; %.0f policies (%.0f not understood), %.0f namespaces, %.0f pods; "
+	       "fast path: %.0f admitted, %.0f denied by policy\n", state, num(k, "policies"),
+	       num(k, "refused"), num(k, "namespaces"), num(k, "pods"), num(k, "admitted"),
+	       num(k, "denied"));
+	if (*str(k, "lastRefused"))
+		printf("           not understood (namespace isolated): %s\n", str(k, "lastRefused"));
+}
+
 static int cmd_status(struct ctl *c, int argc, char **argv)
 {
 	cJSON *o, *fp, *it;
@@ -132,6 +151,7 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 		printf(")\nhugepages: pool %.0f MiB, reserved %.0f MiB\n", num(o, "hugepagePoolBytes") / 1048576,
 		       num(o, "hugepageReservedBytes") / 1048576);
 		k8s_line(cJSON_GetObjectItemCaseSensitive(o, "kubernetes"));
+		netpol_line(cJSON_GetObjectItemCaseSensitive(o, "networkPolicy"));
 	}
 	cJSON_Delete(o);
 	return 0;

@@ -256,6 +256,23 @@ struct hlk8s_pod {
 	bool host_network;                 /* spec.hostNetwork */
 	bool ready;                        /* status condition Ready is "True" */
 	char phase[16];                    /* status.phase, "" when absent */
+	struct hlk8s_pod_port *ports;      /* named ports of spec.containers */
+	size_t n_ports;
+};
+
+/* A named container port (NetworkPolicy resolves port names with them). */
+struct hlk8s_pod_port {
+	char name[16];                     /* IANA_SVC_NAME: at most 15 characters */
+	char protocol[8];                  /* "TCP" (default), "UDP", "SCTP" */
+	uint16_t port;
+};
+
+/* An object kept as the API server sent it (NetworkPolicy, Namespace):
+ * its user decodes what it needs (node-agent/netpol). */
+struct cJSON;
+struct hlk8s_raw {
+	struct hlk8s_meta meta;
+	struct cJSON *json;                /* the whole object */
 };
 
 /* One port of a Service (spec.ports[]). */
@@ -328,10 +345,12 @@ enum hlk8s_kind {
 	HLK8S_PODS,               /* struct hlk8s_pod */
 	HLK8S_SERVICES,           /* struct hlk8s_service */
 	HLK8S_ENDPOINTSLICES,     /* struct hlk8s_endpointslice */
+	HLK8S_NETWORKPOLICIES,    /* struct hlk8s_raw (networking.k8s.io/v1) */
+	HLK8S_NAMESPACES,         /* struct hlk8s_raw (cluster-scoped) */
 	HLK8S_KIND_COUNT
 };
 
-/* "pods", "services", "endpointslices". */
+/* "pods", "services", "endpointslices", "networkpolicies", "namespaces". */
 const char *hlk8s_kind_name(enum hlk8s_kind k);
 
 enum hlk8s_change {

@@ -122,6 +122,9 @@ int hlk8s__service_parse(const cJSON *json, void *obj);
 void hlk8s__service_clear(void *obj);
 int hlk8s__slice_parse(const cJSON *json, void *obj);
 void hlk8s__slice_clear(void *obj);
+/* Kinds kept whole (raw.c): a copy of the object. */
+int hlk8s__raw_parse(const cJSON *json, void *obj);
+void hlk8s__raw_clear(void *obj);
 
 enum hlk8s__ev_type {
 	HLK8S_EV_ADDED,

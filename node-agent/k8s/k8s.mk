@@ -1,6 +1,6 @@
 # hlk8s: the node agent's Kubernetes client (libhlk8s.a), its tests, fuzz
 # harnesses, and the C driver of the fake-API-server integration test.
-HLK8S_PARSERS := $(addprefix node-agent/k8s/,object.c pod.c service.c endpointslice.c kinds.c \
+HLK8S_PARSERS := $(addprefix node-agent/k8s/,object.c pod.c service.c endpointslice.c raw.c kinds.c \
                  cache.c kubeconfig.c)
 HLK8S_SRCS    := $(addprefix node-agent/k8s/,client.c informer.c informer_watch.c get.c health.c \
                  patch.c) $(HLK8S_PARSERS)

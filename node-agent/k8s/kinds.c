@@ -28,6 +28,19 @@ static const struct hlk8s__kind kinds[HLK8S_KIND_COUNT] = {
 		.size = sizeof(struct hlk8s_endpointslice),
 		.parse = hlk8s__slice_parse, .clear = hlk8s__slice_clear,
 	},
+	[HLK8S_NETWORKPOLICIES] = {
+		.id = HLK8S_NETWORKPOLICIES, .name = "networkpolicies",
+		.path = "/apis/networking.k8s.io/v1/networkpolicies",
+		.kind = "NetworkPolicy", .list_kind = "NetworkPolicyList", .namespaced = true,
+		.size = sizeof(struct hlk8s_raw),
+		.parse = hlk8s__raw_parse, .clear = hlk8s__raw_clear,
+	},
+	[HLK8S_NAMESPACES] = {
+		.id = HLK8S_NAMESPACES, .name = "namespaces", .path = "/api/v1/namespaces",
+		.kind = "Namespace", .list_kind = "NamespaceList", .namespaced = false,
+		.size = sizeof(struct hlk8s_raw),
+		.parse = hlk8s__raw_parse, .clear = hlk8s__raw_clear,
+	},
 };
 
 const struct hlk8s__kind *hlk8s__kind_of(enum hlk8s_kind k)

@@ -80,6 +80,35 @@ static bool pod_ready(const cJSON *status)
 	return false;
 }
 
+/* The named ports of spec.containers[].ports[]; entries that are not
+ * well-formed are left out (a port name no policy can then name). */
+static int named_ports(const cJSON *spec, struct hlk8s_pod *pod)
+{
+	const cJSON *c, *p;
+
+	cJSON_ArrayForEach(c, hlk8s__json_array(cJSON_GetObjectItemCaseSensitive(spec, "containers"))) {
+		cJSON_ArrayForEach(p, hlk8s__json_array(cJSON_GetObjectItemCaseSensitive(c, "ports"))) {
+			struct hlk8s_pod_port pp = { .protocol = "TCP" }, *a;
+			const char *proto = hlk8s__json_str(p, "protocol");
+			long num;
+
+			if (!hlk8s__json_int(p, "containerPort", 1, 65535, &num) ||
+			    hlk8s__copy_str(pp.name, sizeof(pp.name), hlk8s__json_str(p, "name")) ||
+			    !pp.name[0] || (proto && hlk8s__copy_str(pp.protocol, sizeof(pp.protocol), proto)))
+				continue;
+			if (pod->n_ports >= 1024)
+				return 0;
+			pp.port = (uint16_t)num;
+			a = realloc(pod->ports, (pod->n_ports + 1) * sizeof(*a));
+			if (!a)
+				return -ENOMEM;
+			pod->ports = a;
+			a[pod->n_ports++] = pp;
+		}
+	}
+	return 0;
+}
+
 int hlk8s__pod_parse(const cJSON *json, void *obj)
 {
 	struct hlk8s_pod *pod = obj;
@@ -93,6 +122,8 @@ int hlk8s__pod_parse(const cJSON *json, void *obj)
 		r = hlk8s__dup_opt(hlk8s__json_str(spec, "nodeName"), &pod->node);
 		pod->host_network = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec,
 										  "hostNetwork"));
+		if (!r)
+			r = named_ports(spec, pod);
 	}
 	if (!r && cJSON_IsObject(anns))
 		r = copy_anns(anns, pod);
@@ -116,6 +147,9 @@ void hlk8s__pod_clear(void *obj)
 	}
 	free(pod->anns);
 	free(pod->node);
+	free(pod->ports);
+	pod->ports = NULL;
+	pod->n_ports = 0;
 	pod->anns = NULL;
 	pod->n_anns = 0;
 	pod->node = NULL;

@@ -113,6 +113,7 @@ struct hl_config {
 	long request_timeout_ms;      /* per-connection recv/send bound */
 	long sweep_ms;                /* release pods whose netns vanished; 0 off */
 	long busy_poll_us;            /* the loop polls this long after work; 0 off */
+	bool netpol_off;              /* "networkPolicy": "off" (default "enforce") */
 	/* "podLimits": what one pod can make the agent hold (0: the monitor's
 	 * defaults). Start-up only. */
 	unsigned pod_clients, pod_fds, pod_regions, pod_events;

@@ -3,12 +3,12 @@
 # (node-agent/vf) and the switch's client and supervisor (vswitch/).
 AGENT_CORE_SRCS := $(addprefix node-agent/src/,config.c fastpath.c log.c proto.c state.c)
 AGENT_SRCS := $(AGENT_CORE_SRCS) $(addprefix node-agent/src/,server.c pods.c cni_ops.c query.c \
-              reconcile.c metrics.c main.c devices.c noderes.c vsw_external.c kube.c)
-AGENT_LIBS := $(BUILD)/lib/libhlmonitor.a $(BUILD)/lib/libhlk8s.a $(BUILD)/lib/libhlvsw.a \
+              reconcile.c metrics.c main.c devices.c noderes.c vsw_external.c kube.c netpol.c)
+AGENT_LIBS := $(BUILD)/lib/libhlnetpol.a $(BUILD)/lib/libhlmonitor.a $(BUILD)/lib/libhlk8s.a $(BUILD)/lib/libhlvsw.a \
               $(BUILD)/lib/libhlvf.a $(BUILD)/lib/libhlnl.a $(BUILD)/lib/libhlproto.a \
               $(BUILD)/lib/libhlutil.a $(BUILD)/lib/libshmq.a
 AGENT_LDLIBS := $(HLK8S_LDLIBS) -lcjson -lmnl -lpthread
-$(eval $(call inc,node-agent/src,-Inode-agent/src -Imonitor/include -Inode-agent/k8s \
+$(eval $(call inc,node-agent/src,-Inode-agent/src -Imonitor/include -Inode-agent/k8s -Inode-agent/netpol \
   -Inode-agent/vf -Ivswitch -Ilib/agent -Ilib/util -Ishmq/include))
 
 $(BUILD)/bin/hostlaned: $(call objs,$(AGENT_SRCS)) $(AGENT_LIBS)

@@ -124,6 +124,14 @@ static int apply_string(struct hl_config *c, const char *k, const char *s, char 
 		return set_level(&c->log_level, s, err, errlen);
 	if (strcmp(k, "fastpath") == 0)
 		return set_fastpath(&c->fastpath, s, err, errlen);
+	if (strcmp(k, "networkPolicy") == 0) {
+		if (strcmp(s, "enforce") && strcmp(s, "off")) {
+			snprintf(err, errlen, "networkPolicy: \"%s\" is not \"enforce\" or \"off\"", s);
+			return -EINVAL;
+		}
+		c->netpol_off = !strcmp(s, "off");
+		return 0;
+	}
 	return 1;
 }
 

@@ -70,6 +70,7 @@ struct agent {
 	bool k8s_running;
 	char k8s_error[256];          /* why the client could not be made ("" if it was) */
 	struct hl_noderes *noderes;   /* publishes the node's shm capacity (noderes.c) */
+	struct hl_netpol *netpol;     /* NetworkPolicy admission (netpol.c), or NULL */
 	struct hl_kube *kube;         /* Services and pod addresses into the monitor, or NULL */
 
 	/* vhost-user: the supervised switch (handle used under vsw_lock). */
@@ -145,6 +146,9 @@ struct hl_kube;
 int hl_kube_start(struct agent *a);
 /* After k8s_stop_fd fired: joins the informer threads, frees them. */
 void hl_kube_stop(struct agent *a);
+/* A pod of the node changed: for whoever holds the pod informer's handler
+ * after hl_kube_start() (NetworkPolicy admission, netpol.c) to pass on. */
+void hl_kube_pod_changed(struct agent *a);
 /* Loop thread: gives @p's endpoint every address of the pod (its record's
  * and status.podIPs). */
 void hl_kube_pod_ips(struct agent *a, struct hl_pod *p);

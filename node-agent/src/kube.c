@@ -71,6 +71,12 @@ static void on_pod_change(void *arg, enum hlk8s_change ch, const void *obj)
 	poke(k);
 }
 
+void hl_kube_pod_changed(struct agent *a)
+{
+	if (a->kube)
+		on_pod_change(a->kube, HLK8S_UPSERT, NULL);
+}
+
 static void *informer_main(void *arg)
 {
 	struct kube_thread *t = arg;

@@ -18,6 +18,7 @@
 #include "monitor.h"
 #include "shmq.h"
 #include "hlk8s.h"
+#include "netpol.h"
 
 /* HugePages_Total x Hugepagesize: the default pool is every reserved page. */
 static uint64_t hugepages_total(void)
@@ -133,6 +134,9 @@ static int start_k8s(struct agent *a)
 		snprintf(a->k8s_error, sizeof(a->k8s_error), "client not created: %s (%.180s)",
 			 strerror(-rc), a->cfg.kubeconfig[0] ? a->cfg.kubeconfig : "in-cluster config");
 		hl_log(HL_LOG_ERROR, "kubernetes %s", a->k8s_error);
+		/* Fail closed: policies may exist that cannot be read. */
+		if (!a->cfg.netpol_off)
+			hl_mon_policy_enforce(a->ep_node, true);
 		return rc;
 	}
 	a->k8s_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -142,9 +146,17 @@ static int start_k8s(struct agent *a)
 	rc = hl_kube_start(a);
 	if (rc < 0)
 		hl_log(HL_LOG_ERROR, "kubernetes: Services are not followed: %s", strerror(-rc));
+	/* Before the pod watch runs: it calls the policy code's handler. A
+	 * failure leaves enforcement on with no table: nothing is admitted. */
+	rc = hl_netpol_start(a);
+	if (rc < 0)
+		hl_log(HL_LOG_ERROR, "networkpolicy: %s: no fast-path connection will be admitted",
+		       strerror(-rc));
 	if (pthread_create(&a->k8s_tid, NULL, k8s_main, a) != 0)
 		return -ENOMEM;
 	a->k8s_running = true;
+	if (!rc && (rc = hl_netpol_run(a)) < 0)
+		hl_log(HL_LOG_ERROR, "networkpolicy: %s", strerror(-rc));
 	hl_log(HL_LOG_INFO, "kubernetes client: watching pods on node %s", a->cfg.node_name);
 	return 0;
 }
@@ -158,6 +170,7 @@ static void stop_k8s(struct agent *a)
 			hl_log(HL_LOG_ERROR, "k8s stop: %s", strerror(errno));
 		pthread_join(a->k8s_tid, NULL);
 	}
+	hl_netpol_stop(a);
 	hl_kube_stop(a);
 	hlk8s_client_free(a->k8s);
 	a->k8s = NULL;

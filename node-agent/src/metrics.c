@@ -23,6 +23,7 @@
 
 #include "hlk8s.h"
 #include "monitor.h"
+#include "netpol.h"
 
 #define MAX_CONNS 32
 #define REQ_MAX 4096
@@ -139,6 +140,36 @@ static void put_k8s_health(struct buf *b, struct agent *a)
 	       "# TYPE hostlane_agent_k8s_last_error_timestamp_seconds gauge\n"
 	       "hostlane_agent_k8s_last_error_timestamp_seconds %lld\n",
 	    (long long)h.last_sync, (long long)h.last_error_time);
+}
+
+/* NetworkPolicy admission (netpol.c): the sync state, the table, and the
+ * monitor's verdicts on CONNECTs to hostlane listeners. */
+static void put_netpol(struct buf *b, struct agent *a)
+{
+	static const char *const states[] = { "off", "syncing", "synced" };
+	struct hl_netpol_numbers n;
+
+	hl_netpol_numbers(a, &n);
+	put(b, "# HELP hostlane_agent_netpol_state NetworkPolicy admission: off, syncing (nothing admitted yet), synced.\n"
+	       "# TYPE hostlane_agent_netpol_state gauge\n");
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		put(b, "hostlane_agent_netpol_state{state=\"%s\"} %d\n", states[i], !strcmp(states[i], n.state));
+	put(b, "# HELP hostlane_agent_netpol_policies NetworkPolicies in the admission table (refused: not understood, their namespace isolated).\n"
+	       "# TYPE hostlane_agent_netpol_policies gauge\n"
+	       "hostlane_agent_netpol_policies{state=\"all\"} %llu\n"
+	       "hostlane_agent_netpol_policies{state=\"refused\"} %llu\n"
+	       "# HELP hostlane_agent_netpol_builds_total Admission tables built.\n"
+	       "# TYPE hostlane_agent_netpol_builds_total counter\n"
+	       "hostlane_agent_netpol_builds_total %llu\n"
+	       "# HELP hostlane_monitor_policy_connections_total Fast-path CONNECTs by NetworkPolicy verdict (denied: the kernel carried them).\n"
+	       "# TYPE hostlane_monitor_policy_connections_total counter\n"
+	       "hostlane_monitor_policy_connections_total{verdict=\"admitted\"} %llu\n"
+	       "hostlane_monitor_policy_connections_total{verdict=\"denied\"} %llu\n"
+	       "# HELP hostlane_monitor_policy_direct_off_total Direct regions turned off by a new table.\n"
+	       "# TYPE hostlane_monitor_policy_direct_off_total counter\n"
+	       "hostlane_monitor_policy_direct_off_total %llu\n",
+	    (unsigned long long)n.policies, (unsigned long long)n.refused, (unsigned long long)n.builds,
+	    (unsigned long long)n.admitted, (unsigned long long)n.denied, (unsigned long long)n.direct_off);
 }
 
 static void put_k8s(struct buf *b, struct agent *a)
@@ -303,6 +334,7 @@ char *hl_metrics_text(struct agent *a)
 	    (unsigned long long)atomic_load(&a->m.reconciled_released), atomic_load(&a->ready) ? 1 : 0);
 	put_k8s(&b, a);
 	put_services(&b, a);
+	put_netpol(&b, a);
 	put_vswitch(&b, a);
 	put_pod_processes(&b, a);
 	if (b.oom) {

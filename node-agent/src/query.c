@@ -14,6 +14,7 @@
 
 #include "monitor.h"
 #include "hlk8s.h"
+#include "netpol.h"
 
 #define CONNS_MAX_LISTED 256  /* connections per reply; the rest are counted */
 
@@ -79,6 +80,7 @@ static void do_status(struct agent *a, struct hl_reply *r)
 	cJSON_AddNumberToObject(o, "hugepageReservedBytes", (double)res);
 	k8s_status(a, o);
 	hl_noderes_status(a, o);
+	hl_netpol_status(a, o);
 	hl_dev_status(a, o);
 	cJSON_AddNumberToObject(o, "uptimeSeconds", (double)(time(NULL) - a->started));
 }

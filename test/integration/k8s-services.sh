@@ -26,6 +26,15 @@ for p in a b c; do pod_create $p || { tap_fail "pod $p"; tap_done; exit 1; }; do
 pod_create d none || { tap_fail "pod d"; tap_done; exit 1; }
 ns=ns-$CNI_RUN node=node-$CNI_RUN
 ip_a=$(pod_ip a) ip_b=$(pod_ip b) ip_c=$(pod_ip c) ip_d=$(pod_ip d)
+# The pods of this node as the API server has them: NetworkPolicy
+# admission admits no fast-path connection of a pod it does not know.
+for p in a b c; do
+	k8s_fake pods "{\"namespace\":\"$ns\",\"name\":\"$p\",\"node\":\"$node\",\"ips\":[\"$(pod_ip $p)\"],\"labels\":{\"app\":\"web\"}}"
+done
+for _ in $(seq 200); do
+	[ "$(ctl --json status | jq '.networkPolicy.pods // 0')" -ge 3 ] && break
+	sleep 0.05
+done
 vip=10.96.$((RANDOM % 250)).$((RANDOM % 250 + 2))
 
 metric() { # LABELS-REGEX: the value of hostlane_monitor_* matching it

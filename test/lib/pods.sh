@@ -7,7 +7,10 @@
 #
 #   pods_setup             plugin world + agent of the run; registers cleanup
 #   pod_create NAME [FP]   a pod with fast path FP (default shm); 0 or 1 with
-#                          the reason on stderr; sets POD_NS to its netns
+#                          the reason on stderr; sets POD_NS to its netns;
+#                          its Kubernetes namespace and name are
+#                          $POD_K8S_NS (default ns-$CNI_RUN) and
+#                          $POD_K8S_NAME (default NAME)
 #   pod_ns NAME            the pod's netns name
 #   pod_ip NAME            the pod's IPv4 address
 #   pod_exec NAME CMD...   run CMD in the pod (kernel path, no preload)
@@ -73,7 +76,7 @@ pod_create() {
 	[ "$fp" = shm ] && conf=$POD_CONF_SHM || conf=$POD_CONF_NONE
 	_pod_cid[$name]=cid-$name-$CNI_RUN
 	# IgnoreUnknown: host-local refuses unknown CNI_ARGS, as runtimes know.
-	CNI_EXTRA_ENV=("CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=ns-$CNI_RUN;K8S_POD_NAME=$name;K8S_POD_UID=uid-$name-$CNI_RUN")
+	CNI_EXTRA_ENV=("CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=${POD_K8S_NS:-ns-$CNI_RUN};K8S_POD_NAME=${POD_K8S_NAME:-$name};K8S_POD_UID=uid-$name-$CNI_RUN")
 	cni_add "${_pod_cid[$name]}" "$ns" eth0 "$conf"
 	CNI_EXTRA_ENV=()
 	if [ "$CNI_RC" != 0 ]; then

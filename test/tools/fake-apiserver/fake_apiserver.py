@@ -11,6 +11,9 @@ with the shapes the real API server sends:
   GET /api/v1/services[?limit=&continue=]       ServiceList
   GET /apis/discovery.k8s.io/v1/endpointslices[?limit=&continue=]
                                                 EndpointSliceList
+  GET /apis/networking.k8s.io/v1/networkpolicies[?limit=&continue=]
+                                                NetworkPolicyList
+  GET /api/v1/namespaces[?limit=&continue=]     NamespaceList (cluster-scoped)
   GET /api/v1/nodes/{name}                      Node (spec.podCIDR[s], labels), or 404
   PATCH /api/v1/nodes/{name}/status             JSON merge patch (application/
                                                 merge-patch+json) of the Node's
@@ -33,21 +36,31 @@ server (JSON bodies; every answer is JSON):
 
   POST /reset                       forget objects, history, log; end watches
   POST /pods     {namespace, name, node, annotations?, uid?, ips?: [..],
-                  ready?: bool, phase?, labels?}
+                  ready?: bool, phase?, labels?, ports?: [{name, containerPort,
+                  protocol?}]}
                                     create or update a Pod (ADDED / MODIFIED);
-                                    ips become status.podIP and status.podIPs
+                                    ips become status.podIP and status.podIPs,
+                                    ports the container's ports
   POST /delete   {namespace, name, kind?}
                                     delete (DELETED event); kind "pods"
-                                    (default), "services" or "endpointslices"
+                                    (default), "services", "endpointslices",
+                                    "networkpolicies" or "namespaces" (no
+                                    namespace)
   POST /services {object}           create or update a Service: the object as
                                     a client would send it (metadata.name,
                                     namespace; spec); the server fills uid,
                                     resourceVersion, creationTimestamp
   POST /endpointslices {object}     the same for an EndpointSlice
+  POST /networkpolicies {object}    the same for a NetworkPolicy
+  POST /namespaces {object}         the same for a Namespace (metadata.name;
+                                    the server adds the label
+                                    kubernetes.io/metadata.name, as the real
+                                    one does, and status.phase Active)
   POST /nodes    {name, podCIDR?, labels?}
                                     create or replace a Node
   POST /drop     {pods?:[...], services?:[...], endpointslices?:[...],
-                  deletes?:[...]}   cut every open watch connection (no final
+                  networkpolicies?:[...], namespaces?:[...], deletes?:[...]}
+                                    cut every open watch connection (no final
                                     chunk), then apply the changes, so that only
                                     a resumed watch can deliver them
   POST /compact  (the same)         like /drop, then compact: any watch from an
@@ -101,7 +114,11 @@ KINDS = {
     "services": (["api", "v1", "services"], "Service", "ServiceList", "v1"),
     "endpointslices": (["apis", "discovery.k8s.io", "v1", "endpointslices"],
                        "EndpointSlice", "EndpointSliceList", "discovery.k8s.io/v1"),
+    "networkpolicies": (["apis", "networking.k8s.io", "v1", "networkpolicies"],
+                        "NetworkPolicy", "NetworkPolicyList", "networking.k8s.io/v1"),
+    "namespaces": (["api", "v1", "namespaces"], "Namespace", "NamespaceList", "v1"),
 }
+CLUSTER_SCOPED = ("namespaces",)
 
 
 class State:
@@ -138,7 +155,12 @@ class State:
     def store_locked(self, kind, obj):
         """Creates or replaces an object; records the event."""
         md = obj["metadata"]
-        key = (md["namespace"], md["name"])
+        if kind in CLUSTER_SCOPED:
+            md.pop("namespace", None)
+            md.setdefault("labels", {})["kubernetes.io/metadata.name"] = md["name"]
+            obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+            obj.setdefault("status", {"phase": "Active"})
+        key = (md.get("namespace", ""), md["name"])
         old = self.objs[kind].get(key)
         rv = self.next_rv()
         md["uid"] = old["metadata"]["uid"] if old else (md.get("uid") or self.next_uid())
@@ -174,6 +196,9 @@ class State:
                      "containers": [{"name": "app", "image": "busybox:1.36"}]},
             "status": status,
         }
+        if spec.get("ports"):
+            pod["spec"]["containers"][0]["ports"] = [
+                dict({"protocol": "TCP"}, **p) for p in spec["ports"]]
         return self.store_locked("pods", pod)
 
     def delete_locked(self, ns, name, kind="pods"):
@@ -189,11 +214,11 @@ class State:
     def changes_locked(self, body):
         for spec in body.get("pods") or []:
             self.pod_locked(spec)
-        for kind in ("services", "endpointslices"):
+        for kind in ("services", "endpointslices", "networkpolicies", "namespaces"):
             for obj in body.get(kind) or []:
                 self.store_locked(kind, json.loads(json.dumps(obj)))
         for d in body.get("deletes") or []:
-            self.delete_locked(d["namespace"], d["name"], d.get("kind", "pods"))
+            self.delete_locked(d.get("namespace", ""), d["name"], d.get("kind", "pods"))
 
 
 class ApiHandler(http.server.BaseHTTPRequestHandler):
@@ -467,9 +492,9 @@ class CtlHandler(http.server.BaseHTTPRequestHandler):
                 st.reset_locked()
             elif ep == "/pods":
                 st.pod_locked(body)
-            elif ep in ("/services", "/endpointslices"):
+            elif ep in ("/services", "/endpointslices", "/networkpolicies", "/namespaces"):
                 md = body.get("metadata") or {}
-                if not md.get("name") or not md.get("namespace"):
+                if not md.get("name") or (not md.get("namespace") and ep != "/namespaces"):
                     return self.reply({"error": "metadata.name and namespace"}, 400)
                 st.store_locked(ep[1:], body)
             elif ep == "/nodes":
@@ -489,7 +514,7 @@ class CtlHandler(http.server.BaseHTTPRequestHandler):
                 kind = body.get("kind", "pods")
                 if kind not in KINDS:
                     return self.reply({"error": "no such kind"}, 400)
-                if st.delete_locked(body["namespace"], body["name"], kind) is None:
+                if st.delete_locked(body.get("namespace", ""), body["name"], kind) is None:
                     return self.reply({"error": "no such object"}, 404)
             elif ep in ("/drop", "/compact"):
                 st.epoch += 1

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * NetworkPolicy admission in the monitor: the table the agent sets, the
+ * check at every CONNECT, who may have direct regions, and turning direct
+ * connections off where a new table isolates a pod (docs/monitor.md).
+ */
+#include "mon_private.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "hl_policy.h"
+
+/* The namespace and name of pod key "<ns>/<name>" into @ns and @name;
+ * false for a key without them (a pod known by container id only). */
+static bool split_key(const char *key, char *ns, size_t nslen, const char **name)
+{
+	const char *slash = strchr(key, '/');
+
+	if (!slash || slash == key || !slash[1] || (size_t)(slash - key) >= nslen)
+		return false;
+	memcpy(ns, key, (size_t)(slash - key));
+	ns[slash - key] = 0;
+	*name = slash + 1;
+	return true;
+}
+
+static struct hl_pol_addr pol_addr(const struct hl_proto_addr *a)
+{
+	struct hl_pol_addr p = { .family = a->family };
+
+	memcpy(p.a, a->addr, sizeof(p.a));
+	return p;
+}
+
+/* What policies isolate pod @ep in (bit 1 ingress, 2 egress); everything
+ * when there is no table yet or the pod is not in it. */
+static unsigned isolated(const struct hl_monitor *n, const struct hl_mon_pod *ep)
+{
+	char ns[HL_PROTO_KEY_MAX];
+	const char *name;
+
+	if (!n->pol || !split_key(ep->key, ns, sizeof(ns), &name))
+		return 3;
+	return hl_pol_isolated(n->pol, ns, name);
+}
+
+int mon_admit(struct hl_monitor *n, const struct hl_mon_pod *src, const struct hl_mon_pod *dst,
+	      const struct hl_proto_addr *src_ip, const struct hl_proto_addr *dst_ip,
+	      uint16_t port, const char **why)
+{
+	char sns[HL_PROTO_KEY_MAX], dns[HL_PROTO_KEY_MAX];
+	const char *sname, *dname;
+	struct hl_pol_addr sa, da;
+	enum hl_pol_verdict v;
+
+	if (!n->pol_enforce)
+		return 0;
+	if (!n->pol) {
+		v = HL_POL_UNKNOWN;
+	} else if (!split_key(src->key, sns, sizeof(sns), &sname) ||
+		   !split_key(dst->key, dns, sizeof(dns), &dname)) {
+		v = HL_POL_UNKNOWN;
+	} else {
+		sa = pol_addr(src_ip);
+		da = pol_addr(dst_ip);
+		v = hl_pol_admit(n->pol, sns, sname, &sa, dns, dname, &da, port);
+	}
+	if (v == HL_POL_ADMIT) {
+		n->pol_admitted++;
+		return 0;
+	}
+	n->pol_denied++;
+	*why = !n->pol ? "NetworkPolicies not synced yet" : hl_pol_verdict_name(v);
+	return -EACCES;
+}
+
+bool mon_direct_allowed(const struct hl_monitor *n, const struct hl_mon_pod *c,
+			const struct hl_mon_pod *l)
+{
+	/* A direct region lets the connector reach every port the listener
+	 * process listens on without asking: only between two pods no policy
+	 * isolates in that direction, where every connection is admitted. */
+	return !n->pol_enforce || (!(isolated(n, c) & 2) && !(isolated(n, l) & 1));
+}
+
+/* Turns direct connections off in regions a new table no longer allows
+ * them in: their connectors ask the monitor again, which checks. */
+static void police(struct hl_monitor *n)
+{
+	for (struct mon_region *g = n->regions; g; g = g->next) {
+		const struct mon_client *c = g->holder[0], *l = g->holder[1];
+
+		if (!g->blk || !c || !l || shmq_region_faulted(g->r) ||
+		    atomic_load_explicit(&g->blk->off, memory_order_relaxed))
+			continue;
+		if (!mon_direct_allowed(n, c->ep, l->ep)) {
+			atomic_store(&g->blk->off, 1);
+			n->pol_direct_off++;
+		}
+	}
+}
+
+void hl_mon_policy_enforce(struct hl_monitor *n, bool on)
+{
+	n->pol_enforce = on;
+	police(n);
+}
+
+void hl_mon_policy_set(struct hl_monitor *n, struct hl_pol_table *t)
+{
+	hl_pol_table_free(n->pol);
+	n->pol = t;
+	n->pol_generation++;
+	police(n);
+	mon_log(n, LOG_INFO, "NetworkPolicy: %s (%zu policies)", t ? "table set" : "table dropped",
+		hl_pol_table_policies(t));
+}
+
+void hl_mon_policy_get_stats(const struct hl_monitor *n, struct hl_mon_policy_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->enforce = n->pol_enforce;
+	s->synced = n->pol != NULL;
+	s->policies = hl_pol_table_policies(n->pol);
+	s->generation = n->pol_generation;
+	s->admitted = n->pol_admitted;
+	s->denied = n->pol_denied;
+	s->direct_off = n->pol_direct_off;
+}
+
+void mon_policy_free(struct hl_monitor *n)
+{
+	hl_pol_table_free(n->pol);
+	n->pol = NULL;
+}
