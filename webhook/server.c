@@ -13,6 +13,8 @@
  */
 #include "webhook.h"
 
+#include "hl_util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -31,8 +33,7 @@ struct wh_server {
 };
 
 struct req {
-	char *body;
-	size_t len, cap;
+	struct hl_buf body;            /* max WH_MAX_BODY */
 	bool too_big;
 };
 
@@ -122,7 +123,7 @@ static enum MHD_Result mutate(struct wh_server *s, struct MHD_Connection *c, str
 		return reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "application/json",
 			     "{\"error\":\"the body is larger than 4 MiB\"}");
 	}
-	rc = hl_inject_review(q->body ? q->body : "", q->len, &wh_settings_get()->o, &out, &status);
+	rc = hl_inject_review(q->body.p ? q->body.p : "", q->body.len, &wh_settings_get()->o, &out, &status);
 	wh_settings_put();
 	account(s, rc, status, out ? out : "");
 	if (!out)
@@ -143,32 +144,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		q = calloc(1, sizeof(*q));
 		if (!q)
 			return MHD_NO;
+		q->body.max = WH_MAX_BODY;
 		*con_cls = q;
 		return MHD_YES;
 	}
 	if (*upload_size) {
 		size_t n = *upload_size;
+		int rc;
 
 		*upload_size = 0;
-		if (q->too_big || q->len + n > WH_MAX_BODY) {
-			q->too_big = true;
+		if (q->too_big)
 			return MHD_YES;
-		}
-		if (q->len + n + 1 > q->cap) {
-			size_t cap = q->cap ? q->cap : 16384;
-			char *nb;
-
-			while (cap < q->len + n + 1)
-				cap *= 2;
-			nb = realloc(q->body, cap);
-			if (!nb)
-				return MHD_NO;
-			q->body = nb;
-			q->cap = cap;
-		}
-		memcpy(q->body + q->len, upload, n);
-		q->len += n;
-		return MHD_YES;
+		rc = hl_buf_append(&q->body, upload, n);
+		if (rc == -EFBIG)
+			q->too_big = true;
+		return rc == -ENOMEM ? MHD_NO : MHD_YES;
 	}
 	if (strcmp(url, "/mutate") == 0)
 		return strcmp(method, "POST") == 0 ? mutate(s, c, q)
@@ -186,7 +176,7 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_R
 
 	(void)cls; (void)c; (void)t;
 	if (q) {
-		free(q->body);
+		hl_buf_free(&q->body);
 		free(q);
 		*con_cls = NULL;
 	}

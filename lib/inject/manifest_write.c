@@ -8,6 +8,8 @@
 #include "inject_private.h"
 #include "manifest_private.h"
 
+#include "hl_util.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -16,34 +18,21 @@
 #include <string.h>
 #include <yaml.h>
 
+/* The output, and the first error of the emitter's callback (it can only
+ * say "failed"). */
 struct buf {
-	char *p;
-	size_t n, cap;
+	struct hl_buf b;
 	int err;
 };
 
 static int put(void *arg, unsigned char *data, size_t len)
 {
 	struct buf *b = arg;
+	int rc = hl_buf_append(&b->b, data, len);
 
-	if (b->n + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *np;
-
-		while (cap < b->n + len + 1)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (!np) {
-			b->err = -ENOMEM;
-			return 0;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, data, len);
-	b->n += len;
-	b->p[b->n] = '\0';
-	return 1;
+	if (rc && !b->err)
+		b->err = rc;
+	return rc == 0;
 }
 
 static int emit_scalar(yaml_emitter_t *em, const char *s, yaml_scalar_style_t style)
@@ -198,12 +187,12 @@ int hl_manifest_write(const cJSON *docs, enum hl_manifest_format fmt, char **out
 	rc = fmt == HL_MANIFEST_JSON ? write_json(docs, &b) : write_yaml(docs, &b);
 	/* libyaml reports its own failures (an emit error) as EIO: none is
 	 * expected from a tree of plain values. */
-	if (rc == 0 && !b.p)
+	if (rc == 0 && !b.b.p)
 		rc = put(&b, (unsigned char *)"", 0) ? 0 : -ENOMEM;
 	if (rc < 0) {
-		free(b.p);
+		hl_buf_free(&b.b);
 		return rc;
 	}
-	*out = b.p;
+	*out = b.b.p;
 	return 0;
 }

@@ -20,9 +20,9 @@ UNIT_TESTS += $(BUILD)/test/test_inject
 # Untrusted input: the webhook's request body (anyone who reaches its port),
 # the manifests hostlanectl inject reads.
 $(BUILD)/fuzz/fuzz_inject_review: $(call fuzzobjs,lib/inject/fuzz/fuzz_inject_review.c $(INJECT_SRCS) \
-  lib/util/fs.c lib/util/quantity.c)
+  lib/util/buf.c lib/util/fs.c lib/util/quantity.c)
 $(BUILD)/fuzz/fuzz_inject_review: LDLIBS += $(INJECT_LDLIBS)
 $(BUILD)/fuzz/fuzz_inject_manifest: $(call fuzzobjs,lib/inject/fuzz/fuzz_inject_manifest.c $(INJECT_SRCS) \
-  lib/util/fs.c lib/util/quantity.c)
+  lib/util/buf.c lib/util/fs.c lib/util/quantity.c)
 $(BUILD)/fuzz/fuzz_inject_manifest: LDLIBS += $(INJECT_LDLIBS)
 FUZZERS += $(BUILD)/fuzz/fuzz_inject_review $(BUILD)/fuzz/fuzz_inject_manifest

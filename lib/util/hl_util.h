@@ -96,4 +96,30 @@ int hl_quantity_parse(const char *s, uint64_t *out);
  */
 int hl_netns_open(const char *path);
 
+/* A growing byte buffer, kept NUL-terminated once anything was appended.
+ * Zero-initialise it; @max is the most it may hold (0: no limit). */
+struct hl_buf {
+	char *p;       /* the bytes, NULL before the first append */
+	size_t len;    /* bytes held (the NUL not counted) */
+	size_t cap;    /* bytes allocated */
+	size_t max;    /* ceiling on len, 0 none */
+};
+
+/**
+ * hl_buf_append() - append @n bytes of @p to @b (growing it by doubling).
+ * @b: the buffer.
+ * @p: the bytes (may be NULL when @n is 0).
+ * @n: how many.
+ *
+ * Return: 0; -EFBIG when @b would hold more than its max (nothing
+ * appended); -ENOMEM.
+ */
+int hl_buf_append(struct hl_buf *b, const void *p, size_t n);
+
+/**
+ * hl_buf_free() - free @b's bytes and empty it (its max stays).
+ * @b: the buffer.
+ */
+void hl_buf_free(struct hl_buf *b);
+
 #endif /* HOSTLANE_UTIL_H */

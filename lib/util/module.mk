@@ -1,7 +1,8 @@
 # lib/util (libhlutil.a): file-system helpers (hl_util.h: mkdir -p, whole
-# writes, atomic file replacement, flock), quantities of bytes, and the
-# agent's event loop (hl_loop.h). Users: the plugin, the agent, the VF code, the monitor.
-UTIL_SRCS := lib/util/fs.c lib/util/loop.c lib/util/quantity.c
+# writes, atomic file replacement, flock), quantities of bytes, a growing
+# buffer, and the agent's event loop (hl_loop.h). Users: the plugin, the
+# agent, the VF code, the monitor, the Kubernetes client, lib/inject, the webhook.
+UTIL_SRCS := lib/util/buf.c lib/util/fs.c lib/util/loop.c lib/util/quantity.c
 $(eval $(call inc,lib/util,-Ilib/util))
 $(BUILD)/lib/libhlutil.a: $(call objs,$(UTIL_SRCS))
 LIBS += $(BUILD)/lib/libhlutil.a

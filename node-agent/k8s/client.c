@@ -142,32 +142,10 @@ static char *auth_header(struct hlk8s_client *c, bool *oom)
 
 /* ---- HTTP plumbing ---- */
 
-int hlk8s__buf_append(struct hlk8s__buf *b, const char *p, size_t n)
-{
-	if (n > b->max - b->len)
-		return -EFBIG;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *q;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		q = realloc(b->p, cap);
-		if (!q)
-			return -ENOMEM;
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
 size_t hlk8s__buf_write(char *ptr, size_t size, size_t n, void *ud)
 {
 	/* Returning less than size*n makes curl fail the transfer (too big / OOM). */
-	return hlk8s__buf_append(ud, ptr, size * n) ? 0 : size * n;
+	return hl_buf_append(ud, ptr, size * n) ? 0 : size * n;
 }
 
 static void set_blob(CURL *e, CURLoption opt, const struct hlk8s__blob *b)
@@ -200,7 +178,7 @@ static void set_tls(struct hlk8s_client *c, CURL *e)
 }
 
 CURL *hlk8s__easy(struct hlk8s_client *c, const char *url, long connect_ms, long total_ms,
-		  struct hlk8s__buf *body, struct curl_slist **hdrs)
+		  struct hl_buf *body, struct curl_slist **hdrs)
 {
 	struct curl_slist *h = NULL, *t;
 	CURL *e = curl_easy_init();
@@ -317,7 +295,7 @@ int hlk8s__perform(struct hlk8s_client *c, CURL *e, int stop_fd, const char *wha
 	return r;
 }
 
-int hlk8s__http_error(struct hlk8s_client *c, long code, const struct hlk8s__buf *body,
+int hlk8s__http_error(struct hlk8s_client *c, long code, const struct hl_buf *body,
 		      const char *what)
 {
 	struct hlk8s__status st;
@@ -513,7 +491,7 @@ static int copy_value(const char *v, char *buf, size_t len)
 
 /* GETs a pod, re-reading the token and retrying once on 401. Body in @body. */
 static int get_pod(struct hlk8s_client *c, const char *ns, const char *name,
-		   struct hlk8s__buf *body)
+		   struct hl_buf *body)
 {
 	char path[384];
 
@@ -544,7 +522,7 @@ static void cache_from_get(struct hlk8s_client *c, const cJSON *obj)
 static int lookup_get(struct hlk8s_client *c, const char *ns, const char *name,
 		      const char *key, char *buf, size_t len)
 {
-	struct hlk8s__buf body = { .max = GET_BODY_MAX };
+	struct hl_buf body = { .max = GET_BODY_MAX };
 	cJSON *root;
 	int r;
 

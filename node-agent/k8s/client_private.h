@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "hl_util.h"
 #include "hlk8s.h"
 #include "hlk8s_private.h"
 
@@ -59,12 +60,6 @@ struct hlk8s_informer {
 	int64_t last_sync;
 };
 
-/* A growable response buffer that refuses to grow past max. */
-struct hlk8s__buf {
-	char *p;
-	size_t len, cap, max;
-};
-
 /* What a transfer ended with, beyond its CURLcode. */
 #define HLK8S__STOPPED 1 /* stop_fd became readable */
 
@@ -89,15 +84,15 @@ int hlk8s__token_refresh(struct hlk8s_client *c, bool force);
  * curl_slist_free_all after the transfer. NULL on ENOMEM.
  */
 CURL *hlk8s__easy(struct hlk8s_client *c, const char *url, long connect_ms, long total_ms,
-		  struct hlk8s__buf *body, struct curl_slist **hdrs);
+		  struct hl_buf *body, struct curl_slist **hdrs);
 /* Runs @e; with @stop_fd >= 0 also returns HLK8S__STOPPED when it becomes readable.
  * Returns 0 (transfer done; check the HTTP code), HLK8S__STOPPED, or -errno. */
 int hlk8s__perform(struct hlk8s_client *c, CURL *e, int stop_fd, const char *what);
-/* curl write callback appending to a struct hlk8s__buf. */
+/* curl write callback appending to a struct hl_buf (lib/util; a full one
+ * fails the transfer). */
 size_t hlk8s__buf_write(char *ptr, size_t size, size_t n, void *ud);
-int hlk8s__buf_append(struct hlk8s__buf *b, const char *p, size_t n);
 /* Logs the Status (or HTTP code) of a failed answer and maps it to -errno. */
-int hlk8s__http_error(struct hlk8s_client *c, long code, const struct hlk8s__buf *body,
+int hlk8s__http_error(struct hlk8s_client *c, long code, const struct hl_buf *body,
 		      const char *what);
 /*
  * GETs @path (e.g. "/api/v1/nodes/x") within the client's GET bound,
@@ -105,7 +100,7 @@ int hlk8s__http_error(struct hlk8s_client *c, long code, const struct hlk8s__buf
  * Returns 0 (HTTP 200) or the -errno hlk8s__http_error() maps the answer to
  * (-ENOENT for 404, -EACCES for 401/403, ...), -ETIMEDOUT, -ECONNREFUSED.
  */
-int hlk8s__get(struct hlk8s_client *c, const char *path, struct hlk8s__buf *body,
+int hlk8s__get(struct hlk8s_client *c, const char *path, struct hl_buf *body,
 	       const char *what);
 /* An informer of @c; @node: keep only pods of that node (the client's own
  * pod informer). NULL with errno EINVAL or ENOMEM. */

@@ -22,7 +22,7 @@ static long ms_since(const struct timespec *t0)
 
 /* One GET attempt within @left_ms. 0 and the HTTP code, or -errno. */
 static int get_once(struct hlk8s_client *c, const char *url, long left_ms,
-		    struct hlk8s__buf *body, long *code, const char *what)
+		    struct hl_buf *body, long *code, const char *what)
 {
 	struct curl_slist *hdrs;
 	CURL *e = hlk8s__easy(c, url, left_ms, left_ms, body, &hdrs);
@@ -38,7 +38,7 @@ static int get_once(struct hlk8s_client *c, const char *url, long left_ms,
 	return r;
 }
 
-int hlk8s__get(struct hlk8s_client *c, const char *path, struct hlk8s__buf *body,
+int hlk8s__get(struct hlk8s_client *c, const char *path, struct hl_buf *body,
 	       const char *what)
 {
 	struct timespec t0;
@@ -73,7 +73,7 @@ int hlk8s__get(struct hlk8s_client *c, const char *path, struct hlk8s__buf *body
 int hlk8s_node_label(struct hlk8s_client *c, const char *node, const char *key,
 		     char *buf, size_t len)
 {
-	struct hlk8s__buf body = { .max = NODE_BODY_MAX };
+	struct hl_buf body = { .max = NODE_BODY_MAX };
 	char path[320];
 	int r;
 
@@ -93,7 +93,7 @@ int hlk8s_node_label(struct hlk8s_client *c, const char *node, const char *key,
 
 int hlk8s_node_pod_cidr(struct hlk8s_client *c, const char *node, char *buf, size_t len)
 {
-	struct hlk8s__buf body = { .max = NODE_BODY_MAX };
+	struct hl_buf body = { .max = NODE_BODY_MAX };
 	char path[320];
 	int r;
 

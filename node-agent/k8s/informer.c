@@ -91,7 +91,7 @@ static int list_page(struct hlk8s_informer *inf, int stop_fd, struct hlk8s__cach
 		     char **rv, char **cont)
 {
 	struct hlk8s_client *c = inf->c;
-	struct hlk8s__buf body = { .max = LIST_BODY_MAX };
+	struct hl_buf body = { .max = LIST_BODY_MAX };
 	struct curl_slist *hdrs;
 	char *url = list_url(inf, *cont), what[64];
 	CURL *e = NULL;

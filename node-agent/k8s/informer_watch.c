@@ -21,8 +21,8 @@ struct watch {
 	struct hlk8s_informer *inf;
 	CURL *e;
 	char **rv;                /* resume point, updated per event */
-	struct hlk8s__buf line;   /* partial event line */
-	struct hlk8s__buf errbody;
+	struct hl_buf line;   /* partial event line */
+	struct hl_buf errbody;
 	long code;                /* HTTP status, once headers are in */
 	int err;                  /* why it failed (W_ERROR): -errno */
 	unsigned events;
@@ -118,12 +118,12 @@ static size_t watch_write(char *ptr, size_t size, size_t n, void *ud)
 	size_t total = size * n, done = 0;
 
 	if (w->code != 200)
-		return hlk8s__buf_append(&w->errbody, ptr, total) ? 0 : total;
+		return hl_buf_append(&w->errbody, ptr, total) ? 0 : total;
 	while (done < total && !w->gone && !w->bad) {
 		const char *nl = memchr(ptr + done, '\n', total - done);
 		size_t chunk = nl ? (size_t)(nl - (ptr + done)) : total - done;
 
-		if (hlk8s__buf_append(&w->line, ptr + done, chunk)) {
+		if (hl_buf_append(&w->line, ptr + done, chunk)) {
 			hlk8s__log(w->inf->c, HLK8S_LOG_WARN, "k8s: %s: event too large", w->what);
 			w->gone = true;
 			break;

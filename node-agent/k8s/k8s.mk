@@ -6,17 +6,17 @@ HLK8S_SRCS    := $(addprefix node-agent/k8s/,client.c informer.c informer_watch.
                  patch.c) $(HLK8S_PARSERS)
 # What a user of libhlk8s.a links with (the agent: LDLIBS += $(HLK8S_LDLIBS)).
 HLK8S_LDLIBS  := -lcurl -lcjson -lyaml -lpthread
-$(eval $(call inc,node-agent/k8s,-Inode-agent/k8s))
+$(eval $(call inc,node-agent/k8s,-Inode-agent/k8s -Ilib/util))
 $(eval $(call inc,node-agent/k8s/tests,-Itest/lib))
 
 $(BUILD)/lib/libhlk8s.a: $(call objs,$(HLK8S_SRCS))
 LIBS += $(BUILD)/lib/libhlk8s.a
 
-$(BUILD)/test/test_hlk8s_parse: $(call objs,node-agent/k8s/tests/test_hlk8s_parse.c) $(BUILD)/lib/libhlk8s.a
+$(BUILD)/test/test_hlk8s_parse: $(call objs,node-agent/k8s/tests/test_hlk8s_parse.c) $(BUILD)/lib/libhlk8s.a $(BUILD)/lib/libhlutil.a
 $(BUILD)/test/test_hlk8s_parse: LDLIBS += $(HLK8S_LDLIBS)
-$(BUILD)/test/test_hlk8s_kubeconfig: $(call objs,node-agent/k8s/tests/test_hlk8s_kubeconfig.c) $(BUILD)/lib/libhlk8s.a
+$(BUILD)/test/test_hlk8s_kubeconfig: $(call objs,node-agent/k8s/tests/test_hlk8s_kubeconfig.c) $(BUILD)/lib/libhlk8s.a $(BUILD)/lib/libhlutil.a
 $(BUILD)/test/test_hlk8s_kubeconfig: LDLIBS += $(HLK8S_LDLIBS)
-$(BUILD)/test/test_hlk8s_objects: $(call objs,node-agent/k8s/tests/test_hlk8s_objects.c) $(BUILD)/lib/libhlk8s.a
+$(BUILD)/test/test_hlk8s_objects: $(call objs,node-agent/k8s/tests/test_hlk8s_objects.c) $(BUILD)/lib/libhlk8s.a $(BUILD)/lib/libhlutil.a
 $(BUILD)/test/test_hlk8s_objects: LDLIBS += $(HLK8S_LDLIBS)
 UNIT_TESTS += $(BUILD)/test/test_hlk8s_parse $(BUILD)/test/test_hlk8s_kubeconfig \
   $(BUILD)/test/test_hlk8s_objects
@@ -24,7 +24,7 @@ UNIT_TESTS += $(BUILD)/test/test_hlk8s_parse $(BUILD)/test/test_hlk8s_kubeconfig
 # Driver of test/integration/agent-k8s.sh (not a Check suite: the script runs
 # it once per scenario against test/tools/fake-apiserver). Built by `make tests`.
 $(BUILD)/test/hlk8s-itest: $(call objs,$(addprefix node-agent/k8s/tests/,hlk8s_itest.c itest_watch.c \
-  itest_auth.c itest_faults.c itest_kinds.c)) $(BUILD)/lib/libhlk8s.a
+  itest_auth.c itest_faults.c itest_kinds.c)) $(BUILD)/lib/libhlk8s.a $(BUILD)/lib/libhlutil.a
 $(BUILD)/test/hlk8s-itest: LDLIBS += $(HLK8S_LDLIBS)
 tests: $(BUILD)/test/hlk8s-itest
 

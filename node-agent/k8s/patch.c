@@ -28,7 +28,7 @@ static bool resource_ok(const char *r)
 int hlk8s_node_set_resource(struct hlk8s_client *c, const char *node, const char *resource,
 			    unsigned long long value)
 {
-	struct hlk8s__buf body = { .max = PATCH_BODY_MAX };
+	struct hl_buf body = { .max = PATCH_BODY_MAX };
 	struct curl_slist *hdrs, *h;
 	char *url = NULL, patch[768];
 	long code = 0;

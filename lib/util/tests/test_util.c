@@ -170,6 +170,36 @@ START_TEST(lock_path_excludes_another_holder)
 }
 END_TEST
 
+/* The buffer grows past its first allocation, stays NUL-terminated, and a
+ * ceiling refuses an append whole. */
+START_TEST(buf_grows_and_keeps_its_ceiling)
+{
+	struct hl_buf b = { .max = 10000 };
+	char chunk[1000];
+
+	memset(chunk, 'x', sizeof(chunk));
+	ck_assert_int_eq(hl_buf_append(&b, NULL, 0), 0);
+	ck_assert_ptr_nonnull(b.p);
+	ck_assert_str_eq(b.p, "");
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_eq(hl_buf_append(&b, chunk, sizeof(chunk)), 0);
+	ck_assert_uint_eq(b.len, 10000);
+	ck_assert_uint_ge(b.cap, 10001);
+	ck_assert_int_eq(b.p[10000], '\0');
+	ck_assert_int_eq(hl_buf_append(&b, "y", 1), -EFBIG);
+	ck_assert_uint_eq(b.len, 10000);
+	hl_buf_free(&b);
+	ck_assert_ptr_null(b.p);
+	ck_assert_uint_eq(b.len, 0);
+	b.max = 0;     /* no ceiling */
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_eq(hl_buf_append(&b, chunk, sizeof(chunk)), 0);
+	ck_assert_uint_eq(b.len, 20000);
+	ck_assert_uint_eq(strspn(b.p, "x"), 20000);
+	hl_buf_free(&b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("util");
@@ -182,6 +212,7 @@ static Suite *suite(void)
 	tcase_add_test(t, write_atomic_fails_cleanly);
 	tcase_add_test(t, write_all_writes_everything);
 	tcase_add_test(t, lock_path_excludes_another_holder);
+	tcase_add_test(t, buf_grows_and_keeps_its_ceiling);
 	suite_add_tcase(s, t);
 	return s;
 }
