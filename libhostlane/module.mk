@@ -20,7 +20,7 @@ HL_PL_SRCS := $(addprefix libhostlane/src/,pl_libc.c pl_fdtab.c pl_addr.c pl_eps
 # go through pl_glibc_compat.c (--wrap), and libdl/libpthread are named
 # (they held dlsym and the pthread functions before glibc 2.34).
 HL_GLIBC_WRAP := dlsym pthread_once pthread_mutex_trylock pthread_rwlock_init \
-  pthread_rwlock_rdlock pthread_rwlock_wrlock pthread_rwlock_unlock pthread_key_create \
+  pthread_rwlock_rdlock pthread_rwlock_tryrdlock pthread_rwlock_wrlock pthread_rwlock_unlock pthread_key_create \
   pthread_setspecific pthread_sigmask memfd_create fstat
 $(BUILD)/lib/libhostlane.so: $(HL_LIB_OBJS) $(call objs,$(HL_PL_SRCS) libhostlane/src/pl_glibc_compat.c) \
   $(BUILD)/lib/libhlproto.a $(BUILD)/lib/libshmq.a libhostlane/libhostlane.map

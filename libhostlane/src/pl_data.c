@@ -110,6 +110,7 @@ static ssize_t conn_recvv(struct pl_sock *s, const struct iovec *iov, size_t n, 
 	size_t total = 0;
 	ssize_t r = 0;
 
+	pl_sock_unfork_check(s);
 	pthread_mutex_lock(&s->rx_lock);
 	ep = pl_sock_ep_get(s);
 	/* MSG_PEEK reads the first buffer only and consumes nothing. */
@@ -247,6 +248,7 @@ static ssize_t conn_sendv(struct pl_sock *s, const struct iovec *iov, size_t n, 
 		iov = &one;
 		n = 1;
 	}
+	pl_sock_unfork_check(s);
 	pthread_mutex_lock(&s->tx_lock);
 	ep = pl_sock_ep_get(s);
 	for (size_t i = 0; i < n; i++) {

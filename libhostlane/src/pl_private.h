@@ -209,6 +209,8 @@ struct pl_sock {
 	atomic_int peer_dead;
 	atomic_int connecting;        /* nonblocking connect not yet confirmed */
 	atomic_int forked;            /* another process may hold the ring too */
+	_Atomic uint64_t unfork_at;   /* forked: when to ask again whether it
+				       * still is (pl_sock_unfork(), CLOCK_MONOTONIC ns) */
 	atomic_int reset;             /* the peer reset the connection */
 	atomic_int pending_err;       /* reported once by the next call (SO_ERROR) */
 	atomic_int eof_seen;          /* a read returned end-of-stream */

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hl_codec.h"
@@ -485,6 +486,43 @@ void pl_sock_atfork_parent(void)
 		if (s->kind == PL_CONN)
 			atomic_store(&s->forked, 1);
 	pthread_mutex_unlock(&socks_lock);
+}
+
+/*
+ * While forked, every call attaches a fresh endpoint from the shared indices
+ * (pl_sock_ep_forked()), which costs a good part of a small request. Once
+ * the holder slot lists no other running process, nobody else can move the
+ * ring: our own endpoint takes the shared indices (which the other holders
+ * moved meanwhile) and is used again. Under fork_lock for reading, so no
+ * fork can make a new holder in between (atfork_parent sets forked again
+ * under the write lock), and under rx_lock and tx_lock, so no call of ours
+ * is on the ring. Only try-locks: the caller may be anywhere; a busy socket
+ * is asked again later.
+ */
+void pl_sock_unfork(struct pl_sock *s)
+{
+	struct timespec ts;
+	uint64_t now, at;
+
+	if (s->kind != PL_CONN || s->shref < 0 || forking || pl_vfork_child())
+		return;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	at = atomic_load_explicit(&s->unfork_at, memory_order_relaxed);
+	if (now < at || !atomic_compare_exchange_strong(&s->unfork_at, &at, now + PL_UNFORK_NS))
+		return;
+	if (pthread_rwlock_tryrdlock(&fork_lock))
+		return;
+	if (!pthread_mutex_trylock(&s->rx_lock)) {
+		if (!pthread_mutex_trylock(&s->tx_lock)) {
+			if (atomic_load(&s->forked) && pl_shref_others(s->shref) == 0 &&
+			    shmq_ep_resync(s->ep) == 0)
+				atomic_store(&s->forked, 0);
+			pthread_mutex_unlock(&s->tx_lock);
+		}
+		pthread_mutex_unlock(&s->rx_lock);
+	}
+	pthread_rwlock_unlock(&fork_lock);
 }
 
 /* ---- exec handover support (pl_exec_restore.c) ------------------------------------ */

@@ -151,6 +151,17 @@ static inline struct shmq_ep *pl_sock_ep_get(struct pl_sock *s)
 		return s->ep;
 	return pl_sock_ep_forked(s);
 }
+/* A forked connection that no other running process holds any more (the
+ * child exited) leaves the forked mode: its own endpoint takes the shared
+ * indices again (pl_sock.c). Asked at most every PL_UNFORK_NS per
+ * connection, by a call that holds none of its locks. */
+#define PL_UNFORK_NS 5000000ull
+void pl_sock_unfork(struct pl_sock *s);
+static inline void pl_sock_unfork_check(struct pl_sock *s)
+{
+	if (__builtin_expect(atomic_load_explicit(&s->forked, memory_order_relaxed), 0))
+		pl_sock_unfork(s);
+}
 static inline void pl_sock_ep_put(struct pl_sock *s, struct shmq_ep *ep)
 {
 	/* Not shmq_ep_close(): that would close the ring for the peer. */

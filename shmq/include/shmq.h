@@ -264,6 +264,18 @@ SHMQ_API int shmq_peer_flags(struct shmq_ep *ep);
  */
 SHMQ_API void shmq_ep_detach(struct shmq_ep *ep);
 
+/**
+ * shmq_ep_resync() - take @ep's own indices (and the peer's) from shared
+ * memory again, as shmq_ep_open() does: for an endpoint whose side other
+ * endpoints (another process after fork, attached with shmq_ep_attach())
+ * moved meanwhile. The caller makes sure no other endpoint of this side
+ * is in use during and after the call; a zero-copy reservation or peek
+ * in progress is dropped. The endpoint's fds, spin and shutdown state stay.
+ * Return: 0, or -EPROTO if the shared indices are inconsistent (@ep is
+ * then broken).
+ */
+SHMQ_API int shmq_ep_resync(struct shmq_ep *ep);
+
 /** shmq_ep_mode() - SHMQ_MODE_MSG or SHMQ_MODE_STREAM. */
 SHMQ_API enum shmq_mode shmq_ep_mode(const struct shmq_ep *ep);
 /** shmq_ep_capacity() - data bytes per direction. */

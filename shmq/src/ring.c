@@ -89,6 +89,28 @@ static int half_attach(struct shmq_half *h, uint8_t *mem, size_t len, size_t off
 	return 0;
 }
 
+/* Takes all four indices of @ep from shared memory: our own too, which
+ * another endpoint of this side (another process after fork, an earlier
+ * attach) may have moved. Read once and validated like anything else;
+ * nothing is changed unless all four are consistent. Return: 0 or -EPROTO. */
+static int ep_indices(struct shmq_ep *ep)
+{
+	uint64_t th = atomic_load_explicit(&ep->tx.hdr->prod, memory_order_acquire);
+	uint64_t tp = atomic_load_explicit(&ep->tx.hdr->cons, memory_order_acquire);
+	uint64_t rh = atomic_load_explicit(&ep->rx.hdr->cons, memory_order_acquire);
+	uint64_t rp = atomic_load_explicit(&ep->rx.hdr->prod, memory_order_acquire);
+
+	if (th - tp > ep->tx.cap || rp - rh > ep->rx.cap ||
+	    (ep->mode == SHMQ_ABI_MODE_MSG && ((th | rh | rp) & (SHMQ_REC_ALIGN - 1))))
+		return -EPROTO;
+	ep->tx.head = ep->tx.published = th;
+	ep->tx.peer = tp;
+	ep->rx.head = ep->rx.published = rh;
+	ep->rx.peer = rp;
+	ep->tx.resv = ep->tx.resv_rec = ep->rx.resv = ep->rx.resv_rec = 0;
+	return 0;
+}
+
 struct shmq_ep *shmq_ep_open(void *mem, size_t len, unsigned side)
 {
 	struct shmq_half r0, r1;
@@ -114,22 +136,21 @@ struct shmq_ep *shmq_ep_open(void *mem, size_t len, unsigned side)
 	ep->mode = m0;
 	ep->self_efd = ep->peer_efd = ep->live_fd = -1;
 	ep->spin_ns = 50000;
-	/* Our own indices come from shared memory too (we may re-attach), so
-	 * they are validated like anything else. */
-	ep->tx.head = atomic_load_explicit(&ep->tx.hdr->prod, memory_order_acquire);
-	ep->tx.peer = atomic_load_explicit(&ep->tx.hdr->cons, memory_order_acquire);
-	ep->rx.head = atomic_load_explicit(&ep->rx.hdr->cons, memory_order_acquire);
-	ep->rx.peer = atomic_load_explicit(&ep->rx.hdr->prod, memory_order_acquire);
-	ep->tx.published = ep->tx.head;
-	ep->rx.published = ep->rx.head;
-	if (ep->tx.head - ep->tx.peer > ep->tx.cap || ep->rx.peer - ep->rx.head > ep->rx.cap ||
-	    (m0 == SHMQ_ABI_MODE_MSG &&
-	     ((ep->tx.head | ep->rx.head | ep->rx.peer) & (SHMQ_REC_ALIGN - 1)))) {
+	if (ep_indices(ep)) {
 		free(ep);
 		errno = EPROTO;
 		return NULL;
 	}
 	return ep;
+}
+
+int shmq_ep_resync(struct shmq_ep *ep)
+{
+	if (ep_indices(ep)) {
+		ep->broken = 1;
+		return -EPROTO;
+	}
+	return 0;
 }
 
 /* Ends both directions for the peer: @how (SHMQ_ABI_CLOSED_*) our

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "shmq_abi.h"
 #include "shmq_testlib.h"
 #include "hl_check.h"
 
@@ -371,6 +372,47 @@ START_TEST(test_detach)
 }
 END_TEST
 
+/* An endpoint that another endpoint of its side moved meanwhile (the preload
+ * layer leaving its forked mode) takes all the shared indices again: it
+ * neither reads again what the other consumed nor overwrites what the other
+ * produced; inconsistent shared indices break it. */
+START_TEST(test_resync)
+{
+	size_t len = shmq_pair_bytes(4096);
+	uint8_t *mem = aligned_alloc(SHMQ_BLOCK, len), out[64];
+	struct shmq_ep *a, *b, *b2;
+
+	ck_assert(mem);
+	ck_assert_int_eq(shmq_pair_format(mem, len, 4096, SHMQ_MODE_STREAM), 0);
+	a = shmq_ep_open(mem, len, 0);
+	b = shmq_ep_open(mem, len, 1);
+	ck_assert(a && b);
+	ck_assert_int_eq(shmq_write(a, "abcdef", 6), 6);
+	ck_assert_int_eq(shmq_read(b, out, 1, 0), 1);
+	ck_assert_int_eq(out[0], 'a');
+	b2 = shmq_ep_open(mem, len, 1);
+	ck_assert_ptr_nonnull(b2);
+	ck_assert_int_eq(shmq_read(b2, out, 3, 0), 3);
+	ck_assert(!memcmp(out, "bcd", 3));
+	ck_assert_int_eq(shmq_write(b2, "xy", 2), 2);
+	shmq_ep_detach(b2);
+	ck_assert_int_eq(shmq_ep_resync(b), 0);
+	ck_assert_int_eq(shmq_readable(b), 2);                /* only what is left */
+	ck_assert_int_eq(shmq_write(b, "z", 1), 1);           /* after the other's bytes */
+	ck_assert_int_eq(shmq_read(b, out, sizeof(out), 0), 2);
+	ck_assert(!memcmp(out, "ef", 2));
+	ck_assert_int_eq(shmq_read(a, out, sizeof(out), 0), 3);
+	ck_assert(!memcmp(out, "xyz", 3));                    /* the peer reads both, in order */
+	/* A producer index more than a ring ahead of the consumer's. */
+	atomic_store(&((struct shmq_abi_ring *)mem)->prod, 4096 * 3);
+	ck_assert_int_eq(shmq_ep_resync(b), -EPROTO);
+	ck_assert_int_eq(shmq_ep_broken(b), 1);
+	shmq_ep_detach(a);
+	shmq_ep_detach(b);
+	free(mem);
+}
+END_TEST
+
 START_TEST(test_region)
 {
 	long hp0 = t_hugepages_free();
@@ -497,6 +539,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_msg_edges);
 	tcase_add_test(tc, test_stream_edges);
 	tcase_add_test(tc, test_detach);
+	tcase_add_test(tc, test_resync);
 	tcase_add_test(tc, test_poll_rx);
 	tcase_add_loop_test(tc, test_region, 0, 2);
 	tcase_add_test(tc, test_region_args);
