@@ -4,7 +4,8 @@
 #   sockperf ping-pong 64 B over TCP (p50, p99 latency, us)
 #   sockperf throughput 64 B over TCP (msgs/s)
 #   redis-benchmark GET with 1 and 50 connections (requests/s), and with 50
-#   while a BGSAVE forks the server a third of the way in
+#   while a BGSAVE forks the server a third of the way in (by its count of
+#   commands)
 #   nginx + wrk, small file (requests/s)
 #   connect/accept/close loop (test/sockets/connrate, connections/s)
 #   idle CPU of a server with one idle connection (% of a core)
@@ -115,15 +116,27 @@ b_redis() { # MODE CONNS [bgsave]
 	srv_ready "$1" "$p" || { pod_kill "$SPID"; return 1; }
 	cli_run "$1" redis-cli -h "$ip_s" -p "$p" set key:__rand_int__ x >/dev/null 2>&1
 	# bgsave: a snapshot (fork, the child closes its copies of the listener
-	# and connections) a third of the way into the run.
+	# and connections) a third of the way into the run, by the server's own
+	# count of commands (a fast run ends before any fixed time would come).
 	if [ "${3:-}" = bgsave ]; then
-		(sleep "$(awk -v s="$secs" 'BEGIN { print s / 3 }')"
-		 cli_run "$1" redis-cli -h "$ip_s" -p "$p" bgsave >>"$tmp/errors.log" 2>&1) &
+		(local c end=$((SECONDS + secs * 3))
+		 while [ "$SECONDS" -lt "$end" ]; do
+			c=$(cli_run "$1" redis-cli -h "$ip_s" -p "$p" info stats 2>/dev/null |
+				awk -F: '/^total_commands_processed/ { print $2 + 0 }')
+			[ "${c:-0}" -ge $((n / 3)) ] && break
+			sleep 0.01
+		 done
+		 cli_run "$1" redis-cli -h "$ip_s" -p "$p" bgsave >"$tmp/bgsave-$p.out" 2>&1) &
 		bg=$!
 	fi
 	out=$(cli_run "$1" redis-benchmark -h "$ip_s" -p "$p" -t get -n "$n" -c "$2" -q --csv 2>&1)
 	[ -n "$bg" ] && wait "$bg"
 	pod_kill "$SPID"
+	# A row that says +BGSAVE had its snapshot started during the run.
+	if [ -n "$bg" ] && ! grep -q 'Background saving started' "$tmp/bgsave-$p.out"; then
+		{ echo "no BGSAVE during the run:"; cat "$tmp/bgsave-$p.out"; } >>"$tmp/errors.log"
+		return 1
+	fi
 	r=$(awk -F'"' '$2 == "GET" { print $4 }' <<<"$out")
 	[ -n "$r" ] || { echo "$out" >>"$tmp/errors.log"; return 1; }
 	printf '%.0f\n' "$r"
