@@ -54,10 +54,12 @@ kill -HUP "$AG_PID"
 ok "after SIGHUP with a 32Mi pool the node says 32Mi" wait_published 33554432
 
 # Namespace defaults.
+# Not in a command substitution: the netns must be registered with this
+# shell for the cleanup.
+for p in p1 p2 p3 p4; do cni_netns_add "$(cni_pod "$p")"; done
 try() { # NAME NAMESPACE ANNOTATIONS-JSON -> the pod's quota in MiB
 	local ns
 	ns=$(cni_pod "$1")
-	cni_netns_add "$ns"
 	fakeapi_post /pods "{\"namespace\":\"$2\",\"name\":\"$1\",\"node\":\"$node\",\"annotations\":$3}" >/dev/null
 	CNI_EXTRA_ENV=("CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=$2;K8S_POD_NAME=$1;K8S_POD_UID=u-$1")
 	cni_add "cid-$1" "$ns" eth0 "$(agent_conf none)"
