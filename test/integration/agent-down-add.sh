@@ -14,20 +14,7 @@ need_root
 cni_setup
 agent_setup
 fakeapi_start "$CNI_TMP/api" || { tap_fail "the fake API server starts" "$(cat "$CNI_TMP/api/server.log" 2>/dev/null)"; tap_done; exit 1; }
-cat >"$CNI_TMP/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-current-context: t
-clusters:
-- name: fake
-  cluster: {server: "https://127.0.0.1:$FAKEAPI_PORT", certificate-authority: "$FAKEAPI_SA/ca.crt"}
-contexts:
-- name: t
-  context: {cluster: fake, user: u}
-users:
-- name: u
-  user: {tokenFile: "$FAKEAPI_SA/token"}
-KC
+fakeapi_kubeconfig "$CNI_TMP/kubeconfig"
 ns=$(cni_pod a)
 cni_netns_add "$ns"
 fakeapi_post /pods "{\"namespace\":\"shop\",\"name\":\"redis\",\"node\":\"node-$CNI_RUN\",\"uid\":\"u-$CNI_RUN\",

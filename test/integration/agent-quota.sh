@@ -15,20 +15,7 @@ agent_setup
 fakeapi_start "$CNI_TMP/api" || { tap_fail "the fake API server starts" "$(cat "$CNI_TMP/api/server.log" 2>/dev/null)"; tap_done; exit 1; }
 node=node-$CNI_RUN
 fakeapi_post /nodes "{\"name\":\"$node\"}" >/dev/null
-cat >"$CNI_TMP/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-current-context: t
-clusters:
-- name: fake
-  cluster: {server: "https://127.0.0.1:$FAKEAPI_PORT", certificate-authority: "$FAKEAPI_SA/ca.crt"}
-contexts:
-- name: t
-  context: {cluster: fake, user: u}
-users:
-- name: u
-  user: {tokenFile: "$FAKEAPI_SA/token"}
-KC
+fakeapi_kubeconfig "$CNI_TMP/kubeconfig"
 getnode() {
 	curl -sf --cacert "$FAKEAPI_SA/ca.crt" -H "Authorization: Bearer $(cat "$FAKEAPI_SA/token")" \
 		"https://127.0.0.1:$FAKEAPI_PORT/api/v1/nodes/$node"

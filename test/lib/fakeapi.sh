@@ -7,6 +7,8 @@
 #                       FAKEAPI_SA (DIR/sa: token + ca.crt); returns 1 on failure
 #   fakeapi_post PATH JSON   scripts it (control port), e.g. /nodes
 #   fakeapi_token TOKEN      the token the server accepts from now on
+#   fakeapi_kubeconfig FILE  writes a kubeconfig for it (the service
+#                            account's CA and token file)
 
 fakeapi_start() {
 	local dir=$1 i
@@ -45,3 +47,20 @@ fakeapi_post() {
 }
 
 fakeapi_token() { echo "$1" >"$FAKEAPI_DIR/server-token"; }
+
+fakeapi_kubeconfig() {
+	cat >"$1" <<KC
+apiVersion: v1
+kind: Config
+current-context: t
+clusters:
+- name: fake
+  cluster: {server: "https://127.0.0.1:$FAKEAPI_PORT", certificate-authority: "$FAKEAPI_SA/ca.crt"}
+contexts:
+- name: t
+  context: {cluster: fake, user: u}
+users:
+- name: u
+  user: {tokenFile: "$FAKEAPI_SA/token"}
+KC
+}
