@@ -24,7 +24,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +34,6 @@
 #include "hl_codec.h"
 #include "pl_private.h"
 #include "shmq.h"
-
-extern char **environ;
 
 static int (*real_execve)(const char *, char *const[], char *const[]);
 static int (*real_execvpe)(const char *, char *const[], char *const[]);
@@ -461,9 +458,7 @@ static bool prep_exec(struct prep *p, char *const envp[])
 	return true;
 }
 
-enum how { HOW_EXECVE, HOW_EXECVPE, HOW_FEXECVE };
-
-static int do_exec(enum how how, int fd, const char *path, char *const argv[], char *const envp[])
+int pl_exec_do(enum pl_exec_how how, int fd, const char *path, char *const argv[], char *const envp[])
 {
 	struct prep p;
 	bool handover;
@@ -471,17 +466,17 @@ static int do_exec(enum how how, int fd, const char *path, char *const argv[], c
 
 	pl_libc_init();
 	pthread_once(&real_once, resolve);
-	if ((how == HOW_EXECVE && !real_execve) || (how == HOW_EXECVPE && !real_execvpe) ||
-	    (how == HOW_FEXECVE && !real_fexecve)) {
+	if ((how == PL_EXEC_VE && !real_execve) || (how == PL_EXEC_VPE && !real_execvpe) ||
+	    (how == PL_EXEC_FVE && !real_fexecve)) {
 		errno = ENOSYS;
 		return -1;
 	}
 	/* A vfork child runs on the parent's memory: it hands nothing over
 	 * and touches nothing (what it inherits is as after posix_spawn). */
 	if (pl_vfork_child()) {
-		if (how == HOW_EXECVE)
+		if (how == PL_EXEC_VE)
 			return real_execve(path, argv, envp);
-		if (how == HOW_EXECVPE)
+		if (how == PL_EXEC_VPE)
 			return real_execvpe(path, argv, envp);
 		return real_fexecve(fd, argv, envp);
 	}
@@ -492,9 +487,9 @@ static int do_exec(enum how how, int fd, const char *path, char *const argv[], c
 	handover = prep_exec(&p, envp);
 	if (handover)
 		envp = p.envp;
-	if (how == HOW_EXECVE)
+	if (how == PL_EXEC_VE)
 		rc = real_execve(path, argv, envp);
-	else if (how == HOW_EXECVPE)
+	else if (how == PL_EXEC_VPE)
 		rc = real_execvpe(path, argv, envp);
 	else
 		rc = real_fexecve(fd, argv, envp);
@@ -503,104 +498,5 @@ static int do_exec(enum how how, int fd, const char *path, char *const argv[], c
 		prep_undo(&p);
 	pl_direct_quiet(false);
 	errno = err;
-	return rc;
-}
-
-PL_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
-{
-	return do_exec(HOW_EXECVE, -1, path, argv, envp);
-}
-
-PL_EXPORT int execv(const char *path, char *const argv[])
-{
-	return do_exec(HOW_EXECVE, -1, path, argv, environ);
-}
-
-PL_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
-{
-	return do_exec(HOW_EXECVPE, -1, file, argv, envp);
-}
-
-PL_EXPORT int execvp(const char *file, char *const argv[])
-{
-	return do_exec(HOW_EXECVPE, -1, file, argv, environ);
-}
-
-PL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
-{
-	return do_exec(HOW_FEXECVE, fd, NULL, argv, envp);
-}
-
-/* argv of an execl*: @arg0 and the arguments up to the NULL. *@envp: the
- * pointer after the NULL when @with_env. */
-static char **va_argv(const char *arg0, va_list ap, bool with_env, char *const **envp)
-{
-	va_list cp;
-	size_t n = 1;
-	char **argv;
-
-	va_copy(cp, ap);
-	while (va_arg(cp, char *))
-		n++;
-	va_end(cp);
-	argv = calloc(n + 1, sizeof(*argv));
-	if (!argv)
-		return NULL;
-	argv[0] = (char *)arg0;
-	for (size_t i = 1; i <= n; i++)
-		argv[i] = va_arg(ap, char *);  /* the last one is the NULL */
-	if (with_env)
-		*envp = va_arg(ap, char *const *);
-	return argv;
-}
-
-static int execl_common(enum how how, const char *path, const char *arg0, va_list ap,
-			bool with_env)
-{
-	char *const *envp = environ;
-	char **argv = va_argv(arg0, ap, with_env, &envp);
-	int rc, err;
-
-	if (!argv) {
-		errno = ENOMEM;
-		return -1;
-	}
-	rc = do_exec(how, -1, path, argv, envp);
-	err = errno;
-	free(argv);
-	errno = err;
-	return rc;
-}
-
-PL_EXPORT int execl(const char *path, const char *arg, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, arg);
-	rc = execl_common(HOW_EXECVE, path, arg, ap, false);
-	va_end(ap);
-	return rc;
-}
-
-PL_EXPORT int execlp(const char *file, const char *arg, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, arg);
-	rc = execl_common(HOW_EXECVPE, file, arg, ap, false);
-	va_end(ap);
-	return rc;
-}
-
-PL_EXPORT int execle(const char *path, const char *arg, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, arg);
-	rc = execl_common(HOW_EXECVE, path, arg, ap, true);
-	va_end(ap);
 	return rc;
 }

@@ -17,6 +17,13 @@
 /* In the constructor: re-attaches what the old image handed over, if any
  * (pl_exec_restore.c). */
 void pl_exec_restore(void);
+/* Which exec call pl_exec_do() makes: execve, execvpe (PATH search) or
+ * fexecve (@fd). */
+enum pl_exec_how { PL_EXEC_VE, PL_EXEC_VPE, PL_EXEC_FVE };
+/* exec with the handover of the process's hostlane sockets (pl_exec.c);
+ * returns only on failure: -1, errno set, the sockets as before. */
+int pl_exec_do(enum pl_exec_how how, int fd, const char *path, char *const argv[],
+	       char *const envp[]);
 /* Sends LISTEN or UNLISTEN (@op) of @port on @c; the reply's status. */
 int pl_exec_ctl_port(struct pl_ctl *c, uint16_t op, uint16_t port, int kfd);
 /* Fills LISTEN request @req's address and flags from where kernel
