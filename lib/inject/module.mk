@@ -12,7 +12,7 @@ LIBS += $(BUILD)/lib/libhlinject.a
 CPPCHECK_DIRS += lib/inject
 
 $(eval $(call inc,lib/inject/tests,-Itest/lib))
-$(BUILD)/test/test_inject: $(call objs,lib/inject/tests/test_inject.c lib/inject/tests/test_manifest.c) \
+$(BUILD)/test/test_inject: $(call objs,lib/inject/tests/test_inject.c lib/inject/tests/test_manifest.c lib/inject/tests/test_libdir.c) \
   $(BUILD)/lib/libhlinject.a $(BUILD)/lib/libhlutil.a
 $(BUILD)/test/test_inject: LDLIBS += $(INJECT_LDLIBS)
 UNIT_TESTS += $(BUILD)/test/test_inject
