@@ -21,7 +21,7 @@ k8s_setup() {
 		return 1
 	fi
 	if ! fakeapi_start "$CNI_TMP/k8s"; then
-		K8S_WHY="fake API server: $(tail -1 "$CNI_TMP/k8s/openssl.log" "$CNI_TMP/k8s/server.log" 2>/dev/null)"
+		K8S_WHY="fake API server did not start (see $CNI_TMP/k8s: openssl.log, server.log)"
 		return 1
 	fi
 	K8S_PID=$FAKEAPI_PID K8S_CTL_PORT=$FAKEAPI_CTL K8S_KUBECONFIG=$CNI_TMP/k8s/kubeconfig
