@@ -137,13 +137,14 @@ static uint16_t local_port(struct pl_sock *s, int fd, int family)
  * Sets up connection @s to @to:@tport: directly when a direct region to
  * that address publishes the port, else with a CONNECT. A Service's
  * ClusterIP comes back as a redirect to the endpoint the monitor chose
- * (once: an endpoint is never a ClusterIP). Return: the fd number, -1 (the
- * kernel connects to what the application asked), -2 (the kernel connects
- * to the Service endpoint *@kto:*@kport).
+ * (once: an endpoint is never a ClusterIP). Return: the fd number, with
+ * *@me our address as the listener sees it (family 0 when the monitor did
+ * not say), -1 (the kernel connects to what the application asked), -2 (the
+ * kernel connects to the Service endpoint *@kto:*@kport).
  */
 static int conn_open(struct pl_sock *s, int fd, struct hl_proto_addr to, uint16_t tport,
 		     uint16_t lport, bool cloexec, bool redirect, struct hl_proto_addr *kto,
-		     uint16_t *kport)
+		     uint16_t *kport, struct hl_proto_addr *me)
 {
 	struct hl_proto_msg req, rep;
 	int fds[HL_PROTO_MAX_FDS];
@@ -160,6 +161,7 @@ static int conn_open(struct pl_sock *s, int fd, struct hl_proto_addr to, uint16_
 				for (unsigned i = 0; i < HL_PROTO_MAX_FDS; i++)
 					fds[i] = -1;
 				rc = pl_sock_conn_setup(s, s->ctl, &rep.u.conn, fds, g, fd, cloexec);
+				*me = rep.u.conn.local;
 				if (rc >= 0)
 					atomic_fetch_add_explicit(&pl_stats->direct, 1, memory_order_relaxed);
 				return rc;  /* < 0: the listener reads end-of-stream */
@@ -188,6 +190,7 @@ static int conn_open(struct pl_sock *s, int fd, struct hl_proto_addr to, uint16_
 			}
 			continue;
 		}
+		*me = rep.u.conn.local;
 		return pl_sock_conn_setup(s, s->ctl, &rep.u.conn, fds, g, fd, cloexec);
 	}
 	return -1;
@@ -196,7 +199,7 @@ static int conn_open(struct pl_sock *s, int fd, struct hl_proto_addr to, uint16_
 PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct pl_sock *s = pl_sock_lookup(fd);
-	struct hl_proto_addr a, me, ep;
+	struct hl_proto_addr a, me = { .family = 0 }, ep;
 	int fdflags, keep = -1, rc;
 	uint16_t port, lport, ep_port;
 	bool steer = false;
@@ -235,11 +238,11 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		break;
 	case 1:
 		rc = conn_open(s, fd, ep, ep_port, lport, fdflags >= 0 && (fdflags & FD_CLOEXEC), false,
-			       &ep, &ep_port);
+			       &ep, &ep_port, &me);
 		break;
 	default:
 		rc = conn_open(s, fd, a, port, lport, fdflags >= 0 && (fdflags & FD_CLOEXEC), true,
-			       &ep, &ep_port);
+			       &ep, &ep_port, &me);
 	}
 	if (rc == -2) {
 		steer = true;
@@ -263,7 +266,8 @@ PL_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		} else {
 			me.addr[15] = 1;
 		}
-	} else if (pl_ctl_pod_addr(s->ctl, a.family, &me)) {
+	} else if (me.family != a.family && pl_ctl_pod_addr(s->ctl, a.family, &me)) {
+		/* The monitor did not say which of the pod's addresses. */
 		me = a;
 	}
 	s->local_len = pl_addr_to_sa(&me, lport, s->family, &s->local);

@@ -163,6 +163,7 @@ int pl_direct_connect(const struct hl_proto_addr *a, uint16_t port, struct hl_pr
 		m->pair = (uint32_t)k;
 		m->peer = *a;
 		m->peer_port = port;
+		m->local = g->local;  /* side 0: our address, as the listener sees it */
 		m->size = shmq_region_size(g->r);
 		m->flags = HL_CONN_F_SLOT | HL_CONN_F_DIRECT;
 	}
@@ -417,6 +418,7 @@ void pl_direct_serve(void)
 			t[n].c.local_port = pl_blk_off(g->blk) ? 0 : port;
 			t[n].c.peer_port = cport;
 			t[n].c.peer = g->addr;
+			t[n].c.local = g->local;
 			t[n].c.size = shmq_region_size(g->r);
 			t[n].c.flags = HL_CONN_F_SLOT | HL_CONN_F_DIRECT;
 			n++;

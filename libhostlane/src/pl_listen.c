@@ -234,7 +234,10 @@ static int accept_hostlane(struct pl_sock *l, struct pl_pending *p, struct socka
 	s->linger_s = l->linger_s;
 	s->oobinline = l->oobinline;
 	s->peer_len = pl_addr_to_sa(&c.peer, c.peer_port, l->family, &s->peer);
-	if (pl_ctl_pod_addr(l->ctl, c.peer.family, &me))
+	/* The address the connector asked for (v4), as the kernel's accepted
+	 * socket has it; else the pod's. */
+	me = c.local;
+	if (me.family != c.peer.family && pl_ctl_pod_addr(l->ctl, c.peer.family, &me))
 		me = c.peer;
 	s->local_len = pl_addr_to_sa(&me, l->port, l->family, &s->local);
 	pl_sock_stats_describe(s);

@@ -30,7 +30,8 @@ struct pl_region {
 	struct hl_direct_blk *blk;   /* its control block; NULL: not direct */
 	int bell;                    /* side 0: the listener process's doorbell */
 	struct hl_proto_addr addr;   /* side 0: the listener's address; 1: the connector's */
-	struct hl_proto_addr local;  /* side 1, v4: our address the connector asked for */
+	struct hl_proto_addr local;  /* v4, side 1: our address the connector asked for;
+				      * side 0: ours as the listener sees it */
 	bool counted;                /* in n_served */
 	atomic_bool gone;            /* side 0: the listener process died */
 };

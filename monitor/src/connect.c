@@ -30,16 +30,54 @@ struct hl_mon_pod *mon_pod_by_addr(struct hl_monitor *n, const struct hl_proto_a
 	return NULL;
 }
 
-/* The address the listener sees as its peer: the connector pod's first
- * address of the same family, else its first, else 0.0.0.0. */
-static struct hl_proto_addr peer_addr(const struct hl_mon_pod *ep, uint8_t family)
+/* Leading bits @a and @b have in common (same family). */
+static unsigned common_bits(const struct hl_proto_addr *a, const struct hl_proto_addr *b)
+{
+	size_t len = a->family == 6 ? 16 : 4;
+	unsigned n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		uint8_t x = a->addr[i] ^ b->addr[i];
+
+		if (x) {
+			while (!(x & 0x80)) {
+				x <<= 1;
+				n++;
+			}
+			return n;
+		}
+		n += 8;
+	}
+	return n;
+}
+
+/* The address the listener sees as its peer, and the connector as its own:
+ * the kernel's choice of source for @dst. Of the connector pod's addresses
+ * of @dst's family, the one sharing the longest prefix with @dst (the
+ * address on the interface whose subnet holds @dst: eth0's for a Multus
+ * pod connecting to another's eth0 address, net1's for its net1 address;
+ * RFC 6724 rule 8), the first on a tie; else its first, else 0.0.0.0. */
+static struct hl_proto_addr peer_addr(const struct hl_mon_pod *ep, const struct hl_proto_addr *dst)
 {
 	struct hl_proto_addr a = { .family = 4 };
+	unsigned best = 0;
+	bool found = false;
 
-	for (size_t i = 0; i < ep->n_ips; i++)
-		if (ep->ips[i].family == family)
-			return ep->ips[i];
-	return ep->n_ips ? ep->ips[0] : a;
+	for (size_t i = 0; i < ep->n_ips; i++) {
+		unsigned b;
+
+		if (ep->ips[i].family != dst->family)
+			continue;
+		b = common_bits(&ep->ips[i], dst);
+		if (!found || b > best) {
+			a = ep->ips[i];
+			best = b;
+			found = true;
+		}
+	}
+	if (!found && ep->n_ips)
+		a = ep->ips[0];
+	return a;
 }
 
 void mon_close_fds(int *fds, unsigned n)
@@ -178,7 +216,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	 * connection and the policy engine acts. Loopback never leaves the
 	 * pod, on the kernel path neither: no policy applies. */
 	if (!t.loopback) {
-		struct hl_proto_addr src = peer_addr(c->ep, t.addr.family);
+		struct hl_proto_addr src = peer_addr(c->ep, &t.addr);
 		const char *why = NULL;
 
 		rc = mon_admit(n, c->ep, dst, &src, &t.addr, t.port, &why);
@@ -243,7 +281,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	ev.u.conn.pair = pair;
 	ev.u.conn.local_port = t.port;
 	ev.u.conn.peer_port = q->local_port;
-	ev.u.conn.peer = t.loopback ? t.addr_from : peer_addr(c->ep, q->addr.family);
+	ev.u.conn.peer = t.loopback ? t.addr_from : peer_addr(c->ep, &t.addr);
 	if (l->c->version >= 4)
 		ev.u.conn.local = t.addr;
 	ev.u.conn.size = g->bytes;
@@ -267,7 +305,10 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 		g->used[1] |= UINT64_C(1) << pair;
 	}
 	rep->u.conn = ev.u.conn;
+	/* The connector's own address, the one the listener sees (v4). */
 	memset(&rep->u.conn.local, 0, sizeof(rep->u.conn.local));
+	if (c->version >= 4)
+		rep->u.conn.local = ev.u.conn.peer;
 	rep->u.conn.side = 0;
 	rep->u.conn.local_port = 0;
 	/* The endpoint, not a ClusterIP: a direct region made by this
