@@ -6,10 +6,15 @@
  *   sockcase client CASE SERVER_IP PORT
  *   sockcase list
  *
+ * The client part connects to SERVER_IP:PORT and PORT+1; it may be given
+ * other ones that lead there (a Service ClusterIP and port, DNATed to the
+ * server's address and port by the kernel path).
+ *
  * Each part prints what a program can observe (return values, errno names,
  * bytes, event masks) as lines on stdout: its transcript. The driver
- * (test/integration/preload-semantics.sh) runs every case over plain kernel
- * TCP and again under the LD_PRELOAD layer and compares the transcripts.
+ * (test/lib/sockcase.sh, for integration/preload-semantics and
+ * preload-semantics-svc) runs every case over plain kernel TCP and again
+ * under the LD_PRELOAD layer and compares the transcripts.
  * Nothing nondeterministic is printed: no fd numbers, ports or timings; where
  * the kernel itself varies (partial write sizes, which of EPIPE/ECONNRESET a
  * dying peer causes) the invariant is printed instead.
