@@ -48,17 +48,18 @@ accepts() {
 }
 
 # Servers: each answers every connection with "<name> <peer address>" on
-# 8080 (the Service's named target port "web") and on 9091.
+# 8080 (the Service's named target port "web"), on 9091, and on [::]:8443.
 srv='
 import socket, sys, threading
 name = sys.argv[1]
-def serve(port):
-    l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    l.bind(("0.0.0.0", port)); l.listen(512)
+def serve(port, fam=socket.AF_INET, host="0.0.0.0"):
+    l = socket.socket(fam); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind((host, port)); l.listen(512)
     while True:
         c, peer = l.accept()
         c.sendall(("%s %s %d\n" % (name, peer[0], port)).encode()); c.close()
 threading.Thread(target=serve, args=(9091,), daemon=True).start()
+threading.Thread(target=serve, args=(8443, socket.AF_INET6, "::"), daemon=True).start()
 serve(8080)
 '
 preload_env
@@ -77,7 +78,7 @@ for i in range(n):
         s = socket.create_connection((host, port), timeout=5)
     except OSError:
         fails += 1; continue
-    peer_ok = peer_ok and s.getpeername() == (host, port)
+    peer_ok = peer_ok and s.getpeername()[:2] == (host, port)
     line = s.makefile().readline().split()
     s.close()
     if len(line) == 3:
@@ -171,6 +172,31 @@ out=$(client "$extra" 8080 5)
 echo "# $out"
 ok "connect to b's status.podIPs address (no route to it in a) reaches b" jq -e '.got.b == 5' <<<"$out"
 tap_eq "... over hostlane" 5 $(($(accepts b) - a0))
+
+# ---- an IPv6 ClusterIP (a single-stack IPv6 Service) ----
+# a and b get an IPv6 address each (in status.podIPs); a has no route to
+# the ClusterIP's range: only hostlane can carry these connections.
+ip6_a=fd00:${CNI_RUN:0:4}:${CNI_RUN:4:4}:a::$((RANDOM % 250 + 2))
+ip6_b=fd00:${CNI_RUN:0:4}:${CNI_RUN:4:4}:b::$((RANDOM % 250 + 2))
+pod_exec a ip -6 addr add "$ip6_a/128" dev eth0 nodad
+k8s_fake pods "{\"namespace\":\"$ns\",\"name\":\"a\",\"node\":\"$node\",\"ips\":[\"$ip_a\",\"$ip6_a\"],\"labels\":{\"app\":\"web\"}}"
+vip6=fd00:${CNI_RUN:0:4}:${CNI_RUN:4:4}:96::$((RANDOM % 250 + 2))
+pod_exec b ip -6 addr add "$ip6_b/128" dev eth0 nodad
+b0=$(builds)
+k8s_fake pods "{\"namespace\":\"$ns\",\"name\":\"b\",\"node\":\"$node\",\"ips\":[\"$ip_b\",\"$extra\",\"$ip6_b\"],\"labels\":{\"app\":\"web\"}}"
+k8s_fake endpointslices "{\"metadata\":{\"name\":\"web6-abcde\",\"namespace\":\"$ns\",\"labels\":{\"kubernetes.io/service-name\":\"web6\"}},\"addressType\":\"IPv6\",\"endpoints\":[$(ep "$ip6_b" "$node" true b)],\"ports\":[{\"name\":\"http\",\"port\":8443,\"protocol\":\"TCP\"}]}"
+wait_build "$b0" >/dev/null
+b0=$(builds)
+k8s_fake services "{\"metadata\":{\"name\":\"web6\",\"namespace\":\"$ns\"},\"spec\":{\"type\":\"ClusterIP\",\"clusterIP\":\"$vip6\",\"clusterIPs\":[\"$vip6\"],\"ipFamilies\":[\"IPv6\"],\"selector\":{\"app\":\"web\"},\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\",\"targetPort\":8443}]}}"
+wait_build "$b0" >/dev/null
+h0=$(svc_hl) a0=$(accepts b)
+out=$(client "$vip6" 80 20)
+echo "# $out"
+ok "IPv6 ClusterIP: 20 connects to [$vip6]:80 all reach b" jq -e '.got.b == 20 and .fails == 0' <<<"$out"
+tap_eq "IPv6 ClusterIP: ... over hostlane (b's process accepted 20)" 20 $(($(accepts b) - a0))
+ok "IPv6 ClusterIP: the monitor resolved it (Service connects counted)" test $(($(svc_hl) - h0)) -ge 1
+ok "IPv6 ClusterIP: client getpeername() is [$vip6]:80 on every connection" jq -e '.peer_ok and .got.b == 20' <<<"$out"
+ok "IPv6 ClusterIP: server's peer is the client pod's IPv6 address" jq -e --arg a "$ip6_a" '.seen == [$a]' <<<"$out"
 
 # ---- three endpoints: b, c here on hostlane, d on another node ----
 b0=$(builds)
