@@ -133,6 +133,13 @@ static void rec_common(struct pl_exec_rec *r, int fd, struct pl_sock *s, uint32_
 		r->peer_len = s->peer_len <= sizeof(r->peer) ? s->peer_len : 0;
 		memcpy(r->local, &s->local, r->local_len);
 		memcpy(r->peer, &s->peer, r->peer_len);
+	} else if (s->vpeer_len && s->steer_len) {
+		/* Connected by the kernel to a Service endpoint chosen here:
+		 * the ClusterIP stays its peer in the new image. */
+		r->local_len = s->steer_len <= sizeof(r->local) ? s->steer_len : 0;
+		r->peer_len = s->vpeer_len <= sizeof(r->peer) ? s->vpeer_len : 0;
+		memcpy(r->local, &s->steer, r->local_len);
+		memcpy(r->peer, &s->vpeer, r->peer_len);
 	}
 }
 

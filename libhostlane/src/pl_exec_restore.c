@@ -83,6 +83,15 @@ static void restore_pending(const struct pl_exec_rec *r)
 	if (!s)
 		return;
 	sock_fill(s, r);
+	/* Steered to a Service endpoint (pl_exec.c): the endpoint and the
+	 * ClusterIP, as connect() left them. */
+	if (r->local_len && r->peer_len) {
+		memcpy(&s->steer, r->local, r->local_len);
+		memcpy(&s->vpeer, r->peer, r->peer_len);
+		s->steer_len = r->local_len;
+		s->vpeer_len = r->peer_len;
+	}
+	s->local_len = s->peer_len = 0;
 	pl_sock_track(r->fd, s);
 }
 

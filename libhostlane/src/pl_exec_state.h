@@ -72,7 +72,10 @@ struct pl_exec_rec {
 	int32_t linger_s;    /* SO_LINGER's l_linger (version 2; 0 in 1) */
 	int64_t rcvtimeo_us, sndtimeo_us;
 	uint32_t local_len, peer_len;
-	uint8_t local[128], peer[128];  /* sockaddrs (CONN, LISTEN) */
+	uint8_t local[128], peer[128];  /* sockaddrs (CONN, LISTEN; PENDING whose
+					 * kernel socket the layer connected to a
+					 * Service endpoint: the endpoint and the
+					 * ClusterIP, else none) */
 	struct hl_proto_addr qpeer;     /* QUEUED: the connector's address */
 	uint32_t pad;
 };

@@ -270,5 +270,24 @@ h0=$(svc_hl)
 out=$(client "$vip" 80 20)
 ok "only a remote endpoint: the connections go through the kernel to d" jq -e '.got.d == 20' <<<"$out"
 tap_eq "... and none over hostlane" 0 $(($(svc_hl) - h0))
+# A socket the layer connected to d itself (the endpoint chosen), inherited
+# across exec(): the new image still answers the ClusterIP to getpeername().
+xcli='
+import os, socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+if len(sys.argv) == 3:
+    s = socket.create_connection((host, port), timeout=5)
+    before = "%s:%d" % s.getpeername()[:2]
+    os.set_inheritable(s.fileno(), True)
+    os.execv(sys.executable, [sys.executable, "-c", os.environ["XCLI"], host, str(port),
+             str(s.fileno()), before])
+s = socket.socket(fileno=int(sys.argv[3]))
+line = s.makefile().readline().split()
+print("%s %s:%d %s" % (sys.argv[4], s.getpeername()[0], s.getpeername()[1], line[0] if line else "-"))
+'
+out=$(pod_exec a env "${HL_ENV[@]}" XCLI="$xcli" python3 -c "$xcli" "$vip" 80)
+echo "# before exec, after exec, answered by: $out"
+tap_eq "a socket steered to d and passed across exec() still has the ClusterIP as its peer" \
+	"$vip:80 $vip:80 d" "$out"
 table=$(ctl conns)
 tap_done
