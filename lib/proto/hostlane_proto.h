@@ -175,8 +175,10 @@ struct hl_proto_conn {
 	uint64_t size;
 	uint32_t flags;            /* HL_CONN_F_* (v1: zero) */
 	uint32_t slots;            /* with HL_CONN_F_REGION: ring pairs; else 0 */
-	struct hl_proto_addr local;/* v4: the listener's address the connector
-				    * asked for (v1-v3: zero) */
+	struct hl_proto_addr local;/* v4, EV_ACCEPT: the listener's address the
+				    * connector asked for; CONNECT reply: the
+				    * connector's own address as the listener
+				    * sees it (v1-v3: zero) */
 };
 
 #define HL_CONN_F_SLOT   0x1u
