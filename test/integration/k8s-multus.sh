@@ -9,9 +9,13 @@
 # goes over hostlane (the server process's hostlane accepts in `hostlanectl
 # conns`, the client's layer counters); a client without the layer reaches
 # the same address over the kernel bridge (packets counted on the server's
-# eth0). DEL of both networks, in Multus' order (net1, then eth0), leaves
-# nothing behind: links, IPAM allocations, the plugin's cache, the agent's
-# records, the endpoint.
+# eth0). The addresses each end sees are the kernel's (eth0 to eth0, net1
+# to net1). A Service whose endpoint is b's eth0 address (the slices carry
+# the primary network's addresses) goes over hostlane, and its ends see
+# what they see through kube-proxy's DNAT on the primary bridge. DEL of
+# both networks, in Multus' order (net1, then eth0), leaves nothing behind:
+# links, IPAM allocations, the plugin's cache, the agent's records, the
+# endpoint.
 . "$(dirname "$0")/../lib/tap.sh"
 need_root
 . "$(dirname "$0")/../lib/pods.sh"
@@ -176,6 +180,45 @@ echo "# net1: $out"
 tap_eq "preloaded client -> b's net1 address: 5 over hostlane" "5 5" "$(jq .answers <<<"$out") $(($(accepts b) - a0))"
 tap_eq "... local end, peer and client address are the net1 ones, as the kernel's" \
 	"[[\"${net1_ip[b]}\"],[\"${net1_ip[a]}\"],[\"${net1_ip[a]}\"]]" "$(jq -c '[.locals, .peers, .mine]' <<<"$out")"
+
+# ---- a Service whose endpoint is b's eth0 address (the slices carry the
+# primary network's addresses) ----
+# kube-proxy's DNAT on the node for programs without the layer: the
+# primary bridge's traffic to the ClusterIP, replies handed to netfilter
+# by that bridge so conntrack undoes the DNAT (no masquerading).
+vip=10.96.$((RANDOM % 250)).$((RANDOM % 250 + 2))
+chain=HLMUL-$CNI_RUN
+if ip link set "$CNI_BR2" type bridge nf_call_iptables 1 && iptables -t nat -N "$chain"; then
+	on_exit "iptables -t nat -D PREROUTING -i $CNI_BR2 -d $vip -p tcp -j $chain; iptables -t nat -F $chain; iptables -t nat -X $chain"
+	iptables -t nat -A PREROUTING -i "$CNI_BR2" -d "$vip" -p tcp -j "$chain"
+	iptables -t nat -A "$chain" -p tcp --dport 80 -j DNAT --to-destination "$ip_b:8080"
+	metric() { curl -s "http://$AG_METRICS/metrics" | grep -E "^hostlane_monitor_$1 " | awk '{print $2}'; }
+	b0=$(metric service_map_builds_total)
+	k8s_fake endpointslices "{\"metadata\":{\"name\":\"web-abcde\",\"namespace\":\"$ns\",\"labels\":{\"kubernetes.io/service-name\":\"web\"}},\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"$ip_b\"],\"conditions\":{\"ready\":true},\"nodeName\":\"$node\",\"targetRef\":{\"kind\":\"Pod\",\"namespace\":\"$ns\",\"name\":\"b\"}}],\"ports\":[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"}]}"
+	for _ in $(seq 200); do [ "$(metric service_map_builds_total)" -gt "$b0" ] && break; sleep 0.02; done
+	b0=$(metric service_map_builds_total)
+	k8s_fake services "{\"metadata\":{\"name\":\"web\",\"namespace\":\"$ns\"},\"spec\":{\"type\":\"ClusterIP\",\"clusterIP\":\"$vip\",\"clusterIPs\":[\"$vip\"],\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\",\"targetPort\":8080}]}}"
+	for _ in $(seq 200); do [ "$(metric service_map_builds_total)" -gt "$b0" ] && break; sleep 0.02; done
+	svc='
+import json, socket, sys
+s = socket.create_connection((sys.argv[1], 80), timeout=5)
+peer = "%s:%d" % s.getpeername()[:2]
+mine = s.getsockname()[0]
+print(json.dumps({"peer": peer, "mine": mine, "answer": s.makefile().readline().split()}))
+'
+	a0=$(accepts b)
+	hl=$(pod_exec_hl a python3 -c "$svc" "$vip")
+	hl_n=$(($(accepts b) - a0))
+	kern=$(pod_exec a python3 -c "$svc" "$vip")
+	echo "# ClusterIP, hostlane: $hl; kernel (DNAT): $kern"
+	tap_eq "ClusterIP -> b's eth0 address: the preloaded connection went over hostlane" 1 "$hl_n"
+	tap_eq "... the ends saw what they see through kube-proxy's DNAT (peer, own address, b's view)" \
+		"$(jq -c . <<<"$kern")" "$(jq -c . <<<"$hl")"
+	tap_eq "... the client's peer is the ClusterIP, b sees a's eth0 address at its eth0 address" \
+		"$vip:80 $ip_a $ip_b" "$(jq -r '"\(.peer) \(.answer[0]) \(.answer[1])"' <<<"$hl")"
+else
+	tap_skip "a Service with b's eth0 address as endpoint" "bridge netfilter or the iptables nat table not usable"
+fi
 
 # ---- DEL of both networks leaves nothing ----
 pod_kill "$srv_pid"
