@@ -3,7 +3,7 @@
 # regions, slots and direct regions (docs/monitor.md). Public header:
 # monitor/include/monitor.h.
 MON_SRCS := $(addprefix monitor/src/,pod.c client.c request.c connect.c region.c stats.c quota.c netfilter.c \
-              svcmap.c services.c admit.c policy.c policy_match.c)
+              svcmap.c services.c admit.c grant.c policy.c policy_match.c)
 MON_DEPS := $(BUILD)/lib/libhlproto.a $(BUILD)/lib/libhlutil.a $(BUILD)/lib/libshmq.a
 $(eval $(call inc,monitor,-Imonitor/include))
 $(eval $(call inc,monitor/src,-Imonitor/src -Ilib/proto -Ilib/util -Ishmq/include))
@@ -18,6 +18,11 @@ UNIT_TESTS += $(BUILD)/test/test_mon_quota
 $(BUILD)/test/test_mon_svcmap: $(call objs,monitor/tests/test_mon_svcmap.c monitor/src/svcmap.c) \
   $(BUILD)/lib/libhlproto.a
 UNIT_TESTS += $(BUILD)/test/test_mon_svcmap
+# Grants against a monitor on a loop in the test's process (root: netns).
+$(BUILD)/test/test_mon_grant: $(call objs,monitor/tests/test_mon_grant.c) $(BUILD)/lib/libhlmonitor.a \
+  $(MON_DEPS)
+$(BUILD)/test/test_mon_grant: LDLIBS += -lmnl
+UNIT_TESTS += $(BUILD)/test/test_mon_grant
 
 # The harness test/integration/monitor.sh drives: a monitor on a loop,
 # pods created and inspected through stdin.

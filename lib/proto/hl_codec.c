@@ -63,7 +63,8 @@ unsigned hl_proto_reply_fds(const struct hl_proto_msg *m)
 		if (!(m->u.conn.flags & HL_CONN_F_REGION))
 			return 0;
 		return 2 + 2 * m->u.conn.slots +
-		       (m->hdr.op == HL_POD_OP_CONNECT && (m->u.conn.flags & HL_CONN_F_DIRECT) ? 1 : 0);
+		       (m->hdr.op == HL_POD_OP_CONNECT && (m->u.conn.flags & HL_CONN_F_DIRECT) ? 1 : 0) +
+		       (m->u.conn.flags & HL_CONN_F_GRANT ? 1 : 0);
 	}
 	return 0;
 }
@@ -269,8 +270,9 @@ static int check_reply_body(const struct hl_proto_msg *m)
 		if (m->hdr.op == HL_POD_OP_CONNECT && c->flags == HL_CONN_F_REDIRECT)
 			return hl_proto_addr_valid(&c->peer) && c->peer_port && !c->region_id &&
 			       !c->size && !c->slots && redirect_ok(&m->u.redirect) ? 0 : -EINVAL;
-		if ((c->flags & ~(HL_CONN_F_SLOT | HL_CONN_F_REGION | HL_CONN_F_DIRECT)) ||
-		    (c->flags && !(c->flags & HL_CONN_F_SLOT)))
+		if ((c->flags & ~(HL_CONN_F_SLOT | HL_CONN_F_REGION | HL_CONN_F_DIRECT | HL_CONN_F_GRANT)) ||
+		    (c->flags && !(c->flags & HL_CONN_F_SLOT)) ||
+		    ((c->flags & HL_CONN_F_GRANT) && !(c->flags & HL_CONN_F_REGION && c->flags & HL_CONN_F_DIRECT)))
 			return -EINVAL;
 		if (c->flags & HL_CONN_F_REGION ?
 		    !c->slots || c->slots > HL_PROTO_MAX_SLOTS || c->pair >= c->slots :

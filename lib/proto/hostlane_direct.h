@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 /*
- * Direct connections (pod protocol v3). A slot region between two v3 processes whose
+ * Direct connections (pod protocol v3; v5 adds the grant below). A slot region between two v3 processes whose
  * listener side takes direct connections is a *direct* region (flag
  * HL_CONN_F_DIRECT with HL_CONN_F_REGION): the monitor sets up its first
  * connection only, and the connector (side 0) sets up every later one
@@ -68,7 +68,37 @@ struct hl_direct_blk {
 };
 
 
+/*
+ * The grant of a direct region (pod protocol v5): the NetworkPolicy verdict
+ * for the region's direction (connector pod -> listener pod), per
+ * destination port, in memory only the monitor writes. It is a small memfd
+ * the monitor maps writable, then seals (F_SEAL_FUTURE_WRITE, F_SEAL_SHRINK,
+ * F_SEAL_GROW, F_SEAL_SEAL) before the fd leaves it, so the two processes
+ * can map it read-only and nobody else can ever write it. Bit p of `ports`
+ * (word p / 64, bit p % 64) is set only if a connection to port p is
+ * admitted at every address of the listener pod (the connector's egress
+ * and the listener's ingress); anything else is left to the monitor's
+ * exact check at CONNECT. The monitor rewrites the bits on every change of
+ * the policy table (or clears them all for good once a pod's netfilter
+ * rules appear) and bumps `generation` after each rewrite. Its own ABI:
+ * magic HL_GRANT_MAGIC, version HL_GRANT_VERSION.
+ */
+#define HL_GRANT_MAGIC   UINT32_C(0x52474c48)  /* "HLGR" */
+#define HL_GRANT_VERSION 1u
+#define HL_GRANT_WORDS   1024u                  /* 65,536 port bits */
+#define HL_GRANT_BYTES   12288u                 /* the memfd's size: 3 pages */
+
+struct hl_direct_grant {
+	uint32_t magic;                  /* HL_GRANT_MAGIC */
+	uint32_t version;                /* HL_GRANT_VERSION */
+	_Atomic uint64_t generation;     /* rewrites so far (the monitor) */
+	uint64_t reserved[6];
+	_Atomic uint64_t ports[HL_GRANT_WORDS];  /* admitted destination ports */
+};
+
 _Static_assert(sizeof(struct hl_direct_blk) <= HL_DIRECT_BLK, "direct control block");
+_Static_assert(offsetof(struct hl_direct_grant, ports) == 64, "grant bitmap");
+_Static_assert(sizeof(struct hl_direct_grant) <= HL_GRANT_BYTES, "grant size");
 _Static_assert(offsetof(struct hl_direct_blk, ann) == 32, "direct announcements");
 _Static_assert(offsetof(struct hl_direct_blk, version) == 16, "direct version");
 _Static_assert(offsetof(struct hl_direct_blk, off) == 20, "direct off");

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define HL_PROTO_MAGIC    UINT32_C(0x314e4c48)  /* "HLN1" little-endian */
-#define HL_PROTO_VERSION  4u  /* newest; endpoints also speak the older ones */
+#define HL_PROTO_VERSION  5u  /* newest; endpoints also speak the older ones */
 #define HL_PROTO_VERSION_MIN 1u
 #define HL_PROTO_MSG_SIZE 512u
 #define HL_PROTO_ENDPOINT "hostlane"            /* abstract name, no leading NUL */
@@ -28,7 +28,7 @@
 #define HL_PROTO_REASON_MAX 192u  /* error reason field, NUL included */
 #define HL_PROTO_MAX_IPS    8u
 #define HL_PROTO_MAX_SLOTS  8u  /* ring pairs of a slot region (v2) */
-#define HL_PROTO_MAX_FDS    (3u + 2u * HL_PROTO_MAX_SLOTS)
+#define HL_PROTO_MAX_FDS    (4u + 2u * HL_PROTO_MAX_SLOTS)
 
 /* Operations. Requests go client -> endpoint and get exactly one reply with
  * the same op and seq; events go endpoint -> client unsolicited, seq 0. */
@@ -184,6 +184,7 @@ struct hl_proto_conn {
 #define HL_CONN_F_SLOT   0x1u
 #define HL_CONN_F_REGION 0x2u
 #define HL_CONN_F_DIRECT 0x4u
+#define HL_CONN_F_GRANT  0x10u  /* v5, with REGION|DIRECT: the grant fd comes last */
 #define HL_CONN_F_REDIRECT 0x8u  /* CONNECT reply: go to peer:peer_port (no fds) */
 
 /*

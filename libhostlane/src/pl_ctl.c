@@ -142,8 +142,9 @@ static int take_conn_fds(struct pl_ctl *c, const struct hl_proto_conn *m, int *f
 		return n == 4 ? 0 : -EPROTO;
 	if (m->flags & HL_CONN_F_REGION) {
 		bool bell = (m->flags & HL_CONN_F_DIRECT) && m->side == 0;
+		bool grant = (m->flags & HL_CONN_F_GRANT) != 0;
 
-		if (n != (int)(2 + 2 * m->slots + (bell ? 1 : 0)))
+		if (n != (int)(2 + 2 * m->slots + (bell ? 1 : 0) + (grant ? 1 : 0)))
 			return -EPROTO;
 		*g = pl_region_new(c, m, fds, n);
 		hl_proto_fds_reset(fds);  /* taken either way */

@@ -110,6 +110,10 @@ void pl_direct_attach(struct pl_region *g, struct pl_ctl *c, const struct hl_pro
 	if (!b || b->magic != HL_DIRECT_MAGIC || b->version != HL_DIRECT_VERSION ||
 	    b->n_slots != g->slots)
 		return;
+	/* A grant announced but not mapped: no direct connections here (the
+	 * listener side would take what the monitor may not admit). */
+	if ((m->flags & HL_CONN_F_GRANT) && !g->grant)
+		return;
 	g->blk = b;
 	if (g->side == 1 && pl_ctl_mine(c)) {
 		g->counted = true;
@@ -148,7 +152,7 @@ int pl_direct_connect(const struct hl_proto_addr *a, uint16_t port, struct hl_pr
 	pthread_mutex_lock(&pl_regions_lock);
 	for (g = pl_regions; g; g = g->next) {
 		if (!g->blk || g->side != 0 || !pl_ctl_mine(g->ctl) || atomic_load(&g->gone) ||
-		    shmq_region_faulted(g->r) || pl_blk_off(g->blk) ||
+		    shmq_region_faulted(g->r) || !pl_blk_admit(g->blk, g->grant, port) ||
 		    !hl_proto_addr_eq(&g->addr, a) || !pl_blk_published(g->blk, port))
 			continue;
 		k = slot_take(g);
@@ -209,9 +213,11 @@ int pl_direct_announce(struct pl_region *g, uint32_t slot, uint16_t port, uint16
 	/* Announce, then look at the table once more: a listener that
 	 * unpublished the port meanwhile empties its table before it looks
 	 * at announcements, so one of the two sees the other. The monitor's
-	 * `off` is looked at the same way. */
+	 * `off` and grant are looked at the same way (the listener refuses
+	 * what the grant no longer admits). */
 	atomic_thread_fence(memory_order_seq_cst);
-	if ((!pl_blk_published(g->blk, port) || pl_blk_off(g->blk)) && withdraw(g, slot, v))
+	if ((!pl_blk_published(g->blk, port) || !pl_blk_admit(g->blk, g->grant, port)) &&
+	    withdraw(g, slot, v))
 		return -ECONNREFUSED;
 	/* The same fence orders the announcement before the look at `wake`:
 	 * a listener thread about to sleep says so before its last look at
@@ -413,9 +419,10 @@ void pl_direct_serve(void)
 			t[n].c.side = 1;
 			t[n].c.pair = k;
 			/* Turned off by the monitor (a pod's netfilter
-			 * rules): reset, as to a port not listened on, so a
-			 * connector that missed `off` is not left waiting. */
-			t[n].c.local_port = pl_blk_off(g->blk) ? 0 : port;
+			 * rules), or a port the grant does not admit (now):
+			 * reset, as to a port not listened on, so a
+			 * connector that missed it is not left waiting. */
+			t[n].c.local_port = pl_blk_admit(g->blk, g->grant, port) ? port : 0;
 			t[n].c.peer_port = cport;
 			t[n].c.peer = g->addr;
 			t[n].c.local = g->local;

@@ -40,3 +40,14 @@ bool pl_blk_off(const struct hl_direct_blk *b)
 {
 	return atomic_load_explicit(&b->off, memory_order_relaxed) != 0;
 }
+
+bool pl_grant_admits(const struct hl_direct_grant *gr, uint16_t port)
+{
+	/* Any u16 indexes inside the bitmap (1024 words of 64 bits). */
+	return (atomic_load_explicit(&gr->ports[port / 64], memory_order_relaxed) >> (port % 64)) & 1;
+}
+
+bool pl_blk_admit(const struct hl_direct_blk *b, const struct hl_direct_grant *gr, uint16_t port)
+{
+	return port && !pl_blk_off(b) && (!gr || pl_grant_admits(gr, port));
+}

@@ -20,6 +20,8 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "hl_codec.h"
 #include "pl_private.h"
@@ -35,11 +37,36 @@ bool pl_region_peer_gone(const struct pl_region *g)
 	return pl_real.poll(&p, 1, 0) > 0;
 }
 
+const struct hl_direct_grant *pl_grant_map(int fd)
+{
+	struct hl_direct_grant *gr;
+	struct stat st;
+
+	/* The monitor's: sealed at its size, so it never shrinks under us. */
+	if (fstat(fd, &st) < 0 || st.st_size != HL_GRANT_BYTES)
+		return NULL;
+	gr = mmap(NULL, HL_GRANT_BYTES, PROT_READ, MAP_SHARED, fd, 0);
+	if (gr == MAP_FAILED)
+		return NULL;
+	if (gr->magic != HL_GRANT_MAGIC || gr->version != HL_GRANT_VERSION) {
+		munmap(gr, HL_GRANT_BYTES);
+		return NULL;
+	}
+	return gr;
+}
+
+void pl_grant_unmap(const struct hl_direct_grant *gr)
+{
+	munmap((void *)(uintptr_t)gr, HL_GRANT_BYTES);
+}
+
 static void region_drop(struct pl_region *g)
 {
 	pl_direct_detach(g);
 	if (g->bell >= 0)
 		pl_real.close(g->bell);
+	if (g->grant)
+		pl_grant_unmap(g->grant);
 	shmq_region_close(g->r);
 	pl_real.close(g->pidfd);
 	for (unsigned i = 0; i < 2 * g->slots; i++)
@@ -82,6 +109,7 @@ struct pl_region *pl_region_new(struct pl_ctl *c, const struct hl_proto_conn *m,
 {
 	unsigned slots = m->slots;
 	struct pl_region *g = calloc(1, sizeof(*g)), *dead;
+	int k;
 
 	if (g)
 		g->bell = -1;
@@ -100,8 +128,13 @@ struct pl_region *pl_region_new(struct pl_ctl *c, const struct hl_proto_conn *m,
 			pl_real.close(fds[i]);
 		return NULL;
 	}
-	if (n > (int)(2 + 2 * slots))
-		g->bell = fds[2 + 2 * slots];  /* the listener's doorbell */
+	k = 2 + 2 * slots;
+	if ((m->flags & HL_CONN_F_DIRECT) && m->side == 0 && n > k)
+		g->bell = fds[k++];  /* the listener's doorbell */
+	if ((m->flags & HL_CONN_F_GRANT) && n > k) {
+		g->grant = pl_grant_map(fds[k]);  /* v5: what the monitor admits */
+		pl_real.close(fds[k]);
+	}
 	pl_real.close(fds[0]);
 	g->id = m->region_id;
 	g->pidfd = fds[1];

@@ -28,6 +28,9 @@ struct pl_region {
 	struct pl_ctl *ctl;          /* the channel that brought it */
 	unsigned side;               /* ours: 0 connects, 1 listens */
 	struct hl_direct_blk *blk;   /* its control block; NULL: not direct */
+	/* v5: the monitor's grant (read-only, sealed; trusted): the ports
+	 * this region's direction is admitted to; NULL: none came */
+	const struct hl_direct_grant *grant;
 	int bell;                    /* side 0: the listener process's doorbell */
 	struct hl_proto_addr addr;   /* side 0: the listener's address; 1: the connector's */
 	struct hl_proto_addr local;  /* v4, side 1: our address the connector asked for;
@@ -87,6 +90,15 @@ void pl_fault_atfork_child(void);
 
 /* Whether the monitor turned direct connections off in @b. */
 bool pl_blk_off(const struct hl_direct_blk *b);
+/* Whether an announcement to @port (read from @b, untrusted) may be taken:
+ * @port non-zero, `off` clear, and grant @gr (NULL: an endpoint older than
+ * v5, no grant) admits it. */
+bool pl_blk_admit(const struct hl_direct_blk *b, const struct hl_direct_grant *gr, uint16_t port);
+/* Whether grant @gr admits @port (@gr non-NULL). */
+bool pl_grant_admits(const struct hl_direct_grant *gr, uint16_t port);
+/* Maps grant fd @fd read-only (the fd stays open); NULL if it is not one. */
+const struct hl_direct_grant *pl_grant_map(int fd);
+void pl_grant_unmap(const struct hl_direct_grant *gr);
 bool pl_blk_published(const struct hl_direct_blk *b, uint16_t port);
 bool pl_blk_take(struct hl_direct_blk *b, uint32_t slot, uint16_t *port, uint16_t *cport);
 /* Connector side: takes a free slot of a direct region to @a whose listener

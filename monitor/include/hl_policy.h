@@ -196,6 +196,22 @@ enum hl_pol_verdict hl_pol_admit(const struct hl_pol_table *t, const char *src_n
 				 const char *dst_ns, const char *dst,
 				 const struct hl_pol_addr *dst_ip, uint16_t port);
 
+/* Words of a port bitmap: bit p (word p / 64, bit p % 64) for TCP port p. */
+#define HL_POL_PORT_WORDS 1024u
+
+/**
+ * hl_pol_admit_ports() - the verdicts of hl_pol_admit() for every port at
+ * once: sets bit p of @bits (HL_POL_PORT_WORDS words, overwritten) iff a
+ * connection from @src_ns/@src at @src_ip to @dst_ns/@dst at @dst_ip,
+ * port p, is admitted. Bit 0 is never set.
+ * Return: 0, or -ENOENT (a pod the table does not know, no table compiled:
+ * no bit set).
+ * Thread safety: reads @t only.
+ */
+int hl_pol_admit_ports(const struct hl_pol_table *t, const char *src_ns, const char *src,
+		       const struct hl_pol_addr *src_ip, const char *dst_ns, const char *dst,
+		       const struct hl_pol_addr *dst_ip, uint64_t *bits);
+
 /**
  * hl_pol_isolated() - whether policies isolate pod @ns/@name: bit 1
  * ingress, bit 2 egress; both bits for a pod the table does not know.

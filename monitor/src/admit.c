@@ -78,6 +78,40 @@ int mon_admit(struct hl_monitor *n, const struct hl_mon_pod *src, const struct h
 	return -EACCES;
 }
 
+void mon_admit_ports(struct hl_monitor *n, const struct hl_mon_pod *src,
+		     const struct hl_mon_pod *dst, uint64_t *bits)
+{
+	static uint64_t one[HL_POL_PORT_WORDS];
+	char sns[HL_PROTO_KEY_MAX], dns[HL_PROTO_KEY_MAX];
+	const char *sname, *dname;
+
+	_Static_assert(HL_POL_PORT_WORDS == HL_GRANT_WORDS, "a grant is a port bitmap");
+	if (!n->pol_enforce || src == dst) {
+		/* No check, or inside one pod (loopback): every port. */
+		memset(bits, 0xff, HL_GRANT_WORDS * sizeof(*bits));
+		bits[0] &= ~UINT64_C(1);
+		return;
+	}
+	memset(bits, 0, HL_GRANT_WORDS * sizeof(*bits));
+	if (!n->pol || !split_key(src->key, sns, sizeof(sns), &sname) ||
+	    !split_key(dst->key, dns, sizeof(dns), &dname))
+		return;
+	/* The direct path may reach the listener at any address of its pod
+	 * (an egress ipBlock can tell them apart): a port is granted only if
+	 * admitted at every one, the source as mon_admit() sees it. */
+	for (size_t i = 0; i < dst->n_ips; i++) {
+		struct hl_proto_addr s = mon_peer_addr(src, &dst->ips[i]);
+		struct hl_pol_addr sa = pol_addr(&s), da = pol_addr(&dst->ips[i]);
+
+		if (hl_pol_admit_ports(n->pol, sns, sname, &sa, dns, dname, &da, one)) {
+			memset(bits, 0, HL_GRANT_WORDS * sizeof(*bits));
+			return;
+		}
+		for (size_t w = 0; w < HL_GRANT_WORDS; w++)
+			bits[w] = i ? bits[w] & one[w] : one[w];
+	}
+}
+
 bool mon_direct_allowed(const struct hl_monitor *n, const struct hl_mon_pod *c,
 			const struct hl_mon_pod *l)
 {
@@ -87,14 +121,16 @@ bool mon_direct_allowed(const struct hl_monitor *n, const struct hl_mon_pod *c,
 	return !n->pol_enforce || (!(isolated(n, c) & 2) && !(isolated(n, l) & 1));
 }
 
-/* Turns direct connections off in regions a new table no longer allows
- * them in: their connectors ask the monitor again, which checks. */
+/* After a new table: grants rewritten (their listeners refuse what it
+ * denies); regions without one turned off where it no longer allows them,
+ * so their connectors ask the monitor again, which checks. */
 static void police(struct hl_monitor *n)
 {
+	mon_grants_write(n);
 	for (struct mon_region *g = n->regions; g; g = g->next) {
 		const struct mon_client *c = g->holder[0], *l = g->holder[1];
 
-		if (!g->blk || !c || !l || shmq_region_faulted(g->r) ||
+		if (!g->blk || g->grant || !c || !l || shmq_region_faulted(g->r) ||
 		    atomic_load_explicit(&g->blk->off, memory_order_relaxed))
 			continue;
 		if (!mon_direct_allowed(n, c->ep, l->ep)) {

@@ -272,10 +272,10 @@ static unsigned hello_fds(struct mon_client *c, struct hl_proto_msg *rep, int *f
 static bool serve(struct mon_client *c, const struct hl_proto_msg *req)
 {
 	struct hl_proto_msg rep;
-	int fds[HL_PROTO_MAX_FDS], efd_close[2 * HL_PROTO_MAX_SLOTS], rc;
+	int fds[HL_PROTO_MAX_FDS], efd_close[MON_CLOSE_FDS], rc;
 	unsigned nfds = 0;
 
-	for (unsigned i = 0; i < 2 * HL_PROTO_MAX_SLOTS; i++)
+	for (unsigned i = 0; i < MON_CLOSE_FDS; i++)
 		efd_close[i] = -1;
 
 	hl_proto_init(&rep, req->hdr.op, req->hdr.seq);
@@ -308,7 +308,7 @@ static bool serve(struct mon_client *c, const struct hl_proto_msg *req)
 	if (c->version)
 		rep.hdr.version = c->version;
 	rc = mon_send(c->fd, &rep, fds, nfds);
-	mon_close_fds(efd_close, 2 * HL_PROTO_MAX_SLOTS);
+	mon_close_fds(efd_close, MON_CLOSE_FDS);
 	if (rc) {
 		mon_log(c->ep->node, LOG_WARNING, "endpoint %s: dropping client pid %d: reply: %s",
 		      c->ep->key, (int)c->pid, strerror(-rc));

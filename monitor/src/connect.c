@@ -57,7 +57,7 @@ static unsigned common_bits(const struct hl_proto_addr *a, const struct hl_proto
  * address on the interface whose subnet holds @dst: eth0's for a Multus
  * pod connecting to another's eth0 address, net1's for its net1 address;
  * RFC 6724 rule 8), the first on a tie; else its first, else 0.0.0.0. */
-static struct hl_proto_addr peer_addr(const struct hl_mon_pod *ep, const struct hl_proto_addr *dst)
+struct hl_proto_addr mon_peer_addr(const struct hl_mon_pod *ep, const struct hl_proto_addr *dst)
 {
 	struct hl_proto_addr a = { .family = 4 };
 	unsigned best = 0;
@@ -141,6 +141,8 @@ static unsigned conn_fds(int *fds, const struct mon_region *g, bool slot, bool f
 	}
 	if (g->direct && side == 0)
 		fds[n++] = g->holder[1]->bell;  /* where to announce */
+	if (g->grant_fd >= 0)
+		fds[n++] = g->grant_fd;         /* v5: what the listener admits */
 	return n;
 }
 
@@ -152,7 +154,7 @@ static unsigned conn_fds(int *fds, const struct mon_region *g, bool slot, bool f
  * 2 MiB page of slots) on their first connection; only then do the region
  * memfd and the pidfds travel. Returns the number of fds put in @fds for
  * the reply, or 0 with @rep set to the error (0 fds is also a later slot
- * connection: check rep's status). @efd (2 * HL_PROTO_MAX_SLOTS, all -1)
+ * connection: check rep's status). @efd (MON_CLOSE_FDS, all -1)
  * gets the eventfds made, for the caller to close after the reply.
  */
 unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
@@ -212,11 +214,11 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	/* NetworkPolicy: the verdict of the cluster's policies for the two
 	 * pods, at the endpoint's address and port for a Service (as the
 	 * kernel path sees it after DNAT), with the source as the listener
-	 * would see it (peer_addr()); denied, the kernel carries the
+	 * would see it (mon_peer_addr()); denied, the kernel carries the
 	 * connection and the policy engine acts. Loopback never leaves the
 	 * pod, on the kernel path neither: no policy applies. */
 	if (!t.loopback) {
-		struct hl_proto_addr src = peer_addr(c->ep, &t.addr);
+		struct hl_proto_addr src = mon_peer_addr(c->ep, &t.addr);
 		const char *why = NULL;
 
 		rc = mon_admit(n, c->ep, dst, &src, &t.addr, t.port, &why);
@@ -268,8 +270,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 		if (!rc && slot) {
 			/* holder[1] names the doorbell in conn_fds() */
 			g->holder[1] = l->c;
-			if (mon_direct_allowed(n, c->ep, dst))
-				mon_direct_setup(g, c, l->c, pair);
+			mon_direct_make(n, g, c, l->c, pair, t.port);
 		}
 	}
 	if (rc)
@@ -281,12 +282,13 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	ev.u.conn.pair = pair;
 	ev.u.conn.local_port = t.port;
 	ev.u.conn.peer_port = q->local_port;
-	ev.u.conn.peer = t.loopback ? t.addr_from : peer_addr(c->ep, &t.addr);
+	ev.u.conn.peer = t.loopback ? t.addr_from : mon_peer_addr(c->ep, &t.addr);
 	if (l->c->version >= 4)
 		ev.u.conn.local = t.addr;
 	ev.u.conn.size = g->bytes;
 	ev.u.conn.flags = slot ? HL_CONN_F_SLOT | (fresh ? HL_CONN_F_REGION : 0) : 0;
 	ev.u.conn.flags |= g->direct ? HL_CONN_F_DIRECT : 0;
+	ev.u.conn.flags |= fresh && g->grant_fd >= 0 ? HL_CONN_F_GRANT : 0;
 	ev.u.conn.slots = slot && fresh ? g->n_slots : 0;
 	nfds = conn_fds(evfds, g, slot, fresh, 1, c->life_rd, efd);
 	rc = mon_send(l->c->fd, &ev, evfds, nfds);
@@ -317,12 +319,16 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	rep->u.conn.peer_port = t.port;
 	rep->u.conn.peer = t.addr;
 	mon_count(n, &t);
-	/* The caller closes our copies of the eventfds once this is sent. */
-	return conn_fds(fds, g, slot, fresh, 0, l->c->life_rd, efd);
+	/* The caller closes our copies of the eventfds once this is sent,
+	 * and of the grant: from then on only our mapping of it writes. */
+	nfds = conn_fds(fds, g, slot, fresh, 0, l->c->life_rd, efd);
+	efd[MON_CLOSE_GRANT] = g->grant_fd;
+	g->grant_fd = -1;
+	return nfds;
 fail:
 	if (fresh)
 		mon_region_release(n, g);
-	mon_close_fds(efd, 2 * HL_PROTO_MAX_SLOTS);
+	mon_close_fds(efd, MON_CLOSE_FDS);
 	mon_set_error(rep, rc, "cannot connect to %s:%u: %s", ip, t.port,
 		  rc == -EAGAIN ? "listener backlog full" : strerror(-rc));
 	return 0;

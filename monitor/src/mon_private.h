@@ -54,7 +54,17 @@ struct mon_region {
 	 * slot of it again and reads the rings to see which are in use. */
 	bool direct;
 	struct hl_direct_blk *blk;     /* direct: its control block (pod memory) */
+	/* v5 direct: its grant (grant.c), mapped writable by us only; the fd
+	 * until both sides got it (then -1) */
+	struct hl_direct_grant *grant;
+	int grant_fd;
+	bool nf_off;                   /* a pod's netfilter rules turned it off */
 };
+
+/* Fds a request's handling leaves for the caller to close once the reply
+ * is sent: the wake sockets of a new region, then its grant. */
+#define MON_CLOSE_FDS (2u * HL_PROTO_MAX_SLOTS + 1u)
+#define MON_CLOSE_GRANT (2u * HL_PROTO_MAX_SLOTS)
 
 struct mon_client {
 	struct mon_client *next, *prev;
@@ -237,6 +247,11 @@ void mon_svc_redirect(struct hl_monitor *n, const struct mon_target *t, bool ker
 /* Counts a connection made to @t (Service and loopback counters). */
 void mon_count(struct hl_monitor *n, const struct mon_target *t);
 
+/* The address the listener sees as its peer, and the connector as its own,
+ * for a connection to @dst: connector pod @ep's address of @dst's family
+ * with the longest prefix in common with it, else its first, else 0.0.0.0. */
+struct hl_proto_addr mon_peer_addr(const struct hl_mon_pod *ep, const struct hl_proto_addr *dst);
+
 /* ---- region.c ---- */
 
 void mon_region_release(struct hl_monitor *n, struct mon_region *g);
@@ -264,10 +279,36 @@ void mon_direct_police(struct hl_monitor *n);
 int mon_admit(struct hl_monitor *n, const struct hl_mon_pod *src, const struct hl_mon_pod *dst,
 	      const struct hl_proto_addr *src_ip, const struct hl_proto_addr *dst_ip,
 	      uint16_t port, const char **why);
-/* Whether a direct region may join connector pod @c to listener pod @l. */
+/* Sets in @bits (HL_GRANT_WORDS words, overwritten) the ports pod @src may
+ * connect to on pod @dst at every address of @dst (policy verdicts; all
+ * with enforcement off or inside one pod; none without a table). */
+void mon_admit_ports(struct hl_monitor *n, const struct hl_mon_pod *src,
+		     const struct hl_mon_pod *dst, uint64_t *bits);
+/* Whether a direct region without a grant (an endpoint older than v5) may
+ * join connector pod @c to listener pod @l: no policy isolates them. */
 bool mon_direct_allowed(const struct hl_monitor *n, const struct hl_mon_pod *c,
 			const struct hl_mon_pod *l);
 void mon_policy_free(struct hl_monitor *n);
+
+/* ---- grant.c ---- */
+
+/* Makes region @g's grant: a sealed memfd (g->grant_fd) and our writable
+ * mapping of it (g->grant). 0 or -errno (none made). */
+int mon_grant_new(struct mon_region *g);
+/* Unmaps @g's grant and closes its fd if still held. */
+void mon_grant_free(struct mon_region *g);
+/* Whether @g's grant admits @port (false without a grant). */
+bool mon_grant_admits(const struct mon_region *g, uint16_t port);
+/* Rewrites @g's grant from the table (nothing once turned off). */
+void mon_grant_write(struct hl_monitor *n, struct mon_region *g);
+/* Rewrites every grant (a new table, enforcement turned on or off). */
+void mon_grants_write(struct hl_monitor *n);
+/* Makes fresh slot region @g (@c connects to @l's @port, first connection
+ * in @pair) a direct one if it may be: with a grant between two v5
+ * processes when the grant admits @port, else only between pods no policy
+ * isolates. */
+void mon_direct_make(struct hl_monitor *n, struct mon_region *g, struct mon_client *c,
+		     struct mon_client *l, uint32_t pair, uint16_t port);
 
 /* ---- netfilter.c ---- */
 

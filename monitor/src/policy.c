@@ -278,6 +278,57 @@ enum hl_pol_verdict hl_pol_admit(const struct hl_pol_table *t, const char *src_n
 	return HL_POL_ADMIT;
 }
 
+/* ORs into @bits the ports the rules of @pols (by @egress) admit peer @o at
+ * @ip to, on @dst. */
+static void rules_ports(const struct hl_pol_policy *const *pols, size_t n, bool egress,
+			const struct pol_pod *o, const struct hl_pol_addr *ip,
+			const struct pol_pod *dst, uint64_t *bits)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct hl_pol_rule *r = egress ? pols[i]->out : pols[i]->in;
+		size_t nr = egress ? pols[i]->n_out : pols[i]->n_in;
+
+		for (size_t j = 0; j < nr; j++) {
+			bool peer = !r[j].n_peers;
+
+			for (size_t k = 0; !peer && k < r[j].n_peers; k++)
+				peer = peer_match(&r[j].peers[k], pols[i]->ns, o, ip);
+			if (peer)
+				pol_ports_set(&r[j], dst, bits);
+		}
+	}
+}
+
+int hl_pol_admit_ports(const struct hl_pol_table *t, const char *src_ns, const char *src,
+		       const struct hl_pol_addr *src_ip, const char *dst_ns, const char *dst,
+		       const struct hl_pol_addr *dst_ip, uint64_t *bits)
+{
+	const struct pol_pod *s = NULL, *d = NULL;
+	uint64_t in[HL_POL_PORT_WORDS];
+
+	memset(bits, 0, HL_POL_PORT_WORDS * sizeof(*bits));
+	if (t && t->compiled && src_ns && src && dst_ns && dst && src_ip && dst_ip) {
+		s = pod_find(t, src_ns, src);
+		d = pod_find(t, dst_ns, dst);
+	}
+	if (!s || !d)
+		return -ENOENT;
+	/* As hl_pol_admit(): the source's egress, then the destination's
+	 * ingress; a pod to itself is admitted. */
+	if (s == d || !s->n_out)
+		memset(bits, 0xff, HL_POL_PORT_WORDS * sizeof(*bits));
+	else
+		rules_ports(s->out, s->n_out, true, d, dst_ip, d, bits);
+	if (s != d && d->n_in) {
+		memset(in, 0, sizeof(in));
+		rules_ports(d->in, d->n_in, false, s, src_ip, d, in);
+		for (size_t i = 0; i < HL_POL_PORT_WORDS; i++)
+			bits[i] &= in[i];
+	}
+	bits[0] &= ~UINT64_C(1);
+	return 0;
+}
+
 unsigned hl_pol_isolated(const struct hl_pol_table *t, const char *ns, const char *name)
 {
 	const struct pol_pod *p = t && t->compiled && ns && name ? pod_find(t, ns, name) : NULL;

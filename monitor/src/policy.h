@@ -39,5 +39,8 @@ struct hl_pol_table {
 bool pol_sel_match(const struct hl_pol_sel *s, const struct hl_pol_label *l, size_t n);
 bool pol_cidr_has(const struct hl_pol_cidr *c, const struct hl_pol_addr *a);
 bool pol_ports_match(const struct hl_pol_rule *r, const struct pol_pod *dst, uint16_t port);
+/* Sets in @bits (HL_POL_PORT_WORDS words) every TCP port rule @r admits to
+ * @dst: what pol_ports_match() says, for all ports at once. */
+void pol_ports_set(const struct hl_pol_rule *r, const struct pol_pod *dst, uint64_t *bits);
 
 #endif

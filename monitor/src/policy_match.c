@@ -105,6 +105,32 @@ bool pol_ports_match(const struct hl_pol_rule *r, const struct pol_pod *dst, uin
 	return false;
 }
 
+void pol_ports_set(const struct hl_pol_rule *r, const struct pol_pod *dst, uint64_t *bits)
+{
+	if (!r->n_ports) {
+		memset(bits, 0xff, HL_POL_PORT_WORDS * sizeof(*bits));
+		return;
+	}
+	for (size_t i = 0; i < r->n_ports; i++) {
+		const struct hl_pol_port *p = &r->ports[i];
+		uint32_t lo, hi;
+
+		if (p->proto != HL_POL_TCP)
+			continue;
+		if (p->name) {
+			lo = hi = named_port(dst, p->name, HL_POL_TCP);
+		} else if (!p->port) {
+			memset(bits, 0xff, HL_POL_PORT_WORDS * sizeof(*bits));
+			return;
+		} else {
+			lo = p->port;
+			hi = p->end_port > p->port ? p->end_port : p->port;
+		}
+		for (uint32_t q = lo; q && q <= hi; q++)
+			bits[q / 64] |= UINT64_C(1) << (q % 64);
+	}
+}
+
 /* ---- freeing ---- */
 
 void hl_pol_sel_clear(struct hl_pol_sel *s)

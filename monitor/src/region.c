@@ -27,6 +27,15 @@ void mon_region_release(struct hl_monitor *n, struct mon_region *g)
 	}
 	hl_quota_release(&n->pool, g->bytes);
 	LIST_DEL(n->regions, g);
+	/* The agent goes (its connections in the region go on): what the
+	 * grant admits stays as it is no longer kept up to date, so it
+	 * admits nothing from now on; connectors ask the next monitor. */
+	if (n->stopping && g->grant) {
+		mon_grant_write(n, g);
+		if (g->blk && !shmq_region_faulted(g->r))
+			atomic_store(&g->blk->off, 1);
+	}
+	mon_grant_free(g);
 	/* Its charge ends here, so must its memory, from every mapping: a
 	 * client that freed it but kept it mapped (or a child it gave it to)
 	 * would hold pages nobody pays for. One that touches it afterwards
@@ -238,6 +247,7 @@ int mon_region_new(struct hl_mon_pod *ep, uint64_t bytes, struct mon_region **ou
 	}
 	g->bytes = charge;
 	g->charged = ep;
+	g->grant_fd = -1;
 	do
 		g->id = ++n->next_id;
 	while (!g->id || mon_region_find(n, g->id));
@@ -315,10 +325,14 @@ void mon_direct_police(struct hl_monitor *n)
 	for (struct mon_region *g = n->regions; g; g = g->next) {
 		const struct mon_client *c = g->holder[0], *l = g->holder[1];
 
-		if (!g->blk || atomic_load_explicit(&g->blk->off, memory_order_relaxed) ||
-		    shmq_region_faulted(g->r))
+		if (!g->blk || g->nf_off || shmq_region_faulted(g->r))
 			continue;
-		if ((l && filters(n, l->ep, MON_NF_IN)) || (c && filters(n, c->ep, MON_NF_OUT)))
+		if ((l && filters(n, l->ep, MON_NF_IN)) || (c && filters(n, c->ep, MON_NF_OUT))) {
+			/* `off` for honest connectors, the grant emptied for
+			 * the listener to refuse the others */
+			g->nf_off = true;
 			atomic_store(&g->blk->off, 1);
+			mon_grant_write(n, g);
+		}
 	}
 }

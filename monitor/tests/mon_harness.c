@@ -240,10 +240,10 @@ static int hostile(void)
 	check(st == -EPROTO, "request before HELLO is refused", st);
 
 	hl_proto_init(&m, HL_POD_OP_HELLO, 2);
-	m.u.hello_req.min_version = 5;
+	m.u.hello_req.min_version = 6;
 	m.u.hello_req.max_version = 9;
 	st = exchange(fd, &m, sizeof(m), -1);
-	check(st == -EPROTONOSUPPORT, "HELLO for versions 5..9 is refused", st);
+	check(st == -EPROTONOSUPPORT, "HELLO for versions 6..9 is refused", st);
 
 	m.u.hello_req.min_version = 1;
 	m.u.hello_req.max_version = 3;

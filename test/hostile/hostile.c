@@ -266,6 +266,7 @@ static const struct {
 	{ "punch-agent", cmd_punch_agent, "IP PORT IP2 PORT2  punch a region the monitor reads again" },
 	{ "flagflip", cmd_flagflip, "IP PORT MS       clear O_NONBLOCK on shared fds, fill, steal wake-ups" },
 	{ "dflood", cmd_dflood, "IP PORT MS         re-offer direct slots without end" },
+	{ "dsteal", cmd_dsteal, "IP PORT WAIT MS PORT...  announce after a policy denied it" },
 	{ "alloc-loop", cmd_alloc_loop, "N              allocate, map, free, keep mapped" },
 	{ "listen", cmd_listen, "PORT MS            a listener that keeps every connection" },
 	{ "listen-stall", cmd_listen_stall, "PORT MS PORT2 busy for MS, then LISTEN PORT2" },

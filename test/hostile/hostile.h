@@ -72,5 +72,7 @@ int cmd_punch(int argc, char **argv);
 int cmd_punch_agent(int argc, char **argv);
 int cmd_flagflip(int argc, char **argv);
 int cmd_dflood(int argc, char **argv);
+/* In hostile_direct.c. */
+int cmd_dsteal(int argc, char **argv);
 
 #endif

@@ -286,7 +286,7 @@ int cmd_dflood(int argc, char **argv)
 		printf("direct no\n");
 		return 0;
 	}
-	bell = r.fds[r.nfds - 1];
+	bell = r.fds[2 + 2 * r.m.u.conn.slots];  /* then, v5, the grant */
 	g = shmq_region_map(r.fds[0]);
 	b = g ? shmq_region_tail(g, HL_DIRECT_BLK) : NULL;
 	if (!b) {

@@ -120,6 +120,8 @@ START_TEST(test_truth_table)
 	struct hl_pol_table *t = world(c);
 	unsigned wrong = 0;
 	bool v6 = !strstr(c->policies, "ipBlock");
+	static uint64_t bits[HL_POL_PORT_WORDS];
+	static const uint16_t probe[] = { 0, 1, 79, 82, 89, 90, 91, 443, 8080, 65535 };
 
 	for (int port = 80; port <= 81; port++) {
 		const char *const *g = port == 81 && c->p81[0] ? c->p81 : c->p80;
@@ -143,6 +145,25 @@ START_TEST(test_truth_table)
 					ck_assert_int_eq(hlnp_addr_parse(ds, &da), 0);
 					v = hl_pol_admit(t, nss[s / 3], pods[s % 3], &sa, nss[d / 3],
 							 pods[d % 3], &da, (uint16_t)port);
+					/* The bitmap of every port agrees with the
+					 * verdicts, at this port and at ports no
+					 * case names and the ends of a range. */
+					ck_assert_int_eq(hl_pol_admit_ports(t, nss[s / 3], pods[s % 3], &sa,
+									 nss[d / 3], pods[d % 3], &da,
+									 bits), 0);
+					for (size_t q = 0; q < sizeof(probe) / sizeof(probe[0]); q++) {
+						uint16_t pq = probe[q] ? probe[q] : (uint16_t)port;
+						bool bit = (bits[pq / 64] >> (pq % 64)) & 1;
+
+						if (bit != (hl_pol_admit(t, nss[s / 3], pods[s % 3], &sa,
+									 nss[d / 3], pods[d % 3], &da, pq) ==
+							    HL_POL_ADMIT)) {
+							fprintf(stderr, "%s: port bitmap disagrees at %u\n",
+								c->name, pq);
+							wrong++;
+						}
+					}
+					ck_assert(!(bits[0] & 1));
 					if ((v == HL_POL_ADMIT) != want) {
 						fprintf(stderr, "%s: %s%s -> %s%s:%d (v%d): %s, want %s\n",
 							c->name, nss[s / 3], pods[s % 3], nss[d / 3],
