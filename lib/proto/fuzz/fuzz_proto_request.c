@@ -72,6 +72,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!m.hdr.status && (m.hdr.op == HL_POD_OP_CONNECT || m.hdr.op == HL_POD_OP_EV_ACCEPT) &&
 			    (m.u.conn.flags & HL_CONN_F_DIRECT))
 				assert(m.u.conn.flags & HL_CONN_F_SLOT);
+			/* A grant (v5) only with a direct region's first
+			 * connection, and its fd counted. */
+			if (!m.hdr.status && (m.hdr.op == HL_POD_OP_CONNECT || m.hdr.op == HL_POD_OP_EV_ACCEPT) &&
+			    (m.u.conn.flags & HL_CONN_F_GRANT))
+				assert((m.u.conn.flags & HL_CONN_F_REGION) && (m.u.conn.flags & HL_CONN_F_DIRECT) &&
+				       nfds == 3 + 2 * m.u.conn.slots + (m.hdr.op == HL_POD_OP_CONNECT));
 			if (m.hdr.status)
 				assert(memchr(m.u.error.reason, 0, sizeof(m.u.error.reason)));
 			if (!m.hdr.status && m.hdr.op == HL_POD_OP_HELLO)

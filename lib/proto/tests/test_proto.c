@@ -298,6 +298,27 @@ static void r_direct_first(struct hl_proto_msg *m)
 }
 static void r_direct_event(struct hl_proto_msg *m) { r_slot_first(m); m->u.conn.flags |= HL_CONN_F_DIRECT; }
 static void r_direct_no_slot(struct hl_proto_msg *m) { r_conn(m); m->u.conn.flags = HL_CONN_F_DIRECT; }
+static void r_grant_first(struct hl_proto_msg *m)
+{
+	r_direct_first(m);
+	m->u.conn.flags |= HL_CONN_F_GRANT;
+	m->hdr.nfds = 18;
+}
+static void r_grant_event(struct hl_proto_msg *m)
+{
+	r_direct_event(m);
+	m->u.conn.flags |= HL_CONN_F_GRANT;
+	m->hdr.nfds = 17;
+}
+static void r_grant_no_direct(struct hl_proto_msg *m) { r_grant_event(m); m->u.conn.flags &= ~HL_CONN_F_DIRECT; }
+static void r_grant_later(struct hl_proto_msg *m)
+{
+	r_direct_event(m);
+	m->u.conn.flags = HL_CONN_F_SLOT | HL_CONN_F_DIRECT | HL_CONN_F_GRANT;
+	m->u.conn.slots = 0;
+	m->u.conn.pair = 1;
+	m->hdr.nfds = 1;
+}
 static void r_redirect(struct hl_proto_msg *m)
 {
 	r_conn(m);
@@ -364,6 +385,11 @@ static const struct {
 	{ "first direct connect reply, 16 fds", r_direct_first, 16, -EINVAL },
 	{ "first direct accept event, 16 fds", r_direct_event, 16, 0 },
 	{ "direct flag without slot", r_direct_no_slot, 4, -EINVAL },
+	{ "first direct connect reply with a grant (v5), 18 fds", r_grant_first, 18, 0 },
+	{ "first direct connect reply with a grant, 17 fds", r_grant_first, 17, -EINVAL },
+	{ "first direct accept event with a grant, 17 fds", r_grant_event, 17, 0 },
+	{ "a grant without a direct region", r_grant_no_direct, 17, -EINVAL },
+	{ "a grant with a later connection", r_grant_later, 1, -EINVAL },
 	{ "first slot event, 16 fds", r_slot_first, 16, 0 },
 	{ "first slot event, 15 fds", r_slot_first, 15, -EINVAL },
 	{ "first slot event, slot 7 of 7", r_slot_first_pair, 16, -EINVAL },
