@@ -3,10 +3,13 @@
 # (cli -> srv), the agent following a local fake API server, three states
 # of the cluster's policies, rounds interleaved, medians:
 #   none   | 100 policies, none selecting the two pods | the same 100 plus
-#   one isolating srv for ingress and admitting cli (every connection then
-#   goes through the monitor's check: no direct regions to an isolated pod)
+#   one isolating srv for ingress and admitting cli (direct regions carry
+#   the verdict in their grant: connections to the admitted ports stay
+#   direct)
 # for connect/accept/close (test/sockets/connrate, connections/s) and redis
-# GET -c 1 (requests/s). Bars: 100 policies >= 0.9x none, for both.
+# GET -c 1 (requests/s). Bars: 100 policies >= 0.9x none, for both. The
+# last line says which share of the server's connect/accept/close
+# connections went direct in each state (its process counters).
 #   SECS=N seconds per timed run (default 3); ROUNDS=N (default 3)
 set -u
 top=${HOSTLANE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -98,6 +101,7 @@ cni_bg $(pin "$SRV_CPU") ip netns exec "$(pod_ns srv)" env "${HL_ENV[@]}" redis-
 # shellcheck disable=SC2046
 cni_bg $(pin "$SRV_CPU") ip netns exec "$(pod_ns srv)" env "${HL_ENV[@]}" "$connrate" server 0.0.0.0 $CPORT \
 	>>"$tmp/srv.log" 2>&1
+cpid=$CNI_BG_PID
 for _ in $(seq 200); do pod_exec cli redis-cli -h "$ip_s" -p $RPORT ping >/dev/null 2>&1 && break; sleep 0.05; done
 pod_exec cli redis-cli -h "$ip_s" -p $RPORT set key:__rand_int__ x >/dev/null 2>&1
 
@@ -109,14 +113,28 @@ redis() {
 	cli redis-benchmark -h "$ip_s" -p $RPORT -t get -n $((secs * 20000)) -c 1 -q --csv 2>&1 |
 		awk -F'"' '$2 == "GET" { printf "%.0f\n", $4 }'
 }
-conns() { cli "$connrate" client "$ip_s" $CPORT "$secs" 2>&1 | sed -n 's/.* rate \([0-9]*\)$/\1/p'; }
+# srv_count: "conns direct" of the connrate server (its stats region).
+srv_count() {
+	ctl --json conns | jq -r --argjson pid "$cpid" \
+		'[.[].processes[] | select(.pid == $pid)][0] | "\(.conns // 0) \(.direct // 0)"'
+}
+declare -A dsum=()
+conns() { # STATE: the rate; the server's conns and direct added to dsum[STATE]
+	local c0 d0 c1 d1
+	read -r c0 d0 <<<"$(srv_count)"
+	cli "$connrate" client "$ip_s" $CPORT "$secs" 2>&1 | sed -n 's/.* rate \([0-9]*\)$/\1/p'
+	read -r c1 d1 <<<"$(srv_count)"
+	read -r c0s d0s <<<"${dsum[$1]:-0 0}"
+	dsum[$1]="$((c0s + c1 - c0)) $((d0s + d1 - d0))"
+}
 median() { tr ' ' '\n' | grep -E '^[0-9]+$' | sort -n | awk '{a[NR]=$1} END {print NR ? a[int((NR+1)/2)] : "n/a"}'; }
 
 declare -A fig
 for ((r = 0; r < rounds; r++)); do
 	for m in none p100 p100iso; do
 		state $m
-		fig[conn.$m]="${fig[conn.$m]:-} $(conns)"
+		conns $m >"$tmp/rate"
+		fig[conn.$m]="${fig[conn.$m]:-} $(cat "$tmp/rate")"
 		fig[redis.$m]="${fig[redis.$m]:-} $(redis)"
 	done
 done
@@ -143,3 +161,5 @@ row() { # NAME UNIT KEY
 row "connect/accept/close" conn/s conn
 row "redis GET -c 1" req/s redis
 [ $json = 1 ] || echo "($rounds rounds interleaved, medians, ${secs}s each; 2 shared vCPUs: figures move between runs)" >&3
+share() { read -r c d <<<"${dsum[$1]:-0 0}"; awk -v c="$c" -v d="$d" 'BEGIN { printf "%d of %d direct", d, c }'; }
+[ $json = 1 ] || echo "connect/accept/close at the server: none $(share none); 100 pol $(share p100); 100+isolated $(share p100iso)" >&3

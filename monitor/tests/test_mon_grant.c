@@ -5,8 +5,10 @@
  * namespaces of their own (made here, gone with the process): a v5 pair's
  * first connection brings the grant to both sides; nobody can write it
  * (mmap PROT_WRITE, mprotect, write, ftruncate, more seals: all refused);
- * its bits follow the policy table on every change; and a pod a policy
- * isolates gets a direct region for the ports the policy admits.
+ * its bits follow the policy table on every change; a pod a policy
+ * isolates gets a direct region for the ports the policy admits; a port
+ * admitted at one of the listener pod's addresses only is left to the
+ * monitor, in a plain slot region.
  */
 #include <check.h>
 #include <errno.h>
@@ -158,10 +160,15 @@ static char *dup_s(const char *s)
 	return d;
 }
 
-static void add_pod(struct hl_pol_table *t, const char *name, const char *ip)
+static void add_pod(struct hl_pol_table *t, const char *name, const char *ip, const char *ip2)
 {
 	struct hl_pol_pod p = { .ns = dup_s("t"), .name = dup_s(name), .n_ips = 1, .n_labels = 1 };
 
+	if (ip2) {
+		p.ips[1].family = 4;
+		ck_assert_int_eq(inet_pton(AF_INET, ip2, p.ips[1].a), 1);
+		p.n_ips = 2;
+	}
 	p.labels = calloc(1, sizeof(*p.labels));
 	ck_assert_ptr_nonnull(p.labels);
 	p.labels[0].key = dup_s("app");
@@ -171,17 +178,46 @@ static void add_pod(struct hl_pol_table *t, const char *name, const char *ip)
 	ck_assert_int_eq(hl_pol_table_add_pod(t, &p), 0);
 }
 
-/* The table: namespace t, pods t/a and t/b; with @port, a policy isolating
- * t/b for ingress that admits any peer on @port only. */
+/* The table: namespace t, pods t/a and t/b (two addresses); with @port, a
+ * policy isolating t/b for ingress that admits any peer on @port only;
+ * @port 1: one isolating t/a for egress, to one of t/b's addresses. */
 static struct hl_pol_table *table(uint16_t port)
 {
 	struct hl_pol_table *t = hl_pol_table_new();
 
 	ck_assert_ptr_nonnull(t);
 	ck_assert_int_eq(hl_pol_table_add_ns(t, dup_s("t"), NULL, 0), 0);
-	add_pod(t, "a", "10.250.0.1");
-	add_pod(t, "b", "10.250.0.2");
-	if (port) {
+	add_pod(t, "a", "10.250.0.1", NULL);
+	add_pod(t, "b", "10.250.0.2", "10.250.0.3");
+	if (port == 1) {
+		/* t/a's egress only to 10.250.0.2/32 (not t/b's other address) */
+		struct hl_pol_policy *p = calloc(1, sizeof(*p));
+
+		ck_assert_ptr_nonnull(p);
+		p->ns = dup_s("t");
+		p->name = dup_s("a-out");
+		p->egress = true;
+		p->out = calloc(1, sizeof(*p->out));
+		ck_assert_ptr_nonnull(p->out);
+		p->n_out = 1;
+		p->out[0].peers = calloc(1, sizeof(*p->out[0].peers));
+		ck_assert_ptr_nonnull(p->out[0].peers);
+		p->out[0].n_peers = 1;
+		p->out[0].peers[0].what = HL_POL_PEER_IP;
+		p->out[0].peers[0].cidr.net.family = 4;
+		ck_assert_int_eq(inet_pton(AF_INET, "10.250.0.2", p->out[0].peers[0].cidr.net.a), 1);
+		p->out[0].peers[0].cidr.prefix = 32;
+		p->pods.req = calloc(1, sizeof(*p->pods.req));
+		ck_assert_ptr_nonnull(p->pods.req);
+		p->pods.n_req = 1;
+		p->pods.req[0].key = dup_s("app");
+		p->pods.req[0].op = HL_POL_OP_IN;
+		p->pods.req[0].vals = calloc(1, sizeof(char *));
+		ck_assert_ptr_nonnull(p->pods.req[0].vals);
+		p->pods.req[0].vals[0] = dup_s("a");
+		p->pods.req[0].n_vals = 1;
+		ck_assert_int_eq(hl_pol_table_add_policy(t, p), 0);
+	} else if (port) {
 		struct hl_pol_policy *p = calloc(1, sizeof(*p));
 
 		ck_assert_ptr_nonnull(p);
@@ -214,7 +250,7 @@ static struct hl_pol_table *table(uint16_t port)
 static void setup(void)
 {
 	struct hl_mon_opts o = { .pool_bytes = 64u << 20 };
-	const char *ips_a[] = { "10.250.0.1" }, *ips_b[] = { "10.250.0.2" };
+	const char *ips_a[] = { "10.250.0.1" }, *ips_b[] = { "10.250.0.2", "10.250.0.3" };
 
 	host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	ck_assert_int_ge(host_ns, 0);
@@ -225,7 +261,7 @@ static void setup(void)
 	mon = hl_mon_new(&o);
 	ck_assert_ptr_nonnull(mon);
 	ck_assert_ptr_nonnull(hl_mon_pod_add(mon, "t/a", ns_a, ips_a, 1, 16u << 20));
-	ck_assert_ptr_nonnull(hl_mon_pod_add(mon, "t/b", ns_b, ips_b, 1, 16u << 20));
+	ck_assert_ptr_nonnull(hl_mon_pod_add(mon, "t/b", ns_b, ips_b, 2, 16u << 20));
 }
 
 static void teardown(void)
@@ -316,6 +352,21 @@ START_TEST(test_grant)
 	ck_assert_uint_eq(r.u.conn.flags, dg);
 	close_fds(fa, na);
 	close_fds(fl, nl);
+	/* Admitted at one of the listener pod's addresses only (an egress
+	 * ipBlock): no bit, and the monitor's exact check decides; the
+	 * connection it admits comes in a plain slot region, which the next
+	 * one reuses. */
+	hl_mon_policy_set(mon, table(1));
+	ck_assert(!bit(g, 5000) && !bit(g, 5001) && !bit(g, 80));
+	ck_assert_int_eq(conn(&a, &l, 5000, &r, fa, &na, &ev, fl, &nl), 0);
+	ck_assert_uint_eq(r.u.conn.flags, HL_CONN_F_SLOT | HL_CONN_F_REGION);
+	ck_assert_uint_eq(ev.u.conn.flags, HL_CONN_F_SLOT | HL_CONN_F_REGION);
+	ck_assert_int_eq(na, (int)(2 + 2 * r.u.conn.slots));
+	close_fds(fa, na);
+	close_fds(fl, nl);
+	ck_assert_int_eq(conn(&a, &l, 5001, &r, fa, &na, &ev, fl, &nl), 0);
+	ck_assert_uint_eq(r.u.conn.flags, HL_CONN_F_SLOT);
+	ck_assert_int_eq(na, 0);
 	hl_mon_policy_enforce(mon, false);
 	ck_assert(bit(g, 5000) && bit(g, 5001));
 	munmap((void *)(uintptr_t)g, HL_GRANT_BYTES);
