@@ -76,7 +76,7 @@ void mon_grant_write(struct hl_monitor *n, struct mon_region *g)
 
 	if (!g->grant)
 		return;
-	if (g->nf_off || !c || !l || n->stopping)
+	if (g->nf_off || !c || !l)
 		memset(bits, 0, sizeof(bits));
 	else
 		mon_admit_ports(n, c->ep, l->ep, bits);

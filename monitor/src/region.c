@@ -27,14 +27,10 @@ void mon_region_release(struct hl_monitor *n, struct mon_region *g)
 	}
 	hl_quota_release(&n->pool, g->bytes);
 	LIST_DEL(n->regions, g);
-	/* The agent goes (its connections in the region go on): what the
-	 * grant admits stays as it is no longer kept up to date, so it
-	 * admits nothing from now on; connectors ask the next monitor. */
-	if (n->stopping && g->grant) {
-		mon_grant_write(n, g);
-		if (g->blk && !shmq_region_faulted(g->r))
-			atomic_store(&g->blk->off, 1);
-	}
+	/* Our mapping goes; when the agent goes (a restart), the grant stays
+	 * as the last table had it, with the region and its connections:
+	 * emptied now, a connection announced in the meantime would be
+	 * reset under a running program. */
 	mon_grant_free(g);
 	/* Its charge ends here, so must its memory, from every mapping: a
 	 * client that freed it but kept it mapped (or a child it gave it to)
