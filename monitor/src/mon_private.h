@@ -10,6 +10,7 @@
  *   stats.c    the processes' stats regions
  *   quota.c    quota arithmetic
  *   admit.c    NetworkPolicy admission (the table: policy.c, policy_match.c)
+ *   grant.c    the grants of direct regions (admission per port, sealed)
  * Everything runs on the agent's loop thread; no locks.
  */
 #ifndef HOSTLANE_MON_PRIVATE_H
