@@ -111,6 +111,44 @@ static void k8s_line(const cJSON *k)
 		       str(k, "lastError"));
 }
 
+/* Policy kinds the agent does not enforce: what was found, what it does. */
+static void unknown_line(const cJSON *u)
+{
+	const char *scope = str(u, "scope");
+	const cJSON *k, *it, *ns = cJSON_GetObjectItemCaseSensitive(u, "namespaces");
+	bool ignore = !strcmp(str(u, "mode"), "ignore");
+
+	if (!*scope)
+		return;
+	if (!strcmp(scope, "unknown")) {
+		printf("           other policy kinds: not looked up yet%s%s (no fast path until then)\n",
+		       *str(u, "lastError") ? ": " : "", str(u, "lastError"));
+		return;
+	}
+	if (!strcmp(scope, "none")) {
+		printf("           other policy kinds: none with objects%s\n", ignore ? " (unknownPolicies: ignore)" : "");
+		return;
+	}
+	printf("           other policy kinds (not enforced here):");
+	cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(u, "kinds")) {
+		if (num(k, "objects") > 0 || *str(k, "note"))
+			printf(" %s (%.0f%s%s)", str(k, "resource"), num(k, "objects"), *str(k, "note") ? ", " : "",
+			       str(k, "note"));
+	}
+	if (ignore) {
+		printf("\n           IGNORED (unknownPolicies: ignore): fast-path connections bypass them\n");
+		return;
+	}
+	if (!strcmp(scope, "all")) {
+		printf("\n           so no pod gets a fast-path connection (the kernel path carries them)\n");
+		return;
+	}
+	printf("\n           so the pods of these namespaces get no fast-path connection:");
+	cJSON_ArrayForEach(it, ns)
+		printf(" %s", cJSON_IsString(it) ? it->valuestring : "?");
+	printf("\n");
+}
+
 /* NetworkPolicy admission: sync state, the table, the monitor's verdicts. */
 static void netpol_line(const cJSON *k)
 {
@@ -128,6 +166,7 @@ static void netpol_line(const cJSON *k)
 	       num(k, "denied"));
 	if (*str(k, "lastRefused"))
 		printf("           not understood (namespace isolated): %s\n", str(k, "lastRefused"));
+	unknown_line(cJSON_GetObjectItemCaseSensitive(k, "unknownPolicies"));
 }
 
 static int cmd_status(struct ctl *c, int argc, char **argv)

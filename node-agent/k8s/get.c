@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* One bounded GET of an API object (the pod lookups on a cache miss, the
  * node's spec.podCIDR for the standalone install, its labels for the
- * agent's topology). */
+ * agent's topology, discovery and lists for NetworkPolicy admission). */
 #include "client_private.h"
 
 #include <errno.h>
@@ -108,4 +108,25 @@ int hlk8s_node_pod_cidr(struct hlk8s_client *c, const char *node, char *buf, siz
 	}
 	free(body.p);
 	return r;
+}
+
+int hlk8s_get_raw(struct hlk8s_client *c, const char *path, size_t max, char **body, size_t *len)
+{
+	struct hl_buf b = { .max = max };
+	int r;
+
+	if (!c || !path || path[0] != '/' || strpbrk(path, " #\r\n") || !max || !body || !len)
+		return -EINVAL;
+	*body = NULL;
+	*len = 0;
+	r = hlk8s__get(c, path, &b, "GET");
+	if (r == 0 && !b.p && hl_buf_append(&b, "", 0))
+		r = -ENOMEM;
+	if (r) {
+		free(b.p);
+		return r;
+	}
+	*body = b.p;
+	*len = b.len;
+	return 0;
 }

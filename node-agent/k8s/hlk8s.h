@@ -460,6 +460,19 @@ void hlk8s_informer_stats(struct hlk8s_informer *inf, struct hlk8s_stats *out);
 int hlk8s_node_label(struct hlk8s_client *c, const char *node, const char *key,
 		     char *buf, size_t len);
 
+/**
+ * hlk8s_get_raw() - the body of one GET of @path (e.g. "/apis", or a list
+ * "/apis/cilium.io/v2/ciliumnetworkpolicies?limit=500"), bounded like
+ * hlk8s_pod_annotation()'s, for callers that decode it themselves.
+ * @max: the largest body taken (bytes).
+ * @body, @len: the body, NUL-terminated (free()), and its length.
+ * Return: 0 (HTTP 200); -ENOENT (404); -EACCES (401/403); -EINVAL (bad
+ * argument); -ETIMEDOUT, -ECONNREFUSED, -EIO (also a body larger than
+ * @max); -ENOMEM.
+ * Thread safety: thread-safe.
+ */
+int hlk8s_get_raw(struct hlk8s_client *c, const char *path, size_t max, char **body, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,7 @@
 #ifndef HOSTLANE_HLNP_H
 #define HOSTLANE_HLNP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -81,6 +82,63 @@ int hlnp_ns_decode(const cJSON *obj, char **name, struct hl_pol_label **labels, 
 int hlnp_addr_parse(const char *s, struct hl_pol_addr *a);
 
 /*
+ * Unknown policy kinds (discovery.c): policy APIs other than
+ * networking.k8s.io/v1 NetworkPolicy that the cluster's engine may enforce
+ * (Calico, Cilium, AdminNetworkPolicy, Antrea). The agent does not decode
+ * them; it finds which the API server serves and where they have objects,
+ * and keeps the pods they may cover off the fast path.
+ */
+
+/** hlnp_disc_kind_known() - whether @group's @resource is such a kind. */
+bool hlnp_disc_kind_known(const char *group, const char *resource);
+
+/**
+ * hlnp_disc_groups() - from the API server's APIGroupList (GET /apis,
+ * @buf, @n bytes), every groupVersion ("cilium.io/v2") served of a group
+ * that has such kinds.
+ * @gvs, @n_gv: the groupVersions (free with hlnp_strv_free()); none:
+ * NULL, 0.
+ * Return: 0; -EINVAL (not an APIGroupList, a field of the wrong type, a
+ * groupVersion not of its group or with characters a path cannot carry);
+ * -E2BIG (more than 64); -ENOMEM. Nothing allocated on failure.
+ */
+int hlnp_disc_groups(const char *buf, size_t n, char ***gvs, size_t *n_gv);
+
+/* A kind found served: its groupVersion, resource name, scope. */
+struct hlnp_disc_res {
+	char group_version[320];
+	char resource[64];
+	bool namespaced;
+};
+
+/**
+ * hlnp_disc_resources() - from the APIResourceList of groupVersion @gv
+ * (GET /apis/@gv), the resources that are such kinds and can be listed
+ * (subresources left out; "namespaced" absent counts as cluster-wide).
+ * @out, @n_out: them (free()); none: NULL, 0.
+ * Return: 0; -EINVAL (not an APIResourceList of @gv, a field of the wrong
+ * type); -ENOMEM. Nothing allocated on failure.
+ */
+int hlnp_disc_resources(const char *buf, size_t n, const char *gv, struct hlnp_disc_res **out,
+			size_t *n_out);
+
+/**
+ * hlnp_disc_list() - one page of a list of such a kind: adds its number
+ * of items to *@items and, for a @namespaced kind, the namespaces of its
+ * objects to @ns/@n_ns (each once; the caller owns and frees them with
+ * hlnp_strv_free(), also after a failure).
+ * @cont, @cont_len: metadata.continue (the next page), "" at the end.
+ * Return: 0; -EINVAL (not a list, an object of a namespaced kind without a
+ * namespace, a continue token a query cannot carry as it is); -E2BIG
+ * (more than 4096 namespaces); -ENOMEM.
+ */
+int hlnp_disc_list(const char *buf, size_t n, bool namespaced, char ***ns, size_t *n_ns,
+		   size_t *items, char *cont, size_t cont_len);
+
+/** hlnp_strv_free() - frees @n strings of @v and @v. NULL is a no-op. */
+void hlnp_strv_free(char **v, size_t n);
+
+/*
  * The store: the latest state of every object that decides admission on
  * this node (NetworkPolicies and Namespaces of the cluster, the node's
  * Pods), kept as the API server sent it, and built into a fresh admission
@@ -104,6 +162,7 @@ struct hlnp_build_stats {
 	size_t namespaces, pods;
 	size_t pods_skipped;    /* not usable (ended, or a bad object) */
 	char last_refused[256]; /* "ns/name: why" of one refused policy, or "" */
+	size_t unknown_ns;      /* namespaces isolated for unknown policy kinds */
 };
 
 /** hlnp_store_new() - an empty store. Return: it, or NULL (ENOMEM). */
@@ -130,6 +189,16 @@ int hlnp_store_del(struct hlnp_store *s, enum hlnp_kind kind, const char *ns, co
  * puts them again).
  */
 void hlnp_store_clear(struct hlnp_store *s, enum hlnp_kind kind);
+
+/**
+ * hlnp_store_set_unknown() - the pods unknown policy kinds may cover: all
+ * of them (@all), or those of namespaces @ns (@n of them, copied). Every
+ * build from then on isolates each such namespace both ways and admits
+ * nothing there, as a policy it could not decode (with @all: every
+ * namespace the store has a Namespace or a Pod of). Nothing: false, NULL, 0.
+ * Return: 0 or -ENOMEM (the setting unchanged).
+ */
+int hlnp_store_set_unknown(struct hlnp_store *s, bool all, char *const *ns, size_t n);
 
 /**
  * hlnp_store_build() - a compiled admission table of what the store holds.

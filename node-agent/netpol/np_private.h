@@ -10,4 +10,7 @@
  * empty), -ENOMEM; nothing allocated on failure. */
 int np_meta(const cJSON *obj, char **ns, char **name);
 
+/* Adds a copy of @s to @v (@n strings) unless it is there. 0 or -ENOMEM. */
+int np_strv_add(char ***v, size_t *n, const char *s);
+
 #endif

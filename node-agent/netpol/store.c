@@ -25,6 +25,9 @@ struct hlnp_store {
 	pthread_mutex_t lock;
 	struct np_obj *o[HLNP_KINDS];
 	size_t n[HLNP_KINDS];
+	bool unknown_all;            /* hlnp_store_set_unknown() */
+	char **unknown_ns;
+	size_t n_unknown_ns;
 };
 
 struct hlnp_store *hlnp_store_new(void)
@@ -61,6 +64,7 @@ void hlnp_store_free(struct hlnp_store *s)
 		return;
 	for (int k = 0; k < HLNP_KINDS; k++)
 		clear_kind(s, (enum hlnp_kind)k);
+	hlnp_strv_free(s->unknown_ns, s->n_unknown_ns);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -135,6 +139,29 @@ void hlnp_store_clear(struct hlnp_store *s, enum hlnp_kind kind)
 	pthread_mutex_unlock(&s->lock);
 }
 
+int hlnp_store_set_unknown(struct hlnp_store *s, bool all, char *const *ns, size_t n)
+{
+	char **v;
+
+	if (!s || (n && !ns))
+		return -EINVAL;
+	v = n ? calloc(n, sizeof(*v)) : NULL;
+	if (n && !v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!(v[i] = strdup(ns[i]))) {
+			hlnp_strv_free(v, n);
+			return -ENOMEM;
+		}
+	pthread_mutex_lock(&s->lock);
+	hlnp_strv_free(s->unknown_ns, s->n_unknown_ns);
+	s->unknown_all = all;
+	s->unknown_ns = v;
+	s->n_unknown_ns = n;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
 size_t hlnp_store_count(struct hlnp_store *s, enum hlnp_kind kind)
 {
 	size_t n;
@@ -185,6 +212,44 @@ static int build_policies(struct hlnp_store *s, struct hl_pol_table *t, struct h
 	return 0;
 }
 
+/* Stand-ins for what unknown policy kinds may do in namespace @ns (once
+ * per namespace: @seen holds the ones done). */
+static int unknown_one(struct hl_pol_table *t, struct hlnp_build_stats *st, char ***seen,
+		       size_t *n_seen, const char *ns)
+{
+	struct hl_pol_policy *p;
+	size_t before = *n_seen;
+	int rc;
+
+	if (!ns)
+		return 0;
+	if ((rc = np_strv_add(seen, n_seen, ns)) || *n_seen == before)
+		return rc;
+	p = hlnp_policy_deny_all(ns, "hostlane-unknown-policy-kinds");
+	if (!p)
+		return -ENOMEM;
+	if ((rc = hl_pol_table_add_policy(t, p)))
+		return rc;
+	st->unknown_ns++;
+	return 0;
+}
+
+static int build_unknown(struct hlnp_store *s, struct hl_pol_table *t, struct hlnp_build_stats *st)
+{
+	char **seen = NULL;
+	size_t n_seen = 0;
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < s->n_unknown_ns; i++)
+		rc = unknown_one(t, st, &seen, &n_seen, s->unknown_ns[i]);
+	for (size_t i = 0; !rc && s->unknown_all && i < s->n[HLNP_NAMESPACE]; i++)
+		rc = unknown_one(t, st, &seen, &n_seen, s->o[HLNP_NAMESPACE][i].name);
+	for (size_t i = 0; !rc && s->unknown_all && i < s->n[HLNP_POD]; i++)
+		rc = unknown_one(t, st, &seen, &n_seen, s->o[HLNP_POD][i].ns);
+	hlnp_strv_free(seen, n_seen);
+	return rc;
+}
+
 static int build_rest(struct hlnp_store *s, struct hl_pol_table *t, struct hlnp_build_stats *st)
 {
 	for (size_t i = 0; i < s->n[HLNP_NAMESPACE]; i++) {
@@ -229,6 +294,8 @@ struct hl_pol_table *hlnp_store_build(struct hlnp_store *s, struct hlnp_build_st
 	pthread_mutex_lock(&s->lock);
 	if (!rc)
 		rc = build_policies(s, t, &st);
+	if (!rc)
+		rc = build_unknown(s, t, &st);
 	if (!rc)
 		rc = build_rest(s, t, &st);
 	pthread_mutex_unlock(&s->lock);

@@ -114,6 +114,8 @@ struct hl_config {
 	long sweep_ms;                /* release pods whose netns vanished; 0 off */
 	long busy_poll_us;            /* the loop polls this long after work; 0 off */
 	bool netpol_off;              /* "networkPolicy": "off" (default "enforce") */
+	bool unknown_policies_ignore; /* "unknownPolicies": "ignore" (default "kernel") */
+	long unknown_policies_check_s; /* how often they are looked for again */
 	/* "podLimits": what one pod can make the agent hold (0: the monitor's
 	 * defaults). Start-up only. */
 	unsigned pod_clients, pod_fds, pod_regions, pod_events;

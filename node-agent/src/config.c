@@ -31,6 +31,7 @@ void hl_config_defaults(struct hl_config *c)
 	c->k8s_timeout_ms = 2000;
 	c->request_timeout_ms = 10000;
 	c->sweep_ms = 10000;
+	c->unknown_policies_check_s = 30;
 	c->busy_poll_us = 0;
 	snprintf(c->vhost.socket_dir, sizeof(c->vhost.socket_dir), "/run/hostlane/pods");
 	snprintf(c->vhost.ovs_bridge, sizeof(c->vhost.ovs_bridge), "br0");
@@ -130,6 +131,14 @@ static int apply_string(struct hl_config *c, const char *k, const char *s, char 
 			return -EINVAL;
 		}
 		c->netpol_off = !strcmp(s, "off");
+		return 0;
+	}
+	if (strcmp(k, "unknownPolicies") == 0) {
+		if (strcmp(s, "kernel") && strcmp(s, "ignore")) {
+			snprintf(err, errlen, "unknownPolicies: \"%s\" is not \"kernel\" or \"ignore\"", s);
+			return -EINVAL;
+		}
+		c->unknown_policies_ignore = !strcmp(s, "ignore");
 		return 0;
 	}
 	return 1;
@@ -420,6 +429,8 @@ static int apply_key(struct hl_config *c, const cJSON *it, char *err, size_t err
 		return set_long(&c->busy_poll_us, it, 0, 1000000, k, err, errlen);
 	if (strcmp(k, "sweepIntervalMs") == 0)
 		return set_long(&c->sweep_ms, it, 0, 86400000, k, err, errlen);
+	if (strcmp(k, "unknownPoliciesCheckSeconds") == 0)
+		return set_long(&c->unknown_policies_check_s, it, 1, 86400, k, err, errlen);
 	if (cJSON_IsString(it))
 		snprintf(err, errlen, "unknown config key \"%s\"", k);
 	else

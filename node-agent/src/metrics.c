@@ -170,6 +170,11 @@ static void put_netpol(struct buf *b, struct agent *a)
 	       "hostlane_monitor_policy_direct_off_total %llu\n",
 	    (unsigned long long)n.policies, (unsigned long long)n.refused, (unsigned long long)n.builds,
 	    (unsigned long long)n.admitted, (unsigned long long)n.denied, (unsigned long long)n.direct_off);
+	char *u = hl_netpol_unknown_metrics(a);
+
+	if (u)
+		put(b, "%s", u);
+	free(u);
 }
 
 static void put_k8s(struct buf *b, struct agent *a)

@@ -26,12 +26,16 @@
 #include "hlk8s.h"
 #include "hlnp.h"
 #include "monitor.h"
+#include "netpol_unknown.h"
 
-enum { SRC_POLICIES, SRC_NAMESPACES, SRC_PODS, SRC_COUNT };
+/* What a first table waits for: the three lists, and an answer about
+ * policy kinds the agent does not enforce (netpol_unknown.c). */
+enum { SRC_POLICIES, SRC_NAMESPACES, SRC_PODS, SRC_UNKNOWN, SRC_COUNT };
 
 struct hl_netpol {
 	struct agent *a;
 	struct hlnp_store *store;
+	struct np_unknown *unknown;
 	struct hlk8s_informer *inf[2];        /* SRC_POLICIES, SRC_NAMESPACES */
 	pthread_t tid[2], builder;
 	bool running[2], has_builder;
@@ -67,7 +71,8 @@ static void synced(struct hl_netpol *np, int src)
 	pthread_mutex_lock(&np->lock);
 	if (!np->synced[src])
 		hl_log(HL_LOG_INFO, "networkpolicy: %s synced",
-		       src == SRC_POLICIES ? "networkpolicies" : src == SRC_NAMESPACES ? "namespaces" : "pods");
+		       src == SRC_POLICIES ? "networkpolicies" : src == SRC_NAMESPACES ? "namespaces" :
+		       src == SRC_PODS ? "pods" : "policy kinds not enforced");
 	np->synced[src] = true;
 	np->dirty = true;
 	pthread_cond_signal(&np->cond);
@@ -157,6 +162,7 @@ static void pod_cb(void *arg, enum hlk8s_change ch, const void *obj)
 }
 
 static void policies_synced(void *arg) { synced(arg, SRC_POLICIES); }
+static void unknown_checked(void *arg) { synced(arg, SRC_UNKNOWN); }
 static void namespaces_synced(void *arg) { synced(arg, SRC_NAMESPACES); }
 static void pods_synced(void *arg) { synced(arg, SRC_PODS); }
 
@@ -185,7 +191,8 @@ static void on_table(struct hl_loop *loop, int fd, uint32_t events, void *arg)
 
 static bool all_synced(const struct hl_netpol *np)
 {
-	return np->synced[SRC_POLICIES] && np->synced[SRC_NAMESPACES] && np->synced[SRC_PODS];
+	return np->synced[SRC_POLICIES] && np->synced[SRC_NAMESPACES] && np->synced[SRC_PODS] &&
+	       np->synced[SRC_UNKNOWN];
 }
 
 /* Builds a table whenever something changed once every source synced:
@@ -270,6 +277,13 @@ int hl_netpol_start(struct agent *a)
 	np->store = hlnp_store_new();
 	if (!np->store)
 		return -ENOMEM;
+	/* Read once: a SIGHUP's new config reaches only the loop thread. */
+	np->unknown = np_unknown_new(a->k8s, np->store, a->cfg.unknown_policies_ignore,
+				     a->cfg.unknown_policies_check_s, unknown_checked, np);
+	if (!np->unknown)
+		return -ENOMEM;
+	/* "ignore": reported, never waited for. */
+	np->synced[SRC_UNKNOWN] = a->cfg.unknown_policies_ignore;
 	for (int i = 0; i < 2; i++) {
 		struct hlk8s_informer_opts o = { .kind = src[i].kind, .fn = src[i].fn,
 						 .synced = src[i].synced, .arg = np };
@@ -311,7 +325,15 @@ int hl_netpol_run(struct agent *a)
 		}
 		np->running[i] = true;
 	}
-	hl_log(HL_LOG_INFO, "networkpolicy: enforcing; watching networkpolicies and namespaces");
+	if (np_unknown_start(np->unknown, a->k8s_stop_fd))
+		return -ENOMEM;
+	hl_log(HL_LOG_INFO, "networkpolicy: enforcing; watching networkpolicies and namespaces; looking for "
+	       "policy kinds not enforced every %lds (%s)", a->cfg.unknown_policies_check_s,
+	       a->cfg.unknown_policies_ignore ? "unknownPolicies \"ignore\": reported only"
+	       : "their pods get no fast path");
+	if (a->cfg.unknown_policies_ignore)
+		hl_log(HL_LOG_WARN, "networkpolicy: unknownPolicies is \"ignore\": Calico, Cilium, Antrea or "
+		       "AdminNetworkPolicy objects will NOT keep any connection off the fast path");
 	return 0;
 }
 
@@ -324,6 +346,8 @@ void hl_netpol_stop(struct agent *a)
 	for (int i = 0; i < 2; i++)
 		if (np->running[i])
 			pthread_join(np->tid[i], NULL);
+	np_unknown_free(np->unknown);  /* joins its thread: it notifies us */
+	np->unknown = NULL;
 	pthread_mutex_lock(&np->lock);
 	np->stop = true;
 	pthread_cond_signal(&np->cond);
@@ -381,6 +405,7 @@ void hl_netpol_status(struct agent *a, cJSON *o)
 	cJSON_AddBoolToObject(k, "podsSynced", np->synced[SRC_PODS]);
 	cJSON_AddNumberToObject(k, "policies", (double)np->bs.policies);
 	cJSON_AddNumberToObject(k, "refused", (double)np->bs.refused);
+	cJSON_AddNumberToObject(k, "unknownIsolated", (double)np->bs.unknown_ns);
 	cJSON_AddStringToObject(k, "lastRefused", np->bs.last_refused);
 	cJSON_AddNumberToObject(k, "namespaces", (double)np->bs.namespaces);
 	cJSON_AddNumberToObject(k, "pods", (double)np->bs.pods);
@@ -392,6 +417,12 @@ void hl_netpol_status(struct agent *a, cJSON *o)
 	cJSON_AddNumberToObject(k, "admitted", (double)m.st.admitted);
 	cJSON_AddNumberToObject(k, "denied", (double)m.st.denied);
 	cJSON_AddNumberToObject(k, "directOff", (double)m.st.direct_off);
+	np_unknown_status(np->unknown, k);
+}
+
+char *hl_netpol_unknown_metrics(struct agent *a)
+{
+	return a->netpol && a->netpol->unknown ? np_unknown_metrics(a->netpol->unknown) : NULL;
 }
 
 void hl_netpol_numbers(struct agent *a, struct hl_netpol_numbers *n)

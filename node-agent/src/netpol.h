@@ -34,5 +34,8 @@ struct hl_netpol_numbers {
 	uint64_t policies, refused, builds, admitted, denied, direct_off;
 };
 void hl_netpol_numbers(struct agent *a, struct hl_netpol_numbers *n);
+/* The /metrics lines about policy kinds not enforced (free()), or NULL
+ * (admission off, or ENOMEM). Any thread. */
+char *hl_netpol_unknown_metrics(struct agent *a);
 
 #endif
