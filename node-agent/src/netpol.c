@@ -51,6 +51,9 @@ struct hl_netpol {
 	 * for display and tests: Kubernetes only promises an opaque string,
 	 * so an unparsable one counts as 0). */
 	uint64_t seen_rv, pending_rv, applied_rv;
+	/* Build number of the pending table and of the monitor's (a table
+	 * superseded before the loop took it is never applied). */
+	uint64_t pending_build, applied_build;
 	int64_t last_build;
 };
 
@@ -171,7 +174,7 @@ static void on_table(struct hl_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct hl_netpol *np = arg;
 	struct hl_pol_table *t;
-	uint64_t v, rv;
+	uint64_t v, rv, build;
 
 	(void)loop; (void)events;
 	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
@@ -179,6 +182,7 @@ static void on_table(struct hl_loop *loop, int fd, uint32_t events, void *arg)
 	pthread_mutex_lock(&np->lock);
 	t = np->pending;
 	rv = np->pending_rv;
+	build = np->pending_build;
 	np->pending = NULL;
 	pthread_mutex_unlock(&np->lock);
 	if (!t)
@@ -186,6 +190,7 @@ static void on_table(struct hl_loop *loop, int fd, uint32_t events, void *arg)
 	hl_mon_policy_set(np->a->ep_node, t);
 	pthread_mutex_lock(&np->lock);
 	np->applied_rv = rv;
+	np->applied_build = build;
 	pthread_mutex_unlock(&np->lock);
 }
 
@@ -230,6 +235,7 @@ static void *builder_main(void *arg)
 		np->pending_rv = rv;
 		np->bs = bs;
 		np->builds++;
+		np->pending_build = np->builds;
 		np->last_build = (int64_t)time(NULL);
 		if (write(np->efd, &one, sizeof(one)) < 0)
 			hl_log(HL_LOG_ERROR, "networkpolicy eventfd: %s", strerror(errno));
@@ -410,6 +416,7 @@ void hl_netpol_status(struct agent *a, cJSON *o)
 	cJSON_AddNumberToObject(k, "namespaces", (double)np->bs.namespaces);
 	cJSON_AddNumberToObject(k, "pods", (double)np->bs.pods);
 	cJSON_AddNumberToObject(k, "builds", (double)np->builds);
+	cJSON_AddNumberToObject(k, "appliedBuild", (double)np->applied_build);
 	cJSON_AddNumberToObject(k, "lastBuild", (double)np->last_build);
 	cJSON_AddNumberToObject(k, "resourceVersion", (double)np->applied_rv);
 	pthread_mutex_unlock(&np->lock);

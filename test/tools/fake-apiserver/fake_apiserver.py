@@ -15,6 +15,11 @@ with the shapes the real API server sends:
                                                 NetworkPolicyList
   GET /api/v1/namespaces[?limit=&continue=]     NamespaceList (cluster-scoped)
   GET /api/v1/nodes/{name}                      Node (spec.podCIDR[s], labels), or 404
+  GET /apis                                     APIGroupList: the groups above and
+                                                those of the registered custom kinds
+  GET /apis/{group}/{version}                   APIResourceList of that groupVersion
+  GET /apis/{group}/{version}/{plural}[?limit=&continue=]
+                                                list of a registered custom kind
   PATCH /api/v1/nodes/{name}/status             JSON merge patch (application/
                                                 merge-patch+json) of the Node's
                                                 status; the Node, 404, or 415
@@ -58,6 +63,14 @@ server (JSON bodies; every answer is JSON):
                                     one does, and status.phase Active)
   POST /nodes    {name, podCIDR?, labels?}
                                     create or replace a Node
+  POST /crd      {group, version, plural, kind, namespaced}
+                                    register a custom kind (a CRD's effect on
+                                    discovery), e.g. Calico's
+                                    globalnetworkpolicies
+  POST /crd-delete {group, plural}  unregister it, and forget its objects
+  POST /crd-object {group, plural, object}
+                                    create or update an object of it; delete
+                                    with /delete and kind "{plural}.{group}"
   POST /drop     {pods?:[...], services?:[...], endpointslices?:[...],
                   networkpolicies?:[...], namespaces?:[...], deletes?:[...]}
                                     cut every open watch connection (no final
@@ -119,6 +132,48 @@ KINDS = {
     "namespaces": (["api", "v1", "namespaces"], "Namespace", "NamespaceList", "v1"),
 }
 CLUSTER_SCOPED = ("namespaces",)
+# Registered custom kinds: "plural.group" -> (path parts, kind, list kind,
+# apiVersion, namespaced). Cleared by /reset.
+CRDS = {}
+
+
+def kind_info(kind):
+    return KINDS.get(kind) or CRDS[kind][:4]
+
+
+def cluster_scoped(kind):
+    return kind in CLUSTER_SCOPED or (kind in CRDS and not CRDS[kind][4])
+
+
+def discovery_groups():
+    groups = {}
+    for path, _, _, gv in list(KINDS.values()) + [c[:4] for c in CRDS.values()]:
+        if path[0] != "apis":
+            continue
+        g, v = gv.split("/")
+        groups.setdefault(g, [])
+        if v not in groups[g]:
+            groups[g].append(v)
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+        {"name": g, "versions": [{"groupVersion": g + "/" + v, "version": v} for v in vs],
+         "preferredVersion": {"groupVersion": g + "/" + vs[0], "version": vs[0]}}
+        for g, vs in sorted(groups.items())]}
+
+
+def discovery_resources(gv):
+    res = []
+    for name, info in list(KINDS.items()) + [(n, c) for n, c in CRDS.items()]:
+        if info[3] != gv:
+            continue
+        plural = info[0][-1]
+        namespaced = not cluster_scoped(name)
+        res.append({"name": plural, "singularName": info[1].lower(), "namespaced": namespaced,
+                    "kind": info[1], "verbs": ["get", "list", "watch"]})
+        res.append({"name": plural + "/status", "singularName": "", "namespaced": namespaced,
+                    "kind": info[1], "verbs": ["get", "patch", "update"]})
+    if not res:
+        return None
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": res}
 
 
 class State:
@@ -130,6 +185,7 @@ class State:
         self.reset_locked()
 
     def reset_locked(self):
+        CRDS.clear()
         self.objs = {k: {} for k in KINDS}   # kind -> (ns, name) -> object
         self.nodes = {}         # name -> Node
         self.history = []       # (rv, kind, type, object), in order
@@ -155,6 +211,8 @@ class State:
     def store_locked(self, kind, obj):
         """Creates or replaces an object; records the event."""
         md = obj["metadata"]
+        if kind in CRDS and not CRDS[kind][4]:
+            md.pop("namespace", None)
         if kind in CLUSTER_SCOPED:
             md.pop("namespace", None)
             md.setdefault("labels", {})["kubernetes.io/metadata.name"] = md["name"]
@@ -166,7 +224,7 @@ class State:
         md["uid"] = old["metadata"]["uid"] if old else (md.get("uid") or self.next_uid())
         md["resourceVersion"] = str(rv)
         md.setdefault("creationTimestamp", "2024-05-01T10:00:00Z")
-        obj["kind"], obj["apiVersion"] = KINDS[kind][1], KINDS[kind][3]
+        obj["kind"], obj["apiVersion"] = kind_info(kind)[1], kind_info(kind)[3]
         self.objs[kind][key] = obj
         self.history.append((rv, kind, "MODIFIED" if old else "ADDED", obj))
         return rv
@@ -270,6 +328,19 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
                 st.unauthorized += 1
             return self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
         parts = url.path.strip("/").split("/")
+        if parts == ["apis"]:
+            with st.cond:
+                return self.send_json(200, discovery_groups())
+        if parts[0] == "apis" and len(parts) == 3:
+            with st.cond:
+                res = discovery_resources(parts[1] + "/" + parts[2])
+            if res:
+                return self.send_json(200, res)
+        with st.cond:
+            crds = [(k, c[0]) for k, c in CRDS.items()]
+        for kind, path in crds:
+            if parts == path:
+                return self.list(st, q, kind, None)
         if parts[:3] == ["api", "v1", "namespaces"] and len(parts) == 6 and parts[4] == "pods":
             return self.get_pod(st, parts[3], parts[5])
         if parts[:3] == ["api", "v1", "nodes"] and len(parts) == 4:
@@ -348,13 +419,16 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         start = int(q.get("continue", ["0"])[0] or 0)
         with st.cond:
             st.lists += 1
-            objs = [o for _, o in sorted(st.objs[kind].items()) if self.mine(kind, o, node)]
+            objs = [o for _, o in sorted(st.objs.get(kind, {}).items()) if self.mine(kind, o, node)]
             rv = str(st.rv)
+            info = kind_info(kind) if kind in KINDS or kind in CRDS else None
+        if not info:
+            return self.send_json(404, status(404, "NotFound", "the server could not find the requested resource"))
         md = {"resourceVersion": rv}
         if limit and start + limit < len(objs):
             md["continue"] = str(start + limit)
         objs = objs[start:start + limit] if limit else objs[start:]
-        self.send_json(200, {"kind": KINDS[kind][2], "apiVersion": KINDS[kind][3],
+        self.send_json(200, {"kind": info[2], "apiVersion": info[3],
                              "metadata": md, "items": objs})
 
     def chunk(self, obj):
@@ -510,9 +584,29 @@ class CtlHandler(http.server.BaseHTTPRequestHandler):
                                  "labels": labels},
                     "spec": spec,
                     "status": {"addresses": [{"type": "InternalIP", "address": "127.0.0.1"}]}}
+            elif ep == "/crd":
+                name = body["plural"] + "." + body["group"]
+                gv = body["group"] + "/" + body["version"]
+                CRDS[name] = (["apis", body["group"], body["version"], body["plural"]], body["kind"],
+                              body["kind"] + "List", gv, bool(body.get("namespaced")))
+                st.objs.setdefault(name, {})
+                st.next_rv()
+            elif ep == "/crd-delete":
+                name = body["plural"] + "." + body["group"]
+                if CRDS.pop(name, None) is None:
+                    return self.reply({"error": "no such kind"}, 404)
+                st.objs.pop(name, None)
+                st.next_rv()
+            elif ep == "/crd-object":
+                name = body["plural"] + "." + body["group"]
+                obj = body.get("object") or {}
+                md = obj.get("metadata") or {}
+                if name not in CRDS or not md.get("name") or (CRDS[name][4] and not md.get("namespace")):
+                    return self.reply({"error": "registered kind, metadata.name (and namespace)"}, 400)
+                st.store_locked(name, obj)
             elif ep == "/delete":
                 kind = body.get("kind", "pods")
-                if kind not in KINDS:
+                if kind not in KINDS and kind not in CRDS:
                     return self.reply({"error": "no such kind"}, 400)
                 if st.delete_locked(body.get("namespace", ""), body["name"], kind) is None:
                     return self.reply({"error": "no such object"}, 404)

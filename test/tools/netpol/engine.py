@@ -8,8 +8,11 @@ objects, and prints an nftables ruleset that enforces them on the kernel
 path the way a veth-based policy engine would: a netdev ingress chain on
 each pod's host-side veth (the pod's outgoing packets) accepts the TCP SYNs
 both the source's egress and the destination's ingress admit and rejects
-(TCP reset) every other SYN to a pod of the world. Established connections
-are not touched. A separate implementation of the Kubernetes semantics from
+(TCP reset) every other SYN to a pod of the world; and, for connections
+to a Service (DNATed on the node, as kube-proxy does), a forward chain judges
+the endpoint the DNAT chose (the packet's address and port after it), as
+engines that act after kube-proxy do. Established connections are not
+touched. A separate implementation of the Kubernetes semantics from
 the agent's, so that the test compares two.
 
   engine.py TABLE WORLD.json POLICIES.json   -> nft script on stdout
@@ -125,6 +128,20 @@ def main():
                     out.append("    ip daddr %s tcp dport %d tcp flags syn / syn,ack accept" % (d["ip"], port))
         out.append("    ip daddr { %s } tcp flags syn / syn,ack reject with tcp reset" % ips)
         out.append("  }")
+    out.append("}")
+    out.append("table ip %s {" % table)
+    out.append("  chain dnat_fwd {")
+    out.append("    type filter hook forward priority 0; policy accept;")
+    for s in world["pods"]:
+        for d in world["pods"]:
+            for port in PORTS:
+                if allowed(world, pols, s, d, port):
+                    out.append("    ct status dnat ip saddr %s ip daddr %s tcp dport %d tcp flags syn / syn,ack accept"
+                               % (s["ip"], d["ip"], port))
+    # An ICMP error, not a TCP reset: conntrack translates the packet it
+    # quotes back to the ClusterIP, so the client learns at once.
+    out.append("    ct status dnat ip daddr { %s } tcp flags syn / syn,ack reject with icmp type admin-prohibited" % ips)
+    out.append("  }")
     out.append("}")
     print("\n".join(out))
 
