@@ -144,8 +144,9 @@ static void unknown_line(const cJSON *u)
 		return;
 	}
 	printf("\n           so the pods of these namespaces get no fast-path connection:");
-	cJSON_ArrayForEach(it, ns)
+	cJSON_ArrayForEach(it, ns) {
 		printf(" %s", cJSON_IsString(it) ? it->valuestring : "?");
+	}
 	printf("\n");
 }
 

@@ -169,9 +169,10 @@ static bool has_list_verb(const cJSON *verbs)
 	/* Older servers may leave verbs out: then the list is tried. */
 	if (!verbs)
 		return true;
-	cJSON_ArrayForEach(v, verbs)
+	cJSON_ArrayForEach(v, verbs) {
 		if (cJSON_IsString(v) && !strcmp(v->valuestring, "list"))
 			return true;
+	}
 	return false;
 }
 
