@@ -273,7 +273,8 @@ static void rebuild_services(struct hl_kube *k)
 		hl_mon_svcmap_free(b.m);
 		goto out;
 	}
-	qsort(ss.v, ss.n, sizeof(*ss.v), kslice_cmp);
+	if (ss.n)  /* ss.v is NULL without slices: not for qsort() */
+		qsort(ss.v, ss.n, sizeof(*ss.v), kslice_cmp);
 	hlk8s_informer_each(k->svc.inf, svc_add, &b);
 	hl_mon_set_services(a->ep_node, b.m);
 	k->rebuilds++;

@@ -81,12 +81,17 @@ START_TEST(test_config_ok)
 	const char *js = "{\"nodeName\":\"n7\",\"socket\":\"/tmp/x.sock\",\"fastpath\":\"shm\","
 			 "\"logFormat\":\"json\",\"logLevel\":\"debug\",\"workers\":3,"
 			 "\"hugepages\":{\"pool\":\"1Gi\",\"defaultQuota\":\"32Mi\"},"
-			 "\"metricsAddr\":\"127.0.0.1:9999\",\"k8sTimeoutMs\":500}";
+			 "\"metricsAddr\":\"127.0.0.1:9999\",\"k8sTimeoutMs\":500,"
+			 "\"unknownPolicies\":\"ignore\",\"unknownPoliciesCheckSeconds\":5}";
 
 	hl_config_defaults(&c);
 	ck_assert_int_eq(c.default_quota, 64ull << 20);
 	ck_assert_str_eq(c.socket, HLAGENT_DEFAULT_SOCKET);
+	ck_assert(!c.unknown_policies_ignore);
+	ck_assert_int_eq(c.unknown_policies_check_s, 30);
 	ck_assert_int_eq(hl_config_parse_json(&c, js, strlen(js), err, sizeof(err)), 0);
+	ck_assert(c.unknown_policies_ignore);
+	ck_assert_int_eq(c.unknown_policies_check_s, 5);
 	ck_assert_str_eq(c.node_name, "n7");
 	ck_assert_str_eq(c.socket, "/tmp/x.sock");
 	ck_assert_int_eq(c.fastpath, HL_FP_SHM);
@@ -111,6 +116,8 @@ static const struct { const char *js; const char *needle; } bad_configs[] = {
 	{ "{\"logFormat\":\"xml\"}", "xml" },
 	{ "{\"socket\":5}", "socket" },
 	{ "{\"nosuchkey\":\"x\"}", "nosuchkey" },
+	{ "{\"unknownPolicies\":\"standard\"}", "standard" },
+	{ "{\"unknownPoliciesCheckSeconds\":0}", "unknownPoliciesCheckSeconds" },
 };
 
 START_TEST(test_config_bad)
