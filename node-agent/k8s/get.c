@@ -113,13 +113,15 @@ int hlk8s_node_pod_cidr(struct hlk8s_client *c, const char *node, char *buf, siz
 int hlk8s_get_raw(struct hlk8s_client *c, const char *path, size_t max, char **body, size_t *len)
 {
 	struct hl_buf b = { .max = max };
+	char what[128];
 	int r;
 
 	if (!c || !path || path[0] != '/' || strpbrk(path, " #\r\n") || !max || !body || !len)
 		return -EINVAL;
 	*body = NULL;
 	*len = 0;
-	r = hlk8s__get(c, path, &b, "GET");
+	snprintf(what, sizeof(what), "GET %.*s", (int)strcspn(path, "?"), path);
+	r = hlk8s__get(c, path, &b, what);
 	if (r == 0 && !b.p && hl_buf_append(&b, "", 0))
 		r = -ENOMEM;
 	if (r) {
