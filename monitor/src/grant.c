@@ -100,7 +100,7 @@ void mon_direct_make(struct hl_monitor *n, struct mon_region *g, struct mon_clie
 		     struct mon_client *l, uint32_t pair, uint16_t port)
 {
 	if (c->version < 5 || l->version < 5) {
-		/* No grant: only between pods no policy isolates. */
+		/* No grant: only while no policy is enforced (admit.c). */
 		if (mon_direct_allowed(n, c->ep, l->ep))
 			mon_direct_setup(g, c, l, pair);
 		return;

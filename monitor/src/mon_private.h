@@ -286,7 +286,8 @@ int mon_admit(struct hl_monitor *n, const struct hl_mon_pod *src, const struct h
 void mon_admit_ports(struct hl_monitor *n, const struct hl_mon_pod *src,
 		     const struct hl_mon_pod *dst, uint64_t *bits);
 /* Whether a direct region without a grant (an endpoint older than v5) may
- * join connector pod @c to listener pod @l: no policy isolates them. */
+ * join connector pod @c to listener pod @l: only while NetworkPolicy is
+ * not enforced. */
 bool mon_direct_allowed(const struct hl_monitor *n, const struct hl_mon_pod *c,
 			const struct hl_mon_pod *l);
 void mon_policy_free(struct hl_monitor *n);

@@ -76,8 +76,8 @@ static int ccall(struct cl *c, struct hl_proto_msg *m, struct hl_proto_msg *r, i
 	return crecv(c, r, fds);
 }
 
-/* A v5 client of the @hostlane of netns @ns. */
-static struct cl cdial(int ns)
+/* A client of the @hostlane of netns @ns speaking version @ver at most. */
+static struct cl cdial(int ns, uint16_t ver)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
@@ -93,9 +93,9 @@ static struct cl cdial(int ns)
 	ck_assert_int_eq(setns(host_ns, CLONE_NEWNET), 0);
 	hl_proto_init(&m, HL_POD_OP_HELLO, 0);
 	m.u.hello_req.min_version = 1;
-	m.u.hello_req.max_version = HL_PROTO_VERSION;
+	m.u.hello_req.max_version = ver;
 	ck_assert_int_eq(ccall(&c, &m, &r, fds), 3);
-	ck_assert_int_eq(r.u.hello_rep.version, 5);
+	ck_assert_int_eq(r.u.hello_rep.version, ver);
 	memcpy(c.fds, fds, sizeof(c.fds));
 	return c;
 }
@@ -299,7 +299,7 @@ static void sealed(int fd)
 
 START_TEST(test_grant)
 {
-	struct cl a, l;
+	struct cl a, l, a4;
 	struct hl_proto_msg r, ev;
 	int fa[HL_PROTO_MAX_FDS], fl[HL_PROTO_MAX_FDS], na, nl;
 	const uint32_t dg = HL_CONN_F_SLOT | HL_CONN_F_REGION | HL_CONN_F_DIRECT | HL_CONN_F_GRANT;
@@ -307,8 +307,8 @@ START_TEST(test_grant)
 	struct stat s1, s2;
 	uint64_t gen;
 
-	a = cdial(ns_a);
-	l = cdial(ns_b);
+	a = cdial(ns_a, HL_PROTO_VERSION);
+	l = cdial(ns_b, HL_PROTO_VERSION);
 	listen_on(&l, 5000);
 	listen_on(&l, 5001);
 
@@ -367,8 +367,28 @@ START_TEST(test_grant)
 	ck_assert_int_eq(conn(&a, &l, 5001, &r, fa, &na, &ev, fl, &nl), 0);
 	ck_assert_uint_eq(r.u.conn.flags, HL_CONN_F_SLOT);
 	ck_assert_int_eq(na, 0);
+	close_fds(fa, na);
+	close_fds(fl, nl);
+	/* A connector that speaks v4 (no grant; its revocation would be
+	 * `off`, which it could clear) with enforcement on: the connection
+	 * the table admits, in a plain slot region, never a direct one. */
+	hl_mon_policy_set(mon, table(0));
+	a4 = cdial(ns_a, 4);
+	ck_assert_int_eq(conn(&a4, &l, 5000, &r, fa, &na, &ev, fl, &nl), 0);
+	ck_assert_uint_eq(r.u.conn.flags, HL_CONN_F_SLOT | HL_CONN_F_REGION);
+	ck_assert_uint_eq(ev.u.conn.flags, HL_CONN_F_SLOT | HL_CONN_F_REGION);
+	close_fds(fa, na);
+	close_fds(fl, nl);
+	cclose(&a4);
 	hl_mon_policy_enforce(mon, false);
 	ck_assert(bit(g, 5000) && bit(g, 5001));
+	/* Without enforcement a v4 pair is direct, without a grant. */
+	a4 = cdial(ns_a, 4);
+	ck_assert_int_eq(conn(&a4, &l, 5000, &r, fa, &na, &ev, fl, &nl), 0);
+	ck_assert_uint_eq(r.u.conn.flags, HL_CONN_F_SLOT | HL_CONN_F_REGION | HL_CONN_F_DIRECT);
+	close_fds(fa, na);
+	close_fds(fl, nl);
+	cclose(&a4);
 	munmap((void *)(uintptr_t)g, HL_GRANT_BYTES);
 	cclose(&a);
 	cclose(&l);
