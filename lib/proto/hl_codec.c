@@ -36,6 +36,7 @@ const char *hl_proto_op_name(uint16_t op)
 	case HL_POD_OP_CONNECT: return "CONNECT";
 	case HL_POD_OP_CONN_CLOSE: return "CONN_CLOSE";
 	case HL_POD_OP_DIRECT_OFF: return "DIRECT_OFF";
+	case HL_POD_OP_EXEC: return "EXEC";
 	case HL_POD_OP_EV_ACCEPT: return "EV_ACCEPT";
 	}
 	return "?";
@@ -154,6 +155,7 @@ static size_t request_body(uint16_t op)
 	case HL_POD_OP_CONNECT: return sizeof(struct hl_proto_connect_req);
 	case HL_POD_OP_CONN_CLOSE: return sizeof(struct hl_proto_conn_close_req);
 	case HL_POD_OP_DIRECT_OFF: return sizeof(struct hl_proto_direct_off_req);
+	case HL_POD_OP_EXEC: return sizeof(struct hl_proto_exec_req);
 	}
 	return 0;
 }
@@ -208,6 +210,8 @@ static int check_request_body(const struct hl_proto_msg *m)
 	}
 	case HL_POD_OP_DIRECT_OFF:
 		return all_zero(&m->u.direct_off, sizeof(m->u.direct_off)) ? 0 : -EINVAL;
+	case HL_POD_OP_EXEC:
+		return all_zero(&m->u.exec, sizeof(m->u.exec)) ? 0 : -EINVAL;
 	}
 	return -EOPNOTSUPP;
 }

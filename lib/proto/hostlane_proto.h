@@ -41,6 +41,7 @@ enum hl_pod_op {
 	HL_POD_OP_CONNECT = 6,       /* reply + 4 (or 2) fds: see struct hl_proto_conn */
 	HL_POD_OP_CONN_CLOSE = 7,    /* v2: this side of a slot connection is closed */
 	HL_POD_OP_DIRECT_OFF = 8,    /* v3: take no more direct connections */
+	HL_POD_OP_EXEC = 9,          /* holds outlive the channel (an exec) */
 	HL_POD_OP_EV_ACCEPT = 0x101, /* event + 4 fds: a connection to a listen port */
 };
 
@@ -231,6 +232,14 @@ struct hl_proto_direct_off_req {
 	uint32_t reserved[2];
 };
 
+/* EXEC: the process is about to exec and hands its connections over
+ * to its next image, which maps their regions from fds the exec keeps:
+ * once this channel closes (with the exec), what it held stays held until
+ * the process exits. An older endpoint answers -EOPNOTSUPP. */
+struct hl_proto_exec_req {
+	uint32_t reserved[2];
+};
+
 struct hl_proto_error {
 	char reason[HL_PROTO_REASON_MAX];
 };
@@ -251,6 +260,7 @@ struct hl_proto_msg {
 		struct hl_proto_redirect redirect;
 		struct hl_proto_conn_close_req conn_close;
 		struct hl_proto_direct_off_req direct_off;
+		struct hl_proto_exec_req exec;
 		struct hl_proto_error error;
 		uint8_t raw[HL_PROTO_MSG_SIZE - 32];
 	} u;

@@ -444,6 +444,24 @@ struct pl_ctl *pl_ctl_get(void)
 	return c;
 }
 
+void pl_ctl_exec_hold(void)
+{
+	struct hl_proto_msg req, rep;
+	int fds[HL_PROTO_MAX_FDS];
+	struct pl_ctl *c;
+	pid_t me = pl_pid();
+
+	pthread_mutex_lock(&ctls_lock);
+	for (c = ctls; c; c = c->next)
+		if (c->owner == me && !c->broken)
+			break;
+	pthread_mutex_unlock(&ctls_lock);
+	if (!c)
+		return;
+	hl_proto_init(&req, HL_POD_OP_EXEC, 0);
+	pl_ctl_call(c, &req, &rep, fds);
+}
+
 void pl_ctl_retry(void)
 {
 	bool due;

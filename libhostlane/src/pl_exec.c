@@ -105,6 +105,15 @@ static struct pl_exec_rec *rec_push(struct pl_exec_rec **arr, unsigned *n, unsig
 	return r;
 }
 
+/* Whether a record of @p names a connection's region. */
+static bool holds_regions(const struct prep *p)
+{
+	for (unsigned i = 0; i < p->n_own; i++)
+		if (p->own[i].kind == PL_X_CONN)
+			return true;
+	return p->n_queued > 0;  /* queued and closed connections */
+}
+
 /* A dup without close-on-exec, for the new image. */
 static int dup_into(struct pl_exec_rec *r, unsigned i, int fd)
 {
@@ -462,6 +471,15 @@ static bool prep_exec(struct prep *p, char *const envp[])
 		prep_undo(p);
 		return false;
 	}
+	/* The regions of the connections handed over are held by our
+	 * channel, which the exec closes; the new image maps them from the
+	 * fds in the state. Without this, the agent would drop the hold at
+	 * that close and release a region once the peer closed its side,
+	 * punching its memory under a connection the new image still reads
+	 * (its rings read as zeros: a reset). A failed exec leaves the
+	 * channel open: nothing to undo. */
+	if (holds_regions(p))
+		pl_ctl_exec_hold();
 	return true;
 }
 

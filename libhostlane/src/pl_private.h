@@ -464,6 +464,11 @@ unsigned pl_ctl_version(const struct pl_ctl *c);
 /* Reads what is queued on @c without blocking: accept events go to their
  * listener, stray replies are dropped. */
 void pl_ctl_drain(struct pl_ctl *c);
+/* Before an exec that hands connections over: tells the endpoint over this
+ * process's working channel, if it has one (none is opened for it), that
+ * what the channel holds stays held until the process exits (EXEC). An
+ * endpoint without EXEC answers an error, which changes nothing. */
+void pl_ctl_exec_hold(void);
 void pl_ctl_atfork_child(void);
 /* The pod's first address of @family (4/6), for getsockname. 0 or -ENOENT. */
 int pl_ctl_pod_addr(struct pl_ctl *c, int family, struct hl_proto_addr *a);

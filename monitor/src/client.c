@@ -119,17 +119,30 @@ static unsigned ev_budget(const struct hl_mon_pod *ep, int fd)
 static void linger_cb(struct hl_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct mon_linger *lg = arg, **pp;
+	struct hl_monitor *n = lg->ep->node;
 
 	(void)fd; (void)events;
 	for (pp = &lg->ep->lingers; *pp && *pp != lg; pp = &(*pp)->next)
 		;
 	if (*pp)
 		*pp = lg->next;
+	/* The process is gone: so are the holds its exec kept. */
+	for (struct mon_region *g = n->regions, *nx; g; g = nx) {
+		int holds = (g->linger[0] == lg) + (g->linger[1] == lg);
+
+		nx = g->next;
+		while (holds--)
+			mon_region_unlinger(n, g, lg);  /* may free g on the last hold */
+	}
+	mon_slot_gc(n);
 	hl_loop_del(loop, lg->pidfd);
 	close(lg->pidfd);
-	close(lg->wr);
+	if (lg->wr >= 0) {
+		close(lg->wr);
+		lg->ep->n_fds--;
+	}
 	lg->ep->n_lingers--;
-	lg->ep->n_fds -= 2;
+	lg->ep->n_fds--;
 	free(lg);
 }
 
@@ -146,40 +159,44 @@ static bool process_gone(int pidfd)
 	return poll(&p, 1, 0) != 0;
 }
 
+static bool holds_region(const struct mon_client *c)
+{
+	for (const struct mon_region *g = c->ep->node->regions; g; g = g->next)
+		if (g->holder[0] == c || g->holder[1] == c)
+			return true;
+	return false;
+}
+
 /*
- * The client's channel closed. If we hold its liveness pipe's write end
- * and the process lives on (it exec'd: its connections live on in the new
- * image), the write end stays open until the process exits, else its
- * peers would see it die. Return: true if @c's pidfd went with it.
+ * The client's channel closed. If its process lives on (it exec'd: its
+ * connections live on in the new image), what its peers need stays until
+ * the process exits: the write end of its liveness pipe if we hold it
+ * (else its peers would see it die), and, if it said it execs (EXEC), its
+ * holds on regions (mon_region_linger()). Return: the linger that took
+ * @c's pidfd (and the write end, counted still), or NULL.
  */
-static bool life_close(struct mon_client *c)
+static struct mon_linger *linger_new(struct mon_client *c)
 {
 	struct hl_mon_pod *ep = c->ep;
 	struct mon_linger *lg;
 
-	if (c->life_rd >= 0) {
-		close(c->life_rd);
-		ep->n_fds--;
-	}
-	if (c->life_wr < 0)
-		return false;
-	if (c->pidfd >= 0 && ep->n_lingers < ep->node->o.limits.clients && !process_gone(c->pidfd) &&
-	    (lg = calloc(1, sizeof(*lg)))) {
-		hl_loop_del(ep->node->o.loop, c->pidfd);
-		lg->ep = ep;
-		lg->pidfd = c->pidfd;
-		lg->wr = c->life_wr;
-		if (hl_loop_add(ep->node->o.loop, lg->pidfd, EPOLLIN, linger_cb, lg) == 0) {
-			lg->next = ep->lingers;
-			ep->lingers = lg;
-			ep->n_lingers++;
-			return true;  /* the pidfd and the write end stay counted */
-		}
+	if ((c->life_wr < 0 && !(c->exec_hold && holds_region(c))) || c->pidfd < 0 ||
+	    ep->n_lingers >= ep->node->o.limits.clients || process_gone(c->pidfd) ||
+	    !(lg = calloc(1, sizeof(*lg))))
+		return NULL;
+	hl_loop_del(ep->node->o.loop, c->pidfd);
+	lg->ep = ep;
+	lg->pidfd = c->pidfd;
+	lg->wr = c->life_wr;
+	if (hl_loop_add(ep->node->o.loop, lg->pidfd, EPOLLIN, linger_cb, lg) < 0) {
 		free(lg);
+		return NULL;
 	}
-	close(c->life_wr);
-	ep->n_fds--;
-	return false;
+	c->life_wr = -1;
+	lg->next = ep->lingers;
+	ep->lingers = lg;
+	ep->n_lingers++;
+	return lg;
 }
 
 void mon_client_free(struct mon_client *c)
@@ -187,6 +204,7 @@ void mon_client_free(struct mon_client *c)
 	struct hl_mon_pod *ep = c->ep;
 	struct hl_monitor *n = ep->node;
 	struct mon_listener **pl = &ep->listeners;
+	struct mon_linger *lg = linger_new(c);
 
 	while (*pl) {
 		struct mon_listener *l = *pl;
@@ -203,8 +221,11 @@ void mon_client_free(struct mon_client *c)
 		int holds = (g->holder[0] == c) + (g->holder[1] == c);
 
 		nx = g->next;
-		while (holds--)
-			mon_region_unhold(n, g, c);  /* may free g on the last hold */
+		if (holds && lg && c->exec_hold)
+			mon_region_linger(g, c, lg);
+		else
+			while (holds--)
+				mon_region_unhold(n, g, c);  /* may free g on the last hold */
 	}
 	mon_slot_gc(n);
 	if (c->stats)
@@ -215,7 +236,15 @@ void mon_client_free(struct mon_client *c)
 	}
 	hl_loop_del(n->o.loop, c->fd);
 	close(c->fd);
-	if (life_close(c)) {
+	if (c->life_rd >= 0) {
+		close(c->life_rd);
+		ep->n_fds--;
+	}
+	if (c->life_wr >= 0) {
+		close(c->life_wr);
+		ep->n_fds--;
+	}
+	if (lg) {
 		ep->n_fds--;  /* the socket; the pidfd went to the linger */
 	} else {
 		if (c->pidfd >= 0) {
@@ -302,6 +331,12 @@ static bool serve(struct mon_client *c, const struct hl_proto_msg *req)
 			 * connection announced to it might be taken by
 			 * neither. Later regions to it are plain slot ones. */
 			c->direct = false;
+			break;
+		case HL_POD_OP_EXEC:
+			/* Its connections go on in its next image: what it
+			 * holds stays held until the process exits, not
+			 * until this channel closes (mon_client_free()). */
+			c->exec_hold = true;
 			break;
 		}
 	}

@@ -36,6 +36,7 @@ struct hl_pol_table;
 #define SLOT_CAPACITY (128u << 10)
 
 struct mon_client;
+struct mon_linger;
 struct mon_svc;
 
 /* A region handed out: charged to one pod, held by one or two clients. */
@@ -46,6 +47,10 @@ struct mon_region {
 	uint64_t bytes;
 	struct hl_mon_pod *charged;   /* NULL once that pod is gone */
 	struct mon_client *holder[2];
+	/* A side whose client exec'd (EXEC, then its channel closed with the
+	 * exec): the new image maps the region from the fds the old one
+	 * handed over, so the hold lasts until the process exits. */
+	struct mon_linger *linger[2];
 	/* A process pair's slot region (n_slots > 0): holder[0] connects to
 	 * holder[1]; used[side] has a bit per slot that side holds. */
 	uint32_t n_slots;
@@ -83,10 +88,13 @@ struct mon_client {
 	 * write end is closed); the write end is the process's to hold (v4)
 	 * or ours until the process exits (older clients). */
 	int life_rd, life_wr;
+	bool exec_hold;                /* sent EXEC: its holds outlive its channel */
 };
 
-/* The write end of the liveness pipe of a process whose channel closed
- * (an exec) while it lives on: closed when its pidfd says it exited. */
+/* A process whose channel closed (an exec) while it lives on: until its
+ * pidfd says it exited, the write end of its liveness pipe (older clients;
+ * else -1) stays open and, if it sent EXEC, the regions it held stay held
+ * (mon_region.linger). */
 struct mon_linger {
 	struct mon_linger *next;
 	struct hl_mon_pod *ep;
@@ -187,7 +195,8 @@ void mon_set_error(struct hl_proto_msg *rep, int err, const char *fmt, ...);
 bool mon_event_room(const struct mon_client *c);
 /* Bytes a queued message takes in a unix socket's buffer (measured). */
 unsigned mon_msg_cost(void);
-/* Closes every liveness pipe end @ep keeps for exited channels. */
+/* Ends every linger of @ep (exited channels): liveness pipe ends closed,
+ * region holds dropped. */
 void mon_lingers_free(struct hl_mon_pod *ep);
 /* Frees @c and everything it held (listeners, regions, stats, doorbell). */
 void mon_client_free(struct mon_client *c);
@@ -257,6 +266,11 @@ struct hl_proto_addr mon_peer_addr(const struct hl_mon_pod *ep, const struct hl_
 
 void mon_region_release(struct hl_monitor *n, struct mon_region *g);
 void mon_region_unhold(struct hl_monitor *n, struct mon_region *g, struct mon_client *c);
+/* @c's holds on @g become @lg's (its process exec'd), the slots it held
+ * with them. */
+void mon_region_linger(struct mon_region *g, struct mon_client *c, struct mon_linger *lg);
+/* The process of @lg exited: its holds on @g go as a client's do. */
+void mon_region_unlinger(struct hl_monitor *n, struct mon_region *g, struct mon_linger *lg);
 void mon_slot_gc(struct hl_monitor *n);
 uint32_t mon_slots_per_region(void);
 struct mon_region *mon_slot_find(struct hl_monitor *n, const struct mon_client *c,

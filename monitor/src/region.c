@@ -44,6 +44,18 @@ void mon_region_release(struct hl_monitor *n, struct mon_region *g)
 	free(g);
 }
 
+/* Whether side @s of @g is held: by a client, or by a process that exec'd. */
+static bool held(const struct mon_region *g, unsigned s)
+{
+	return g->holder[s] || g->linger[s];
+}
+
+/* The pod of the holder of side @s of @g, or NULL. */
+static struct hl_mon_pod *holder_pod(const struct mon_region *g, unsigned s)
+{
+	return g->holder[s] ? g->holder[s]->ep : g->linger[s] ? g->linger[s]->ep : NULL;
+}
+
 /*
  * The slots of slot region @g still in use. A side gives a slot back by
  * closing its ring endpoint (the ring records it), so closing a connection
@@ -61,7 +73,7 @@ static uint64_t slots_busy(struct mon_region *g)
 			int m = shmq_pair_closed(g->r, i);
 
 			for (unsigned s = 0; s < 2; s++)
-				if (g->holder[s] && (m < 0 || !(m & (1 << s))))
+				if (held(g, s) && (m < 0 || !(m & (1 << s))))
 					busy |= UINT64_C(1) << i;
 		}
 		return busy;
@@ -92,10 +104,10 @@ static uint64_t slots_busy(struct mon_region *g)
  */
 static bool charge_follows(struct hl_monitor *n, struct mon_region *g)
 {
-	struct mon_client *s = g->holder[0] ? g->holder[0] : g->holder[1];
-	struct hl_mon_pod *to = s->ep, *from = g->charged;
+	struct hl_mon_pod *to = holder_pod(g, 0) ? holder_pod(g, 0) : holder_pod(g, 1);
+	struct hl_mon_pod *from = g->charged;
 
-	if (from == to)
+	if (from == to || !to)
 		return true;
 	if (to->n_regions >= n->o.limits.regions || to->n_fds >= n->o.limits.fds ||
 	    hl_quota_charge(&to->quota, g->bytes)) {
@@ -115,22 +127,54 @@ static bool charge_follows(struct hl_monitor *n, struct mon_region *g)
 	return true;
 }
 
-/* Drops @c's hold on @g (one hold; a self-connection holds twice), with
- * the slots it held. A slot region goes as soon as the remaining holder has
- * no slot in it left; otherwise its charge follows the remaining holder. */
+/* Drops the hold on side @side of @g (-1: none), with the slots it held
+ * (@self: the other side is the same holder, a self-connection). A slot
+ * region goes as soon as the remaining holder has no slot in it left;
+ * otherwise its charge follows the remaining holder. */
+static void unhold_side(struct hl_monitor *n, struct mon_region *g, int side, bool self)
+{
+	if (side >= 0) {
+		g->holder[side] = NULL;
+		g->linger[side] = NULL;
+		g->used[side] = 0;
+	}
+	if ((!held(g, 0) && !held(g, 1)) || (side >= 0 && g->n_slots && !self && !slots_busy(g)))
+		mon_region_release(n, g);
+	else if (side >= 0)
+		charge_follows(n, g);
+}
+
+/* Drops @c's hold on @g (one hold; a self-connection holds twice). */
 void mon_region_unhold(struct hl_monitor *n, struct mon_region *g, struct mon_client *c)
 {
 	int side = g->holder[0] == c ? 0 : g->holder[1] == c ? 1 : -1;
 
-	if (side >= 0) {
-		g->holder[side] = NULL;
-		g->used[side] = 0;
-	}
-	if ((!g->holder[0] && !g->holder[1]) ||
-	    (side >= 0 && g->n_slots && g->holder[!side] != c && !slots_busy(g)))
-		mon_region_release(n, g);
-	else if (side >= 0)
-		charge_follows(n, g);
+	unhold_side(n, g, side, side >= 0 && g->holder[!side] == c);
+}
+
+/*
+ * @c's channel closed with its exec and the process lives on: its image
+ * after the exec maps @g from the fds the old one handed over and goes on
+ * with the connections in it (docs/preload.md, "exec"), so the hold stays,
+ * slots and charge with it, until the process exits (@lg). Released now,
+ * the region's memory would be punched under those connections as soon as
+ * the peer closed its side.
+ */
+void mon_region_linger(struct mon_region *g, struct mon_client *c, struct mon_linger *lg)
+{
+	for (unsigned s = 0; s < 2; s++)
+		if (g->holder[s] == c) {
+			g->holder[s] = NULL;
+			g->linger[s] = lg;
+		}
+}
+
+/* The process of @lg exited: one of its holds on @g goes. */
+void mon_region_unlinger(struct hl_monitor *n, struct mon_region *g, struct mon_linger *lg)
+{
+	int side = g->linger[0] == lg ? 0 : g->linger[1] == lg ? 1 : -1;
+
+	unhold_side(n, g, side, side >= 0 && g->linger[!side] == lg);
 }
 
 /* Releases slot regions that lost a holder and whose other holder closed
@@ -139,7 +183,7 @@ void mon_slot_gc(struct hl_monitor *n)
 {
 	for (struct mon_region *g = n->regions, *nx; g; g = nx) {
 		nx = g->next;
-		if (g->n_slots && (!g->holder[0] || !g->holder[1]) && !slots_busy(g))
+		if (g->n_slots && (!held(g, 0) || !held(g, 1)) && !slots_busy(g))
 			mon_region_release(n, g);
 	}
 }

@@ -15,6 +15,9 @@
  *   mon-harness direct IP      direct regions (protocol v3): the control block,
  *       slots pre-closed, the doorbell, no slot of a direct region handed
  *       out again, CONN_CLOSE, v3 connectors, DIRECT_OFF
+ *   mon-harness exec IP        EXEC: a client's holds outlive its channel (closed
+ *       by an exec) while its process lives; without it the region goes
+ *       when the peer leaves
  *   mon-harness slots IP       slot connections (protocol v2) between two
  *       clients of @hostlane in this netns, IP being the pod's address: one
  *       region per process pair, fds only with the first connection, slots
@@ -687,6 +690,85 @@ static int direct(const char *ip)
 	return failures ? 1 : 0;
 }
 
+/* ---- exec (EXEC) ---------------------------------------------------------- */
+
+/*
+ * Listener client @l holds a slot of a region with @a, one byte from @a
+ * unread in it. @l's channel closes, as an exec closes it (the process, this
+ * one, lives on; @exec: it sent EXEC first), then @a closes its ring side
+ * and its channel. Return: what @l's side of the ring reads then
+ * (shmq_readable(): 1, or an error once the region's memory was punched).
+ */
+static ssize_t exec_after_peer_left(const char *ip, bool exec)
+{
+	struct sclient l = sdial(4), a = sdial(4), x;
+	struct hl_proto_msg m, r, ev;
+	int fds[HL_PROTO_MAX_FDS], na = 0, nl = 0, n;
+	struct shmq_region *reg = NULL;
+	struct shmq_ep *ep0 = NULL, *ep1 = NULL;
+	ssize_t got = -EPROTO;
+
+	hl_proto_init(&m, HL_POD_OP_LISTEN, 0);
+	m.u.listen.port = 5000;
+	n = scall(&l, &m, &r, fds);
+	if (n == 0 && r.hdr.status == 0 && dconnect(&a, &l, ip, fds, &na, &r, &ev, &nl) == 0) {
+		reg = shmq_region_map(fds[0]);
+		close_fds(fds, na);
+	}
+	if (reg) {
+		ep0 = shmq_ep_attach(reg, r.u.conn.pair, 0);
+		ep1 = shmq_ep_attach(reg, r.u.conn.pair, 1);
+	}
+	check(ep0 && ep1 && shmq_write(ep0, "x", 1) == 1, exec ? "exec: a slot with a byte in it" :
+	      "no exec: a slot with a byte in it", 0);
+	if (!ep0 || !ep1)
+		return -EPROTO;
+	if (exec) {
+		hl_proto_init(&m, HL_POD_OP_EXEC, 0);
+		n = scall(&l, &m, &r, fds);
+		check(n == 0 && r.hdr.status == 0, "EXEC", n < 0 ? n : r.hdr.status);
+	}
+	close(l.fd);
+	close(l.bell);
+	shmq_ep_close(ep0);
+	close(a.fd);
+	close(a.bell);
+	close(a.life);
+	/* Both closes were seen before a new client is served: after this
+	 * round trip the endpoint has done what it does with them. */
+	x = sdial(4);
+	close(x.fd);
+	close(x.bell);
+	close(x.life);
+	got = shmq_readable(ep1);
+	if (got == 1) {
+		char c = 0;
+
+		got = shmq_read(ep1, &c, 1, 0) == 1 && c == 'x' && shmq_read(ep1, &c, 1, 0) == 0 ? 1 : -EIO;
+	}
+	shmq_ep_close(ep1);
+	shmq_region_close(reg);
+	/* The process "after the exec" keeps its liveness pipe: the region
+	 * goes when this process exits (harness_pair checks it). */
+	if (!exec)
+		close(l.life);
+	return got;
+}
+
+static int exec_hold(const char *ip)
+{
+	ssize_t got = exec_after_peer_left(ip, false);
+
+	/* What the check below guards against: the region released under
+	 * the connection (the harness can see it). */
+	check(got < 0, "no EXEC: the region goes when the peer leaves (the byte is gone)",
+	      (int)got);
+	got = exec_after_peer_left(ip, true);
+	check(got == 1, "after EXEC the region stays while the process lives: the byte, then "
+	      "end-of-stream", (int)got);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "serve"))
@@ -697,6 +779,8 @@ int main(int argc, char **argv)
 		return slots(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "direct"))
 		return direct(argv[2]);
-	fprintf(stderr, "usage: mon-harness serve POOL | hostile | slots IP | direct IP\n");
+	if (argc == 3 && !strcmp(argv[1], "exec"))
+		return exec_hold(argv[2]);
+	fprintf(stderr, "usage: mon-harness serve POOL | hostile | slots IP | direct IP | exec IP\n");
 	return 2;
 }

@@ -101,6 +101,9 @@ harness_pair() {
 # Slot connections (protocol v2), direct regions (v3).
 harness_pair slots "slot regions" "one region per process pair, slots recycled"
 harness_pair direct "direct regions" "control block, doorbell, never handed out again, DIRECT_OFF"
+# EXEC: a process that execs keeps its regions past its channel's close
+# (the new image goes on with the connections in them) until it exits.
+harness_pair exec "regions held across an exec" "kept after the peer left, until the process exits"
 out=$(in_ns "$ns_a" info 2>&1)
 tap_eq "pod A's endpoint still serves after the hostile client" \
 	"pod_key=$key_a ips=$ip_a,fd77::1 quota=16777216 used=0 version=1" "$out"

@@ -48,6 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case HL_POD_OP_DIRECT_OFF:
 			assert(!m.u.direct_off.reserved[0] && !m.u.direct_off.reserved[1]);
 			break;
+		case HL_POD_OP_EXEC:
+			assert(!m.u.exec.reserved[0] && !m.u.exec.reserved[1]);
+			break;
 		default:
 			assert(0 && "accepted an unknown op");
 		}

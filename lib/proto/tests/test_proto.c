@@ -126,6 +126,8 @@ static void m_cclose_pair(struct hl_proto_msg *m) { m_cclose(m); m->u.conn_close
 static void m_cclose_resv(struct hl_proto_msg *m) { m_cclose(m); m->u.conn_close.reserved = 1; }
 static void m_doff(struct hl_proto_msg *m) { hl_proto_init(m, HL_POD_OP_DIRECT_OFF, 7); }
 static void m_doff_resv(struct hl_proto_msg *m) { m_doff(m); m->u.direct_off.reserved[1] = 1; }
+static void m_exec(struct hl_proto_msg *m) { hl_proto_init(m, HL_POD_OP_EXEC, 8); }
+static void m_exec_resv(struct hl_proto_msg *m) { m_exec(m); m->u.exec.reserved[0] = 1; }
 
 static const struct {
 	const char *name;
@@ -192,6 +194,8 @@ static const struct {
 	{ "conn close reserved", m_cclose_resv, 0, -EINVAL },
 	{ "direct off", m_doff, 0, 0 },
 	{ "direct off reserved", m_doff_resv, 0, -EINVAL },
+	{ "exec", m_exec, 0, 0 },
+	{ "exec reserved", m_exec_resv, 0, -EINVAL },
 };
 
 START_TEST(test_requests)
@@ -460,6 +464,7 @@ START_TEST(test_names)
 
 	ck_assert_str_eq(hl_proto_op_name(HL_POD_OP_CONN_CLOSE), "CONN_CLOSE");
 	ck_assert_str_eq(hl_proto_op_name(HL_POD_OP_DIRECT_OFF), "DIRECT_OFF");
+	ck_assert_str_eq(hl_proto_op_name(HL_POD_OP_EXEC), "EXEC");
 	hl_proto_init(&m, HL_POD_OP_REGION_ALLOC, 1);
 	ck_assert_uint_eq(hl_proto_reply_fds(&m), 1);
 	m.hdr.status = -ENOSPC;
