@@ -26,7 +26,7 @@ UNIT_TESTS += $(BUILD)/test/test_mon_grant
 
 # The harness test/integration/monitor.sh drives: a monitor on a loop,
 # pods created and inspected through stdin.
-$(BUILD)/test/mon-harness: $(call objs,monitor/tests/mon_harness.c) $(BUILD)/lib/libhlmonitor.a \
+$(BUILD)/test/mon-harness: $(call objs,monitor/tests/mon_harness.c monitor/tests/mon_harness_conn.c) $(BUILD)/lib/libhlmonitor.a \
   $(MON_DEPS)
 $(BUILD)/test/mon-harness: LDLIBS += -lmnl
 tests: $(BUILD)/test/mon-harness
