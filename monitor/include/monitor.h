@@ -10,7 +10,9 @@
  * ring pairs to listeners in other hostlane pods (docs/monitor.md).
  *
  * Accounting: every region is charged, rounded up to 2 MiB, to one pod's
- * quota and to the node pool. REGION_ALLOC charges the asking pod; a
+ * quota (a cap, nothing is reserved for the pod) and to the node pool,
+ * when it is made; a region that would pass either, or that the kernel
+ * has no hugepages for, is refused and counted (hl_mon_refusal). REGION_ALLOC charges the asking pod; a
  * CONNECT charges the connecting pod (the listener never pays for
  * connections it did not ask for). The charge is returned when every
  * client holding the region has freed it or gone away (closed its socket,
@@ -102,13 +104,47 @@ struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key, int
  * to the node pool until those free them. NULL is a no-op. */
 void hl_mon_pod_del(struct hl_mon_pod *ep);
 
+/*
+ * Why a region was refused to a pod (REGION_ALLOC, or the region of a
+ * CONNECT: that connection then goes to the kernel). Counted per pod and
+ * per node; never silent.
+ *   QUOTA      the pod's quota (its cap) would be passed
+ *   POOL       the node pool (the agent's cap on all regions) would be passed
+ *   HUGEPAGES  the kernel had no 2 MiB hugepage for it (another process,
+ *              e.g. DPDK, took them; or a hugetlb cgroup limit): a region
+ *              is never made from normal memory instead
+ *   LIMITS     the pod holds as many regions or fds as its limits allow
+ */
+enum hl_mon_refusal {
+	HL_MON_REFUSED_QUOTA,
+	HL_MON_REFUSED_POOL,
+	HL_MON_REFUSED_HUGEPAGES,
+	HL_MON_REFUSED_LIMITS,
+	HL_MON_REFUSED_COUNT
+};
+
+/* "quota", "pool", "hugepages", "limits"; "?" for anything else. */
+const char *hl_mon_refusal_name(enum hl_mon_refusal r);
+
 struct hl_mon_pod_usage {
 	uint64_t quota_bytes, used_bytes;
 	unsigned clients, regions;     /* regions: charged to this pod */
+	uint64_t refused[HL_MON_REFUSED_COUNT];   /* regions refused, by reason */
 };
 void hl_mon_pod_get_usage(const struct hl_mon_pod *ep, struct hl_mon_pod_usage *u);
 void hl_mon_get_usage(const struct hl_monitor *n, uint64_t *pool_bytes,
 			  uint64_t *used_bytes);
+
+/* Regions refused on the node since it was made, by reason (pods gone
+ * included). @out has HL_MON_REFUSED_COUNT entries. */
+void hl_mon_get_refused(const struct hl_monitor *n, uint64_t *out);
+
+/*
+ * Changes the node pool (the cap on the bytes of all regions together),
+ * e.g. after the agent re-read the hugepages free. Regions already made
+ * stay; only new ones see it. Return: 0.
+ */
+int hl_mon_set_pool(struct hl_monitor *n, uint64_t pool_bytes);
 
 /* What a client process's stats region says (hostlanectl conns). The pod
  * writes it: the numbers are reported, never acted on. */

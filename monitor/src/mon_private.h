@@ -130,6 +130,7 @@ struct hl_mon_pod {
 	struct mon_listener *listeners;
 	int64_t resume;                /* accepting paused (out of fds): its timer */
 	unsigned refused;              /* clients refused since the last log line */
+	uint64_t regions_refused[HL_MON_REFUSED_COUNT];
 	uint64_t logged_ms;            /* when that line was written */
 };
 
@@ -144,6 +145,7 @@ struct hl_monitor {
 	int64_t tick;                  /* the once-a-second timer, or 0 */
 	uint64_t ticks;                /* how many it ran */
 	bool stopping;                 /* hl_mon_free(): the agent goes, regions stay whole */
+	uint64_t regions_refused[HL_MON_REFUSED_COUNT];   /* pods gone included */
 	/* NetworkPolicy admission (admit.c) */
 	bool pol_enforce;
 	struct hl_pol_table *pol;      /* NULL: not synced (nothing admitted) */

@@ -295,6 +295,27 @@ void hl_mon_pod_get_usage(const struct hl_mon_pod *ep, struct hl_mon_pod_usage *
 	u->used_bytes = ep->quota.used;
 	u->clients = ep->n_clients;
 	u->regions = ep->n_regions;
+	memcpy(u->refused, ep->regions_refused, sizeof(u->refused));
+}
+
+const char *hl_mon_refusal_name(enum hl_mon_refusal r)
+{
+	static const char *const names[HL_MON_REFUSED_COUNT] = {
+		"quota", "pool", "hugepages", "limits",
+	};
+
+	return (unsigned)r < HL_MON_REFUSED_COUNT ? names[r] : "?";
+}
+
+void hl_mon_get_refused(const struct hl_monitor *n, uint64_t *out)
+{
+	memcpy(out, n->regions_refused, sizeof(n->regions_refused));
+}
+
+int hl_mon_set_pool(struct hl_monitor *n, uint64_t pool_bytes)
+{
+	n->pool.limit = pool_bytes;
+	return 0;
 }
 
 void hl_mon_get_usage(const struct hl_monitor *n, uint64_t *pool_bytes, uint64_t *used_bytes)

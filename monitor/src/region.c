@@ -231,8 +231,17 @@ struct mon_region *mon_region_find(struct hl_monitor *n, uint32_t id)
 	return NULL;
 }
 
+/* Counts a region refused to @ep (its connection goes to the kernel). */
+static void refused(struct hl_mon_pod *ep, enum hl_mon_refusal why)
+{
+	ep->regions_refused[why]++;
+	ep->node->regions_refused[why]++;
+}
+
 /*
- * Charges @bytes to @ep and the node pool and creates the region.
+ * Charges @bytes to @ep and the node pool and creates the region, on 2 MiB
+ * hugepages only: a region the kernel has no hugepages for is refused
+ * (counted), never made from normal memory behind the pool's back.
  * On failure fills @reason and returns -errno.
  */
 int mon_region_new(struct hl_mon_pod *ep, uint64_t bytes, struct mon_region **out,
@@ -250,20 +259,23 @@ int mon_region_new(struct hl_mon_pod *ep, uint64_t bytes, struct mon_region **ou
 	if (ep->n_regions >= n->o.limits.regions || ep->n_fds >= n->o.limits.fds) {
 		snprintf(reason, rlen, "this pod holds %u regions and %u fds of the agent (limits %u, %u)",
 			 ep->n_regions, ep->n_fds, n->o.limits.regions, n->o.limits.fds);
+		refused(ep, HL_MON_REFUSED_LIMITS);
 		return -EMFILE;
 	}
 	if (hl_quota_charge(&ep->quota, charge)) {
 		hl_quota_reason("quota", &ep->quota, charge, reason, rlen);
+		refused(ep, HL_MON_REFUSED_QUOTA);
 		return -ENOSPC;
 	}
 	if (hl_quota_charge(&n->pool, charge)) {
 		hl_quota_reason("node hugepage pool", &n->pool, charge, reason, rlen);
 		hl_quota_release(&ep->quota, charge);
+		refused(ep, HL_MON_REFUSED_POOL);
 		return -ENOSPC;
 	}
 	g = calloc(1, sizeof(*g));
 	if (g)
-		g->r = shmq_region_create((size_t)charge, 0, mon_shmq_log, n);
+		g->r = shmq_region_create((size_t)charge, SHMQ_REGION_REQUIRE_HUGETLB, mon_shmq_log, n);
 	/* Every hugepage now, by the agent: a page is charged to the hugetlb
 	 * cgroup of the process that first faults it, and a pod that asked
 	 * kubelet for no hugepages has a limit of 0 there (SIGBUS on its
@@ -282,7 +294,9 @@ int mon_region_new(struct hl_mon_pod *ep, uint64_t bytes, struct mon_region **ou
 		free(g);
 		hl_quota_release(&ep->quota, charge);
 		hl_quota_release(&n->pool, charge);
-		snprintf(reason, rlen, "cannot create region: %s", strerror(err));
+		snprintf(reason, rlen, "cannot create region: %s%s", strerror(err),
+			 err == ENOMEM ? " (no free 2 MiB hugepages on the node)" : "");
+		refused(ep, HL_MON_REFUSED_HUGEPAGES);
 		return -err;
 	}
 	g->bytes = charge;
