@@ -170,9 +170,26 @@ static void netpol_line(const cJSON *k)
 	unknown_line(cJSON_GetObjectItemCaseSensitive(k, "unknownPolicies"));
 }
 
+/* "quota 3, pool 1" for the reasons that are not 0; "0" when none is. */
+static void fallbacks(const cJSON *f, char *buf, size_t len)
+{
+	const cJSON *it;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(it, f) {
+		if (cJSON_IsNumber(it) && it->valuedouble > 0 && n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s %.0f", n ? ", " : "", it->string,
+					      it->valuedouble);
+	}
+	if (!n)
+		snprintf(buf, len, "%s", f ? "0" : "-");
+}
+
 static int cmd_status(struct ctl *c, int argc, char **argv)
 {
 	cJSON *o, *fp, *it;
+	char line[256];
 	int rc;
 
 	(void)argc; (void)argv;
@@ -188,8 +205,13 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 		cJSON_ArrayForEach(it, fp) {
 			printf("%s%s %.0f", it == fp->child ? "" : ", ", it->string, it->valuedouble);
 		}
-		printf(")\nhugepages: pool %.0f MiB, reserved %.0f MiB\n", num(o, "hugepagePoolBytes") / 1048576,
-		       num(o, "hugepageReservedBytes") / 1048576);
+		printf(")\nhugepages: pool %.0f MiB, used %.0f MiB, free on the node %.0f MiB; quotas %.0f MiB "
+		       "of %.0f MiB (pool x overcommit %.0f)\n", num(o, "hugepagePoolBytes") / 1048576,
+		       num(o, "hugepageUsedBytes") / 1048576, num(o, "hugepageFreeBytes") / 1048576,
+		       num(o, "hugepageQuotaBytes") / 1048576, num(o, "shmCapacityBytes") / 1048576,
+		       num(o, "overcommit"));
+		fallbacks(cJSON_GetObjectItemCaseSensitive(o, "fallbacks"), line, sizeof(line));
+		printf("fallbacks: %s (regions refused: those connections went to the kernel)\n", line);
 		k8s_line(cJSON_GetObjectItemCaseSensitive(o, "kubernetes"));
 		netpol_line(cJSON_GetObjectItemCaseSensitive(o, "networkPolicy"));
 	}
@@ -199,7 +221,7 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 
 static void pod_row(const cJSON *p)
 {
-	char name[512], ips[256] = "", procs[16] = "-";
+	char name[512], ips[256] = "", procs[16] = "-", fb[128], used[24] = "-";
 	const cJSON *ip, *arr = cJSON_GetObjectItemCaseSensitive(p, "ips");
 	size_t n = 0;
 
@@ -213,10 +235,13 @@ static void pod_row(const cJSON *p)
 	}
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(p, "processes")))
 		snprintf(procs, sizeof(procs), "%.0f", num(p, "processes"));
-	printf("%-32s %-14.12s %-6s %-18s %-22s %-10s %8.0f %-8s %s\n", name, str(p, "containerID"),
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(p, "usedBytes")))
+		snprintf(used, sizeof(used), "%.0f", num(p, "usedBytes") / 1048576);
+	fallbacks(cJSON_GetObjectItemCaseSensitive(p, "fallbacks"), fb, sizeof(fb));
+	printf("%-32s %-14.12s %-6s %-18s %-22s %-10s %8.0f %7s %-8s %-5s %s\n", name, str(p, "containerID"),
 	       str(p, "ifname"), str(p, "network"), n ? ips : "-", str(p, "fastpath"),
-	       num(p, "quotaBytes") / 1048576,
-	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "endpoint")) ? "yes" : "-", procs);
+	       num(p, "quotaBytes") / 1048576, used,
+	       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "endpoint")) ? "yes" : "-", procs, fb);
 }
 
 /* All pages of LIST, as one array. */
@@ -254,8 +279,8 @@ static int cmd_pods(struct ctl *c, int argc, char **argv)
 	if (rc == 0 && c->json) {
 		print_json(all);
 	} else if (rc == 0) {
-		printf("%-32s %-14s %-6s %-18s %-22s %-10s %8s %-8s %s\n", "POD", "CONTAINER", "IF", "NETWORK",
-		       "IPS", "FASTPATH", "QUOTA_MI", "ENDPOINT", "PROCS");
+		printf("%-32s %-14s %-6s %-18s %-22s %-10s %8s %7s %-8s %-5s %s\n", "POD", "CONTAINER", "IF",
+		       "NETWORK", "IPS", "FASTPATH", "QUOTA_MI", "USED_MI", "ENDPOINT", "PROCS", "FALLBACKS");
 		cJSON_ArrayForEach(p, all) {
 			pod_row(p);
 		}

@@ -82,6 +82,10 @@ struct hl_vf_cfg {
 	char state_dir[PATH_MAX - 64];   /* "" : <stateDir>/vf */
 };
 
+/* hugepages.overcommit default: 100 pods of the default 64 MiB quota fit a
+ * 1 GiB pool (a pod's regions use a few MiB of its quota; docs/agent.md). */
+#define HL_OVERCOMMIT_DEFAULT 8u
+
 /* hugepages.namespaceQuota: a namespace's default quota. */
 #define HL_NS_QUOTA_MAX 64
 struct hl_ns_quota {
@@ -102,8 +106,9 @@ struct hl_config {
 	enum hl_log_format log_format;
 	enum hl_log_level log_level;
 	enum hl_fastpath fastpath;    /* node default */
-	uint64_t pool_bytes;          /* 0: all of HugePages_Total */
-	uint64_t default_quota;       /* per pod */
+	uint64_t pool_bytes;          /* 0: the 2 MiB hugepages free at start */
+	uint64_t default_quota;       /* per pod: a cap on its regions, not reserved */
+	unsigned overcommit;          /* the quotas of shm pods add up to at most pool x this */
 	struct hl_ns_quota ns_quota[HL_NS_QUOTA_MAX];   /* per namespace, over default_quota */
 	size_t n_ns_quota;
 	char node_resource[128];      /* extended resource advertised on the node, "" none */
@@ -191,7 +196,7 @@ struct hl_pod {
 	size_t n_ips;
 	enum hl_fastpath fastpath;
 	enum hl_fp_source source;
-	uint64_t quota_bytes;            /* reserved from the pool (shm only) */
+	uint64_t quota_bytes;            /* cap on its regions (shm only) */
 	/* vhost-user: the pod's socket and the switch port serving it. */
 	char sock_path[108], port[32];
 	/* vf: the VF handed to the pod and what it looks like there. */

@@ -82,7 +82,7 @@ static int choose(struct agent *a, const struct hl_request *q, struct hl_pod *p,
 		return -EINVAL;
 	}
 	/* A pod's annotation is the pod's wish: one pod must not take the
-	 * node's pool (the next shm pod's ADD would fail). */
+	 * node's pool (or its shm capacity: the next shm pod's ADD would fail). */
 	if (quota > max) {
 		snprintf(bad, sizeof(bad), "%llu bytes", (unsigned long long)max);
 		hl_reply_fail(r, HLAGENT_CNI_INVALID_CONFIG, bad,
@@ -112,20 +112,24 @@ static int allocate(struct agent *a, const struct hl_request *q, struct hl_pod *
 			hl_reply_fail(r, code, d, "cannot set up the %s fast path", hl_fastpath_name(p->fastpath));
 		return rc;
 	}
-	if (hl_pool_reserve(a, p->quota_bytes, false) < 0) {
-		uint64_t pool, res, used;
+	/* The quota is a cap on the pod's regions, charged as they are made;
+	 * all that is checked here is that the quotas of the node's shm pods
+	 * stay within what the node advertises (pool x overcommit). */
+	if (hl_quota_admit(a, p->quota_bytes, false) < 0) {
+		struct hl_pool_numbers n;
 
-		hl_pool_usage(a, &pool, &res, &used);
-		snprintf(d, sizeof(d), "pool %llu bytes, reserved %llu, asked %llu",
-			 (unsigned long long)pool, (unsigned long long)res,
+		hl_pool_numbers(a, &n);
+		snprintf(d, sizeof(d), "pool %llu bytes x overcommit %u = %llu; the quotas of this node's "
+			 "shm pods add up to %llu, asked %llu", (unsigned long long)n.pool, n.overcommit,
+			 (unsigned long long)n.capacity, (unsigned long long)n.quota,
 			 (unsigned long long)p->quota_bytes);
 		hl_metrics_error(&a->m, HL_ERR_POOL);
-		hl_reply_fail(r, HLAGENT_CNI_NO_RESOURCES, d, "hugepage pool exhausted on this node");
+		hl_reply_fail(r, HLAGENT_CNI_NO_RESOURCES, d, "the node's shm capacity is taken");
 		return -ENOSPC;
 	}
 	rc = hl_pod_ep_create(a, p);
 	if (rc < 0) {
-		hl_pool_unreserve(a, p->quota_bytes);
+		hl_quota_return(a, p->quota_bytes);
 		hl_metrics_error(&a->m, HL_ERR_ENDPOINT);
 		hl_reply_fail(r, rc == -EOPNOTSUPP ? HLAGENT_CNI_UNAVAILABLE : HLAGENT_CNI_INTERNAL, strerror(-rc),
 		     rc == -EOPNOTSUPP ? "shm endpoints are not built into this agent"
@@ -142,7 +146,7 @@ static int release(struct agent *a, struct hl_pod *p, struct hl_reply *r)
 
 	hl_pod_ep_destroy(a, p);
 	if (p->fastpath == HL_FP_SHM)
-		hl_pool_unreserve(a, p->quota_bytes);
+		hl_quota_return(a, p->quota_bytes);
 	rc = hl_dev_release(a, p, why, sizeof(why));
 	if (rc < 0 && r)
 		hl_reply_fail(r, HLAGENT_CNI_INTERNAL, why, "cannot release the %s fast path of %s",

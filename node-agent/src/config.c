@@ -25,6 +25,7 @@ void hl_config_defaults(struct hl_config *c)
 	c->log_level = HL_LOG_INFO;
 	c->fastpath = HL_FP_NONE;
 	c->default_quota = 64ull << 20;
+	c->overcommit = HL_OVERCOMMIT_DEFAULT;
 	snprintf(c->node_resource, sizeof(c->node_resource), "%s", "hostlane.io/shm");
 	c->max_quota = 256ull << 20;
 	c->workers = 8;
@@ -187,7 +188,7 @@ static int apply_hugepages(struct hl_config *c, const cJSON *o, char *err, size_
 
 	if (!cJSON_IsObject(o)) {
 		snprintf(err, errlen, "hugepages must be an object {\"pool\": ..., \"defaultQuota\": ..., "
-			 "\"maxQuota\": ...}");
+			 "\"maxQuota\": ..., \"overcommit\": N, \"namespaceQuota\": {...}}");
 		return -EINVAL;
 	}
 	cJSON_ArrayForEach(it, o) {
@@ -197,6 +198,16 @@ static int apply_hugepages(struct hl_config *c, const cJSON *o, char *err, size_
 		char num[32];
 		const char *v = num;
 
+		if (strcmp(it->string, "overcommit") == 0) {
+			/* A whole factor: pool x overcommit bytes of quotas. */
+			if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble > 1024 ||
+			    it->valuedouble != (double)(unsigned)it->valuedouble) {
+				snprintf(err, errlen, "hugepages.overcommit must be a whole number from 1 to 1024");
+				return -EINVAL;
+			}
+			c->overcommit = (unsigned)it->valuedouble;
+			continue;
+		}
 		if (strcmp(it->string, "namespaceQuota") == 0) {
 			if (apply_ns_quota(c, it, err, errlen) < 0)
 				return -EINVAL;

@@ -56,7 +56,8 @@ struct agent {
 	struct hl_pod **pods;
 	size_t n_pods, cap_pods;
 	char (*busy)[sizeof(((struct hl_pod *)0)->key)];
-	uint64_t pool_bytes, reserved_bytes;
+	uint64_t pool_bytes;           /* the pool: cap on all regions together */
+	uint64_t quota_bytes;          /* the quotas of the shm pods, added up */
 
 	/* Work handed to the loop thread (endpoint API is loop-thread only). */
 	pthread_mutex_t task_lock;
@@ -107,8 +108,38 @@ void hl_release_all_runtime(struct agent *a);       /* shutdown: endpoints go, r
 void hl_run_on_loop(struct agent *a, void (*fn)(struct agent *, void *), void *arg);
 /* The loop callback of task_fd. */
 void hl_on_tasks(struct hl_loop *loop, int fd, uint32_t events, void *arg);
-void hl_pool_usage(struct agent *a, uint64_t *pool, uint64_t *reserved, uint64_t *used);
 size_t hl_count_pods(struct agent *a, size_t by_fp[HL_FP_COUNT]);
+
+/* hugepages.c: the node's 2 MiB hugepages and the agent's pool on them. */
+struct hl_hp_info {
+	uint64_t total;                /* 2 MiB pages on the node, bytes */
+	uint64_t free;                 /* of them free and promised to no mapping */
+	bool cg;                       /* the agent's hugetlb cgroup limits them */
+	uint64_t cg_max, cg_cur;       /* its limit (UINT64_MAX: none) and usage */
+};
+/* Reads sysfs and the agent's cgroup. 0 or -errno (no 2 MiB hugepages). */
+int hl_hp_read(struct hl_hp_info *h);
+/* Bytes of 2 MiB hugepages a new region of the agent could get now. */
+uint64_t hl_hp_available(const struct hl_hp_info *h);
+/* The pool: @c's hugepages.pool, else what is available now plus @held
+ * (what the agent's regions hold already). */
+uint64_t hl_pool_size(const struct hl_config *c, uint64_t held);
+/* Admits a shm pod's quota against pool x overcommit: 0, or -ENOSPC
+ * (unless @force: a restored pod keeps what it was given). */
+int hl_quota_admit(struct agent *a, uint64_t bytes, bool force);
+void hl_quota_return(struct agent *a, uint64_t bytes);
+#define HL_POOL_REFUSED_N 4            /* = HL_MON_REFUSED_COUNT (monitor.h) */
+struct hl_pool_numbers {
+	uint64_t pool;                 /* the cap on all regions */
+	uint64_t used;                 /* held by regions now */
+	uint64_t free;                 /* the node's free 2 MiB pages the agent may take */
+	uint64_t quota;                /* the shm pods' quotas added up (caps, not reserved) */
+	uint64_t capacity;             /* pool x overcommit: what quotas may add up to */
+	unsigned overcommit;
+	uint64_t refused[HL_POOL_REFUSED_N];   /* regions refused by reason, node-wide */
+};
+/* Any thread (the monitor's part is read on the loop). */
+void hl_pool_numbers(struct agent *a, struct hl_pool_numbers *n);
 
 /* devices.c: the vhost-user and vf fast paths. Errors fill @why. */
 struct hl_vsw_sup;

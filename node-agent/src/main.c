@@ -20,34 +20,11 @@
 #include "hlk8s.h"
 #include "netpol.h"
 
-/* HugePages_Total x Hugepagesize: the default pool is every reserved page. */
-static uint64_t hugepages_total(void)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	unsigned long long total = 0, size_kb = 0, v;
-	char line[128];
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "HugePages_Total: %llu", &v) == 1)
-			total = v;
-		else if (sscanf(line, "Hugepagesize: %llu kB", &v) == 1)
-			size_kb = v;
-	}
-	fclose(f);
-	return total * size_kb * 1024;
-}
-
-static uint64_t pool_for(const struct hl_config *c)
-{
-	return c->pool_bytes ? c->pool_bytes : hugepages_total();
-}
-
 static void reload(struct agent *a)
 {
 	struct hl_config nc;
 	char err[512];
+	uint64_t held = 0, pool;
 	int rc = hl_config_build(&nc, a->argc, a->argv, err, sizeof(err));
 
 	if (rc != 0) {
@@ -74,16 +51,24 @@ static void reload(struct agent *a)
 	a->cfg.log_format = nc.log_format;
 	a->cfg.log_level = nc.log_level;
 	a->cfg.pool_bytes = nc.pool_bytes;
+	a->cfg.overcommit = nc.overcommit;
 	pthread_mutex_unlock(&a->cfg_lock);
+	/* On the loop thread: the monitor's pool goes with it. What the
+	 * regions hold is not free any more but is still the pool's. */
+	if (a->ep_node)
+		hl_mon_get_usage(a->ep_node, NULL, &held);
+	pool = hl_pool_size(&nc, held);
+	if (a->ep_node)
+		hl_mon_set_pool(a->ep_node, pool);
 	pthread_mutex_lock(&a->lock);
-	a->pool_bytes = pool_for(&nc);
+	a->pool_bytes = pool;
 	pthread_mutex_unlock(&a->lock);
 	hl_log_setup(nc.log_format, nc.log_level);
 	hl_noderes_kick(a);
 	atomic_fetch_add(&a->m.reloads, 1);
-	hl_log(HL_LOG_INFO, "SIGHUP: config reloaded (fastpath %s, default quota %llu, pool %llu)",
-	       hl_fastpath_name(nc.fastpath), (unsigned long long)nc.default_quota,
-	       (unsigned long long)a->pool_bytes);
+	hl_log(HL_LOG_INFO, "SIGHUP: config reloaded (fastpath %s, default quota %llu, pool %llu, "
+	       "overcommit %u)", hl_fastpath_name(nc.fastpath), (unsigned long long)nc.default_quota,
+	       (unsigned long long)pool, nc.overcommit);
 }
 
 static void on_signal(struct hl_loop *loop, int fd, uint32_t events, void *arg)
@@ -312,7 +297,7 @@ static int start(struct agent *a)
 		hl_log(HL_LOG_ERROR, "state dir %s: %s", a->cfg.state_dir, strerror(-rc));
 		return rc;
 	}
-	a->pool_bytes = pool_for(&a->cfg);
+	a->pool_bytes = hl_pool_size(&a->cfg, 0);
 	if ((rc = setup_loop(a)) < 0 || (rc = setup_endpoints(a)) < 0) {
 		hl_log(HL_LOG_ERROR, "setup: %s", strerror(-rc));
 		return rc;
@@ -340,9 +325,10 @@ static int start(struct agent *a)
 		hl_log(HL_LOG_ERROR, "socket %s: %s", a->cfg.socket, strerror(-rc));
 		return rc;
 	}
-	hl_log(HL_LOG_INFO, "hostlaned %s ready on %s (node %s, %u workers, pool %llu bytes, %zu pods)",
-	       HL_AGENT_VERSION, a->cfg.socket, a->cfg.node_name, a->n_workers,
-	       (unsigned long long)a->pool_bytes, a->n_pods);
+	hl_log(HL_LOG_INFO, "hostlaned %s ready on %s (node %s, %u workers, pool %llu bytes%s, "
+	       "overcommit %u, %zu pods)", HL_AGENT_VERSION, a->cfg.socket, a->cfg.node_name,
+	       a->n_workers, (unsigned long long)a->pool_bytes,
+	       a->cfg.pool_bytes ? "" : " (the 2 MiB hugepages free)", a->cfg.overcommit, a->n_pods);
 	return 0;
 }
 

@@ -265,48 +265,93 @@ static void label(char *out, size_t len, const char *v)
 	out[n] = '\0';
 }
 
-/* Per shm pod, the processes attached to the fast path: 0 while its
- * programs run without the layer (static binaries, Go, no LD_PRELOAD). */
-static void put_pod_processes(struct buf *b, struct agent *a)
+/* Per shm pod: the processes attached to the fast path (0 while its
+ * programs run without the layer: static binaries, Go, no LD_PRELOAD),
+ * its quota and what its regions use, and the regions refused to it by
+ * reason (each such connection went to the kernel). */
+static void put_pods(struct buf *b, struct agent *a)
 {
-	put(b, "# HELP hostlane_agent_pod_processes Processes of a shm pod attached to the fast path "
-	       "(connected to its @hostlane).\n# TYPE hostlane_agent_pod_processes gauge\n");
-	pthread_mutex_lock(&a->lock);
-	for (size_t i = 0; i < a->n_pods; i++) {
-		const struct hl_pod *p = a->pods[i];
-		char ns[2 * HL_NAME_MAX], name[2 * HL_NAME_MAX];
-		struct hl_mon_pod_usage u;
+	static const char *const heads[] = {
+		"# HELP hostlane_agent_pod_processes Processes of a shm pod attached to the fast path "
+		"(connected to its @hostlane).\n# TYPE hostlane_agent_pod_processes gauge\n",
+		"# HELP hostlane_agent_pod_hugepages_bytes A shm pod's quota (a cap) and what its regions use.\n"
+		"# TYPE hostlane_agent_pod_hugepages_bytes gauge\n",
+		"# HELP hostlane_agent_pod_fallbacks_total Regions refused to a shm pod by reason "
+		"(quota, pool, hugepages, limits): that connection went to the kernel.\n"
+		"# TYPE hostlane_agent_pod_fallbacks_total counter\n",
+	};
 
-		if (!p->ep)
-			continue;
-		hl_mon_pod_get_usage(p->ep, &u);
-		label(ns, sizeof(ns), p->pod_ns);
-		label(name, sizeof(name), p->pod_name[0] ? p->pod_name : p->container_id);
-		put(b, "hostlane_agent_pod_processes{namespace=\"%s\",pod=\"%s\"} %u\n", ns, name, u.clients);
+	for (size_t k = 0; k < sizeof(heads) / sizeof(heads[0]); k++) {
+		put(b, "%s", heads[k]);
+		pthread_mutex_lock(&a->lock);
+		for (size_t i = 0; i < a->n_pods; i++) {
+			const struct hl_pod *p = a->pods[i];
+			char ns[2 * HL_NAME_MAX], name[2 * HL_NAME_MAX];
+			struct hl_mon_pod_usage u;
+
+			if (!p->ep)
+				continue;
+			hl_mon_pod_get_usage(p->ep, &u);
+			label(ns, sizeof(ns), p->pod_ns);
+			label(name, sizeof(name), p->pod_name[0] ? p->pod_name : p->container_id);
+			if (k == 0)
+				put(b, "hostlane_agent_pod_processes{namespace=\"%s\",pod=\"%s\"} %u\n", ns, name,
+				    u.clients);
+			else if (k == 1)
+				put(b, "hostlane_agent_pod_hugepages_bytes{namespace=\"%s\",pod=\"%s\",state=\"quota\"} %llu\n"
+				       "hostlane_agent_pod_hugepages_bytes{namespace=\"%s\",pod=\"%s\",state=\"used\"} %llu\n",
+				    ns, name, (unsigned long long)u.quota_bytes, ns, name,
+				    (unsigned long long)u.used_bytes);
+			else
+				for (int r = 0; r < HL_MON_REFUSED_COUNT; r++)
+					put(b, "hostlane_agent_pod_fallbacks_total{namespace=\"%s\",pod=\"%s\",reason=\"%s\"} %llu\n",
+					    ns, name, hl_mon_refusal_name((enum hl_mon_refusal)r),
+					    (unsigned long long)u.refused[r]);
+		}
+		pthread_mutex_unlock(&a->lock);
 	}
-	pthread_mutex_unlock(&a->lock);
+}
+
+/* The pool: its cap, what regions use, what the kernel has free for the
+ * agent, the quotas (caps, nothing reserved) against the capacity the
+ * node advertises, and regions refused node-wide. */
+static void put_pool(struct buf *b, struct agent *a)
+{
+	struct hl_pool_numbers n;
+
+	hl_pool_numbers(a, &n);
+	put(b, "# HELP hostlane_agent_hugepages_bytes Hugepage pool: its cap (pool), held by regions (used), "
+	       "2 MiB hugepages the kernel has free for the agent (free), the shm pods' quotas added up (quota).\n"
+	       "# TYPE hostlane_agent_hugepages_bytes gauge\n"
+	       "hostlane_agent_hugepages_bytes{state=\"pool\"} %llu\n"
+	       "hostlane_agent_hugepages_bytes{state=\"used\"} %llu\n"
+	       "hostlane_agent_hugepages_bytes{state=\"free\"} %llu\n"
+	       "hostlane_agent_hugepages_bytes{state=\"quota\"} %llu\n"
+	       "# HELP hostlane_agent_shm_capacity_bytes What the shm pods' quotas may add up to: pool x overcommit "
+	       "(the node's hostlane.io/shm).\n"
+	       "# TYPE hostlane_agent_shm_capacity_bytes gauge\n"
+	       "hostlane_agent_shm_capacity_bytes %llu\n"
+	       "# HELP hostlane_agent_fallbacks_total Regions refused by reason, every pod of the node "
+	       "(gone ones too): those connections went to the kernel.\n"
+	       "# TYPE hostlane_agent_fallbacks_total counter\n",
+	    (unsigned long long)n.pool, (unsigned long long)n.used, (unsigned long long)n.free,
+	    (unsigned long long)n.quota, (unsigned long long)n.capacity);
+	for (int r = 0; r < HL_MON_REFUSED_COUNT; r++)
+		put(b, "hostlane_agent_fallbacks_total{reason=\"%s\"} %llu\n",
+		    hl_mon_refusal_name((enum hl_mon_refusal)r), (unsigned long long)n.refused[r]);
 }
 
 char *hl_metrics_text(struct agent *a)
 {
 	struct buf b = { 0 };
 	size_t by_fp[HL_FP_COUNT];
-	uint64_t pool, res, used;
 
 	hl_count_pods(a, by_fp);
-	hl_pool_usage(a, &pool, &res, &used);
 	put(&b, "# HELP hostlane_agent_pods Pods the agent knows, by fast path.\n"
 		"# TYPE hostlane_agent_pods gauge\n");
 	for (int i = 0; i < HL_FP_COUNT; i++)
 		put(&b, "hostlane_agent_pods{fastpath=\"%s\"} %zu\n", hl_fastpath_name((enum hl_fastpath)i), by_fp[i]);
-	put(&b, "# HELP hostlane_agent_hugepages_bytes Hugepage pool: size, reserved by pod quotas, used by regions, free.\n"
-		"# TYPE hostlane_agent_hugepages_bytes gauge\n"
-		"hostlane_agent_hugepages_bytes{state=\"pool\"} %llu\n"
-		"hostlane_agent_hugepages_bytes{state=\"reserved\"} %llu\n"
-		"hostlane_agent_hugepages_bytes{state=\"used\"} %llu\n"
-		"hostlane_agent_hugepages_bytes{state=\"free\"} %llu\n",
-	    (unsigned long long)pool, (unsigned long long)res, (unsigned long long)used,
-	    (unsigned long long)(pool > res ? pool - res : 0));
+	put_pool(&b, a);
 	put_requests(&b, &a->m);
 	put(&b, "# HELP hostlane_agent_errors_total Errors by kind.\n"
 		"# TYPE hostlane_agent_errors_total counter\n");
@@ -341,7 +386,7 @@ char *hl_metrics_text(struct agent *a)
 	put_services(&b, a);
 	put_netpol(&b, a);
 	put_vswitch(&b, a);
-	put_pod_processes(&b, a);
+	put_pods(&b, a);
 	if (b.oom) {
 		free(b.s);
 		return NULL;

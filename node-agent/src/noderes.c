@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The node's shm capacity as an extended resource (config "nodeResource",
- * default hostlane.io/shm), so that the scheduler does not place pods on a
- * node whose pool their requests would exceed: the admission webhook and
- * hostlanectl inject make every shm pod request its quota of it. Published
+ * default hostlane.io/shm), so that the scheduler places no more shm pods
+ * on a node than it serves: the admission webhook and hostlanectl inject
+ * make every shm pod request its quota of it, and the node advertises
+ * pool x hugepages.overcommit, the sum of quotas its ADD admits (a quota
+ * is a cap: pods use a few MiB of it, the pool is charged as they do;
+ * docs/agent.md, Hugepages). Published
  * with a PATCH of the node's status (the documented way for a resource no
  * device plugin manages), from a thread of its own (the API server may be
  * slow; the loop never waits for it): once the pod watch is in step with
@@ -54,17 +57,21 @@ static void *noderes_main(void *arg)
 
 	while (!atomic_load(&r->stop)) {
 		char name[128];
-		unsigned long long pool;
+		unsigned long long value;      /* pool x overcommit */
+		unsigned oc;
 		struct pollfd p = { .fd = r->fd, .events = POLLIN };
 		uint64_t v;
 		int rc = 0;
 
 		pthread_mutex_lock(&a->cfg_lock);
 		snprintf(name, sizeof(name), "%s", a->cfg.node_resource);
+		oc = a->cfg.overcommit ? a->cfg.overcommit : 1;
 		pthread_mutex_unlock(&a->cfg_lock);
 		pthread_mutex_lock(&a->lock);
-		pool = a->pool_bytes;
+		value = a->pool_bytes;
 		pthread_mutex_unlock(&a->lock);
+		/* 2^63 at most: a quantity the API server takes. */
+		value = value > (UINT64_C(1) << 63) / oc ? UINT64_C(1) << 63 : value * oc;
 		wait_ms = -1;
 		/* Not before the watch is in step with the API server: while it
 		 * cannot even LIST (down, unauthorized) a PATCH would fail the
@@ -72,16 +79,16 @@ static void *noderes_main(void *arg)
 		if (name[0] && !synced(a)) {
 			wait_ms = 500;
 		} else if (name[0]) {
-			rc = hlk8s_node_set_resource(a->k8s, a->cfg.node_name, name, pool);
+			rc = hlk8s_node_set_resource(a->k8s, a->cfg.node_name, name, value);
 			pthread_mutex_lock(&r->lock);
-			if (rc == 0 && (r->value != pool || strcmp(r->name, name)))
-				hl_log(HL_LOG_INFO, "node %s: %s = %llu published", a->cfg.node_name, name, pool);
+			if (rc == 0 && (r->value != value || strcmp(r->name, name)))
+				hl_log(HL_LOG_INFO, "node %s: %s = %llu published", a->cfg.node_name, name, value);
 			if (rc < 0 && !r->error[0])
 				hl_log(HL_LOG_WARN, "node %s: cannot publish %s (%s); retrying", a->cfg.node_name,
 				       name, strerror(-rc));
 			snprintf(r->name, sizeof(r->name), "%s", name);
 			if (rc == 0)
-				r->value = pool;
+				r->value = value;
 			snprintf(r->error, sizeof(r->error), "%s", rc < 0 ? strerror(-rc) : "");
 			pthread_mutex_unlock(&r->lock);
 			if (rc < 0)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The pod table (under the agent's lock), per-pod keys that serialize ADD
- * and DEL of one attachment, the hugepage pool's reservations, the monitor
+ * and DEL of one attachment, the monitor
  * calls that must run on the loop thread (tasks handed over by workers),
  * and fault injection for the crash tests.
  */
@@ -163,40 +163,6 @@ struct hl_pod *hl_pods_lookup(struct agent *a, const char *key)
 	p = find_locked(a, key, NULL);
 	pthread_mutex_unlock(&a->lock);
 	return p;
-}
-
-int hl_pool_reserve(struct agent *a, uint64_t bytes, bool force)
-{
-	int rc = 0;
-
-	pthread_mutex_lock(&a->lock);
-	if (!force && a->reserved_bytes + bytes > a->pool_bytes)
-		rc = -ENOSPC;
-	else
-		a->reserved_bytes += bytes;
-	pthread_mutex_unlock(&a->lock);
-	return rc;
-}
-
-void hl_pool_unreserve(struct agent *a, uint64_t bytes)
-{
-	pthread_mutex_lock(&a->lock);
-	a->reserved_bytes -= bytes < a->reserved_bytes ? bytes : a->reserved_bytes;
-	pthread_mutex_unlock(&a->lock);
-}
-
-void hl_pool_usage(struct agent *a, uint64_t *pool, uint64_t *reserved, uint64_t *used)
-{
-	pthread_mutex_lock(&a->lock);
-	*pool = a->pool_bytes;
-	*reserved = a->reserved_bytes;
-	pthread_mutex_unlock(&a->lock);
-	*used = 0;
-	if (a->ep_node && pthread_equal(pthread_self(), a->loop_tid)) {
-		uint64_t p;
-
-		hl_mon_get_usage(a->ep_node, &p, used);
-	}
 }
 
 size_t hl_count_pods(struct agent *a, size_t by_fp[HL_FP_COUNT])

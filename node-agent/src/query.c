@@ -57,15 +57,15 @@ static void k8s_status(struct agent *a, cJSON *o)
 static void do_status(struct agent *a, struct hl_reply *r)
 {
 	size_t by_fp[HL_FP_COUNT], n = hl_count_pods(a, by_fp);
-	uint64_t pool, res, used;
-	cJSON *o = cJSON_CreateObject(), *fp;
+	struct hl_pool_numbers pn;
+	cJSON *o = cJSON_CreateObject(), *fp, *rf;
 
 	if (!atomic_load(&a->ready)) {
 		cJSON_Delete(o);
 		hl_reply_fail(r, HLAGENT_CNI_NOT_READY, NULL, "hostlane agent is starting");
 		return;
 	}
-	hl_pool_usage(a, &pool, &res, &used);
+	hl_pool_numbers(a, &pn);
 	r->obj = o;
 	if (!o)
 		return;
@@ -76,8 +76,15 @@ static void do_status(struct agent *a, struct hl_reply *r)
 	fp = cJSON_AddObjectToObject(o, "podsByFastpath");
 	for (int i = 0; fp && i < HL_FP_COUNT; i++)
 		cJSON_AddNumberToObject(fp, hl_fastpath_name((enum hl_fastpath)i), (double)by_fp[i]);
-	cJSON_AddNumberToObject(o, "hugepagePoolBytes", (double)pool);
-	cJSON_AddNumberToObject(o, "hugepageReservedBytes", (double)res);
+	cJSON_AddNumberToObject(o, "hugepagePoolBytes", (double)pn.pool);
+	cJSON_AddNumberToObject(o, "hugepageUsedBytes", (double)pn.used);
+	cJSON_AddNumberToObject(o, "hugepageFreeBytes", (double)pn.free);
+	cJSON_AddNumberToObject(o, "hugepageQuotaBytes", (double)pn.quota);
+	cJSON_AddNumberToObject(o, "shmCapacityBytes", (double)pn.capacity);
+	cJSON_AddNumberToObject(o, "overcommit", pn.overcommit);
+	rf = cJSON_AddObjectToObject(o, "fallbacks");
+	for (int i = 0; rf && i < HL_MON_REFUSED_COUNT; i++)
+		cJSON_AddNumberToObject(rf, hl_mon_refusal_name((enum hl_mon_refusal)i), (double)pn.refused[i]);
 	k8s_status(a, o);
 	hl_noderes_status(a, o);
 	hl_netpol_status(a, o);
@@ -99,8 +106,17 @@ static cJSON *pod_entry(const struct hl_pod *p, bool on_loop)
 	if (on_loop && p->ep) {
 		struct hl_mon_pod_usage u;
 
+		cJSON *f;
+
 		hl_mon_pod_get_usage(p->ep, &u);
 		cJSON_AddNumberToObject(o, "processes", u.clients);
+		cJSON_AddNumberToObject(o, "usedBytes", (double)u.used_bytes);
+		/* Regions refused to it, by reason: each such connection went
+		 * to the kernel (never silently). */
+		f = cJSON_AddObjectToObject(o, "fallbacks");
+		for (int i = 0; f && i < HL_MON_REFUSED_COUNT; i++)
+			cJSON_AddNumberToObject(f, hl_mon_refusal_name((enum hl_mon_refusal)i),
+						(double)u.refused[i]);
 	}
 	return o;
 }

@@ -30,7 +30,7 @@ static int restore(struct agent *a, struct hl_pod *p)
 	hl_dev_restore(a, p);
 	if (p->fastpath == HL_FP_SHM) {
 		/* Already granted: keep it even if the pool shrank meanwhile. */
-		hl_pool_reserve(a, p->quota_bytes, true);
+		hl_quota_admit(a, p->quota_bytes, true);
 		rc = hl_pod_ep_create(a, p);
 		if (rc < 0) {
 			hl_metrics_error(&a->m, HL_ERR_ENDPOINT);

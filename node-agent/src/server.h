@@ -2,7 +2,7 @@
 /*
  * What the files that serve the plugin socket share (private to hostlaned):
  *   server.c     the socket, the workers, one request, the sweeper
- *   pods.c       the pod table, per-pod keys, the pool, loop tasks, crash points
+ *   pods.c       the pod table, per-pod keys, loop tasks, crash points
  *   cni_ops.c    ADD, DEL, CHECK, GC
  *   query.c      STATUS, LIST, GET, CONNS, METRICS, VERSION
  *   reconcile.c  start-up reconciliation, shutdown
@@ -38,9 +38,6 @@ struct hl_pod *hl_pods_lookup(struct agent *a, const char *key);
 /* Serialize work on one attachment: every thread holds at most one key. */
 void hl_pods_lock_key(struct agent *a, const char *key);
 void hl_pods_unlock_key(struct agent *a, const char *key);
-/* Reserve @bytes of the hugepage pool (-ENOSPC unless @force); give back. */
-int hl_pool_reserve(struct agent *a, uint64_t bytes, bool force);
-void hl_pool_unreserve(struct agent *a, uint64_t bytes);
 /* The pod's monitor endpoint, made and removed on the loop thread. */
 int hl_pod_ep_create(struct agent *a, struct hl_pod *p);
 void hl_pod_ep_destroy(struct agent *a, struct hl_pod *p);
