@@ -10,8 +10,15 @@
 #               endpoint bound in the pod's netns)
 # 1) ADD/DEL/ADD+DEL p50/p99 per call, fork to exit (test/tools/cni-bench),
 #    ratios against "plain"; 2) ADD+DEL rate with 16 concurrent plugin
-#    processes. Acceptance: agent-none ADD+DEL p50 within 1.5x of plain.
-# Env: AGENT_BENCH_PODS (default 50), AGENT_BENCH_RATE_PODS (default 160).
+#    processes; 3) many pods: a second agent with the shipped defaults (no
+#    config) and M shm pods ADDed one after the other and kept, then all
+#    DELed, in rounds: the ADD of the first pod (an empty node) against the
+#    ADD of the M-th (M-1 pods there), fork to exit, medians over the
+#    rounds (each round has both: interleaved).
+#    Acceptance: agent-none ADD+DEL p50 within 1.5x of plain; the M-th
+#    pod's ADD p50 within 1.2x of the first's.
+# Env: AGENT_BENCH_PODS (default 50), AGENT_BENCH_RATE_PODS (default 160),
+# AGENT_BENCH_MANY (default 100), AGENT_BENCH_MANY_ROUNDS (default 5).
 # With --json: one JSON object per line.
 set -u
 top=${HOSTLANE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -19,6 +26,8 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
 N=${AGENT_BENCH_PODS:-50}
 R=${AGENT_BENCH_RATE_PODS:-160}
+M=${AGENT_BENCH_MANY:-100}
+ROUNDS=${AGENT_BENCH_MANY_ROUNDS:-5}
 P=16
 json=
 for a in "$@"; do [ "$a" = --json ] && json=--json; done
@@ -32,15 +41,16 @@ for f in "$HL_BIN" "$AGENTD" "$BENCH" "$REF/host-local"; do [ -x "$f" ] || die "
 run=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 tmp=$(mktemp -d "/tmp/hlabench-$run.XXXXXX")
 nsp=hlan-$run-
-agent_pid=
+agent_pid= many_pid=
 variants=(plain agent-none agent-shm)
 export HOSTLANE_CACHE_DIR=$tmp/cache CNI_PATH=$REF
 
 cleanup() {
 	local i v l
 	[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
-	for ((i = 0; i <= (N > R ? N : R); i++)); do ip netns del "$nsp$i" 2>/dev/null; done
-	for v in 0 1 2; do
+	[ -n "$many_pid" ] && kill "$many_pid" 2>/dev/null && wait "$many_pid" 2>/dev/null
+	for ((i = 0; i <= (N > R ? N : R) || i < M; i++)); do ip netns del "$nsp$i" 2>/dev/null; done
+	for v in 0 1 2 3; do
 		for l in $(ip -o link show master "hlab$run$v" 2>/dev/null | awk '{n = $2; sub(/:$/, "", n); sub(/@.*/, "", n); print n}'); do
 			ip link del "$l" 2>/dev/null
 		done
@@ -69,7 +79,7 @@ printf '{"hugepages": {"defaultQuota": "2Mi"}, "logLevel": "warn"}' >"$tmp/agent
 agent_pid=$!
 for _ in $(seq 200); do "$BUILD/bin/hostlanectl" --socket "$tmp/agent.sock" status >/dev/null 2>&1 && break; sleep 0.025; done
 "$BUILD/bin/hostlanectl" --socket "$tmp/agent.sock" status >/dev/null 2>&1 || die "agent did not start: $(cat "$tmp/agent.log")"
-for ((i = 0; i <= (N > R ? N : R); i++)); do ip netns add "$nsp$i" || die "ip netns add failed"; done
+for ((i = 0; i <= (N > R ? N : R) || i < M; i++)); do ip netns add "$nsp$i" || die "ip netns add failed"; done
 
 # cni-bench compares against its last plugin: plain.
 args=()
@@ -100,3 +110,44 @@ for v in "${variants[@]}"; do
 		printf '%-12s %10s %8d\n' "$v" "$rate" "$fails"
 	fi
 done
+
+# Many pods: the shipped defaults (64Mi quota, pool = free hugepages,
+# overcommit 8), its own agent, bridge and subnet.
+jq -nc --arg name "hlab-$run-3" --arg br "hlab${run}3" --arg subnet "10.$a.$((b + 3)).0/24" \
+	--arg dir "$tmp/ipam" --arg sock "$tmp/many.sock" \
+	'{cniVersion: "1.0.0", name: $name, type: "hostlane", bridge: $br, isGateway: true,
+	  agentSocket: $sock, fastpath: "shm", ipam: {type: "host-local", subnet: $subnet, dataDir: $dir}}' \
+	>"$tmp/many.json"
+"$AGENTD" --socket "$tmp/many.sock" --state-dir "$tmp/many-state" --run-dir "$tmp/many-run" \
+	--log-level warn >"$tmp/many.log" 2>&1 &
+many_pid=$!
+for _ in $(seq 200); do "$BUILD/bin/hostlanectl" --socket "$tmp/many.sock" status >/dev/null 2>&1 && break; sleep 0.025; done
+many_call() { # COMMAND I: prints the call's microseconds, fork to exit
+	local t0 t1
+	t0=$(date +%s%N)
+	env CNI_COMMAND="$1" CNI_CONTAINERID="many-$2" CNI_NETNS="/var/run/netns/$nsp$2" CNI_IFNAME=eth0 \
+		CNI_PATH="$CNI_PATH" "$HL_BIN" <"$tmp/many.json" >/dev/null 2>"$tmp/many.err" || return 1
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000))
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
+first=() last=() fails=0
+many_call ADD 0 >/dev/null && many_call DEL 0 >/dev/null   # warm-up: the bridge
+for ((r = 0; r < ROUNDS; r++)); do
+	for ((i = 0; i < M; i++)); do
+		us=$(many_call ADD "$i") || { fails=$((fails + 1)); continue; }
+		[ "$i" = 0 ] && first+=("$us")
+		[ "$i" = $((M - 1)) ] && last+=("$us")
+	done
+	for ((i = 0; i < M; i++)); do many_call DEL "$i" >/dev/null || fails=$((fails + 1)); done
+done
+p1=$(printf '%s\n' "${first[@]}" | median) pm=$(printf '%s\n' "${last[@]}" | median)
+ratio=$(awk -v a="$pm" -v b="$p1" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
+if [ -n "$json" ]; then
+	printf '{"bench":"agent-many-pods","pods":%d,"rounds":%d,"add_first_p50_us":%d,"add_last_p50_us":%d,"ratio":%s,"bar":1.2,"failed":%d}\n' \
+		"$M" "$ROUNDS" "$p1" "$pm" "$ratio" "$fails"
+else
+	printf -- '--- many pods: shipped defaults, %d shm pods kept, %d rounds; ADD fork to exit, p50 ---\n' "$M" "$ROUNDS"
+	printf '%-24s %10s\n%-24s %10d\n%-24s %10d\n%-24s %10s   (bar: <= 1.2)\n%-24s %10d\n' \
+		row us "ADD, pod 1 (empty)" "$p1" "ADD, pod $M" "$pm" "ratio" "$ratio" "failed calls" "$fails"
+fi

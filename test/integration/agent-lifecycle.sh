@@ -105,6 +105,6 @@ ip netns del "$d"
 for _ in $(seq 400); do [ "$(agent_pods length)" = 0 ] && break; sleep 0.025; done
 tap_eq "netns deleted behind our back: the sweeper releases the pod" "0 " \
 	"$(agent_pods length) $(agent_state_files)"
-tap_eq "... and its quota" 0 "$(ctl --json status | jq -r .hugepageReservedBytes)"
+tap_eq "... and its quota (the shm pods' quotas add up to 0)" 0 "$(ctl --json status | jq -r .hugepageQuotaBytes)"
 agent_stop
 tap_done
