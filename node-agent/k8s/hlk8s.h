@@ -141,7 +141,7 @@ int hlk8s_node_pod_cidr(struct hlk8s_client *c, const char *node, char *buf, siz
 
 /**
  * hlk8s_node_set_resource() - advertise an extended resource of node @node
- * (e.g. hostlane.io/shm = the bytes of its hugepage pool), so that the
+ * (e.g. hostlane.io/shm = its hugepage pool x overcommit, bytes), so that the
  * scheduler counts pods' requests of it against the node.
  * @c: client.
  * @node: the node's name.

@@ -307,6 +307,9 @@ static int start(struct agent *a)
 		hl_log(HL_LOG_ERROR, "fast path devices: %s", strerror(-rc));
 		return rc;
 	}
+	/* Again now that a switch of ours (same cgroup) holds its pages. */
+	a->pool_bytes = hl_pool_size(&a->cfg, 0);
+	hl_mon_set_pool(a->ep_node, a->pool_bytes);
 	if ((rc = hl_reconcile(a)) < 0) {
 		hl_log(HL_LOG_ERROR, "reconcile %s: %s", a->cfg.state_dir, strerror(-rc));
 		return rc;

@@ -105,7 +105,6 @@ static cJSON *pod_entry(const struct hl_pod *p, bool on_loop)
 	 * Go's own syscalls, no LD_PRELOAD), so that it shows at once. */
 	if (on_loop && p->ep) {
 		struct hl_mon_pod_usage u;
-
 		cJSON *f;
 
 		hl_mon_pod_get_usage(p->ep, &u);

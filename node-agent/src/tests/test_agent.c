@@ -80,12 +80,13 @@ START_TEST(test_config_ok)
 	char err[256] = "";
 	const char *js = "{\"nodeName\":\"n7\",\"socket\":\"/tmp/x.sock\",\"fastpath\":\"shm\","
 			 "\"logFormat\":\"json\",\"logLevel\":\"debug\",\"workers\":3,"
-			 "\"hugepages\":{\"pool\":\"1Gi\",\"defaultQuota\":\"32Mi\"},"
+			 "\"hugepages\":{\"pool\":\"1Gi\",\"defaultQuota\":\"32Mi\",\"overcommit\":3},"
 			 "\"metricsAddr\":\"127.0.0.1:9999\",\"k8sTimeoutMs\":500,"
 			 "\"unknownPolicies\":\"ignore\",\"unknownPoliciesCheckSeconds\":5}";
 
 	hl_config_defaults(&c);
 	ck_assert_int_eq(c.default_quota, 64ull << 20);
+	ck_assert_uint_eq(c.overcommit, HL_OVERCOMMIT_DEFAULT);
 	ck_assert_str_eq(c.socket, HLAGENT_DEFAULT_SOCKET);
 	ck_assert(!c.unknown_policies_ignore);
 	ck_assert_int_eq(c.unknown_policies_check_s, 30);
@@ -100,6 +101,7 @@ START_TEST(test_config_ok)
 	ck_assert_uint_eq(c.workers, 3);
 	ck_assert_uint_eq(c.pool_bytes, 1ull << 30);
 	ck_assert_uint_eq(c.default_quota, 32ull << 20);
+	ck_assert_uint_eq(c.overcommit, 3);
 	ck_assert_str_eq(c.metrics_addr, "127.0.0.1:9999");
 	ck_assert_int_eq(c.k8s_timeout_ms, 500);
 }
@@ -113,6 +115,9 @@ static const struct { const char *js; const char *needle; } bad_configs[] = {
 	{ "{\"hugepages\":{\"defaultQuota\":\"lots\"}}", "lots" },
 	{ "{\"hugepages\":{\"size\":\"1Gi\"}}", "size" },
 	{ "{\"hugepages\":7}", "hugepages" },
+	{ "{\"hugepages\":{\"overcommit\":0}}", "overcommit" },
+	{ "{\"hugepages\":{\"overcommit\":2.5}}", "overcommit" },
+	{ "{\"hugepages\":{\"overcommit\":\"8\"}}", "overcommit" },
 	{ "{\"logFormat\":\"xml\"}", "xml" },
 	{ "{\"socket\":5}", "socket" },
 	{ "{\"nosuchkey\":\"x\"}", "nosuchkey" },
