@@ -2,8 +2,7 @@
 # The node agent's cost on the plugin's critical path. Three variants of the
 # same standalone network (bridge + host-local, each on its own bridge and
 # subnet):
-#   plain       the plugin with no agent listening (fast path none: it notes
-#               the agent is absent and goes on)
+#   plain       the plugin with no agent ("agentSocket": "", fast path none)
 #   agent-none  the plugin + a running hostlaned, fast path none (the pod is
 #               recorded and persisted)
 #   agent-shm   the plugin + hostlaned, fast path shm (plus the @hostlane
@@ -13,12 +12,15 @@
 #    processes; 3) many pods: a second agent with the shipped defaults (no
 #    config) and M shm pods ADDed one after the other and kept, then all
 #    DELed, in rounds: the ADD of the first pod (an empty node) against the
-#    ADD of the M-th (M-1 pods there), fork to exit, medians over the
-#    rounds (each round has both: interleaved).
+#    ADD of the M-th (M-1 pods there): the plugin's, fork to exit, and the
+#    agent's part (its request time, from its histogram's sum around that
+#    ADD), and the agent alone (the same ADDs straight to its socket: no
+#    veth, bridge or IPAM), medians over the rounds (each round has the
+#    first and the last: interleaved).
 #    Acceptance: agent-none ADD+DEL p50 within 1.5x of plain; the M-th
 #    pod's ADD p50 within 1.2x of the first's.
 # Env: AGENT_BENCH_PODS (default 50), AGENT_BENCH_RATE_PODS (default 160),
-# AGENT_BENCH_MANY (default 100), AGENT_BENCH_MANY_ROUNDS (default 5).
+# AGENT_BENCH_MANY (default 100), AGENT_BENCH_MANY_ROUNDS (default 7).
 # With --json: one JSON object per line.
 set -u
 top=${HOSTLANE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -27,7 +29,7 @@ case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
 N=${AGENT_BENCH_PODS:-50}
 R=${AGENT_BENCH_RATE_PODS:-160}
 M=${AGENT_BENCH_MANY:-100}
-ROUNDS=${AGENT_BENCH_MANY_ROUNDS:-5}
+ROUNDS=${AGENT_BENCH_MANY_ROUNDS:-7}
 P=16
 json=
 for a in "$@"; do [ "$a" = --json ] && json=--json; done
@@ -65,7 +67,7 @@ mkdir -p "$tmp/ipam" "$HOSTLANE_CACHE_DIR"
 a=$((100 + 0x${run:0:2} % 100)) b=$((0x${run:2:2} % 200))
 for v in 0 1 2; do
 	sock=$tmp/agent.sock fp=none
-	[ "$v" = 0 ] && sock=$tmp/no-agent.sock
+	[ "$v" = 0 ] && sock=""   # "": no agent (a named one that is away fails ADD with 11)
 	[ "$v" = 2 ] && fp=shm
 	jq -nc --arg name "hlab-$run-$v" --arg br "hlab$run$v" --arg subnet "10.$a.$((b + v)).0/24" \
 		--arg dir "$tmp/ipam" --arg sock "$sock" --arg fp "$fp" \
@@ -131,23 +133,66 @@ many_call() { # COMMAND I: prints the call's microseconds, fork to exit
 	echo $(((t1 - t0) / 1000))
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
-first=() last=() fails=0
+# The agent's own time for its ADDs so far (its request histogram's sum), us.
+agent_add_us() {
+	"$BUILD/bin/hostlanectl" --socket "$tmp/many.sock" metrics |
+		awk '$1 == "hostlane_agent_request_duration_seconds_sum{op=\"ADD\"}" { printf "%d\n", $2 * 1e6 }'
+}
+# ADD of pod I, timed: the plugin's fork to exit into $1[], the agent's part into $2[].
+timed_add() { # CALL-ARRAY AGENT-ARRAY I
+	local a0 a1 us
+	a0=$(agent_add_us)
+	us=$(many_call ADD "$3") || return 1
+	a1=$(agent_add_us)
+	eval "$1+=($us); $2+=($((a1 - a0)))"
+}
+first=() last=() afirst=() alast=() fails=0
 many_call ADD 0 >/dev/null && many_call DEL 0 >/dev/null   # warm-up: the bridge
 for ((r = 0; r < ROUNDS; r++)); do
 	for ((i = 0; i < M; i++)); do
-		us=$(many_call ADD "$i") || { fails=$((fails + 1)); continue; }
-		[ "$i" = 0 ] && first+=("$us")
-		[ "$i" = $((M - 1)) ] && last+=("$us")
+		if [ "$i" = 0 ]; then timed_add first afirst "$i" || fails=$((fails + 1))
+		elif [ "$i" = $((M - 1)) ]; then timed_add last alast "$i" || fails=$((fails + 1))
+		else many_call ADD "$i" >/dev/null || fails=$((fails + 1)); fi
 	done
 	for ((i = 0; i < M; i++)); do many_call DEL "$i" >/dev/null || fails=$((fails + 1)); done
 done
+# The agent alone: the same ADDs straight to its socket (no veth, no
+# bridge, no IPAM), so that what the kernel does for 100 veths on a bridge
+# (their address set-up, the bridge's ports) is not in the figure.
+raw_call() { # OP I
+	printf '{"hostlane":1,"op":"%s","network":"many-raw","containerID":"raw-%s","ifname":"eth0","netns":"/var/run/netns/%s%s","ips":["10.249.%d.%d/16"],"fastpath":{"config":"shm"}}' \
+		"$1" "$2" "$nsp" "$2" $(($2 / 250)) $(($2 % 250 + 1)) |
+		"$BUILD/bin/hostlanectl" --socket "$tmp/many.sock" raw >/dev/null
+}
+rfirst=() rlast=()
+for ((r = 0; r < ROUNDS; r++)); do
+	for ((i = 0; i < M; i++)); do
+		if [ "$i" = 0 ] || [ "$i" = $((M - 1)) ]; then
+			a0=$(agent_add_us)
+			raw_call ADD "$i" || fails=$((fails + 1))
+			a1=$(agent_add_us)
+			if [ "$i" = 0 ]; then rfirst+=($((a1 - a0))); else rlast+=($((a1 - a0))); fi
+		else
+			raw_call ADD "$i" || fails=$((fails + 1))
+		fi
+	done
+	for ((i = 0; i < M; i++)); do raw_call DEL "$i" || fails=$((fails + 1)); done
+done
+r1=$(printf '%s\n' "${rfirst[@]}" | median) rm_=$(printf '%s\n' "${rlast[@]}" | median)
+rratio=$(awk -v a="$rm_" -v b="$r1" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
 p1=$(printf '%s\n' "${first[@]}" | median) pm=$(printf '%s\n' "${last[@]}" | median)
+q1=$(printf '%s\n' "${afirst[@]}" | median) qm=$(printf '%s\n' "${alast[@]}" | median)
 ratio=$(awk -v a="$pm" -v b="$p1" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
+aratio=$(awk -v a="$qm" -v b="$q1" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
 if [ -n "$json" ]; then
-	printf '{"bench":"agent-many-pods","pods":%d,"rounds":%d,"add_first_p50_us":%d,"add_last_p50_us":%d,"ratio":%s,"bar":1.2,"failed":%d}\n' \
-		"$M" "$ROUNDS" "$p1" "$pm" "$ratio" "$fails"
+	printf '{"bench":"agent-many-pods","pods":%d,"rounds":%d,"add_first_p50_us":%d,"add_last_p50_us":%d,"ratio":%s,"agent_first_p50_us":%d,"agent_last_p50_us":%d,"agent_ratio":%s,"agent_alone_first_p50_us":%d,"agent_alone_last_p50_us":%d,"agent_alone_ratio":%s,"bar":1.2,"failed":%d}\n' \
+		"$M" "$ROUNDS" "$p1" "$pm" "$ratio" "$q1" "$qm" "$aratio" "$r1" "$rm_" "$rratio" "$fails"
 else
-	printf -- '--- many pods: shipped defaults, %d shm pods kept, %d rounds; ADD fork to exit, p50 ---\n' "$M" "$ROUNDS"
-	printf '%-24s %10s\n%-24s %10d\n%-24s %10d\n%-24s %10s   (bar: <= 1.2)\n%-24s %10d\n' \
-		row us "ADD, pod 1 (empty)" "$p1" "ADD, pod $M" "$pm" "ratio" "$ratio" "failed calls" "$fails"
+	printf -- '--- many pods: shipped defaults, %d shm pods kept, %d rounds, p50 (bar: pod %d <= 1.2x pod 1) ---\n' \
+		"$M" "$ROUNDS" "$M"
+	printf '%-34s %12s %12s %7s\n' "ADD" "pod 1 (us)" "pod $M (us)" ratio
+	printf '%-34s %12d %12d %7s\n' "plugin, fork to exit" "$p1" "$pm" "$ratio" \
+		"agent's part (its request time)" "$q1" "$qm" "$aratio" \
+		"agent alone (ADD to its socket)" "$r1" "$rm_" "$rratio"
+	printf 'failed calls: %d\n' "$fails"
 fi
