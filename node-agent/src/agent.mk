@@ -3,7 +3,7 @@
 # (node-agent/vf) and the switch's client and supervisor (vswitch/).
 AGENT_CORE_SRCS := $(addprefix node-agent/src/,config.c fastpath.c log.c proto.c state.c)
 AGENT_SRCS := $(AGENT_CORE_SRCS) $(addprefix node-agent/src/,server.c pods.c cni_ops.c query.c \
-              reconcile.c metrics.c main.c devices.c noderes.c hugepages.c vsw_external.c kube.c netpol.c \
+              reconcile.c metrics.c metrics_http.c main.c devices.c noderes.c hugepages.c vsw_external.c kube.c netpol.c \
               netpol_unknown.c)
 AGENT_LIBS := $(BUILD)/lib/libhlnetpol.a $(BUILD)/lib/libhlmonitor.a $(BUILD)/lib/libhlk8s.a $(BUILD)/lib/libhlvsw.a \
               $(BUILD)/lib/libhlvf.a $(BUILD)/lib/libhlnl.a $(BUILD)/lib/libhlproto.a \

@@ -191,7 +191,7 @@ void hl_metrics_observe(struct hl_metrics *m, enum hl_agent_op op, bool ok, uint
 void hl_metrics_error(struct hl_metrics *m, enum hl_err_kind kind);
 /* Prometheus text exposition; malloc'd, NULL on ENOMEM. */
 char *hl_metrics_text(struct agent *a);
-/* HTTP /metrics /healthz /readyz on the loop. 0 or -errno. */
+/* metrics_http.c: HTTP /metrics /healthz /readyz on the loop. 0 or -errno. */
 int hl_metrics_listen(struct agent *a, const char *addr);
 void hl_metrics_close(struct agent *a);
 
