@@ -162,14 +162,17 @@ static int take_conn_fds(struct pl_ctl *c, const struct hl_proto_conn *m, int *f
  * a VM). */
 static int ctl_recv_spin(struct pl_ctl *c, struct hl_proto_msg *m, int *fds)
 {
-	int64_t end = pl_now_ns() + (int64_t)pl_spin_ns();
+	struct pl_spin sp;
 
+	pl_spin_begin(&sp, PL_SPIN_CTL, pl_spin_ns());
 	for (;;) {
 		int n = ctl_recv(c, m, fds, MSG_DONTWAIT);
 
-		if (n != -EAGAIN)
+		if (n != -EAGAIN) {
+			pl_spin_end(&sp);
 			return n;
-		if (pl_now_ns() >= end)
+		}
+		if (!pl_spin_more(&sp))
 			return ctl_recv(c, m, fds, 0);
 	}
 }

@@ -360,24 +360,27 @@ static int do_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout
 			 const sigset_t *mask)
 {
 	struct pl_epset *e = pl_active() ? pl_ep_get(epfd) : NULL;
-	int64_t deadline, spin_end;
+	struct pl_spin sp;
+	int64_t deadline;
 	bool began;
 	int n, k, ms;
 
 	if (!e || !e->n || max <= 0)
 		return kernel_wait(epfd, out, max, timeout, mask);
 	deadline = timeout < 0 ? -1 : pl_now_ns() + (int64_t)timeout * 1000000;
-	spin_end = pl_now_ns() + (int64_t)pl_spin_ns();
+	pl_spin_begin(&sp, PL_SPIN_EPOLL, timeout ? pl_spin_ns() : 0);
 	for (;;) {
 		n = look(e, out, max, false);
-		if (n)
+		if (n) {
+			pl_spin_end(&sp);
 			return with_kernel(e, epfd, out, n, max, mask);
+		}
 		if (timeout == 0) {
 			k = kernel_wait(epfd, out, max, 0, mask);
 			return k < 0 ? k : harvest(e, out, k, max);
 		}
-		if (pl_now_ns() < spin_end)
-			continue;  /* bounded busy poll, no syscall */
+		if (pl_spin_more(&sp))
+			continue;  /* bounded busy poll, no syscall (pl_spin.h) */
 		ms = pl_left_ms(deadline);
 		began = pl_kwait_begin(ms);
 		n = look(e, out, max, true);

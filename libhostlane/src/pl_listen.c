@@ -265,8 +265,9 @@ static void accept_serve(struct pl_sock *s)
 PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
 	struct pl_sock *s = pl_sock_lookup(fd);
-	int64_t spin_end = 0, end = 0, look = 0;
-	bool first = true;
+	int64_t end = 0, look = 0;
+	bool first = true, spin_began = false;
+	struct pl_spin sp;
 
 	if (!s || s->kind != PL_LISTEN)
 		return pl_real.accept4(fd, addr, alen, flags);
@@ -282,21 +283,27 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 			pl_ctl_retry();
 		accept_serve(s);
 		p = queue_pop(s);
-		if (p)
+		if (p) {
+			if (spin_began)
+				pl_spin_end(&sp);
 			return accept_hostlane(s, p, addr, alen, flags);
+		}
 		/* The fd is the epoll set of the kernel listener, the accept
 		 * queue and the control channel: ask it what is ready rather
 		 * than try them (a failing kernel accept allocates a socket). */
 		if (!atomic_load(&s->nonblock)) {
 			int64_t now = pl_now_ns();
+			bool spinning;
 
-			/* Spin first: an accept event that finds us polling
-			 * costs the monitor no wake-up. */
-			if (!spin_end) {
-				spin_end = now + (int64_t)pl_spin_ns();
+			/* Spin first (pl_spin.h): an accept event that finds
+			 * us polling costs the monitor no wake-up. */
+			if (!spin_began) {
+				pl_spin_begin(&sp, PL_SPIN_ACCEPT, pl_spin_ns());
+				spin_began = true;
 				look = now + ACCEPT_KERNEL_LOOK_NS;
 			}
-			if (now < spin_end && now < look)
+			spinning = pl_spin_more(&sp);
+			if (spinning && now < look)
 				continue;
 			look = now + ACCEPT_KERNEL_LOOK_NS;
 			if (!first) {
@@ -304,7 +311,7 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 
 				if (!ms)
 					return pl_fail(EAGAIN);  /* SO_RCVTIMEO ran out */
-				timeout = now < spin_end ? 0 : ms;
+				timeout = spinning ? 0 : ms;
 			}
 		}
 		if (timeout) {

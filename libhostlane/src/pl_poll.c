@@ -218,7 +218,8 @@ static int block_poll(struct pollfd *fds, nfds_t n, struct pl_sock **ss, int ms,
 static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *mask)
 {
 	struct pl_sock *small[64], **ss;
-	int64_t deadline, spin_end;
+	struct pl_spin sp;
+	int64_t deadline;
 	bool any = false;
 	int ready, rc;
 
@@ -237,17 +238,19 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 		return real_poll(fds, n, timeout, mask);
 	}
 	deadline = timeout < 0 ? -1 : pl_now_ns() + (int64_t)timeout * 1000000;
-	spin_end = pl_now_ns() + (int64_t)pl_spin_ns();
+	pl_spin_begin(&sp, PL_SPIN_POLL, timeout ? pl_spin_ns() : 0);
 	for (;;) {
 		for (nfds_t i = 0; i < n; i++)
 			fds[i].revents = 0;
 		ready = scan_poll(fds, n, ss);
+		if (ready)
+			pl_spin_end(&sp);
 		if (ready || timeout == 0) {
 			ready = merge_kernel(fds, n, ss, ready, mask);
 			break;
 		}
-		if (pl_now_ns() < spin_end)
-			continue;  /* bounded busy poll, no syscall */
+		if (pl_spin_more(&sp))
+			continue;  /* bounded busy poll, no syscall (pl_spin.h) */
 		for (nfds_t i = 0; i < n; i++)
 			if (ss[i] && pl_sock_arm(ss[i], poll_to_epoll(fds[i].events), false))
 				any = false;

@@ -33,6 +33,7 @@
 #include "hostlane_proto.h"
 #include "hostlane_stats.h"
 #include "pl_exec_state.h"
+#include "pl_spin.h"
 #include "shmq.h"
 
 /* What the layer interposes is exported; everything else is hidden. */

@@ -15,7 +15,8 @@
 
 void pl_sock_ep_spin(struct shmq_ep *ep)
 {
-	shmq_ep_set_spin(ep, pl_spin_ns());
+	/* The layer spins itself, adaptively (pl_sock_wait(), pl_spin.h). */
+	shmq_ep_set_spin(ep, 0);
 }
 
 /*

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The adaptive spin of the layer's blocking calls (docs/preload.md,
+ * "Spinning"). A wait busy-polls shared memory before it sleeps, because an
+ * answer that finds the waiter awake costs no wake-up (two or three system
+ * calls on each side). That pays only while the peer runs on another CPU:
+ * when the peer needs the waiter's CPU, every nanosecond of the spin delays
+ * the answer it waits for. So each thread learns, per kind of wait, whether
+ * its spins paid off, and stops spinning when they do not:
+ *
+ *  - a spin that saw what it waited for, and held its CPU all along, is
+ *    *won*: the next wait spins again, for the whole budget;
+ *  - a spin that ran out (the call went to sleep) is *lost*;
+ *  - a spin during which the thread was off its CPU (two clock reads of
+ *    the loop much further apart than a turn takes: the scheduler ran
+ *    something else there, or the hypervisor took the vCPU) is *cut* at
+ *    once: the CPU is contended, and the peer is likely what waits for it.
+ *
+ * After a lost or cut spin the next waits skip the spin, 1, 2, 4 ... up to
+ * PL_SPIN_SKIP_MAX of them, each failed probe doubling the run; one won
+ * spin ends the back-off. HOSTLANE_SPIN_NS is the budget of a spin (0: never
+ * spin). The decision functions are pure (unit-tested); the clock and the
+ * thread's state are in pl_spin.c.
+ */
+#ifndef PL_SPIN_H
+#define PL_SPIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Waits that skip the spin after a run of failed ones, at most. */
+#define PL_SPIN_SKIP_MAX 64
+/* A gap between two turns of a spin loop longer than this plus four times
+ * the first turn means the thread was not running in between. */
+#define PL_SPIN_GAP_NS 20000
+
+/* The kinds of wait, each with its own history per thread: a thread's
+ * epoll_wait can wait for slow clients while its connect() waits for a
+ * quick monitor. */
+enum pl_spin_site {
+	PL_SPIN_EPOLL,   /* epoll_wait / epoll_pwait */
+	PL_SPIN_POLL,    /* poll / ppoll / select */
+	PL_SPIN_ACCEPT,  /* blocking accept */
+	PL_SPIN_CTL,     /* the monitor's reply to a request */
+	PL_SPIN_SOCK,    /* blocking recv / send on a connection */
+	PL_SPIN_SITES
+};
+
+enum pl_spin_outcome {
+	PL_SPIN_WON,   /* ready while spinning, never off the CPU */
+	PL_SPIN_LOST,  /* the budget ran out */
+	PL_SPIN_CUT,   /* the thread lost its CPU while spinning */
+};
+
+/* What a thread learned of one kind of wait. Zeroed: spin. */
+struct pl_spin_hist {
+	uint16_t skip;  /* waits left to go without a spin */
+	uint16_t run;   /* the length of the last back-off */
+};
+
+/* One wait's spin, from pl_spin_begin() to pl_spin_end(). */
+struct pl_spin {
+	struct pl_spin_hist *h;
+	int64_t start, last, end, first_turn;
+	bool on;     /* spinning allowed (budget not spent, not cut) */
+	bool spun;   /* at least one turn of the loop went by */
+	bool cut;
+	bool ended;
+};
+
+/**
+ * pl_spin_policy_budget() - the spin budget of the next wait.
+ * @h: the history of this kind of wait (a skip is consumed).
+ * @max_ns: HOSTLANE_SPIN_NS.
+ *
+ * Return: @max_ns, or 0 when the wait skips its spin.
+ */
+uint64_t pl_spin_policy_budget(struct pl_spin_hist *h, uint64_t max_ns);
+
+/**
+ * pl_spin_policy_note() - learn from how a spin ended.
+ * @h: the history of this kind of wait.
+ * @o: the outcome.
+ */
+void pl_spin_policy_note(struct pl_spin_hist *h, enum pl_spin_outcome o);
+
+/**
+ * pl_spin_policy_gap() - whether the thread was off its CPU between two
+ * turns of a spin loop.
+ * @first_turn_ns: how long the loop's first turn took (what a turn costs).
+ * @gap_ns: the time between the last two clock reads.
+ *
+ * Return: true when @gap_ns is beyond what a turn takes.
+ */
+bool pl_spin_policy_gap(int64_t first_turn_ns, int64_t gap_ns);
+
+/**
+ * pl_spin_begin() - start a wait's spin.
+ * @sp: the wait's spin state (caller's).
+ * @site: the kind of wait.
+ * @max_ns: the budget (HOSTLANE_SPIN_NS).
+ */
+void pl_spin_begin(struct pl_spin *sp, enum pl_spin_site site, uint64_t max_ns);
+
+/**
+ * pl_spin_more() - at each turn of the wait's loop, after a look that found
+ * nothing: whether to look again (spin) rather than sleep. The first false
+ * records the spin as lost or cut.
+ * @sp: the wait's spin state.
+ *
+ * Return: true to spin on.
+ */
+bool pl_spin_more(struct pl_spin *sp);
+
+/**
+ * pl_spin_end() - the wait found what it waited for (call on success, before
+ * returning; a no-op once the spin ended). Records a won spin, or a cut one
+ * when the thread lost its CPU on the way.
+ * @sp: the wait's spin state.
+ */
+void pl_spin_end(struct pl_spin *sp);
+
+#endif
