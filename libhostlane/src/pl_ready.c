@@ -15,8 +15,7 @@
 
 void pl_sock_ep_spin(struct shmq_ep *ep)
 {
-	/* The layer spins itself, adaptively (pl_sock_wait(), pl_spin.h). */
-	shmq_ep_set_spin(ep, 0);
+	shmq_ep_set_spin(ep, pl_spin_ns());
 }
 
 /*

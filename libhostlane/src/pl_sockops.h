@@ -175,7 +175,7 @@ static inline void pl_sock_ep_put(struct pl_sock *s, struct shmq_ep *ep)
 	if (ep != s->ep)
 		shmq_ep_detach(ep);
 }
-/* Turns @ep's own spin off: the layer's waits spin (pl_spin.h). */
+/* Applies HOSTLANE_SPIN_NS to @ep. */
 void pl_sock_ep_spin(struct shmq_ep *ep);
 /* Whether the peer is gone: 0 there, 1 end-of-stream only, 2 reset (the
  * error to report is then pending). */

@@ -51,7 +51,7 @@ void pl_spin_begin(struct pl_spin *sp, enum pl_spin_site site, uint64_t max_ns)
 {
 	uint64_t budget;
 
-	sp->h = &hist[site < PL_SPIN_SITES ? site : PL_SPIN_SOCK];
+	sp->h = &hist[site < PL_SPIN_SITES ? site : PL_SPIN_CTL];
 	budget = pl_spin_policy_budget(sp->h, max_ns);
 	sp->on = budget != 0;
 	sp->spun = sp->cut = false;

@@ -20,7 +20,10 @@
  * PL_SPIN_SKIP_MAX of them, each failed probe doubling the run; one won
  * spin ends the back-off. HOSTLANE_SPIN_NS is the budget of a spin (0: never
  * spin). The decision functions are pure (unit-tested); the clock and the
- * thread's state are in pl_spin.c.
+ * thread's state are in pl_spin.c. A blocking recv or send on a connection
+ * keeps the fixed spin of its ring (shmq_wait()): a wait there sleeping
+ * more often made a rare wrong ECONNRESET at the end of a connection
+ * carried across exec() show under load (docs/roadmap.md).
  */
 #ifndef PL_SPIN_H
 #define PL_SPIN_H
@@ -42,7 +45,6 @@ enum pl_spin_site {
 	PL_SPIN_POLL,    /* poll / ppoll / select */
 	PL_SPIN_ACCEPT,  /* blocking accept */
 	PL_SPIN_CTL,     /* the monitor's reply to a request */
-	PL_SPIN_SOCK,    /* blocking recv / send on a connection */
 	PL_SPIN_SITES
 };
 

@@ -16,7 +16,7 @@
  * kernel's call return it. The signalfd is the thread's own (made at its
  * first sleep, closed when the thread exits).
  *
- * A signal that arrives while a call still spins (pl_spin.h) runs
+ * A signal that arrives while a call still spins (HOSTLANE_SPIN_NS) runs
  * its handler at once and the call carries on, as if it had come just
  * before the call.
  */
@@ -137,24 +137,11 @@ int pl_sleep(struct pollfd *p, nfds_t n, int ms, bool timeo)
 
 int pl_sock_wait(struct pl_sock *s, struct shmq_ep *ep, int events, int ms, bool timeo)
 {
-	struct pl_spin sp;
 	int64_t deadline = 0;
 	int m;
 
 	events &= SHMQ_POLLIN | SHMQ_POLLOUT;
-	/* The endpoint's own spin is off (pl_sock_ep_spin()): a look, then
-	 * the adaptive spin here (pl_spin.h). */
-	m = shmq_wait(ep, events, 0);
-	if (m == -ETIMEDOUT) {
-		pl_spin_begin(&sp, PL_SPIN_SOCK, pl_spin_ns());
-		while (pl_spin_more(&sp)) {
-			m = shmq_wait(ep, events, 0);
-			if (m != -ETIMEDOUT) {
-				pl_spin_end(&sp);
-				break;
-			}
-		}
-	}
+	m = shmq_wait(ep, events, 0);  /* ready now, or after the spin */
 	if (m != -ETIMEDOUT || !ms)
 		return m;
 	if (ms > 0)
