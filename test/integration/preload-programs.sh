@@ -206,11 +206,15 @@ t_nginx() {
 		tap_ok "nginx ($MODE): wrk requests all answered 2xx"
 	else tap_fail "nginx ($MODE): wrk requests all answered 2xx" "$out"; fi
 	hl_path nginx
-	# SIGTERM to the master (our pid) stops its worker too.
+	# SIGTERM to the master (our pid) stops its worker too (a worker's
+	# command line is "nginx: worker process": found by its parent).
+	local w q left=
+	w=$(pgrep -P "$SRV_PID")
 	kill -TERM "$SRV_PID" 2>/dev/null
 	wait "$SRV_PID" 2>/dev/null
-	tap_eq "nginx ($MODE): master and worker gone" "" \
-		"$(pgrep -f "nginx -p $d" 2>/dev/null)"
+	for q in $w; do kill -0 "$q" 2>/dev/null && left+=" $q"; done
+	tap_eq "nginx ($MODE): master and worker gone (worker: ${w:-none})" "" "$left"
+	for q in $left; do kill -9 "$q"; done
 }
 
 t_sockperf() {

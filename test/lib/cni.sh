@@ -60,11 +60,24 @@ cni_setup() {
 	fi
 }
 
+# cni_kill_bg SIG: ends the processes cni_bg started (SIG, then reaped)
+# and their children (an nginx master's workers), which would outlive a
+# parent killed with -9: found before the parents go, killed after them.
+cni_kill_bg() {
+	local p kids=()
+	for p in "${_cni_pids[@]}"; do
+		mapfile -t -O "${#kids[@]}" kids < <(pgrep -P "$p")
+		kill -"$1" "$p" 2>/dev/null
+	done
+	for p in "${_cni_pids[@]}"; do wait "$p" 2>/dev/null; done
+	for p in "${kids[@]}"; do kill -9 "$p" 2>/dev/null; done
+	_cni_pids=()
+}
+
 # cni_cleanup: everything this run made, even after a failure half-way.
 cni_cleanup() {
-	local p ns l
-	for p in "${_cni_pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${_cni_pids[@]}"; do wait "$p" 2>/dev/null; done
+	local ns l
+	cni_kill_bg TERM
 	for ns in "${_cni_netns[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	for l in $(cni_host_links) $(cni_bridge_ports "$CNI_BR"); do
 		ip link del "$l" 2>/dev/null

@@ -56,9 +56,7 @@ pods_setup() {
 
 pods_cleanup() {
 	local p
-	for p in "${_cni_pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-	for p in "${_cni_pids[@]}"; do wait "$p" 2>/dev/null; done
-	_cni_pids=()
+	cni_kill_bg KILL
 	for p in "${_pod_names[@]}"; do
 		cni_del "${_pod_cid[$p]}" "$(pod_ns "$p")" eth0 "$POD_CONF_SHM"
 	done
