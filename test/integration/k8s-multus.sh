@@ -97,10 +97,7 @@ ok "both pods have the @hostlane endpoint" bash -c \
 for p in a b; do
 	k8s_fake pods "{\"namespace\":\"$ns\",\"name\":\"$p\",\"node\":\"$node\",\"ips\":[\"${eth0_ip[$p]}\"]}"
 done
-for _ in $(seq 200); do
-	[ "$(ctl --json status | jq '.networkPolicy.pods // 0')" -ge 2 ] && break
-	sleep 0.05
-done
+k8s_wait_pods 2
 
 # Server in b: answers "<peer address> <local address>" on 8080, every address.
 srv='

@@ -31,10 +31,7 @@ ip_a=$(pod_ip a) ip_b=$(pod_ip b) ip_c=$(pod_ip c) ip_d=$(pod_ip d)
 for p in a b c; do
 	k8s_fake pods "{\"namespace\":\"$ns\",\"name\":\"$p\",\"node\":\"$node\",\"ips\":[\"$(pod_ip $p)\"],\"labels\":{\"app\":\"web\"}}"
 done
-for _ in $(seq 200); do
-	[ "$(ctl --json status | jq '.networkPolicy.pods // 0')" -ge 3 ] && break
-	sleep 0.05
-done
+k8s_wait_pods 3
 vip=10.96.$((RANDOM % 250)).$((RANDOM % 250 + 2))
 
 metric() { # LABELS-REGEX: the value of hostlane_monitor_* matching it

@@ -44,10 +44,7 @@ ns=ns-$CNI_RUN node=node-$CNI_RUN
 for p in srv cli; do
 	k8s_fake pods "{\"namespace\":\"$ns\",\"name\":\"$p\",\"node\":\"$node\",\"ips\":[\"$(pod_ip $p)\"],\"labels\":{\"app\":\"$p\"}}"
 done
-for _ in $(seq 200); do
-	[ "$(ctl --json status | jq '.networkPolicy.pods // 0')" -ge 2 ] && break
-	sleep 0.05
-done
+k8s_wait_pods 2
 
 cases=
 for c in $("$sc" list); do

@@ -10,6 +10,9 @@
 #   k8s_fake KIND JSON   scripts the server (its control port), e.g. pods
 #   k8s_pod NAME ANNOTATIONS-JSON   a pod of the run's namespace on the
 #                        run's node (node-$CNI_RUN) with those annotations
+#   k8s_wait_pods N      bounded wait until the agent's NetworkPolicy view
+#                        knows N pods (admission admits no fast-path
+#                        connection of a pod it does not know)
 # shellcheck source=test/lib/fakeapi.sh
 . "$HOSTLANE_TOP/test/lib/fakeapi.sh"
 
@@ -30,4 +33,11 @@ k8s_setup() {
 k8s_fake() { fakeapi_post "/$1" "$2" >/dev/null; }
 k8s_pod() {
 	k8s_fake pods "{\"namespace\":\"ns-$CNI_RUN\",\"name\":\"$1\",\"node\":\"node-$CNI_RUN\",\"annotations\":$2}"
+}
+k8s_wait_pods() {
+	for _ in $(seq 200); do
+		[ "$(ctl --json status | jq '.networkPolicy.pods // 0')" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
 }
