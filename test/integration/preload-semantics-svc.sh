@@ -164,7 +164,8 @@ for c in "${cases[@]}"; do
 	if d=$(diff "$CNI_TMP/kernel-$c.txt" "$CNI_TMP/hostlane-$c.txt"); then
 		tap_ok "$c: hostlane transcript = kernel (DNAT) transcript"
 	else
-		preload_fail "$c" "$c: hostlane transcript = kernel (DNAT) transcript" "diff kernel hostlane:
+		# Keys "svc-CASE" in known-bugs.txt: gaps seen only through a ClusterIP.
+		preload_fail "svc-$c" "$c: hostlane transcript = kernel (DNAT) transcript" "diff kernel hostlane:
 $d"
 	fi
 done
