@@ -58,12 +58,21 @@ struct hl_stats_hdr {
 	int32_t pid;                 /* the process, as the endpoint saw it */
 	uint32_t reserved;
 	struct hl_stats_proc proc;
-	uint8_t pad[HL_STATS_HDR - 24 - sizeof(struct hl_stats_proc)];
+	/* Accept events (EV_ACCEPT) the endpoint sent on this process's
+	 * channel, counted before each is sent; the only word the endpoint
+	 * writes here (0 from an endpoint that does not count). The process
+	 * compares it with the events it read, so that it takes the accept
+	 * events sent before a direct connection was announced ahead of it
+	 * without a system call to find out (docs/pod-protocol.md). */
+	_Atomic uint64_t ev_sent;
+	uint8_t pad[HL_STATS_HDR - 32 - sizeof(struct hl_stats_proc)];
 };
 
 
 _Static_assert(sizeof(struct hl_stats_conn) == HL_STATS_REC, "stats record");
 _Static_assert(offsetof(struct hl_stats_conn, tx_bytes) == 56, "stats record counters");
 _Static_assert(sizeof(struct hl_stats_hdr) == HL_STATS_HDR, "stats header");
+_Static_assert(offsetof(struct hl_stats_hdr, ev_sent) == 24 + sizeof(struct hl_stats_proc),
+	       "ev_sent after the process's counters");
 
 #endif /* HOSTLANE_STATS_H */

@@ -39,6 +39,10 @@ struct pl_ctl {
 	int life;      /* v4: the write end of this process's liveness pipe */
 	pthread_mutex_t lock;
 	struct hl_proto_hello_rep id;
+	/* Accept events: sent, as the endpoint counts them in the channel's
+	 * stats region (NULL without one), and read here. */
+	const _Atomic uint64_t *ev_sent;
+	_Atomic uint64_t ev_seen;
 };
 
 static pthread_mutex_t ctls_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -103,6 +107,8 @@ static int ctl_recv(struct pl_ctl *c, struct hl_proto_msg *m, int *fds, int flag
 	if (c->broken)
 		return -ECONNRESET;
 	rc = hl_proto_recv_reply(c->fd, flags, pl_real.recvmsg, pl_real.close, m, fds);
+	if (rc >= 0 && m->hdr.op == HL_POD_OP_EV_ACCEPT)
+		atomic_fetch_add_explicit(&c->ev_seen, 1, memory_order_relaxed);
 	if (rc >= 0 || rc == -EAGAIN)
 		return rc;
 	ctl_break(c);
@@ -303,6 +309,21 @@ void pl_ctl_drain(struct pl_ctl *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void pl_ctl_catch_up(struct pl_ctl *c)
+{
+	uint64_t sent;
+
+	if (!c || !c->ev_sent)
+		return;
+	/* Acquire: pairs with the endpoint's release increment, made before
+	 * the event was sent and so before any announcement its connector
+	 * made afterwards, which our caller has seen. Only a count ahead of
+	 * ours matters (an endpoint that does not count leaves 0). */
+	sent = atomic_load_explicit(c->ev_sent, memory_order_acquire);
+	if ((int64_t)(sent - atomic_load_explicit(&c->ev_seen, memory_order_relaxed)) > 0)
+		pl_ctl_drain(c);
+}
+
 int pl_ctl_fd(const struct pl_ctl *c)
 {
 	return c->fd;
@@ -379,6 +400,8 @@ static struct pl_ctl *ctl_open(void)
 	k = c->id.flags & HL_HELLO_F_STATS ? 1 : 0;
 	if (k && pl_stats_attach(fds[0], c->owner) < 0) {
 		/* the counters stay private: only hostlanectl conns misses them */
+	} else if (k) {
+		c->ev_sent = pl_stats_ev_sent();
 	}
 	if (c->id.flags & HL_HELLO_F_LIFE)
 		life_keep(c, fds[k + (c->id.flags & HL_HELLO_F_BELL ? 1 : 0)]);

@@ -432,6 +432,11 @@ void pl_direct_serve(void)
 		}
 	}
 	pthread_mutex_unlock(&pl_regions_lock);
+	/* Accept events the monitor sent before these were announced go to
+	 * the queues first: the kernel accepts in arrival order. */
+	for (unsigned i = 0; i < n; i++)
+		if (!i || t[i].g->ctl != t[i - 1].g->ctl)
+			pl_ctl_catch_up(t[i].g->ctl);
 	for (unsigned i = 0; i < n; i++) {
 		int fds[HL_PROTO_MAX_FDS];
 

@@ -146,6 +146,9 @@ void pl_stats_dump(void);
 /* Takes the stats region memfd @fd of this process's control channel (the
  * fd is closed): maps it and moves the counters there. 0 or -errno. */
 int pl_stats_attach(int fd, pid_t owner);
+/* The endpoint's count of accept events sent on the channel whose stats
+ * region is attached now (struct hl_stats_hdr.ev_sent), or NULL. */
+const _Atomic uint64_t *pl_stats_ev_sent(void);
 /* A record for a new connection in this process's stats region, or
  * @fallback (zeroed) when there is none. */
 struct hl_stats_conn *pl_stats_conn_new(struct hl_stats_conn *fallback);
@@ -465,6 +468,11 @@ unsigned pl_ctl_version(const struct pl_ctl *c);
 /* Reads what is queued on @c without blocking: accept events go to their
  * listener, stray replies are dropped. */
 void pl_ctl_drain(struct pl_ctl *c);
+/* Before direct connections are queued on @c's listeners: reads the accept
+ * events the endpoint sent before (its count ahead of the ones read), so
+ * that connections are accepted in the order they were made. A memory
+ * load when none is pending. */
+void pl_ctl_catch_up(struct pl_ctl *c);
 /* Before an exec that hands connections over: tells the endpoint over this
  * process's working channel, if it has one (none is opened for it), that
  * what the channel holds stays held until the process exits (EXEC). An

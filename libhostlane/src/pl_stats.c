@@ -66,6 +66,11 @@ int pl_stats_attach(int fd, pid_t owner)
 	return 0;
 }
 
+const _Atomic uint64_t *pl_stats_ev_sent(void)
+{
+	return region ? &region->ev_sent : NULL;
+}
+
 struct hl_stats_conn *pl_stats_conn_new(struct hl_stats_conn *fallback)
 {
 	struct hl_stats_conn *recs;

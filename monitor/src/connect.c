@@ -8,6 +8,7 @@
 #include "mon_private.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -291,7 +292,15 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	ev.u.conn.flags |= fresh && g->grant_fd >= 0 ? HL_CONN_F_GRANT : 0;
 	ev.u.conn.slots = slot && fresh ? g->n_slots : 0;
 	nfds = conn_fds(evfds, g, slot, fresh, 1, c->life_rd, efd);
+	/* Counted before it is sent (release): a direct connection the
+	 * connector announces after our reply comes after this count, and the
+	 * listener's layer, seeing it ahead of what it read, reads the
+	 * channel first and accepts in arrival order. */
+	if (l->c->stats)
+		atomic_fetch_add_explicit(&l->c->stats->ev_sent, 1, memory_order_release);
 	rc = mon_send(l->c->fd, &ev, evfds, nfds);
+	if (rc && l->c->stats)
+		atomic_fetch_sub_explicit(&l->c->stats->ev_sent, 1, memory_order_relaxed);
 	if (rc) {
 		mon_log(n, LOG_INFO, "endpoint %s: listener on port %u not reachable: %s",
 		      dst->key, t.port, strerror(-rc));

@@ -6,10 +6,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -21,6 +23,7 @@
 #include "hl_loop.h"
 #include "hl_codec.h"
 #include "hostlane_direct.h"
+#include "hostlane_stats.h"
 #include "shmq.h"
 #include "mon_harness.h"
 
@@ -31,6 +34,7 @@ struct sclient {
 	uint32_t seq;
 	int bell;   /* v4: the doorbell from HELLO, or -1 */
 	int life;   /* v4: the write end of its liveness pipe, or -1 */
+	const struct hl_stats_hdr *stats;  /* v2: its stats region, or NULL */
 };
 
 static struct sclient sdial(uint16_t version)
@@ -53,8 +57,12 @@ static struct sclient sdial(uint16_t version)
 		fprintf(stderr, "mon-harness: HELLO v%u failed\n", version);
 		exit(1);
 	}
-	if (fds[0] >= 0)
-		close(fds[0]);  /* the stats region: not used here */
+	if (fds[0] >= 0) {  /* the stats region: the accept events counted there */
+		void *p = mmap(NULL, HL_STATS_SIZE, PROT_READ, MAP_SHARED, fds[0], 0);
+
+		c.stats = p == MAP_FAILED ? NULL : p;
+		close(fds[0]);
+	}
 	c.bell = version >= 4 ? fds[1] : -1;
 	c.life = version >= 4 ? fds[2] : -1;
 	return c;
@@ -184,6 +192,12 @@ int mh_slots(const char *ip)
 	mh_check(c[ns].st == 0 && (c[ns].a.flags & HL_CONN_F_REGION) &&
 	      c[ns].a.region_id != c[0].a.region_id,
 	      "all slots busy: a second region", c[ns].st);
+	/* The listener's stats region counts the accept events sent to it
+	 * (its layer reads the channel before taking direct announcements
+	 * while the count is ahead: accept order). */
+	mh_check(l.stats && atomic_load(&l.stats->ev_sent) == ns + 1,
+	      "the listener's stats region counts the accept events sent (ev_sent)",
+	      l.stats ? (int)atomic_load(&l.stats->ev_sent) : -1);
 
 	/* Closing both ring endpoints of a slot recycles it, re-initialised;
 	 * one side alone does not. The harness maps the region itself (it

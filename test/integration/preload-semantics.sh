@@ -41,7 +41,7 @@ cases=$("$sc" list)
 nospin_default="connect-block half-close close-queued refused epoll-et threads \
 fork-listener fork-conn fork-wakeup spawn accept-race signal-intr signal-restart \
 peer-closed peer-closed-sigpipe peer-closed-nb linger-abort linger-abort-nb \
-abort-queued close-queued-idle oob oob-inline oob-nb"
+abort-queued close-queued-idle oob oob-inline oob-nb spare"
 for c in $cases; do
 	# shellcheck disable=SC2053
 	[[ $c == ${SOCKCASES:-*} ]] || continue
