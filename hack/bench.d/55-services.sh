@@ -21,34 +21,9 @@ json=0
 for a in "$@"; do [ "$a" = --json ] && json=1; done
 secs=${SECS:-3} rounds=${ROUNDS:-3}
 
-bail() {
-	if [ $json = 1 ]; then printf '{"bench":"services","skipped":"%s"}\n' "$1"
-	else echo "services: skipped: $1"; fi
-	exit 0
-}
-[ "$(id -u)" = 0 ] || bail "needs root (network namespaces)"
-for p in redis-server redis-benchmark jq curl iptables python3 openssl nginx wrk; do
-	command -v "$p" >/dev/null || bail "$p missing (make deps)"
-done
-connrate=$BUILD/test/connrate
-[ -x "$connrate" ] || bail "$connrate not built"
-
-. "$top/test/lib/tap.sh"
-. "$top/test/lib/pods.sh"
-. "$top/test/lib/k8s.sh"
-exec 3>&1 1>&2
-pods_pre_agent() {
-	k8s_setup || bail "$K8S_WHY"
-	PODS_AGENT_ARGS=(--kubeconfig "$K8S_KUBECONFIG")
-}
-pods_setup >/dev/null
-pod_create srv && pod_create cli || bail "cannot create the pods (see stderr)"
-preload_ready || bail "$PRELOAD_WHY"
-ip_s=$(pod_ip srv) ns=ns-$CNI_RUN
+. "$top/test/lib/benchpods.sh"
+bench_k8s_pods services redis-server redis-benchmark jq curl iptables python3 openssl nginx wrk
 vip=10.96.$((RANDOM % 250)).$((RANDOM % 250 + 2))
-tmp=$CNI_TMP
-ncpu=$(nproc)
-SRV_CPU=$((ncpu > 1 ? ncpu - 1 : 0)) CLI_CPU=0
 RPORT=6390 CPORT=7390
 
 # The Service: port 6379 -> redis, 7000 -> connrate's server.
@@ -66,7 +41,6 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 
-pin() { command -v taskset >/dev/null && echo "taskset -c $1"; }
 # One server process serves every mode: preloaded, so hostlane clients get
 # hostlane and kernel clients the kernel.
 preload_env

@@ -20,48 +20,15 @@ json=0
 for a in "$@"; do [ "$a" = --json ] && json=1; done
 secs=${SECS:-3} rounds=${ROUNDS:-3}
 
-bail() {
-	if [ $json = 1 ]; then printf '{"bench":"netpol","skipped":"%s"}\n' "$1"
-	else echo "netpol: skipped: $1"; fi
-	exit 0
-}
-[ "$(id -u)" = 0 ] || bail "needs root (network namespaces)"
-for p in redis-server redis-benchmark jq curl python3 openssl; do
-	command -v "$p" >/dev/null || bail "$p missing (make deps)"
-done
-connrate=$BUILD/test/connrate
-[ -x "$connrate" ] || bail "$connrate not built"
-
-. "$top/test/lib/tap.sh"
-. "$top/test/lib/pods.sh"
-. "$top/test/lib/k8s.sh"
-exec 3>&1 1>&2
-pods_pre_agent() {
-	k8s_setup || bail "$K8S_WHY"
-	PODS_AGENT_ARGS=(--kubeconfig "$K8S_KUBECONFIG")
-}
-pods_setup >/dev/null
-pod_create srv && pod_create cli || bail "cannot create the pods (see stderr)"
-preload_ready || bail "$PRELOAD_WHY"
-ip_s=$(pod_ip srv) ip_c=$(pod_ip cli) ns=ns-$CNI_RUN node=node-$CNI_RUN
-tmp=$CNI_TMP
-ncpu=$(nproc)
-SRV_CPU=$((ncpu > 1 ? ncpu - 1 : 0)) CLI_CPU=0
+. "$top/test/lib/benchpods.sh"
+bench_k8s_pods netpol redis-server redis-benchmark jq curl python3 openssl
 RPORT=6391 CPORT=7391
 
-api() { curl -sf -X POST -d "$2" "http://127.0.0.1:$K8S_CTL_PORT/$1" | jq -r .rv; }
-api namespaces "{\"metadata\":{\"name\":\"$ns\"}}" >/dev/null
-api pods "{\"namespace\":\"$ns\",\"name\":\"srv\",\"node\":\"$node\",\"ips\":[\"$ip_s\"],\"labels\":{\"app\":\"srv\"}}" >/dev/null
-last=$(api pods "{\"namespace\":\"$ns\",\"name\":\"cli\",\"node\":\"$node\",\"ips\":[\"$ip_c\"],\"labels\":{\"app\":\"cli\"}}")
+k8s_rv namespaces "{\"metadata\":{\"name\":\"$ns\"}}" >/dev/null
+k8s_rv pods "{\"namespace\":\"$ns\",\"name\":\"srv\",\"node\":\"$node\",\"ips\":[\"$ip_s\"],\"labels\":{\"app\":\"srv\"}}" >/dev/null
+last=$(k8s_rv pods "{\"namespace\":\"$ns\",\"name\":\"cli\",\"node\":\"$node\",\"ips\":[\"$ip_c\"],\"labels\":{\"app\":\"cli\"}}")
 # applied RV: the monitor has a table with every change up to RV.
-applied() {
-	local i
-	for ((i = 0; i < 400; i++)); do
-		[ "$(ctl --json status | jq '.networkPolicy.resourceVersion // 0')" -ge "$1" ] && return 0
-		sleep 0.025
-	done
-	bail "the agent did not apply the policies"
-}
+applied() { k8s_policy_applied "$1" || bail "the agent did not apply the policies"; }
 applied "$last"
 # 100 policies of the pods' namespace selecting other pods (app=other-N),
 # each admitting from a namespace and on ports, as real ones do.
@@ -80,20 +47,19 @@ state() { # none | p100 | p100iso: the API server's policies become these
 	case $1 in
 	none)
 		for ((i = 0; i < 100; i++)); do
-			rv=$(api delete "{\"kind\":\"networkpolicies\",\"namespace\":\"$ns\",\"name\":\"other-$i\"}")
+			rv=$(k8s_rv delete "{\"kind\":\"networkpolicies\",\"namespace\":\"$ns\",\"name\":\"other-$i\"}")
 		done ;;
 	p100)
-		for ((i = 0; i < 100; i++)); do rv=$(api networkpolicies "$(filler $i)"); done ;;
+		for ((i = 0; i < 100; i++)); do rv=$(k8s_rv networkpolicies "$(filler $i)"); done ;;
 	p100iso)
-		rv=$(api networkpolicies "$isolate") ;;
+		rv=$(k8s_rv networkpolicies "$isolate") ;;
 	esac
-	[ "$1" != p100iso ] && api delete "{\"kind\":\"networkpolicies\",\"namespace\":\"$ns\",\"name\":\"srv-in\"}" >/dev/null
+	[ "$1" != p100iso ] && k8s_rv delete "{\"kind\":\"networkpolicies\",\"namespace\":\"$ns\",\"name\":\"srv-in\"}" >/dev/null
 	# A namespace written last marks the point (deletions carry no new version).
-	applied "$(api namespaces "{\"metadata\":{\"name\":\"$ns\"}}")"
+	applied "$(k8s_rv namespaces "{\"metadata\":{\"name\":\"$ns\"}}")"
 	[ -n "${rv:-}" ] || true
 }
 
-pin() { command -v taskset >/dev/null && echo "taskset -c $1"; }
 preload_env
 # shellcheck disable=SC2046
 cni_bg $(pin "$SRV_CPU") ip netns exec "$(pod_ns srv)" env "${HL_ENV[@]}" redis-server --bind 0.0.0.0 \

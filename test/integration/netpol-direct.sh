@@ -31,23 +31,14 @@ tools=$HOSTLANE_TOP/test/tools/netpol
 W=$CNI_TMP/npd
 mkdir -p "$W"
 
-api() { curl -sf -X POST -d "$2" "http://127.0.0.1:$K8S_CTL_PORT/$1" | jq -r .rv; }
-applied() {
-	local i
-	for ((i = 0; i < 400; i++)); do
-		[ "$(ctl --json status | jq '.networkPolicy.resourceVersion // 0')" -ge "$1" ] && return 0
-		sleep 0.025
-	done
-	return 1
-}
 # policy JSON-SPEC: the only NetworkPolicy (srv-in) is this; applied after.
 policy() {
-	api networkpolicies "{\"metadata\":{\"namespace\":\"$ns\",\"name\":\"srv-in\"},\"spec\":$1}" >/dev/null
-	applied "$(api namespaces "{\"metadata\":{\"name\":\"$ns\"}}")"
+	k8s_rv networkpolicies "{\"metadata\":{\"namespace\":\"$ns\",\"name\":\"srv-in\"},\"spec\":$1}" >/dev/null
+	k8s_policy_applied "$(k8s_rv namespaces "{\"metadata\":{\"name\":\"$ns\"}}")"
 }
-api namespaces "{\"metadata\":{\"name\":\"$ns\"}}" >/dev/null
-api pods "{\"namespace\":\"$ns\",\"name\":\"srv\",\"node\":\"$node\",\"ips\":[\"$ip_s\"],\"labels\":{\"app\":\"srv\"}}" >/dev/null
-ok "the agent synced the pods" applied "$(api pods "{\"namespace\":\"$ns\",\"name\":\"cli\",\"node\":\"$node\",\"ips\":[\"$(pod_ip cli)\"],\"labels\":{\"app\":\"cli\"}}")"
+k8s_rv namespaces "{\"metadata\":{\"name\":\"$ns\"}}" >/dev/null
+k8s_rv pods "{\"namespace\":\"$ns\",\"name\":\"srv\",\"node\":\"$node\",\"ips\":[\"$ip_s\"],\"labels\":{\"app\":\"srv\"}}" >/dev/null
+ok "the agent synced the pods" k8s_policy_applied "$(k8s_rv pods "{\"namespace\":\"$ns\",\"name\":\"cli\",\"node\":\"$node\",\"ips\":[\"$(pod_ip cli)\"],\"labels\":{\"app\":\"cli\"}}")"
 
 pod_bg_hl srv python3 "$tools/probe.py" server a "$ip_s"
 SRV=$POD_BG_PID

@@ -49,9 +49,6 @@ on_exit "nft delete table netdev $table 2>/dev/null; nft delete table ip $table 
 W=$CNI_TMP/np
 mkdir -p "$W"
 
-# api PATH JSON: script the fake API server; prints the resourceVersion after.
-api() { curl -sf -X POST -d "$2" "http://127.0.0.1:$K8S_CTL_PORT/$1" | jq -r .rv; }
-
 np_status() { ctl --json status | jq -c .networkPolicy; }
 # wait_applied RV: the monitor's table includes every change up to RV.
 wait_applied() {
@@ -68,16 +65,16 @@ wait_applied() {
 	return 1
 }
 
-api namespaces '{"metadata":{"name":"x","labels":{"ns":"x","team":"blue"}}}' >/dev/null
-api namespaces '{"metadata":{"name":"y","labels":{"ns":"y"}}}' >/dev/null
-api namespaces '{"metadata":{"name":"z","labels":{"ns":"z","team":"red"}}}' >/dev/null
+k8s_rv namespaces '{"metadata":{"name":"x","labels":{"ns":"x","team":"blue"}}}' >/dev/null
+k8s_rv namespaces '{"metadata":{"name":"y","labels":{"ns":"y"}}}' >/dev/null
+k8s_rv namespaces '{"metadata":{"name":"z","labels":{"ns":"z","team":"red"}}}' >/dev/null
 
 names=(xa xb xc ya yb yc za zb zc)
 ports='[{"name":"serve-80-tcp","containerPort":80},{"name":"serve-81-tcp","containerPort":81},{"name":"serve-81-udp","containerPort":81,"protocol":"UDP"}]'
 declare -A veth=()
 # pod_post NAME LABEL: the pod's object (labels pod=LABEL, its IP, ports).
 pod_post() {
-	api pods "$(jq -nc --arg ns "${1:0:1}" --arg n "${1:1:1}" --arg node "node-$CNI_RUN" \
+	k8s_rv pods "$(jq -nc --arg ns "${1:0:1}" --arg n "${1:1:1}" --arg node "node-$CNI_RUN" \
 		--arg ip "$(pod_ip "$1")" --arg l "$2" --argjson ports "$ports" \
 		'{namespace: $ns, name: $n, node: $node, labels: {pod: $l}, ips: [$ip], ports: $ports}')"
 }
@@ -102,8 +99,8 @@ done | jq -s .)" '{namespaces: {x: {ns: "x", team: "blue", "kubernetes.io/metada
 # back through it), not in the pods, whose own rules would keep them off
 # the fast path.
 vip=10.96.$((RANDOM % 250)).$((RANDOM % 250 + 2))
-api services "{\"metadata\":{\"name\":\"web\",\"namespace\":\"x\"},\"spec\":{\"type\":\"ClusterIP\",\"clusterIP\":\"$vip\",\"clusterIPs\":[\"$vip\"],\"selector\":{\"pod\":\"a\"},\"ports\":[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\",\"targetPort\":80}]}}" >/dev/null
-api endpointslices "{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"x\",\"labels\":{\"kubernetes.io/service-name\":\"web\"}},\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"$(pod_ip xa)\"],\"conditions\":{\"ready\":true,\"serving\":true,\"terminating\":false},\"nodeName\":\"node-$CNI_RUN\",\"targetRef\":{\"kind\":\"Pod\",\"namespace\":\"x\",\"name\":\"a\"}}],\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\"}]}" >/dev/null
+k8s_rv services "{\"metadata\":{\"name\":\"web\",\"namespace\":\"x\"},\"spec\":{\"type\":\"ClusterIP\",\"clusterIP\":\"$vip\",\"clusterIPs\":[\"$vip\"],\"selector\":{\"pod\":\"a\"},\"ports\":[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\",\"targetPort\":80}]}}" >/dev/null
+k8s_rv endpointslices "{\"metadata\":{\"name\":\"web-1\",\"namespace\":\"x\",\"labels\":{\"kubernetes.io/service-name\":\"web\"}},\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"$(pod_ip xa)\"],\"conditions\":{\"ready\":true,\"serving\":true,\"terminating\":false},\"nodeName\":\"node-$CNI_RUN\",\"targetRef\":{\"kind\":\"Pod\",\"namespace\":\"x\",\"name\":\"a\"}}],\"ports\":[{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\"}]}" >/dev/null
 # x/a reaches itself through its Service: the bridge sends the DNATed
 # frame back out of the port it came in by (hairpin, as CNI bridges set up
 # for Kubernetes).
@@ -112,7 +109,7 @@ on_exit "nft delete table ip hlsvc$CNI_RUN 2>/dev/null"
 printf 'table ip hlsvc%s {\n chain pre {\n  type nat hook prerouting priority -100; policy accept;\n  iifname "%s" ip daddr %s tcp dport 8080 dnat to %s:80\n }\n chain post {\n  type nat hook postrouting priority 100; policy accept;\n  oifname "%s" ct status dnat ip daddr %s masquerade\n }\n}\n' \
 	"$CNI_RUN" "$CNI_BR" "$vip" "$(pod_ip xa)" "$CNI_BR" "$(pod_ip xa)" | nft -f - ||
 	{ tap_fail "kube-proxy's DNAT rule for the Service"; tap_done; exit 1; }
-LAST_RV=$(api namespaces '{"metadata":{"name":"x","labels":{"ns":"x","team":"blue"}}}')
+LAST_RV=$(k8s_rv namespaces '{"metadata":{"name":"x","labels":{"ns":"x","team":"blue"}}}')
 ok "the agent synced policies, namespaces and pods" wait_applied "$LAST_RV"
 ok "the agent has the Service" bash -c "for i in \$(seq 200); do
 	curl -sf http://$AG_METRICS/metrics | grep -q '^hostlane_monitor_service_ports [1-9]' && exit 0; sleep 0.025; done; exit 1"
@@ -142,17 +139,17 @@ set_policies() {
 		[ -n "$obj" ] || continue
 		k=$(jq -r '.metadata.namespace + "/" + .metadata.name' <<<"$obj")
 		want[$k]=1 cur[$k]=1
-		rv=$(api networkpolicies "$obj")
+		rv=$(k8s_rv networkpolicies "$obj")
 	done < <(jq -c '.[]' <<<"$1")
 	for k in "${!cur[@]}"; do
 		[ -n "${want[$k]:-}" ] && continue
 		unset "cur[$k]"
-		rv=$(api delete "{\"kind\":\"networkpolicies\",\"namespace\":\"${k%%/*}\",\"name\":\"${k#*/}\"}")
+		rv=$(k8s_rv delete "{\"kind\":\"networkpolicies\",\"namespace\":\"${k%%/*}\",\"name\":\"${k#*/}\"}")
 	done
 	# Deletions reach the agent's handler with the object's last state,
 	# not the deletion's version: a namespace written last (unchanged)
 	# marks the point every change before it has reached the agent.
-	LAST_RV=$(api namespaces '{"metadata":{"name":"x","labels":{"ns":"x","team":"blue"}}}')
+	LAST_RV=$(k8s_rv namespaces '{"metadata":{"name":"x","labels":{"ns":"x","team":"blue"}}}')
 }
 
 # One prober per pod and path (kernel: plain; hl: preloaded), for the whole
@@ -359,7 +356,7 @@ ok "Service: x/b reaches the ClusterIP on both paths, y/a on neither" \
 from_red="$(POL x p "{\"podSelector\":$to_xa,\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":{\"team\":\"red\"}}}]}]}")"
 scenario "x/a from namespaces team=red (z)" "[$from_red]"
 # A namespace's labels change: y joins team red.
-api namespaces '{"metadata":{"name":"y","labels":{"ns":"y","team":"red"}}}' >/dev/null
+k8s_rv namespaces '{"metadata":{"name":"y","labels":{"ns":"y","team":"red"}}}' >/dev/null
 jq '.namespaces.y.team = "red"' "$W/world.json" >"$W/w2" && mv "$W/w2" "$W/world.json"
 scenario "namespace label changed mid-run: y relabelled team=red is admitted" "[$from_red]"
 scenario "policies deleted: everything admitted again" "[]"
@@ -368,15 +365,14 @@ scenario "policies deleted: everything admitted again" "[]"
 # object: nothing changes. A GlobalNetworkPolicy (cluster-wide): no pod
 # gets the fast path, whatever the standard policies admit. A namespaced
 # Calico policy in y: y's pods only. The kinds gone: the fast path is back.
-crd() { curl -sf -X POST -d "$2" "http://127.0.0.1:$K8S_CTL_PORT/$1" >/dev/null; }
 calico() { # PLURAL KIND NAMESPACED
-	crd crd "{\"group\":\"crd.projectcalico.org\",\"version\":\"v1\",\"plural\":\"$1\",\"kind\":\"$2\",\"namespaced\":$3}"
+	k8s_fake crd "{\"group\":\"crd.projectcalico.org\",\"version\":\"v1\",\"plural\":\"$1\",\"kind\":\"$2\",\"namespaced\":$3}"
 }
 calico globalnetworkpolicies GlobalNetworkPolicy false
 calico networkpolicies NetworkPolicy true
 deny_x="[$(POL x deny '{"podSelector":{},"policyTypes":["Ingress"]}')]"
 scenario "Calico kinds served without objects: admission as before" "$deny_x"
-crd crd-object '{"group":"crd.projectcalico.org","plural":"globalnetworkpolicies","object":{"apiVersion":"crd.projectcalico.org/v1","kind":"GlobalNetworkPolicy","metadata":{"name":"default-deny"},"spec":{"selector":"all()","types":["Ingress"]}}}'
+k8s_fake crd-object '{"group":"crd.projectcalico.org","plural":"globalnetworkpolicies","object":{"apiVersion":"crd.projectcalico.org/v1","kind":"GlobalNetworkPolicy","metadata":{"name":"default-deny"},"spec":{"selector":"all()","types":["Ingress"]}}}'
 CRD_SCOPE=all CRD_ISOLATED=3 UNKNOWN="*"
 scenario "a Calico GlobalNetworkPolicy: every pod's connections on the kernel path" "$deny_x"
 out=$(ctl status)
@@ -385,13 +381,13 @@ ok "status says which kind keeps every pod off the fast path" \
 	grep -q 'globalnetworkpolicies.crd.projectcalico.org (1, cluster-wide).*' <<<"$out"
 ok "metrics say so" bash -c "curl -sf http://$AG_METRICS/metrics | grep -qx 'hostlane_agent_netpol_unknown_scope{scope=\"all\",mode=\"kernel\"} 1' &&
 	curl -sf http://$AG_METRICS/metrics | grep -qx 'hostlane_agent_netpol_unknown_objects{resource=\"globalnetworkpolicies.crd.projectcalico.org\"} 1'"
-crd delete '{"kind":"globalnetworkpolicies.crd.projectcalico.org","name":"default-deny"}'
-crd crd-object '{"group":"crd.projectcalico.org","plural":"networkpolicies","object":{"apiVersion":"crd.projectcalico.org/v1","kind":"NetworkPolicy","metadata":{"name":"db","namespace":"y"},"spec":{"selector":"all()"}}}'
+k8s_fake delete '{"kind":"globalnetworkpolicies.crd.projectcalico.org","name":"default-deny"}'
+k8s_fake crd-object '{"group":"crd.projectcalico.org","plural":"networkpolicies","object":{"apiVersion":"crd.projectcalico.org/v1","kind":"NetworkPolicy","metadata":{"name":"db","namespace":"y"},"spec":{"selector":"all()"}}}'
 CRD_SCOPE=namespaces CRD_ISOLATED=1 UNKNOWN=y
 scenario "a Calico NetworkPolicy in y: y's pods' connections on the kernel path" "$deny_x"
 ok "status names the namespace" jq -e '.unknownPolicies.namespaces == ["y"]' <<<"$(np_status)"
-crd crd-delete '{"group":"crd.projectcalico.org","plural":"networkpolicies"}'
-crd crd-delete '{"group":"crd.projectcalico.org","plural":"globalnetworkpolicies"}'
+k8s_fake crd-delete '{"group":"crd.projectcalico.org","plural":"networkpolicies"}'
+k8s_fake crd-delete '{"group":"crd.projectcalico.org","plural":"globalnetworkpolicies"}'
 CRD_SCOPE=none CRD_ISOLATED=0 UNKNOWN=
 scenario "Calico kinds gone: the fast path again" "$deny_x"
 

@@ -10,6 +10,9 @@
 #   k8s_fake KIND JSON   scripts the server (its control port), e.g. pods
 #   k8s_pod NAME ANNOTATIONS-JSON   a pod of the run's namespace on the
 #                        run's node (node-$CNI_RUN) with those annotations
+#   k8s_rv KIND JSON     the same, printing the resourceVersion it got
+#   k8s_policy_applied RV  bounded wait until the agent's NetworkPolicy
+#                        table has every change up to RV (1 if not)
 #   k8s_wait_pods N      bounded wait until the agent's NetworkPolicy view
 #                        knows N pods (admission admits no fast-path
 #                        connection of a pod it does not know)
@@ -31,6 +34,14 @@ k8s_setup() {
 	fakeapi_kubeconfig "$K8S_KUBECONFIG"
 }
 k8s_fake() { fakeapi_post "/$1" "$2" >/dev/null; }
+k8s_rv() { fakeapi_post "/$1" "$2" | jq -r .rv; }
+k8s_policy_applied() {
+	for _ in $(seq 400); do
+		[ "$(ctl --json status | jq '.networkPolicy.resourceVersion // 0')" -ge "$1" ] && return 0
+		sleep 0.025
+	done
+	return 1
+}
 k8s_pod() {
 	k8s_fake pods "{\"namespace\":\"ns-$CNI_RUN\",\"name\":\"$1\",\"node\":\"node-$CNI_RUN\",\"annotations\":$2}"
 }
