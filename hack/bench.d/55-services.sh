@@ -26,6 +26,11 @@ bench_k8s_pods services redis-server redis-benchmark jq curl iptables python3 op
 vip=10.96.$((RANDOM % 250)).$((RANDOM % 250 + 2))
 RPORT=6390 CPORT=7390
 
+# The pods as the API server has them: NetworkPolicy admission (on with an
+# API server) admits no fast-path connection of a pod it does not know.
+k8s_fake pods "{\"namespace\":\"$ns\",\"name\":\"srv\",\"node\":\"$node\",\"ips\":[\"$ip_s\"],\"labels\":{\"app\":\"bench\"}}"
+k8s_fake pods "{\"namespace\":\"$ns\",\"name\":\"cli\",\"node\":\"$node\",\"ips\":[\"$ip_c\"],\"labels\":{\"app\":\"cli\"}}"
+k8s_wait_pods 2 || bail "the agent did not learn the pods from the API server"
 # The Service: port 6379 -> redis, 7000 -> connrate's server.
 k8s_fake services "{\"metadata\":{\"name\":\"bench\",\"namespace\":\"$ns\"},\"spec\":{\"clusterIP\":\"$vip\",\"clusterIPs\":[\"$vip\"],\"selector\":{\"app\":\"bench\"},\"ports\":[{\"name\":\"redis\",\"port\":6379,\"targetPort\":$RPORT},{\"name\":\"conn\",\"port\":7000,\"targetPort\":$CPORT}]}}"
 k8s_fake endpointslices "{\"metadata\":{\"name\":\"bench-x\",\"namespace\":\"$ns\",\"labels\":{\"kubernetes.io/service-name\":\"bench\"}},\"addressType\":\"IPv4\",\"endpoints\":[{\"addresses\":[\"$ip_s\"],\"conditions\":{\"ready\":true},\"nodeName\":\"node-$CNI_RUN\"}],\"ports\":[{\"name\":\"redis\",\"port\":$RPORT,\"protocol\":\"TCP\"},{\"name\":\"conn\",\"port\":$CPORT,\"protocol\":\"TCP\"}]}"
