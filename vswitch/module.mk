@@ -7,7 +7,7 @@ VSW_LIB_SRCS := $(VSW_DIR)/vsw_client.c $(VSW_DIR)/vsw_names.c \
                 $(VSW_DIR)/vsw_supervisor.c $(VSW_DIR)/vsw_adopt.c \
                 $(VSW_DIR)/vsw_sup_ports.c $(VSW_DIR)/vsw_backoff.c \
                 $(VSW_DIR)/vsw_pidfile.c $(VSW_DIR)/vsw_proto.c
-VSW_SW_SRCS  := $(VSW_DIR)/vsw_main.c $(VSW_DIR)/vswitch.c $(VSW_DIR)/vsw_ctl.c \
+VSW_SW_SRCS  := $(VSW_DIR)/vsw_main.c $(VSW_DIR)/vswitch.c $(VSW_DIR)/vsw_fwd.c $(VSW_DIR)/vsw_ctl.c \
                 $(VSW_DIR)/vsw_mac.c $(VSW_DIR)/vsw_pidfile.c $(VSW_DIR)/vsw_proto.c
 HLVSW_LDLIBS := -lcjson
 $(eval $(call inc,$(VSW_DIR),-I$(VSW_DIR)))
@@ -39,7 +39,7 @@ VSW_DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
 VSW_DPDK_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null)
 ifneq ($(VSW_DPDK_LIBS),)
 # DPDK headers as system headers: our -W flags are for our code.
-$(call objs,$(VSW_DIR)/vswitch.c $(VSW_DIR)/vsw_main.c): CFLAGS += $(patsubst -I%,-isystem %,$(VSW_DPDK_CFLAGS))
+$(call objs,$(VSW_DIR)/vswitch.c $(VSW_DIR)/vsw_fwd.c $(VSW_DIR)/vsw_main.c): CFLAGS += $(patsubst -I%,-isystem %,$(VSW_DPDK_CFLAGS))
 $(BUILD)/bin/hostlane-vswitch: $(call objs,$(VSW_SW_SRCS))
 $(BUILD)/bin/hostlane-vswitch: LDLIBS += $(VSW_DPDK_LIBS) -lpthread
 BINS         += $(BUILD)/bin/hostlane-vswitch

@@ -26,60 +26,8 @@
 #include <rte_mbuf.h>
 #include <rte_vhost.h>
 
-#include "vsw_ctl.h"
-#include "vsw_mac.h"
 #include "vsw_main.h"
-
-#define MAX_PORTS 64
-#define BURST 32
-#define GUEST_RXQ 0        /* vring the switch enqueues into (pod's rx) */
-#define GUEST_TXQ 1        /* vring the switch dequeues from (pod's tx) */
-#define IDLE_SPINS 1024    /* empty polls before the first sleep */
-#define MAC_BUCKETS 1024   /* x 4 ways */
-
-struct port_stats {
-	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rx_drops, tx_drops;
-};
-
-struct port {
-	int used;
-	int vid;           /* -1: no virtio-user peer connected */
-	char name[HL_VSW_NAME_MAX];
-	char path[HL_VSW_PATH_MAX];
-	enum hl_vsw_mode mode;
-	struct port_stats st;
-	uint16_t txn;      /* frames queued in txq this burst */
-	struct rte_mbuf *txq[BURST];
-};
-
-enum cmd_op { CMD_ADD, CMD_DEL, CMD_UP, CMD_DOWN, CMD_LIST, CMD_MACS };
-
-struct cmd {
-	enum cmd_op op;
-	char name[HL_VSW_NAME_MAX];
-	char path[HL_VSW_PATH_MAX];
-	enum hl_vsw_mode mode;
-	int vid;
-	void *out;          /* CMD_LIST/CMD_MACS results */
-	size_t cap, n;
-	int result;
-	atomic_int done;    /* release by the runner, acquire by the poster */
-};
-
-struct sw {
-	struct port ports[MAX_PORTS];
-	int up[MAX_PORTS];          /* slots with a peer, forwarding order */
-	int nup;
-	struct vsw_mac_table *macs;
-	struct rte_mempool *pool;
-	uint64_t hz;
-	unsigned idle_max_us;
-
-	const struct vsw_opts *opts;
-	pthread_mutex_t post_lock;  /* one poster at a time */
-	_Atomic(struct cmd *) pending;
-	atomic_int loop_running;
-};
+#include "vsw_sw.h"
 
 static struct sw g_sw;
 static atomic_int g_quit;
@@ -245,7 +193,7 @@ static void run_cmd(struct sw *sw, struct cmd *c)
 	atomic_store_explicit(&c->done, 1, memory_order_release);
 }
 
-static void poll_mailbox(struct sw *sw)
+void vsw_poll_mailbox(struct sw *sw)
 {
 	/* Pairs with the release store in post(). */
 	struct cmd *c = atomic_load_explicit(&sw->pending, memory_order_acquire);
@@ -267,7 +215,7 @@ static int post(struct sw *sw, struct cmd *c)
 	if (!atomic_load(&sw->loop_running)) {
 		run_cmd(sw, c);
 	} else {
-		/* Pairs with the acquire load in poll_mailbox(). */
+		/* Pairs with the acquire load in vsw_poll_mailbox(). */
 		atomic_store_explicit(&sw->pending, c, memory_order_release);
 		while (!atomic_load_explicit(&c->done, memory_order_acquire)) {
 			if (!atomic_load(&sw->loop_running) &&
@@ -431,115 +379,6 @@ static int handle_req(void *arg, const struct vsw_req *r, struct vsw_out *out)
 	return -EINVAL;
 }
 
-/* ---- the forwarding loop ------------------------------------------------ */
-
-static inline void txq_add(struct sw *sw, int d, struct rte_mbuf *m,
-			   int *dirty, int *ndirty)
-{
-	struct port *p = &sw->ports[d];
-
-	if (p->txn == 0)
-		dirty[(*ndirty)++] = d;
-	p->txq[p->txn++] = m;
-}
-
-static void flush(struct sw *sw, const int *dirty, int ndirty)
-{
-	for (int k = 0; k < ndirty; k++) {
-		struct port *p = &sw->ports[dirty[k]];
-		/* The vhost library copies into the pod's buffers; the mbufs
-		 * stay ours, so a flooded frame needs no clone or refcount. */
-		uint16_t sent = rte_vhost_enqueue_burst(p->vid, GUEST_RXQ,
-							p->txq, p->txn);
-
-		for (uint16_t i = 0; i < sent; i++)
-			p->st.tx_bytes += rte_pktmbuf_pkt_len(p->txq[i]);
-		p->st.tx_packets += sent;
-		p->st.tx_drops += p->txn - sent;
-		p->txn = 0;
-	}
-}
-
-static void switch_one(struct sw *sw, int s, struct rte_mbuf *m, uint64_t now,
-		       int *dirty, int *ndirty)
-{
-	struct port *src = &sw->ports[s];
-	const struct rte_ether_hdr *eth;
-	int d;
-
-	src->st.rx_bytes += rte_pktmbuf_pkt_len(m);
-	if (rte_pktmbuf_data_len(m) < sizeof(*eth)) {
-		src->st.rx_drops++;
-		return;
-	}
-	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-	vsw_mac_learn(sw->macs, eth->src_addr.addr_bytes, s, now);
-	d = vsw_mac_lookup(sw->macs, eth->dst_addr.addr_bytes, now);
-	if (d == s) {
-		src->st.rx_drops++; /* its owner sits behind the same port */
-		return;
-	}
-	if (d >= 0 && sw->ports[d].vid >= 0) {
-		txq_add(sw, d, m, dirty, ndirty);
-		return;
-	}
-	for (int k = 0; k < sw->nup; k++) {
-		if (sw->up[k] != s)
-			txq_add(sw, sw->up[k], m, dirty, ndirty);
-	}
-}
-
-static uint16_t poll_port(struct sw *sw, int s, uint64_t now)
-{
-	struct rte_mbuf *pkts[BURST];
-	int dirty[MAX_PORTS], ndirty = 0;
-	uint16_t n = rte_vhost_dequeue_burst(sw->ports[s].vid, GUEST_TXQ,
-					     sw->pool, pkts, BURST);
-
-	if (!n)
-		return 0;
-	sw->ports[s].st.rx_packets += n;
-	for (uint16_t i = 0; i < n; i++)
-		switch_one(sw, s, pkts[i], now, dirty, &ndirty);
-	flush(sw, dirty, ndirty);
-	rte_pktmbuf_free_bulk(pkts, n);
-	return n;
-}
-
-static void idle_sleep(unsigned us)
-{
-	struct timespec ts = { 0, (long)us * 1000 };
-
-	nanosleep(&ts, NULL);
-}
-
-static int fwd_loop(void *arg)
-{
-	struct sw *sw = arg;
-	unsigned idle = 0, sleep_us = 0;
-
-	while (!atomic_load_explicit(&g_quit, memory_order_relaxed)) {
-		uint64_t now = rte_rdtsc();
-		unsigned total = 0;
-
-		poll_mailbox(sw);
-		for (int k = 0; k < sw->nup; k++)
-			total += poll_port(sw, sw->up[k], now);
-		if (total) {
-			idle = 0;
-			sleep_us = 0;
-		} else if (++idle > IDLE_SPINS && sw->idle_max_us) {
-			/* Rizzo: poll while busy, back off to sleeping when
-			 * idle; the first frame brings back full polling. */
-			sleep_us = sleep_us ? sleep_us * 2 : 1;
-			if (sleep_us > sw->idle_max_us)
-				sleep_us = sw->idle_max_us;
-			idle_sleep(sleep_us);
-		}
-	}
-	return 0;
-}
-
 /* ---- life --------------------------------------------------------------- */
 
 static void detach_all(struct sw *sw)
@@ -581,7 +420,7 @@ static int run(struct sw *sw, const struct vsw_opts *o)
 	}
 	fprintf(stderr, "vswitch: pid %d, lcore %u, control %s\n", (int)getpid(),
 		rte_lcore_id(), o->ctl);
-	fwd_loop(sw);
+	vsw_fwd_loop(sw, &g_quit);
 	atomic_store(&sw->loop_running, 0);
 	/* Control socket first: a supervisor that finds it gone knows we are
 	 * on our way out and adopts nothing. */
