@@ -18,18 +18,8 @@
 set -u
 shopt -s extglob
 top=${HOSTLANE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
-export BUILD HOSTLANE_TOP=$top
-json=0
-for a in "$@"; do [ "$a" = --json ] && json=1; done
-secs=${SECS:-3}
-
-bail() {
-	if [ $json = 1 ]; then printf '{"bench":"sockets","skipped":"%s"}\n' "$1"
-	else echo "sockets: skipped: $1"; fi
-	exit 0
-}
+. "$top/test/lib/bench.sh"
+bench_env sockets "$@"
 [ "$(id -u)" = 0 ] || bail "needs root (network namespaces)"
 for p in sockperf redis-server redis-benchmark nginx wrk jq; do
 	command -v "$p" >/dev/null || bail "$p missing (make deps)"

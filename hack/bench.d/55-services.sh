@@ -14,15 +14,11 @@
 #   SECS=N seconds per timed run (default 3); ROUNDS=N (default 3)
 set -u
 top=${HOSTLANE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
-export BUILD HOSTLANE_TOP=$top
-json=0
-for a in "$@"; do [ "$a" = --json ] && json=1; done
-secs=${SECS:-3} rounds=${ROUNDS:-3}
+. "$top/test/lib/bench.sh"
+bench_env services "$@"
 
 . "$top/test/lib/benchpods.sh"
-bench_k8s_pods services redis-server redis-benchmark jq curl iptables python3 openssl nginx wrk
+bench_k8s_pods redis-server redis-benchmark jq curl iptables python3 openssl nginx wrk
 vip=10.96.$((RANDOM % 250)).$((RANDOM % 250 + 2))
 RPORT=6390 CPORT=7390
 

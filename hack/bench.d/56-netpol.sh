@@ -13,15 +13,11 @@
 #   SECS=N seconds per timed run (default 3); ROUNDS=N (default 3)
 set -u
 top=${HOSTLANE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
-export BUILD HOSTLANE_TOP=$top
-json=0
-for a in "$@"; do [ "$a" = --json ] && json=1; done
-secs=${SECS:-3} rounds=${ROUNDS:-3}
+. "$top/test/lib/bench.sh"
+bench_env netpol "$@"
 
 . "$top/test/lib/benchpods.sh"
-bench_k8s_pods netpol redis-server redis-benchmark jq curl python3 openssl
+bench_k8s_pods redis-server redis-benchmark jq curl python3 openssl
 RPORT=6391 CPORT=7391
 
 k8s_rv namespaces "{\"metadata\":{\"name\":\"$ns\"}}" >/dev/null

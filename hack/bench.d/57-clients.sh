@@ -17,18 +17,9 @@
 #   CLIENTS="8 16 32"
 set -u
 top=${HOSTLANE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
-export BUILD HOSTLANE_TOP=$top
-json=0
-for a in "$@"; do [ "$a" = --json ] && json=1; done
-secs=${SECS:-3} rounds=${ROUNDS:-3} counts=${CLIENTS:-8 16 32}
-
-bail() {
-	if [ $json = 1 ]; then printf '{"bench":"many-clients","skipped":"%s"}\n' "$1"
-	else echo "many clients: skipped: $1"; fi
-	exit 0
-}
+. "$top/test/lib/bench.sh"
+bench_env many-clients "$@"
+counts=${CLIENTS:-8 16 32}
 [ "$(id -u)" = 0 ] || bail "needs root (network namespaces)"
 command -v jq >/dev/null || bail "jq missing (make deps)"
 connrate=$BUILD/test/connrate

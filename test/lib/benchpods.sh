@@ -1,13 +1,12 @@
 # shellcheck shell=bash
 # The set-up the Kubernetes benchmarks share (hack/bench.d/55-services.sh,
 # 56-netpol.sh): two shm pods, srv and cli, the agent following a fake API
-# server (test/lib/k8s.sh). Set top, BUILD and json first, then:
+# server (test/lib/k8s.sh). Call bench_env (test/lib/bench.sh) first, then:
 #
-#   bench_k8s_pods NAME TOOL...  checks root, the TOOLs and connrate (else
+#   bench_k8s_pods TOOL...  checks root, the TOOLs and connrate (else
 #                        bail), makes the pods; sets connrate, ip_s, ip_c,
 #                        ns, node, tmp, SRV_CPU, CLI_CPU; the report goes to
 #                        fd 3, everything else to stderr
-#   bail WHY             prints "NAME: skipped: WHY" (or its JSON) and exits 0
 #   pin CPU              "taskset -c CPU" when taskset is there
 # Sourced here, at the top level: their declare'd tables (the pods, the
 # cleanups) would be local to a function that sourced them.
@@ -18,16 +17,10 @@
 # shellcheck source=test/lib/k8s.sh
 . "$top/test/lib/k8s.sh"
 
-bail() {
-	if [ "$json" = 1 ]; then printf '{"bench":"%s","skipped":"%s"}\n' "$BENCH_NAME" "$1"
-	else echo "$BENCH_NAME: skipped: $1"; fi
-	exit 0
-}
 pin() { command -v taskset >/dev/null && echo "taskset -c $1"; }
 
 bench_k8s_pods() {
 	local p ncpu
-	BENCH_NAME=$1; shift
 	[ "$(id -u)" = 0 ] || bail "needs root (network namespaces)"
 	for p in "$@"; do
 		command -v "$p" >/dev/null || bail "$p missing (make deps)"
