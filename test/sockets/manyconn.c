@@ -3,6 +3,8 @@
  *
  *   manyconn server IP PORT            echo each 64-byte message back, on
  *                                      every connection, until SIGTERM
+ *   manyconn burst IP PORT N SECONDS   the same, the N connects started at
+ *                                      once (non-blocking), then awaited
  *   manyconn client IP PORT N SECONDS  open N connections (all of them
  *                                      before the first request), then on
  *                                      each one request, wait for the whole
@@ -208,35 +210,84 @@ static double pct(const uint64_t *h, uint64_t total, double p)
 	return bucket_us(HBUCKETS - 1);
 }
 
-static int client(const struct sockaddr_in *a, int n, double secs)
+/* Starts N non-blocking connects at once and waits for all of them (a
+ * connect burst); 0, or -1 with the reason printed. */
+static int connect_burst(struct conn *cs, int n, const struct sockaddr_in *a, int ep)
+{
+	struct epoll_event ev, evs[256];
+	int left = n;
+
+	for (int i = 0; i < n; i++) {
+		cs[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (cs[i].fd < 0 || (connect(cs[i].fd, (const struct sockaddr *)a, sizeof(*a)) < 0 &&
+				     errno != EINPROGRESS)) {
+			fprintf(stderr, "manyconn: connection %d: %s\n", i, strerror(errno));
+			return -1;
+		}
+		ev.events = EPOLLOUT;
+		ev.data.ptr = &cs[i];
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev) < 0) {
+			perror("manyconn: epoll_ctl");
+			return -1;
+		}
+	}
+	while (left > 0) {
+		int k = epoll_wait(ep, evs, 256, 10000);
+
+		if (k <= 0) {
+			fprintf(stderr, "manyconn: %d connects not done after 10 s\n", left);
+			return -1;
+		}
+		for (int i = 0; i < k; i++) {
+			struct conn *c = evs[i].data.ptr;
+			int err = 0;
+			socklen_t len = sizeof(err);
+
+			if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+				fprintf(stderr, "manyconn: connection %ld: %s\n", (long)(c - cs),
+					strerror(err ? err : errno));
+				return -1;
+			}
+			ev.events = EPOLLIN;
+			ev.data.ptr = c;
+			epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+			left--;
+		}
+	}
+	return 0;
+}
+
+static int client(const struct sockaddr_in *a, int n, double secs, int burst)
 {
 	struct conn *cs = calloc((size_t)n, sizeof(*cs));
 	uint64_t *hist = calloc(HBUCKETS, sizeof(*hist)), total = 0, bad = 0, t0, end, lo, hi;
 	struct epoll_event ev, evs[256];
 	long fds0, fds1;
-	int ep, one = 1;
+	int ep, one = 1, rc = 1;
 
 	raise_nofile();
 	ep = epoll_create1(0);
 	if (!cs || !hist || ep < 0) {
 		perror("manyconn: set-up");
-		return 1;
+		goto out;
 	}
 	fds0 = count_fds();
-	for (int i = 0; i < n; i++) {
+	if (burst && connect_burst(cs, n, a, ep) < 0)
+		goto out;
+	for (int i = 0; i < n && !burst; i++) {
 		struct conn *c = &cs[i];
 
 		c->fd = socket(AF_INET, SOCK_STREAM, 0);
 		if (c->fd < 0 || connect(c->fd, (const struct sockaddr *)a, sizeof(*a)) < 0) {
 			fprintf(stderr, "manyconn: connection %d: %s\n", i, strerror(errno));
-			return 1;
+			goto out;
 		}
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 			perror("manyconn: epoll_ctl");
-			return 1;
+			goto out;
 		}
 	}
 	fds1 = count_fds();
@@ -248,7 +299,7 @@ static int client(const struct sockaddr_in *a, int n, double secs)
 		request(&cs[i]);
 		if (write_all(cs[i].fd, cs[i].buf, MSG) < 0) {
 			perror("manyconn: write");
-			return 1;
+			goto out;
 		}
 	}
 	while (now_ns() < end) {
@@ -265,7 +316,7 @@ static int client(const struct sockaddr_in *a, int n, double secs)
 			if (r <= 0) {
 				fprintf(stderr, "manyconn: connection %ld: %s\n", (long)(c - cs),
 					r == 0 ? "closed by the server" : strerror(errno));
-				return 1;
+				goto out;
 			}
 			if (memcmp(in, c->buf + c->got, (size_t)r) != 0)
 				bad++;
@@ -280,7 +331,7 @@ static int client(const struct sockaddr_in *a, int n, double secs)
 			request(c);
 			if (write_all(c->fd, c->buf, MSG) < 0) {
 				perror("manyconn: write");
-				return 1;
+				goto out;
 			}
 		}
 	}
@@ -296,12 +347,16 @@ static int client(const struct sockaddr_in *a, int n, double secs)
 	       (double)total / ((double)(now_ns() - t0) / 1e9), pct(hist, total, 0.5),
 	       pct(hist, total, 0.99), pct(hist, total, 0.999), (unsigned long long)lo,
 	       (unsigned long long)hi, (double)(fds1 - fds0) / n, (unsigned long long)bad);
-	for (int i = 0; i < n; i++)
-		close(cs[i].fd);
-	close(ep);
+	rc = bad ? 1 : 0;
+out:
+	for (int i = 0; cs && i < n; i++)
+		if (cs[i].fd > 0)
+			close(cs[i].fd);
+	if (ep >= 0)
+		close(ep);
 	free(cs);
 	free(hist);
-	return bad ? 1 : 0;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -310,8 +365,9 @@ int main(int argc, char **argv)
 	long port, n = 0;
 
 	if (argc < 4 || (strcmp(argv[1], "client") == 0 && argc != 6) ||
+	    (strcmp(argv[1], "burst") == 0 && argc != 6) ||
 	    (strcmp(argv[1], "server") == 0 && argc != 4)) {
-		fprintf(stderr, "usage: manyconn server IP PORT | manyconn client IP PORT N SECONDS\n");
+		fprintf(stderr, "usage: manyconn server IP PORT | manyconn client|burst IP PORT N SECONDS\n");
 		return 2;
 	}
 	port = strtol(argv[3], NULL, 10);
@@ -327,5 +383,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "manyconn: N must be 1..65536\n");
 		return 2;
 	}
-	return client(&a, (int)n, strtod(argv[5], NULL));
+	return client(&a, (int)n, strtod(argv[5], NULL), strcmp(argv[1], "burst") == 0);
 }
