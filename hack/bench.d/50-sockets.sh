@@ -20,26 +20,10 @@ shopt -s extglob
 top=${HOSTLANE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/test/lib/bench.sh"
 bench_env sockets "$@"
-[ "$(id -u)" = 0 ] || bail "needs root (network namespaces)"
-for p in sockperf redis-server redis-benchmark nginx wrk jq; do
-	command -v "$p" >/dev/null || bail "$p missing (make deps)"
-done
+bench_need sockperf redis-server redis-benchmark nginx wrk jq build/test/connrate
 connrate=$BUILD/test/connrate
-[ -x "$connrate" ] || bail "$connrate not built"
-
-# The pods' helpers speak TAP when something fails; keep that off stdout.
-. "$top/test/lib/tap.sh"
-. "$top/test/lib/pods.sh"
-exec 3>&1 1>&2
-pods_setup >/dev/null
-pod_create srv && pod_create cli || bail "cannot create the pods (see stderr)"
-ip_s=$(pod_ip srv)
-port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
-ncpu=$(nproc)
-SRV_CPU=$((ncpu > 1 ? ncpu - 1 : 0)) CLI_CPU=0
-hl_ok=1 hl_why=
-preload_ready || { hl_ok=0 hl_why=$PRELOAD_WHY; }
-tmp=$CNI_TMP
+# The pods' helpers speak TAP when something fails: fd 3 is the report.
+bench_pods
 
 # prefix MODE POD CPU: the command prefix (pinned, in the pod, maybe preloaded).
 prefix() {

@@ -20,21 +20,9 @@ top=${HOSTLANE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/test/lib/bench.sh"
 bench_env many-clients "$@"
 counts=${CLIENTS:-8 16 32}
-[ "$(id -u)" = 0 ] || bail "needs root (network namespaces)"
-command -v jq >/dev/null || bail "jq missing (make deps)"
+bench_need jq build/test/connrate
 connrate=$BUILD/test/connrate
-[ -x "$connrate" ] || bail "$connrate not built"
-
-. "$top/test/lib/tap.sh"
-. "$top/test/lib/pods.sh"
-exec 3>&1 1>&2
-pods_setup >/dev/null
-pod_create srv && pod_create cli || bail "cannot create the pods (see stderr)"
-ip_s=$(pod_ip srv)
-port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
-hl_ok=1 hl_why=
-preload_ready || { hl_ok=0 hl_why=$PRELOAD_WHY; }
-tmp=$CNI_TMP
+bench_pods
 
 # pfx MODE POD: the command prefix (in the pod, maybe preloaded).
 pfx() {

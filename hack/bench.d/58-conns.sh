@@ -19,21 +19,9 @@ top=${HOSTLANE_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top/test/lib/bench.sh"
 bench_env conns "$@"
 counts=${CONNS:-1 16 256 1024 4096}
-[ "$(id -u)" = 0 ] || bail "needs root (network namespaces)"
-command -v jq >/dev/null || bail "jq missing (make deps)"
+bench_need jq build/test/manyconn
 mc=$BUILD/test/manyconn
-[ -x "$mc" ] || bail "$mc not built"
-
-. "$top/test/lib/tap.sh"
-. "$top/test/lib/pods.sh"
-exec 3>&1 1>&2
-pods_setup >/dev/null
-pod_create srv && pod_create cli || bail "cannot create the pods (see stderr)"
-ip_s=$(pod_ip srv)
-port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
-hl_ok=1 hl_why=
-preload_ready || { hl_ok=0 hl_why=$PRELOAD_WHY; }
-tmp=$CNI_TMP
+bench_pods
 
 hp_free() { awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo; }
 agent_fds() { find "/proc/$AG_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
