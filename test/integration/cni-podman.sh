@@ -9,6 +9,7 @@
 # result. podman's storage, runroot and tmpdir are private to the run.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/cni.sh"
+. "$(dirname "$0")/../lib/podman.sh"
 cni_setup
 command -v podman >/dev/null || tap_skip_all "podman is not installed (hack/deps.sh installs it)"
 command -v runc >/dev/null || tap_skip_all "runc is not installed (hack/deps.sh installs it)"
@@ -25,28 +26,8 @@ for c in a b; do
 	echo "token-$c-$(cni_rand_hex 8)" >"$T/rootfs/www-$c/index.html"
 done
 
-# podman finds plugins in cni_plugin_dirs: hostlane through a wrapper that
-# pins the run's cache dir (podman's cleanup process may not carry our env),
-# Debian's host-local beside it.
-ln -s "$CNI_SYS_DIR"/* "$T/plugins/"
-printf '#!/bin/sh\nHOSTLANE_CACHE_DIR=%s exec %s "$@"\n' "$HOSTLANE_CACHE_DIR" "$HL_BIN" >"$T/plugins/hostlane"
-chmod +x "$T/plugins/hostlane"
-jq -n --arg name "$CNI_NET" --arg br "$CNI_BR" --arg subnet "$CNI_SUBNET" --arg dir "$CNI_IPAM_DIR" '
-	{cniVersion: "1.0.0", name: $name, plugins: [
-	  {type: "hostlane", bridge: $br, isGateway: true, agentSocket: "",
-	   ipam: {type: "host-local", subnet: $subnet, dataDir: $dir}}]}' >"$T/net.d/$CNI_NET.conflist"
-cat >"$T/containers.conf" <<CONF
-[network]
-network_backend = "cni"
-cni_plugin_dirs = ["$T/plugins"]
-network_config_dir = "$T/net.d"
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$T/events.log"
-CONF
-export CONTAINERS_CONF=$T/containers.conf
+# podman finds plugins in cni_plugin_dirs (test/lib/podman.sh).
+podman_cni_net "$T"
 PM=(podman --root "$T/root" --runroot "$T/runroot" --tmpdir "$T/tmp" --storage-driver vfs
 	--network-backend cni --cni-config-dir "$T/net.d")
 pm() { "${PM[@]}" "$@"; }

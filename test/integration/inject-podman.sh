@@ -17,6 +17,8 @@ need_root
 . "$(dirname "$0")/../lib/cni.sh"
 . "$(dirname "$0")/../lib/agent.sh"
 . "$(dirname "$0")/../lib/image.sh"
+. "$(dirname "$0")/../lib/podman.sh"
+. "$(dirname "$0")/../lib/webhook.sh"
 top=$HOSTLANE_TOP
 export HOSTLANE_NPM_DIR=${HOSTLANE_NPM_DIR:-$top/build/npm}
 for c in redis-server jq node curl openssl; do
@@ -33,26 +35,7 @@ T=$CNI_TMP/pm
 mkdir -p "$T/plugins" "$T/net.d" "$T/stats"
 
 # ---- podman on a hostlane network (shm), plugins and config private to the run ----
-ln -s "$CNI_SYS_DIR"/* "$T/plugins/"
-printf '#!/bin/sh\nHOSTLANE_CACHE_DIR=%s exec %s "$@"\n' "$HOSTLANE_CACHE_DIR" "$HL_BIN" >"$T/plugins/hostlane"
-chmod +x "$T/plugins/hostlane"
-jq -n --arg name "$CNI_NET" --arg br "$CNI_BR" --arg subnet "$CNI_SUBNET" --arg dir "$CNI_IPAM_DIR" \
-	--arg sock "$AG_SOCK" '
-	{cniVersion: "1.0.0", name: $name, plugins: [
-	  {type: "hostlane", bridge: $br, isGateway: true, fastpath: "shm", agentSocket: $sock,
-	   ipam: {type: "host-local", subnet: $subnet, dataDir: $dir}}]}' >"$T/net.d/$CNI_NET.conflist"
-cat >"$T/containers.conf" <<CONF
-[network]
-network_backend = "cni"
-cni_plugin_dirs = ["$T/plugins"]
-network_config_dir = "$T/net.d"
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$T/events.log"
-CONF
-export CONTAINERS_CONF=$T/containers.conf
+podman_cni_net "$T" "$(jq -nc --arg sock "$AG_SOCK" '{fastpath: "shm", agentSocket: $sock}')"
 pmn() { pm --network-backend cni --cni-config-dir "$T/net.d" "$@"; }
 # Containers first (their DEL releases the agent's endpoints), then the image's storage.
 on_exit "pmn rm -a -f -t 0"
@@ -122,13 +105,7 @@ pods=$top/test/inject/pods
 	--image "$IMG_REF" 2>"$T/wh.log" &
 wh=$!
 on_exit "kill $wh; wait $wh"
-port=
-for _ in $(seq 100); do
-	port=$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$T/wh.log")
-	[ -n "$port" ] && break
-	sleep 0.05
-done
-[ -n "$port" ] || { tap_fail "the webhook starts" "$(cat "$T/wh.log")"; tap_done; exit 1; }
+port=$(webhook_port "$T/wh.log") || { tap_fail "the webhook starts" "$(cat "$T/wh.log")"; tap_done; exit 1; }
 via_webhook() { # POD.json OUT.json
 	jq -n --slurpfile pod "$1" '{apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview",
 		request: {uid: "u-1", kind: {group: "", version: "v1", kind: "Pod"}, namespace: "default",

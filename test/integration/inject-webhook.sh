@@ -11,6 +11,7 @@
 # hack/k8s/manifests.mjs). Bad bodies get a 400 with a reason (or 413), the
 # server lives on; a rotated certificate is served without a restart.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/webhook.sh"
 top=$HOSTLANE_TOP
 WH=$BUILD/bin/hostlane-webhook
 export HOSTLANE_NPM_DIR=${HOSTLANE_NPM_DIR:-$top/build/npm}
@@ -48,13 +49,7 @@ EOF
 "$WH" "${margs[@]}" 2>"$T/wh.log" &
 wh=$!
 on_exit "kill $wh; wait $wh"
-port=
-for _ in $(seq 100); do
-	port=$(sed -n 's/.*serving on port \([0-9]*\).*/\1/p' "$T/wh.log")
-	[ -n "$port" ] && break
-	sleep 0.05
-done
-[ -n "$port" ] || { tap_fail "the webhook starts" "$(cat "$T/wh.log")"; tap_done; exit 1; }
+port=$(webhook_port "$T/wh.log") || { tap_fail "the webhook starts" "$(cat "$T/wh.log")"; tap_done; exit 1; }
 tap_ok "the webhook runs with its manifest's arguments, serving HTTPS on port $port"
 url=https://$svc:$port
 cu() { curl -sS --resolve "$svc:$port:127.0.0.1" --cacert "${CA:-$T/a/ca.crt}" "$@"; }
