@@ -17,6 +17,7 @@
 #include <malloc.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -147,18 +148,45 @@ static void accept_failed(struct agent *a)
 		hl_log(HL_LOG_WARN, "plugin socket: accept: %s; waiting", strerror(EMFILE));
 }
 
+/*
+ * A worker's wait set: the listening socket with EPOLLEXCLUSIVE, so that a
+ * connection wakes one idle worker rather than all of them (each would try
+ * accept4() and all but one find nothing), and the stop eventfd, which
+ * wakes every worker. -1 with errno on failure.
+ */
+static int worker_epoll(const struct agent *a)
+{
+	struct epoll_event l = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = 0 };
+	struct epoll_event s = { .events = EPOLLIN, .data.u32 = 1 };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		return -1;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, a->listen_fd, &l) < 0 ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, a->stop_fd, &s) < 0) {
+		int e = errno;
+
+		close(ep);
+		errno = e;
+		return -1;
+	}
+	return ep;
+}
+
 static void *worker_main(void *arg)
 {
 	struct agent *a = arg;
 	char *buf = malloc(HLAGENT_MAX_REQUEST + 1);
 	struct hl_request *q = malloc(sizeof(*q));
-	struct pollfd p[2] = { { .fd = a->listen_fd, .events = POLLIN },
-			       { .fd = a->stop_fd, .events = POLLIN } };
-
+	int ep = worker_epoll(a);
 	bool served = false;
 
-	while (buf && q) {
-		int fd, n = poll(p, 2, 0);
+	if (ep < 0)
+		hl_log(HL_LOG_ERROR, "worker: epoll: %s", strerror(errno));
+	while (buf && q && ep >= 0) {
+		struct epoll_event ev[2];
+		bool stop = false, conn = false;
+		int fd, n = epoll_wait(ep, ev, 2, 0);
 
 		/*
 		 * Going idle after serving: hand back to the system what a burst
@@ -170,23 +198,29 @@ static void *worker_main(void *arg)
 			served = false;
 		}
 		if (n == 0)
-			n = poll(p, 2, -1);
+			n = epoll_wait(ep, ev, 2, -1);
 		if (n < 0 && errno != EINTR)
 			break;
-		if (p[1].revents)
+		for (int i = 0; i < n; i++) {
+			stop |= ev[i].data.u32 == 1;
+			conn |= ev[i].data.u32 == 0;
+		}
+		if (stop)
 			break;
-		if (!(p[0].revents & POLLIN))
+		if (!conn)
 			continue;
 		fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
 			/* Out of fds: the pending connection stays readable;
 			 * wait (or stop) rather than spin on it. */
+			struct pollfd p = { .fd = a->stop_fd, .events = POLLIN };
+
 			accept_failed(a);
-			poll(&p[1], 1, 250);
+			poll(&p, 1, 250);
 			continue;
 		}
 		if (fd < 0)
-			continue;  /* another worker took it (EAGAIN), or the peer left */
+			continue;  /* the peer left, or another worker took it */
 		set_timeouts(fd, a->cfg.request_timeout_ms);
 		serve_conn(a, fd, buf, q);
 		close(fd);
@@ -194,6 +228,8 @@ static void *worker_main(void *arg)
 	}
 	if (!buf || !q)
 		hl_log(HL_LOG_ERROR, "worker: out of memory");
+	if (ep >= 0)
+		close(ep);
 	free(buf);
 	free(q);
 	atomic_fetch_sub(&a->workers_alive, 1);
