@@ -31,14 +31,14 @@ FUZZERS += $(BUILD)/fuzz/fuzz_fctl_requests $(BUILD)/fuzz/fuzz_fctl_events
 # against the reference engine's C (linked from libfpgactl.a), built once
 # into $(BUILD)/rtl/<name>/ and rebuilt only when a source changes.
 RTL := fpga-ctl/rtl
-RTL_LINT := $(RTL)/hlf_top.sv
+RTL_INC := $(RTL)/hlf_engine_defs.svh $(RTL)/hlf_engine_seq.svh
 VERILATOR ?= verilator
 # rtl_tb(name, top module, sources, verilator flags): $(BUILD)/test/test_rtl_<name>
 define rtl_tb
-$(BUILD)/test/test_rtl_$(1): $(3) $(BUILD)/lib/libfpgactl.a
+$(BUILD)/test/test_rtl_$(1): $(3) $(RTL_INC) $(BUILD)/lib/libfpgactl.a
 	@mkdir -p $(BUILD)/rtl/$(1) $$(@D)
 	$$(call msg,VERILATE,$$@)
-	$(Q)$(VERILATOR) --cc --exe --build -j 2 -Wall --Mdir $(BUILD)/rtl/$(1) --top-module $(2) $(4) \
+	$(Q)$(VERILATOR) --cc --exe --build -j 2 -Wall -I$(RTL) --Mdir $(BUILD)/rtl/$(1) --top-module $(2) $(4) \
 	  -CFLAGS "-I$(CURDIR)/fpga-ctl/include -I$(CURDIR)/fpga-ctl/src -O1 $(SANFLAGS)" \
 	  -LDFLAGS "$(CURDIR)/$(BUILD)/lib/libfpgactl.a $(SANFLAGS)" -o tb \
 	  $(foreach s,$(3),$(CURDIR)/$(s)) >$(BUILD)/rtl/$(1).log 2>&1 || { tail -n 30 $(BUILD)/rtl/$(1).log; false; }
@@ -47,24 +47,29 @@ UNIT_TESTS += $(BUILD)/test/test_rtl_$(1)
 endef
 $(eval $(call rtl_tb,table,tb_table_top,$(RTL)/hlf_hash.sv $(RTL)/hlf_table.sv $(RTL)/tb/tb_table_top.sv $(RTL)/tb/tb_table.cpp))
 $(eval $(call rtl_tb,qm,hlf_qm,$(RTL)/hlf_qm.sv $(RTL)/tb/tb_qm.cpp,-GNQ=8))
-RTL_SRCS := $(addprefix $(RTL)/,hlf_hash.sv hlf_table.sv hlf_tables.sv hlf_qm.sv hlf_top.sv)
+RTL_SRCS := $(addprefix $(RTL)/,hlf_hash.sv hlf_table.sv hlf_tables.sv hlf_qm.sv hlf_engine.sv hlf_top.sv)
 $(eval $(call rtl_tb,top,hlf_top,$(RTL_SRCS) $(RTL)/tb/tb_top.cpp,-GNQ=8 -GPOD_LOG2=3 -GLSN_LOG2=3 -GPAIR_LOG2=3 -GSVC_LOG2=2 -GPOL_LOG2=3))
+# whole request streams through hlf_top (the request pipeline) and the
+# reference engine: identical memory, counters and queue state
+RTL_ENG_GEOM := -GNQ=8 -GPOD_LOG2=4 -GLSN_LOG2=3 -GPAIR_LOG2=4 -GSVC_LOG2=2 -GPOL_LOG2=3 -GN_EPS=64
+$(eval $(call rtl_tb,engine,hlf_top,$(RTL_SRCS) $(RTL)/tb/tb_engine.cpp,$(RTL_ENG_GEOM)))
 
 # make check lints the RTL (Verilator, every warning on); make fpga builds
 # the RTL testbenches and synthesizes (hack/fpga-synth.sh: yosys, and
 # nextpnr-ice40 for a placed and routed fmax), reports in $(BUILD)/rtl/synth/.
 fpga-lint:
-	$(VERILATOR) --lint-only -Wall --top-module hlf_top $(RTL_SRCS)
+	$(VERILATOR) --lint-only -Wall -I$(RTL) --top-module hlf_top $(RTL_SRCS)
 check: fpga-lint
 fpga: $(filter $(BUILD)/test/test_rtl_%,$(UNIT_TESTS))
+	$(BUILD)/test/test_rtl_engine 1000000
 	BUILD=$(BUILD) hack/fpga-synth.sh
 .PHONY: fpga-lint fpga
 
 # The device model: hlf_top with its default geometry behind a unix socket.
-$(BUILD)/bin/hostlane-fpga-model: $(RTL_SRCS) fpga-ctl/model/hlf_model.cpp fpga-ctl/src/model_proto.h
+$(BUILD)/bin/hostlane-fpga-model: $(RTL_SRCS) $(RTL_INC) fpga-ctl/model/hlf_model.cpp fpga-ctl/src/model_proto.h
 	@mkdir -p $(BUILD)/rtl/model $(@D)
 	$(call msg,VERILATE,$@)
-	$(Q)$(VERILATOR) --cc --exe --build -j 2 -Wall --Mdir $(BUILD)/rtl/model --top-module hlf_top \
+	$(Q)$(VERILATOR) --cc --exe --build -j 2 -Wall -I$(RTL) --Mdir $(BUILD)/rtl/model --top-module hlf_top \
 	  -CFLAGS "-I$(CURDIR)/fpga-ctl/include -I$(CURDIR)/fpga-ctl/src -O1 $(SANFLAGS)" \
 	  -LDFLAGS "-lm $(SANFLAGS)" -o model $(foreach s,$(RTL_SRCS) fpga-ctl/model/hlf_model.cpp,$(CURDIR)/$(s)) \
 	  >$(BUILD)/rtl/model.log 2>&1 || { tail -n 30 $(BUILD)/rtl/model.log; false; }

@@ -3,7 +3,8 @@
 // hostlane-fpga-model: the RTL of fpga-ctl/rtl (hlf_top) compiled with
 // Verilator, behind a unix socket that carries what a PCIe link would
 // (fpga-ctl/src/model_proto.h): BAR0 reads and writes, the host memory
-// the driver maps for DMA (memfds, mapped here), interrupt eventfds. One
+// the driver maps for DMA (memfds, mapped here: the request pipeline's
+// DMA port reads and writes them), interrupt eventfds. One
 // driver at a time; when it goes, the design is reset (a function-level
 // reset). The clock runs freely: every access is one or more cycles, and
 // idle time ticks too, so the device advances while the driver waits.
@@ -41,10 +42,53 @@ struct dmamap {
 static dmamap maps[64];
 static int irq_fd[1024];
 
+// host memory at an IOVA the driver mapped (a whole 64-byte line), or NULL
+static uint8_t *dma_at(uint64_t iova)
+{
+	for (auto &m : maps)
+		if (m.va && iova >= m.iova && iova - m.iova <= m.size - 64)
+			return (uint8_t *)m.va + (iova - m.iova);
+	return nullptr;
+}
+
+static bool rd_pending;
+static uint64_t rd_iova;
+
+// A clock cycle with the request pipeline's DMA port served from the
+// mapped memory: writes land at once (a release fence first: an index
+// line is seen after the entries it covers), a read answers the next
+// cycle (all ones and the error bit where nothing is mapped).
 static void tick()
 {
 	top->clk = 0;
+	top->dma_req_ready = 1;
+	top->dma_rsp_valid = rd_pending;
+	if (rd_pending) {
+		uint8_t *p = dma_at(rd_iova);
+
+		top->dma_rsp_err = !p;
+		for (unsigned i = 0; i < 16; i++) {
+			uint32_t w = 0xffffffffu;
+
+			if (p)
+				memcpy(&w, p + 4 * i, 4);
+			top->dma_rsp_data[i] = w;
+		}
+		rd_pending = false;
+	}
 	top->eval();
+	if (top->dma_req_valid && top->dma_req_we) {
+		uint8_t *p = dma_at(top->dma_req_addr);
+
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		if (p)
+			for (unsigned i = 0; i < 16; i++)
+				memcpy(p + 4 * i, &top->dma_req_data[i], 4);
+	} else if (top->dma_req_valid) {
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		rd_pending = true;
+		rd_iova = top->dma_req_addr;
+	}
 	top->clk = 1;
 	top->eval();
 	cycles++;
@@ -53,9 +97,8 @@ static void tick()
 static void reset()
 {
 	top->rst = 1;
-	top->pipe_idle = 1;
-	top->turn_ready = 0;
-	top->done_valid = 0;
+	rd_pending = false;
+	top->dma_rsp_valid = 0;
 	top->bar_wvalid = 0;
 	top->bar_rvalid = 0;
 	tick();

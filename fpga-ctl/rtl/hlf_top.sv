@@ -4,9 +4,10 @@
 // (fpga-ctl/include/fpgactl_abi.h, FPGACTL_REG_*) in front of the queue
 // manager (hlf_qm) and the tables (hlf_tables). The BAR port is a simple
 // 32-bit register port a PCIe shell's MMIO path drives: a write in one
-// cycle, a read answered the next. What the device does with a turn (the
-// request pipeline and its DMA port) sits behind the `turn_*` / `done_*`
-// ports; with nothing there turns wait, as with CTL.RUN clear.
+// cycle, a read answered the next. The queue manager's turns go to the
+// request pipeline (hlf_engine), which reaches host memory through the DMA
+// port and shares the tables with the register file's table window (the
+// pipeline first; the window's command waits).
 module hlf_top #(
     parameter int NQ = 64,
     parameter int POD_LOG2 = 8,
@@ -27,24 +28,15 @@ module hlf_top #(
     input  logic          bar_rvalid,
     input  logic [13:0]   bar_raddr,
     output logic [31:0]   bar_rdata,     // the cycle after bar_rvalid
-    // turns to the request pipeline
-    output logic          turn_valid,
-    input  logic          turn_ready,
-    output logic [1:0]    turn_kind,
-    output logic [QW-1:0] turn_q,
-    output logic [31:0]   turn_head,
-    output logic [31:0]   turn_tail,
-    output logic [3:0]    turn_rq_log2,
-    output logic [63:0]   turn_rq_base,
-    output logic [63:0]   turn_eq_base,
-    output logic [3:0]    turn_eq_log2,
-    output logic [11:0]   turn_pod,
-    input  logic          done_valid,
-    input  logic [QW-1:0] done_q,
-    input  logic [31:0]   done_head,
-    input  logic          done_park,
-    input  logic          done_stop,
-    input  logic          pipe_idle
+    // the request pipeline's DMA port (hlf_engine.sv describes it)
+    output logic          dma_req_valid,
+    input  logic          dma_req_ready,
+    output logic          dma_req_we,
+    output logic [63:0]   dma_req_addr,
+    output logic [511:0]  dma_req_data,
+    input  logic          dma_rsp_valid,
+    input  logic          dma_rsp_err,
+    input  logic [511:0]  dma_rsp_data
 );
     localparam logic [31:0] ID = 32'h43464c48;       // FPGACTL_ID_MAGIC
     localparam logic [31:0] VERSION = 32'h00020000;  // FPGACTL_ABI_MAJOR << 16 | MINOR
@@ -56,11 +48,7 @@ module hlf_top #(
     logic [QW-1:0] qsel;
     logic [63:0]   st_rq, st_eq;
     logic [31:0]   st_sizes, st_pod, st_flags;
-    logic [31:0]   q_rd_head, q_rd_tail, q_rd_state;
-    logic [63:0]   qc_rq [NQ];
-    logic [63:0]   qc_eq [NQ];
-    logic [3:0]    qc_eq_log [NQ];
-    logic [11:0]   qc_pod [NQ];
+    logic [31:0]   q_rd_head, q_rd_tail, q_rd_prod, q_rd_state;
     // table window
     logic [2:0]   t_sel;
     logic [143:0] t_key;
@@ -76,6 +64,12 @@ module hlf_top #(
     logic [31:0] rd_head, rd_tail;
     logic [1:0]  rd_state;
     logic        qm_idle;
+    // turns and their ends (queue manager <-> pipeline)
+    logic          turn_valid, turn_ready, done_valid, done_park, done_stop;
+    logic [1:0]    turn_kind;
+    logic [QW-1:0] turn_q, done_q;
+    logic [31:0]   turn_head, turn_tail, done_head;
+    logic [3:0]    turn_rq_log2;
 
     hlf_qm #(.NQ(NQ)) u_qm (
         .clk, .rst(srst), .run, .cfg_valid, .cfg_enable, .cfg_q(qsel), .cfg_log2(st_sizes[3:0]),
@@ -84,10 +78,9 @@ module hlf_top #(
         .turn_log2(turn_rq_log2), .done_valid, .done_q, .done_head, .done_park, .done_stop,
         .rd_q(qsel), .rd_head, .rd_tail, .rd_state, .idle(qm_idle));
 
-    assign turn_rq_base = qc_rq[turn_q];
-    assign turn_eq_base = qc_eq[turn_q];
-    assign turn_eq_log2 = qc_eq_log[turn_q];
-    assign turn_pod = qc_pod[turn_q];
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire unused_turn = |turn_rq_log2;   // the pipeline keeps the ring sizes itself
+    /* verilator lint_on UNUSEDSIGNAL */
 
     // ---- the tables ----
     logic t_go, t_ready, t_rsp;
@@ -96,11 +89,44 @@ module hlf_top #(
     logic [175:0] t_rsp_val;
     logic [1:0] t_op;
 
+    // the pipeline's table requests come first; `t_eng` remembers whose
+    // operation is in flight (one at a time) to route its answer
+    logic         e_tv, t_eng, e_busy, e_clearing;
+    logic [2:0]   e_tsel;
+    logic [1:0]   e_top;
+    logic [143:0] e_tkey;
+    logic [175:0] e_tval;
+    wire w_go = t_go && !e_tv;
+    wire any_rsp;
     hlf_tables #(.POD_LOG2(POD_LOG2), .LSN_LOG2(LSN_LOG2), .PAIR_LOG2(PAIR_LOG2),
                  .SVC_LOG2(SVC_LOG2), .POL_LOG2(POL_LOG2)) u_tables (
-        .clk, .rst, .seed, .clear(reset_pulse), .req_valid(t_go), .req_ready(t_ready),
-        .req_sel(t_sel), .req_op(t_op), .req_key(t_key), .req_val(t_val),
-        .rsp_valid(t_rsp), .rsp_status(t_rsp_status), .rsp_way(t_rsp_way), .rsp_val(t_rsp_val));
+        .clk, .rst, .seed, .clear(reset_pulse), .req_valid(e_tv || w_go), .req_ready(t_ready),
+        .req_sel(e_tv ? e_tsel : t_sel), .req_op(e_tv ? e_top : t_op),
+        .req_key(e_tv ? e_tkey : t_key), .req_val(e_tv ? e_tval : t_val),
+        .rsp_valid(any_rsp), .rsp_status(t_rsp_status), .rsp_way(t_rsp_way), .rsp_val(t_rsp_val));
+    always_ff @(posedge clk)
+        if ((e_tv || w_go) && t_ready)
+            t_eng <= e_tv;
+    assign t_rsp = any_rsp && !t_eng;
+
+    // ---- the request pipeline ----
+    logic [63:0] c_reqs, c_events, c_dma_rd, c_dma_wr, c_errors, c_misses, c_edrops, c_busy;
+    logic [31:0] e_rd_prod;
+    hlf_engine #(.NQ(NQ), .N_PODS(N_PODS), .N_EPS(N_EPS)) u_eng (
+        .clk, .rst(srst), .seed, .busy(e_busy), .clearing(e_clearing),
+        .cfg_valid, .cfg_enable, .cfg_q(qsel), .cfg_rq(st_rq[63:8]), .cfg_eq(st_eq[63:8]),
+        .cfg_rq_log2(st_sizes[3:0]), .cfg_eq_log2(st_sizes[11:8]), .cfg_pod(st_pod[11:0]),
+        .turn_valid, .turn_ready, .turn_kind, .turn_q, .turn_head, .turn_tail,
+        .done_valid, .done_q, .done_head, .done_park, .done_stop,
+        .tbl_valid(e_tv), .tbl_ready(t_ready), .tbl_sel(e_tsel), .tbl_op(e_top), .tbl_key(e_tkey),
+        .tbl_val(e_tval), .tbl_rsp(any_rsp && t_eng), .tbl_rsp_status(t_rsp_status),
+        .tbl_rsp_val(t_rsp_val),
+        .dma_req_valid, .dma_req_ready, .dma_req_we, .dma_req_addr, .dma_req_data,
+        .dma_rsp_valid, .dma_rsp_err, .dma_rsp_data,
+        .rd_q(qsel), .rd_prod(e_rd_prod), .cnt_reqs(c_reqs), .cnt_events(c_events),
+        .cnt_dma_rd(c_dma_rd), .cnt_dma_wr(c_dma_wr), .cnt_errors(c_errors),
+        .cnt_misses(c_misses), .cnt_drops(c_edrops), .cnt_busy(c_busy));
+    wire [63:0] c_drops = cnt_drops + c_edrops;
 
     // ---- BAR writes ----
     wire wr = bar_wvalid;
@@ -148,14 +174,10 @@ module hlf_top #(
                 14'h098: st_pod <= bar_wdata;
                 14'h09c: st_flags <= bar_wdata;
                 14'h0a0:
-                    if (bar_wdata == 32'd1 && 32'(qsel) < NQ) begin
-                        qc_rq[qsel] <= {st_rq[63:8], 8'h0};
-                        qc_eq[qsel] <= {st_eq[63:8], 8'h0};
-                        qc_eq_log[qsel] <= st_sizes[11:8];
-                        qc_pod[qsel] <= st_pod[11:0];
-                    end else if (bar_wdata == 32'd3) begin
+                    if (bar_wdata == 32'd3) begin
                         q_rd_head <= rd_head;
                         q_rd_tail <= rd_tail;
+                        q_rd_prod <= e_rd_prod;
                         // FPGACTL_QS_ENABLED, _ADMIN (queue 0), _ERROR
                         q_rd_state <= {29'b0, rd_state[1], rd_state[0] && qsel == '0, rd_state[0]};
                     end
@@ -180,7 +202,7 @@ module hlf_top #(
                 t_val[32 * ((wa - 14'h240) >> 2) +: 32] <= bar_wdata;
         end
         // the table request waits for the tables (busy clearing after a reset)
-        if (t_go && !t_ready)
+        if (t_go && !(t_ready && !e_tv))
             t_go <= 1'b1;
         if (t_rsp) begin
             t_busy <= 1'b0;
@@ -207,7 +229,7 @@ module hlf_top #(
                 14'h020: bar_rdata <= N_EPS;
                 14'h024: bar_rdata <= N_PODS;
                 14'h040: bar_rdata <= {31'b0, run};
-                14'h044: bar_rdata <= {29'b0, db_sticky, !t_ready, qm_idle && pipe_idle};
+                14'h044: bar_rdata <= {29'b0, db_sticky, !t_ready || e_clearing, qm_idle && !e_busy};
                 14'h080: bar_rdata <= 32'(qsel);
                 14'h084: bar_rdata <= st_rq[31:0];
                 14'h088: bar_rdata <= st_rq[63:32];
@@ -218,11 +240,26 @@ module hlf_top #(
                 14'h09c: bar_rdata <= st_flags;
                 14'h0a4: bar_rdata <= q_rd_head;
                 14'h0a8: bar_rdata <= q_rd_tail;
+                14'h0ac: bar_rdata <= q_rd_prod;
                 14'h0b0: bar_rdata <= q_rd_state;
                 14'h100: bar_rdata <= cnt_cycles[31:0];
                 14'h104: bar_rdata <= cnt_cycles[63:32];
-                14'h140: bar_rdata <= cnt_drops[31:0];
-                14'h144: bar_rdata <= cnt_drops[63:32];
+                14'h108: bar_rdata <= c_busy[31:0];
+                14'h10c: bar_rdata <= c_busy[63:32];
+                14'h110: bar_rdata <= c_reqs[31:0];
+                14'h114: bar_rdata <= c_reqs[63:32];
+                14'h118: bar_rdata <= c_events[31:0];
+                14'h11c: bar_rdata <= c_events[63:32];
+                14'h120: bar_rdata <= c_dma_rd[31:0];
+                14'h124: bar_rdata <= c_dma_rd[63:32];
+                14'h128: bar_rdata <= c_dma_wr[31:0];
+                14'h12c: bar_rdata <= c_dma_wr[63:32];
+                14'h130: bar_rdata <= c_errors[31:0];
+                14'h134: bar_rdata <= c_errors[63:32];
+                14'h138: bar_rdata <= c_misses[31:0];
+                14'h13c: bar_rdata <= c_misses[63:32];
+                14'h140: bar_rdata <= c_drops[31:0];
+                14'h144: bar_rdata <= c_drops[63:32];
                 14'h200: bar_rdata <= 32'(t_sel);
                 14'h208: bar_rdata <= {t_busy, 22'b0, t_way, 6'b0, t_status};
                 default: ;

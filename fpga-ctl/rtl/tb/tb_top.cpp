@@ -4,7 +4,8 @@
 // driver sees it: the ID and geometry registers against fpgactl_abi.h,
 // the hash secret, the table window against the reference engine's pods
 // table (same secret: the same buckets, ways, FULL refusals and values),
-// queue set-up, doorbells (batched, dropped past the engine), turns,
+// queue set-up, doorbells (batched, dropped past the engine), a turn
+// through the request pipeline's DMA port, counters,
 // CTL.RESET. Prints TAP.
 #include <cstdint>
 #include <cstdio>
@@ -85,7 +86,6 @@ int main(int argc, char **argv)
 	top->rst = 1;
 	tick();
 	top->rst = 0;
-	top->pipe_idle = 1;
 	for (unsigned i = 0; i < 16; i++)  // the tables clear themselves after reset
 		tick();
 
@@ -175,23 +175,60 @@ int main(int argc, char **argv)
 	wr(FPGACTL_REG_Q_CMD, FPGACTL_QCMD_READ);
 	tap(rd(FPGACTL_REG_Q_RD_TAIL) == 9 && rd(FPGACTL_REG_Q_RD_HEAD) == 0 &&
 	    rd(FPGACTL_REG_Q_RD_STATE) == FPGACTL_QS_ENABLED, "Q_CMD READ: the doorbell's tail");
-	tap(!top->turn_valid && !(rd(FPGACTL_REG_STATUS) & FPGACTL_ST_IDLE), "stopped: doorbells wait");
-	wr(FPGACTL_REG_CTL, FPGACTL_CTL_RUN);
-	top->eval();
-	ok = top->turn_valid && top->turn_q == 2 && top->turn_kind == 0 && top->turn_tail == 9 &&
-	     top->turn_rq_base == 0x140001000ull && top->turn_eq_base == 0x40003000ull &&
-	     top->turn_rq_log2 == 6 && top->turn_eq_log2 == 5 && top->turn_pod == 77;
-	top->turn_ready = 1;
-	tick();
-	top->turn_ready = 0;
-	top->eval();
-	tap(ok && !top->turn_valid, "running: one turn for two doorbells, with the queue's config");
-	top->done_valid = 1;
-	top->done_q = 2;
-	top->done_head = 9;
-	tick();
-	top->done_valid = 0;
-	tap((rd(FPGACTL_REG_STATUS) & FPGACTL_ST_IDLE) != 0, "the turn's end: idle");
+	tap(!(rd(FPGACTL_REG_STATUS) & FPGACTL_ST_IDLE), "stopped: doorbells wait");
+	{
+		// running: the pipeline takes the turn and reads the 9 entries
+		// through the DMA port (each a NOP: a zero line), writes 9
+		// completions, then the RQ consumer line and the EQ producer line
+		unsigned reads = 0, writes = 0, t;
+		uint64_t first_rd = 0, first_wr = 0, last_wr[2] = { 0, 0 };
+		uint32_t last_val[2] = { 0, 0 };
+		bool pending = false;
+
+		wr(FPGACTL_REG_CTL, FPGACTL_CTL_RUN);
+		for (t = 0; t < 20000; t++) {
+			top->clk = 0;
+			top->dma_req_ready = 1;
+			top->dma_rsp_valid = pending;
+			top->dma_rsp_err = 0;
+			for (unsigned i = 0; i < 16; i++)
+				top->dma_rsp_data[i] = 0;
+			pending = false;
+			top->eval();
+			if (top->dma_req_valid && !top->dma_req_we) {
+				first_rd = reads++ ? first_rd : top->dma_req_addr;
+				pending = true;
+			} else if (top->dma_req_valid) {
+				first_wr = writes++ ? first_wr : top->dma_req_addr;
+				last_wr[0] = last_wr[1];
+				last_val[0] = last_val[1];
+				last_wr[1] = top->dma_req_addr;
+				last_val[1] = top->dma_req_data[0];
+			}
+			top->clk = 1;
+			top->eval();
+			top->dma_rsp_valid = 0;
+			if (writes == 11)
+				break;
+		}
+		ok = reads == 9 && first_rd == 0x140001000ull + FPGACTL_RING_HDR &&
+		     first_wr == 0x40003000ull + FPGACTL_RING_HDR && last_wr[0] == 0x140001000ull + 128 &&
+		     last_val[0] == 9 && last_wr[1] == 0x40003000ull + 64 && last_val[1] == 9;
+		if (!ok)
+			printf("# %u reads (first %#llx), %u writes (first %#llx, last %#llx = %u, %#llx = %u)\n",
+			       reads, (unsigned long long)first_rd, writes, (unsigned long long)first_wr,
+			       (unsigned long long)last_wr[0], last_val[0], (unsigned long long)last_wr[1],
+			       last_val[1]);
+		tap(ok, "running: one turn for two doorbells: 9 entries read and completed through the DMA port, "
+			"then one consumer and one producer line");
+	}
+	tick();  // the turn's end reaches the queue manager
+	wr(FPGACTL_REG_Q_CMD, FPGACTL_QCMD_READ);
+	tap((rd(FPGACTL_REG_STATUS) & FPGACTL_ST_IDLE) && rd(FPGACTL_REG_Q_RD_HEAD) == 9 &&
+	    rd(FPGACTL_REG_Q_RD_PROD) == 9 && rd(FPGACTL_REG_CNT + 8 * FPGACTL_CNT_REQS) == 9 &&
+	    rd(FPGACTL_REG_CNT + 8 * FPGACTL_CNT_EVENTS) == 9 &&
+	    rd(FPGACTL_REG_CNT + 8 * FPGACTL_CNT_DMA_WR) == 11,
+	    "the turn's end: idle, head and EQ producer read back, counters");
 
 	wr(FPGACTL_REG_DB + 8 * 100, 1);  // queue 100 of 8
 	tap((rd(FPGACTL_REG_STATUS) & FPGACTL_ST_DB_DROP) && rd(FPGACTL_REG_CNT + 8 * FPGACTL_CNT_DROPS) == 1,
