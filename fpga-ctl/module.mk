@@ -51,7 +51,7 @@ RTL_SRCS := $(addprefix $(RTL)/,hlf_hash.sv hlf_table.sv hlf_tables.sv hlf_qm.sv
 $(eval $(call rtl_tb,top,hlf_top,$(RTL_SRCS) $(RTL)/tb/tb_top.cpp,-GNQ=8 -GPOD_LOG2=3 -GLSN_LOG2=3 -GPAIR_LOG2=3 -GSVC_LOG2=2 -GPOL_LOG2=3))
 # whole request streams through hlf_top (the request pipeline) and the
 # reference engine: identical memory, counters and queue state
-RTL_ENG_GEOM := -GNQ=8 -GPOD_LOG2=4 -GLSN_LOG2=3 -GPAIR_LOG2=4 -GSVC_LOG2=2 -GPOL_LOG2=3 -GN_EPS=64
+RTL_ENG_GEOM := -GNQ=8 -GPOD_LOG2=4 -GLSN_LOG2=4 -GPAIR_LOG2=5 -GSVC_LOG2=2 -GPOL_LOG2=3 -GN_EPS=64
 $(eval $(call rtl_tb,engine,hlf_top,$(RTL_SRCS) $(RTL)/tb/tb_engine.cpp,$(RTL_ENG_GEOM)))
 
 # make check lints the RTL (Verilator, every warning on); make fpga builds

@@ -4,10 +4,14 @@
 # $BUILD/rtl/synth/ and prints a summary (LUT/FF/BRAM, fmax). Slow (minutes):
 # `make fpga` runs it, `make test` does not.
 #   xilinx_top     hlf_top for UltraScale+ (synth_xilinx -family xcup):
-#                  NQ=64, tables of 2^8 buckets (services 2^6), two ways
+#                  NQ=64, tables of 2^8 buckets (services 2^6), two ways,
+#                  the request pipeline (4096 pods, 4096 endpoints)
 #   ice40_table    one pods table (16-byte keys, 2^8 buckets) on an iCE40
-#                  UP5K: placed, routed, fmax
+#                  UP5K: placed, routed, fmax; ice40_table6 and _7 the
+#                  same table with 2^6 and 2^7 buckets
 #   ice40_qm       the queue manager with NQ=16 on an iCE40 HX8K
+#   ice40_engine   the request pipeline (NQ 8, 64 pods, 64 endpoints) on an
+#                  iCE40 HX8K: placed, routed, fmax
 # The iCE40 runs wrap the module in a harness (fpga-ctl/rtl/synth/pnr_*.sv:
 # inputs from a shift register on one pin, outputs folded into one) so a
 # package fits it; the harness's shift register is counted in its FFs.
@@ -19,22 +23,30 @@ out=$BUILD/rtl/synth
 R=fpga-ctl/rtl
 mkdir -p "$out"
 
-yosys -q -l "$out/xilinx_top.log" -p "read_verilog -sv $R/hlf_hash.sv $R/hlf_table.sv \
-  $R/hlf_tables.sv $R/hlf_qm.sv $R/hlf_top.sv; synth_xilinx -family xcup -top hlf_top; \
+yosys -q -l "$out/xilinx_top.log" -p "read_verilog -sv -I$R $R/hlf_hash.sv $R/hlf_table.sv \
+  $R/hlf_tables.sv $R/hlf_qm.sv $R/hlf_engine.sv $R/hlf_top.sv; synth_xilinx -family xcup -top hlf_top; \
   tee -q -o $out/xilinx_top.stat stat" >/dev/null 2>&1
-yosys -q -l "$out/ice40_table.log" -p "read_verilog -sv $R/hlf_hash.sv $R/hlf_table.sv \
-  $R/synth/pnr_table.sv; synth_ice40 -top pnr_table -json $out/ice40_table.json; \
-  tee -q -o $out/ice40_table.stat stat" >/dev/null 2>&1
-nextpnr-ice40 --up5k --package sg48 --json "$out/ice40_table.json" --freq 12 \
-  --report "$out/ice40_table.pnr.json" >"$out/ice40_table.pnr.log" 2>&1 || echo "ice40_table: nextpnr failed (see $out/ice40_table.pnr.log)"
+for lg in 8 7 6; do
+	s=ice40_table; [ $lg = 8 ] || s=ice40_table$lg
+	yosys -q -l "$out/$s.log" -p "read_verilog -sv $R/hlf_hash.sv $R/hlf_table.sv \
+	  $R/synth/pnr_table.sv; chparam -set LOG2 $lg pnr_table; synth_ice40 -top pnr_table -json $out/$s.json; \
+	  tee -q -o $out/$s.stat stat" >/dev/null 2>&1
+	nextpnr-ice40 --up5k --package sg48 --json "$out/$s.json" --freq 12 \
+	  --report "$out/$s.pnr.json" >"$out/$s.pnr.log" 2>&1 || echo "$s: nextpnr failed (see $out/$s.pnr.log)"
+done
 yosys -q -l "$out/ice40_qm.log" -p "read_verilog -sv $R/hlf_qm.sv $R/synth/pnr_qm.sv; \
   synth_ice40 -top pnr_qm -json $out/ice40_qm.json; tee -q -o $out/ice40_qm.stat stat" >/dev/null 2>&1
 nextpnr-ice40 --hx8k --package ct256 --json "$out/ice40_qm.json" --freq 12 \
   --report "$out/ice40_qm.pnr.json" >"$out/ice40_qm.pnr.log" 2>&1 || echo "ice40_qm: nextpnr failed (see $out/ice40_qm.pnr.log)"
+yosys -q -l "$out/ice40_engine.log" -p "read_verilog -sv -I$R $R/hlf_hash.sv $R/hlf_engine.sv \
+  $R/synth/pnr_engine.sv; synth_ice40 -top pnr_engine -json $out/ice40_engine.json; \
+  tee -q -o $out/ice40_engine.stat stat" >/dev/null 2>&1
+nextpnr-ice40 --hx8k --package ct256 --json "$out/ice40_engine.json" --freq 12 \
+  --report "$out/ice40_engine.pnr.json" >"$out/ice40_engine.pnr.log" 2>&1 || echo "ice40_engine: nextpnr failed (see $out/ice40_engine.pnr.log)"
 
 # The summary: cells by kind (of the whole design: the hierarchy's total
 # when there is one), fmax from nextpnr.
-for s in xilinx_top ice40_table ice40_qm; do
+for s in xilinx_top ice40_table ice40_table7 ice40_table6 ice40_qm ice40_engine; do
 	[ -f "$out/$s.stat" ] || continue
 	f=$out/$s.total
 	if grep -q '=== design hierarchy ===' "$out/$s.stat"; then

@@ -159,7 +159,10 @@ module hlf_engine #(
     logic [QW-1:0] room_q;
     logic [1:0]    room_need;
     logic          room_ok;
-    logic [511:0]  ev;
+    logic [511:0]  ev;               // the event S_EMIT writes (of ev_kind)
+    logic [2:0]    ev_kind;
+    logic [31:0]   ev_status;
+    logic [15:0]   ev_reason;
     logic [QW-1:0] ev_q, fl_q;
     logic [2:0]    tb_sel_r;
     logic [1:0]    tb_op_r;
@@ -195,7 +198,8 @@ module hlf_engine #(
     // addresses
     function automatic logic [63:0] ent(input logic [55:0] base, input logic [31:0] idx,
                                         input logic [3:0] lg);
-        logic [31:0] m = (32'd1 << lg) - 32'd1;
+        logic [31:0] m;
+        m = (32'd1 << lg) - 32'd1;
         ent = {base, 8'h0} + 64'd256 + {26'h0, idx & m, 6'h0};
     endfunction
     wire [63:0] ev_addr = ent(q_eq[ev_q], q_prod[ev_q], q_eqlog[ev_q]);

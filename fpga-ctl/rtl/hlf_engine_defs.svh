@@ -38,6 +38,10 @@ localparam logic [2:0] T_POD = 3'd0, T_LSN = 3'd1, T_PAIR = 3'd2, T_SVC = 3'd3, 
 localparam logic [1:0] TC_LOOKUP = 2'd0, TC_INSERT = 2'd1, TC_DELETE = 2'd2;
 localparam logic [127:0] V4ANY = 128'h0000_0000_ffff_0000_0000_0000_0000_0000;
 
+// the kinds of event the engine writes
+localparam logic [2:0] EK_CPL = 3'd0, EK_POST = 3'd1, EK_FWD = 3'd2, EK_MISS = 3'd3,
+    EK_ACCEPT = 3'd4, EK_CCPL = 3'd5, EK_ERROR = 3'd6;
+
 typedef enum logic [5:0] {
     S_CLEAR, S_IDLE, S_LOOP, S_RD, S_RDW, S_SV0, S_AS_R, S_PROC,
     S_ROOM, S_ROOMW, S_EMIT, S_EMITF, S_TBL, S_TBLW,
@@ -71,7 +75,8 @@ endfunction
 // whether a listener bound to `bound` (LSN_V6ONLY: v6only) is reached at `a` (engine.c reaches())
 function automatic logic reaches(input logic [127:0] bound, input logic v6only,
                                  input logic [127:0] a);
-    logic v4 = a[95:0] == V4ANY[95:0];
+    logic v4;
+    v4 = a[95:0] == V4ANY[95:0];
     if (bound == 128'h0)
         reaches = !v4 || !v6only;
     else if (bound == V4ANY)

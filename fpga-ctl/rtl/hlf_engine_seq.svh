@@ -21,6 +21,26 @@ task automatic end_flush(input logic own);
     end
 endtask
 
+// the event line of ev_kind
+always_comb begin
+    case (ev_kind)
+    EK_POST: ev = evt(EVT_CPL, r_lport[7:0], 8'h0, r_tag, ev_status, ev_reason, 16'h0, 32'h0, 16'h0,
+                      16'h0, 16'h0, 16'h0, 128'h0, 128'h0);
+    EK_FWD: ev = evt(EVT_FWD, r_op, p_flags, r_tag, 32'h0, 16'h0, t16, r_val, r_aux, 16'h0, 16'h0,
+                     16'h0, 128'h0, 128'h0);
+    EK_MISS: ev = evt(EVT_MISS, r_op, 8'h0, r_tag, 32'h0, ev_reason, t16, 32'h0, 16'h0, {6'h0, lq},
+                      r_port, r_lport, r_addr, r_src);
+    EK_ACCEPT: ev = evt(EVT_ACCEPT, 8'h0, 8'h0, 32'h0, 32'h0, 16'h0, t16, pair_v[31:0],
+                        {11'h0, pair_slot}, 16'h0, dport, r_lport, dst, r_src);
+    EK_CCPL: ev = evt(EVT_CPL, r_op, 8'h0, r_tag, 32'h0, 16'h0, {6'h0, lq}, pair_v[31:0],
+                      {11'h0, pair_slot}, 16'h0, 16'h0, 16'h0, r_addr, dst);
+    EK_ERROR: ev = evt(EVT_ERROR, 8'h0, 8'h0, 32'h0, ev_status, ev_reason, 16'(tq), 32'h0, 16'h0,
+                       16'h0, 16'h0, 16'h0, 128'h0, 128'h0);
+    default: ev = evt(EVT_CPL, r_op, 8'h0, r_tag, ev_status, ev_reason, 16'h0, 32'h0, 16'h0, 16'h0,
+                      16'h0, 16'h0, 128'h0, 128'h0);
+    endcase
+end
+
 logic [31:0] err_status;
 logic [15:0] err_reason, miss_reason;
 wire [16:0] ep_sum = {1'b0, svc_v[15:0]} + {13'h0, svc_v[25] ? af_i : svc_v[24:21]};
@@ -78,17 +98,21 @@ task automatic call_room(input logic [QW-1:0] q, input logic [1:0] need, input s
     st <= S_ROOM;
 endtask
 
-task automatic call_emit(input logic [QW-1:0] q, input logic [511:0] e, input state_t r);
+// an event of kind k (EK_*: its fields come from the request and the
+// working registers; status and reason from here) to queue q
+task automatic call_emit(input logic [QW-1:0] q, input logic [2:0] k, input logic [31:0] status,
+                         input logic [15:0] reason, input state_t r);
     ev_q <= q;
-    ev <= e;
+    ev_kind <= k;
+    ev_status <= status;
+    ev_reason <= reason;
     ret <= r;
     st <= S_EMIT;
 endtask
 
 // a completion of the request to queue q (eng_cpl), then the next request
 task automatic cpl(input logic [QW-1:0] q, input logic [31:0] status, input logic [15:0] reason);
-    call_emit(q, evt(EVT_CPL, r_op, 8'h0, r_tag, status, reason, 16'h0, 32'h0, 16'h0, 16'h0,
-                     16'h0, 16'h0, 128'h0, 128'h0), S_NEXT);
+    call_emit(q, EK_CPL, status, reason, S_NEXT);
 endtask
 
 task automatic error_event(input logic [31:0] status, input logic [15:0] reason);
@@ -272,8 +296,7 @@ always_ff @(posedge clk) begin
             if (!room_ok)
                 cpl(tq, E_AGAIN, R_BUSY);
             else
-                call_emit(r_qid[QW-1:0], evt(EVT_CPL, r_lport[7:0], 8'h0, r_tag, r_val, r_aux, 16'h0,
-                                             32'h0, 16'h0, 16'h0, 16'h0, 16'h0, 128'h0, 128'h0), S_OK);
+                call_emit(r_qid[QW-1:0], EK_POST, r_val, r_aux, S_OK);
         S_SF_R:
             if (tb_st != 2'd0 || tb_rv[31:0] != r_val)
                 cpl(t, E_NOENT, R_NO_ENTRY);
@@ -318,8 +341,7 @@ always_ff @(posedge clk) begin
             if (!room_ok)
                 cpl(t, E_AGAIN, R_SW_BUSY);
             else
-                call_emit('0, evt(EVT_FWD, r_op, p_flags, r_tag, 32'h0, 16'h0, t16, r_val, r_aux,
-                                  16'h0, 16'h0, 16'h0, 128'h0, 128'h0), S_NEXT);
+                call_emit('0, EK_FWD, 32'h0, 16'h0, S_NEXT);
         S_L_R:
             if (tb_st != 2'd0)
                 call_tbl(T_LSN, TC_INSERT, tb_key_r,
@@ -418,8 +440,7 @@ always_ff @(posedge clk) begin
             if (!room_ok)
                 cpl(t, E_AGAIN, R_SW_BUSY);
             else
-                call_emit('0, evt(EVT_MISS, r_op, 8'h0, r_tag, 32'h0, miss_reason, t16, 32'h0, 16'h0,
-                                  {6'h0, lq}, r_port, r_lport, r_addr, r_src), S_NEXT);
+                call_emit('0, EK_MISS, 32'h0, miss_reason, S_NEXT);
         C_ROOM_R:
             if (!room_ok)
                 cpl(t, E_AGAIN, R_BUSY);
@@ -441,11 +462,9 @@ always_ff @(posedge clk) begin
             else
                 st <= C_EMIT_A;
         C_EMIT_A:
-            call_emit(lq[QW-1:0], evt(EVT_ACCEPT, 8'h0, 8'h0, 32'h0, 32'h0, 16'h0, t16, pair_v[31:0],
-                                      {11'h0, pair_slot}, 16'h0, dport, r_lport, dst, r_src), C_EMIT_C);
+            call_emit(lq[QW-1:0], EK_ACCEPT, 32'h0, 16'h0, C_EMIT_C);
         C_EMIT_C:
-            call_emit(t, evt(EVT_CPL, r_op, 8'h0, r_tag, 32'h0, 16'h0, {6'h0, lq}, pair_v[31:0],
-                             {11'h0, pair_slot}, 16'h0, 16'h0, 16'h0, r_addr, dst), S_NEXT);
+            call_emit(t, EK_CCPL, 32'h0, 16'h0, S_NEXT);
         S_NEXT: begin
             head <= head + 1'b1;
             n <= n + 1'b1;
@@ -515,8 +534,7 @@ always_ff @(posedge clk) begin
                 cnt_drops <= cnt_drops + 1'b1;
                 st <= err_ret;
             end else begin
-                call_emit('0, evt(EVT_ERROR, 8'h0, 8'h0, 32'h0, err_status, err_reason, 16'(tq),
-                                  32'h0, 16'h0, 16'h0, 16'h0, 16'h0, 128'h0, 128'h0), err_ret);
+                call_emit('0, EK_ERROR, err_status, err_reason, err_ret);
             end
         // ---- the turn's end: the RQ consumer line, then the producer
         // lines the turn moved, once each ----

@@ -4,7 +4,8 @@
  * Verilator, behind its socket): the same driver code a board gets over
  * vfio. Register map and geometry, DMA mappings of a hugepage memfd,
  * queue set-up and read-back, doorbells (and those the device drops),
- * counters, reset; a model that is not there; a PCI device that is not
+ * counters, reset; a connection set up by the RTL's request pipeline
+ * (completion, ACCEPT, MISS); a model that is not there; a PCI device that is not
  * there (the vfio path up to where this machine stops).
  */
 #include <check.h>
@@ -126,6 +127,67 @@ START_TEST(model_queues)
 }
 END_TEST
 
+/* A connection set up by the device: pods, a listener, a pair's region
+ * written through the admin queue, a CONNECT from another pod's queue,
+ * the completion and the ACCEPT event written by the RTL's request
+ * pipeline through its DMA port into the driver's memfd; then the miss
+ * path (no free slot: a MISS to the admin queue). The device's counters
+ * show the requests went through it. */
+START_TEST(model_connect_accept)
+{
+	struct rig r;
+	struct fpgactl_req q;
+	struct fpgactl_evt ev[4];
+	uint64_t cnt[FPGACTL_CNT_N];
+	uint8_t a[16];
+
+	rig_open(&r, dev);
+	for (unsigned i = 1; i <= 2; i++) {
+		rig_queue(&r, i, i, RIG_LOG2);
+		rig_pod(&r, i);
+	}
+	q = rig_listen(80, 1, 0);
+	rig_submit(&r, 1, &q, 1);
+	ck_assert_int_eq(rig_pop(&r, 1, ev, 4), 1);
+	ck_assert_int_eq(ev[0].status, 0);
+	fpgactl_tw_pair(&q, ++r.tag, 2, 1, 7, 0x1, false);
+	ck_assert_int_eq(rig_admin(&r, &q), 0);
+
+	q = rig_connect(1, 80, 2, 5555);
+	rig_submit(&r, 2, &q, 1);
+	ck_assert_int_eq(rig_pop(&r, 2, ev, 4), 1);
+	ck_assert_uint_eq(ev[0].type, FPGACTL_EVT_CPL);
+	ck_assert_int_eq(ev[0].status, 0);
+	ck_assert_uint_eq(ev[0].tag, 5555);
+	ck_assert_uint_eq(ev[0].queue, 1);
+	ck_assert_uint_eq(ev[0].region, 7);
+	ck_assert_uint_eq(ev[0].slot, 0);
+	rig_ip(a, 1);
+	ck_assert_mem_eq(ev[0].peer, a, 16);
+	ck_assert_int_eq(rig_pop(&r, 1, ev, 4), 1);
+	ck_assert_uint_eq(ev[0].type, FPGACTL_EVT_ACCEPT);
+	ck_assert_uint_eq(ev[0].queue, 2);
+	ck_assert_uint_eq(ev[0].region, 7);
+	ck_assert_uint_eq(ev[0].port, 80);
+	ck_assert_uint_eq(ev[0].lport, 5555);
+	rig_ip(a, 2);
+	ck_assert_mem_eq(ev[0].peer, a, 16);
+
+	/* the region's one slot is taken: software decides (MISS) */
+	q = rig_connect(1, 80, 2, 5556);
+	rig_submit(&r, 2, &q, 1);
+	ck_assert_int_eq(rig_pop(&r, 2, ev, 4), 0);
+	ck_assert_int_eq(rig_pop(&r, 0, ev, 4), 1);
+	ck_assert_uint_eq(ev[0].type, FPGACTL_EVT_MISS);
+	ck_assert_uint_eq(ev[0].reason, FPGACTL_R_REGION_FULL);
+	ck_assert_uint_eq(ev[0].lport, 5556);
+	ck_assert_int_eq(fpgactl_counters(r.f, cnt), 0);
+	ck_assert_uint_eq(cnt[FPGACTL_CNT_REQS], 6);  /* 2 pods, listen, pair, 2 connects */
+	ck_assert_uint_eq(cnt[FPGACTL_CNT_MISSES], 1);
+	rig_close(&r);
+}
+END_TEST
+
 START_TEST(no_device)
 {
 	struct fpgactl_opts o = { .device = "model:/nonexistent/hl-fpga.sock" };
@@ -148,6 +210,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, model_registers);
 	tcase_add_test(tc, model_queues);
+	tcase_add_test(tc, model_connect_accept);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("absent");
 	tcase_add_test(tc, no_device);

@@ -33,11 +33,11 @@ static void pick_dst(uint8_t *a)
 {
 	unsigned c = rnd(100);
 
-	if (c < 55)
-		memcpy(a, podaddr[rnd(8)], 16);
-	else if (c < 85)
+	if (c < 70)
+		memcpy(a, podaddr[rnd(7)], 16);
+	else if (c < 90)
 		memcpy(a, svcaddr[rnd(3)], 16);
-	else if (c < 92)
+	else if (c < 95)
 		rand_addr(a);
 	else
 		memset(a, 0, 16);
@@ -50,19 +50,19 @@ static void gen_proc(fpgactl_req &r, unsigned q)
 
 	memset(&r, 0, sizeof(r));
 	r.tag = (uint32_t)rng();
-	if (c < 40) {
+	if (c < 45) {
 		r.op = FPGACTL_OP_CONNECT;
 		pick_dst(r.addr);
-		r.port = pick_port();
-		memcpy(r.src, podaddr[pct(90) ? pod % 8 : rnd(8)], 16);
+		r.port = pct(80) ? ports[rnd(2)] : pick_port();
+		memcpy(r.src, podaddr[pct(95) ? pod % 8 : rnd(8)], 16);
 		r.lport = (uint16_t)rng();
-	} else if (c < 58) {
+	} else if (c < 62) {
 		static const uint8_t fl[] = { 0, 0, 0, FPGACTL_LSN_SHARED, FPGACTL_LSN_REUSEPORT,
 					      FPGACTL_LSN_V6ONLY, FPGACTL_LSN_V6ONLY | FPGACTL_LSN_SHARED };
 		unsigned a = rnd(4);
 
 		r.op = FPGACTL_OP_LISTEN;
-		r.port = pick_port();
+		r.port = pct(70) ? ports[rnd(2)] : pick_port();
 		r.flags = pct(95) ? fl[rnd(sizeof(fl))] : (uint8_t)rnd(256);
 		if (a == 1)
 			v4(r.addr, 0, 0);
@@ -114,18 +114,18 @@ static void gen_admin(fpgactl_req &r)
 		else
 			rand_addr(r.addr);
 		r.pod = (uint16_t)(pct(97) ? i : rnd(5000));
-		r.flags = pct(10) ? FPGACTL_TBL_DEL : 0;
+		r.flags = pct(3) ? FPGACTL_TBL_DEL : 0;
 	} else if (c < 20) {
 		r.op = FPGACTL_OP_POD_FLAGS;
 		r.pod = (uint16_t)rnd(8);
-		r.val2 = pct(60) ? 0 : pct(95) ? rnd(16) : (uint32_t)rng();
+		r.val2 = pct(75) ? 0 : pct(95) ? rnd(16) : (uint32_t)rng();
 	} else if (c < 34) {
 		r.op = FPGACTL_OP_PAIR_SET;
 		r.qid = (uint16_t)rnd(NQ + 1);
 		r.aux = (uint16_t)rnd(NQ);
 		r.val = (uint32_t)rng();
-		r.val2 = pct(60) ? 0xffffffffu : pct(50) ? 0 : (uint32_t)rng();
-		r.flags = pct(10) ? FPGACTL_TBL_DEL : 0;
+		r.val2 = pct(70) ? 0xffffffffu : pct(50) ? 0 : (uint32_t)rng();
+		r.flags = pct(5) ? FPGACTL_TBL_DEL : 0;
 		if (r.qid < NQ && !r.flags)
 			regions[r.qid][r.aux] = r.val;
 	} else if (c < 44) {
