@@ -98,7 +98,8 @@ SHMQ_API size_t shmq_region_size(const struct shmq_region *r);
  * own use (e.g. a control block next to the rings), if no ring pair of the
  * region's layout reaches into them.
  * Return: a pointer into the mapping, or NULL with errno EPROTO (bad
- * header), ENOSPC (the pairs reach into them) or EINVAL (@len 0 or larger
+ * header), ENOSPC (the pairs, or a pool region's chunks, reach into them)
+ * or EINVAL (@len 0 or larger
  * than the mapping). The bytes are shared with the peer: treat what is read
  * there as untrusted.
  * Thread safety: any thread.

@@ -356,6 +356,16 @@ void *shmq_region_tail(struct shmq_region *r, size_t len)
 		return NULL;
 	}
 	memcpy(&h, r->base, sizeof(h));
+	if (h.major == SHMQ_ABI_POOL_MAJOR) {
+		struct shmq_pool pl;
+
+		/* The pool runs to where its chunks end: no tail past it. */
+		rc = shmq__pool_get(r, &pl);
+		if (rc || (size_t)(pl.base - r->base) + 2 * pl.n_side * pl.chunk > r->size - len) {
+			errno = rc ? -rc : ENOSPC;
+			return NULL;
+		}
+	}
 	if (h.n_pairs) {
 		rc = pair_locate(r, h.n_pairs - 1, &mem, &plen);
 		if (rc) {

@@ -129,6 +129,19 @@ START_TEST(test_grow_under_load)
 	ck_assert_uint_eq(shmq_ep_capacity(g.a), GMAX);
 	ck_assert_int_eq(shmq_region_pool_free(g.r, 0), g.full - (int)(GMAX / CHUNK));
 	ck_assert_int_eq(shmq_region_pool_free(g.r, 1), g.full);  /* side 1's memory: not touched */
+	/* The pool takes the rest of the region, but for less than two
+	 * chunks: a tail block there, not one byte more. */
+	{
+		const struct shmq_pool *pl = &g.a->pool;
+		size_t end = (size_t)(pl->base - (uint8_t *)g.a->tx.hdr) + 2 * pl->n_side * pl->chunk;
+		size_t left = shmq_region_size(g.r) - SHMQ_REGION_HDR_SIZE - end;
+
+		ck_assert_uint_lt(left, 2 * CHUNK);
+		if (left)
+			ck_assert_ptr_nonnull(shmq_region_tail(g.r, left));
+		ck_assert_ptr_null(shmq_region_tail(g.r, left + 1));
+		ck_assert_int_eq(errno, ENOSPC);
+	}
 	/* The reader drains the slot's area first, then follows. */
 	ck_assert_uint_eq(get(&g, 100, 0), 100);
 	ck_assert_uint_eq(shmq_ep_rx_capacity(g.b), GMAX);
