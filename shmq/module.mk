@@ -17,8 +17,10 @@ INSTALL_LIBS += $(BUILD)/lib/libshmq.a $(BUILD)/lib/libshmq.so
 INSTALL_HEADERS += shmq/include/shmq.h shmq/include/shmq_abi.h
 
 # Unit tests (Check): one binary per concern, sharing a small helper.
-SHMQ_TESTS := func twoproc hostile sleep death ends fault grow
+SHMQ_TESTS := func twoproc hostile sleep death ends fault grow grow_hostile
 SHMQ_TESTLIB := $(call objs,shmq/tests/shmq_testlib.c)
+# (before the rule with the library: link order)
+$(BUILD)/test/test_shmq_grow $(BUILD)/test/test_shmq_grow_hostile: $(call objs,shmq/tests/shmq_testgrow.c)
 $(foreach t,$(SHMQ_TESTS),$(eval \
   $(BUILD)/test/test_shmq_$(t): $(call objs,shmq/tests/test_shmq_$(t).c) $(SHMQ_TESTLIB) $(BUILD)/lib/libshmq.a))
 UNIT_TESTS += $(foreach t,$(SHMQ_TESTS),$(BUILD)/test/test_shmq_$(t))

@@ -3,8 +3,8 @@
  * Growable stream rings of a pool region (layout 2.0): growth under load,
  * shrinking when idle or lightly used, no byte lost or reordered across
  * moves (one process with every copy / zero-copy call; two processes with
- * a hash), the pool's chunks all back afterwards, and a hostile peer's move
- * descriptors and chunk maps refused or harmless.
+ * a hash), the pool's chunks all back afterwards. A hostile peer: in
+ * test_shmq_grow_hostile.
  */
 #include <errno.h>
 #include <sched.h>
@@ -17,103 +17,8 @@
 #include "hl_check.h"
 #include "shmq_abi.h"
 #include "shmq_private.h"
+#include "shmq_testgrow.h"
 #include "shmq_testlib.h"
-
-#define INL   4096u          /* the slot's own area */
-#define CHUNK 8192u
-#define GMAX  (128u << 10)
-#define NPAIR 4u
-
-struct gp {
-	struct shmq_region *r;
-	struct shmq_ep *a, *b;  /* sides 0 and 1 of pair 0 */
-	int full;               /* free chunks per side when nothing is used */
-	uint64_t wr, rd;        /* stream positions of the pattern */
-};
-
-/* The byte at stream position @i: never periodic in a ring's size. */
-static uint8_t pat(uint64_t i)
-{
-	return (uint8_t)((i * 2654435761u) >> 13 ^ i >> 7);
-}
-
-static void gp_open(struct gp *g, unsigned flags)
-{
-	memset(g, 0, sizeof(*g));
-	g->r = shmq_region_create(2u << 20, flags, NULL, NULL);
-	ck_assert_msg(g->r, "region_create: %s", strerror(errno));
-	ck_assert_int_eq(shmq_region_layout_pool(g->r, NPAIR, INL, CHUNK, GMAX), 0);
-	ck_assert_int_eq(shmq_pair_init(g->r, 0, SHMQ_MODE_STREAM), 0);
-	g->a = shmq_ep_attach(g->r, 0, 0);
-	g->b = shmq_ep_attach(g->r, 0, 1);
-	ck_assert(g->a && g->b);
-	g->full = shmq_region_pool_free(g->r, 0);
-	ck_assert_int_gt(g->full, 64);
-	ck_assert_int_eq(shmq_region_pool_free(g->r, 1), g->full);
-}
-
-static void gp_close(struct gp *g)
-{
-	shmq_ep_close(g->a);
-	shmq_ep_close(g->b);
-	shmq_region_close(g->r);
-}
-
-/* Writes up to @len pattern bytes from a; returns how many went. */
-static size_t put(struct gp *g, size_t len)
-{
-	uint8_t buf[GMAX];
-	ssize_t n;
-
-	for (size_t i = 0; i < len; i++)
-		buf[i] = pat(g->wr + i);
-	n = shmq_write(g->a, buf, len);
-	if (n == -EAGAIN)
-		return 0;
-	VERIFY(g->a, n >= 0, "write %zu: %zd", len, n);
-	g->wr += (uint64_t)n;
-	return (size_t)n;
-}
-
-/* Reads up to @len bytes at b by @how (0 read, 1 peek+release, 2 PEEK
- * then read) and checks each against the pattern. Returns the count. */
-static size_t get(struct gp *g, size_t len, int how)
-{
-	uint8_t buf[GMAX];
-	const void *p = NULL;
-	ssize_t n;
-
-	if (how == 1) {
-		n = shmq_peek(g->b, &p);
-		if (n > (ssize_t)len)
-			n = (ssize_t)len;
-		if (n > 0)
-			memcpy(buf, p, (size_t)n);
-	} else {
-		if (how == 2) {
-			n = shmq_read(g->b, buf, len, SHMQ_PEEK);
-			VERIFY(g->b, n == -EAGAIN || n >= 0, "peek read %zd", n);
-		}
-		n = shmq_read(g->b, buf, len, 0);
-	}
-	if (n == -EAGAIN)
-		return 0;
-	VERIFY(g->b, n >= 0, "read: %zd", n);
-	for (ssize_t i = 0; i < n; i++)
-		VERIFY(g->b, buf[i] == pat(g->rd + (uint64_t)i), "byte %llu: %u, not %u",
-		       (unsigned long long)(g->rd + (uint64_t)i), buf[i], pat(g->rd + (uint64_t)i));
-	if (how == 1 && n > 0)
-		ck_assert_int_eq(shmq_release(g->b, (size_t)n), 0);
-	g->rd += (uint64_t)n;
-	return (size_t)n;
-}
-
-static void drain(struct gp *g)
-{
-	while (g->rd < g->wr)
-		ck_assert_uint_gt(get(g, GMAX, 0), 0);
-	ck_assert_int_eq(shmq_read(g->b, &(uint8_t){ 0 }, 1, 0), -EAGAIN);
-}
 
 START_TEST(test_grow_under_load)
 {
@@ -373,102 +278,6 @@ START_TEST(test_far_indices)
 }
 END_TEST
 
-/* ---- A hostile peer --------------------------------------------------- */
-
-struct hdesc {
-	const char *name;
-	int moved;     /* the honest ring has moved first (pending on b) */
-	uint64_t at;   /* relative to b's head; UINT64_MAX: backwards */
-	uint64_t prev, cur;
-};
-
-#define INLW SHMQ_AREA(SHMQ_AREA_INLINE, INL)
-static const struct hdesc hcases[] = {
-	{ "chunk past the half", 0, 0, INLW, SHMQ_AREA(1000, CHUNK) },
-	{ "chunk run past the half", 0, 0, INLW, SHMQ_AREA(120, 8 * CHUNK) },
-	{ "unaligned run", 0, 0, INLW, SHMQ_AREA(1, 2 * CHUNK) },
-	{ "size not a power of two", 0, 0, INLW, SHMQ_AREA(0, 3 * CHUNK) },
-	{ "size below a chunk", 0, 0, INLW, SHMQ_AREA(0, 4096) },
-	{ "size above the largest", 0, 0, INLW, SHMQ_AREA(0, 2 * GMAX) },
-	{ "inline with another size", 0, 0, INLW, SHMQ_AREA(SHMQ_AREA_INLINE, 2 * INL) },
-	{ "previous area bogus", 0, 0, SHMQ_AREA(7, 5), SHMQ_AREA(0, CHUNK) },
-	{ "move point backwards", 0, UINT64_MAX, INLW, SHMQ_AREA(0, CHUNK) },
-	{ "unread data beyond the old area", 0, INL + 1, INLW, SHMQ_AREA(0, CHUNK) },
-	{ "second move while one is pending", 1, 0, INLW, SHMQ_AREA(0, CHUNK) },
-};
-
-START_TEST(test_hostile_desc)
-{
-	const struct hdesc *c = &hcases[_i];
-	struct shmq_abi_ring *ring;
-	struct gp g;
-	uint8_t buf[64];
-
-	gp_open(&g, SHMQ_REGION_NO_HUGETLB);
-	ring = g.a->tx.hdr;  /* the peer b reads: a's producer block */
-	ck_assert_uint_eq(put(&g, 100), 100);
-	ck_assert_uint_eq(get(&g, 10, 0), 10);
-	if (c->moved) {
-		put(&g, 64 << 10);
-		put(&g, 64 << 10);
-		ck_assert_int_gt(shmq_readable(g.b), 0);  /* b takes the move */
-		ck_assert_uint_eq(get(&g, 10, 0), 10);
-		ck_assert_uint_gt(g.b->rx.at, g.b->rx.head);
-	}
-	atomic_store(&ring->mv_at, c->at == UINT64_MAX ? g.b->rx.peer - 1 : g.b->rx.head + c->at);
-	atomic_store(&ring->mv_prev, c->prev);
-	atomic_store(&ring->mv_cur, c->cur);
-	atomic_fetch_add(&ring->mv_seq, 1);
-	VERIFY(g.b, shmq_readable(g.b) == -EPROTO, "%s", c->name);
-	ck_assert(shmq_ep_broken(g.b));
-	ck_assert_int_eq(shmq_read(g.b, buf, sizeof(buf), 0), -EPROTO);
-	ck_assert_int_eq(shmq_poll(g.b), SHMQ_POLLERR);
-	/* The producer's own state took nothing from the garbage. */
-	ck_assert_uint_eq(put(&g, 10), 10);
-	ck_assert_int_eq(shmq_ep_trim(g.a), c->moved ? -EAGAIN : 0);
-	gp_close(&g);
-}
-END_TEST
-
-/* The peer cannot move a ring it does not produce into: garbage in a's
- * own descriptor and in a's chunk map change nothing a reads or frees
- * beyond a's own half, and a goes on. */
-START_TEST(test_hostile_owner)
-{
-	struct gp g;
-	struct shmq_abi_region *rh;
-
-	gp_open(&g, SHMQ_REGION_NO_HUGETLB);
-	rh = (struct shmq_abi_region *)((uint8_t *)g.a->pool.map[0] - SHMQ_BLOCK);
-	/* b writes a move into the ring it reads from (a's): a ignores it. */
-	atomic_store(&g.a->tx.hdr->mv_cur, SHMQ_AREA(0, GMAX));
-	atomic_store(&g.a->tx.hdr->mv_seq, 99);
-	ck_assert_uint_eq(put(&g, 3000), 3000);
-	ck_assert_uint_eq(shmq_ep_capacity(g.a), INL);
-	ck_assert_int_eq(shmq_region_pool_free(g.r, 0), g.full);
-	/* b marks all of a's chunks used: a cannot grow, still works. */
-	for (unsigned i = 0; i < SHMQ_POOL_MAP_WORDS; i++)
-		atomic_store(&rh->map[0][i], ~UINT64_C(0));
-	g.b->rx.hdr->mv_seq = 0;  /* (undo the scribble so b can read) */
-	g.b->rx.seq = 0;
-	for (int k = 0; k < 10; k++)
-		put(&g, 10000);
-	ck_assert_uint_eq(shmq_ep_capacity(g.a), INL);
-	drain(&g);
-	/* b clears a's map: a grows again, in its own half only. */
-	for (unsigned i = 0; i < SHMQ_POOL_MAP_WORDS; i++)
-		atomic_store(&rh->map[0][i], 0);
-	put(&g, 64 << 10);
-	put(&g, 64 << 10);
-	ck_assert_uint_eq(shmq_ep_capacity(g.a), GMAX);
-	drain(&g);
-	ck_assert_int_eq(shmq_ep_trim(g.a), 0);
-	ck_assert_int_eq(shmq_region_pool_free(g.r, 0), g.full);
-	ck_assert_int_eq(shmq_region_pool_free(g.r, 1), g.full);
-	gp_close(&g);
-}
-END_TEST
-
 /* ---- Two processes ---------------------------------------------------- */
 
 #define TWO_BYTES (40u << 20)
@@ -565,8 +374,6 @@ int main(void)
 	tcase_add_test(tc, test_close_reclaim);
 	tcase_add_test(tc, test_resync_moved);
 	tcase_add_test(tc, test_far_indices);
-	tcase_add_loop_test(tc, test_hostile_desc, 0, (int)(sizeof(hcases) / sizeof(hcases[0])));
-	tcase_add_test(tc, test_hostile_owner);
 	tcase_add_loop_test(tc, test_two_processes, 0, 2);
 	suite_add_tcase(s, tc);
 	return hl_check_run(s);
