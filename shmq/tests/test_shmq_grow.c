@@ -225,6 +225,39 @@ START_TEST(test_resync_moved)
 }
 END_TEST
 
+/* The sizing of docs/shmq.md: 128 pairs of 4 KiB per 2 MiB region (4,096
+ * connections in 32 regions, 64 MiB), each side with 31 chunks of 8 KiB
+ * to grow into, every pair usable at once. */
+START_TEST(test_sizing)
+{
+	struct shmq_region *r = shmq_region_create(2u << 20, SHMQ_REGION_NO_HUGETLB, NULL, NULL);
+	struct shmq_ep *e[2 * 128];
+	uint8_t b[64];
+
+	ck_assert(r);
+	ck_assert_uint_eq(shmq_region_size(r), 2u << 20);
+	ck_assert_int_eq(shmq_region_layout_pool(r, 128, 4096, 8192, 128u << 10), 0);
+	ck_assert_int_eq(shmq_region_pool_free(r, 0), 31);
+	ck_assert_int_eq(shmq_region_pool_free(r, 1), 31);
+	for (unsigned i = 0; i < 128; i++) {
+		ck_assert_int_eq(shmq_pair_init(r, i, SHMQ_MODE_STREAM), 0);
+		e[2 * i] = shmq_ep_attach(r, i, 0);
+		e[2 * i + 1] = shmq_ep_attach(r, i, 1);
+		ck_assert(e[2 * i] && e[2 * i + 1]);
+		memset(b, (int)i, sizeof(b));
+		ck_assert_int_eq(shmq_write(e[2 * i], b, sizeof(b)), sizeof(b));
+	}
+	for (unsigned i = 0; i < 128; i++) {
+		ck_assert_int_eq(shmq_read(e[2 * i + 1], b, sizeof(b), 0), sizeof(b));
+		ck_assert_uint_eq(b[0], (uint8_t)i);
+		ck_assert_uint_eq(b[63], (uint8_t)i);
+		shmq_ep_close(e[2 * i]);
+		shmq_ep_close(e[2 * i + 1]);
+	}
+	shmq_region_close(r);
+}
+END_TEST
+
 /* Indices anywhere in their 64-bit range (a peer may start them there):
  * sizes and bounds compare by distance, in fixed rings and moved ones. */
 START_TEST(test_far_indices)
@@ -374,6 +407,7 @@ int main(void)
 	tcase_add_test(tc, test_close_reclaim);
 	tcase_add_test(tc, test_resync_moved);
 	tcase_add_test(tc, test_far_indices);
+	tcase_add_test(tc, test_sizing);
 	tcase_add_loop_test(tc, test_two_processes, 0, 2);
 	suite_add_tcase(s, tc);
 	return hl_check_run(s);
