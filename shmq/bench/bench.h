@@ -34,7 +34,20 @@
 #include "shmq.h"
 
 enum mode { STREAM, PINGPONG };
-enum tp { T_SHMQ, T_RAW, T_PIPE, T_UNIX, T_TCP, T_VETH, T_N };
+/* shmq: message mode; shmq-stream: a fixed stream ring; shmq-pool: a
+ * stream ring of a pool region, starting at 4 KiB and growing. */
+enum tp { T_SHMQ, T_RAW, T_SSTREAM, T_SPOOL, T_PIPE, T_UNIX, T_TCP, T_VETH, T_N };
+
+/* Transports on an shmq endpoint; those of them that are byte streams. */
+static inline int tp_shmq(int tp)
+{
+	return tp == T_SHMQ || tp == T_SSTREAM || tp == T_SPOOL;
+}
+
+static inline int tp_sbytes(int tp)
+{
+	return tp == T_SSTREAM || tp == T_SPOOL;
+}
 
 struct opts {
 	enum mode mode;

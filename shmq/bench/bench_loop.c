@@ -54,6 +54,49 @@ static int raw_recv(struct raw_ring *q, uint8_t *msg, unsigned n)
 	return (int)n;
 }
 
+/* -- shmq stream rings: all of @len bytes, waiting when full / empty -- */
+
+static void sbytes_write(struct shmq_ep *ep, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = shmq_write(ep, buf, len);
+
+		if (n == -EAGAIN) {
+			shmq_wait(ep, SHMQ_POLLOUT, -1);
+			continue;
+		}
+		if (n < 0)
+			die("shmq_write: %s", strerror((int)-n));
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* 0, or -1 at end of stream. */
+static int sbytes_read(struct shmq_ep *ep, uint8_t *buf, size_t len)
+{
+	int spins = 0;
+
+	while (len) {
+		ssize_t n = shmq_read(ep, buf, len, 0);
+
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			spins = 0;
+		} else if (n == -EAGAIN) {
+			/* As recv_msg(): spin on the ring a little, then wait. */
+			if (++spins < 2000)
+				relax();
+			else if (shmq_wait(ep, SHMQ_POLLIN, -1) < 0)
+				return -1;
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* -- generic message send / receive (one message) -- */
 
 static void send_msg(struct side *sd, enum tp tp, uint8_t *buf)
@@ -71,6 +114,10 @@ static void send_msg(struct side *sd, enum tp tp, uint8_t *buf)
 	case T_RAW:
 		while (raw_send(sd->tx, buf, 1) == 0)
 			relax();
+		break;
+	case T_SSTREAM:
+	case T_SPOOL:
+		sbytes_write(sd->ep, buf, cfg.msg);
 		break;
 	default:
 		if (write_full(sd->wfd, buf, cfg.msg))
@@ -111,6 +158,9 @@ static int recv_msg(struct side *sd, enum tp tp, uint8_t *buf)
 				return n < 0 ? -1 : 0;
 			relax();
 		}
+	case T_SSTREAM:
+	case T_SPOOL:
+		return sbytes_read(sd->ep, buf, cfg.msg);
 	default:
 		return read_full(sd->rfd, buf, cfg.msg);
 	}
@@ -120,13 +170,14 @@ static int recv_msg(struct side *sd, enum tp tp, uint8_t *buf)
 
 void stream_producer(struct side *sd, enum tp tp, const struct clock_stop *cs)
 {
-	uint8_t *buf = malloc(cfg.msg);
+	/* stream rings: a batch of messages is one write, as the burst is */
+	uint8_t *buf = malloc(tp_sbytes(tp) ? cfg.msg * cfg.batch : cfg.msg);
 	struct iovec *iov = calloc(cfg.batch, sizeof(*iov));
 	uint64_t sent = 0;
 
 	if (!buf || !iov)
 		die("malloc");
-	memset(buf, 0xa5, cfg.msg);
+	memset(buf, 0xa5, tp_sbytes(tp) ? cfg.msg * cfg.batch : cfg.msg);
 	for (unsigned i = 0; i < cfg.batch; i++)
 		iov[i] = (struct iovec){ buf, cfg.msg };
 	while (!stop_now(cs, sent)) {
@@ -142,6 +193,9 @@ void stream_producer(struct side *sd, enum tp tp, const struct clock_stop *cs)
 			if (k < 0)
 				die("send_burst: %s", strerror(-k));
 			sent += (uint64_t)k;
+		} else if (tp_sbytes(tp)) {
+			sbytes_write(sd->ep, buf, want * cfg.msg);
+			sent += want;
 		} else if (tp == T_RAW) {
 			unsigned k = raw_send(sd->tx, buf, (unsigned)want);
 
@@ -159,7 +213,8 @@ void stream_producer(struct side *sd, enum tp tp, const struct clock_stop *cs)
 
 void stream_consumer(struct side *sd, enum tp tp, struct result *res)
 {
-	size_t blen = tp >= T_PIPE ? (cfg.msg > 65536 ? cfg.msg : 65536) : cfg.msg;
+	int bytewise = tp >= T_PIPE || tp_sbytes(tp);
+	size_t blen = bytewise ? (cfg.msg > 65536 ? cfg.msg : 65536) : cfg.msg;
 	uint8_t *buf = malloc(blen);
 	struct iovec *iov = calloc(cfg.batch, sizeof(*iov));
 	uint64_t msgs = 0, bytes = 0, t0 = now_ns();
@@ -183,6 +238,15 @@ void stream_consumer(struct side *sd, enum tp tp, struct result *res)
 				break;
 			if (k != -EAGAIN || shmq_wait(sd->ep, SHMQ_POLLIN, -1) < 0)
 				die("recv_burst: %s", strerror(-k));
+		} else if (tp_sbytes(tp)) {
+			ssize_t n = shmq_read(sd->ep, buf, blen, 0);
+
+			if (n == 0)
+				break;
+			if (n > 0)
+				bytes += (uint64_t)n;
+			else if (n != -EAGAIN || shmq_wait(sd->ep, SHMQ_POLLIN, -1) < 0)
+				die("shmq_read: %s", strerror((int)-n));
 		} else if (tp == T_RAW) {
 			int k = raw_recv(sd->rx, buf, cfg.batch);
 
@@ -205,7 +269,7 @@ void stream_consumer(struct side *sd, enum tp tp, struct result *res)
 		}
 	}
 	res->ns = now_ns() - t0;
-	res->msgs = tp >= T_PIPE ? bytes / cfg.msg : msgs;
+	res->msgs = bytewise ? bytes / cfg.msg : msgs;
 	res->ok = 1;
 	free(iov);
 	free(buf);

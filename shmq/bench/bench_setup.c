@@ -52,6 +52,29 @@ int run_prepare(struct run *r, enum tp tp)
 		r->efd[1] = eventfd(0, EFD_NONBLOCK);
 		return r->efd[0] < 0 || r->efd[1] < 0 ? -1 : 0;
 	}
+	case T_SSTREAM:
+	case T_SPOOL: {
+		/* The same largest size both ways: the pool ring starts in its
+		 * 4 KiB slot area and grows to it. */
+		uint32_t cap = (uint32_t)(cfg.msg * 4 > ring_bytes() ? ring_bytes() * 4 : ring_bytes());
+		int rc;
+
+		if (r->tp == T_SSTREAM) {
+			r->region = shmq_region_create(shmq_region_bytes(1, cap), 0, NULL, NULL);
+			rc = r->region ? shmq_region_layout(r->region, 1, cap) : -1;
+		} else {
+			r->region = shmq_region_create(shmq_region_bytes(1, 4096) + 4 * (size_t)cap,
+						       0, NULL, NULL);
+			rc = r->region ? shmq_region_layout_pool(r->region, 1, 4096,
+								 cap / 64 < 4096 ? 4096 : cap / 64, cap)
+				       : -1;
+		}
+		if (rc || shmq_pair_init(r->region, 0, SHMQ_MODE_STREAM))
+			return -1;
+		r->efd[0] = eventfd(0, EFD_NONBLOCK);
+		r->efd[1] = eventfd(0, EFD_NONBLOCK);
+		return r->efd[0] < 0 || r->efd[1] < 0 ? -1 : 0;
+	}
 	case T_RAW: {
 		size_t one = sizeof(struct raw_ring) + raw_nslots() * raw_slot();
 
@@ -108,7 +131,7 @@ void run_release(struct run *r)
 {
 	if (r->region)
 		shmq_region_close(r->region);
-	if (r->tp == T_SHMQ) {
+	if (tp_shmq(r->tp)) {
 		close(r->efd[0]);
 		close(r->efd[1]);
 	}
@@ -133,6 +156,8 @@ void side_open(struct run *r, int s, struct side *sd)
 	sd->rfd = sd->wfd = -1;
 	switch (r->tp) {
 	case T_SHMQ:
+	case T_SSTREAM:
+	case T_SPOOL:
 		/* Map the memfd anew, as a peer process would. */
 		sd->region = shmq_region_map(shmq_region_fd(r->region));
 		if (!sd->region)
@@ -203,7 +228,7 @@ void side_open(struct run *r, int s, struct side *sd)
 
 void side_close(struct side *sd, enum tp tp)
 {
-	if (tp == T_SHMQ) {
+	if (tp_shmq(tp)) {
 		shmq_ep_close(sd->ep);
 		shmq_region_close(sd->region);
 	} else if (tp == T_RAW) {

@@ -15,10 +15,10 @@
  */
 #include "bench.h"
 
-const char *const tp_name[T_N] = { "shmq", "raw", "pipe", "unix", "tcp-loopback",
-				   "tcp-veth" };
+const char *const tp_name[T_N] = { "shmq", "raw", "shmq-stream", "shmq-pool", "pipe", "unix",
+				   "tcp-loopback", "tcp-veth" };
 
-struct opts cfg = { STREAM, 64, 0, 1.0, { 1, 1, 1, 1, 1, 1 }, { 0, 1 }, 32, 0 };
+struct opts cfg = { STREAM, 64, 0, 1.0, { 1, 1, 1, 1, 1, 1, 1, 1 }, { 0, 1 }, 32, 0 };
 
 /* ---- one measurement ------------------------------------------------- */
 
@@ -183,7 +183,8 @@ static void usage(int rc)
 	fprintf(rc ? stderr : stdout,
 		"usage: shmq-bench [--mode stream|pingpong] [--msg-size N] [--count N | --seconds S]\n"
 		"                  [--transport LIST] [--cpus A,B] [--batch N] [--json]\n"
-		"  transports: shmq,raw,pipe,unix,tcp-loopback,tcp-veth (default: all)\n");
+		"  transports: shmq,raw,shmq-stream,shmq-pool,pipe,unix,tcp-loopback,tcp-veth\n"
+		"              (default: all)\n");
 	exit(rc);
 }
 

@@ -98,7 +98,8 @@ SHMQ_API size_t shmq_region_size(const struct shmq_region *r);
  * own use (e.g. a control block next to the rings), if no ring pair of the
  * region's layout reaches into them.
  * Return: a pointer into the mapping, or NULL with errno EPROTO (bad
- * header), ENOSPC (the pairs reach into them) or EINVAL (@len 0 or larger
+ * header), ENOSPC (the pairs, or a pool region's chunks, reach into them)
+ * or EINVAL (@len 0 or larger
  * than the mapping). The bytes are shared with the peer: treat what is read
  * there as untrusted.
  * Thread safety: any thread.
@@ -166,6 +167,35 @@ SHMQ_API size_t shmq_region_bytes(uint32_t n_pairs, uint32_t capacity);
 SHMQ_API int shmq_region_layout(struct shmq_region *r, uint32_t n_pairs, uint32_t capacity);
 
 /**
+ * shmq_region_layout_pool() - lay out a pool region (layout 2.0, creator):
+ * @n_pairs ring pairs whose stream rings start with @capacity bytes per
+ * direction in their slot and grow into the chunk pool that fills the rest
+ * of the region.
+ * @r:          a region from shmq_region_create().
+ * @n_pairs:    number of pairs (> 0).
+ * @capacity:   the slot's own data bytes per direction (power of two,
+ *              4 KiB .. 1 GiB): the smallest a ring gets.
+ * @chunk_size: pool chunk bytes (power of two, 4 KiB .. 1 MiB).
+ * @grow_max:   the largest a ring grows to (power of two, @chunk_size ..
+ *              64 * @chunk_size).
+ *
+ * Side s of every pair produces into the chunks of half s of the pool (at
+ * most 1024 chunks a side): a side can only ever grow its own rings, with
+ * its own memory. Message-mode pairs of such a region do not grow.
+ * Return: 0, -EINVAL (bad arguments), -ENOSPC (the pairs do not fit).
+ * Thread safety: not with concurrent use of @r.
+ */
+SHMQ_API int shmq_region_layout_pool(struct shmq_region *r, uint32_t n_pairs,
+				     uint32_t capacity, uint32_t chunk_size, uint32_t grow_max);
+
+/**
+ * shmq_region_pool_free() - free chunks of side @side's half of the pool.
+ * Return: the count, -EINVAL (not a pool region, or @side > 1), -EPROTO
+ * (inconsistent header).
+ */
+SHMQ_API int shmq_region_pool_free(struct shmq_region *r, unsigned side);
+
+/**
  * shmq_region_pairs() - number of pairs laid out in @r.
  * Return: the count, or -EPROTO if the header is inconsistent.
  */
@@ -179,6 +209,8 @@ enum shmq_mode {
 
 /**
  * shmq_pair_init() - (re)initialise ring pair @idx of @r in @mode.
+ * In a pool region the pool areas its rings still name go back first
+ * (only areas valid in the half of the ring's producer).
  * Return: 0, -EINVAL (bad mode), -ENOENT (no such pair), -EPROTO.
  * Thread safety: no endpoint may be attached to the pair.
  */
@@ -278,8 +310,29 @@ SHMQ_API int shmq_ep_resync(struct shmq_ep *ep);
 
 /** shmq_ep_mode() - SHMQ_MODE_MSG or SHMQ_MODE_STREAM. */
 SHMQ_API enum shmq_mode shmq_ep_mode(const struct shmq_ep *ep);
-/** shmq_ep_capacity() - data bytes per direction. */
+/** shmq_ep_capacity() - data bytes of the tx ring (of its current area,
+ * for a ring of a pool region that grows and shrinks). */
 SHMQ_API size_t shmq_ep_capacity(const struct shmq_ep *ep);
+/** shmq_ep_rx_capacity() - data bytes of the rx ring's current area, as
+ * far as this side has followed the peer's moves (version node SHMQ_1.4). */
+SHMQ_API size_t shmq_ep_rx_capacity(const struct shmq_ep *ep);
+
+/**
+ * shmq_ep_trim() - give the tx ring's pool memory back (layout 2.0).
+ * @ep: an endpoint of a pair in a pool region (else nothing to do).
+ *
+ * A stream ring of a pool region grows on its own when writes keep finding
+ * it full and halves when it stays nearly empty while written; an idle
+ * connection writes nothing, so its owner calls this when it finds the
+ * connection idle: the ring moves back to its slot's own area (data not
+ * yet read stays where it is until the peer has read it) and the chunks
+ * go back to the pool as soon as the peer has left them.
+ * Return: 0 when the ring holds no pool memory any more; -EAGAIN while the
+ * peer still has to read data in a pool area (call again later); -EPROTO
+ * (broken).
+ * Thread safety: as any tx call of @ep.
+ */
+SHMQ_API int shmq_ep_trim(struct shmq_ep *ep);
 /** shmq_ep_max_msg() - largest message payload (MSG mode). */
 SHMQ_API size_t shmq_ep_max_msg(const struct shmq_ep *ep);
 /** shmq_ep_broken() - 1 once the peer has violated the protocol. */

@@ -32,6 +32,19 @@
 #define SHMQ_ABI_MAJOR 1
 #define SHMQ_ABI_MINOR 1  /* 1: prod_closed 2 (reset), urg_ptr, urg_done */
 
+/*
+ * Layout 2.0: pool regions and growable rings. A pool region (region
+ * header major 2) holds small ring pairs whose stream rings start in the
+ * data area inside their slot (the inline area) and move, on the
+ * producer's word, to bigger or smaller areas cut from the region's chunk
+ * pool: the move descriptor in block 1 says where the data goes on from
+ * index `mv_at`. Its rings carry major 2 too, so a reader of 1.x refuses
+ * them instead of reading moved data from the old place. Everything else
+ * is layout 1.1.
+ */
+#define SHMQ_ABI_POOL_MAJOR 2
+#define SHMQ_ABI_POOL_MINOR 0
+
 /* "SMQRING1" and "SMQREGN1" read as little-endian 64-bit words. */
 #define SHMQ_RING_MAGIC   UINT64_C(0x31474e4952514d53)
 #define SHMQ_REGION_MAGIC UINT64_C(0x314e474552514d53)
@@ -81,9 +94,15 @@ struct shmq_abi_ring {
 	uint32_t data_off;    /* from the start of this struct */
 	uint32_t cfg_reserved[25];
 
-	/* Block 1: written by the producer only. */
+	/* Block 1: written by the producer only. The move descriptor (2.0)
+	 * shares the line of `prod`: the consumer loads that line anyway. */
 	_Atomic uint64_t prod;          /* bytes ever produced */
-	uint8_t pad1[SHMQ_BLOCK - 8];
+	_Atomic uint32_t mv_seq;        /* 2.0: moves so far (0: inline) */
+	uint32_t mv_pad;
+	_Atomic uint64_t mv_at;         /* 2.0: first index in the mv_cur area */
+	_Atomic uint64_t mv_prev;       /* 2.0: area of the indices below mv_at */
+	_Atomic uint64_t mv_cur;        /* 2.0: area from mv_at on */
+	uint8_t pad1[SHMQ_BLOCK - 40];
 
 	/* Block 2: producer flags, written by the producer only, rarely. */
 	_Atomic uint32_t prod_closed;   /* SHMQ_ABI_CLOSED_*: no more data */
@@ -106,6 +125,21 @@ struct shmq_abi_ring {
 	uint8_t reserved[SHMQ_RING_HDR_SIZE - 5 * SHMQ_BLOCK];
 };
 
+/*
+ * An area word (mv_prev, mv_cur): chunk index << 32 | capacity. The chunk
+ * is the first of `capacity / chunk_size` chunks of the producer's half of
+ * the pool, aligned to that count; SHMQ_AREA_INLINE is the ring's own data
+ * area in its slot (capacity = the ring's configured capacity).
+ */
+#define SHMQ_AREA_INLINE 0xffffffffu
+#define SHMQ_AREA(chunk, cap) (((uint64_t)(chunk) << 32) | (uint32_t)(cap))
+#define SHMQ_AREA_CHUNK(w)    ((uint32_t)((w) >> 32))
+#define SHMQ_AREA_CAP(w)      ((uint32_t)(w))
+
+/* Chunks per side of a pool: one bit each in the side's map. */
+#define SHMQ_POOL_MAP_WORDS 16u
+#define SHMQ_POOL_SIDE_MAX  (SHMQ_POOL_MAP_WORDS * 64u)
+
 /* The region header at offset 0 of a region memfd. */
 #define SHMQ_REGION_F_HUGETLB 0x1u  /* backed by 2 MiB hugepages */
 struct shmq_abi_region {
@@ -118,7 +152,18 @@ struct shmq_abi_region {
 	uint32_t ring_capacity;  /* data bytes per direction */
 	uint64_t pair_off;       /* offset of pair 0 */
 	uint64_t pair_stride;    /* bytes between pairs */
-	uint8_t reserved[SHMQ_REGION_HDR_SIZE - 48];
+	/* 2.0 (pool regions; zero in 1.x): chunks at chunk_off, side s owns
+	 * chunks [s * n_chunks / 2, (s + 1) * n_chunks / 2). */
+	uint64_t chunk_off;      /* offset of chunk 0 */
+	uint32_t chunk_size;     /* bytes per chunk, power of two >= 4 KiB */
+	uint32_t n_chunks;       /* even, <= 2 * SHMQ_POOL_SIDE_MAX */
+	uint32_t grow_max;       /* largest area a ring grows to */
+	uint8_t pad_pool[SHMQ_BLOCK - 68];
+	/* Chunk maps, one 128-byte block per side (written by that side's
+	 * processes only, with atomic read-modify-writes): bit k of side s
+	 * set = its chunk s * n_chunks / 2 + k is in use. */
+	_Atomic uint64_t map[2][SHMQ_POOL_MAP_WORDS];
+	uint8_t reserved[SHMQ_REGION_HDR_SIZE - 3 * SHMQ_BLOCK];
 };
 
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
@@ -137,7 +182,13 @@ _Static_assert(offsetof(struct shmq_abi_ring, cons_waiting) == 4 * SHMQ_BLOCK + 
 _Static_assert(sizeof(struct shmq_abi_ring) == SHMQ_RING_HDR_SIZE, "ring header size");
 _Static_assert(offsetof(struct shmq_abi_region, n_pairs) == 24, "region n_pairs");
 _Static_assert(offsetof(struct shmq_abi_region, pair_off) == 32, "region pair_off");
-_Static_assert(offsetof(struct shmq_abi_region, reserved) == 48, "region reserved");
+_Static_assert(offsetof(struct shmq_abi_region, chunk_off) == 48, "region pool");
+_Static_assert(offsetof(struct shmq_abi_region, grow_max) == 64, "region pool");
+_Static_assert(offsetof(struct shmq_abi_region, map) == SHMQ_BLOCK, "region maps");
+_Static_assert(offsetof(struct shmq_abi_region, map[1]) == 2 * SHMQ_BLOCK, "region maps");
+_Static_assert(offsetof(struct shmq_abi_ring, mv_seq) == SHMQ_BLOCK + 8, "move descriptor");
+_Static_assert(offsetof(struct shmq_abi_ring, mv_at) == SHMQ_BLOCK + 16, "move descriptor");
+_Static_assert(offsetof(struct shmq_abi_ring, mv_cur) == SHMQ_BLOCK + 32, "move descriptor");
 _Static_assert(sizeof(struct shmq_abi_region) == SHMQ_REGION_HDR_SIZE, "region header size");
 
 #endif /* SHMQ_ABI_H */

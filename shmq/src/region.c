@@ -234,7 +234,8 @@ struct shmq_region *shmq_region_map(int fd)
 		return NULL;
 	}
 	memcpy(&h, base, sizeof(h));
-	if (h.magic != SHMQ_REGION_MAGIC || h.major != SHMQ_ABI_MAJOR ||
+	if (h.magic != SHMQ_REGION_MAGIC ||
+	    (h.major != SHMQ_ABI_MAJOR && h.major != SHMQ_ABI_POOL_MAJOR) ||
 	    h.size != (uint64_t)st.st_size) {
 		shmq_region_close(r);
 		errno = EPROTO;
@@ -312,6 +313,8 @@ int shmq_region_layout(struct shmq_region *r, uint32_t n_pairs, uint32_t capacit
 		return -EINVAL;
 	if (need > r->size)
 		return -ENOSPC;
+	h->major = SHMQ_ABI_MAJOR;
+	h->minor = SHMQ_ABI_MINOR;
 	h->n_pairs = n_pairs;
 	h->ring_capacity = capacity;
 	h->pair_off = SHMQ_REGION_HDR_SIZE;
@@ -325,8 +328,9 @@ static int pair_locate(struct shmq_region *r, uint32_t idx, uint8_t **mem, size_
 {
 	struct shmq_abi_region h;
 
-	memcpy(&h, r->base, sizeof(h));
-	if (h.magic != SHMQ_REGION_MAGIC || h.major != SHMQ_ABI_MAJOR)
+	memcpy(&h, r->base, offsetof(struct shmq_abi_region, pad_pool));
+	if (h.magic != SHMQ_REGION_MAGIC ||
+	    (h.major != SHMQ_ABI_MAJOR && h.major != SHMQ_ABI_POOL_MAJOR))
 		return -EPROTO;
 	if (idx >= h.n_pairs)
 		return -ENOENT;
@@ -352,6 +356,16 @@ void *shmq_region_tail(struct shmq_region *r, size_t len)
 		return NULL;
 	}
 	memcpy(&h, r->base, sizeof(h));
+	if (h.major == SHMQ_ABI_POOL_MAJOR) {
+		struct shmq_pool pl;
+
+		/* The pool runs to where its chunks end: no tail past it. */
+		rc = shmq__pool_get(r, &pl);
+		if (rc || (size_t)(pl.base - r->base) + 2 * pl.n_side * pl.chunk > r->size - len) {
+			errno = rc ? -rc : ENOSPC;
+			return NULL;
+		}
+	}
 	if (h.n_pairs) {
 		rc = pair_locate(r, h.n_pairs - 1, &mem, &plen);
 		if (rc) {
@@ -385,13 +399,24 @@ int shmq_region_pairs(struct shmq_region *r)
 
 int shmq_pair_init(struct shmq_region *r, uint32_t idx, enum shmq_mode mode)
 {
+	struct shmq_pool pl;
 	uint8_t *mem;
 	size_t len;
 	int rc = pair_locate(r, idx, &mem, &len);
 
 	if (rc)
 		return rc;
-	return shmq_pair_format(mem, len, (uint32_t)(len / 2 - SHMQ_RING_HDR_SIZE), mode);
+	if (mode != SHMQ_MODE_MSG && mode != SHMQ_MODE_STREAM)
+		return -EINVAL;
+	rc = shmq__pool_get(r, &pl);
+	if (rc)
+		return rc;
+	/* A slot used before gives back the pool areas its rings still
+	 * name (ring 0 is side 0's, ring 1 side 1's). */
+	shmq__ring_reclaim(&pl, 0, (struct shmq_abi_ring *)mem);
+	shmq__ring_reclaim(&pl, 1, (struct shmq_abi_ring *)(mem + len / 2));
+	return shmq__pair_format(mem, len, (uint32_t)(len / 2 - SHMQ_RING_HDR_SIZE), mode,
+				 pl.base != NULL);
 }
 
 int shmq_pair_closed(struct shmq_region *r, uint32_t idx)
@@ -416,13 +441,95 @@ int shmq_pair_closed(struct shmq_region *r, uint32_t idx)
 
 struct shmq_ep *shmq_ep_attach(struct shmq_region *r, uint32_t idx, unsigned side)
 {
+	struct shmq_pool pl;
 	uint8_t *mem;
 	size_t len;
 	int rc = pair_locate(r, idx, &mem, &len);
 
+	if (!rc)
+		rc = shmq__pool_get(r, &pl);
 	if (rc) {
 		errno = -rc;
 		return NULL;
 	}
-	return shmq_ep_open(mem, len, side);
+	return shmq__ep_open(mem, len, side, &pl);
+}
+
+/* ---- Pool regions (layout 2.0) ------------------------------------------ */
+
+int shmq_region_layout_pool(struct shmq_region *r, uint32_t n_pairs, uint32_t capacity,
+			    uint32_t chunk_size, uint32_t grow_max)
+{
+	struct shmq_abi_region *h = (struct shmq_abi_region *)r->base;
+	size_t need = shmq_region_bytes(n_pairs, capacity);
+	uint64_t off, n;
+
+	if (!need || chunk_size < SHMQ_RING_MIN || chunk_size > (1u << 20) ||
+	    (chunk_size & (chunk_size - 1)) || grow_max < chunk_size ||
+	    grow_max > 64ull * chunk_size || (grow_max & (grow_max - 1)))
+		return -EINVAL;
+	if (need > r->size)
+		return -ENOSPC;
+	off = round_up(need, 4096);
+	n = off < r->size ? (r->size - off) / chunk_size : 0;
+	if (n > 2 * SHMQ_POOL_SIDE_MAX)
+		n = 2 * SHMQ_POOL_SIDE_MAX;
+	n &= ~(uint64_t)1;
+	h->major = SHMQ_ABI_POOL_MAJOR;
+	h->minor = SHMQ_ABI_POOL_MINOR;
+	h->n_pairs = n_pairs;
+	h->ring_capacity = capacity;
+	h->pair_off = SHMQ_REGION_HDR_SIZE;
+	h->pair_stride = pair_stride(capacity);
+	h->chunk_off = off;
+	h->chunk_size = chunk_size;
+	h->n_chunks = (uint32_t)n;
+	h->grow_max = grow_max;
+	for (unsigned s = 0; s < 2; s++)
+		for (unsigned i = 0; i < SHMQ_POOL_MAP_WORDS; i++)
+			atomic_store_explicit(&h->map[s][i], 0, memory_order_relaxed);
+	return 0;
+}
+
+int shmq__pool_get(struct shmq_region *r, struct shmq_pool *pl)
+{
+	struct shmq_abi_region *sh = (struct shmq_abi_region *)r->base;
+	struct shmq_abi_region h;
+
+	memset(pl, 0, sizeof(*pl));
+	memcpy(&h, r->base, offsetof(struct shmq_abi_region, pad_pool));
+	if (h.major != SHMQ_ABI_POOL_MAJOR)
+		return 0;
+	/* Read once, checked against our own mapping: every area resolved
+	 * later lies in [chunk_off, chunk_off + n_chunks * chunk_size). */
+	if (h.chunk_size < SHMQ_RING_MIN || h.chunk_size > (1u << 20) ||
+	    (h.chunk_size & (h.chunk_size - 1)) || h.grow_max < h.chunk_size ||
+	    h.grow_max > 64ull * h.chunk_size || (h.grow_max & (h.grow_max - 1)) ||
+	    (h.n_chunks & 1) || h.n_chunks > 2 * SHMQ_POOL_SIDE_MAX ||
+	    (h.chunk_off & (SHMQ_BLOCK - 1)) || h.chunk_off > r->size ||
+	    (uint64_t)h.n_chunks * h.chunk_size > r->size - h.chunk_off)
+		return -EPROTO;
+	pl->base = r->base + h.chunk_off;
+	pl->map[0] = sh->map[0];
+	pl->map[1] = sh->map[1];
+	pl->chunk = h.chunk_size;
+	pl->n_side = h.n_chunks / 2;
+	pl->grow_max = h.grow_max;
+	return 0;
+}
+
+int shmq_region_pool_free(struct shmq_region *r, unsigned side)
+{
+	struct shmq_pool pl;
+	int rc = shmq__pool_get(r, &pl), n = 0;
+
+	if (rc)
+		return rc;
+	if (!pl.base || side > 1)
+		return -EINVAL;
+	for (uint32_t k = 0; k < pl.n_side; k++)
+		if (!(atomic_load_explicit(&pl.map[side][k / 64], memory_order_relaxed) &
+		      (UINT64_C(1) << (k % 64))))
+			n++;
+	return n;
 }

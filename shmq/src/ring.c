@@ -23,12 +23,12 @@ size_t shmq_pair_bytes(uint32_t capacity)
 	return 2 * ((size_t)SHMQ_RING_HDR_SIZE + capacity);
 }
 
-static void ring_format(struct shmq_abi_ring *r, uint32_t capacity, uint32_t mode)
+static void ring_format(struct shmq_abi_ring *r, uint32_t capacity, uint32_t mode, int pool)
 {
 	memset(r, 0, sizeof(*r));
 	r->magic = SHMQ_RING_MAGIC;
-	r->major = SHMQ_ABI_MAJOR;
-	r->minor = SHMQ_ABI_MINOR;
+	r->major = pool ? SHMQ_ABI_POOL_MAJOR : SHMQ_ABI_MAJOR;
+	r->minor = pool ? SHMQ_ABI_POOL_MINOR : SHMQ_ABI_MINOR;
 	r->mode = mode;
 	r->capacity = capacity;
 	/* Half the ring keeps the PAD scheme live: an empty ring always takes
@@ -45,25 +45,30 @@ static void ring_format(struct shmq_abi_ring *r, uint32_t capacity, uint32_t mod
 	atomic_store_explicit(&r->urg_done, 0, memory_order_relaxed);
 }
 
-int shmq_pair_format(void *mem, size_t len, uint32_t capacity, enum shmq_mode mode)
+int shmq__pair_format(void *mem, size_t len, uint32_t capacity, enum shmq_mode mode, int pool)
 {
 	size_t need = shmq_pair_bytes(capacity);
 
 	if (!mem || !need || len < need || ((uintptr_t)mem & (SHMQ_BLOCK - 1)) ||
 	    (mode != SHMQ_MODE_MSG && mode != SHMQ_MODE_STREAM))
 		return -EINVAL;
-	ring_format(mem, capacity, (uint32_t)mode);
-	ring_format((void *)((uint8_t *)mem + need / 2), capacity, (uint32_t)mode);
+	ring_format(mem, capacity, (uint32_t)mode, pool);
+	ring_format((void *)((uint8_t *)mem + need / 2), capacity, (uint32_t)mode, pool);
 	/* Release: the configuration is complete before the memory is handed
 	 * to the peer (the fd passing is the real synchronisation). */
 	atomic_thread_fence(memory_order_release);
 	return 0;
 }
 
+int shmq_pair_format(void *mem, size_t len, uint32_t capacity, enum shmq_mode mode)
+{
+	return shmq__pair_format(mem, len, capacity, mode, 0);
+}
+
 /* Validate the ring at @off of a @len-byte pair and fill @h (indices not yet).
  * The config block is copied first so each field is read exactly once. */
 static int half_attach(struct shmq_half *h, uint8_t *mem, size_t len, size_t off,
-		       uint32_t *mode)
+		       uint32_t *mode, uint16_t *major)
 {
 	struct shmq_abi_ring *r = (struct shmq_abi_ring *)(mem + off);
 	struct shmq_abi_ring cfg;
@@ -71,7 +76,8 @@ static int half_attach(struct shmq_half *h, uint8_t *mem, size_t len, size_t off
 	if (len - off < SHMQ_RING_HDR_SIZE)
 		return -EPROTO;
 	memcpy(&cfg, r, offsetof(struct shmq_abi_ring, prod));
-	if (cfg.magic != SHMQ_RING_MAGIC || cfg.major != SHMQ_ABI_MAJOR ||
+	if (cfg.magic != SHMQ_RING_MAGIC ||
+	    (cfg.major != SHMQ_ABI_MAJOR && cfg.major != SHMQ_ABI_POOL_MAJOR) ||
 	    (cfg.mode != SHMQ_ABI_MODE_MSG && cfg.mode != SHMQ_ABI_MODE_STREAM) ||
 	    cfg.capacity < SHMQ_RING_MIN || cfg.capacity > SHMQ_RING_MAX ||
 	    (cfg.capacity & (cfg.capacity - 1)) || cfg.data_off != SHMQ_RING_HDR_SIZE ||
@@ -85,8 +91,22 @@ static int half_attach(struct shmq_half *h, uint8_t *mem, size_t len, size_t off
 	h->cap = cfg.capacity;
 	h->mask = cfg.capacity - 1u;
 	h->max_rec = cfg.max_record;
+	/* 2.0 stream rings move; the slot's own area stays their smallest. */
+	h->grow = cfg.major == SHMQ_ABI_POOL_MAJOR && cfg.mode == SHMQ_ABI_MODE_STREAM;
+	h->inl = h->pdata = h->data;
+	h->inl_cap = h->pcap = h->cap;
+	if (h->grow)
+		h->cur_w = h->prev_w = SHMQ_AREA(SHMQ_AREA_INLINE, cfg.capacity);
 	*mode = cfg.mode;
+	*major = cfg.major;
 	return 0;
+}
+
+/* What a ring @h may hold unread from consumer index @lo: its area, and
+ * for a moved ring the indices below `at` in the previous one. */
+static uint64_t half_room(const struct shmq_half *h, uint64_t lo)
+{
+	return h->cap + ((int64_t)(h->at - lo) > 0 ? h->at - lo : 0);
 }
 
 /* Takes all four indices of @ep from shared memory: our own too, which
@@ -99,10 +119,22 @@ static int ep_indices(struct shmq_ep *ep)
 	uint64_t tp = atomic_load_explicit(&ep->tx.hdr->cons, memory_order_acquire);
 	uint64_t rh = atomic_load_explicit(&ep->rx.hdr->cons, memory_order_acquire);
 	uint64_t rp = atomic_load_explicit(&ep->rx.hdr->prod, memory_order_acquire);
+	struct shmq_half tx = ep->tx, rx = ep->rx;
 
-	if (th - tp > ep->tx.cap || rp - rh > ep->rx.cap ||
+	/* `at` (the start of the current area) is compared with the indices
+	 * by distance: a ring that never moves has it at its consumer index
+	 * of attach time, behind everything. */
+	tx.at = tp;
+	rx.at = rh;
+	/* The areas of a moved ring, read after the indices (rx: a `prod`
+	 * past a move comes with the move, as in shmq__rx_refresh()). */
+	if (shmq__half_load(ep, &tx, tp, th, 1) || shmq__half_load(ep, &rx, rh, rp, 0))
+		return -EPROTO;
+	if (th - tp > half_room(&tx, tp) || rp - rh > half_room(&rx, rh) ||
 	    (ep->mode == SHMQ_ABI_MODE_MSG && ((th | rh | rp) & (SHMQ_REC_ALIGN - 1))))
 		return -EPROTO;
+	ep->tx = tx;
+	ep->rx = rx;
 	ep->tx.head = ep->tx.published = th;
 	ep->tx.peer = tp;
 	ep->rx.head = ep->rx.published = rh;
@@ -111,10 +143,11 @@ static int ep_indices(struct shmq_ep *ep)
 	return 0;
 }
 
-struct shmq_ep *shmq_ep_open(void *mem, size_t len, unsigned side)
+struct shmq_ep *shmq__ep_open(void *mem, size_t len, unsigned side, const struct shmq_pool *pl)
 {
 	struct shmq_half r0, r1;
 	uint32_t m0, m1;
+	uint16_t j0, j1;
 	struct shmq_ep *ep;
 
 	if (!mem || side > 1 || ((uintptr_t)mem & 7u) || len < SHMQ_RING_HDR_SIZE) {
@@ -123,14 +156,18 @@ struct shmq_ep *shmq_ep_open(void *mem, size_t len, unsigned side)
 	}
 	memset(&r0, 0, sizeof(r0));
 	memset(&r1, 0, sizeof(r1));
-	if (half_attach(&r0, mem, len, 0, &m0) ||
-	    half_attach(&r1, mem, len, SHMQ_RING_HDR_SIZE + r0.cap, &m1) || m0 != m1) {
+	if (half_attach(&r0, mem, len, 0, &m0, &j0) ||
+	    half_attach(&r1, mem, len, SHMQ_RING_HDR_SIZE + r0.cap, &m1, &j1) || m0 != m1 ||
+	    j0 != j1) {
 		errno = EPROTO;
 		return NULL;
 	}
+	r1.owner = 1;
 	ep = calloc(1, sizeof(*ep));
 	if (!ep)
 		return NULL;
+	if (pl)
+		ep->pool = *pl;
 	ep->tx = side == 0 ? r0 : r1;
 	ep->rx = side == 0 ? r1 : r0;
 	ep->mode = m0;
@@ -142,6 +179,11 @@ struct shmq_ep *shmq_ep_open(void *mem, size_t len, unsigned side)
 		return NULL;
 	}
 	return ep;
+}
+
+struct shmq_ep *shmq_ep_open(void *mem, size_t len, unsigned side)
+{
+	return shmq__ep_open(mem, len, side, NULL);
 }
 
 int shmq_ep_resync(struct shmq_ep *ep)
@@ -182,6 +224,7 @@ void shmq_ep_close(struct shmq_ep *ep)
 {
 	if (!ep)
 		return;
+	shmq__tx_release(ep);
 	ep_end(ep, SHMQ_ABI_CLOSED_SHUT);
 	free(ep);
 }
@@ -190,6 +233,7 @@ void shmq_ep_abort(struct shmq_ep *ep)
 {
 	if (!ep)
 		return;
+	shmq__tx_release(ep);
 	ep_end(ep, SHMQ_ABI_CLOSED_RESET);
 	free(ep);
 }

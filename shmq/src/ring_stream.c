@@ -25,6 +25,12 @@ ssize_t shmq_write(struct shmq_ep *ep, const void *buf, size_t len)
 		return rc;
 	if (len == 0)
 		return 0;
+	if (free < len && h->grow) {
+		/* A growable ring may move to a bigger area here (the data
+		 * goes on there from `head`). */
+		shmq__tx_full(ep, len + (h->cap - free));
+		free = shmq__tx_free(h);
+	}
 	n = len < free ? len : free;
 	if (n == 0)
 		return -EAGAIN;
@@ -34,13 +40,14 @@ ssize_t shmq_write(struct shmq_ep *ep, const void *buf, size_t len)
 	memcpy(h->data, (const uint8_t *)buf + first, n - first);
 	h->head += n;
 	shmq__tx_publish(ep);
+	shmq__tx_wrote(ep, n);
 	return (ssize_t)n;
 }
 
 ssize_t shmq_read(struct shmq_ep *ep, void *buf, size_t len, unsigned flags)
 {
 	struct shmq_half *h = &ep->rx;
-	uint64_t n, pos, first;
+	uint64_t n, done, run;
 	int64_t avail;
 
 	ep->rx.resv_rec = 0; /* any other call ends a zero-copy window */
@@ -51,10 +58,15 @@ ssize_t shmq_read(struct shmq_ep *ep, void *buf, size_t len, unsigned flags)
 	if (avail <= 0)
 		return avail;
 	n = len < (uint64_t)avail ? len : (uint64_t)avail;
-	pos = h->head & h->mask;
-	first = h->cap - pos < n ? h->cap - pos : n;
-	memcpy(buf, h->data + pos, first);
-	memcpy((uint8_t *)buf + first, h->data, n - first);
+	/* At most four pieces: the end and start of the previous area of a
+	 * moved ring, then of the current one; each is at least one byte. */
+	for (done = 0; done < n; done += run) {
+		const uint8_t *src = shmq__at(h, h->head + done, &run);
+
+		if (run > n - done)
+			run = n - done;
+		memcpy((uint8_t *)buf + done, src, run);
+	}
 	if (!(flags & SHMQ_PEEK) && n) {
 		h->head += n;
 		shmq__rx_publish(ep);
@@ -138,7 +150,11 @@ int shmq_urgent(struct shmq_ep *ep, struct shmq_urgent *u)
 		return -EPROTO;
 	u->pos = p - 1;
 	u->head = h->head;
-	u->byte = h->data[(p - 1) & h->mask];
+	{
+		uint64_t run;
+
+		u->byte = *shmq__at(h, p - 1, &run);
+	}
 	u->taken = atomic_load_explicit(&h->hdr->urg_done, memory_order_relaxed) == p;
 	return 1;
 }
@@ -200,6 +216,8 @@ int shmq_commit(struct shmq_ep *ep, size_t len)
 	h->resv = 0;
 	h->resv_rec = 0;
 	shmq__tx_publish(ep);
+	if (ep->mode == SHMQ_ABI_MODE_STREAM)
+		shmq__tx_wrote(ep, len);
 	return 0;
 }
 
@@ -222,12 +240,15 @@ ssize_t shmq_peek(struct shmq_ep *ep, const void **ptr)
 		return (ssize_t)l;
 	} else {
 		int64_t avail = shmq__stream_avail(ep, 1);
-		uint64_t pos = h->head & h->mask, n;
+		uint64_t n;
+		uint8_t *at;
 
 		if (avail <= 0)
 			return avail;
-		n = (uint64_t)avail < h->cap - pos ? (uint64_t)avail : h->cap - pos;
-		*ptr = h->data + pos;
+		at = shmq__at(h, h->head, &n);
+		if ((uint64_t)avail < n)
+			n = (uint64_t)avail;
+		*ptr = at;
 		h->resv = n;
 		return (ssize_t)n;
 	}
