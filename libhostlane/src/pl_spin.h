@@ -20,10 +20,7 @@
  * PL_SPIN_SKIP_MAX of them, each failed probe doubling the run; one won
  * spin ends the back-off. HOSTLANE_SPIN_NS is the budget of a spin (0: never
  * spin). The decision functions are pure (unit-tested); the clock and the
- * thread's state are in pl_spin.c. A blocking recv or send on a connection
- * keeps the fixed spin of its ring (shmq_wait()): a wait there sleeping
- * more often made a rare wrong ECONNRESET at the end of a connection
- * carried across exec() show under load (docs/roadmap.md).
+ * thread's state are in pl_spin.c.
  */
 #ifndef PL_SPIN_H
 #define PL_SPIN_H
@@ -37,6 +34,20 @@
  * the first turn means the thread was not running in between. */
 #define PL_SPIN_GAP_NS 20000
 
+/* Looks at the ring per turn of a recv's or send's spin (a clock read per
+ * turn would be most of a turn: the answer is seen later). */
+#define PL_SPIN_BATCH 16
+
+/* A turn of a busy-poll loop: let the sibling hyperthread run. */
+static inline void pl_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
 /* The kinds of wait, each with its own history per thread: a thread's
  * epoll_wait can wait for slow clients while its connect() waits for a
  * quick monitor. */
@@ -45,6 +56,8 @@ enum pl_spin_site {
 	PL_SPIN_POLL,    /* poll / ppoll / select */
 	PL_SPIN_ACCEPT,  /* blocking accept */
 	PL_SPIN_CTL,     /* the monitor's reply to a request */
+	PL_SPIN_RECV,    /* a blocking read on a connection */
+	PL_SPIN_SEND,    /* a blocking write into a full ring */
 	PL_SPIN_SITES
 };
 

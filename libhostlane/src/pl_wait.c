@@ -16,7 +16,8 @@
  * kernel's call return it. The signalfd is the thread's own (made at its
  * first sleep, closed when the thread exits).
  *
- * A signal that arrives while a call still spins (HOSTLANE_SPIN_NS) runs
+ * Before it sleeps the call spins (pl_spin.h: the adaptive spin, its own
+ * history for recv and send). A signal that arrives while it spins runs
  * its handler at once and the call carries on, as if it had come just
  * before the call.
  */
@@ -137,13 +138,29 @@ int pl_sleep(struct pollfd *p, nfds_t n, int ms, bool timeo)
 
 int pl_sock_wait(struct pl_sock *s, struct shmq_ep *ep, int events, int ms, bool timeo)
 {
+	int want, m;
+	struct pl_spin sp;
 	int64_t deadline = 0;
-	int m;
 
 	events &= SHMQ_POLLIN | SHMQ_POLLOUT;
-	m = shmq_wait(ep, events, 0);  /* ready now, or after the spin */
-	if (m != -ETIMEDOUT || !ms)
-		return m;
+	want = events | SHMQ_POLLERR | ((events & SHMQ_POLLIN) ? SHMQ_POLLHUP : 0);
+	pl_spin_begin(&sp, (events & SHMQ_POLLIN) ? PL_SPIN_RECV : PL_SPIN_SEND,
+		      ms ? pl_spin_ns() : 0);
+	for (;;) {
+		for (int i = 0, k = sp.on ? PL_SPIN_BATCH : 1; i < k; i++) {
+			m = shmq_poll(ep) & want;
+			if (m) {
+				pl_spin_end(&sp);
+				return m;
+			}
+			if (k > 1)
+				pl_cpu_relax();
+		}
+		if (!pl_spin_more(&sp))
+			break;  /* bounded busy poll, no syscall (pl_spin.h) */
+	}
+	if (!ms)
+		return -ETIMEDOUT;
 	if (ms > 0)
 		deadline = pl_now_ns() + (int64_t)ms * 1000000;
 	for (;;) {
@@ -166,7 +183,7 @@ int pl_sock_wait(struct pl_sock *s, struct shmq_ep *ep, int events, int ms, bool
 			return r;
 		if (m < 0)
 			return m;
-		m &= events | SHMQ_POLLERR | ((events & SHMQ_POLLIN) ? SHMQ_POLLHUP : 0);
+		m &= want;
 		if (m)
 			return m;
 		if (r < 0)
