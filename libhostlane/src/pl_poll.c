@@ -19,6 +19,7 @@
  * when the fds it waits on are not ours (an epoll fd inside another one).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -177,7 +178,7 @@ static int merge_kernel(struct pollfd *fds, nfds_t n, struct pl_sock **ss, int r
 /* Blocks on kernel fds + hostlane eventfds and pidfds. Return: the real
  * call's result (< 0 on error). */
 static int block_poll(struct pollfd *fds, nfds_t n, struct pl_sock **ss, int ms,
-		      const sigset_t *mask)
+		      const sigset_t *mask, const struct pl_spin *sp)
 {
 	nfds_t nh = 0, m;
 	struct pollfd *k;
@@ -198,6 +199,13 @@ static int block_poll(struct pollfd *fds, nfds_t n, struct pl_sock **ss, int ms,
 			k[m++].revents = 0;
 		}
 	}
+	/* The last look for a handler that ran: from here on the kernel's
+	 * poll sees the signals. */
+	if (pl_spin_intr(sp, false)) {
+		free(k);
+		errno = EINTR;
+		return -1;
+	}
 	rc = real_poll(k, m, ms, mask);
 	m = n;
 	for (nfds_t i = 0; i < n; i++) {
@@ -215,13 +223,23 @@ static int block_poll(struct pollfd *fds, nfds_t n, struct pl_sock **ss, int ms,
 	return rc;
 }
 
+/*
+ * Spin, then sleep. A handler that runs while the call spins makes it
+ * return EINTR, as the kernel's poll and select do for any handler (they
+ * are never restarted); so does one that ran before the sleep (pl_spin.h).
+ * ppoll's and pselect's mask is the thread's for the whole call, as the
+ * kernel has it: a signal it holds back runs no handler meanwhile, one it
+ * lets through runs and interrupts.
+ */
 static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *mask)
 {
 	struct pl_sock *small[64], **ss;
+	sigset_t saved;
+	bool masked = false;
 	struct pl_spin sp;
 	int64_t deadline;
 	bool any = false;
-	int ready, rc;
+	int ready, rc, err;
 
 	if (!pl_active())
 		return real_poll(fds, n, timeout, mask);
@@ -239,6 +257,10 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 	}
 	deadline = timeout < 0 ? -1 : pl_now_ns() + (int64_t)timeout * 1000000;
 	pl_spin_begin(&sp, PL_SPIN_POLL, timeout ? pl_spin_ns() : 0);
+	if (mask && timeout && pthread_sigmask(SIG_SETMASK, mask, &saved) == 0) {
+		masked = true;
+		mask = NULL;  /* the thread's now */
+	}
 	for (;;) {
 		for (nfds_t i = 0; i < n; i++)
 			fds[i].revents = 0;
@@ -247,6 +269,11 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 			pl_spin_end(&sp);
 		if (ready || timeout == 0) {
 			ready = merge_kernel(fds, n, ss, ready, mask);
+			break;
+		}
+		if (pl_spin_intr(&sp, false)) {
+			errno = EINTR;
+			ready = -1;
 			break;
 		}
 		if (pl_spin_more(&sp))
@@ -258,7 +285,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 			any = true;
 			continue;
 		}
-		rc = block_poll(fds, n, ss, pl_left_ms(deadline), mask);
+		rc = block_poll(fds, n, ss, pl_left_ms(deadline), mask, &sp);
 		if (rc < 0) {
 			ready = -1;
 			break;
@@ -270,8 +297,12 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 		if (ready || pl_left_ms(deadline) == 0)
 			break;
 	}
+	err = errno;
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (ss != small)
 		free(ss);
+	errno = err;
 	return ready;
 }
 

@@ -5,7 +5,7 @@
 # Plain POSIX programs: they never link libhostlane; the tests LD_PRELOAD it.
 $(BUILD)/test/sockcase: $(call objs,$(addprefix test/sockets/,sockcase.c sockcase_connect.c \
   sockcase_io.c sockcase_poll.c sockcase_proc.c sockcase_opt.c sockcase_fork.c \
-  sockcase_sig.c sockcase_close.c sockcase_oob.c))
+  sockcase_sig.c sockcase_sigwait.c sockcase_close.c sockcase_oob.c))
 $(BUILD)/test/sockcase: LDLIBS += -lpthread
 $(BUILD)/test/connrate: $(call objs,test/sockets/connrate.c)
 $(BUILD)/test/manyconn: $(call objs,test/sockets/manyconn.c)
