@@ -14,7 +14,7 @@ HL_PL_SRCS := $(addprefix libhostlane/src/,pl_libc.c pl_fdtab.c pl_addr.c pl_eps
   pl_sock.c pl_spare.c pl_listen.c pl_connect.c pl_data.c pl_fdops.c pl_opt.c pl_ready.c \
   pl_region.c pl_direct.c pl_stats.c pl_poll.c pl_epoll.c pl_spin.c \
   pl_exec.c pl_exec_calls.c pl_exec_restore.c pl_exec_state.c pl_direct_blk.c pl_port.c pl_fork.c \
-  pl_wait.c pl_urgent.c pl_fault.c pl_svc.c)
+  pl_wait.c pl_urgent.c pl_fault.c pl_signal.c pl_svc.c)
 # The glibc build holds to an old symbol baseline (GLIBC_2.17 at most: it
 # loads into old app images too): the calls that would need newer versions
 # go through pl_glibc_compat.c (--wrap), and libdl/libpthread are named
@@ -43,6 +43,12 @@ UNIT_TESTS += $(BUILD)/test/test_preload_logic
 # The adaptive spin's decisions (pl_spin.h).
 $(BUILD)/test/test_preload_spin: $(call objs,libhostlane/tests/test_preload_spin.c libhostlane/src/pl_spin.c)
 UNIT_TESTS += $(BUILD)/test/test_preload_spin
+# The program's signal actions through the layer's handler (pl_signal.c),
+# against libc's own functions.
+$(BUILD)/test/test_preload_signal: $(call objs,libhostlane/tests/test_preload_signal.c \
+  libhostlane/src/pl_signal.c libhostlane/src/pl_spin.c) $(BUILD)/lib/libshmq.a
+$(BUILD)/test/test_preload_signal: LDLIBS += -ldl -lpthread
+UNIT_TESTS += $(BUILD)/test/test_preload_signal
 # The exec handover state parser.
 $(BUILD)/test/test_preload_exec: $(call objs,libhostlane/tests/test_preload_exec.c \
   libhostlane/src/pl_exec_state.c)

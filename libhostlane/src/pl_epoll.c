@@ -379,6 +379,8 @@ static int do_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout
 			k = kernel_wait(epfd, out, max, 0, mask);
 			return k < 0 ? k : harvest(e, out, k, max);
 		}
+		if (pl_spin_intr(&sp, false))  /* a handler ran: EINTR (pl_spin.h) */
+			return pl_fail(EINTR);
 		if (pl_spin_more(&sp))
 			continue;  /* bounded busy poll, no syscall (pl_spin.h) */
 		ms = pl_left_ms(deadline);
@@ -388,7 +390,7 @@ static int do_epoll_wait(int epfd, struct epoll_event *out, int max, int timeout
 			pl_kwait_end(began);
 			return with_kernel(e, epfd, out, n, max, mask);
 		}
-		k = kernel_wait_raw(epfd, out, max, ms, mask);
+		k = pl_spin_intr(&sp, false) ? pl_fail(EINTR) : kernel_wait_raw(epfd, out, max, ms, mask);
 		pl_kwait_end(began);
 		if (k < 0)
 			return k;

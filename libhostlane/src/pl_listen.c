@@ -303,6 +303,9 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 				look = now + ACCEPT_KERNEL_LOOK_NS;
 			}
 			spinning = pl_spin_more(&sp);
+			/* A handler ran: EINTR where the kernel's accept would. */
+			if (pl_spin_intr(&sp, !atomic_load(&s->rcvtimeo_us)))
+				return pl_fail(EINTR);
 			if (spinning && now < look)
 				continue;
 			look = now + ACCEPT_KERNEL_LOOK_NS;
@@ -330,7 +333,7 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 			 * to look for a new one. */
 			struct pollfd pf = { .fd = fd, .events = POLLIN };
 			int r = pl_sleep(&pf, 1, pl_ctl_lost_wait_ms(timeout),
-					 atomic_load(&s->rcvtimeo_us) != 0);
+					 atomic_load(&s->rcvtimeo_us) != 0, &sp);
 
 			pl_direct_wait_end();
 			if (r < 0)

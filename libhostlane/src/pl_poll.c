@@ -19,6 +19,7 @@
  * when the fds it waits on are not ours (an epoll fd inside another one).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -177,7 +178,7 @@ static int merge_kernel(struct pollfd *fds, nfds_t n, struct pl_sock **ss, int r
 /* Blocks on kernel fds + hostlane eventfds and pidfds. Return: the real
  * call's result (< 0 on error). */
 static int block_poll(struct pollfd *fds, nfds_t n, struct pl_sock **ss, int ms,
-		      const sigset_t *mask)
+		      const sigset_t *mask, const struct pl_spin *sp)
 {
 	nfds_t nh = 0, m;
 	struct pollfd *k;
@@ -198,6 +199,13 @@ static int block_poll(struct pollfd *fds, nfds_t n, struct pl_sock **ss, int ms,
 			k[m++].revents = 0;
 		}
 	}
+	/* The last look for a handler that ran: from here on the kernel's
+	 * poll sees the signals. */
+	if (pl_spin_intr(sp, false)) {
+		free(k);
+		errno = EINTR;
+		return -1;
+	}
 	rc = real_poll(k, m, ms, mask);
 	m = n;
 	for (nfds_t i = 0; i < n; i++) {
@@ -215,13 +223,23 @@ static int block_poll(struct pollfd *fds, nfds_t n, struct pl_sock **ss, int ms,
 	return rc;
 }
 
+/*
+ * Spin, then sleep. A handler that runs while the call spins makes it
+ * return EINTR, as the kernel's poll and select do for any handler (they
+ * are never restarted); so does one that ran before the sleep (pl_spin.h).
+ * ppoll's and pselect's mask is the thread's for the whole call, as the
+ * kernel has it: a signal it holds back runs no handler meanwhile, one it
+ * lets through runs and interrupts.
+ */
 static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *mask)
 {
 	struct pl_sock *small[64], **ss;
+	sigset_t saved;
+	bool masked = false, lost;
 	struct pl_spin sp;
 	int64_t deadline;
 	bool any = false;
-	int ready, rc;
+	int ready, rc, err;
 
 	if (!pl_active())
 		return real_poll(fds, n, timeout, mask);
@@ -238,7 +256,12 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 		return real_poll(fds, n, timeout, mask);
 	}
 	deadline = timeout < 0 ? -1 : pl_now_ns() + (int64_t)timeout * 1000000;
+	lost = atomic_load_explicit(&pl_ctl_lost, memory_order_relaxed);
 	pl_spin_begin(&sp, PL_SPIN_POLL, timeout ? pl_spin_ns() : 0);
+	if (mask && timeout && pthread_sigmask(SIG_SETMASK, mask, &saved) == 0) {
+		masked = true;
+		mask = NULL;  /* the thread's now */
+	}
 	for (;;) {
 		for (nfds_t i = 0; i < n; i++)
 			fds[i].revents = 0;
@@ -247,6 +270,11 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 			pl_spin_end(&sp);
 		if (ready || timeout == 0) {
 			ready = merge_kernel(fds, n, ss, ready, mask);
+			break;
+		}
+		if (pl_spin_intr(&sp, false)) {
+			errno = EINTR;
+			ready = -1;
 			break;
 		}
 		if (pl_spin_more(&sp))
@@ -258,7 +286,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 			any = true;
 			continue;
 		}
-		rc = block_poll(fds, n, ss, pl_left_ms(deadline), mask);
+		rc = block_poll(fds, n, ss, pl_left_ms(deadline), mask, &sp);
 		if (rc < 0) {
 			ready = -1;
 			break;
@@ -269,32 +297,56 @@ static int do_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *ma
 				ready += fds[i].revents != 0;
 		if (ready || pl_left_ms(deadline) == 0)
 			break;
+		/* The channel broke while we slept (a listener's fd woke):
+		 * back to wait_poll(), which looks for the agent. */
+		if (!lost && atomic_load_explicit(&pl_ctl_lost, memory_order_relaxed))
+			break;
 	}
+	err = errno;
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (ss != small)
 		free(ss);
+	errno = err;
 	return ready;
+}
+
+static bool ctl_lost(void)
+{
+	return atomic_load_explicit(&pl_ctl_lost, memory_order_relaxed);
+}
+
+/* do_poll(), and while the control channel is lost (the agent went away,
+ * before or during the wait), back every retry interval to look for the
+ * endpoint (as epoll_wait and accept do), one wait of @timeout for the
+ * caller. */
+static int wait_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *mask)
+{
+	int64_t deadline = -1;
+	int r;
+
+	if (timeout > 0)
+		deadline = pl_now_ns() + (int64_t)timeout * 1000000;
+	if (__builtin_expect(!ctl_lost(), 1)) {
+		r = do_poll(fds, n, timeout, mask);
+		if (r != 0 || timeout == 0 || !ctl_lost() || pl_left_ms(deadline) == 0)
+			return r;
+	}
+	for (;;) {
+		int left = pl_left_ms(deadline);
+
+		pl_ctl_retry();
+		r = do_poll(fds, n, pl_ctl_lost_wait_ms(left), mask);
+		if (r != 0 || left == 0 || pl_left_ms(deadline) == 0 || !ctl_lost())
+			return r;
+	}
 }
 
 PL_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
-	int64_t deadline;
-
 	if (__builtin_expect(!pl_real.poll, 0))
 		pl_libc_init();
-	if (__builtin_expect(!atomic_load_explicit(&pl_ctl_lost, memory_order_relaxed), 1))
-		return do_poll(fds, n, timeout, NULL);
-	/* The channel is lost: come back every retry interval to look for
-	 * the endpoint (as epoll_wait does), one wait for the caller. */
-	deadline = timeout < 0 ? -1 : pl_now_ns() + (int64_t)timeout * 1000000;
-	for (;;) {
-		int left = pl_left_ms(deadline), r;
-
-		pl_ctl_retry();
-		r = do_poll(fds, n, pl_ctl_lost_wait_ms(left), NULL);
-		if (r != 0 || left == 0 || pl_left_ms(deadline) == 0 ||
-		    !atomic_load_explicit(&pl_ctl_lost, memory_order_relaxed))
-			return r;
-	}
+	return wait_poll(fds, n, timeout, NULL);
 }
 
 int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
@@ -322,7 +374,7 @@ PL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 		pl_libc_init();
 	if (!pl_active())
 		return pl_real.ppoll(fds, n, ts, mask);
-	return do_poll(fds, n, ts_to_ms(ts), mask);
+	return wait_poll(fds, n, ts_to_ms(ts), mask);
 }
 
 /* ppoll of a program built with _FORTIFY_SOURCE when glibc cannot prove the
@@ -366,7 +418,7 @@ static int do_select(int nfds, fd_set *r, fd_set *w, fd_set *x, int ms, const si
 			p[n++].events = ev;
 		}
 	}
-	rc = do_poll(p, (nfds_t)n, ms, mask);
+	rc = wait_poll(p, (nfds_t)n, ms, mask);
 	if (rc >= 0) {
 		if (r)
 			FD_ZERO(r);
@@ -411,14 +463,53 @@ static bool sets_have_conn(int nfds, fd_set *r, fd_set *w, fd_set *x)
 	return false;
 }
 
+/* select()/pselect() with no fd of ours in the sets while the control
+ * channel is lost: the kernel's, in slices of the retry interval (the sets
+ * as the caller gave them each time), as wait_poll(). @ms -1: forever. */
+static int lost_select(int nfds, fd_set *r, fd_set *w, fd_set *x, int ms, const sigset_t *mask)
+{
+	int64_t deadline = ms < 0 ? -1 : pl_now_ns() + (int64_t)ms * 1000000;
+	fd_set r0, w0, x0;
+
+	if (r)
+		r0 = *r;
+	if (w)
+		w0 = *w;
+	if (x)
+		x0 = *x;
+	for (;;) {
+		int left = pl_left_ms(deadline), slice, rc;
+		struct timespec t;
+		bool began;
+
+		pl_ctl_retry();
+		slice = ctl_lost() ? pl_ctl_lost_wait_ms(left) : left;
+		t.tv_sec = slice / 1000;
+		t.tv_nsec = (long)(slice % 1000) * 1000000;
+		began = pl_kwait_begin(slice);
+		rc = pl_real.pselect(nfds, r, w, x, slice < 0 ? NULL : &t, mask);
+		pl_kwait_end(began);
+		if (rc != 0 || left == 0 || pl_left_ms(deadline) == 0 || !ctl_lost())
+			return rc;
+		if (r)
+			*r = r0;
+		if (w)
+			*w = w0;
+		if (x)
+			*x = x0;
+	}
+}
+
 PL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 {
 	int ms = -1, rc;
+	bool conn;
 	int64_t t0;
 
 	if (__builtin_expect(!pl_real.select, 0))
 		pl_libc_init();
-	if (!sets_have_conn(nfds, r, w, x)) {
+	conn = sets_have_conn(nfds, r, w, x);
+	if (!conn && !ctl_lost()) {
 		bool began = pl_kwait_begin(tv && !tv->tv_sec && !tv->tv_usec ? 0 : -1);
 
 		rc = pl_real.select(nfds, r, w, x, tv);
@@ -428,7 +519,7 @@ PL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *
 	if (tv)
 		ms = (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000);
 	t0 = pl_now_ns();
-	rc = do_select(nfds, r, w, x, ms, NULL);
+	rc = conn ? do_select(nfds, r, w, x, ms, NULL) : lost_select(nfds, r, w, x, ms, NULL);
 	if (tv) {  /* Linux updates the timeout with the time left */
 		int64_t left = (int64_t)ms * 1000 - (pl_now_ns() - t0) / 1000;
 
@@ -443,14 +534,19 @@ PL_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *
 PL_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts,
 		      const sigset_t *mask)
 {
+	bool conn;
+
 	if (__builtin_expect(!pl_real.pselect, 0))
 		pl_libc_init();
-	if (!sets_have_conn(nfds, r, w, x)) {
+	conn = sets_have_conn(nfds, r, w, x);
+	if (!conn && !ctl_lost()) {
 		bool began = pl_kwait_begin(ts && !ts->tv_sec && !ts->tv_nsec ? 0 : -1);
 		int rc = pl_real.pselect(nfds, r, w, x, ts, mask);
 
 		pl_kwait_end(began);
 		return rc;
 	}
+	if (!conn)
+		return lost_select(nfds, r, w, x, ts_to_ms(ts), mask);
 	return do_select(nfds, r, w, x, ts_to_ms(ts), mask);
 }

@@ -87,6 +87,10 @@ void pl_fault_guard(void);
 /* shmq_region_map() behind pl_fault_guard(): every region the layer maps. */
 struct shmq_region *pl_region_map(int fd);
 void pl_fault_atfork_child(void);
+/* pl_signal.c: the kernel holds the layer's handler for SIGBUS from now on
+ * (the program's action is passed on); a forked child's action records. */
+void pl_sig_guard_bus(void);
+void pl_sig_atfork_child(void);
 
 /* Whether the monitor turned direct connections off in @b. */
 bool pl_blk_off(const struct hl_direct_blk *b);

@@ -263,10 +263,14 @@ int pl_left_ms(int64_t deadline);
  * the kernel's call return EINTR (no SA_RESTART, or any handler with
  * @timeo: the socket has SO_RCVTIMEO/SO_SNDTIMEO), after the handlers ran;
  * or -errno of poll. A signal without such a handler: 0 (look again).
- * pl_sock_wait(): shmq_wait() for connection @s through pl_sleep(): the
- * ready mask, -ETIMEDOUT, -ECONNRESET (the peer died), -EINTR. */
+ * @sp (may be NULL): the call's spin, begun when the call began: a handler
+ * that ran since (pl_spin_intr()) makes it -EINTR before it sleeps.
+ * pl_sock_wait(): for connection @s, @events ready on @ep: the adaptive
+ * spin (PL_SPIN_RECV / PL_SPIN_SEND), then pl_sleep() (@ms: -1 forever;
+ * not 0): the ready mask, -ETIMEDOUT, -ECONNRESET (the peer died), -EINTR. */
 #define PL_SLEEP_MAX_FDS 4
-int pl_sleep(struct pollfd *p, nfds_t n, int ms, bool timeo);
+struct pl_spin;
+int pl_sleep(struct pollfd *p, nfds_t n, int ms, bool timeo, const struct pl_spin *sp);
 int pl_sock_wait(struct pl_sock *s, struct shmq_ep *ep, int events, int ms, bool timeo);
 
 /* SO_RCVTIMEO / SO_SNDTIMEO (pl_opt.c): how long a blocking call with

@@ -3,6 +3,7 @@
  * The adaptive spin (pl_spin.h): the decision functions, and the clock and
  * per-thread histories the layer's waits use them with.
  */
+#include <stdatomic.h>
 #include <time.h>
 
 #include "pl_spin.h"
@@ -39,6 +40,26 @@ bool pl_spin_policy_gap(int64_t first_turn_ns, int64_t gap_ns)
 
 static __thread struct pl_spin_hist hist[PL_SPIN_SITES];
 
+_Thread_local _Atomic unsigned pl_sig_runs __attribute__((tls_model("initial-exec")));
+_Thread_local _Atomic unsigned pl_sig_intr_runs __attribute__((tls_model("initial-exec")));
+
+void pl_sig_note(bool restart)
+{
+	atomic_fetch_add_explicit(&pl_sig_runs, 1, memory_order_relaxed);
+	if (!restart)
+		atomic_fetch_add_explicit(&pl_sig_intr_runs, 1, memory_order_relaxed);
+}
+
+bool pl_spin_intr(const struct pl_spin *sp, bool restart)
+{
+	/* The handler ran on this thread, before this load in program order:
+	 * a compiler barrier is all it takes (what signal fences are for). */
+	atomic_signal_fence(memory_order_acquire);
+	if (restart)
+		return atomic_load_explicit(&pl_sig_intr_runs, memory_order_relaxed) != sp->sig_intr;
+	return atomic_load_explicit(&pl_sig_runs, memory_order_relaxed) != sp->sig_runs;
+}
+
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -51,6 +72,8 @@ void pl_spin_begin(struct pl_spin *sp, enum pl_spin_site site, uint64_t max_ns)
 {
 	uint64_t budget;
 
+	sp->sig_runs = atomic_load_explicit(&pl_sig_runs, memory_order_relaxed);
+	sp->sig_intr = atomic_load_explicit(&pl_sig_intr_runs, memory_order_relaxed);
 	sp->h = &hist[site < PL_SPIN_SITES ? site : PL_SPIN_CTL];
 	budget = pl_spin_policy_budget(sp->h, max_ns);
 	sp->on = budget != 0;

@@ -20,14 +20,19 @@
  * PL_SPIN_SKIP_MAX of them, each failed probe doubling the run; one won
  * spin ends the back-off. HOSTLANE_SPIN_NS is the budget of a spin (0: never
  * spin). The decision functions are pure (unit-tested); the clock and the
- * thread's state are in pl_spin.c. A blocking recv or send on a connection
- * keeps the fixed spin of its ring (shmq_wait()): a wait there sleeping
- * more often made a rare wrong ECONNRESET at the end of a connection
- * carried across exec() show under load (docs/roadmap.md).
+ * thread's state are in pl_spin.c.
+ *
+ * A wait is also where a signal shows: the kernel's wait returns EINTR for a
+ * signal whose handler runs meanwhile, and a spin is a wait the kernel does
+ * not see. The layer runs the program's handlers through its own
+ * (pl_signal.c), which counts them per thread; pl_spin_begin() notes the
+ * counts, and pl_spin_intr() tells the wait whether a handler ran since
+ * that would have made the kernel's call return EINTR.
  */
 #ifndef PL_SPIN_H
 #define PL_SPIN_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -37,6 +42,20 @@
  * the first turn means the thread was not running in between. */
 #define PL_SPIN_GAP_NS 20000
 
+/* Looks at the ring per turn of a recv's or send's spin (a clock read per
+ * turn would be most of a turn: the answer is seen later). */
+#define PL_SPIN_BATCH 16
+
+/* A turn of a busy-poll loop: let the sibling hyperthread run. */
+static inline void pl_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
 /* The kinds of wait, each with its own history per thread: a thread's
  * epoll_wait can wait for slow clients while its connect() waits for a
  * quick monitor. */
@@ -45,6 +64,8 @@ enum pl_spin_site {
 	PL_SPIN_POLL,    /* poll / ppoll / select */
 	PL_SPIN_ACCEPT,  /* blocking accept */
 	PL_SPIN_CTL,     /* the monitor's reply to a request */
+	PL_SPIN_RECV,    /* a blocking read on a connection */
+	PL_SPIN_SEND,    /* a blocking write into a full ring */
 	PL_SPIN_SITES
 };
 
@@ -60,10 +81,24 @@ struct pl_spin_hist {
 	uint16_t run;   /* the length of the last back-off */
 };
 
+/* Handlers of the program this thread ran (pl_signal.c counts them before
+ * calling the program's): all of them, and those installed without
+ * SA_RESTART. Only this thread writes them, from its signal handlers:
+ * atomics, which C11 makes safe to use there. */
+extern _Thread_local _Atomic unsigned pl_sig_runs __attribute__((tls_model("initial-exec")));
+extern _Thread_local _Atomic unsigned pl_sig_intr_runs __attribute__((tls_model("initial-exec")));
+
+/**
+ * pl_sig_note() - count a handler run of this thread (from its handler).
+ * @restart: the handler was installed with SA_RESTART.
+ */
+void pl_sig_note(bool restart);
+
 /* One wait's spin, from pl_spin_begin() to pl_spin_end(). */
 struct pl_spin {
 	struct pl_spin_hist *h;
 	int64_t start, last, end, first_turn;
+	unsigned sig_runs, sig_intr;  /* the counts at pl_spin_begin() */
 	bool on;     /* spinning allowed (budget not spent, not cut) */
 	bool spun;   /* at least one turn of the loop went by */
 	bool cut;
@@ -97,7 +132,8 @@ void pl_spin_policy_note(struct pl_spin_hist *h, enum pl_spin_outcome o);
 bool pl_spin_policy_gap(int64_t first_turn_ns, int64_t gap_ns);
 
 /**
- * pl_spin_begin() - start a wait's spin.
+ * pl_spin_begin() - start a wait's spin (and note this thread's handler
+ * counts, also when the wait does not spin).
  * @sp: the wait's spin state (caller's).
  * @site: the kind of wait.
  * @max_ns: the budget (HOSTLANE_SPIN_NS).
@@ -121,5 +157,20 @@ bool pl_spin_more(struct pl_spin *sp);
  * @sp: the wait's spin state.
  */
 void pl_spin_end(struct pl_spin *sp);
+
+/**
+ * pl_spin_intr() - whether a handler of the program ran in this thread since
+ * pl_spin_begin() that makes the kernel's call return EINTR: any handler
+ * for a call the kernel never restarts (@restart false: poll, select,
+ * epoll_wait, a socket call with a timeout), one installed without
+ * SA_RESTART for a call it restarts (@restart true: recv, send, accept).
+ * A wait that sees it returns EINTR, as if the signal had come while the
+ * kernel's call slept. The spin's outcome is not recorded (nothing learned).
+ * @sp: the wait's spin state.
+ * @restart: the call is restarted after an SA_RESTART handler.
+ *
+ * Return: true when the call must return EINTR.
+ */
+bool pl_spin_intr(const struct pl_spin *sp, bool restart);
 
 #endif

@@ -16,9 +16,12 @@
  * kernel's call return it. The signalfd is the thread's own (made at its
  * first sleep, closed when the thread exits).
  *
- * A signal that arrives while a call still spins (HOSTLANE_SPIN_NS) runs
- * its handler at once and the call carries on, as if it had come just
- * before the call.
+ * Before it sleeps the call spins (pl_spin.h: the adaptive spin, its own
+ * history for recv and send). A handler that runs meanwhile counts as a
+ * signal that came while the kernel's call slept: the layer runs the
+ * program's handlers through its own (pl_signal.c), which counts them per
+ * thread, and the spin looks at the counts (pl_spin_intr()); so does the
+ * sleep, once the signals are held back, for one that ran in between.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -95,11 +98,11 @@ static bool pending_interrupts(const sigset_t *pend, const sigset_t *want, bool 
 	return false;
 }
 
-int pl_sleep(struct pollfd *p, nfds_t n, int ms, bool timeo)
+int pl_sleep(struct pollfd *p, nfds_t n, int ms, bool timeo, const struct pl_spin *sp)
 {
 	struct pollfd q[PL_SLEEP_MAX_FDS + 1];
 	sigset_t block, old, want, pend;
-	bool intr = false;
+	bool intr = false, woke;
 	int rc, err, fd;
 
 	if (n > PL_SLEEP_MAX_FDS)
@@ -114,18 +117,27 @@ int pl_sleep(struct pollfd *p, nfds_t n, int ms, bool timeo)
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sigismember(&block, sig) && !sigismember(&old, sig))
 			sigaddset(&want, sig);
+	/* A handler that ran after the call's last look and before the
+	 * signals were held back: as if it had come during the sleep. */
+	if (sp && pl_spin_intr(sp, !timeo)) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		return -EINTR;
+	}
 	fd = sigfd_for(&want);
 	memcpy(q, p, n * sizeof(*p));
 	q[n] = (struct pollfd){ .fd = fd, .events = POLLIN };
 	rc = pl_real.poll(q, n + 1, ms);
 	err = errno;
-	if (rc > 0 && q[n].revents) {
+	woke = rc > 0 && q[n].revents;
+	if (woke) {
 		rc--;
 		if (sigpending(&pend) == 0)
 			intr = pending_interrupts(&pend, &want, timeo);
 	}
 	/* The handlers of what is pending run here, before we return. */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (woke && sp && pl_spin_intr(sp, !timeo))
+		intr = true;  /* the counts are exact where pending_interrupts() guessed */
 	for (nfds_t i = 0; i < n; i++)
 		p[i].revents = q[i].revents;
 	if (rc < 0)
@@ -137,13 +149,33 @@ int pl_sleep(struct pollfd *p, nfds_t n, int ms, bool timeo)
 
 int pl_sock_wait(struct pl_sock *s, struct shmq_ep *ep, int events, int ms, bool timeo)
 {
+	int want, m;
+	struct pl_spin sp;
 	int64_t deadline = 0;
-	int m;
 
 	events &= SHMQ_POLLIN | SHMQ_POLLOUT;
-	m = shmq_wait(ep, events, 0);  /* ready now, or after the spin */
-	if (m != -ETIMEDOUT || !ms)
-		return m;
+	want = events | SHMQ_POLLERR | ((events & SHMQ_POLLIN) ? SHMQ_POLLHUP : 0);
+	pl_spin_begin(&sp, (events & SHMQ_POLLIN) ? PL_SPIN_RECV : PL_SPIN_SEND,
+		      ms ? pl_spin_ns() : 0);
+	for (;;) {
+		for (int i = 0, k = sp.on ? PL_SPIN_BATCH : 1; i < k; i++) {
+			m = shmq_poll(ep) & want;
+			if (m) {
+				pl_spin_end(&sp);
+				return m;
+			}
+			if (k > 1)
+				pl_cpu_relax();
+		}
+		/* A handler ran while we spun: EINTR where the kernel's
+		 * sleeping call would have returned it. */
+		if (pl_spin_intr(&sp, !timeo))
+			return -EINTR;
+		if (!pl_spin_more(&sp))
+			break;  /* bounded busy poll, no syscall (pl_spin.h) */
+	}
+	if (!ms)
+		return -ETIMEDOUT;
 	if (ms > 0)
 		deadline = pl_now_ns() + (int64_t)ms * 1000000;
 	for (;;) {
@@ -158,7 +190,7 @@ int pl_sock_wait(struct pl_sock *s, struct shmq_ep *ep, int events, int ms, bool
 		m = shmq_arm(ep, events);
 		if (m)
 			return m;
-		r = pl_sleep(p, s->live_fd >= 0 ? 2 : 1, tmo, timeo);
+		r = pl_sleep(p, s->live_fd >= 0 ? 2 : 1, tmo, timeo, &sp);
 		m = shmq_handle_event(ep);
 		/* The kernel decides at the signal: what the handler made
 		 * happen (the peer's answer, say) comes after the EINTR. */
@@ -166,7 +198,7 @@ int pl_sock_wait(struct pl_sock *s, struct shmq_ep *ep, int events, int ms, bool
 			return r;
 		if (m < 0)
 			return m;
-		m &= events | SHMQ_POLLERR | ((events & SHMQ_POLLIN) ? SHMQ_POLLHUP : 0);
+		m &= want;
 		if (m)
 			return m;
 		if (r < 0)

@@ -40,6 +40,7 @@ preload_ready || hl_mode=0
 cases=$("$sc" list)
 nospin_default="connect-block half-close close-queued refused epoll-et threads \
 fork-listener fork-conn fork-wakeup spawn accept-race signal-intr signal-restart \
+signal-wait signal-wait-restart \
 peer-closed peer-closed-sigpipe peer-closed-nb linger-abort linger-abort-nb \
 abort-queued close-queued-idle oob oob-inline oob-nb spare"
 for c in $cases; do

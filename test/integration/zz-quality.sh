@@ -36,7 +36,7 @@ exports "$BUILD/lib/libshmq.so" '^shmq_'
 # libhostlane: the native API, plus the libc functions the preload layer
 # intercepts (a fixed list: anything else exported would clash with the
 # application's own symbols).
-intercepted='socket|bind|listen|accept|accept4|connect|read|write|readv|writev|send|recv|sendto|recvfrom|sendmsg|recvmsg|close|shutdown|dup|dup2|dup3|fcntl|fcntl64|getsockopt|setsockopt|getsockname|getpeername|ioctl|poll|ppoll|__poll_chk|__ppoll_chk|select|pselect|epoll_create|epoll_create1|epoll_ctl|epoll_wait|epoll_pwait|fork|vfork|execve|execv|execvp|execvpe|execl|execlp|execle|fexecve|__read_chk|__recv_chk|__recvfrom_chk|_init|_fini|__close|__fcntl|__libc_fork|close_range|socketpair|sendfile|sendfile64'
+intercepted='socket|bind|listen|accept|accept4|connect|read|write|readv|writev|send|recv|sendto|recvfrom|sendmsg|recvmsg|close|shutdown|dup|dup2|dup3|fcntl|fcntl64|getsockopt|setsockopt|getsockname|getpeername|ioctl|poll|ppoll|__poll_chk|__ppoll_chk|select|pselect|epoll_create|epoll_create1|epoll_ctl|epoll_wait|epoll_pwait|fork|vfork|execve|execv|execvp|execvpe|execl|execlp|execle|fexecve|__read_chk|__recv_chk|__recvfrom_chk|_init|_fini|__close|__fcntl|__libc_fork|close_range|socketpair|sendfile|sendfile64|sigaction|__sigaction|signal|bsd_signal|sysv_signal|__sysv_signal|ssignal|sigset|siginterrupt'
 exports "$BUILD/lib/libhostlane.so" "^(hl_|($intercepted)\$)"
 
 # must_export LIB WHAT NAMES...: each of NAMES is a function LIB defines and
@@ -64,6 +64,8 @@ must_export "$BUILD/lib/libhostlane.so" "the readiness calls it interposes" \
 	__poll_chk __ppoll_chk
 must_export "$BUILD/lib/libhostlane.so" "the exec calls it interposes" \
 	execve execv execvp execvpe execl execlp execle fexecve
+must_export "$BUILD/lib/libhostlane.so" "the signal calls it interposes" \
+	sigaction __sigaction signal bsd_signal sysv_signal __sysv_signal ssignal sigset siginterrupt
 
 # ---- layering: each component sees its own include dirs alone ----
 cc=${CC:-cc}

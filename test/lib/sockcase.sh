@@ -24,6 +24,9 @@
 # listener there; the kernel refuses). Every other case: none, except
 # many-conns (hl_many_fallbacks).
 declare -A HL_FALLBACKS=([refused]=3 [spare]=2 [relisten]=1)
+# Cases whose waits spin long under the layer (HOSTLANE_SPIN_NS, ns), so
+# that a signal comes while they spin (except in nospin mode).
+declare -A HL_SPIN=([signal-wait]=100000000 [signal-wait-restart]=100000000)
 # Cases whose server part is killed (it writes no counters).
 HL_SRV_KILLED=" peer-killed "
 
@@ -52,7 +55,10 @@ run_case() {
 		rm -f "$out.sst" "$out.cst"
 		senv=(HOSTLANE_STATS="$out.sst") pre+=(env "${HL_ENV[@]}" HOSTLANE_STATS="$out.cst")
 	fi
-	[ "$mode" = nospin ] && senv+=(HOSTLANE_SPIN_NS=0) pre+=(HOSTLANE_SPIN_NS=0)
+	if [ "$mode" = nospin ]; then senv+=(HOSTLANE_SPIN_NS=0) pre+=(HOSTLANE_SPIN_NS=0)
+	elif [ "$mode" != kernel ] && [ -n "${HL_SPIN[$c]:-}" ]; then
+		senv+=(HOSTLANE_SPIN_NS="${HL_SPIN[$c]}") pre+=(HOSTLANE_SPIN_NS="${HL_SPIN[$c]}")
+	fi
 	port=$((port + 2))
 	SC_TO_IP=$ip_s SC_TO_PORT=$port
 	if [ "$(type -t sc_target)" = function ] && ! sc_target "$mode" "$port"; then

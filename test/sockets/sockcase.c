@@ -271,6 +271,8 @@ static const struct sockcase {
 	{ "accept-race", s_accept_race, c_accept_race },
 	{ "signal-intr", s_signal_intr, c_signal_intr },
 	{ "signal-restart", s_signal_restart, c_signal_restart },
+	{ "signal-wait", s_signal_wait, c_signal_wait },
+	{ "signal-wait-restart", s_signal_wait_restart, c_signal_wait_restart },
 	{ "peer-closed", s_peer_closed_nosig, c_peer_closed_nosig },
 	{ "peer-closed-sigpipe", s_peer_closed_sigpipe, c_peer_closed_sigpipe },
 	{ "peer-closed-nb", s_peer_closed_nb, c_peer_closed_nb },

@@ -127,6 +127,9 @@ SOCKCASE(accept_race);
 /* sockcase_sig.c */
 SOCKCASE(signal_intr);
 SOCKCASE(signal_restart);
+/* sockcase_sigwait.c */
+SOCKCASE(signal_wait);
+SOCKCASE(signal_wait_restart);
 /* sockcase_close.c */
 SOCKCASE(peer_closed_nosig);
 SOCKCASE(peer_closed_sigpipe);
