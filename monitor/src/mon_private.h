@@ -11,6 +11,8 @@
  *   quota.c    quota arithmetic
  *   admit.c    NetworkPolicy admission (the table: policy.c, policy_match.c)
  *   grant.c    the grants of direct regions (admission per port, sealed)
+ *   cp.c       the engine (fpga-ctl): admin queue, table writes, read-back
+ *   cp_want.c  the engine's tables as the monitor's view says they must be
  * Everything runs on the agent's loop thread; no locks.
  */
 #ifndef HOSTLANE_MON_PRIVATE_H
@@ -132,6 +134,7 @@ struct hl_mon_pod {
 	unsigned refused;              /* clients refused since the last log line */
 	uint64_t regions_refused[HL_MON_REFUSED_COUNT];
 	uint64_t logged_ms;            /* when that line was written */
+	uint16_t cp_id;                /* its pod id in the engine (cp.c), 0: none yet */
 };
 
 struct hl_monitor {
@@ -152,6 +155,7 @@ struct hl_monitor {
 	uint64_t pol_generation, pol_admitted, pol_denied, pol_direct_off;
 	struct hl_mon_svcmap *svcs;    /* the Service map, or NULL */
 	struct hl_mon_svc_stats svc_st;
+	struct mon_cp *cp;             /* the engine (cp.c), or NULL */
 };
 
 /* Doubly linked lists with next/prev members. */
@@ -372,5 +376,40 @@ int mon_nf_hooks(struct mon_nf *nf, unsigned *hooks);
  */
 void mon_stats_read(const struct hl_stats_hdr *h, pid_t pid, hl_mon_proc_cb pcb,
 		    hl_mon_conn_cb ccb, void *arg);
+
+/* ---- cp.c ---- */
+
+struct fpgactl_req;
+struct mon_cp;
+
+/* Writes the engine's tables to what the monitor's view says now (no-op
+ * without a backend): pods, flags, Services; @policy: the admission
+ * entries recomputed too (pods or policy changed). */
+void mon_cp_sync(struct hl_monitor *n, bool policy);
+/* Pod @ep goes: its engine pod id is free again (its entries go at the
+ * next sync). */
+void mon_cp_pod_gone(struct hl_monitor *n, struct hl_mon_pod *ep);
+void mon_cp_free(struct hl_monitor *n);
+
+/* ---- cp_want.c ---- */
+
+/* A growing array of table writes (set form). */
+struct mon_cp_set {
+	struct fpgactl_req *w;
+	size_t n, cap;
+};
+/* Appends @w. 0 or -ENOMEM. */
+int mon_cp_set_add(struct mon_cp_set *s, const struct fpgactl_req *w);
+/* Pods (each given an id first by @alloc), their flags, Service map and
+ * endpoints, as table writes into @out (emptied first); entries past the
+ * engine's room are counted in *@over. @n_eps: the engine's endpoint
+ * entries. 0 or -ENOMEM. */
+int mon_cp_want(struct hl_monitor *n, unsigned n_eps, int (*alloc)(struct hl_monitor *, struct hl_mon_pod *),
+		struct mon_cp_set *out, uint64_t *over);
+/* The admission entries (every ordered pair of pods with ids) into @out
+ * (emptied first), the entries of a pair past MON_CP_POL_PAIR_MAX counted
+ * in *@over (left out: denied, the kernel carries it). 0 or -ENOMEM. */
+#define MON_CP_POL_PAIR_MAX 256u
+int mon_cp_want_policy(struct hl_monitor *n, struct mon_cp_set *out, uint64_t *over);
 
 #endif
