@@ -3,7 +3,7 @@
 # regions, slots and direct regions (docs/monitor.md). Public header:
 # monitor/include/monitor.h.
 MON_SRCS := $(addprefix monitor/src/,pod.c client.c request.c connect.c region.c stats.c quota.c netfilter.c \
-              svcmap.c services.c admit.c grant.c policy.c policy_match.c cp.c cp_want.c)
+              svcmap.c services.c admit.c grant.c policy.c policy_match.c cp.c cp_want.c cp_check.c)
 MON_DEPS := $(BUILD)/lib/libhlproto.a $(BUILD)/lib/libhlutil.a $(BUILD)/lib/libshmq.a $(BUILD)/lib/libfpgactl.a
 $(eval $(call inc,monitor,-Imonitor/include))
 $(eval $(call inc,monitor/src,-Imonitor/src -Ilib/proto -Ilib/util -Ishmq/include -Ifpga-ctl/include))

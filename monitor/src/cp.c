@@ -37,6 +37,7 @@ struct mon_cp {
 	struct mon_cp_set want, pol;    /* scratch; pol: the admission entries */
 	uint64_t over, pol_over;
 	struct hl_mon_cp_stats st;
+	struct mon_cpq *queues;         /* the processes' queues (cp_check.c) */
 };
 
 /* The order writes go in (endpoints before the Services that point at
@@ -328,6 +329,7 @@ static void cp_close(struct mon_cp *cp)
 {
 	if (cp->f)
 		fpgactl_close(cp->f);  /* stops it: nothing reads the rings after */
+	mon_cpq_free(cp->queues);
 	if (cp->mem && cp->mem != MAP_FAILED)
 		munmap(cp->mem, CP_MEM);
 	if (cp->memfd >= 0)
@@ -339,10 +341,61 @@ static void cp_close(struct mon_cp *cp)
 	free(cp);
 }
 
+struct fpgactl *mon_cp_engine(struct mon_cp *cp)
+{
+	return cp->f;
+}
+
+const struct fpgactl_caps *mon_cp_caps(const struct mon_cp *cp)
+{
+	return &cp->caps;
+}
+
+struct mon_cpq **mon_cp_queues(struct mon_cp *cp)
+{
+	return &cp->queues;
+}
+
+struct hl_mon_cp_stats *mon_cp_stats(struct mon_cp *cp)
+{
+	return &cp->st;
+}
+
+uint32_t mon_cp_tag(struct mon_cp *cp)
+{
+	return ++cp->tag;
+}
+
+int mon_cp_admin(struct mon_cp *cp, const struct fpgactl_req *r)
+{
+	if (fpgactl_rq_push(cp->rq, CP_LOG2, r, 1) != 1)
+		return -EAGAIN;
+	fpgactl_doorbell(cp->f, 0, fpgactl_rq_tail(cp->rq));
+	return fpgactl_wait_idle(cp->f, 1000);
+}
+
+int mon_cp_admin_event(struct mon_cp *cp, uint32_t tag, struct fpgactl_evt *ev)
+{
+	int k;
+
+	while ((k = fpgactl_eq_pop(cp->eq, CP_LOG2, ev, 1)) == 1)
+		if (ev->tag == tag)
+			return 0;
+	return k < 0 ? k : -ENOENT;
+}
+
 void mon_cp_free(struct hl_monitor *n)
 {
-	if (n->cp)
+	if (n->cp) {
+		const struct hl_mon_cp_stats *st = &n->cp->st;
+
+		mon_log(n, LOG_INFO, "engine: %llu table writes (%llu refused, %llu read back otherwise); "
+			"%llu requests decided beside the monitor, %llu otherwise",
+			(unsigned long long)st->writes, (unsigned long long)st->write_errors,
+			(unsigned long long)st->mismatches, (unsigned long long)st->checked,
+			(unsigned long long)st->disagreed);
 		cp_close(n->cp);
+	}
 	n->cp = NULL;
 }
 

@@ -91,6 +91,7 @@ struct mon_client {
 	 * or ours until the process exits (older clients). */
 	int life_rd, life_wr;
 	bool exec_hold;                /* sent EXEC: its holds outlive its channel */
+	uint16_t cp_q;                 /* its engine queue (cp_check.c), 0: none */
 };
 
 /* A process whose channel closed (an exec) while it lives on: until its
@@ -390,6 +391,34 @@ void mon_cp_sync(struct hl_monitor *n, bool policy);
  * next sync). */
 void mon_cp_pod_gone(struct hl_monitor *n, struct hl_mon_pod *ep);
 void mon_cp_free(struct hl_monitor *n);
+/* For cp_check.c: the engine, its geometry, the processes' queues, the
+ * counters, a fresh tag. */
+struct fpgactl;
+struct fpgactl_caps;
+struct fpgactl_evt;
+struct mon_cpq;
+struct fpgactl *mon_cp_engine(struct mon_cp *cp);
+const struct fpgactl_caps *mon_cp_caps(const struct mon_cp *cp);
+struct mon_cpq **mon_cp_queues(struct mon_cp *cp);
+struct hl_mon_cp_stats *mon_cp_stats(struct mon_cp *cp);
+uint32_t mon_cp_tag(struct mon_cp *cp);
+/* Submits @r on the admin queue and lets the engine serve it. 0 or -errno. */
+int mon_cp_admin(struct mon_cp *cp, const struct fpgactl_req *r);
+/* The admin queue's event of @tag (others read past). 0, -ENOENT. */
+int mon_cp_admin_event(struct mon_cp *cp, uint32_t tag, struct fpgactl_evt *ev);
+
+/* ---- cp_check.c ---- */
+
+/* The engine's verdict on a request the monitor served with @mon_status
+ * (or @rep), compared and counted (docs/monitor.md). No-ops without an
+ * engine that serves queues. */
+void mon_cp_check_listen(struct mon_client *c, const struct hl_proto_msg *req, int mon_status);
+void mon_cp_check_unlisten(struct mon_client *c, uint16_t port, int mon_status);
+void mon_cp_check_connect(struct mon_client *c, const struct hl_proto_msg *req,
+			  const struct hl_proto_msg *rep);
+/* @c goes: its engine listeners and queue with it. */
+void mon_cp_client_gone(struct mon_client *c);
+void mon_cpq_free(struct mon_cpq *qs);
 
 /* ---- cp_want.c ---- */
 

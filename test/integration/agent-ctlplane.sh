@@ -36,6 +36,24 @@ ok "every write verified" test "$(fp .verified)" -ge 2
 ok "the engine served the admin queue's writes (requests counter)" test "$(fp .counters.requests)" -ge 2
 ok "hostlanectl fpga (text) names the backend and the tables" sh -c \
 	"'$HL_CTL' --socket '$AG_SOCK' fpga | grep -q '^backend: *software' && '$HL_CTL' --socket '$AG_SOCK' fpga | grep -q 'pods 2/'"
+# The engine decides LISTEN and CONNECT beside the monitor (same verdicts)
+example=$BUILD/bin/hostlane-example
+if [ -x "$example" ]; then
+	ip_b=$(agent_pods --arg n b '.[] | select(.name == $n) | .ips[0]' | cut -d/ -f1)
+	cni_bg ip netns exec "$(cni_pod b)" "$example" listen 7001 1
+	lpid=$CNI_BG_PID
+	for _ in $(seq 1 100); do
+		ip netns exec "$(cni_pod a)" "$example" connect "$ip_b" 7001 64Ki >"$CNI_TMP/xfer.out" 2>&1 && break
+		sleep 0.05
+	done
+	ok "pod a connects to pod b's listener over hostlane" grep -q checksum "$CNI_TMP/xfer.out"
+	wait "$lpid" 2>/dev/null
+	ip netns exec "$(cni_pod a)" "$example" connect "$ip_b" 7002 64Ki >/dev/null 2>&1
+	ok "the engine decided the LISTEN and the CONNECTs beside the monitor" test "$(fp .requestsChecked)" -ge 3
+	tap_eq "... the same way (no disagreement)" 0 "$(fp .requestsDisagreed)"
+else
+	tap_skip "the engine beside the monitor" "hostlane-example is not built"
+fi
 del a
 tap_eq "a pod gone: its entry gone" "1 0" "$(fp '"\(.tables.pods.entries) \(.mismatches)"')"
 del b
