@@ -341,10 +341,10 @@ struct hl_mon_cp_stats {
 	uint64_t write_errors;    /* writes the engine refused (full bucket, ...) */
 	uint64_t verified;        /* writes read back and found as written */
 	uint64_t mismatches;      /* writes read back and found otherwise */
-	/* LISTEN/UNLISTEN/CONNECT the engine decided beside the monitor */
+	uint64_t decided;         /* CONNECTs to a pod's address the engine decided */
+	/* LISTEN/UNLISTEN served by the monitor and the engine */
 	uint64_t checked;         /* compared */
 	uint64_t disagreed;       /* of those, decided otherwise (logged) */
-	uint64_t not_compared;    /* CONNECTs to loopback or a Service */
 	uint64_t counters[HL_MON_CP_COUNTERS];
 };
 /* Fills @st (all zero but `on` false without a backend). Loop thread. */

@@ -333,7 +333,6 @@ static bool serve(struct mon_client *c, const struct hl_proto_msg *req)
 			break;
 		case HL_POD_OP_CONNECT:
 			nfds = mon_connect(c, req, &rep, fds, efd_close);
-			mon_cp_check_connect(c, req, &rep);
 			break;
 		case HL_POD_OP_CONN_CLOSE: mon_conn_close(c, req, &rep); break;
 		case HL_POD_OP_DIRECT_OFF:

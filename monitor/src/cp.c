@@ -390,10 +390,10 @@ void mon_cp_free(struct hl_monitor *n)
 		const struct hl_mon_cp_stats *st = &n->cp->st;
 
 		mon_log(n, LOG_INFO, "engine: %llu table writes (%llu refused, %llu read back otherwise); "
-			"%llu requests decided beside the monitor, %llu otherwise",
+			"%llu CONNECTs decided; %llu LISTEN/UNLISTEN checked, %llu otherwise",
 			(unsigned long long)st->writes, (unsigned long long)st->write_errors,
-			(unsigned long long)st->mismatches, (unsigned long long)st->checked,
-			(unsigned long long)st->disagreed);
+			(unsigned long long)st->mismatches, (unsigned long long)st->decided,
+			(unsigned long long)st->checked, (unsigned long long)st->disagreed);
 		cp_close(n->cp);
 	}
 	n->cp = NULL;

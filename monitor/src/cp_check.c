@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The engine decides beside the monitor: every LISTEN, UNLISTEN and
- * CONNECT the monitor serves is also submitted to the engine, as the
- * process's own request (REQ_F_AS from the admin queue for the process's
- * engine queue), and the two verdicts are compared and counted. The
- * monitor's verdict is the one the process gets: this is how the engine's
- * tables and pipeline are held to the monitor's on real traffic before the
- * monitor hands the requests over to it. Each process gets an engine queue
- * (its rings in one memfd of the monitor's) at its first such request.
- * A CONNECT to loopback or to a Service is not compared (the monitor
- * resolves those itself: the engine has no loopback, and picks Service
- * endpoints in turn where the monitor picks at random).
+ * The engine in the monitor's request path. Each process gets an engine
+ * queue (its rings in one memfd of the monitor's) at its first LISTEN or
+ * CONNECT, submitted for it through the admin queue (REQ_F_AS).
+ *   CONNECT to a pod's address: the engine decides (listener, reached at
+ *     that address, netfilter flags, admission); its MISS names the
+ *     listener's queue, whose process the monitor then connects (regions
+ *     stay the monitor's). Loopback and Services are resolved by the
+ *     monitor (the engine has no loopback, and picks a Service's
+ *     endpoints in turn where the monitor picks at random).
+ *   LISTEN, UNLISTEN: served by the monitor and by the engine, the two
+ *     verdicts compared and counted (a disagreement logged): the engine's
+ *     listeners are what its CONNECT decisions read.
  */
 #include "mon_private.h"
 
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "fpgactl.h"
+#include "hl_codec.h"
 #include "svcmap.h"
 
 #define QB 2048u            /* bytes per process queue pair */
@@ -35,6 +37,7 @@ struct mon_cpq {
 	size_t bytes;
 	uint64_t iova;
 	uint8_t *used;      /* queues in use (0: the admin queue) */
+	struct mon_client **owner;  /* each queue's process */
 };
 
 /* An address as the engine keys it. */
@@ -63,7 +66,8 @@ static int queues_init(struct mon_cp *cp, struct mon_cpq *qs, unsigned nq)
 		return -errno;
 	}
 	qs->used = calloc(nq, 1);
-	if (!qs->used)
+	qs->owner = calloc(nq, sizeof(*qs->owner));
+	if (!qs->used || !qs->owner)
 		return -ENOMEM;
 	qs->used[0] = 1;
 	return fpgactl_mem_map(mon_cp_engine(cp), qs->memfd, qs->mem, qs->bytes, &qs->iova);
@@ -78,6 +82,7 @@ void mon_cpq_free(struct mon_cpq *qs)
 	if (qs->memfd >= 0)
 		close(qs->memfd);
 	free(qs->used);
+	free(qs->owner);
 	free(qs);
 }
 
@@ -115,6 +120,7 @@ static unsigned client_queue(struct hl_monitor *n, struct mon_client *c)
 			.rq_log2 = RQ_LOG2, .eq_log2 = EQ_LOG2, .pod = c->ep->cp_id }))
 		return 0;
 	qs->used[q] = 1;
+	qs->owner[q] = c;
 	c->cp_q = (uint16_t)q;
 	return q;
 }
@@ -224,64 +230,72 @@ void mon_cp_check_unlisten(struct mon_client *c, uint16_t port, int mon_status)
 		verdict(n, c, (mon_status == 0) == (o.status == 0), "UNLISTEN", mon_status, &o);
 }
 
-static bool loopback(const struct hl_proto_addr *a)
+/* The engine's flags of pod @ep are what its netfilter hooks say now
+ * (they are read at once here, as the monitor's own check did; the tick
+ * writes them too, but a second late). */
+static void flags_fresh(struct hl_monitor *n, struct hl_mon_pod *ep)
 {
-	static const uint8_t v6lo[16] = { [15] = 1 };
+	struct fpgactl_req w, got;
 
-	return (a->family == 4 && a->addr[0] == 127) || (a->family == 6 && !memcmp(a->addr, v6lo, 16));
+	fpgactl_tw_pod_flags(&w, 0, ep->cp_id, mon_cp_pod_flags(n, ep));
+	if (fpgactl_tw_read(mon_cp_engine(n->cp), &w, &got) || got.val2 != w.val2)
+		mon_cp_sync(n, false);
 }
 
-void mon_cp_check_connect(struct mon_client *c, const struct hl_proto_msg *req,
-			  const struct hl_proto_msg *rep)
+int mon_cp_connect(struct mon_client *c, const struct mon_target *t, uint16_t lport,
+		   struct mon_client **lc, struct hl_proto_msg *rep)
 {
-	const struct hl_proto_connect_req *cq = &req->u.connect;
 	struct hl_monitor *n = c->ep->node;
-	int ms = rep->hdr.status;
 	struct hl_proto_addr src;
 	struct fpgactl_req r;
 	struct outcome o;
-	unsigned q;
-	bool agree;
+	char ip[64] = "?";
+	unsigned q = n->cp ? client_queue(n, c) : 0;
+	struct mon_cpq *qs;
 
-	if (!n->cp || ms == -EINVAL)
-		return;
-	if (loopback(&cq->addr) || (n->svcs && mon_svc_find(n->svcs, &cq->addr, cq->port))) {
-		mon_cp_stats(n->cp)->not_compared++;
-		return;
-	}
-	q = client_queue(n, c);
-	if (!q)
-		return;
-	src = mon_peer_addr(c->ep, &cq->addr);
+	if (!q || !t->pod || !t->pod->cp_id)
+		return 1;
+	flags_fresh(n, c->ep);
+	if (t->pod != c->ep)
+		flags_fresh(n, t->pod);
+	src = mon_peer_addr(c->ep, &t->addr);
 	memset(&r, 0, sizeof(r));
 	r.op = FPGACTL_OP_CONNECT;
-	r.port = cq->port;
-	r.lport = cq->local_port;
-	eaddr(r.addr, &cq->addr);
+	r.port = t->port;
+	r.lport = lport;
+	eaddr(r.addr, &t->addr);
 	eaddr(r.src, &src);
-	if (submit(n, q, &r, &o)) {
-		o = (struct outcome){ .status = -EIO };
-		verdict(n, c, false, "CONNECT", ms, &o);
-		return;
+	if (submit(n, q, &r, &o))
+		return 1;  /* no answer: the monitor's own checks */
+	mon_cp_stats(n->cp)->decided++;
+	hl_proto_addr_format(&t->addr, ip, sizeof(ip));
+	qs = *mon_cp_queues(n->cp);
+	if (o.miss && o.aux < mon_cp_caps(n->cp)->nq && qs->owner[o.aux]) {
+		if (n->pol_enforce)
+			n->pol_admitted++;
+		*lc = qs->owner[o.aux];
+		return 0;
 	}
-	if (ms == -ECONNREFUSED) {
-		agree = !o.miss && o.reason == FPGACTL_R_NO_LISTENER;
-	} else if (ms == -EHOSTUNREACH || ms == -EACCES) {
-		/* not a pod here, or a rule (policy, netfilter) sends it to
-		 * the kernel: the two check those in another order */
-		agree = !o.miss && (o.reason == FPGACTL_R_NO_POD || o.reason == FPGACTL_R_POLICY ||
-				    o.reason == FPGACTL_R_NETFILTER);
-	} else if (ms == 0) {
-		/* admitted, to the listener the monitor chose */
-		const struct mon_region *g = mon_region_find(n, rep->u.conn.region_id);
-
-		agree = o.miss && g && g->holder[1] && g->holder[1]->cp_q == o.aux;
-	} else {
-		/* admitted, then refused for what the engine does not decide
-		 * (the listener's events, the pod's quota) */
-		agree = o.miss;
+	switch (o.reason) {
+	case FPGACTL_R_NO_LISTENER:
+		mon_set_error(rep, -ECONNREFUSED, "nothing listens on %s:%u over hostlane", ip, t->port);
+		break;
+	case FPGACTL_R_POLICY:
+		n->pol_denied++;
+		mon_set_error(rep, -EACCES, "%s -> %s:%u: %s: the kernel carries this connection", c->ep->key,
+			      ip, t->port, n->pol ? "denied by NetworkPolicy" : "NetworkPolicies not synced yet");
+		break;
+	case FPGACTL_R_NETFILTER:
+		mon_set_error(rep, -EHOSTUNREACH, "netfilter rules: the kernel carries this connection");
+		break;
+	default:
+		/* what the engine cannot tell (its queues full, a source
+		 * address of another family than the destination's, a table
+		 * a moment behind): the monitor's own checks */
+		mon_cp_stats(n->cp)->decided--;
+		return 1;
 	}
-	verdict(n, c, agree, "CONNECT", ms, &o);
+	return -1;
 }
 
 void mon_cp_client_gone(struct mon_client *c)
@@ -297,5 +311,6 @@ void mon_cp_client_gone(struct mon_client *c)
 	qs = *mon_cp_queues(n->cp);
 	fpgactl_queue_disable(mon_cp_engine(n->cp), c->cp_q);
 	qs->used[c->cp_q] = 0;
+	qs->owner[c->cp_q] = NULL;
 	c->cp_q = 0;
 }

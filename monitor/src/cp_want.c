@@ -46,7 +46,7 @@ static void eng_addr(uint8_t out[16], const struct hl_proto_addr *a)
  * the monitor treats it) and, while NetworkPolicy is enforced, isolation
  * both ways (the admission table then decides every pair, as mon_admit()
  * is asked for every connection). */
-static unsigned pod_flags(struct hl_monitor *n, struct hl_mon_pod *ep)
+unsigned mon_cp_pod_flags(struct hl_monitor *n, struct hl_mon_pod *ep)
 {
 	unsigned hooks = 0, f = 0;
 
@@ -148,7 +148,7 @@ int mon_cp_want(struct hl_monitor *n, unsigned n_eps, int (*alloc)(struct hl_mon
 			fpgactl_tw_pod(&w, 0, a, ep->cp_id, false);
 			rc = mon_cp_set_add(out, &w);
 		}
-		f = pod_flags(n, ep);
+		f = mon_cp_pod_flags(n, ep);
 		if (!rc && f) {  /* 0 is what an unwritten entry holds */
 			fpgactl_tw_pod_flags(&w, 0, ep->cp_id, f);
 			rc = mon_cp_set_add(out, &w);

@@ -414,8 +414,13 @@ int mon_cp_admin_event(struct mon_cp *cp, uint32_t tag, struct fpgactl_evt *ev);
  * engine that serves queues. */
 void mon_cp_check_listen(struct mon_client *c, const struct hl_proto_msg *req, int mon_status);
 void mon_cp_check_unlisten(struct mon_client *c, uint16_t port, int mon_status);
-void mon_cp_check_connect(struct mon_client *c, const struct hl_proto_msg *req,
-			  const struct hl_proto_msg *rep);
+/* The engine decides @c's CONNECT to @t (a pod's address, not loopback,
+ * not a Service): 0 with *@lc the listener's process; -1 with @rep set
+ * (refused: no listener, a policy, netfilter rules); 1 when the engine
+ * cannot decide it (no engine queue for @c): the monitor's checks run. */
+struct mon_target;
+int mon_cp_connect(struct mon_client *c, const struct mon_target *t, uint16_t lport,
+		   struct mon_client **lc, struct hl_proto_msg *rep);
 /* @c goes: its engine listeners and queue with it. */
 void mon_cp_client_gone(struct mon_client *c);
 void mon_cpq_free(struct mon_cpq *qs);
@@ -439,6 +444,8 @@ int mon_cp_want(struct hl_monitor *n, unsigned n_eps, int (*alloc)(struct hl_mon
  * (emptied first), the entries of a pair past MON_CP_POL_PAIR_MAX counted
  * in *@over (left out: denied, the kernel carries it). 0 or -ENOMEM. */
 #define MON_CP_POL_PAIR_MAX 256u
+/* The engine's flags for pod @ep now (netfilter hooks read, isolation). */
+unsigned mon_cp_pod_flags(struct hl_monitor *n, struct hl_mon_pod *ep);
 int mon_cp_want_policy(struct hl_monitor *n, struct mon_cp_set *out, uint64_t *over);
 
 #endif

@@ -248,9 +248,9 @@ static int cmd_fpga(struct ctl *c, int argc, char **argv)
 		printf("writes:    %.0f syncs, %.0f writes, %.0f refused, %.0f verified, %.0f mismatches\n",
 		       num(cp, "syncs"), num(cp, "writes"), num(cp, "writeErrors"), num(cp, "verified"),
 		       num(cp, "mismatches"));
-		printf("requests:  %.0f decided by the engine beside the monitor, %.0f otherwise, %.0f not "
-		       "compared (loopback, Services)\n", num(cp, "requestsChecked"),
-		       num(cp, "requestsDisagreed"), num(cp, "requestsNotCompared"));
+		printf("requests:  %.0f CONNECTs decided by the engine; LISTEN/UNLISTEN: %.0f served by both, "
+		       "%.0f decided otherwise\n", num(cp, "connectsDecided"), num(cp, "listensChecked"),
+		       num(cp, "listensDisagreed"));
 		printf("counters: ");
 		cJSON_ArrayForEach(it, cn) {
 			printf(" %s %.0f", it->string, it->valuedouble);

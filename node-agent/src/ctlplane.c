@@ -71,9 +71,9 @@ void hl_cp_status(struct agent *a, cJSON *o)
 	cJSON_AddNumberToObject(c, "writeErrors", (double)st.write_errors);
 	cJSON_AddNumberToObject(c, "verified", (double)st.verified);
 	cJSON_AddNumberToObject(c, "mismatches", (double)st.mismatches);
-	cJSON_AddNumberToObject(c, "requestsChecked", (double)st.checked);
-	cJSON_AddNumberToObject(c, "requestsDisagreed", (double)st.disagreed);
-	cJSON_AddNumberToObject(c, "requestsNotCompared", (double)st.not_compared);
+	cJSON_AddNumberToObject(c, "connectsDecided", (double)st.decided);
+	cJSON_AddNumberToObject(c, "listensChecked", (double)st.checked);
+	cJSON_AddNumberToObject(c, "listensDisagreed", (double)st.disagreed);
 	n = cJSON_AddObjectToObject(c, "counters");
 	for (unsigned i = 0; n && i < HL_MON_CP_COUNTERS; i++)
 		cJSON_AddNumberToObject(n, hl_mon_cp_counter_name(i), (double)st.counters[i]);
