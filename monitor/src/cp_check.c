@@ -277,9 +277,18 @@ int mon_cp_connect(struct mon_client *c, const struct mon_target *t, uint16_t lp
 		return 0;
 	}
 	switch (o.reason) {
-	case FPGACTL_R_NO_LISTENER:
+	case FPGACTL_R_NO_LISTENER: {
+		/* a listener whose process got no engine queue is the
+		 * monitor's alone */
+		const struct mon_listener *l = mon_listener_find(t->pod, t->port);
+
+		if (l && !l->c->cp_q) {
+			mon_cp_stats(n->cp)->decided--;
+			return 1;
+		}
 		mon_set_error(rep, -ECONNREFUSED, "nothing listens on %s:%u over hostlane", ip, t->port);
 		break;
+	}
 	case FPGACTL_R_POLICY:
 		n->pol_denied++;
 		mon_set_error(rep, -EACCES, "%s -> %s:%u: %s: the kernel carries this connection", c->ep->key,
