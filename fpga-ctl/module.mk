@@ -80,3 +80,7 @@ $(BUILD)/bin/hostlane-fpga-model: $(RTL_SRCS) $(RTL_INC) fpga-ctl/model/hlf_mode
 	  >$(BUILD)/rtl/model.log 2>&1 || { tail -n 30 $(BUILD)/rtl/model.log; false; }
 	$(Q)cp $(BUILD)/rtl/model/model $@
 BINS += $(BUILD)/bin/hostlane-fpga-model
+
+# fctl-bench: the software engine's capacity on one core (hack/bench.d/60-engine.sh).
+$(BUILD)/bin/fctl-bench: $(call objs,fpga-ctl/tests/fctl_bench.c) $(BUILD)/lib/libfpgactl.a
+BINS += $(BUILD)/bin/fctl-bench

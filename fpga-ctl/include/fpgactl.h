@@ -40,6 +40,11 @@ struct fpgactl_caps {
 	unsigned n_pods;      /* pod ids (a power of two) */
 	unsigned n_eps;       /* Service endpoint entries (a power of two) */
 	unsigned pod_log2, lsn_log2, pair_log2, svc_log2, pol_log2;  /* buckets (2 ways each) */
+	/* Whether the engine serves request queues (the admin queue's table
+	 * writes included): the software engine does; the device does not
+	 * until the RTL has its request pipeline, and takes table writes
+	 * through its register window instead (fpgactl_tw_window()). */
+	bool serves;
 };
 
 struct fpgactl_opts {
@@ -185,6 +190,28 @@ void fpgactl_tw_pol(struct fpgactl_req *r, uint32_t tag, unsigned src_pod, unsig
 		    uint16_t port, unsigned verdict, bool del);
 void fpgactl_tw_post(struct fpgactl_req *r, uint32_t tag, unsigned q, unsigned op, int status,
 		     unsigned reason);
+/**
+ * fpgactl_tw_read() - read back what the engine holds for the key of table
+ * write @w (POD_SET, POD_FLAGS, PAIR_SET, SVC_SET, EP_SET or POL_SET, as the
+ * fpgactl_tw_* helpers make them): @out is set to the write that would
+ * make that entry (tag echoed, DEL clear), so a writer compares it with
+ * what it wrote. The software engine reads its tables; a device reads
+ * through its table window (BAR0 TBL_*), the pods table only today.
+ * Return: 0, -ENOENT (no entry with that key; never for the direct-indexed
+ * pod flags and endpoints), -EINVAL (not a table write, index out of
+ * range), -EOPNOTSUPP (this backend cannot read that table), -ETIMEDOUT
+ * (the window stayed busy), -EIO (the device is gone).
+ */
+int fpgactl_tw_read(struct fpgactl *f, const struct fpgactl_req *w, struct fpgactl_req *out);
+/**
+ * fpgactl_tw_window() - apply table write @w through a device's register
+ * window instead of the admin queue (for a device that does not serve its
+ * queues: caps.serves false). POD_SET (set or DEL) only today.
+ * Return: 0, -ENOENT (DEL of a key not there), -ENOSPC (the key's bucket
+ * is full), -EINVAL (not a table write), -EOPNOTSUPP (another table, or
+ * the software backend, which serves its admin queue), -ETIMEDOUT, -EIO.
+ */
+int fpgactl_tw_window(struct fpgactl *f, const struct fpgactl_req *w);
 /** fpgactl_addr_v4() - @a as ::ffff:a.b.c.d (@be: the address in network order). */
 void fpgactl_addr_v4(uint8_t a[16], uint32_t be);
 

@@ -194,3 +194,13 @@ int fpgactl_counters(struct fpgactl *f, uint64_t *cnt)
 {
 	return f->ops->counters(f, cnt);
 }
+
+int fpgactl_tw_read(struct fpgactl *f, const struct fpgactl_req *w, struct fpgactl_req *out)
+{
+	return f->ops->tw_read(f, w, out);
+}
+
+int fpgactl_tw_window(struct fpgactl *f, const struct fpgactl_req *w)
+{
+	return f->ops->tw_window(f, w);
+}

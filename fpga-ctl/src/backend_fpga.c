@@ -225,6 +225,65 @@ static int fpga_counters(struct fpgactl *f, uint64_t *cnt)
 	return 0;
 }
 
+/* A table command through the window: TBL_STATUS's result (0 done, 1 not
+ * found, 2 bucket full, 3 bad), or -ETIMEDOUT / -EIO. */
+static int tbl_cmd(struct fpgactl *f, unsigned tbl, unsigned cmd, const uint8_t *key, unsigned klen,
+		   uint32_t val)
+{
+	uint32_t w[5] = { 0 }, st;
+	int64_t end = now_ms() + 1000;
+
+	memcpy(w, key, klen);
+	wr(f, FPGACTL_REG_TBL_SEL, tbl);
+	for (unsigned i = 0; i < 5; i++)
+		wr(f, FPGACTL_REG_TBL_KEY + 4 * i, w[i]);
+	wr(f, FPGACTL_REG_TBL_VAL, val);
+	wr(f, FPGACTL_REG_TBL_CMD, cmd);
+	do {
+		st = rd(f, FPGACTL_REG_TBL_STATUS);
+		if (st == 0xffffffffu)
+			return -EIO;
+		if (!(st & FPGACTL_TST_BUSY))
+			return (int)(st & FPGACTL_TST_RESULT);
+	} while (now_ms() < end);
+	return -ETIMEDOUT;
+}
+
+/* The pods table's value is the pod id in the low 12 bits of TBL_VAL[0]
+ * (the layout the RTL fixes today; the other tables' follow the request
+ * pipeline). */
+static int fpga_tw_read(struct fpgactl *f, const struct fpgactl_req *w, struct fpgactl_req *out)
+{
+	int rc;
+
+	if (w->op != FPGACTL_OP_POD_SET)
+		return w->op >= FPGACTL_OP_POD_SET && w->op <= FPGACTL_OP_POL_SET &&
+		       w->op != FPGACTL_OP_SLOT_FREE ? -EOPNOTSUPP : -EINVAL;
+	rc = tbl_cmd(f, FPGACTL_TBL_PODS, FPGACTL_TCMD_LOOKUP, w->addr, 16, 0);
+	if (rc < 0)
+		return rc;
+	if (rc)
+		return rc == 1 ? -ENOENT : -EIO;
+	fpgactl_tw_pod(out, w->tag, w->addr, rd(f, FPGACTL_REG_TBL_VAL) & 0xfff, false);
+	return 0;
+}
+
+static int fpga_tw_window(struct fpgactl *f, const struct fpgactl_req *w)
+{
+	bool del = w->flags & FPGACTL_TBL_DEL;
+	int rc;
+
+	if (w->op != FPGACTL_OP_POD_SET)
+		return w->op >= FPGACTL_OP_POD_SET && w->op <= FPGACTL_OP_POL_SET ? -EOPNOTSUPP : -EINVAL;
+	if (w->flags & ~FPGACTL_TBL_DEL || w->pod >= f->caps.n_pods)
+		return -EINVAL;
+	rc = tbl_cmd(f, FPGACTL_TBL_PODS, del ? FPGACTL_TCMD_DELETE : FPGACTL_TCMD_INSERT, w->addr, 16,
+		     w->pod);
+	if (rc <= 0)
+		return rc;
+	return rc == 1 ? -ENOENT : rc == 2 ? -ENOSPC : -EIO;
+}
+
 const struct fctl_ops fctl_fpga_ops = {
 	.name = "fpga",
 	.close = fpga_close,
@@ -241,4 +300,6 @@ const struct fctl_ops fctl_fpga_ops = {
 	.wait_idle = fpga_wait_idle,
 	.reset = fpga_reset,
 	.counters = fpga_counters,
+	.tw_read = fpga_tw_read,
+	.tw_window = fpga_tw_window,
 };

@@ -95,6 +95,7 @@ int fctl_sw_open(struct fpgactl *f, const struct fpgactl_opts *o)
 	s->e.irq_arg = s;
 	f->caps = *c;
 	f->caps.version = FPGACTL_ABI_MAJOR << 16 | FPGACTL_ABI_MINOR;
+	f->caps.serves = true;
 	f->be = s;
 	f->ops = &fctl_sw_ops;
 	return 0;
@@ -200,6 +201,90 @@ static int sw_counters(struct fpgactl *f, uint64_t *cnt)
 	return 0;
 }
 
+static void key16(uint8_t *k, uint16_t a, uint16_t b, uint16_t c)
+{
+	const uint16_t v[3] = { a, b, c };
+
+	for (unsigned i = 0; i < 3; i++) {
+		k[2 * i] = (uint8_t)v[i];
+		k[2 * i + 1] = (uint8_t)(v[i] >> 8);
+	}
+}
+
+/* The engine's tables as table writes (the keys as engine.c makes them). */
+static int sw_tw_read(struct fpgactl *f, const struct fpgactl_req *w, struct fpgactl_req *out)
+{
+	const struct eng *e = &((struct sw *)f->be)->e;
+	uint8_t k[18];
+
+	switch (w->op) {
+	case FPGACTL_OP_POD_SET: {
+		const struct eng_pod *p = eng_tbl_find(&e->pods, w->addr);
+
+		if (!p)
+			return -ENOENT;
+		fpgactl_tw_pod(out, w->tag, w->addr, p->pod, false);
+		return 0;
+	}
+	case FPGACTL_OP_POD_FLAGS:
+		if (w->pod >= e->g.n_pods)
+			return -EINVAL;
+		fpgactl_tw_pod_flags(out, w->tag, w->pod, e->pod_flags[w->pod]);
+		return 0;
+	case FPGACTL_OP_PAIR_SET: {
+		const struct eng_pair *p;
+
+		key16(k, w->qid, w->aux, 0);
+		p = eng_tbl_find(&e->pairs, k);
+		if (!p)
+			return -ENOENT;
+		fpgactl_tw_pair(out, w->tag, w->qid, w->aux, p->region, p->free, false);
+		return 0;
+	}
+	case FPGACTL_OP_SVC_SET: {
+		const struct eng_svc *s;
+
+		memcpy(k, w->addr, 16);
+		k[16] = (uint8_t)w->port;
+		k[17] = (uint8_t)(w->port >> 8);
+		s = eng_tbl_find(&e->svcs, k);
+		if (!s)
+			return -ENOENT;
+		fpgactl_tw_svc(out, w->tag, w->addr, w->port, s->base, s->n,
+			       (s->flags & FPGACTL_SVC_AFFINITY) != 0, false);
+		return 0;
+	}
+	case FPGACTL_OP_EP_SET: {
+		const struct eng_ep *ep;
+
+		if (w->aux >= e->g.n_eps)
+			return -EINVAL;
+		ep = &e->eps[w->aux];
+		fpgactl_tw_ep(out, w->tag, w->aux, ep->addr, ep->port, (ep->flags & FPGACTL_EP_LOCAL) != 0);
+		return 0;
+	}
+	case FPGACTL_OP_POL_SET: {
+		const struct eng_pol *p;
+
+		key16(k, w->pod, w->aux, w->port);
+		p = eng_tbl_find(&e->pols, k);
+		if (!p)
+			return -ENOENT;
+		fpgactl_tw_pol(out, w->tag, w->pod, w->aux, w->port, p->verdict, false);
+		return 0;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+static int sw_tw_window(struct fpgactl *f, const struct fpgactl_req *w)
+{
+	(void)f;
+	(void)w;
+	return -EOPNOTSUPP;  /* the admin queue is served */
+}
+
 const struct fctl_ops fctl_sw_ops = {
 	.name = "software",
 	.close = sw_close,
@@ -216,4 +301,6 @@ const struct fctl_ops fctl_sw_ops = {
 	.wait_idle = sw_wait_idle,
 	.reset = sw_reset,
 	.counters = sw_counters,
+	.tw_read = sw_tw_read,
+	.tw_window = sw_tw_window,
 };

@@ -43,6 +43,8 @@ struct fctl_ops {
 	int (*wait_idle)(struct fpgactl *f, int timeout_ms);
 	int (*reset)(struct fpgactl *f);
 	int (*counters)(struct fpgactl *f, uint64_t *cnt);
+	int (*tw_read)(struct fpgactl *f, const struct fpgactl_req *w, struct fpgactl_req *out);
+	int (*tw_window)(struct fpgactl *f, const struct fpgactl_req *w);
 };
 
 /* The mapping layer: what differs between a board and the model. The

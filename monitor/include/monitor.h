@@ -305,6 +305,55 @@ void hl_mon_get_svc_stats(const struct hl_monitor *n, struct hl_mon_svc_stats *s
  */
 const char *hl_mon_svc_name(const struct hl_monitor *n, const char *vip, uint16_t port);
 
+/* ---- the control-plane backend (fpga-ctl) ------------------------------- */
+
+struct fpgactl;
+
+/*
+ * Gives the monitor the connection-setup engine @f (fpgactl_open()d by the
+ * agent; the monitor owns it from then on and closes it in hl_mon_free()).
+ * The monitor sets up the admin queue (queue 0, rings in a memfd),
+ * starts the engine and from then on writes the engine's tables
+ * from its own view on every change (pods and their addresses, pod
+ * netfilter flags, the Service map, NetworkPolicy admission) and once a
+ * second, reading every write back to verify it (docs/monitor.md).
+ * @device: what the agent opened ("software", "model:PATH", a PCI
+ * address), for status. Return: 0, -EEXIST (a backend is set), or the
+ * -errno of the memfd, the mapping or the queue set-up (@f then closed).
+ */
+int hl_mon_set_backend(struct hl_monitor *n, struct fpgactl *f, const char *device);
+
+/* The engine's tables as the monitor programs them (hl_mon_cp_get_stats()). */
+enum hl_mon_cp_table { HL_MON_CP_PODS, HL_MON_CP_POD_FLAGS, HL_MON_CP_SERVICES,
+		       HL_MON_CP_ENDPOINTS, HL_MON_CP_POLICY, HL_MON_CP_TABLES };
+#define HL_MON_CP_COUNTERS 9u   /* the engine's counters (enum fpgactl_cnt) */
+
+struct hl_mon_cp_stats {
+	bool on;                  /* a backend is set */
+	bool serves;              /* the engine serves its queues (else: table window) */
+	char backend[16];         /* "software", "model", "vfio" */
+	char device[128];
+	uint64_t entries[HL_MON_CP_TABLES];   /* held now (written and verified) */
+	uint64_t capacity[HL_MON_CP_TABLES];  /* entries the engine has room for */
+	uint64_t unsupported;     /* entries of the view this backend cannot hold now */
+	uint64_t syncs;           /* table syncs run */
+	uint64_t writes;          /* table writes sent */
+	uint64_t write_errors;    /* writes the engine refused (full bucket, ...) */
+	uint64_t verified;        /* writes read back and found as written */
+	uint64_t mismatches;      /* writes read back and found otherwise */
+	uint64_t decided;         /* CONNECTs to a pod's address the engine decided */
+	/* LISTEN/UNLISTEN served by the monitor and the engine */
+	uint64_t checked;         /* compared */
+	uint64_t disagreed;       /* of those, decided otherwise (logged) */
+	uint64_t counters[HL_MON_CP_COUNTERS];
+};
+/* Fills @st (all zero but `on` false without a backend). Loop thread. */
+void hl_mon_cp_get_stats(const struct hl_monitor *n, struct hl_mon_cp_stats *st);
+/* The name of engine counter @i ("cycles", "requests", ...), or NULL. */
+const char *hl_mon_cp_counter_name(unsigned i);
+/* The name of table @t ("pods", ...), or NULL. */
+const char *hl_mon_cp_table_name(unsigned t);
+
 /* Defaults of struct hl_mon_limits, and the fixed cap on listen ports. */
 #define HL_MON_MAX_CLIENTS   256u   /* connected clients per pod */
 #define HL_MON_MAX_FDS       1024u  /* fds kept per pod */

@@ -136,6 +136,7 @@ void hl_mon_policy_enforce(struct hl_monitor *n, bool on)
 {
 	n->pol_enforce = on;
 	police(n);
+	mon_cp_sync(n, true);
 }
 
 void hl_mon_policy_set(struct hl_monitor *n, struct hl_pol_table *t)
@@ -144,6 +145,7 @@ void hl_mon_policy_set(struct hl_monitor *n, struct hl_pol_table *t)
 	n->pol = t;
 	n->pol_generation++;
 	police(n);
+	mon_cp_sync(n, true);
 	mon_log(n, LOG_INFO, "NetworkPolicy: %s (%zu policies)", t ? "table set" : "table dropped",
 		hl_pol_table_policies(t));
 }

@@ -206,6 +206,7 @@ void mon_client_free(struct mon_client *c)
 	struct mon_listener **pl = &ep->listeners;
 	struct mon_linger *lg = linger_new(c);
 
+	mon_cp_client_gone(c);
 	while (*pl) {
 		struct mon_listener *l = *pl;
 
@@ -322,9 +323,17 @@ static bool serve(struct mon_client *c, const struct hl_proto_msg *req)
 			nfds = fds[0] >= 0;
 			break;
 		case HL_POD_OP_REGION_FREE: mon_region_free(c, req, &rep); break;
-		case HL_POD_OP_LISTEN: mon_listen(c, req, &rep); break;
-		case HL_POD_OP_UNLISTEN: mon_unlisten(c, req, &rep); break;
-		case HL_POD_OP_CONNECT: nfds = mon_connect(c, req, &rep, fds, efd_close); break;
+		case HL_POD_OP_LISTEN:
+			mon_listen(c, req, &rep);
+			mon_cp_check_listen(c, req, rep.hdr.status);
+			break;
+		case HL_POD_OP_UNLISTEN:
+			mon_unlisten(c, req, &rep);
+			mon_cp_check_unlisten(c, req->u.listen.port, rep.hdr.status);
+			break;
+		case HL_POD_OP_CONNECT:
+			nfds = mon_connect(c, req, &rep, fds, efd_close);
+			break;
 		case HL_POD_OP_CONN_CLOSE: mon_conn_close(c, req, &rep); break;
 		case HL_POD_OP_DIRECT_OFF:
 			/* Its listeners are shared with children now: a

@@ -147,44 +147,21 @@ static unsigned conn_fds(int *fds, const struct mon_region *g, bool slot, bool f
 	return n;
 }
 
-/*
- * CONNECT: the region is charged to the connector's pod; the ACCEPT event
- * goes out first, so the connector only ever hears of a connection that the
- * listener was told about. A slot connection (v2, both ends) takes a free
- * slot of the region the two processes share, or makes that region (one
- * 2 MiB page of slots) on their first connection; only then do the region
- * memfd and the pidfds travel. Returns the number of fds put in @fds for
- * the reply, or 0 with @rep set to the error (0 fds is also a later slot
- * connection: check rep's status). @efd (MON_CLOSE_FDS, all -1)
- * gets the eventfds made, for the caller to close after the reply.
- */
-unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
-			   struct hl_proto_msg *rep, int *fds, int *efd)
+/* The monitor's own resolution of a CONNECT past mon_resolve(): the
+ * listener at @t (reached at that address), a Service redirect, policy
+ * admission, netfilter. Return: 0 with *@lc the listener's client, or 1
+ * with @rep set (an error, or a redirect). */
+static int own_checks(struct mon_client *c, const struct hl_proto_connect_req *q,
+		      const struct mon_target *tp, const char *ip, struct hl_proto_msg *rep,
+		      struct mon_client **lc)
 {
-	const struct hl_proto_connect_req *q = &req->u.connect;
 	struct hl_monitor *n = c->ep->node;
-	char reason[HL_PROTO_REASON_MAX], ip[64] = "?";
-	struct mon_target t;
+	struct hl_mon_pod *dst = tp->pod;
+	struct mon_target t = *tp;
 	struct mon_listener *l;
-	struct hl_mon_pod *dst;
-	bool slot = (q->flags & HL_CONNECT_F_SLOT) != 0, fresh = true;
-	struct hl_proto_msg ev;
-	struct mon_region *g;
-	uint32_t pair = 0;
-	int rc = 0, evfds[HL_PROTO_MAX_FDS];
-	unsigned nfds, in = 0, out = 0;
+	unsigned in = 0, out = 0;
+	int rc;
 
-	if (slot && c->version < 2) {
-		mon_set_error(rep, -EINVAL, "slot connections need protocol version 2");
-		return 0;
-	}
-	/* A pod IP, loopback inside the pod, or a Service's ClusterIP
-	 * resolved to one endpoint (services.c); refused otherwise, and the
-	 * layer connects the kernel socket to what the application asked. */
-	if (mon_resolve(c, &q->addr, q->port, &t, rep))
-		return 0;
-	dst = t.pod;
-	hl_proto_addr_format(&t.addr, ip, sizeof(ip));
 	l = dst ? mon_listener_find(dst, t.port) : NULL;
 	/* Reached only at the address it is bound to, as in the kernel: a
 	 * port bound to an address inside the pod (or loopback) is not at
@@ -203,14 +180,14 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 			mon_count(n, &t);
 		else
 			n->svc_st.kernel++;
-		return 0;
+		return 1;
 	}
 	if (!l) {
 		if (t.svc)
 			n->svc_st.kernel++;
 		mon_set_error(rep, dst ? -ECONNREFUSED : -EHOSTUNREACH,
 			      "nothing listens on %s:%u over hostlane", ip, t.port);
-		return 0;
+		return 1;
 	}
 	/* NetworkPolicy: the verdict of the cluster's policies for the two
 	 * pods, at the endpoint's address and port for a Service (as the
@@ -226,7 +203,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 		if (rc) {
 			mon_set_error(rep, rc, "%s -> %s:%u: %s: the kernel carries this connection",
 				      c->ep->key, ip, t.port, why);
-			return 0;
+			return 1;
 		}
 	}
 	/* A pod's own netfilter rules decide over its connections: with rules
@@ -236,18 +213,70 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	    (out & MON_NF_OUT)) {
 		mon_set_error(rep, -EHOSTUNREACH, "%s has netfilter rules: the kernel carries this connection",
 			      (in & MON_NF_IN) || !(out & MON_NF_OUT) ? dst->key : c->ep->key);
+		return 1;
+	}
+	*lc = l->c;
+	return 0;
+}
+
+/*
+ * CONNECT: the region is charged to the connector's pod; the ACCEPT event
+ * goes out first, so the connector only ever hears of a connection that the
+ * listener was told about. A slot connection (v2, both ends) takes a free
+ * slot of the region the two processes share, or makes that region (one
+ * 2 MiB page of slots) on their first connection; only then do the region
+ * memfd and the pidfds travel. Returns the number of fds put in @fds for
+ * the reply, or 0 with @rep set to the error (0 fds is also a later slot
+ * connection: check rep's status). @efd (MON_CLOSE_FDS, all -1)
+ * gets the eventfds made, for the caller to close after the reply.
+ */
+unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
+			   struct hl_proto_msg *rep, int *fds, int *efd)
+{
+	const struct hl_proto_connect_req *q = &req->u.connect;
+	struct hl_monitor *n = c->ep->node;
+	char reason[HL_PROTO_REASON_MAX], ip[64] = "?";
+	struct mon_target t;
+	struct mon_client *lc = NULL;
+	struct hl_mon_pod *dst;
+	bool slot = (q->flags & HL_CONNECT_F_SLOT) != 0, fresh = true;
+	struct hl_proto_msg ev;
+	struct mon_region *g;
+	uint32_t pair = 0;
+	int rc = 0, evfds[HL_PROTO_MAX_FDS];
+	unsigned nfds;
+
+	if (slot && c->version < 2) {
+		mon_set_error(rep, -EINVAL, "slot connections need protocol version 2");
 		return 0;
 	}
+	/* A pod IP, loopback inside the pod, or a Service's ClusterIP
+	 * resolved to one endpoint (services.c); refused otherwise, and the
+	 * layer connects the kernel socket to what the application asked. */
+	if (mon_resolve(c, &q->addr, q->port, &t, rep))
+		return 0;
+	dst = t.pod;
+	hl_proto_addr_format(&t.addr, ip, sizeof(ip));
+	/* Where it goes and whether it may: the engine decides a connect to
+	 * a pod's address (cp_check.c); loopback, Services and a monitor
+	 * without an engine queue for @c go through the monitor's own
+	 * checks. */
+	rc = t.loopback || t.svc ? 1 : mon_cp_connect(c, &t, q->local_port, &lc, rep);
+	if (rc > 0)
+		rc = own_checks(c, q, &t, ip, rep, &lc);
+	if (rc)
+		return 0;
+	rc = 0;
 	/* Backpressure: a listener that does not read its events gets no
 	 * more (the connector falls back to the kernel), so its own
 	 * requests' replies always find room. */
-	if (!mon_event_room(l->c)) {
+	if (!mon_event_room(lc)) {
 		mon_set_error(rep, -EAGAIN, "cannot connect to %s:%u: listener busy (%u accept events unread)",
 			      ip, t.port, n->o.limits.events);
 		return 0;
 	}
-	slot = slot && l->c->version >= 2;  /* a v1 listener gets a region */
-	g = slot ? mon_slot_find(n, c, l->c, &pair) : NULL;
+	slot = slot && lc->version >= 2;  /* a v1 listener gets a region */
+	g = slot ? mon_slot_find(n, c, lc, &pair) : NULL;
 	if (g) {
 		fresh = false;
 		/* Re-initialised for each use: cheap, and whatever the last
@@ -270,21 +299,21 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 			rc = make_wakes(efd, np);
 		if (!rc && slot) {
 			/* holder[1] names the doorbell in conn_fds() */
-			g->holder[1] = l->c;
-			mon_direct_make(n, g, c, l->c, pair, t.port);
+			g->holder[1] = lc;
+			mon_direct_make(n, g, c, lc, pair, t.port);
 		}
 	}
 	if (rc)
 		goto fail;
 	hl_proto_init(&ev, HL_POD_OP_EV_ACCEPT, 0);
-	ev.hdr.version = l->c->version;
+	ev.hdr.version = lc->version;
 	ev.u.conn.region_id = g->id;
 	ev.u.conn.side = 1;
 	ev.u.conn.pair = pair;
 	ev.u.conn.local_port = t.port;
 	ev.u.conn.peer_port = q->local_port;
 	ev.u.conn.peer = t.loopback ? t.addr_from : mon_peer_addr(c->ep, &t.addr);
-	if (l->c->version >= 4)
+	if (lc->version >= 4)
 		ev.u.conn.local = t.addr;
 	ev.u.conn.size = g->bytes;
 	ev.u.conn.flags = slot ? HL_CONN_F_SLOT | (fresh ? HL_CONN_F_REGION : 0) : 0;
@@ -296,11 +325,11 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	 * connector announces after our reply comes after this count, and the
 	 * listener's layer, seeing it ahead of what it read, reads the
 	 * channel first and accepts in arrival order. */
-	if (l->c->stats)
-		atomic_fetch_add_explicit(&l->c->stats->ev_sent, 1, memory_order_release);
-	rc = mon_send(l->c->fd, &ev, evfds, nfds);
-	if (rc && l->c->stats)
-		atomic_fetch_sub_explicit(&l->c->stats->ev_sent, 1, memory_order_relaxed);
+	if (lc->stats)
+		atomic_fetch_add_explicit(&lc->stats->ev_sent, 1, memory_order_release);
+	rc = mon_send(lc->fd, &ev, evfds, nfds);
+	if (rc && lc->stats)
+		atomic_fetch_sub_explicit(&lc->stats->ev_sent, 1, memory_order_relaxed);
 	if (rc) {
 		mon_log(n, LOG_INFO, "endpoint %s: listener on port %u not reachable: %s",
 		      dst->key, t.port, strerror(-rc));
@@ -309,7 +338,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	}
 	if (fresh) {
 		g->holder[0] = c;
-		g->holder[1] = l->c;
+		g->holder[1] = lc;
 	}
 	if (slot) {
 		g->used[0] |= UINT64_C(1) << pair;
@@ -330,7 +359,7 @@ unsigned mon_connect(struct mon_client *c, const struct hl_proto_msg *req,
 	mon_count(n, &t);
 	/* The caller closes our copies of the eventfds once this is sent,
 	 * and of the grant: from then on only our mapping of it writes. */
-	nfds = conn_fds(fds, g, slot, fresh, 0, l->c->life_rd, efd);
+	nfds = conn_fds(fds, g, slot, fresh, 0, lc->life_rd, efd);
 	efd[MON_CLOSE_GRANT] = g->grant_fd;
 	g->grant_fd = -1;
 	return nfds;

@@ -11,6 +11,8 @@
  *   quota.c    quota arithmetic
  *   admit.c    NetworkPolicy admission (the table: policy.c, policy_match.c)
  *   grant.c    the grants of direct regions (admission per port, sealed)
+ *   cp.c       the engine (fpga-ctl): admin queue, table writes, read-back
+ *   cp_want.c  the engine's tables as the monitor's view says they must be
  * Everything runs on the agent's loop thread; no locks.
  */
 #ifndef HOSTLANE_MON_PRIVATE_H
@@ -89,6 +91,7 @@ struct mon_client {
 	 * or ours until the process exits (older clients). */
 	int life_rd, life_wr;
 	bool exec_hold;                /* sent EXEC: its holds outlive its channel */
+	uint16_t cp_q;                 /* its engine queue (cp_check.c), 0: none */
 };
 
 /* A process whose channel closed (an exec) while it lives on: until its
@@ -132,6 +135,7 @@ struct hl_mon_pod {
 	unsigned refused;              /* clients refused since the last log line */
 	uint64_t regions_refused[HL_MON_REFUSED_COUNT];
 	uint64_t logged_ms;            /* when that line was written */
+	uint16_t cp_id;                /* its pod id in the engine (cp.c), 0: none yet */
 };
 
 struct hl_monitor {
@@ -152,6 +156,7 @@ struct hl_monitor {
 	uint64_t pol_generation, pol_admitted, pol_denied, pol_direct_off;
 	struct hl_mon_svcmap *svcs;    /* the Service map, or NULL */
 	struct hl_mon_svc_stats svc_st;
+	struct mon_cp *cp;             /* the engine (cp.c), or NULL */
 };
 
 /* Doubly linked lists with next/prev members. */
@@ -372,5 +377,75 @@ int mon_nf_hooks(struct mon_nf *nf, unsigned *hooks);
  */
 void mon_stats_read(const struct hl_stats_hdr *h, pid_t pid, hl_mon_proc_cb pcb,
 		    hl_mon_conn_cb ccb, void *arg);
+
+/* ---- cp.c ---- */
+
+struct fpgactl_req;
+struct mon_cp;
+
+/* Writes the engine's tables to what the monitor's view says now (no-op
+ * without a backend): pods, flags, Services; @policy: the admission
+ * entries recomputed too (pods or policy changed). */
+void mon_cp_sync(struct hl_monitor *n, bool policy);
+/* Pod @ep goes: its engine pod id is free again (its entries go at the
+ * next sync). */
+void mon_cp_pod_gone(struct hl_monitor *n, struct hl_mon_pod *ep);
+void mon_cp_free(struct hl_monitor *n);
+/* For cp_check.c: the engine, its geometry, the processes' queues, the
+ * counters, a fresh tag. */
+struct fpgactl;
+struct fpgactl_caps;
+struct fpgactl_evt;
+struct mon_cpq;
+struct fpgactl *mon_cp_engine(struct mon_cp *cp);
+const struct fpgactl_caps *mon_cp_caps(const struct mon_cp *cp);
+struct mon_cpq **mon_cp_queues(struct mon_cp *cp);
+struct hl_mon_cp_stats *mon_cp_stats(struct mon_cp *cp);
+uint32_t mon_cp_tag(struct mon_cp *cp);
+/* Submits @r on the admin queue and lets the engine serve it. 0 or -errno. */
+int mon_cp_admin(struct mon_cp *cp, const struct fpgactl_req *r);
+/* The admin queue's event of @tag (others read past). 0, -ENOENT. */
+int mon_cp_admin_event(struct mon_cp *cp, uint32_t tag, struct fpgactl_evt *ev);
+
+/* ---- cp_check.c ---- */
+
+/* The engine's verdict on a request the monitor served with @mon_status
+ * (or @rep), compared and counted (docs/monitor.md). No-ops without an
+ * engine that serves queues. */
+void mon_cp_check_listen(struct mon_client *c, const struct hl_proto_msg *req, int mon_status);
+void mon_cp_check_unlisten(struct mon_client *c, uint16_t port, int mon_status);
+/* The engine decides @c's CONNECT to @t (a pod's address, not loopback,
+ * not a Service): 0 with *@lc the listener's process; -1 with @rep set
+ * (refused: no listener, a policy, netfilter rules); 1 when the engine
+ * cannot decide it (no engine queue for @c): the monitor's checks run. */
+struct mon_target;
+int mon_cp_connect(struct mon_client *c, const struct mon_target *t, uint16_t lport,
+		   struct mon_client **lc, struct hl_proto_msg *rep);
+/* @c goes: its engine listeners and queue with it. */
+void mon_cp_client_gone(struct mon_client *c);
+void mon_cpq_free(struct mon_cpq *qs);
+
+/* ---- cp_want.c ---- */
+
+/* A growing array of table writes (set form). */
+struct mon_cp_set {
+	struct fpgactl_req *w;
+	size_t n, cap;
+};
+/* Appends @w. 0 or -ENOMEM. */
+int mon_cp_set_add(struct mon_cp_set *s, const struct fpgactl_req *w);
+/* Pods (each given an id first by @alloc), their flags, Service map and
+ * endpoints, as table writes into @out (emptied first); entries past the
+ * engine's room are counted in *@over. @n_eps: the engine's endpoint
+ * entries. 0 or -ENOMEM. */
+int mon_cp_want(struct hl_monitor *n, unsigned n_eps, int (*alloc)(struct hl_monitor *, struct hl_mon_pod *),
+		struct mon_cp_set *out, uint64_t *over);
+/* The admission entries (every ordered pair of pods with ids) into @out
+ * (emptied first), the entries of a pair past MON_CP_POL_PAIR_MAX counted
+ * in *@over (left out: denied, the kernel carries it). 0 or -ENOMEM. */
+#define MON_CP_POL_PAIR_MAX 256u
+/* The engine's flags for pod @ep now (netfilter hooks read, isolation). */
+unsigned mon_cp_pod_flags(struct hl_monitor *n, struct hl_mon_pod *ep);
+int mon_cp_want_policy(struct hl_monitor *n, struct mon_cp_set *out, uint64_t *over);
 
 #endif

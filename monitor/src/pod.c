@@ -174,6 +174,7 @@ struct hl_mon_pod *hl_mon_pod_add(struct hl_monitor *n, const char *pod_key, int
 	LIST_ADD(n->eps, ep);
 	mon_log(n, LOG_INFO, "endpoint %s: @%s bound in its netns, quota %llu bytes", pod_key,
 	      HL_PROTO_ENDPOINT, (unsigned long long)quota_bytes);
+	mon_cp_sync(n, true);
 	return ep;
 }
 
@@ -194,6 +195,7 @@ int hl_mon_pod_set_ips(struct hl_mon_pod *ep, const char *const *ips, size_t n_i
 	 * connections are matched against these at once. */
 	memcpy(ep->ips, tmp.ips, sizeof(ep->ips));
 	ep->n_ips = tmp.n_ips;
+	mon_cp_sync(ep->node, true);
 	return 0;
 }
 
@@ -220,8 +222,10 @@ void hl_mon_pod_del(struct hl_mon_pod *ep)
 	close(ep->fd);
 	mon_nf_close(ep->nf);
 	LIST_DEL(n->eps, ep);
+	mon_cp_pod_gone(n, ep);
 	mon_log(n, LOG_INFO, "endpoint %s: destroyed", ep->key);
 	free(ep);
+	mon_cp_sync(n, true);
 }
 
 #define TICK_MS 1000
@@ -231,6 +235,7 @@ static void tick(struct hl_loop *loop, void *arg)
 	struct hl_monitor *n = arg;
 
 	mon_direct_police(n);
+	mon_cp_sync(n, false);  /* pod netfilter flags */
 	n->tick = hl_timer_add(loop, TICK_MS, tick, n);
 }
 
@@ -286,6 +291,7 @@ void hl_mon_free(struct hl_monitor *n)
 		hl_timer_cancel(n->o.loop, n->tick);
 	mon_policy_free(n);
 	hl_mon_svcmap_free(n->svcs);
+	mon_cp_free(n);
 	free(n);
 }
 

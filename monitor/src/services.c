@@ -28,6 +28,7 @@ void hl_mon_set_services(struct hl_monitor *n, struct hl_mon_svcmap *m)
 	n->svcs = m;
 	hl_mon_svcmap_free(old);
 	mon_log(n, LOG_DEBUG, "service map: %zu service ports", hl_mon_svcmap_count(m));
+	mon_cp_sync(n, false);
 }
 
 void hl_mon_get_svc_stats(const struct hl_monitor *n, struct hl_mon_svc_stats *st)

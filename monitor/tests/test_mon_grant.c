@@ -25,6 +25,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include "fpgactl.h"
 #include "hl_check.h"
 #include "hl_codec.h"
 #include "hl_loop.h"
@@ -395,10 +396,69 @@ START_TEST(test_grant)
 }
 END_TEST
 
+/* The monitor with an engine of one process queue (monitor/src/cp_check.c):
+ * the process that has it gets its CONNECTs to pod addresses decided by
+ * the engine; a process without one, or a listener whose process has
+ * none, is served by the monitor's own checks, and connects all the same. */
+static void setup_engine(void)
+{
+	struct fpgactl_opts fo = { .geom = { .nq = 2, .n_pods = 16, .n_eps = 16, .pod_log2 = 4,
+					     .lsn_log2 = 4, .pair_log2 = 4, .svc_log2 = 4, .pol_log2 = 8 } };
+	struct fpgactl *f;
+
+	setup();
+	f = fpgactl_open(&fo);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(hl_mon_set_backend(mon, f, "software"), 0);
+}
+
+static uint64_t decided(void)
+{
+	struct hl_mon_cp_stats st;
+
+	hl_mon_cp_get_stats(mon, &st);
+	ck_assert_uint_eq(st.disagreed, 0);
+	return st.decided;
+}
+
+START_TEST(test_engine_decides)
+{
+	struct hl_proto_msg r, ev;
+	int fa[HL_PROTO_MAX_FDS], fl[HL_PROTO_MAX_FDS], na, nl;
+	struct cl l = cdial(ns_b, 5), a, l2;
+
+	/* the listener takes the one queue: the connector has none */
+	listen_on(&l, 6000);
+	a = cdial(ns_a, 5);
+	ck_assert_int_eq(conn(&a, &l, 6000, &r, fa, &na, &ev, fl, &nl), 0);
+	close_fds(fa, na);
+	close_fds(fl, nl);
+	ck_assert_uint_eq(decided(), 0);
+	cclose(&a);
+	cclose(&l);
+	for (int i = 0; i < 20; i++)  /* both gone: the queue free again */
+		hl_loop_run_once(loop, 5);
+	/* a connector with the queue: the engine refuses a port nobody
+	 * listens on */
+	a = cdial(ns_a, 5);
+	ck_assert_int_eq(conn(&a, NULL, 6001, &r, fa, &na, &ev, fl, &nl), -ECONNREFUSED);
+	ck_assert_uint_eq(decided(), 1);
+	/* a listener without a queue: the monitor's, and reached */
+	l2 = cdial(ns_b, 5);
+	listen_on(&l2, 6001);
+	ck_assert_int_eq(conn(&a, &l2, 6001, &r, fa, &na, &ev, fl, &nl), 0);
+	close_fds(fa, na);
+	close_fds(fl, nl);
+	ck_assert_uint_eq(decided(), 1);
+	cclose(&a);
+	cclose(&l2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("mon_grant");
-	TCase *tc = tcase_create("core");
+	TCase *tc = tcase_create("core"), *te = tcase_create("engine");
 
 	if (geteuid() != 0) {
 		printf("ok 1 - mon_grant # SKIP needs root (network namespaces)\n");
@@ -407,5 +467,8 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_grant);
 	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(te, setup_engine, teardown);
+	tcase_add_test(te, test_engine_decides);
+	suite_add_tcase(s, te);
 	return hl_check_run(s);
 }

@@ -219,6 +219,50 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
+/* The control plane's engine: backend, device, table occupancy, counters. */
+static int cmd_fpga(struct ctl *c, int argc, char **argv)
+{
+	cJSON *o, *cp, *it;
+	int rc, k = 0;
+
+	(void)argc; (void)argv;
+	if ((rc = ask(c, "STATUS", NULL, NULL, -1, &o)) != 0)
+		return rc;
+	cp = cJSON_GetObjectItemCaseSensitive(o, "controlPlane");
+	if (c->json) {
+		print_json(cp);
+	} else if (cp) {
+		printf("backend:   %s (engine %s, device %s); tables through %s\n", str(cp, "backend"),
+		       str(cp, "engine"), *str(cp, "device") ? str(cp, "device") : "-",
+		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cp, "servesQueues")) ?
+		       "the admin queue" : "the register window");
+		const cJSON *tb = cJSON_GetObjectItemCaseSensitive(cp, "tables");
+		const cJSON *cn = cJSON_GetObjectItemCaseSensitive(cp, "counters");
+
+		printf("tables:    ");
+		cJSON_ArrayForEach(it, tb) {
+			printf("%s%s %.0f/%.0f", k++ ? ", " : "", it->string, num(it, "entries"),
+			       num(it, "capacity"));
+		}
+		printf("; not held by this engine %.0f\n", num(cp, "notHeld"));
+		printf("writes:    %.0f syncs, %.0f writes, %.0f refused, %.0f verified, %.0f mismatches\n",
+		       num(cp, "syncs"), num(cp, "writes"), num(cp, "writeErrors"), num(cp, "verified"),
+		       num(cp, "mismatches"));
+		printf("requests:  %.0f CONNECTs decided by the engine; LISTEN/UNLISTEN: %.0f served by both, "
+		       "%.0f decided otherwise\n", num(cp, "connectsDecided"), num(cp, "listensChecked"),
+		       num(cp, "listensDisagreed"));
+		printf("counters: ");
+		cJSON_ArrayForEach(it, cn) {
+			printf(" %s %.0f", it->string, it->valuedouble);
+		}
+		printf("\n");
+	} else {
+		printf("backend:   none (an agent without a control-plane engine)\n");
+	}
+	cJSON_Delete(o);
+	return 0;
+}
+
 static void pod_row(const cJSON *p)
 {
 	char name[512], ips[256] = "", procs[16] = "-", fb[128], used[24] = "-";
@@ -441,6 +485,7 @@ static const struct command commands[] = {
 	{ "pod",     cmd_pod,     "ID", "one pod (container id or prefix, or namespace/name)" },
 	{ "metrics", cmd_metrics, "",   "the Prometheus metrics text" },
 	{ "conns",   cmd_conns,   "[POD]", "preloaded processes and their hostlane connections, counters" },
+	{ "fpga",    cmd_fpga,    "",   "the control plane's engine: backend, device, table occupancy, counters" },
 	{ "version", cmd_version, "",   "client and agent versions" },
 	{ "raw",     cmd_raw,     "",   "send stdin as one raw request, print the reply" },
 	{ "inject",  ctl_inject,  "-f FILE", "give pods annotated hostlane.io/fastpath: shm the layer (no agent needed)" },

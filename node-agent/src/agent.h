@@ -126,9 +126,16 @@ struct hl_config {
 	unsigned pod_clients, pod_fds, pod_regions, pod_events;
 	struct hl_vhost_cfg vhost;    /* start-up only (SIGHUP: restart needed) */
 	struct hl_vf_cfg vf;          /* start-up only */
+	/* "controlPlane" (start-up only): the engine the monitor programs */
+	char cp_backend[16];          /* "software" (default) or "fpga" */
+	char cp_device[128];          /* fpga: "model:PATH" or a PCI address */
 };
 
 void hl_config_defaults(struct hl_config *c);
+struct cJSON;
+/* "controlPlane": {"backend": "software"|"fpga", "device": ...} into @c
+ * (cp_config.c). 0 or -EINVAL with @err set. */
+int hl_config_control_plane(struct hl_config *c, const struct cJSON *o, char *err, size_t errlen);
 /* Applies a JSON config text over @c. 0 or -EINVAL with a message in @err. */
 int hl_config_parse_json(struct hl_config *c, const char *text, size_t len, char *err, size_t errlen);
 /* Reads @path and applies it. 0, -errno of open/read, or -EINVAL. */

@@ -1,15 +1,15 @@
 # hostlaned: the node agent daemon. It hosts the monitor (monitor/) on its
 # loop and links the Kubernetes client (node-agent/k8s), the VF pool
 # (node-agent/vf) and the switch's client and supervisor (vswitch/).
-AGENT_CORE_SRCS := $(addprefix node-agent/src/,config.c fastpath.c log.c proto.c state.c)
+AGENT_CORE_SRCS := $(addprefix node-agent/src/,config.c cp_config.c fastpath.c log.c proto.c state.c)
 AGENT_SRCS := $(AGENT_CORE_SRCS) $(addprefix node-agent/src/,server.c pods.c cni_ops.c query.c \
               reconcile.c metrics.c metrics_http.c main.c devices.c noderes.c hugepages.c vsw_external.c kube.c netpol.c \
-              netpol_unknown.c)
-AGENT_LIBS := $(BUILD)/lib/libhlnetpol.a $(BUILD)/lib/libhlmonitor.a $(BUILD)/lib/libhlk8s.a $(BUILD)/lib/libhlvsw.a \
+              netpol_unknown.c ctlplane.c)
+AGENT_LIBS := $(BUILD)/lib/libhlnetpol.a $(BUILD)/lib/libhlmonitor.a $(BUILD)/lib/libfpgactl.a $(BUILD)/lib/libhlk8s.a $(BUILD)/lib/libhlvsw.a \
               $(BUILD)/lib/libhlvf.a $(BUILD)/lib/libhlnl.a $(BUILD)/lib/libhlproto.a \
               $(BUILD)/lib/libhlutil.a $(BUILD)/lib/libshmq.a
 AGENT_LDLIBS := $(HLK8S_LDLIBS) -lcjson -lmnl -lpthread
-$(eval $(call inc,node-agent/src,-Inode-agent/src -Imonitor/include -Inode-agent/k8s -Inode-agent/netpol \
+$(eval $(call inc,node-agent/src,-Inode-agent/src -Imonitor/include -Ifpga-ctl/include -Inode-agent/k8s -Inode-agent/netpol \
   -Inode-agent/vf -Ivswitch -Ilib/agent -Ilib/util -Ishmq/include))
 
 $(BUILD)/bin/hostlaned: $(call objs,$(AGENT_SRCS)) $(AGENT_LIBS)

@@ -21,6 +21,7 @@ void hl_config_defaults(struct hl_config *c)
 	snprintf(c->sa_dir, sizeof(c->sa_dir), "/var/run/secrets/kubernetes.io/serviceaccount");
 	if (gethostname(c->node_name, sizeof(c->node_name) - 1) < 0)
 		c->node_name[0] = '\0';
+	snprintf(c->cp_backend, sizeof(c->cp_backend), "software");
 	c->log_format = HL_LOG_TEXT;
 	c->log_level = HL_LOG_INFO;
 	c->fastpath = HL_FP_NONE;
@@ -424,6 +425,8 @@ static int apply_key(struct hl_config *c, const cJSON *it, char *err, size_t err
 		return apply_hugepages(c, it, err, errlen);
 	if (strcmp(k, "podLimits") == 0)
 		return apply_pod_limits(c, it, err, errlen);
+	if (strcmp(k, "controlPlane") == 0)
+		return hl_config_control_plane(c, it, err, errlen);
 	if (strcmp(k, "vhostUser") == 0 || strcmp(k, "vf") == 0)
 		return apply_section(c, it, err, errlen);
 	if (strcmp(k, "workers") == 0) {

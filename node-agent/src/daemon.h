@@ -106,6 +106,11 @@ void hl_server_stop(struct agent *a);               /* joins workers, serving lo
 int hl_reconcile(struct agent *a);                  /* load state, release/restore */
 void hl_release_all_runtime(struct agent *a);       /* shutdown: endpoints go, records stay */
 void hl_run_on_loop(struct agent *a, void (*fn)(struct agent *, void *), void *arg);
+/* ctlplane.c: opens the engine "controlPlane" names and gives it to the
+ * monitor (loop thread, at start). 0 or -errno (logged). */
+int hl_cp_start(struct agent *a);
+/* ctlplane.c: STATUS's "controlPlane" object into @o. */
+void hl_cp_status(struct agent *a, struct cJSON *o);
 /* The loop callback of task_fd. */
 void hl_on_tasks(struct hl_loop *loop, int fd, uint32_t events, void *arg);
 size_t hl_count_pods(struct agent *a, size_t by_fp[HL_FP_COUNT]);

@@ -239,7 +239,9 @@ static int setup_endpoints(struct agent *a)
 	a->ep_node = hl_mon_new(&o);
 	if (!a->ep_node)
 		return -errno;
-	return 0;
+	/* a requested engine that cannot be had stops the start: never a
+	 * silent fallback */
+	return hl_cp_start(a);
 }
 
 /* @started: the agent ran (stopped by a signal), not a failed start. */

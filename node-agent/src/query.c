@@ -89,6 +89,7 @@ static void do_status(struct agent *a, struct hl_reply *r)
 	hl_noderes_status(a, o);
 	hl_netpol_status(a, o);
 	hl_dev_status(a, o);
+	hl_cp_status(a, o);
 	cJSON_AddNumberToObject(o, "uptimeSeconds", (double)(time(NULL) - a->started));
 }
 

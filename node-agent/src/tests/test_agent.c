@@ -104,6 +104,15 @@ START_TEST(test_config_ok)
 	ck_assert_uint_eq(c.overcommit, 3);
 	ck_assert_str_eq(c.metrics_addr, "127.0.0.1:9999");
 	ck_assert_int_eq(c.k8s_timeout_ms, 500);
+	ck_assert_str_eq(c.cp_backend, "software");  /* the default */
+	js = "{\"controlPlane\":{\"backend\":\"fpga\",\"device\":\"model:/tmp/m.sock\"}}";
+	ck_assert_int_eq(hl_config_parse_json(&c, js, strlen(js), err, sizeof(err)), 0);
+	ck_assert_str_eq(c.cp_backend, "fpga");
+	ck_assert_str_eq(c.cp_device, "model:/tmp/m.sock");
+	js = "{\"controlPlane\":{\"backend\":\"software\"}}";
+	ck_assert_int_eq(hl_config_parse_json(&c, js, strlen(js), err, sizeof(err)), 0);
+	ck_assert_str_eq(c.cp_backend, "software");
+	ck_assert_str_eq(c.cp_device, "");
 }
 END_TEST
 
@@ -123,6 +132,11 @@ static const struct { const char *js; const char *needle; } bad_configs[] = {
 	{ "{\"nosuchkey\":\"x\"}", "nosuchkey" },
 	{ "{\"unknownPolicies\":\"standard\"}", "standard" },
 	{ "{\"unknownPoliciesCheckSeconds\":0}", "unknownPoliciesCheckSeconds" },
+	{ "{\"controlPlane\":{\"backend\":\"fpga\"}}", "needs a device" },
+	{ "{\"controlPlane\":{\"backend\":\"asic\"}}", "asic" },
+	{ "{\"controlPlane\":{\"device\":\"model:/x\"}}", "controlPlane.device" },
+	{ "{\"controlPlane\":{\"engine\":\"x\"}}", "controlPlane.engine" },
+	{ "{\"controlPlane\":\"software\"}", "controlPlane" },
 };
 
 START_TEST(test_config_bad)
