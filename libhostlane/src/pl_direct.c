@@ -362,6 +362,21 @@ bool pl_direct_publish(uint16_t port, const struct hl_proto_addr *addr, bool v6o
 	return done;
 }
 
+void pl_direct_unpublish_inherited(const struct pl_ctl *old, uint16_t port)
+{
+	pthread_mutex_lock(&pl_regions_lock);
+	for (struct pl_region *g = pl_regions; g; g = g->next) {
+		if (!g->blk || g->side != 1 || g->ctl != old)
+			continue;
+		for (unsigned i = 0; i < HL_DIRECT_PORTS; i++)
+			if (atomic_load_explicit(&g->blk->ports[i], memory_order_relaxed) == port)
+				atomic_store_explicit(&g->blk->ports[i], 0, memory_order_relaxed);
+	}
+	/* As in table_write(): before any look at announcements. */
+	atomic_thread_fence(memory_order_seq_cst);
+	pthread_mutex_unlock(&pl_regions_lock);
+}
+
 void pl_direct_quiet(bool on)
 {
 	pthread_mutex_lock(&pl_regions_lock);

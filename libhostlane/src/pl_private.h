@@ -251,6 +251,11 @@ struct pl_sock {
 	bool published;               /* its port is in direct regions' tables */
 	struct hl_proto_addr pub_addr;/* ... as bound to this address */
 	bool pub_v6only;
+	/* A listener inherited across fork() whose registration this process
+	 * took over (pl_share.c): the channel it came with, still drained for
+	 * the accept events sent there before; when it last tried. */
+	struct pl_ctl *ctl_old;
+	int64_t claim_ns;
 	int backlog;
 	struct pl_sock *next_listener;
 	/* epoll sets holding this socket (application epoll fds) */
@@ -463,6 +468,9 @@ int pl_ctl_connect(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_m
 /* Gives what connection @m held back without waiting for the reply: its
  * slot (CONN_CLOSE) or its whole region (REGION_FREE). */
 void pl_ctl_give_back(struct pl_ctl *c, const struct hl_proto_conn *m);
+/* Sends @req on @c without waiting for its reply (dropped by whichever
+ * process reads it: the channel may be shared with a parent or children). */
+void pl_ctl_post(struct pl_ctl *c, struct hl_proto_msg *req);
 /* The protocol version agreed with the endpoint. */
 unsigned pl_ctl_version(const struct pl_ctl *c);
 /* Reads what is queued on @c without blocking: accept events go to their

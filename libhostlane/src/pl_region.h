@@ -126,6 +126,10 @@ bool pl_direct_publish(uint16_t port, const struct hl_proto_addr *addr, bool v6o
 /* Takes the connections announced to us and queues them on their
  * listeners (pl_sock_deliver_accept()); those of no listener are reset. */
 void pl_direct_serve(void);
+/* A forked child took over the registration of listener @port from channel
+ * @old (pl_share.c): the entries for @port in the tables of the regions
+ * it inherited from the process that owns @old are emptied. */
+void pl_direct_unpublish_inherited(const struct pl_ctl *old, uint16_t port);
 /* Exec under way (@on): tables empty, announcements taken; off again when
  * the exec failed. */
 void pl_direct_quiet(bool on);

@@ -169,13 +169,17 @@ void pl_sock_free(struct pl_sock *s)
 		if (s->published)
 			pl_direct_publish(s->port, &s->pub_addr, s->pub_v6only, false);
 		last = sock_leave(s);
-		if (last) {
+		/* The registration goes with the last holder, or with the
+		 * holder that took it over (pl_share.c): the others get kernel
+		 * connections until one of them accepts and takes it. */
+		if (last || s->ctl_old) {
 			hl_proto_init(&req, HL_POD_OP_UNLISTEN, 0);
 			req.u.listen.port = s->port;
 			if (s->ctl && pl_ctl_get() == s->ctl)
 				pl_ctl_call(s->ctl, &req, &rep, fds);
-			pl_shref_free(s->shref);
 		}
+		if (last)
+			pl_shref_free(s->shref);
 		/* What is queued is reset, by the last holder only: a forked
 		 * child's copy of the queue is the parent's too (its rings,
 		 * its channel), and goes with the child's copies of the fds. */
@@ -446,37 +450,12 @@ void pl_sock_atfork_child(void)
 
 void pl_sock_atfork_prepare(void)
 {
-	int bell = pl_direct_bell_fd();
-	struct pl_ctl *c = NULL;
-	bool any = false;
-
 	/* Parent and child share what the application's fds name: a spare
-	 * one of them names is nobody's spare any more. */
+	 * one of them names is nobody's spare any more. Listeners stay as
+	 * they are: the parent keeps taking the connections announced to it
+	 * (its doorbell, its tables); a child takes none until it accepts on
+	 * a listener, which then moves to it (pl_share.c). */
 	pl_sock_spare_drop();
-	if (bell < 0)
-		return;
-	pthread_mutex_lock(&socks_lock);
-	for (struct pl_sock *s = listeners; s; s = s->next_listener)
-		if (s->published) {
-			any = true;
-			c = s->ctl;
-			s->published = false;
-			pl_real.epoll_ctl(s->lep, EPOLL_CTL_DEL, bell, NULL);
-		}
-	pthread_mutex_unlock(&socks_lock);
-	if (!any)
-		return;
-	/* The child shares the listeners: from now on connections to them go
-	 * through the monitor, which hands them to whichever process reads
-	 * the channel first. */
-	pl_direct_off();
-	if (pl_ctl_own(c)) {
-		struct hl_proto_msg req, rep;
-		int fds[HL_PROTO_MAX_FDS];
-
-		hl_proto_init(&req, HL_POD_OP_DIRECT_OFF, 0);
-		pl_ctl_call(c, &req, &rep, fds);
-	}
 }
 
 void pl_sock_atfork_parent(void)

@@ -29,6 +29,10 @@ int pl_exec_ctl_port(struct pl_ctl *c, uint16_t op, uint16_t port, int kfd);
 /* Fills LISTEN request @req's address and flags from where kernel
  * listener @kfd is bound (nothing if it cannot tell: a wildcard then). */
 void pl_listen_addr(struct hl_proto_msg *req, int kfd);
+/* A listener @s this process inherited across fork() and accepts on: takes
+ * its registration over from the process that listened (pl_share.c), at
+ * most every 100 ms; nothing if that process is this one. */
+void pl_listen_claim(struct pl_sock *s);
 
 /* ---- sockets (pl_sock.c and the files it names) ------------------------------ */
 

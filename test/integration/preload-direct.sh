@@ -10,9 +10,11 @@
 #   * the server: it accepted every one of them (so none was answered by a
 #     reset), all but the first direct.
 # Then the same with a server that forks a child sharing the listener (as a
-# server's snapshot child does): direct connections stop (an announcement
-# must reach a process that takes it), every connection still works, now
-# through the monitor.
+# server's snapshot child does): the parent goes on taking its connections
+# directly (the child does not accept). And a pre-fork server (the parent
+# listens, the child it forked accepts, as nginx's master and worker): the
+# child takes the listener's registration over at its first accept()
+# (pl_share.c) and takes all but the first few connections directly.
 . "$(dirname "$0")/../lib/tap.sh"
 need_root
 . "$(dirname "$0")/../lib/pods.sh"
@@ -65,5 +67,19 @@ c=$CNI_TMP/cli-7302.st
 ok "fork: the client made connections, none failed (${n:-none})" test "${n:-0}" -ge 100
 tap_eq "fork: the server accepted each of them" "n=$n" "n=${acc:-none}"
 tap_eq "fork: the client's connections all over hostlane" "$n 0" "$(field "$c" conns) $(field "$c" fallbacks)"
-tap_eq "fork: none direct: a shared listener is served through the monitor" 0 "$(field "$c" direct)"
+tap_eq "fork: all but the first direct: the parent takes them" $((n - 1)) "$(field "$c" direct)"
+
+ok "prefork: client and server ran" run server-prefork 7303
+n=$(sed -n 's/^conns \([0-9]*\) failed 0 .*/\1/p' "$CNI_TMP/cli-7303.out")
+acc=$(sed -n 's/^accepted \([0-9]*\)$/\1/p' "$CNI_TMP/srv-7303.out")
+c=$CNI_TMP/cli-7303.st
+# The worker's counters (one line per process of the server: the parent
+# takes none).
+w=$(sed -n 's/.* direct=\([0-9]*\).*/\1/p' "$CNI_TMP/srv-7303.st" | sort -n | tail -1)
+ok "prefork: the client made connections, none failed (${n:-none})" test "${n:-0}" -ge 100
+tap_eq "prefork: the worker accepted each of them" "n=$n" "n=${acc:-none}"
+tap_eq "prefork: the client's connections all over hostlane" "$n 0" "$(field "$c" conns) $(field "$c" fallbacks)"
+d=$(field "$c" direct)
+ok "prefork: all but the first few direct (client: $d of $n)" test "${d:-0}" -ge $((n - 5))
+ok "prefork: the worker took them from its announcements (${w:-none} of $n)" test "${w:-0}" -ge $((n - 5))
 tap_done
