@@ -207,7 +207,6 @@ struct pl_sock {
 	struct pl_region *slot_region;  /* r, efd, peer_efd belong to it */
 	struct shmq_ep *ep;
 	int efd, peer_efd, live_fd;   /* private fds: own eventfd, peer's, pidfd */
-	int live_epfd;                /* live_fd's dup for epoll sets, or -1 */
 	uint32_t region_id;
 	struct pl_ctl *ctl;           /* where REGION_FREE goes */
 	atomic_int peer_dead;
@@ -396,6 +395,15 @@ struct pl_epmember {
 	bool disabled;                /* EPOLLONESHOT fired */
 	bool ghost;                   /* deleted by the application; its kernel
 				       * registrations stay for a re-ADD */
+	int live;                     /* the peer's liveness fd it holds a
+				       * reference to in the set, or -1 */
+};
+
+/* A peer's liveness fd registered in the kernel set: once per set, however
+ * many connections to that peer process the set holds. */
+struct pl_eplive {
+	int fd;
+	unsigned refs;
 };
 
 struct pl_epset {
@@ -406,6 +414,8 @@ struct pl_epset {
 	pthread_mutex_t lock;
 	struct pl_epmember *m;
 	unsigned n, cap;
+	struct pl_eplive *live;
+	unsigned n_live, cap_live;
 };
 
 struct pl_epset *pl_epset_new(void);
@@ -415,6 +425,12 @@ int pl_epset_add(struct pl_epset *e, int fd, struct pl_sock *s, const struct epo
 /* 0, -ENOENT. */
 int pl_epset_mod(struct pl_epset *e, int fd, const struct epoll_event *ev);
 int pl_epset_del(struct pl_epset *e, int fd);
+/* One more member of @e watches liveness fd @fd. Return: 1 if it is the
+ * first (the caller registers @fd in the kernel set), 0, or -ENOMEM. */
+int pl_epset_live_ref(struct pl_epset *e, int fd);
+/* One member fewer watches @fd. Return: 1 if it was the last (the caller
+ * removes @fd from the kernel set), 0, or -ENOENT. */
+int pl_epset_live_unref(struct pl_epset *e, int fd);
 struct pl_epmember *pl_epset_find(struct pl_epset *e, int fd);
 /*
  * Decides what to report for member @m whose readiness is now @ready

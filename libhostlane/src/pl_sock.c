@@ -51,7 +51,7 @@ struct pl_sock *pl_sock_new(enum pl_kind kind, int family)
 	s->kind = kind;
 	s->family = family;
 	s->shref = -1;
-	s->efd = s->peer_efd = s->live_fd = s->live_epfd = s->kfd = s->lefd = s->lep = -1;
+	s->efd = s->peer_efd = s->live_fd = s->kfd = s->lefd = s->lep = -1;
 	s->fdflags = -1;
 	s->opt_rcvbuf = s->opt_sndbuf = 512 << 10;
 	s->st = &s->st_own;
@@ -159,7 +159,6 @@ void pl_sock_free(struct pl_sock *s)
 			pl_close_quiet(s->peer_efd);
 			pl_close_quiet(s->live_fd);
 		}
-		pl_close_quiet(s->live_epfd);
 	} else if (s->kind == PL_LISTEN) {
 		struct hl_proto_msg req, rep;
 		int fds[HL_PROTO_MAX_FDS];
@@ -242,22 +241,6 @@ void pl_sock_track(int fd, struct pl_sock *s)
 
 /* ---- epoll membership (the epoll side is in pl_poll.c) ---------------------- */
 
-int pl_sock_live_epfd(struct pl_sock *s)
-{
-	if (!s->slot_region)
-		return s->live_fd;
-	pthread_mutex_lock(&s->lock);
-	if (s->live_epfd < 0 && s->live_fd >= 0)
-		s->live_epfd = pl_fd_dup_hidden(s->live_fd);
-	pthread_mutex_unlock(&s->lock);
-	return s->live_epfd;
-}
-
-int pl_sock_live_epfd_peek(struct pl_sock *s)
-{
-	return s->slot_region ? s->live_epfd : s->live_fd;
-}
-
 void pl_sock_forget_epset(struct pl_sock *s, int epfd)
 {
 	pthread_mutex_lock(&s->lock);
@@ -280,6 +263,7 @@ void pl_sock_epsets_forget_fd(struct pl_sock *s, int fd)
 	pthread_mutex_unlock(&s->lock);
 	for (unsigned i = 0; i < n; i++) {
 		struct pl_epset *e = pl_ep_get(sets[i]);
+		struct pl_epmember *m;
 		bool gone = false, keep;
 
 		if (!e)
@@ -290,14 +274,13 @@ void pl_sock_epsets_forget_fd(struct pl_sock *s, int fd)
 		 * the parent's set as it was. */
 		keep = e->gen != pl_fork_gen() && pl_shref_others(s->shref) > 0;
 		pthread_mutex_lock(&e->lock);
+		if ((m = pl_epset_find(e, fd)))
+			pl_epoll_live_drop(e, m);
 		if (pl_epset_del(e, fd) == 0) {
 			/* A PENDING socket's registration is the application's own
 			 * kernel one: it stays (or goes with the file). */
 			if (s->kind != PL_PENDING && !keep)
 				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, fd, NULL);
-			if (s->kind == PL_CONN && !keep && pl_sock_live_epfd_peek(s) >= 0)
-				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, pl_sock_live_epfd_peek(s),
-						  NULL);
 			gone = true;
 		}
 		pthread_mutex_unlock(&e->lock);
