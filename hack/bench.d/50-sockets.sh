@@ -229,7 +229,7 @@ measure() {
 		FIG_H=$($fn hostlane "$@") || FIG_H=
 	fi
 }
-# measure_rounds FN ARGS: ROUNDS (default 3) runs of each mode, kernel and
+# measure_rounds FN ARGS: $rounds (ROUNDS, default 3) runs of each mode, kernel and
 # hostlane interleaved; FIG_K / FIG_H are the medians.
 median() { tr ' ' '\n' | grep -E '^[0-9]+$' | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}'; }
 measure_rounds() {
@@ -237,7 +237,7 @@ measure_rounds() {
 	FIG_K= FIG_H=
 	# shellcheck disable=SC2053
 	[[ $fn == @(${SOCKBENCH:-*}) ]] || return 0
-	for ((r = 0; r < ${ROUNDS:-3}; r++)); do
+	for ((r = 0; r < rounds; r++)); do
 		k="$k $($fn kernel "$@")"
 		[ $hl_ok = 1 ] && h="$h $($fn hostlane "$@")"
 	done

@@ -366,11 +366,8 @@ void pl_direct_unpublish_inherited(const struct pl_ctl *old, uint16_t port)
 {
 	pthread_mutex_lock(&pl_regions_lock);
 	for (struct pl_region *g = pl_regions; g; g = g->next) {
-		if (!g->blk || g->side != 1 || g->ctl != old)
-			continue;
-		for (unsigned i = 0; i < HL_DIRECT_PORTS; i++)
-			if (atomic_load_explicit(&g->blk->ports[i], memory_order_relaxed) == port)
-				atomic_store_explicit(&g->blk->ports[i], 0, memory_order_relaxed);
+		if (g->blk && g->side == 1 && g->ctl == old)
+			pl_blk_unpublish(g->blk, port);
 	}
 	/* As in table_write(): before any look at announcements. */
 	atomic_thread_fence(memory_order_seq_cst);

@@ -30,7 +30,7 @@ static int reg(int epfd, int op, int fd, uint32_t events, unsigned kind, int tag
  * fd stays readable while a kernel connection waits to be accepted, so it is
  * edge-triggered: each new event (connection, accept event, reply) wakes us,
  * and collect() says what is really ready. The peer's liveness fd is
- * registered once per set and peer process (live_hold()).
+ * registered once per set and region (live_hold()).
  */
 static int reg_sock(int epfd, int fd, struct pl_sock *s)
 {
@@ -43,8 +43,8 @@ static int reg_sock(int epfd, int fd, struct pl_sock *s)
  * Member @m, a connection, watches its peer process's liveness fd in @e
  * (e->lock held): the fd is in the kernel set once, with a count of the
  * members that watch it, so a connection costs no dup, registration and
- * close of its own (connections of one peer process share its region's
- * liveness fd). Return: 0, or -1 with errno.
+ * close of its own (the connections of a region, up to 7 to one peer
+ * process, share the region's liveness fd). Return: 0, or -1 with errno.
  */
 static int live_hold(struct pl_epset *e, struct pl_epmember *m)
 {

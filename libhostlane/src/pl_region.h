@@ -100,6 +100,9 @@ bool pl_grant_admits(const struct hl_direct_grant *gr, uint16_t port);
 const struct hl_direct_grant *pl_grant_map(int fd);
 void pl_grant_unmap(const struct hl_direct_grant *gr);
 bool pl_blk_published(const struct hl_direct_blk *b, uint16_t port);
+/* Removes every entry of @port (non-zero) from @b's table (a listener
+ * another process took over, pl_share.c). */
+void pl_blk_unpublish(struct hl_direct_blk *b, uint16_t port);
 bool pl_blk_take(struct hl_direct_blk *b, uint32_t slot, uint16_t *port, uint16_t *cport);
 /* Connector side: takes a free slot of a direct region to @a whose listener
  * publishes @port, its rings re-initialised; fills @m as a connection

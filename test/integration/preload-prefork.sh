@@ -6,15 +6,17 @@
 # worker that served it. Checked:
 #   * every request answered, each served exactly once (the access log);
 #   * every connection over hostlane (the client's layer counters);
-#   * the distribution across workers (access log) and how many each
-#     worker's layer took directly (its counters), reported;
+#   * every connection accepted over hostlane, all but a few set up
+#     directly (nginx's processes' layer counters, hostlanectl conns);
+#   * the distribution across workers (access log, the layer counters),
+#     reported;
 #   * a worker killed with SIGKILL in the middle of a second run: every
 #     request the client sent after it is answered (the kernel's accept
 #     queue would keep them for the other workers).
 . "$(dirname "$0")/../lib/tap.sh"
 need_root
 . "$(dirname "$0")/../lib/pods.sh"
-preload_require python3 nginx
+preload_require python3 nginx jq
 pods_setup
 pod_create srv || { tap_fail "pod srv"; tap_done; exit 1; }
 pod_create cli || { tap_fail "pod cli"; tap_done; exit 1; }
@@ -44,7 +46,7 @@ http {
 	server { listen $ip_s:$port; root $d/www; }
 }
 CONF
-pod_bg srv env "${HL_ENV[@]}" HOSTLANE_STATS="$d/st/srv" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log"
+pod_bg srv env "${HL_ENV[@]}" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log"
 ngx=$POD_BG_PID
 for _ in $(seq 100); do pod_exec cli curl -s -o /dev/null "http://$ip_s:$port/x" 2>/dev/null && break; sleep 0.05; done
 diag() { echo "# $*"; }
@@ -91,6 +93,16 @@ diag "distribution across workers (requests per worker pid): $(awk '{print $1}' 
 field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$1" | tail -1; }
 tap_eq "every connection over hostlane (client counters: conns fallbacks)" "$N 0" \
 	"$(field "$d/st/cli" conns) $(field "$d/st/cli" fallbacks)"
+# The server's side from its processes' counters (hostlanectl conns: a
+# worker that took the listener counts in a stats region of its own).
+procs() { ctl --json conns | jq -r '[.[] | select(.pod | contains("cid-srv-")) | .processes[] |
+	"\(.pid) conns=\(.conns) direct=\(.direct)"] | join("; ")'; }
+srvsum() { ctl --json conns | jq "[.[] | select(.pod | contains(\"cid-srv-\")) | .processes[] | .$1] | add // 0"; }
+diag "nginx's processes (layer counters): $(procs)"
+ok "every connection accepted over hostlane (server counters: $(srvsum conns) conns)" \
+	test "$(srvsum conns)" -ge "$N"
+ok "all but a few taken directly, without the monitor (server counters: $(srvsum direct) direct)" \
+	test "$(srvsum direct)" -ge $((N - 20))
 
 # A second run; one worker killed with SIGKILL after the first requests.
 : >"$d/access.log"
@@ -104,14 +116,13 @@ wait "$c2"
 diag "killed worker $victim after $(wc -l <"$d/access.log") requests; run: $(cat "$d/run2.out")"
 diag "distribution after the kill: $(awk '{print $1}' "$d/access.log" | sort | uniq -c | tr -s ' \n' ' ')"
 # The kernel resets what the killed worker had accepted and not answered:
-# at most its worker_connections, in practice the few in flight. Nothing
-# else may fail.
+# at most one connection per client thread (8). Nothing else may fail.
 failed=$(sed -n 's/.* failed \([0-9]*\)$/\1/p' "$d/run2.out")
 ok "a worker killed mid-run: at most the connections it held fail (failed ${failed:-?})" \
 	test "${failed:-999}" -le 8
 ok "the master started a new worker" test "$(workers | wc -l)" -eq 4
+diag "nginx's processes after the run with the kill (layer counters): $(procs)"
 kill -QUIT "$(cat "$d/nginx.pid")" 2>/dev/null
 for _ in $(seq 100); do kill -0 "$ngx" 2>/dev/null || break; sleep 0.05; done
 pod_kill "$ngx"
-diag "workers' counters (pid conns direct): $(for f in "$d"/st/srv*; do awk '{for (i = 1; i <= NF; i++) if ($i ~ /^(pid|conns|direct)=/) printf "%s ", $i; print ""}' "$f"; done | tr '\n' ';')"
 tap_done
