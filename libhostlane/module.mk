@@ -14,7 +14,7 @@ HL_PL_SRCS := $(addprefix libhostlane/src/,pl_libc.c pl_fdtab.c pl_addr.c pl_eps
   pl_sock.c pl_spare.c pl_listen.c pl_connect.c pl_data.c pl_fdops.c pl_opt.c pl_ready.c \
   pl_region.c pl_direct.c pl_stats.c pl_poll.c pl_epoll.c pl_spin.c \
   pl_exec.c pl_exec_calls.c pl_exec_restore.c pl_exec_state.c pl_direct_blk.c pl_port.c pl_fork.c \
-  pl_wait.c pl_urgent.c pl_fault.c pl_signal.c pl_svc.c)
+  pl_wait.c pl_urgent.c pl_fault.c pl_signal.c pl_svc.c pl_share.c)
 # The glibc build holds to an old symbol baseline (GLIBC_2.17 at most: it
 # loads into old app images too): the calls that would need newer versions
 # go through pl_glibc_compat.c (--wrap), and libdl/libpthread are named

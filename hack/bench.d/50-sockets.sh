@@ -7,6 +7,9 @@
 #   while a BGSAVE forks the server a third of the way in (by its count of
 #   commands)
 #   nginx + wrk, small file (requests/s)
+#   nginx pre-fork (master + 2 workers) + wrk with Connection: close, a new
+#   connection per request (requests/s; ROUNDS=N, default 3, interleaved
+#   runs, medians)
 #   connect/accept/close loop (test/sockets/connrate, connections/s)
 #   idle CPU of a server with one idle connection (% of a core)
 # Server pinned to the last core, client to core 0. Table with both columns,
@@ -115,15 +118,18 @@ b_redis() { # MODE CONNS [bgsave]
 	[ -n "$r" ] || { echo "$out" >>"$tmp/errors.log"; return 1; }
 	printf '%.0f\n' "$r"
 }
+# b_nginx MODE [WORKERS [close]]: close: every request on a new connection
+# (wrk -H 'Connection: close'), the pre-fork row.
 b_nginx() {
-	local p=$((port += 1)) d=$tmp/nginx-$1 out r
+	local p=$((port += 1)) d=$tmp/nginx-$1-$((port)) out r h=()
+	[ "${3:-}" = close ] && h=(-H 'Connection: close')
 	mkdir -p "$d/www"
 	printf 'hostlane bench %0100d\n' 0 >"$d/www/small.html"
 	cat >"$d/nginx.conf" <<EOF
 daemon off;
 user root;
 master_process on;
-worker_processes 1;
+worker_processes ${2:-1};
 pid $d/nginx.pid;
 error_log $d/error.log warn;
 events { worker_connections 1024; }
@@ -143,7 +149,7 @@ http {
 EOF
 	srv_start "$1" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log"
 	srv_ready "$1" "$p" || { kill -TERM "$SPID"; wait "$SPID"; return 1; }
-	out=$(cli_run "$1" wrk -t 1 -c 16 -d "${secs}s" "http://$ip_s:$p/small.html" 2>&1)
+	out=$(cli_run "$1" wrk -t 1 -c 16 "${h[@]}" -d "${secs}s" "http://$ip_s:$p/small.html" 2>&1)
 	kill -TERM "$SPID" 2>/dev/null
 	wait "$SPID" 2>/dev/null
 	grep -qE 'Non-2xx|Socket errors' <<<"$out" && { echo "$out" >>"$tmp/errors.log"; return 1; }
@@ -223,6 +229,20 @@ measure() {
 		FIG_H=$($fn hostlane "$@") || FIG_H=
 	fi
 }
+# measure_rounds FN ARGS: $rounds (ROUNDS, default 3) runs of each mode, kernel and
+# hostlane interleaved; FIG_K / FIG_H are the medians.
+median() { tr ' ' '\n' | grep -E '^[0-9]+$' | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}'; }
+measure_rounds() {
+	local fn=$1 k= h= r; shift
+	FIG_K= FIG_H=
+	# shellcheck disable=SC2053
+	[[ $fn == @(${SOCKBENCH:-*}) ]] || return 0
+	for ((r = 0; r < rounds; r++)); do
+		k="$k $($fn kernel "$@")"
+		[ $hl_ok = 1 ] && h="$h $($fn hostlane "$@")"
+	done
+	FIG_K=$(median <<<"$k") FIG_H=$(median <<<"$h")
+}
 fig() { # FIGS N
 	local a
 	read -ra a <<<"$1"
@@ -246,6 +266,10 @@ measure b_redis 50 bgsave; note_fail "redis GET -c 50 +BGSAVE"
 row "redis GET -c 50 +BGSAVE" rate req/s high - "$(fig "$FIG_K" 0)" "$(fig "$FIG_H" 0)"
 measure b_nginx; note_fail "nginx+wrk"
 row "nginx+wrk small file" rate req/s high 2 "$(fig "$FIG_K" 0)" "$(fig "$FIG_H" 0)"
+# A pre-fork server (nginx master + 2 workers sharing the listener), a new
+# connection per request.
+measure_rounds b_nginx 2 close; note_fail "nginx pre-fork"
+row "nginx pre-fork, close" rate req/s high 5 "$(fig "$FIG_K" 0)" "$(fig "$FIG_H" 0)"
 measure b_connrate; note_fail "connrate"
 row "connect/accept/close" rate conn/s high 5 "$(fig "$FIG_K" 0)" "$(fig "$FIG_H" 0)"
 measure b_idle; note_fail "idle cpu"

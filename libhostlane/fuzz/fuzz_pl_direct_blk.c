@@ -8,7 +8,9 @@
  * OFFERED, leaving it TAKEN with the same ports. What a listener then does
  * with a taken port (pl_blk_admit()) follows `off` and a grant (trusted,
  * but indexed by the untrusted port: bytes after the block's fill it)
- * exactly, for any port.
+ * exactly, for any port. Unpublishing a port (a listener a forked child
+ * took over) leaves it in no entry, whatever n_ports says, and the other
+ * entries as they were.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -60,6 +62,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			assert(atomic_load(&b->ann[k]) == HL_ANN(HL_ANN_TAKEN, cport, port));
 			assert(!pl_blk_take(b, k, &port, &cport));  /* taken once */
 		}
+	}
+	if (want) {
+		uint16_t before[HL_DIRECT_PORTS];
+
+		for (uint32_t i = 0; i < HL_DIRECT_PORTS; i++)
+			before[i] = atomic_load(&b->ports[i]);
+		atomic_store(&b->n_ports, HL_DIRECT_PORTS);
+		pl_blk_unpublish(b, want);
+		assert(!pl_blk_published(b, want));
+		for (uint32_t i = 0; i < HL_DIRECT_PORTS; i++)
+			assert(atomic_load(&b->ports[i]) == (before[i] == want ? 0 : before[i]));
 	}
 	free(b);
 	free(gr);

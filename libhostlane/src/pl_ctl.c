@@ -276,6 +276,15 @@ int pl_ctl_connect(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_m
 	return rc;
 }
 
+void pl_ctl_post(struct pl_ctl *c, struct hl_proto_msg *req)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	send_locked(c, req);
+	pthread_mutex_unlock(&c->lock);
+}
+
 void pl_ctl_give_back(struct pl_ctl *c, const struct hl_proto_conn *m)
 {
 	if (!c || !m->region_id)

@@ -362,6 +362,18 @@ bool pl_direct_publish(uint16_t port, const struct hl_proto_addr *addr, bool v6o
 	return done;
 }
 
+void pl_direct_unpublish_inherited(const struct pl_ctl *old, uint16_t port)
+{
+	pthread_mutex_lock(&pl_regions_lock);
+	for (struct pl_region *g = pl_regions; g; g = g->next) {
+		if (g->blk && g->side == 1 && g->ctl == old)
+			pl_blk_unpublish(g->blk, port);
+	}
+	/* As in table_write(): before any look at announcements. */
+	atomic_thread_fence(memory_order_seq_cst);
+	pthread_mutex_unlock(&pl_regions_lock);
+}
+
 void pl_direct_quiet(bool on)
 {
 	pthread_mutex_lock(&pl_regions_lock);

@@ -51,3 +51,12 @@ bool pl_blk_admit(const struct hl_direct_blk *b, const struct hl_direct_grant *g
 {
 	return port && !pl_blk_off(b) && (!gr || pl_grant_admits(gr, port));
 }
+
+void pl_blk_unpublish(struct hl_direct_blk *b, uint16_t port)
+{
+	/* Every entry, whatever n_ports says (the peer may have written it):
+	 * the port must be gone from the whole table. */
+	for (uint32_t i = 0; port && i < HL_DIRECT_PORTS; i++)
+		if (atomic_load_explicit(&b->ports[i], memory_order_relaxed) == port)
+			atomic_store_explicit(&b->ports[i], 0, memory_order_relaxed);
+}

@@ -11,6 +11,7 @@
  * members are reported as the kernel would (pl_epset_report()).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,25 +25,59 @@ static int reg(int epfd, int op, int fd, uint32_t events, unsigned kind, int tag
 }
 
 /*
- * Registers @s's wake fds in the kernel epoll @epfd. A connection's eventfd
+ * Registers @s's wake fd in the kernel epoll @epfd. A connection's eventfd
  * is drained at each wake-up (level-triggered is right); a listener's epoll
  * fd stays readable while a kernel connection waits to be accepted, so it is
  * edge-triggered: each new event (connection, accept event, reply) wakes us,
- * and collect() says what is really ready.
+ * and collect() says what is really ready. The peer's liveness fd is
+ * registered once per set and region (live_hold()).
  */
 static int reg_sock(int epfd, int fd, struct pl_sock *s)
 {
 	uint32_t ev = s->kind == PL_LISTEN ? EPOLLIN | EPOLLET : EPOLLIN;
 
-	if (reg(epfd, EPOLL_CTL_ADD, fd, ev, PL_TAG_WAKE, fd) < 0)
-		return -1;
-	if (s->kind == PL_CONN && pl_sock_live_epfd(s) >= 0 &&
-	    reg(epfd, EPOLL_CTL_ADD, pl_sock_live_epfd(s), EPOLLIN, PL_TAG_LIVE, fd) < 0 &&
-	    errno != EEXIST) {
-		pl_real.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+	return reg(epfd, EPOLL_CTL_ADD, fd, ev, PL_TAG_WAKE, fd);
+}
+
+/*
+ * Member @m, a connection, watches its peer process's liveness fd in @e
+ * (e->lock held): the fd is in the kernel set once, with a count of the
+ * members that watch it, so a connection costs no dup, registration and
+ * close of its own (the connections of a region, up to 7 to one peer
+ * process, share the region's liveness fd). Return: 0, or -1 with errno.
+ */
+static int live_hold(struct pl_epset *e, struct pl_epmember *m)
+{
+	int lf = m->s->kind == PL_CONN ? m->s->live_fd : -1, r;
+
+	if (lf < 0 || m->live >= 0)
+		return 0;
+	r = pl_epset_live_ref(e, lf);
+	if (r < 0) {
+		errno = -r;
 		return -1;
 	}
+	/* EEXIST: a set shared across fork() that the other process's
+	 * members put it in. */
+	if (r == 1 && reg(e->epfd, EPOLL_CTL_ADD, lf, EPOLLIN, PL_TAG_LIVE, lf) < 0 &&
+	    errno != EEXIST) {
+		pl_epset_live_unref(e, lf);
+		return -1;
+	}
+	m->live = lf;
 	return 0;
+}
+
+void pl_epoll_live_drop(struct pl_epset *e, struct pl_epmember *m)
+{
+	int lf = m->live;
+
+	m->live = -1;
+	/* A set made before a fork is the other process's too: its members
+	 * may watch the fd; a stale registration is dropped when it fires
+	 * (live_fired()). */
+	if (lf >= 0 && pl_epset_live_unref(e, lf) == 1 && e->gen == pl_fork_gen())
+		pl_real.epoll_ctl(e->epfd, EPOLL_CTL_DEL, lf, NULL);
 }
 
 static void sock_note_epset(struct pl_sock *s, int epfd)
@@ -70,9 +105,11 @@ void pl_poll_conn_upgraded(struct pl_sock *s, int fd)
 		struct pl_epset *e = pl_ep_get(sets[i]);
 
 		if (e) {
+			struct pl_epmember *m;
+
 			pthread_mutex_lock(&e->lock);
-			if (pl_epset_find(e, fd))
-				reg_sock(sets[i], fd, s);
+			if ((m = pl_epset_find(e, fd)) && reg_sock(sets[i], fd, s) == 0)
+				live_hold(e, m);
 			pthread_mutex_unlock(&e->lock);
 		}
 	}
@@ -184,6 +221,11 @@ PL_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 			rc = -errno;
 		if (!rc)
 			rc = pl_epset_add(e, fd, s, ev);
+		if (!rc && live_hold(e, pl_epset_find(e, fd)) < 0) {
+			rc = -errno;
+			pl_epset_del(e, fd);
+			pl_real.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+		}
 		break;
 	case EPOLL_CTL_MOD:
 		m = pl_epset_find(e, fd);
@@ -247,6 +289,38 @@ static int collect(struct pl_epset *e, struct epoll_event *out, int max)
 	return n;
 }
 
+/*
+ * Liveness fd @lf fired (e->lock held): the members watching it look at
+ * their peer; deleted ones whose peer died really go (their eventfd would
+ * never fire again). A peer that is gone leaves its fd readable for good:
+ * out of the kernel set, or it would wake us forever (the count stays
+ * until the last member goes).
+ */
+static void live_fired(struct pl_epset *e, int lf)
+{
+	struct pollfd p = { .fd = lf, .events = POLLIN };
+
+	for (unsigned i = e->n; i-- > 0;) {
+		struct pl_epmember *m = &e->m[i];
+
+		if (m->live != lf)
+			continue;
+		if (m->ghost) {
+			struct pl_sock *gs = m->s;
+			int fd = m->fd;
+
+			pl_epoll_live_drop(e, m);
+			pl_real.epoll_ctl(e->epfd, EPOLL_CTL_DEL, fd, NULL);
+			pl_epset_del(e, fd);
+			pl_sock_forget_epset(gs, e->epfd);
+		} else {
+			pl_sock_woken(m->s, PL_TAG_LIVE);
+		}
+	}
+	if (pl_real.poll(&p, 1, 0) > 0)
+		pl_real.epoll_ctl(e->epfd, EPOLL_CTL_DEL, lf, NULL);
+}
+
 /* Handles our tagged entries in @ev[0..n) and compacts the rest. */
 static int filter(struct pl_epset *e, struct epoll_event *ev, int n)
 {
@@ -259,21 +333,15 @@ static int filter(struct pl_epset *e, struct epoll_event *ev, int n)
 		}
 		int fd = (int)(uint32_t)ev[i].data.u64;
 		unsigned kind = (unsigned)(ev[i].data.u64 >> 32) & ~PL_TAG_MASK;
-		struct pl_epmember *m = pl_epset_find(e, fd);
+		struct pl_epmember *m;
 
-		if (m && m->ghost && kind == PL_TAG_LIVE) {
-			/* The peer of a deleted member died: its pidfd would
-			 * stay readable and wake us forever. Really drop it. */
-			struct pl_sock *gs = m->s;
-
-			pl_real.epoll_ctl(e->epfd, EPOLL_CTL_DEL, fd, NULL);
-			if (pl_sock_live_epfd_peek(gs) >= 0)
-				pl_real.epoll_ctl(e->epfd, EPOLL_CTL_DEL, pl_sock_live_epfd_peek(gs), NULL);
-			pl_epset_del(e, fd);
-			pl_sock_forget_epset(gs, e->epfd);
-		} else if (m) {  /* a ghost too: its eventfd must be drained */
-			pl_sock_woken(m->s, kind);
+		if (kind == PL_TAG_LIVE) {
+			live_fired(e, fd);
+			continue;
 		}
+		m = pl_epset_find(e, fd);
+		if (m)  /* a ghost too: its eventfd must be drained */
+			pl_sock_woken(m->s, kind);
 	}
 	return k;
 }

@@ -29,6 +29,7 @@ void pl_epset_free(struct pl_epset *e)
 		return;
 	pthread_mutex_destroy(&e->lock);
 	free(e->m);
+	free(e->live);
 	free(e);
 }
 
@@ -58,6 +59,7 @@ int pl_epset_add(struct pl_epset *e, int fd, struct pl_sock *s, const struct epo
 	e->m[e->n].s = s;
 	e->m[e->n].events = ev->events;
 	e->m[e->n].data = ev->data;
+	e->m[e->n].live = -1;
 	e->n++;
 	return 0;
 }
@@ -84,6 +86,39 @@ int pl_epset_del(struct pl_epset *e, int fd)
 		return -ENOENT;
 	*m = e->m[--e->n];
 	return 0;
+}
+
+int pl_epset_live_ref(struct pl_epset *e, int fd)
+{
+	for (unsigned i = 0; i < e->n_live; i++)
+		if (e->live[i].fd == fd) {
+			e->live[i].refs++;
+			return 0;
+		}
+	if (e->n_live == e->cap_live) {
+		unsigned cap = e->cap_live ? e->cap_live * 2 : 4;
+		struct pl_eplive *l = realloc(e->live, sizeof(*l) * cap);
+
+		if (!l)
+			return -ENOMEM;
+		e->live = l;
+		e->cap_live = cap;
+	}
+	e->live[e->n_live].fd = fd;
+	e->live[e->n_live++].refs = 1;
+	return 1;
+}
+
+int pl_epset_live_unref(struct pl_epset *e, int fd)
+{
+	for (unsigned i = 0; i < e->n_live; i++)
+		if (e->live[i].fd == fd) {
+			if (--e->live[i].refs)
+				return 0;
+			e->live[i] = e->live[--e->n_live];
+			return 1;
+		}
+	return -ENOENT;
 }
 
 void pl_epset_write_blocked(struct pl_epmember *m, uint32_t full)

@@ -271,6 +271,10 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 
 	if (!s || s->kind != PL_LISTEN)
 		return pl_real.accept4(fd, addr, alen, flags);
+	/* Inherited across fork() and accepted on here: the hostlane
+	 * connections come to this process from now on (pl_share.c). */
+	if (__builtin_expect(s->ctl && !pl_ctl_mine(s->ctl), 0))
+		pl_listen_claim(s);
 	for (;;) {
 		struct pl_pending *p;
 		struct epoll_event ev[4];
@@ -359,6 +363,8 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 		if (ctl) {
 			accepting = s;
 			pl_ctl_drain(s->ctl);
+			if (s->ctl_old)
+				pl_ctl_drain(s->ctl_old);
 			accepting = NULL;
 			if (s->q_head)
 				continue;
@@ -369,7 +375,10 @@ PL_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 			if (k >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
 				return k;
 		}
-		if (n <= 0 && timeout == 0 && atomic_load(&s->nonblock))
+		/* Non-blocking, nothing taken: what fired may be another
+		 * holder's (a listener shared across fork() holds the channel
+		 * and doorbell of the holder that took it, pl_share.c). */
+		if (timeout == 0 && atomic_load(&s->nonblock))
 			return pl_fail(EAGAIN);
 	}
 }

@@ -207,7 +207,6 @@ struct pl_sock {
 	struct pl_region *slot_region;  /* r, efd, peer_efd belong to it */
 	struct shmq_ep *ep;
 	int efd, peer_efd, live_fd;   /* private fds: own eventfd, peer's, pidfd */
-	int live_epfd;                /* live_fd's dup for epoll sets, or -1 */
 	uint32_t region_id;
 	struct pl_ctl *ctl;           /* where REGION_FREE goes */
 	atomic_int peer_dead;
@@ -251,6 +250,11 @@ struct pl_sock {
 	bool published;               /* its port is in direct regions' tables */
 	struct hl_proto_addr pub_addr;/* ... as bound to this address */
 	bool pub_v6only;
+	/* A listener inherited across fork() whose registration this process
+	 * took over (pl_share.c): the channel it came with, still drained for
+	 * the accept events sent there before; when it last tried. */
+	struct pl_ctl *ctl_old;
+	int64_t claim_ns;
 	int backlog;
 	struct pl_sock *next_listener;
 	/* epoll sets holding this socket (application epoll fds) */
@@ -391,6 +395,15 @@ struct pl_epmember {
 	bool disabled;                /* EPOLLONESHOT fired */
 	bool ghost;                   /* deleted by the application; its kernel
 				       * registrations stay for a re-ADD */
+	int live;                     /* the peer's liveness fd it holds a
+				       * reference to in the set, or -1 */
+};
+
+/* A peer's liveness fd registered in the kernel set: once per set, however
+ * many connections to that peer process the set holds. */
+struct pl_eplive {
+	int fd;
+	unsigned refs;
 };
 
 struct pl_epset {
@@ -401,6 +414,8 @@ struct pl_epset {
 	pthread_mutex_t lock;
 	struct pl_epmember *m;
 	unsigned n, cap;
+	struct pl_eplive *live;
+	unsigned n_live, cap_live;
 };
 
 struct pl_epset *pl_epset_new(void);
@@ -410,6 +425,12 @@ int pl_epset_add(struct pl_epset *e, int fd, struct pl_sock *s, const struct epo
 /* 0, -ENOENT. */
 int pl_epset_mod(struct pl_epset *e, int fd, const struct epoll_event *ev);
 int pl_epset_del(struct pl_epset *e, int fd);
+/* One more member of @e watches liveness fd @fd. Return: 1 if it is the
+ * first (the caller registers @fd in the kernel set), 0, or -ENOMEM. */
+int pl_epset_live_ref(struct pl_epset *e, int fd);
+/* One member fewer watches @fd. Return: 1 if it was the last (the caller
+ * removes @fd from the kernel set), 0, or -ENOENT. */
+int pl_epset_live_unref(struct pl_epset *e, int fd);
 struct pl_epmember *pl_epset_find(struct pl_epset *e, int fd);
 /*
  * Decides what to report for member @m whose readiness is now @ready
@@ -463,6 +484,9 @@ int pl_ctl_connect(struct pl_ctl *c, struct hl_proto_msg *req, struct hl_proto_m
 /* Gives what connection @m held back without waiting for the reply: its
  * slot (CONN_CLOSE) or its whole region (REGION_FREE). */
 void pl_ctl_give_back(struct pl_ctl *c, const struct hl_proto_conn *m);
+/* Sends @req on @c without waiting for its reply (dropped by whichever
+ * process reads it: the channel may be shared with a parent or children). */
+void pl_ctl_post(struct pl_ctl *c, struct hl_proto_msg *req);
 /* The protocol version agreed with the endpoint. */
 unsigned pl_ctl_version(const struct pl_ctl *c);
 /* Reads what is queued on @c without blocking: accept events go to their

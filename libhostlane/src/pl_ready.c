@@ -254,6 +254,8 @@ void pl_sock_woken(struct pl_sock *s, unsigned kind)
 
 		atomic_store(&s->lwoken, 1);
 		pl_ctl_drain(s->ctl);
+		if (s->ctl_old)
+			pl_ctl_drain(s->ctl_old);
 		if (s->published) {
 			pl_direct_bell_clear();
 			pl_direct_serve();

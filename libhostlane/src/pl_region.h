@@ -104,6 +104,9 @@ bool pl_grant_admits(const struct hl_direct_grant *gr, uint16_t port);
 const struct hl_direct_grant *pl_grant_map(int fd);
 void pl_grant_unmap(const struct hl_direct_grant *gr);
 bool pl_blk_published(const struct hl_direct_blk *b, uint16_t port);
+/* Removes every entry of @port (non-zero) from @b's table (a listener
+ * another process took over, pl_share.c). */
+void pl_blk_unpublish(struct hl_direct_blk *b, uint16_t port);
 bool pl_blk_take(struct hl_direct_blk *b, uint32_t slot, uint16_t *port, uint16_t *cport);
 /* Connector side: takes a free slot of a direct region to @a whose listener
  * publishes @port, its rings re-initialised; fills @m as a connection
@@ -130,6 +133,10 @@ bool pl_direct_publish(uint16_t port, const struct hl_proto_addr *addr, bool v6o
 /* Takes the connections announced to us and queues them on their
  * listeners (pl_sock_deliver_accept()); those of no listener are reset. */
 void pl_direct_serve(void);
+/* A forked child took over the registration of listener @port from channel
+ * @old (pl_share.c): the entries for @port in the tables of the regions
+ * it inherited from the process that owns @old are emptied. */
+void pl_direct_unpublish_inherited(const struct pl_ctl *old, uint16_t port);
 /* Exec under way (@on): tables empty, announcements taken; off again when
  * the exec failed. */
 void pl_direct_quiet(bool on);

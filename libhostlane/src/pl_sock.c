@@ -51,7 +51,7 @@ struct pl_sock *pl_sock_new(enum pl_kind kind, int family)
 	s->kind = kind;
 	s->family = family;
 	s->shref = -1;
-	s->efd = s->peer_efd = s->live_fd = s->live_epfd = s->kfd = s->lefd = s->lep = -1;
+	s->efd = s->peer_efd = s->live_fd = s->kfd = s->lefd = s->lep = -1;
 	s->fdflags = -1;
 	s->opt_rcvbuf = s->opt_sndbuf = 512 << 10;
 	s->st = &s->st_own;
@@ -159,7 +159,6 @@ void pl_sock_free(struct pl_sock *s)
 			pl_close_quiet(s->peer_efd);
 			pl_close_quiet(s->live_fd);
 		}
-		pl_close_quiet(s->live_epfd);
 	} else if (s->kind == PL_LISTEN) {
 		struct hl_proto_msg req, rep;
 		int fds[HL_PROTO_MAX_FDS];
@@ -169,13 +168,17 @@ void pl_sock_free(struct pl_sock *s)
 		if (s->published)
 			pl_direct_publish(s->port, &s->pub_addr, s->pub_v6only, false);
 		last = sock_leave(s);
-		if (last) {
+		/* The registration goes with the last holder, or with the
+		 * holder that took it over (pl_share.c): the others get kernel
+		 * connections until one of them accepts and takes it. */
+		if (last || s->ctl_old) {
 			hl_proto_init(&req, HL_POD_OP_UNLISTEN, 0);
 			req.u.listen.port = s->port;
 			if (s->ctl && pl_ctl_get() == s->ctl)
 				pl_ctl_call(s->ctl, &req, &rep, fds);
-			pl_shref_free(s->shref);
 		}
+		if (last)
+			pl_shref_free(s->shref);
 		/* What is queued is reset, by the last holder only: a forked
 		 * child's copy of the queue is the parent's too (its rings,
 		 * its channel), and goes with the child's copies of the fds. */
@@ -238,22 +241,6 @@ void pl_sock_track(int fd, struct pl_sock *s)
 
 /* ---- epoll membership (the epoll side is in pl_poll.c) ---------------------- */
 
-int pl_sock_live_epfd(struct pl_sock *s)
-{
-	if (!s->slot_region)
-		return s->live_fd;
-	pthread_mutex_lock(&s->lock);
-	if (s->live_epfd < 0 && s->live_fd >= 0)
-		s->live_epfd = pl_fd_dup_hidden(s->live_fd);
-	pthread_mutex_unlock(&s->lock);
-	return s->live_epfd;
-}
-
-int pl_sock_live_epfd_peek(struct pl_sock *s)
-{
-	return s->slot_region ? s->live_epfd : s->live_fd;
-}
-
 void pl_sock_forget_epset(struct pl_sock *s, int epfd)
 {
 	pthread_mutex_lock(&s->lock);
@@ -276,6 +263,7 @@ void pl_sock_epsets_forget_fd(struct pl_sock *s, int fd)
 	pthread_mutex_unlock(&s->lock);
 	for (unsigned i = 0; i < n; i++) {
 		struct pl_epset *e = pl_ep_get(sets[i]);
+		struct pl_epmember *m;
 		bool gone = false, keep;
 
 		if (!e)
@@ -286,14 +274,13 @@ void pl_sock_epsets_forget_fd(struct pl_sock *s, int fd)
 		 * the parent's set as it was. */
 		keep = e->gen != pl_fork_gen() && pl_shref_others(s->shref) > 0;
 		pthread_mutex_lock(&e->lock);
+		if ((m = pl_epset_find(e, fd)))
+			pl_epoll_live_drop(e, m);
 		if (pl_epset_del(e, fd) == 0) {
 			/* A PENDING socket's registration is the application's own
 			 * kernel one: it stays (or goes with the file). */
 			if (s->kind != PL_PENDING && !keep)
 				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, fd, NULL);
-			if (s->kind == PL_CONN && !keep && pl_sock_live_epfd_peek(s) >= 0)
-				pl_real.epoll_ctl(sets[i], EPOLL_CTL_DEL, pl_sock_live_epfd_peek(s),
-						  NULL);
 			gone = true;
 		}
 		pthread_mutex_unlock(&e->lock);
@@ -446,37 +433,12 @@ void pl_sock_atfork_child(void)
 
 void pl_sock_atfork_prepare(void)
 {
-	int bell = pl_direct_bell_fd();
-	struct pl_ctl *c = NULL;
-	bool any = false;
-
 	/* Parent and child share what the application's fds name: a spare
-	 * one of them names is nobody's spare any more. */
+	 * one of them names is nobody's spare any more. Listeners stay as
+	 * they are: the parent keeps taking the connections announced to it
+	 * (its doorbell, its tables); a child takes none until it accepts on
+	 * a listener, which then moves to it (pl_share.c). */
 	pl_sock_spare_drop();
-	if (bell < 0)
-		return;
-	pthread_mutex_lock(&socks_lock);
-	for (struct pl_sock *s = listeners; s; s = s->next_listener)
-		if (s->published) {
-			any = true;
-			c = s->ctl;
-			s->published = false;
-			pl_real.epoll_ctl(s->lep, EPOLL_CTL_DEL, bell, NULL);
-		}
-	pthread_mutex_unlock(&socks_lock);
-	if (!any)
-		return;
-	/* The child shares the listeners: from now on connections to them go
-	 * through the monitor, which hands them to whichever process reads
-	 * the channel first. */
-	pl_direct_off();
-	if (pl_ctl_own(c)) {
-		struct hl_proto_msg req, rep;
-		int fds[HL_PROTO_MAX_FDS];
-
-		hl_proto_init(&req, HL_POD_OP_DIRECT_OFF, 0);
-		pl_ctl_call(c, &req, &rep, fds);
-	}
 }
 
 void pl_sock_atfork_parent(void)

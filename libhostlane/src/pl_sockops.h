@@ -29,6 +29,10 @@ int pl_exec_ctl_port(struct pl_ctl *c, uint16_t op, uint16_t port, int kfd);
 /* Fills LISTEN request @req's address and flags from where kernel
  * listener @kfd is bound (nothing if it cannot tell: a wildcard then). */
 void pl_listen_addr(struct hl_proto_msg *req, int kfd);
+/* A listener @s this process inherited across fork() and accepts on: takes
+ * its registration over from the process that listened (pl_share.c), at
+ * most every 100 ms; nothing if that process is this one. */
+void pl_listen_claim(struct pl_sock *s);
 
 /* ---- sockets (pl_sock.c and the files it names) ------------------------------ */
 
@@ -230,13 +234,9 @@ uint32_t pl_sock_arm(struct pl_sock *s, uint32_t events, bool edge);
  * liveness fd (PL_TAG_LIVE). */
 void pl_sock_woken(struct pl_sock *s, unsigned kind);
 
-/* Epoll membership (pl_sock.c). The peer's pidfd as this socket registers
- * it in epoll sets: a slot connection shares its region's pidfd, and one
- * epoll set cannot hold one fd twice, so it gets a private dup on first
- * use. pl_sock_live_epfd() makes it, pl_sock_live_epfd_peek() only returns
- * it (-1: none). */
-int pl_sock_live_epfd(struct pl_sock *s);
-int pl_sock_live_epfd_peek(struct pl_sock *s);
+/* Member @m of @e no longer watches its peer's liveness fd (e->lock
+ * held; pl_epoll.c): the kernel registration goes with the last one. */
+void pl_epoll_live_drop(struct pl_epset *e, struct pl_epmember *m);
 /* @s is no longer in application epoll fd @epfd. */
 void pl_sock_forget_epset(struct pl_sock *s, int epfd);
 

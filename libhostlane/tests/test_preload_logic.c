@@ -322,6 +322,34 @@ START_TEST(epset_add_mod_del)
 }
 END_TEST
 
+/* Liveness fds are counted per set: the kernel registration is made by the
+ * first member watching one and dropped by the last, so 1,000 connections
+ * to one peer process cost one registration, not 1,000 (and no dups). */
+START_TEST(epset_live_refs)
+{
+	struct pl_epset *e = pl_epset_new();
+	struct pl_epmember *m;
+
+	ck_assert_ptr_nonnull(e);
+	m = add(e, 3, EPOLLIN, 0);
+	ck_assert_int_eq(m->live, -1);  /* a new member watches nothing yet */
+	ck_assert_int_eq(pl_epset_live_ref(e, 40), 1);
+	for (int i = 0; i < 999; i++)
+		ck_assert_int_eq(pl_epset_live_ref(e, 40), 0);
+	ck_assert_int_eq(pl_epset_live_ref(e, 41), 1);  /* another peer process */
+	ck_assert_uint_eq(e->n_live, 2);
+	for (int i = 0; i < 999; i++)
+		ck_assert_int_eq(pl_epset_live_unref(e, 40), 0);
+	ck_assert_int_eq(pl_epset_live_unref(e, 40), 1);
+	ck_assert_int_eq(pl_epset_live_unref(e, 40), -ENOENT);
+	ck_assert_uint_eq(e->n_live, 1);
+	ck_assert_int_eq(pl_epset_live_unref(e, 41), 1);
+	ck_assert_uint_eq(e->n_live, 0);
+	ck_assert_int_eq(pl_epset_live_ref(e, 40), 1);  /* first again */
+	pl_epset_free(e);
+}
+END_TEST
+
 START_TEST(epset_level_triggered)
 {
 	struct pl_epset *e = pl_epset_new();
@@ -537,6 +565,7 @@ int main(void)
 	tcase_add_test(tc, addr_loopback);
 	tcase_add_test(tc, addr_copy_out_truncates);
 	tcase_add_test(tc, epset_add_mod_del);
+	tcase_add_test(tc, epset_live_refs);
 	tcase_add_test(tc, epset_level_triggered);
 	tcase_add_test(tc, epset_edge_triggered);
 	tcase_add_test(tc, epset_oneshot);

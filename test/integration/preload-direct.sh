@@ -10,9 +10,16 @@
 #   * the server: it accepted every one of them (so none was answered by a
 #     reset), all but the first direct.
 # Then the same with a server that forks a child sharing the listener (as a
-# server's snapshot child does): direct connections stop (an announcement
-# must reach a process that takes it), every connection still works, now
-# through the monitor.
+# server's snapshot child does): the parent goes on taking its connections
+# directly (the child does not accept). And a pre-fork server (the parent
+# listens, the child it forked accepts, as nginx's master and worker): the
+# child takes the listener's registration over at its first accept()
+# (pl_share.c) and takes all but the first few connections directly.
+# Last, fds per connection: 1,000 connections between a client and a
+# server that holds them in an epoll set (or not), under the layer and on
+# the kernel path: an epoll set costs no fd per connection (the peer's
+# liveness fd is registered once per peer process and set); the totals
+# over the kernel's are reported.
 . "$(dirname "$0")/../lib/tap.sh"
 need_root
 . "$(dirname "$0")/../lib/pods.sh"
@@ -65,5 +72,44 @@ c=$CNI_TMP/cli-7302.st
 ok "fork: the client made connections, none failed (${n:-none})" test "${n:-0}" -ge 100
 tap_eq "fork: the server accepted each of them" "n=$n" "n=${acc:-none}"
 tap_eq "fork: the client's connections all over hostlane" "$n 0" "$(field "$c" conns) $(field "$c" fallbacks)"
-tap_eq "fork: none direct: a shared listener is served through the monitor" 0 "$(field "$c" direct)"
+tap_eq "fork: all but the first direct: the parent takes them" $((n - 1)) "$(field "$c" direct)"
+
+ok "prefork: client and server ran" run server-prefork 7303
+n=$(sed -n 's/^conns \([0-9]*\) failed 0 .*/\1/p' "$CNI_TMP/cli-7303.out")
+acc=$(sed -n 's/^accepted \([0-9]*\)$/\1/p' "$CNI_TMP/srv-7303.out")
+c=$CNI_TMP/cli-7303.st
+# The worker's counters (one line per process of the server: the parent
+# takes none).
+w=$(sed -n 's/.* direct=\([0-9]*\).*/\1/p' "$CNI_TMP/srv-7303.st" | sort -n | tail -1)
+ok "prefork: the client made connections, none failed (${n:-none})" test "${n:-0}" -ge 100
+tap_eq "prefork: the worker accepted each of them" "n=$n" "n=${acc:-none}"
+tap_eq "prefork: the client's connections all over hostlane" "$n 0" "$(field "$c" conns) $(field "$c" fallbacks)"
+d=$(field "$c" direct)
+ok "prefork: all but the first few direct (client: $d of $n)" test "${d:-0}" -ge $((n - 5))
+ok "prefork: the worker took them from its announcements (${w:-none} of $n)" test "${w:-0}" -ge $((n - 5))
+# fds MODE(hostlane|kernel) REG(epoll|plain) PORT: "server-before server-after
+# client-before client-after" for 1,000 connections.
+fds() {
+	local e=() p=$3 spid out=$CNI_TMP/fds-$1-$2
+	[ "$1" = hostlane ] && e=(env "${HL_ENV[@]}")
+	pod_bg srv "${e[@]}" python3 "$py" server "$ip_s" "$p" 1000 "$2" "$out.srv" >"$out.log" 2>&1
+	spid=$POD_BG_PID
+	for _ in $(seq 100); do grep -q '^ready' "$out.log" && break; sleep 0.05; done
+	pod_bg cli "${e[@]}" python3 "$py" client "$ip_s" "$p" 1000 "$out.cli"
+	for _ in $(seq 400); do [ -s "$out.srv" ] && [ -s "$out.cli" ] && break; sleep 0.05; done
+	touch "$out.cli.done"
+	for _ in $(seq 200); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
+	pod_kill "$spid"
+	echo "$(cat "$out.srv" 2>/dev/null) $(cat "$out.cli" 2>/dev/null)"
+}
+py=$(dirname "$0")/preload-fds.py
+(ulimit -n 8192; fds hostlane epoll 7311 >"$CNI_TMP/fds-a"; fds hostlane plain 7312 >"$CNI_TMP/fds-b"
+ fds kernel epoll 7313 >"$CNI_TMP/fds-c")
+read -r he0 he1 hc0 hc1 <"$CNI_TMP/fds-a"
+read -r hp0 hp1 _ _ <"$CNI_TMP/fds-b"
+read -r ke0 ke1 kc0 kc1 <"$CNI_TMP/fds-c"
+echo "# fds for 1,000 connections: server hostlane $((he1 - he0)) (no epoll: $((hp1 - hp0)))," \
+	"kernel $((ke1 - ke0)); client hostlane $((hc1 - hc0)), kernel $((kc1 - kc0))"
+ok "fds: 1,000 connections in an epoll set cost the server no fd more than outside one" \
+	test "$((he1 - he0))" -eq "$((hp1 - hp0))" -a "$((he1 - he0))" -ge 1000
 tap_done

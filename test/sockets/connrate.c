@@ -6,6 +6,9 @@
  *   connrate server-fork IP PORT     the same, after forking a child that
  *                                    shares the listener and only sleeps
  *                                    (like a server's snapshot child)
+ *   connrate server-prefork IP PORT  the same, but the forked child accepts
+ *                                    and the parent only waits (a pre-fork
+ *                                    server: nginx's master and a worker)
  *   connrate client IP PORT SECONDS  connect, wait for the server's close
  *                                    (so every counted connection was
  *                                    accepted), close; prints
@@ -43,7 +46,29 @@ static void on_term(int sig)
 	stop = 1;
 }
 
-static int serve(const struct sockaddr_in *a, bool fork_child)
+static void pass_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* server-prefork: the parent waits; SIGTERM goes on to the worker. */
+static int prefork_parent(pid_t child)
+{
+	struct sigaction sa = { .sa_handler = pass_term };
+	int st = 1;
+
+	sigaction(SIGTERM, &sa, NULL);
+	while (!stop && waitpid(child, &st, 0) < 0 && errno == EINTR)
+		;
+	if (stop) {
+		kill(child, SIGTERM);
+		waitpid(child, &st, 0);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+static int serve(const struct sockaddr_in *a, bool fork_child, bool prefork)
 {
 	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 	struct sigaction sa = { .sa_handler = on_term };  /* no SA_RESTART */
@@ -54,6 +79,19 @@ static int serve(const struct sockaddr_in *a, bool fork_child)
 	    bind(l, (const struct sockaddr *)a, sizeof(*a)) < 0 || listen(l, 4096) < 0) {
 		perror("connrate: listen");
 		return 1;
+	}
+	if (prefork) {
+		child = fork();
+		if (child < 0) {
+			perror("connrate: fork");
+			return 1;
+		}
+		if (child > 0) {
+			printf("ready\n");
+			fflush(stdout);
+			return prefork_parent(child);
+		}
+		child = -1;  /* the worker: accepts below */
 	}
 	if (fork_child) {
 		child = fork();
@@ -67,8 +105,10 @@ static int serve(const struct sockaddr_in *a, bool fork_child)
 		}
 	}
 	sigaction(SIGTERM, &sa, NULL);
-	printf("ready\n");
-	fflush(stdout);
+	if (!prefork) {
+		printf("ready\n");
+		fflush(stdout);
+	}
 	while (!stop) {
 		int c = accept(l, NULL, NULL);
 
@@ -122,7 +162,7 @@ int main(int argc, char **argv)
 	long port;
 
 	if (argc < 4 || (strcmp(argv[1], "client") == 0 && argc != 5)) {
-		fprintf(stderr, "usage: connrate server|server-fork IP PORT | "
+		fprintf(stderr, "usage: connrate server|server-fork|server-prefork IP PORT | "
 			"connrate client IP PORT SECONDS\n");
 		return 2;
 	}
@@ -132,7 +172,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "connrate: bad address %s:%s\n", argv[2], argv[3]);
 		return 2;
 	}
-	if (strcmp(argv[1], "server") == 0 || strcmp(argv[1], "server-fork") == 0)
-		return serve(&a, strcmp(argv[1], "server-fork") == 0);
+	if (strcmp(argv[1], "server") == 0 || strcmp(argv[1], "server-fork") == 0 ||
+	    strcmp(argv[1], "server-prefork") == 0)
+		return serve(&a, strcmp(argv[1], "server-fork") == 0,
+			     strcmp(argv[1], "server-prefork") == 0);
 	return client(&a, strtod(argv[4], NULL));
 }
