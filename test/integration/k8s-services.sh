@@ -172,12 +172,15 @@ tap_eq "... over hostlane" 5 $(($(accepts b) - a0))
 
 # ---- an IPv6 ClusterIP (a single-stack IPv6 Service) ----
 # a and b get an IPv6 address each (in status.podIPs); a has no route to
-# the ClusterIP's range: only hostlane can carry these connections.
-ip6_a=fd00:${CNI_RUN:0:4}:${CNI_RUN:4:4}:a::$((RANDOM % 250 + 2))
-ip6_b=fd00:${CNI_RUN:0:4}:${CNI_RUN:4:4}:b::$((RANDOM % 250 + 2))
+# the ClusterIP's range: only hostlane can carry these connections. The
+# prefix from the run id, written as the programs print it (a group's
+# leading zeros dropped: 01c2 is 1c2), since the test compares strings.
+p6=fd00:$(printf '%x:%x' "0x${CNI_RUN:0:4}" "0x${CNI_RUN:4:4}")
+ip6_a=$p6:a::$((RANDOM % 250 + 2))
+ip6_b=$p6:b::$((RANDOM % 250 + 2))
 pod_exec a ip -6 addr add "$ip6_a/128" dev eth0 nodad
 k8s_fake pods "{\"namespace\":\"$ns\",\"name\":\"a\",\"node\":\"$node\",\"ips\":[\"$ip_a\",\"$ip6_a\"],\"labels\":{\"app\":\"web\"}}"
-vip6=fd00:${CNI_RUN:0:4}:${CNI_RUN:4:4}:96::$((RANDOM % 250 + 2))
+vip6=$p6:96::$((RANDOM % 250 + 2))
 pod_exec b ip -6 addr add "$ip6_b/128" dev eth0 nodad
 b0=$(builds)
 k8s_fake pods "{\"namespace\":\"$ns\",\"name\":\"b\",\"node\":\"$node\",\"ips\":[\"$ip_b\",\"$extra\",\"$ip6_b\"],\"labels\":{\"app\":\"web\"}}"
