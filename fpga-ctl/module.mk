@@ -9,12 +9,13 @@ CPPCHECK_DIRS += fpga-ctl
 $(BUILD)/lib/libfpgactl.a: $(call objs,$(FPGACTL_SRCS))
 LIBS += $(BUILD)/lib/libfpgactl.a
 FCTL_RIG := $(call objs,fpga-ctl/tests/fctl_rig.c)
+FCTL_MODEL_PROC := $(call objs,fpga-ctl/tests/fctl_model_proc.c)
 $(foreach t,ring engine,$(eval \
   $(BUILD)/test/test_fpgactl_$(t): $(call objs,fpga-ctl/tests/test_fpgactl_$(t).c) $(FCTL_RIG) $(BUILD)/lib/libfpgactl.a))
 UNIT_TESTS += $(BUILD)/test/test_fpgactl_ring $(BUILD)/test/test_fpgactl_engine
 # the driver against the model: the model is built first
 $(BUILD)/test/test_fpgactl_model: $(call objs,fpga-ctl/tests/test_fpgactl_model.c) $(FCTL_RIG) \
-  $(BUILD)/lib/libfpgactl.a | $(BUILD)/bin/hostlane-fpga-model
+  $(FCTL_MODEL_PROC) $(BUILD)/lib/libfpgactl.a | $(BUILD)/bin/hostlane-fpga-model
 UNIT_TESTS += $(BUILD)/test/test_fpgactl_model
 # the vfio layer against a fake system call layer (white-box)
 $(BUILD)/test/test_fpgactl_vfio: $(call objs,fpga-ctl/tests/test_fpgactl_vfio.c) $(BUILD)/lib/libfpgactl.a

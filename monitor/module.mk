@@ -12,7 +12,7 @@ LIBS += $(BUILD)/lib/libhlmonitor.a
 CPPCHECK_DIRS += monitor
 
 # White-box tests and the harness see the internals.
-$(eval $(call inc,monitor/tests,-Imonitor/src -Ilib/proto -Ilib/util -Ishmq/include -Ifpga-ctl/include -Itest/lib))
+$(eval $(call inc,monitor/tests,-Imonitor/src -Ilib/proto -Ilib/util -Ishmq/include -Ifpga-ctl/include -Ifpga-ctl/tests -Itest/lib))
 $(BUILD)/test/test_mon_quota: $(call objs,monitor/tests/test_mon_quota.c monitor/src/quota.c)
 UNIT_TESTS += $(BUILD)/test/test_mon_quota
 $(BUILD)/test/test_mon_svcmap: $(call objs,monitor/tests/test_mon_svcmap.c monitor/src/svcmap.c) \
@@ -25,7 +25,7 @@ $(BUILD)/test/test_mon_grant: LDLIBS += -lmnl
 UNIT_TESTS += $(BUILD)/test/test_mon_grant
 # The engine's tables against the monitor's view (root: netns), software
 # and the device model.
-$(BUILD)/test/test_mon_cp: $(call objs,monitor/tests/test_mon_cp.c) $(BUILD)/lib/libhlmonitor.a \
+$(BUILD)/test/test_mon_cp: $(call objs,monitor/tests/test_mon_cp.c) $(FCTL_MODEL_PROC) $(BUILD)/lib/libhlmonitor.a \
   $(MON_DEPS) | $(BUILD)/bin/hostlane-fpga-model
 $(BUILD)/test/test_mon_cp: LDLIBS += -lmnl
 UNIT_TESTS += $(BUILD)/test/test_mon_cp

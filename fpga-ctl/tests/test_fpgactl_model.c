@@ -17,56 +17,27 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fctl_model_proc.h"
 #include "fctl_rig.h"
 #include "hl_check.h"
 
-static pid_t model = -1;
-static char sock[108], dev[120];
+static struct fctl_model_proc mp = { .pid = -1 };
 
 static void start_model(void)
 {
-	const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
-	char bin[256];
-	struct fpgactl_opts o = { .device = dev };
-
-	snprintf(bin, sizeof(bin), "%s/bin/hostlane-fpga-model", build);
-	snprintf(sock, sizeof(sock), "/tmp/hl-fpga-model-%d.sock", (int)getpid());
-	snprintf(dev, sizeof(dev), "model:%s", sock);
-	model = fork();
-	ck_assert_int_ge(model, 0);
-	if (model == 0) {
-		execl(bin, bin, sock, (char *)NULL);
-		_exit(127);
-	}
-	/* until it listens (a driver that connects is served at once) */
-	for (int i = 0; i < 500; i++) {
-		struct fpgactl *f = fpgactl_open(&o);
-
-		if (f) {
-			fpgactl_close(f);
-			return;
-		}
-		usleep(10000);
-	}
-	ck_abort_msg("%s did not come up", bin);
+	fctl_model_start(&mp, "fpga-model");
 }
 
 static void stop_model(void)
 {
-	int st;
+	int st = fctl_model_stop(&mp);
 
-	if (model > 0) {
-		kill(model, SIGTERM);
-		waitpid(model, &st, 0);
-		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	}
-	model = -1;
-	unlink(sock);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 START_TEST(model_registers)
 {
-	struct fpgactl_opts o = { .device = dev };
+	struct fpgactl_opts o = { .device = mp.dev };
 	struct fpgactl *f = fpgactl_open(&o);
 	struct fpgactl_caps c;
 
@@ -90,7 +61,7 @@ START_TEST(model_queues)
 	struct fpgactl_qstate st;
 	uint64_t cnt[FPGACTL_CNT_N];
 
-	rig_open(&r, dev);  /* maps the memfd for DMA, enables queue 0, runs */
+	rig_open(&r, mp.dev);  /* maps the memfd for DMA, enables queue 0, runs */
 	rig_queue(&r, 1, 1, RIG_LOG2);
 	memset(q, 0, sizeof(q));
 	ck_assert_uint_eq(fpgactl_rq_push(rig_rq(&r, 1), RIG_LOG2, q, 5), 5);
@@ -141,7 +112,7 @@ START_TEST(model_connect_accept)
 	uint64_t cnt[FPGACTL_CNT_N];
 	uint8_t a[16];
 
-	rig_open(&r, dev);
+	rig_open(&r, mp.dev);
 	for (unsigned i = 1; i <= 2; i++) {
 		rig_queue(&r, i, i, RIG_LOG2);
 		rig_pod(&r, i);

@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include "fctl_model_proc.h"
 #include "fpgactl.h"
 #include "hl_check.h"
 #include "hl_loop.h"
@@ -36,8 +37,7 @@ static struct hl_loop *loop;
 static struct hl_monitor *mon;
 static struct fpgactl *eng;   /* the monitor's; read here on its thread */
 static int host_ns = -1, ns[NPODS];
-static pid_t model = -1;
-static char sock[108], dev[120];
+static struct fctl_model_proc mp = { .pid = -1 };
 
 /* What the test did: each pod's key and addresses (NULL: not added). */
 static struct {
@@ -455,41 +455,12 @@ END_TEST
 
 static void start_model(void)
 {
-	const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
-	char bin[256];
-	struct fpgactl_opts o = { .device = dev };
-
-	snprintf(bin, sizeof(bin), "%s/bin/hostlane-fpga-model", build);
-	snprintf(sock, sizeof(sock), "/tmp/hl-mon-cp-model-%d.sock", (int)getpid());
-	snprintf(dev, sizeof(dev), "model:%s", sock);
-	model = fork();
-	ck_assert_int_ge(model, 0);
-	if (model == 0) {
-		execl(bin, bin, sock, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 500; i++) {
-		struct fpgactl *f = fpgactl_open(&o);
-
-		if (f) {
-			fpgactl_close(f);
-			return;
-		}
-		usleep(10000);
-	}
-	ck_abort_msg("%s did not come up", bin);
+	fctl_model_start(&mp, "mon-cp-model");
 }
 
 static void stop_model(void)
 {
-	int st;
-
-	if (model > 0) {
-		kill(model, SIGTERM);
-		waitpid(model, &st, 0);
-	}
-	model = -1;
-	unlink(sock);
+	fctl_model_stop(&mp);
 }
 
 /* The device model: the pods table through its register window, read
@@ -504,7 +475,7 @@ START_TEST(test_model)
 	struct hl_mon_cp_stats st;
 
 	start_model();
-	open_monitor(dev);
+	open_monitor(mp.dev);
 	hl_mon_cp_get_stats(mon, &st);
 	ck_assert_str_eq(st.backend, "model");
 	ck_assert(!st.serves);
